@@ -1,0 +1,228 @@
+// Package lab simulates a Scale Out estate: master nodes and workers with their
+// services, files, certificates and SQL Server instances, the failover cluster, the
+// availability group and its listener, and SSISDB. Each node serves real WinRM and
+// each instance real TDS on loopback, so ssisha's client code runs against it exactly
+// as against a real cluster. It executes the operations that scripts name on their
+// first line (ssisha-op) against this model, with delays and errors like a real estate.
+package lab
+
+import "time"
+
+// Estate is the whole simulated world. It is persisted as JSON in the lab directory.
+// Map keys for hosts, services, logins and databases are lower case.
+type Estate struct {
+	Domain    string              `json:"domain"`    // NetBIOS domain, e.g. CONTOSO
+	DNSSuffix string              `json:"dnsSuffix"` // e.g. contoso.com
+	Accounts  map[string]*Account `json:"accounts"`  // domain accounts by lower-case DOMAIN\user
+	Nodes     map[string]*Node    `json:"nodes"`     // by lower-case host (FQDN)
+	// DNS maps lower-case names (short and FQDN) to IPv4 addresses registered in the
+	// domain's DNS: nodes, the cluster, the listener, the master's access point.
+	DNS     map[string]string `json:"dns"`
+	Cluster *Cluster          `json:"cluster,omitempty"`
+	// AG is the availability group holding SSISDB, once created.
+	AG *AvailabilityGroup `json:"ag,omitempty"`
+	// Seq numbers objects the lab creates (SIDs, GUIDs, thumbprints) deterministically.
+	Seq int `json:"seq"`
+}
+
+// Account is a domain account in the simulated Active Directory.
+type Account struct {
+	Name     string `json:"name"` // DOMAIN\user
+	Password string `json:"password"`
+	Enabled  bool   `json:"enabled"`
+	SID      string `json:"sid"`
+}
+
+// Node is a Windows server: a master node (with a SQL Server instance) or a worker.
+type Node struct {
+	Host string `json:"host"` // FQDN
+	Role string `json:"role"` // master | worker
+	IP   string `json:"ip"`
+	// Features are Windows features by name, e.g. Failover-Clustering: true.
+	Features map[string]bool `json:"features"`
+	// Installed are SQL Server setup features (SQLEngine, IS, IS_Master, IS_Worker) with
+	// the product version installed.
+	Installed map[string]string `json:"installed"`
+	// Services by lower-case name.
+	Services map[string]*Service `json:"services"`
+	// Files by full Windows path (case preserved; look up case-insensitively).
+	Files map[string]string `json:"files"`
+	// Certs by store ("LocalMachine\\My", "LocalMachine\\Root") then upper-case thumbprint.
+	Certs map[string]map[string]*Cert `json:"certs"`
+	// SSLBindings are http.sys bindings, "0.0.0.0:8391" -> thumbprint.
+	SSLBindings map[string]string `json:"sslBindings"`
+	// Firewall rules by name.
+	Firewall map[string]*FirewallRule `json:"firewall"`
+	// Registry values by "HKLM\\...\\Key!Value".
+	Registry      map[string]string `json:"registry"`
+	PendingReboot bool              `json:"pendingReboot"`
+	// SQL is the node's SQL Server instance (masters only).
+	SQL *Instance `json:"sql,omitempty"`
+}
+
+// Service is a Windows service.
+type Service struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Account     string `json:"account"`   // StartName
+	StartMode   string `json:"startMode"` // Auto | Manual | Disabled
+	State       string `json:"state"`     // Running | Stopped
+	PathName    string `json:"pathName"`
+}
+
+// Cert is a certificate in a store.
+type Cert struct {
+	Thumbprint    string    `json:"thumbprint"` // 40 upper-case hex
+	Subject       string    `json:"subject"`
+	DNSNames      []string  `json:"dnsNames"`
+	HasPrivateKey bool      `json:"hasPrivateKey"`
+	Exportable    bool      `json:"exportable"`
+	NotAfter      time.Time `json:"notAfter"`
+	FriendlyName  string    `json:"friendlyName,omitempty"`
+}
+
+// FirewallRule is an inbound allow rule.
+type FirewallRule struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName"`
+	Port        int    `json:"port"`
+	Enabled     bool   `json:"enabled"`
+}
+
+// Instance is a SQL Server instance.
+type Instance struct {
+	Name          string `json:"name"`    // MSSQLSERVER or a named instance
+	Version       string `json:"version"` // ProductVersion, e.g. 15.0.4345.5
+	Edition       string `json:"edition"` // e.g. Enterprise Edition (64-bit)
+	EngineEdition int    `json:"engineEdition"`
+	HadrEnabled   bool   `json:"hadrEnabled"`
+	MixedMode     bool   `json:"mixedMode"` // IsIntegratedSecurityOnly = 0
+	CLREnabled    bool   `json:"clrEnabled"`
+	Running       bool   `json:"running"`
+	// ServiceAccount runs the engine (needed for endpoint permissions).
+	ServiceAccount string `json:"serviceAccount"`
+	// Logins by lower-case name.
+	Logins map[string]*Login `json:"logins"`
+	// Endpoints by lower-case name (the database mirroring endpoint for the AG).
+	Endpoints map[string]*Endpoint `json:"endpoints"`
+	// Databases by lower-case name.
+	Databases map[string]*Database `json:"databases"`
+	// MasterKeyPasswords are sp_control_dbmasterkey_password credentials by database
+	// family GUID -> password.
+	MasterKeyPasswords map[string]string `json:"masterKeyPasswords"`
+	// Jobs are SQL Agent job names present.
+	Jobs map[string]bool `json:"jobs"`
+	// StartupProcs are master.dbo procedures marked for startup, e.g. sp_ssis_startup.
+	StartupProcs map[string]bool `json:"startupProcs"`
+	// Grants are server-level permissions, "CONNECT ON ENDPOINT::Hadr_endpoint TO CONTOSO\\svc_sql".
+	Grants map[string]bool `json:"grants"`
+}
+
+// Login is a server principal.
+type Login struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"` // SQL_LOGIN | WINDOWS_LOGIN
+	SID         string `json:"sid"`  // hex, 0x…
+	Password    string `json:"password,omitempty"`
+	Disabled    bool   `json:"disabled"`
+	CheckPolicy bool   `json:"checkPolicy"`
+	Sysadmin    bool   `json:"sysadmin"`
+}
+
+// Endpoint is a database mirroring endpoint.
+type Endpoint struct {
+	Name  string `json:"name"`
+	Port  int    `json:"port"`
+	State string `json:"state"` // STARTED | STOPPED
+}
+
+// Database is a database on one instance.
+type Database struct {
+	Name       string `json:"name"`
+	Recovery   string `json:"recovery"` // FULL | SIMPLE
+	State      string `json:"state"`    // ONLINE | RESTORING
+	FamilyGUID string `json:"familyGuid"`
+	HasBackup  bool   `json:"hasBackup"`
+	// MasterKey: the database has a master key; EncryptedByServer: it is also encrypted
+	// by this instance's service master key (so it opens without a password).
+	MasterKey         bool `json:"masterKey"`
+	EncryptedByServer bool `json:"encryptedByServer"`
+	// Users by lower-case name.
+	Users map[string]*DBUser `json:"users"`
+	// Catalog is SSISDB's content, present on the copy that holds the data.
+	Catalog *Catalog `json:"catalog,omitempty"`
+}
+
+// DBUser is a database principal.
+type DBUser struct {
+	Name  string          `json:"name"`
+	SID   string          `json:"sid"`
+	Roles map[string]bool `json:"roles"`
+}
+
+// Catalog is the SSISDB catalog's Scale Out state.
+type Catalog struct {
+	// Properties are internal.master_properties (MASTER_ADDRESS, CLUSTER_LOGDB_SERVER,
+	// IS_SCALEOUT_ENABLED, MACHINE_NAME, LAST_ONLINE_TIME, …).
+	Properties map[string]string `json:"properties"`
+	// LogDBConnectionString is CLUSTER_LOGDB_CONNECTIONSTRING (stored encrypted by a
+	// real catalog; the lab keeps it to check what workers would use).
+	LogDBConnectionString string `json:"logdbConnectionString"`
+	// WorkerAgents by upper-case agent ID.
+	WorkerAgents map[string]*WorkerAgent `json:"workerAgents"`
+	// AlwaysOnReplicas are internal.alwayson_support_state rows: server -> state.
+	AlwaysOnReplicas map[string]int `json:"alwaysOnReplicas"`
+}
+
+// WorkerAgent is a row of catalog.worker_agents.
+type WorkerAgent struct {
+	ID             string    `json:"id"`
+	MachineName    string    `json:"machineName"`
+	DisplayName    string    `json:"displayName"`
+	UserAccount    string    `json:"userAccount"`
+	Enabled        bool      `json:"enabled"`
+	LastOnlineTime time.Time `json:"lastOnlineTime"`
+}
+
+// Cluster is the Windows Server Failover Cluster.
+type Cluster struct {
+	Name string `json:"name"`
+	IP   string `json:"ip"`
+	// Nodes are the member hosts (lower case).
+	Nodes []string `json:"nodes"`
+	// Groups by lower-case name: the AG's role and the master's Generic Service role.
+	Groups map[string]*ClusterGroup `json:"groups"`
+}
+
+// ClusterGroup is a cluster role.
+type ClusterGroup struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`  // GenericService | AvailabilityGroup
+	Owner string `json:"owner"` // lower-case host
+	State string `json:"state"` // Online | Offline | Failed
+	// ServiceName is the Generic Service resource's service.
+	ServiceName string `json:"serviceName,omitempty"`
+	// DNSName and IP are the client access point.
+	DNSName string `json:"dnsName,omitempty"`
+	IP      string `json:"ip,omitempty"`
+	// PossibleOwners, empty meaning every node.
+	PossibleOwners []string `json:"possibleOwners,omitempty"`
+}
+
+// AvailabilityGroup is the AG holding SSISDB.
+type AvailabilityGroup struct {
+	Name      string          `json:"name"`
+	Primary   string          `json:"primary"`  // lower-case host
+	Replicas  []string        `json:"replicas"` // lower-case hosts, joined or not
+	Joined    map[string]bool `json:"joined"`
+	Databases []string        `json:"databases"` // SSISDB
+	Listener  *AGListener     `json:"listener,omitempty"`
+}
+
+// AGListener is the availability group listener.
+type AGListener struct {
+	DNSName string `json:"dnsName"`
+	Port    int    `json:"port"`
+	IP      string `json:"ip"`
+	Mask    string `json:"mask"`
+}

@@ -1,0 +1,239 @@
+package lab
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+// PSOp carries out one PowerShell operation on a node. Its result is marshalled to
+// JSON and printed on stdout, as the real script would. It runs with the estate
+// locked.
+type PSOp func(c *OpContext, p Params) (any, error)
+
+// SQLOp carries out one T-SQL operation on an instance and returns its result set
+// (nil for none). It runs with the estate locked.
+type SQLOp func(c *OpContext, p Params) (*script.ResultSet, error)
+
+// Ticker advances time-based state before every operation (worker agents that
+// register some time after their service starts, the master's heartbeat). It runs
+// with the estate locked.
+type Ticker func(e *Estate, now time.Time)
+
+// OpContext is what an operation sees.
+type OpContext struct {
+	Estate *Estate
+	// Node is where the operation runs: the node for PowerShell, the instance's node
+	// for T-SQL (through the listener: the primary's node).
+	Node *Node
+	// User is who authenticated: DOMAIN\user for WinRM and Windows logins, the login
+	// name for SQL logins.
+	User string
+	// ViaListener is true when the T-SQL came through the AG listener.
+	ViaListener bool
+	// Now is the lab clock at the start of the operation.
+	Now time.Time
+	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
+	// the node's busy time and releases the estate lock while it waits.
+	sleep func(d time.Duration)
+}
+
+// NewOpContext builds a context; the runtime passes its sleep function (nil: no wait).
+func NewOpContext(e *Estate, n *Node, user string, viaListener bool, now time.Time, sleep func(time.Duration)) *OpContext {
+	return &OpContext{Estate: e, Node: n, User: user, ViaListener: viaListener, Now: now, sleep: sleep}
+}
+
+// Sleep waits as long as the real operation would take (scaled by the lab's speed).
+// The estate lock is released while waiting, so re-read anything you read before.
+func (c *OpContext) Sleep(d time.Duration) {
+	if c.sleep != nil && d > 0 {
+		c.sleep(d)
+	}
+}
+
+// NextSeq returns a new number from the estate's sequence, for deterministic IDs.
+func (c *OpContext) NextSeq() int {
+	c.Estate.Seq++
+	return c.Estate.Seq
+}
+
+// PSError is a PowerShell terminating error: the runtime writes it to stderr as
+// CLIXML and exits 1, as powershell.exe does with $ErrorActionPreference = 'Stop'.
+type PSError struct {
+	Message string
+	// FullyQualifiedErrorId, e.g. "ClusterNameUnavailable,Microsoft.FailoverClusters…".
+	ErrorID string
+}
+
+func (e *PSError) Error() string { return e.Message }
+
+// Errorf returns a PSError.
+func Errorf(format string, args ...any) error {
+	return &PSError{Message: fmt.Sprintf(format, args...)}
+}
+
+// SQLError is a SQL Server error: the runtime sends it as an ERROR token with the
+// number, state and class SQL Server uses.
+type SQLError struct {
+	Number  int32
+	State   uint8
+	Class   uint8
+	Message string
+}
+
+func (e *SQLError) Error() string { return fmt.Sprintf("Msg %d: %s", e.Number, e.Message) }
+
+// SQLErrorf returns a SQLError of class 16 (state 1).
+func SQLErrorf(number int32, format string, args ...any) error {
+	return &SQLError{Number: number, State: 1, Class: 16, Message: fmt.Sprintf(format, args...)}
+}
+
+var registry = struct {
+	sync.RWMutex
+	ps      map[string]PSOp
+	sql     map[string]SQLOp
+	tickers []Ticker
+}{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
+
+// RegisterPS makes a PowerShell operation known to the lab. Call it from init.
+func RegisterPS(op string, fn PSOp) {
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.ps[op]; dup {
+		panic("lab: PowerShell operation registered twice: " + op)
+	}
+	registry.ps[op] = fn
+}
+
+// RegisterSQL makes a T-SQL operation known to the lab. Call it from init.
+func RegisterSQL(op string, fn SQLOp) {
+	registry.Lock()
+	defer registry.Unlock()
+	if _, dup := registry.sql[op]; dup {
+		panic("lab: T-SQL operation registered twice: " + op)
+	}
+	registry.sql[op] = fn
+}
+
+// RegisterTicker adds a time-based state advance. Call it from init.
+func RegisterTicker(t Ticker) {
+	registry.Lock()
+	defer registry.Unlock()
+	registry.tickers = append(registry.tickers, t)
+}
+
+// LookupPS returns the handler of a PowerShell operation.
+func LookupPS(op string) (PSOp, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	fn, ok := registry.ps[op]
+	return fn, ok
+}
+
+// LookupSQL returns the handler of a T-SQL operation.
+func LookupSQL(op string) (SQLOp, bool) {
+	registry.RLock()
+	defer registry.RUnlock()
+	fn, ok := registry.sql[op]
+	return fn, ok
+}
+
+// Tick runs every ticker.
+func Tick(e *Estate, now time.Time) {
+	registry.RLock()
+	ts := append([]Ticker(nil), registry.tickers...)
+	registry.RUnlock()
+	for _, t := range ts {
+		t(e, now)
+	}
+}
+
+// KnownOps lists the registered operations, for diagnostics and tests.
+func KnownOps() (ps, sql []string) {
+	registry.RLock()
+	defer registry.RUnlock()
+	for k := range registry.ps {
+		ps = append(ps, k)
+	}
+	for k := range registry.sql {
+		sql = append(sql, k)
+	}
+	sort.Strings(ps)
+	sort.Strings(sql)
+	return ps, sql
+}
+
+// Params are an operation's parameters as decoded from the script (JSON numbers stay
+// json.Number) or the RPC call (strings, int64, bool, []byte).
+type Params map[string]any
+
+// String returns a string parameter ("" when absent).
+func (p Params) String(k string) string {
+	switch v := p[k].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case []byte:
+		return string(v)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+// Int returns an integer parameter (0 when absent or not a number).
+func (p Params) Int(k string) int {
+	switch v := p[k].(type) {
+	case int:
+		return v
+	case int64:
+		return int(v)
+	case float64:
+		return int(v)
+	case interface{ Int64() (int64, error) }:
+		n, _ := v.Int64()
+		return int(n)
+	case string:
+		var n int
+		_, _ = fmt.Sscan(v, &n)
+		return n
+	}
+	return 0
+}
+
+// Bool returns a boolean parameter.
+func (p Params) Bool(k string) bool {
+	switch v := p[k].(type) {
+	case bool:
+		return v
+	case string:
+		return strings.EqualFold(v, "true") || v == "1"
+	case int64:
+		return v != 0
+	}
+	return false
+}
+
+// Strings returns a list-of-strings parameter.
+func (p Params) Strings(k string) []string {
+	switch v := p[k].(type) {
+	case []string:
+		return v
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, x := range v {
+			out = append(out, fmt.Sprint(x))
+		}
+		return out
+	case string:
+		if v == "" {
+			return nil
+		}
+		return []string{v}
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+// Package steps holds the nine steps of the Scale Out Master HA procedure. Each step
+// detects what is already done on each of its targets (read-only), applies the rest,
+// verifies itself by reading back, and undoes what a run did from what the journal
+// recorded.
+package steps
+
+import (
+	"context"
+	"time"
+
+	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps/answers"
+)
+
+// Scope says which targets a step runs on.
+type Scope int
+
+// The scopes of the procedure.
+const (
+	EachMaster    Scope = iota + 1 // every master node, in parallel
+	Primary                        // the initial primary replica only
+	EachSecondary                  // every master node but the primary
+	ClusterOnce                    // once for the cluster, run on the primary node
+	EachWorker                     // every worker
+)
+
+// String names the scope as the plan shows it.
+func (s Scope) String() string {
+	switch s {
+	case EachMaster:
+		return "each master node"
+	case Primary:
+		return "the primary replica"
+	case EachSecondary:
+		return "each secondary replica"
+	case ClusterOnce:
+		return "the cluster, once"
+	case EachWorker:
+		return "each worker"
+	}
+	return "unknown scope"
+}
+
+// Target is one place a step acts on.
+type Target struct {
+	// Host is the node the step's commands run on (for ClusterOnce, the primary).
+	Host string
+	// Role is primary, secondary, worker or cluster.
+	Role string
+}
+
+// State is what Detect found.
+type State string
+
+// The states of a step on a target.
+const (
+	StateDone    State = "done"    // nothing to do
+	StatePending State = "pending" // the actions listed will make it done
+	StateDrift   State = "drift"   // exists but differs from the answers; actions correct it
+	StateBlocked State = "blocked" // cannot proceed; Reason and Fix say why and what to do
+)
+
+// ActionKind classifies an action for the plan's symbols.
+type ActionKind string
+
+// The kinds of action.
+const (
+	KindCreate  ActionKind = "create"
+	KindChange  ActionKind = "change"
+	KindDelete  ActionKind = "delete"
+	KindRestart ActionKind = "restart"
+)
+
+// Command is one script with where it runs.
+type Command struct {
+	// Host is the node for PowerShell, or the SQL target (a node or remote.Listener).
+	Host string
+	PS   *script.PowerShell
+	SQL  *script.TSQL
+}
+
+// Display is the command's text with secrets as placeholders.
+func (c Command) Display() string {
+	if c.PS != nil {
+		return c.PS.Display()
+	}
+	if c.SQL != nil {
+		return c.SQL.Display()
+	}
+	return ""
+}
+
+// Op is the operation name of the command's script.
+func (c Command) Op() string {
+	if c.PS != nil {
+		return c.PS.Op
+	}
+	if c.SQL != nil {
+		return c.SQL.Op
+	}
+	return ""
+}
+
+// Action is one change a step will make on a target.
+type Action struct {
+	// ID is stable for the step and target across runs (for example "set-sqlservername"),
+	// so the journal can match intents with results and resume can find them.
+	ID string
+	// Summary is one line in the DBA's words: "Set SqlServerName to SSISLSN,1433".
+	Summary string
+	Kind    ActionKind
+	// Commands are the scripts Apply will run, in order, exactly as the plan shows them.
+	Commands []Command
+	// Irreversible, when not empty, says why Undo cannot reverse this action.
+	Irreversible string
+}
+
+// Detection is the read-only result of Detect.
+type Detection struct {
+	State State
+	// Facts are the observations the state was computed from; they are hashed into the
+	// plan's fingerprint, so they must not contain secrets or volatile values (times).
+	Facts map[string]any
+	// Actions are what Apply will do (empty when done or blocked).
+	Actions []Action
+	// Reason and Fix explain drift or blocked.
+	Reason string
+	Fix    string
+}
+
+// Undo is what an action recorded for its undo: old values, which objects it created.
+// It is written to the journal, so it holds no secrets.
+type Undo map[string]any
+
+// CheckStatus is a verification result, in the words of the SSMS AG wizard.
+type CheckStatus string
+
+// The check results.
+const (
+	CheckSuccess CheckStatus = "Success"
+	CheckWarning CheckStatus = "Warning"
+	CheckFailed  CheckStatus = "Failed"
+	CheckSkipped CheckStatus = "Skipped"
+)
+
+// Check is one line of a verification or preflight report.
+type Check struct {
+	Name   string
+	Status CheckStatus
+	Detail string
+	Fix    string
+}
+
+// Step is one of the nine steps.
+type Step interface {
+	ID() int
+	Title() string
+	Scope() Scope
+	// Detect reads the target and says what is done and what would change. It never
+	// changes anything.
+	Detect(ctx context.Context, env *Env, t Target) (Detection, error)
+	// Apply performs one action from Detect and returns what undo needs.
+	Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error)
+	// Verify reads back the outcome on the target.
+	Verify(ctx context.Context, env *Env, t Target) ([]Check, error)
+	// Undo reverses one applied action from what Apply recorded. It returns
+	// ErrIrreversible (wrapped, with the reason) when it cannot.
+	Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error
+}
+
+// Env is what every step gets: the answers, the secrets and the way to the nodes.
+type Env struct {
+	Answers  *answers.Answers
+	Secrets  *answers.Secrets
+	Remote   remote.Remote
+	Redactor *script.Redactor
+	// Version is the SQL Server version the steps use for names and paths.
+	Version Version
+	// Output receives progress lines for a target (already free of secrets).
+	Output func(host, line string)
+	// Now is the clock (tests replace it).
+	Now func() time.Time
+	// WaitScale scales the waits steps do for the estate (registration, services);
+	// 1 for real clusters, smaller for the lab.
+	WaitScale float64
+}
