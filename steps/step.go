@@ -6,6 +6,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
@@ -128,6 +129,10 @@ type Detection struct {
 	Reason string
 	Fix    string
 }
+
+// ErrIrreversible is what Undo wraps when an action cannot be reversed; the engine
+// reports such actions as skipped, with the reason, instead of failing the rollback.
+var ErrIrreversible = errors.New("this action cannot be undone")
 
 // Undo is what an action recorded for its undo: old values, which objects it created.
 // It is written to the journal, so it holds no secrets.

@@ -68,6 +68,12 @@ type Service struct {
 	StartMode   string `json:"startMode"` // Auto | Manual | Disabled
 	State       string `json:"state"`     // Running | Stopped
 	PathName    string `json:"pathName"`
+	// Password is the logon password the service was configured with ("" for virtual
+	// and built-in accounts); a failover starts the service only if it is still right.
+	Password string `json:"password,omitempty"`
+	// StartedAt is when the service last entered Running (zero: not yet seen running);
+	// time-based behaviour such as worker registration counts from it.
+	StartedAt time.Time `json:"startedAt,omitempty"`
 }
 
 // Cert is a certificate in a store.
@@ -147,6 +153,9 @@ type Database struct {
 	// by this instance's service master key (so it opens without a password).
 	MasterKey         bool `json:"masterKey"`
 	EncryptedByServer bool `json:"encryptedByServer"`
+	// MasterKeyPassword is the password the database master key was created with; the
+	// lab checks credentials and OPEN MASTER KEY against it.
+	MasterKeyPassword string `json:"masterKeyPassword,omitempty"`
 	// Users by lower-case name.
 	Users map[string]*DBUser `json:"users"`
 	// Catalog is SSISDB's content, present on the copy that holds the data.

@@ -18,6 +18,11 @@ type Answers struct {
 	Logging           Logging           `yaml:"logging,omitempty"`
 	Workers           []Worker          `yaml:"workers,omitempty"`
 	Connection        Connection        `yaml:"connection"`
+
+	// lines maps field paths (masters[1].host) to the YAML line they were read from;
+	// nil when the answers did not come from a file. Validate uses it to point at lines
+	// and ApplyDefaults to tell an absent key from an explicit zero value.
+	lines map[string]int
 }
 
 // Cluster is the Windows Server Failover Cluster.
@@ -120,4 +125,8 @@ type Secrets struct {
 	LoggingPassword       script.Secret // SSISHA_LOGGING_PASSWORD
 	MasterKeyPassword     script.Secret // SSISHA_MASTER_KEY_PASSWORD (SSISDB database master key)
 	PFXPassword           script.Secret // SSISHA_PFX_PASSWORD
+
+	// users holds SSISHA_WINRM_USER and SSISHA_SQL_USER when given; they are not
+	// secret, but travel with the passwords.
+	users map[string]string
 }

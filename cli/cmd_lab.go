@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/steps/answers"
+)
+
+type labFlags struct {
+	dir        string
+	masters    int
+	workers    int
+	sqlVersion int
+	speed      float64
+	latency    time.Duration
+	encrypt    string
+}
+
+func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
+	cmd.Flags().StringVar(&f.dir, "dir", "", "keep the lab's state, certificates and client files here (state persists across restarts)")
+	cmd.Flags().IntVar(&f.masters, "masters", 2, "master nodes (2 or more)")
+	cmd.Flags().IntVar(&f.workers, "workers", 2, "worker nodes")
+	cmd.Flags().IntVar(&f.sqlVersion, "sql-version", 2019, "SQL Server version on the masters: 2017, 2019 or 2022")
+	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
+	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
+	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
+}
+
+func (f *labFlags) check() error {
+	if f.masters < 2 {
+		return invalid("--masters %d: a highly available master needs at least 2 master nodes", f.masters)
+	}
+	if f.workers < 0 || f.workers > 200 {
+		return invalid("--workers %d: choose 0 to 200", f.workers)
+	}
+	switch f.sqlVersion {
+	case 2017, 2019, 2022:
+	default:
+		return invalid("--sql-version %d: choose 2017, 2019 or 2022", f.sqlVersion)
+	}
+	if f.speed < 0 {
+		return invalid("--speed %v: choose 0 (no delays) or more (1 = real time)", f.speed)
+	}
+	if f.encrypt != "tls" && f.encrypt != "strict" {
+		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
+	}
+	return nil
+}
+
+func (f *labFlags) options() lab.Options {
+	return lab.Options{
+		Dir:     f.dir,
+		Seed:    lab.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
+		Speed:   f.speed,
+		Latency: f.latency,
+		Encrypt: f.encrypt,
+	}
+}
+
+func (a *app) labCmd() *cobra.Command {
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "The wizard against a simulated cluster on this machine",
+		Long: `lab starts a simulated Scale Out estate in this process (master nodes with SQL Server,
+workers, the failover cluster, the availability group, SSISDB) that speaks real WinRM
+and TDS on loopback, and opens the wizard against it with the answers filled in. It is
+for demonstrations and practice: ssisha's client code runs exactly as against a real
+cluster.`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			return a.runLabWizard(cmd.Context(), f)
+		},
+	}
+	f.register(cmd, 0.02)
+	cmd.AddCommand(a.labServeCmd())
+	return cmd
+}
+
+func (a *app) labServeCmd() *cobra.Command {
+	var f labFlags
+	cmd := &cobra.Command{
+		Use:   "serve --dir DIR",
+		Short: "Run the lab in the foreground and write the files that point ssisha at it",
+		Long: `serve runs the lab until interrupted, prints its endpoints, and writes DIR/answers.yaml
+and DIR/secrets.env (mode 0600) that point ssisha at it. The lab's state is kept in DIR
+across restarts. Then, in another terminal:
+
+  set -a; . DIR/secrets.env; set +a
+  ssisha apply -f DIR/answers.yaml --yes`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.dir == "" {
+				return invalid("lab serve needs --dir DIR: where the lab keeps its state and writes answers.yaml and secrets.env")
+			}
+			if err := f.check(); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(f.dir, 0o700); err != nil {
+				return invalidErr(err)
+			}
+			l, err := lab.Start(f.options())
+			if err != nil {
+				return failed(fmt.Errorf("starting the lab: %w", err))
+			}
+			defer l.Close()
+			ansPath, secPath, err := writeLabClientFiles(l, f)
+			if err != nil {
+				return failed(err)
+			}
+			a.printLabEndpoints(l, ansPath, secPath)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			<-ctx.Done()
+			fmt.Fprintln(a.out, "lab: stopping; state kept in", f.dir)
+			return nil
+		},
+	}
+	f.register(cmd, 0.01)
+	return cmd
+}
+
+// labAnswers is the answer file that points ssisha at a running lab.
+func labAnswers(l *lab.Lab, f labFlags) *answers.Answers {
+	ep := l.Endpoints()
+	ans := answers.Example()
+	ans.SQLVersion = 0
+	ans.Domain = "CONTOSO"
+	ans.Cluster = answers.Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24"}
+	ans.SetupMedia = lab.SetupMediaPath
+	ans.MasterService.Account = `CONTOSO\` + lab.MasterServiceAccount
+	ans.MasterService.DNSName = "ssismaster.contoso.com"
+	ans.MasterService.StaticAddress = "10.0.0.60/24"
+	ans.MasterService.Port = 8391
+	ans.MasterService.Certificate = answers.Certificate{Generate: true, ExtraNames: []string{"ssismaster"}}
+	ans.AvailabilityGroup.Name = "AG_SSIS"
+	ans.AvailabilityGroup.EndpointPort = 5022
+	ans.AvailabilityGroup.Listener.DNSName = ep.ListenerName
+	ans.AvailabilityGroup.Listener.Port = 1433
+	ans.AvailabilityGroup.Listener.StaticAddress = "10.0.0.50/24"
+	host, port := splitHostPort(ep.Listener)
+	ans.AvailabilityGroup.Listener.Connect = answers.Address{Address: host, Port: port}
+	ans.Masters = nil
+	ans.Workers = nil
+	nodes := append([]lab.NodeEndpoint(nil), ep.Nodes...)
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Host < nodes[j].Host })
+	for _, n := range nodes {
+		wh, wp := splitHostPort(n.WinRM)
+		switch n.Role {
+		case "master":
+			sh, sp := splitHostPort(n.SQL)
+			ans.Masters = append(ans.Masters, answers.Master{Host: n.Host, SQLInstance: "MSSQLSERVER",
+				WinRM: answers.Address{Address: wh, Port: wp}, SQL: answers.Address{Address: sh, Port: sp}})
+		case "worker":
+			ans.Workers = append(ans.Workers, answers.Worker{Host: n.Host, Account: `CONTOSO\` + lab.WorkerServiceAccount,
+				WinRM: answers.Address{Address: wh, Port: wp}})
+		}
+	}
+	ans.Connection.WinRM = answers.WinRMConnection{Auth: "ntlm", HTTPS: true, CAFile: ep.CAFile, User: ep.AdminUser}
+	encrypt := "true"
+	if f.encrypt == "strict" {
+		encrypt = "strict"
+	}
+	ans.Connection.SQL = answers.SQLConnection{Auth: "windows", Encrypt: encrypt, CAFile: ep.CAFile, User: ep.AdminUser}
+	ans.ApplyDefaults()
+	return ans
+}
+
+// labWaitScale is how much of the real waits the steps spend against a lab of that
+// speed (never less than what keeps polling meaningful).
+func labWaitScale(speed float64) float64 {
+	if speed <= 0 {
+		return 0.001
+	}
+	return speed
+}
+
+func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err error) {
+	ans := labAnswers(l, f)
+	ansPath = filepath.Join(f.dir, "answers.yaml")
+	if err := answers.Save(ansPath, ans); err != nil {
+		return "", "", fmt.Errorf("writing %s: %w", ansPath, err)
+	}
+	values := l.Secrets()
+	values[answers.EnvWaitScale] = strconv.FormatFloat(labWaitScale(f.speed), 'g', -1, 64)
+	secPath = filepath.Join(f.dir, "secrets.env")
+	if err := answers.WriteSecretsFile(secPath, values); err != nil {
+		return "", "", fmt.Errorf("writing %s: %w", secPath, err)
+	}
+	return ansPath, secPath, nil
+}
+
+func (a *app) printLabEndpoints(l *lab.Lab, ansPath, secPath string) {
+	ep := l.Endpoints()
+	fmt.Fprintln(a.out, "ssisha lab: a simulated Scale Out estate on loopback")
+	for _, n := range ep.Nodes {
+		line := fmt.Sprintf("  %-24s %-7s WinRM https://%s/wsman", n.Host, n.Role, n.WinRM)
+		if n.SQL != "" {
+			line += "  SQL " + n.SQL
+		}
+		fmt.Fprintln(a.out, line)
+	}
+	fmt.Fprintf(a.out, "  %-24s listener (routes to the primary once it exists) %s\n", ep.ListenerName, ep.Listener)
+	fmt.Fprintf(a.out, "  CA certificate: %s\n", ep.CAFile)
+	fmt.Fprintf(a.out, "\nAnswers: %s\nSecrets: %s (mode 0600)\n\nIn another terminal:\n  set -a; . %s; set +a\n  ssisha apply -f %s --yes\n\nCtrl-C stops the lab; its state is kept.\n",
+		ansPath, secPath, secPath, ansPath)
+}
+
+func splitHostPort(hp string) (string, int) {
+	i := strings.LastIndexByte(hp, ':')
+	if i < 0 {
+		return hp, 0
+	}
+	p, _ := strconv.Atoi(hp[i+1:])
+	return hp[:i], p
+}
+
+var _ = context.Background

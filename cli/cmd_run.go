@@ -1,0 +1,343 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+func (a *app) progressSubscriber(output string) (engine.Subscriber, error) {
+	switch output {
+	case "", "text":
+		return engine.TextLines(a.out), nil
+	case "json":
+		return engine.JSONLines(a.out), nil
+	}
+	return nil, invalid("--output %q: choose text or json", output)
+}
+
+func (a *app) planCmd() *cobra.Command {
+	var file, out, output, only string
+	var verbose bool
+	cmd := &cobra.Command{
+		Use:   "plan -f answers.yaml [--out DIR]",
+		Short: "Show what will change, per step and node, with the exact scripts",
+		Long: `plan detects, read-only and on every node in parallel, what each step has already
+done and what it would change, and shows it per step and node. With --out it writes the
+reviewable bundle: every PowerShell script and T-SQL batch as it will run, per node in
+run order, secrets only as placeholders, with a manifest of sha256 hashes. The plan's
+fingerprint ties it to the facts it was computed from: apply refuses a stale plan.`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			steps, err := parseSteps(only)
+			if err != nil {
+				return invalidErr(err)
+			}
+			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			p, err := s.eng.Plan(cmd.Context(), steps)
+			if err != nil {
+				return failed(s.red.RedactError(err))
+			}
+			if out != "" {
+				if err := s.eng.WriteBundle(p, out); err != nil {
+					return failed(fmt.Errorf("writing the bundle to %s: %w", out, err))
+				}
+			}
+			switch output {
+			case "json":
+				return writePlanJSON(a.out, p)
+			case "", "text":
+				printPlan(a.out, p, verbose)
+				if out != "" {
+					fmt.Fprintf(a.out, "Bundle written to %s (review it, then: ssisha apply -f %s --bundle %s)\n", out, file, out)
+				}
+				return nil
+			}
+			return invalid("--output %q: choose text or json", output)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	cmd.Flags().StringVar(&out, "out", "", "write the reviewable bundle of scripts to this directory")
+	cmd.Flags().StringVar(&only, "steps", "", "only these steps, e.g. 5,6 or 7-9")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every script in full")
+	return cmd
+}
+
+func (a *app) applyCmd() *cobra.Command {
+	var file, output, only, bundle string
+	var yes, outOfOrder bool
+	cmd := &cobra.Command{
+		Use:   "apply -f answers.yaml [--steps 5,6] [--yes]",
+		Short: "Run the steps (all, or the ones named); resumes an interrupted run",
+		Long: `apply plans afresh, shows what will change and asks for confirmation (--yes skips
+the question; without a terminal, --yes is required). Steps run in order; a step's
+targets run in parallel (--parallel bounds them). Every remote action is written to the
+journal before and after it runs. A failure stops new work, lets running actions finish,
+and says per node what happened and what to do.
+
+An interrupted run is found in the journal and resumed: interrupted actions are
+re-detected on their node before anything continues. --steps re-runs just those steps
+(it refuses while an earlier step they depend on is not done). --bundle refuses to run
+unless the estate still matches the plan the bundle was written from.`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			steps, err := parseSteps(only)
+			if err != nil {
+				return invalidErr(err)
+			}
+			progress, err := a.progressSubscriber(output)
+			if err != nil {
+				return err
+			}
+			s, err := a.openSession(cmd.Context(), file, sessionOptions{journal: true, subscribers: []engine.Subscriber{progress}})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			ctx := cmd.Context()
+			for _, r := range s.eng.Interrupted() {
+				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
+			}
+			p, err := s.eng.Plan(ctx, steps)
+			if err != nil {
+				return failed(s.red.RedactError(err))
+			}
+			if bundle != "" {
+				want, err := bundleFingerprint(bundle)
+				if err != nil {
+					return invalidErr(err)
+				}
+				if want != p.Fingerprint {
+					return &exitError{code: ExitAborted, err: fmt.Errorf("%w: the estate changed since the bundle in %s was written (fingerprint %s, now %s); run ssisha plan --out again and review it", engine.ErrStalePlan, bundle, short(want), short(p.Fingerprint))}
+				}
+			}
+			actions, targets, blocked := planCounts(p)
+			if actions == 0 && blocked == 0 {
+				a.note(output, "Nothing to do: every step is already done on every target.")
+				return nil
+			}
+			if output != "json" {
+				printPlan(a.out, p, false)
+			}
+			if err := a.confirm(yes, fmt.Sprintf("Apply %d action(s) on %d target(s)?", actions, targets)); err != nil {
+				return err
+			}
+			r, err := s.eng.ApplyWith(ctx, p, steps, engine.ApplyOptions{AllowOutOfOrder: outOfOrder})
+			if r != nil && output != "json" {
+				fmt.Fprintln(a.out)
+				printRecap(a.out, r)
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return aborted("interrupted; running actions were allowed to finish and the journal is ready: run the same command again to resume")
+				}
+				return failed(s.red.RedactError(err))
+			}
+			if r != nil && r.Status == engine.StatusFailed {
+				return failed(fmt.Errorf("the run failed; see above for each node, fix the cause and run apply again (it resumes), or roll back with ssisha rollback"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	cmd.Flags().StringVar(&only, "steps", "", "only these steps, e.g. 5,6 or 7-9")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&output, "output", "text", "progress as text or json (one event per line)")
+	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
+	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
+	return cmd
+}
+
+func (a *app) rollbackCmd() *cobra.Command {
+	var file, output, only string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "rollback -f answers.yaml [--steps 9-7] [--yes]",
+		Short: "Undo what the journal records, newest first",
+		Long: `rollback undoes the actions the journal records for this cluster, newest first, steps
+in reverse order. What cannot be undone (for example the original random password of
+the logging login) is skipped and reported with the reason.`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			steps, err := parseSteps(only)
+			if err != nil {
+				return invalidErr(err)
+			}
+			progress, err := a.progressSubscriber(output)
+			if err != nil {
+				return err
+			}
+			s, err := a.openSession(cmd.Context(), file, sessionOptions{journal: true, subscribers: []engine.Subscriber{progress}})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			what := "every step"
+			if len(steps) > 0 {
+				what = "steps " + only
+			}
+			if err := a.confirm(yes, fmt.Sprintf("Undo %s on cluster %s, newest first?", what, s.ans.Cluster.Name)); err != nil {
+				return err
+			}
+			r, err := s.eng.Rollback(cmd.Context(), steps)
+			if r != nil && output != "json" {
+				fmt.Fprintln(a.out)
+				printRecap(a.out, r)
+			}
+			if err != nil {
+				return failed(s.red.RedactError(err))
+			}
+			if r != nil && r.Status == engine.StatusFailed {
+				return failed(fmt.Errorf("the rollback failed on at least one node; see above"))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	cmd.Flags().StringVar(&only, "steps", "", "only these steps, e.g. 9-7")
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	cmd.Flags().StringVar(&output, "output", "text", "progress as text or json")
+	return cmd
+}
+
+func (a *app) statusCmd() *cobra.Command {
+	var file, output string
+	cmd := &cobra.Command{
+		Use:   "status -f answers.yaml [--output json]",
+		Short: "Per step and node: done, pending, drift or blocked",
+		Args:  a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			p, err := s.eng.Status(cmd.Context())
+			if err != nil {
+				return failed(s.red.RedactError(err))
+			}
+			switch output {
+			case "json":
+				return writePlanJSON(a.out, p)
+			case "", "text":
+				printStatus(a.out, p)
+				return nil
+			}
+			return invalid("--output %q: choose text or json", output)
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	return cmd
+}
+
+func (a *app) verifyCmd() *cobra.Command {
+	var file, report, output string
+	var failover bool
+	cmd := &cobra.Command{
+		Use:   "verify -f answers.yaml [--failover] [--report FILE.md]",
+		Short: "Post-install report per node and check",
+		Long: `verify reads back every step on every node and reports each check as Success,
+Warning, Failed or Skipped, with the detail and the fix. --report writes it as Markdown
+for the change ticket. --failover also moves the master role and the availability group
+to each other node and back, checking the master endpoint, SSISDB, logging and the
+workers at each stop.`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			vr, err := s.eng.Verify(cmd.Context())
+			if err != nil {
+				return failed(s.red.RedactError(err))
+			}
+			if failover {
+				fr, err := runFailoverTest(cmd.Context(), s)
+				if err != nil {
+					return failed(s.red.RedactError(err))
+				}
+				vr.Checks = append(vr.Checks, fr...)
+			}
+			if report != "" {
+				if err := os.WriteFile(report, []byte(vr.Markdown()), 0o644); err != nil {
+					return failed(err)
+				}
+			}
+			if output == "json" {
+				enc := json.NewEncoder(a.out)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(vr); err != nil {
+					return err
+				}
+			} else {
+				printChecks(a.out, vr)
+			}
+			for _, c := range vr.Checks {
+				if c.Status == "Failed" {
+					return failed(fmt.Errorf("verification found failed checks; each one says what to do"))
+				}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	cmd.Flags().BoolVar(&failover, "failover", false, "also move the master role and the availability group around and check each stop")
+	cmd.Flags().StringVar(&report, "report", "", "write the report as Markdown to this file")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	return cmd
+}
+
+// note writes an informational line, unless the output is JSON events.
+func (a *app) note(output, format string, args ...any) {
+	if output == "json" {
+		fmt.Fprintf(a.errOut, format+"\n", args...)
+		return
+	}
+	fmt.Fprintf(a.out, format+"\n", args...)
+}
+
+func short(fp string) string {
+	if len(fp) > 12 {
+		return fp[:12]
+	}
+	return fp
+}
+
+func bundleFingerprint(dir string) (string, error) {
+	b, err := os.ReadFile(dir + string(os.PathSeparator) + "manifest.json")
+	if err != nil {
+		return "", fmt.Errorf("--bundle %s: %w (write one with ssisha plan --out %s)", dir, err, dir)
+	}
+	var m struct {
+		Fingerprint string `json:"fingerprint"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil || m.Fingerprint == "" {
+		return "", fmt.Errorf("--bundle %s: manifest.json carries no plan fingerprint", dir)
+	}
+	return strings.TrimSpace(m.Fingerprint), nil
+}
+
+func printChecks(w interface{ Write([]byte) (int, error) }, vr *engine.VerifyReport) {
+	for _, c := range vr.Checks {
+		fmt.Fprintf(w, "%-8s step %d  %-26s %s", c.Status, c.Step, c.Target, c.Name)
+		if c.Detail != "" {
+			fmt.Fprintf(w, ": %s", c.Detail)
+		}
+		fmt.Fprintln(w)
+		if c.Fix != "" && c.Status != "Success" {
+			fmt.Fprintf(w, "         fix: %s\n", c.Fix)
+		}
+	}
+}

@@ -1,0 +1,109 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssisha/ssisha/steps"
+	"github.com/ssisha/ssisha/steps/answers"
+)
+
+func (a *app) validateCmd() *cobra.Command {
+	var file string
+	var offline bool
+	cmd := &cobra.Command{
+		Use:   "validate -f answers.yaml [--offline]",
+		Short: "Check the answers, and the network facts behind them",
+		Long: `validate checks the answer file and lists every problem at once, each with its field
+path, its line and what to type instead. Unless --offline, it then checks the network
+facts behind the answers from the primary node: names that must be free are free,
+accounts exist, addresses are unused, the certificate carries the master's DNS name,
+and every node answers. Exit code 2 when anything is wrong.`,
+		Args: a.noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if file == "" {
+				return invalid("no answer file: pass -f answers.yaml")
+			}
+			ans, err := answers.Load(file)
+			if err != nil {
+				return invalidErr(fmt.Errorf("%s: %w", file, err))
+			}
+			a.applyUserOverrides(ans)
+			if errs := answers.Validate(ans); len(errs) > 0 {
+				return invalidErr(fmt.Errorf("%s has %d problem(s):\n%s", file, len(errs), formatFieldErrors(errs)))
+			}
+			if offline {
+				fmt.Fprintf(a.out, "%s: no problems found (offline: network facts not checked)\n", file)
+				return nil
+			}
+			sec, err := a.loadSecrets(ans)
+			if err != nil {
+				return err
+			}
+			s, err := a.sessionFor(cmd.Context(), ans, sec, nil, sessionOptions{})
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			problems := a.checkNetworkFacts(cmd.Context(), s)
+			if problems > 0 {
+				return invalid("%s: %d network fact(s) are wrong; see above", file, problems)
+			}
+			fmt.Fprintf(a.out, "%s: no problems found\n", file)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	cmd.Flags().BoolVar(&offline, "offline", false, "check the file only, not the network facts behind it")
+	return cmd
+}
+
+// networkFields lists the answers whose network facts validate checks, with values.
+func networkFields(ans *answers.Answers) [][2]string {
+	f := [][2]string{
+		{"cluster.name", ans.Cluster.Name},
+		{"cluster.staticAddress", ans.Cluster.StaticAddress},
+		{"masterService.dnsName", ans.MasterService.DNSName},
+		{"masterService.staticAddress", ans.MasterService.StaticAddress},
+		{"masterService.account", ans.MasterService.Account},
+		{"availabilityGroup.listener.dnsName", ans.AvailabilityGroup.Listener.DNSName},
+		{"availabilityGroup.listener.staticAddress", ans.AvailabilityGroup.Listener.StaticAddress},
+	}
+	if ans.MasterService.Certificate.Thumbprint != "" {
+		f = append(f, [2]string{"masterService.certificate.thumbprint", ans.MasterService.Certificate.Thumbprint})
+	}
+	for i, m := range ans.Masters {
+		f = append(f, [2]string{fmt.Sprintf("masters[%d].host", i), m.Host})
+	}
+	for i, w := range ans.Workers {
+		f = append(f, [2]string{fmt.Sprintf("workers[%d].host", i), w.Host})
+		if w.Account != "" {
+			f = append(f, [2]string{fmt.Sprintf("workers[%d].account", i), w.Account})
+		}
+	}
+	return f
+}
+
+// checkNetworkFacts prints one line per fact and returns how many are wrong.
+func (a *app) checkNetworkFacts(ctx context.Context, s *session) int {
+	problems := 0
+	for _, kv := range networkFields(s.ans) {
+		if strings.TrimSpace(kv[1]) == "" {
+			continue
+		}
+		ok, warn, msg := steps.CheckField(ctx, s.env, kv[0], kv[1])
+		mark := "ok  "
+		switch {
+		case !ok:
+			mark = "FAIL"
+			problems++
+		case warn:
+			mark = "warn"
+		}
+		fmt.Fprintf(a.out, "%s %-42s %s\n", mark, kv[0], s.red.Redact(msg))
+	}
+	return problems
+}

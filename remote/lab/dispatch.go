@@ -1,0 +1,294 @@
+package lab
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+// psOutcome is what a PowerShell command left behind: its streams and exit code.
+type psOutcome struct {
+	Stdout   []byte
+	ErrorMsg string // the terminating error, written as CLIXML on stderr
+	ErrorID  string
+	Exit     int
+}
+
+func labPSFailure(format string, args ...any) psOutcome {
+	return psOutcome{ErrorMsg: fmt.Sprintf(format, args...), Exit: 1}
+}
+
+// runPowerShell runs one WinRM command on host: the PowerShell script's operation
+// against the estate. Anything that is not one of ssisha's scripts fails loudly.
+func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText, commandLine string) psOutcome {
+	if scriptText == "" {
+		cl := commandLine
+		if len(cl) > 80 {
+			cl = cl[:80] + "…"
+		}
+		return labPSFailure("ssisha lab: %q is not a PowerShell script; the lab runs only ssisha's scripts (powershell.exe -EncodedCommand)", cl)
+	}
+	op, params, err := script.ParsePowerShell(scriptText)
+	if err != nil {
+		return labPSFailure("ssisha lab: the script cannot be read: %v", err)
+	}
+	l.stats.command(host, op)
+	fn, ok := LookupPS(op)
+	if !ok {
+		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: unknown operation '%s'", op), ErrorID: "UnknownOperation,ssisha.lab", Exit: 1}
+	}
+	d := l.faults.beforeOp(host, op, true)
+	if d.WinRMFault {
+		// The fault reaches the client on its next request for this shell; the
+		// operation does not run, so a retry finds the estate as it was.
+		l.shells.arm(shellID)
+		l.shells.awaitDelivery(ctx, shellID, l.closing)
+		return labPSFailure("ssisha lab: injected WinRM fault while running '%s'", op)
+	}
+	l.applyOpFaults(ctx, host, d)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	node := l.estate.Node(host)
+	if node == nil {
+		return labPSFailure("ssisha lab: no node %s in the estate", host)
+	}
+	now := l.now()
+	Tick(l.estate, now)
+	c := NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
+	res, err := labCallPS(fn, c, Params(params))
+	if perr := l.persistLocked(false); perr != nil {
+		l.saveErr = perr
+	}
+	if err != nil {
+		var pe *PSError
+		if errors.As(err, &pe) {
+			return psOutcome{ErrorMsg: pe.Message, ErrorID: pe.ErrorID, Exit: 1}
+		}
+		return labPSFailure("%s", err.Error())
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return labPSFailure("ssisha lab: the result of '%s' cannot be encoded: %v", op, err)
+	}
+	return psOutcome{Stdout: append(out, '\r', '\n')}
+}
+
+// labCallPS runs a PowerShell operation, turning a panic into the error a broken script
+// would give rather than taking the server down.
+func labCallPS(fn PSOp, c *OpContext, p Params) (res any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PSError{Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r), ErrorID: "LabPanic,ssisha.lab"}
+		}
+	}()
+	return fn(c, p)
+}
+
+func labCallSQL(fn SQLOp, c *OpContext, p Params) (rs *script.ResultSet, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &SQLError{Number: 50000, State: 1, Class: 16, Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r)}
+		}
+	}()
+	return fn(c, p)
+}
+
+// sqlSession is who sent a batch.
+type sqlSession struct {
+	User    string
+	Windows bool
+}
+
+// runSQL runs one batch on host's instance, or on the primary's when viaListener.
+// Errors are *SQLError, as SQL Server would raise them.
+func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSession, text string, params map[string]any) (*script.ResultSet, error) {
+	op, err := script.ParseOpSQL(text)
+	if err != nil {
+		return nil, &SQLError{Number: 102, State: 1, Class: 15, Message: "ssisha lab: the batch does not name an operation: " + err.Error()}
+	}
+	target := l.sqlTarget(host, viaListener)
+	if target == "" {
+		return nil, &SQLError{Number: 983, State: 1, Class: 14, Message: "ssisha lab: the availability group listener has no primary replica to route to"}
+	}
+	l.stats.command(target, op)
+	fn, ok := LookupSQL(op)
+	if !ok {
+		return nil, &SQLError{Number: 2812, State: 62, Class: 16, Message: fmt.Sprintf("Could not find stored procedure '%s'. (ssisha lab: unknown operation '%s')", op, op)}
+	}
+	d := l.faults.beforeOp(target, op, false)
+	l.applyOpFaults(ctx, target, d)
+
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if viaListener {
+		// A failover injected just now moves where the listener points.
+		if t := l.sqlTargetLocked(host, true); t != "" {
+			target = t
+		}
+	}
+	node := l.estate.Node(target)
+	if node == nil || node.SQL == nil {
+		return nil, &SQLError{Number: 53, State: 1, Class: 16, Message: "ssisha lab: no SQL Server instance on " + target}
+	}
+	if err := labCheckLogin(l.estate, node.SQL, s); err != nil {
+		return nil, err
+	}
+	p := Params{}
+	for k, v := range params {
+		p[strings.TrimPrefix(k, "@")] = v
+	}
+	now := l.now()
+	Tick(l.estate, now)
+	c := NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
+	rs, err := labCallSQL(fn, c, p)
+	if perr := l.persistLocked(false); perr != nil {
+		l.saveErr = perr
+	}
+	if err != nil {
+		var se *SQLError
+		if errors.As(err, &se) {
+			return nil, se
+		}
+		return nil, &SQLError{Number: 50000, State: 1, Class: 16, Message: err.Error()}
+	}
+	if rs == nil {
+		rs = &script.ResultSet{}
+	}
+	return rs, nil
+}
+
+// sqlTarget is the node that answers T-SQL sent to host (or through the listener).
+func (l *Lab) sqlTarget(host string, viaListener bool) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sqlTargetLocked(host, viaListener)
+}
+
+func (l *Lab) sqlTargetLocked(host string, viaListener bool) string {
+	if !viaListener {
+		return strings.ToLower(host)
+	}
+	ag := l.estate.AG
+	if ag == nil || ag.Listener == nil || ag.Primary == "" {
+		return ""
+	}
+	return strings.ToLower(ag.Primary)
+}
+
+// labCheckLogin refuses a session whose login is gone or disabled on the instance, as
+// SQL Server does on the next connection (error 18456).
+func labCheckLogin(e *Estate, in *Instance, s sqlSession) error {
+	name := s.User
+	if s.Windows {
+		name = labQualifyAccount(e, name)
+	}
+	lg := in.Logins[strings.ToLower(name)]
+	switch {
+	case lg == nil, lg.Disabled:
+		return labLoginFailed(name)
+	case !s.Windows && (!in.MixedMode || !strings.EqualFold(lg.Type, "SQL_LOGIN")):
+		return labLoginFailed(name)
+	case s.Windows && !strings.EqualFold(lg.Type, "WINDOWS_LOGIN"):
+		return labLoginFailed(name)
+	}
+	return nil
+}
+
+func labLoginFailed(name string) *SQLError {
+	return &SQLError{Number: 18456, State: 1, Class: 14, Message: fmt.Sprintf("Login failed for user '%s'.", name)}
+}
+
+// labQualifyAccount spells an account DOMAIN\user, however the client gave it.
+func labQualifyAccount(e *Estate, user string) string {
+	if i := strings.IndexByte(user, '@'); i >= 0 && !strings.Contains(user, `\`) {
+		return e.Domain + `\` + user[:i]
+	}
+	if !strings.Contains(user, `\`) {
+		return e.Domain + `\` + user
+	}
+	dom, name, _ := strings.Cut(user, `\`)
+	if strings.EqualFold(dom, e.Domain) || strings.EqualFold(dom, e.DNSSuffix) || strings.EqualFold(dom, ShortName(e.DNSSuffix)) {
+		return e.Domain + `\` + name
+	}
+	return user
+}
+
+// applyOpFaults carries out what the faults decided before an operation: failovers
+// first (so the operation sees the new world), then the extra delay.
+func (l *Lab) applyOpFaults(ctx context.Context, host string, d opDecision) {
+	if d.AGTo != "" {
+		_ = l.FailoverAG(d.AGTo)
+	}
+	if d.MasterTo != "" {
+		_ = l.FailoverMasterRole(d.MasterTo)
+	}
+	if d.Slow > 0 {
+		l.stats.busy(host, d.Slow)
+		l.wait(ctx, d.Slow)
+	}
+}
+
+// shellFaults hands an operation-specific WinRM fault from the command that decided
+// it to the next protocol request on the same shell.
+type shellFaults struct {
+	mu      sync.Mutex
+	pending map[string]chan struct{}
+}
+
+// maxFaultWait bounds how long a faulted command waits for its fault to be delivered.
+const maxFaultWait = 10 * time.Second
+
+func (s *shellFaults) arm(shellID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pending == nil {
+		s.pending = map[string]chan struct{}{}
+	}
+	if _, ok := s.pending[shellID]; !ok {
+		s.pending[shellID] = make(chan struct{})
+	}
+}
+
+// take reports whether a fault is armed for the shell, disarming it.
+func (s *shellFaults) take(shellID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.pending[shellID]
+	if !ok {
+		return false
+	}
+	delete(s.pending, shellID)
+	close(ch)
+	return true
+}
+
+// awaitDelivery waits until the armed fault went out, the request is abandoned, the
+// lab closes, or the bound passes; then it disarms.
+func (s *shellFaults) awaitDelivery(ctx context.Context, shellID string, closing <-chan struct{}) {
+	s.mu.Lock()
+	ch := s.pending[shellID]
+	s.mu.Unlock()
+	if ch == nil {
+		return
+	}
+	t := time.NewTimer(maxFaultWait)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-ctx.Done():
+	case <-closing:
+	case <-t.C:
+	}
+	s.mu.Lock()
+	if s.pending[shellID] == ch {
+		delete(s.pending, shellID)
+	}
+	s.mu.Unlock()
+}

@@ -1,0 +1,104 @@
+package lab
+
+import (
+	"strings"
+	"testing"
+)
+
+// Names the hand-built estates use.
+const (
+	fxMasterThumb = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	fxWorkerThumb = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB"
+	fxAgentID     = "11111111-2222-3333-4444-555555555555"
+	fxFamily      = "6F1E2D3C-0000-4000-8000-000000000001"
+	fxLogSID      = "0x0102030405060708"
+	fxLogPassword = "Log-Pa55word!xyzAB"
+	fxDMKPassword = "Dmk-Pa55word!xyzAB"
+	fxNode1       = "node1.contoso.com"
+	fxNode2       = "node2.contoso.com"
+	fxWorker1     = "worker1.contoso.com"
+	fxMasterSvc   = "SSISScaleOutMaster150"
+	fxSettings    = `C:\Program Files\Microsoft SQL Server\150\DTS\Binn\MasterSettings.config`
+	fxWSettings   = `C:\Program Files\Microsoft SQL Server\150\DTS\Binn\WorkerSettings.config`
+)
+
+// healthyEstate is an estate after all nine steps: two master nodes in a cluster,
+// SSISDB in an AG with a listener on node1, the master role on node1, one worker.
+func healthyEstate(t testing.TB) *Estate {
+	t.Helper()
+	e := NewEstate(SeedOptions{Masters: 2, Workers: 1})
+	acct := e.Domain + `\` + MasterServiceAccount
+	acctPW := e.Accounts[strings.ToLower(acct)].Password
+	mc := &Cert{Thumbprint: fxMasterThumb, Subject: "CN=ssismaster.contoso.com", DNSNames: []string{"ssismaster", "ssismaster.contoso.com"}, HasPrivateKey: true}
+	wc := &Cert{Thumbprint: fxWorkerThumb, Subject: "CN=worker1.contoso.com", DNSNames: []string{"worker1.contoso.com"}, HasPrivateKey: true}
+	e.Cluster = &Cluster{Name: "SSISCL", Nodes: []string{fxNode1, fxNode2}, Groups: map[string]*ClusterGroup{
+		"ag_ssis":    {Name: "AG_SSIS", Type: "AvailabilityGroup", Owner: fxNode1, State: "Online"},
+		"ssismaster": {Name: "SSISMASTER", Type: "GenericService", Owner: fxNode1, State: "Online", ServiceName: fxMasterSvc, DNSName: "ssismaster", IP: "10.0.0.60"},
+	}}
+	e.AG = &AvailabilityGroup{Name: "AG_SSIS", Primary: fxNode1, Replicas: []string{fxNode1, fxNode2},
+		Joined: map[string]bool{fxNode1: true, fxNode2: true}, Databases: []string{"SSISDB"},
+		Listener: &AGListener{DNSName: "ssislsn", Port: 1433, IP: "10.0.0.50", Mask: "255.255.255.0"}}
+	for _, h := range []string{fxNode1, fxNode2} {
+		n := e.Nodes[h]
+		state := "Stopped"
+		if h == fxNode1 {
+			state = "Running"
+		}
+		n.Features["Failover-Clustering"] = true
+		n.Installed["IS_Master"] = n.SQL.Version
+		n.Services[strings.ToLower(fxMasterSvc)] = &Service{Name: fxMasterSvc, Account: acct, Password: acctPW, StartMode: "Manual", State: state}
+		n.Files[fxSettings] = MasterSettingsXML(8391, fxMasterThumb, "ssislsn,1433")
+		mcCopy, wcCopy := *mc, *wc
+		wcCopy.HasPrivateKey = false
+		n.Certs[`LocalMachine\Root`][fxMasterThumb] = &mcCopy
+		n.Certs[`LocalMachine\Root`][fxWorkerThumb] = &wcCopy
+		n.SSLBindings["0.0.0.0:8391"] = fxMasterThumb
+		in := n.SQL
+		in.HadrEnabled = true
+		in.Logins[strings.ToLower(acct)] = &Login{Name: acct, Type: "WINDOWS_LOGIN", SID: WindowsSID(acct)}
+		in.Logins[strings.ToLower(LoggingLogin)] = &Login{Name: LoggingLogin, Type: "SQL_LOGIN", SID: fxLogSID, Password: fxLogPassword}
+		db := &Database{Name: "SSISDB", Recovery: "FULL", State: "ONLINE", FamilyGUID: fxFamily, HasBackup: true, MasterKey: true, MasterKeyPassword: fxDMKPassword,
+			Users: map[string]*DBUser{
+				strings.ToLower(acct):        {Name: acct, SID: WindowsSID(acct), Roles: map[string]bool{"ssis_admin": true}},
+				strings.ToLower(LoggingUser): {Name: LoggingUser, SID: fxLogSID, Roles: map[string]bool{"ssis_cluster_worker": true}},
+			}}
+		if h == fxNode1 {
+			db.EncryptedByServer = true
+			db.Catalog = &Catalog{
+				Properties:            map[string]string{"IS_SCALEOUT_ENABLED": "TRUE", "MASTER_ADDRESS": "https://ssismaster.contoso.com:8391", "CLUSTER_LOGDB_SERVER": "ssislsn,1433"},
+				LogDBConnectionString: "Data Source=ssislsn,1433;Initial Catalog=SSISDB;User Id=" + LoggingLogin + ";Password='" + fxLogPassword + "';",
+				WorkerAgents:          map[string]*WorkerAgent{fxAgentID: {ID: fxAgentID, MachineName: "WORKER1", Enabled: true}},
+			}
+		} else {
+			db.State = "RESTORING"
+			in.MasterKeyPasswords[fxFamily] = fxDMKPassword
+		}
+		in.Databases["ssisdb"] = db
+	}
+	w := e.Nodes[fxWorker1]
+	w.Installed["IS_Worker"] = "15.0.4345.5"
+	w.Services["ssisscaleoutworker150"] = &Service{Name: "SSISScaleOutWorker150", Account: e.Domain + `\` + WorkerServiceAccount, StartMode: "Auto", State: "Running"}
+	w.Files[fxWSettings] = WorkerSettingsXML("worker1", "https://ssismaster.contoso.com:8391", fxMasterThumb, fxWorkerThumb, fxAgentID)
+	mcPub := *mc
+	mcPub.HasPrivateKey = false
+	w.Certs[`LocalMachine\Root`][fxMasterThumb] = &mcPub
+	w.Certs[`LocalMachine\My`][fxWorkerThumb] = wc
+	return e
+}
+
+// newTestLab starts a lab over a hand-built estate (nil: the seed) in a temp dir.
+func newTestLab(t testing.TB, e *Estate, opts Options) *Lab {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	l, err := Start(opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	if e != nil {
+		l.Estate(func(cur *Estate) { *cur = *e })
+	}
+	return l
+}

@@ -1,0 +1,333 @@
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/labca"
+)
+
+// Options shape a running lab.
+type Options struct {
+	// Dir keeps the state, the ports and the CA across restarts; "" keeps all in memory.
+	Dir string
+	// Seed shapes the starting estate when Dir holds no state yet.
+	Seed SeedOptions
+	// Speed multiplies operation delays: 1 is realistic, 0 (the default) no waiting.
+	Speed float64
+	// Latency is added to every protocol round trip.
+	Latency time.Duration
+	// Encrypt is the TDS mode the instances offer: "strict" (TDS 8.0) or "tls"
+	// (TLS-in-TDS, the default).
+	Encrypt string
+}
+
+// DefaultListenerName is the listener DNS name the lab's listener endpoint answers to
+// (and its certificate names) until the estate has a listener of its own.
+const DefaultListenerName = "ssislsn"
+
+// Lab is a running simulated estate: the model, its WinRM and TDS endpoints on
+// loopback, injected faults and counters.
+type Lab struct {
+	opts Options
+
+	// mu is the estate lock: every operation, failover and health check holds it.
+	mu        sync.Mutex
+	estate    *Estate
+	secrets   map[string]string
+	savedHash [32]byte
+	saveErr   error
+
+	// clockSkew is how far the lab clock runs ahead of the wall clock: the part of
+	// operation delays that Speed skipped, so time-based state still moves on.
+	clockSkew atomic.Int64
+
+	ca     *labca.CA
+	caFile string
+	tmpDir string
+	ports  map[string]int
+
+	servers   []closer
+	endpoints Endpoints
+	route     atomic.Pointer[route]
+	certCache
+
+	faults faultBook
+	stats  statsBook
+	shells shellFaults
+
+	closing   chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+type closer interface{ Close() error }
+
+// NodeEndpoint says where one node's protocols listen.
+type NodeEndpoint struct {
+	Host  string // FQDN as the estate knows it
+	Role  string // master | worker
+	WinRM string // 127.0.0.1:port (HTTPS)
+	SQL   string // 127.0.0.1:port, "" for workers
+}
+
+// Endpoints are where a client reaches the lab.
+type Endpoints struct {
+	Nodes        []NodeEndpoint
+	Listener     string // 127.0.0.1:port of the AG listener
+	ListenerName string // the listener's DNS name
+	CAFile       string // PEM of the lab CA
+	AdminUser    string // DOMAIN\dba
+}
+
+// Secret environment variable names the lab supplies values for.
+const (
+	EnvWinRMPassword         = "SSISHA_WINRM_PASSWORD"
+	EnvSQLPassword           = "SSISHA_SQL_PASSWORD"
+	EnvMasterAccountPassword = "SSISHA_MASTER_ACCOUNT_PASSWORD"
+	EnvWorkerAccountPassword = "SSISHA_WORKER_ACCOUNT_PASSWORD"
+	EnvLoggingPassword       = "SSISHA_LOGGING_PASSWORD"
+	EnvMasterKeyPassword     = "SSISHA_MASTER_KEY_PASSWORD"
+	EnvPFXPassword           = "SSISHA_PFX_PASSWORD"
+)
+
+// generatedSecrets are chosen by the lab once and kept in its state; the others are
+// the estate's own account passwords.
+var generatedSecrets = []string{EnvLoggingPassword, EnvMasterKeyPassword, EnvPFXPassword}
+
+// Start loads or seeds the estate, loads or creates the CA and serves every node's
+// WinRM, every instance's TDS and the listener on 127.0.0.1.
+func Start(opts Options) (*Lab, error) {
+	switch strings.ToLower(opts.Encrypt) {
+	case "":
+		opts.Encrypt = "tls"
+	case "tls", "strict":
+		opts.Encrypt = strings.ToLower(opts.Encrypt)
+	default:
+		return nil, fmt.Errorf("lab: encryption mode %q is not one the lab offers; use \"tls\" or \"strict\"", opts.Encrypt)
+	}
+	if opts.Speed < 0 {
+		return nil, fmt.Errorf("lab: speed %v is negative; use 0 (no delays) or more", opts.Speed)
+	}
+	l := &Lab{opts: opts, closing: make(chan struct{}), ports: map[string]int{}}
+	l.faults.counts = map[FaultKind]int{}
+	l.stats.reset()
+	if opts.Dir != "" {
+		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
+			return nil, fmt.Errorf("lab: cannot create the lab directory %s: %w", opts.Dir, err)
+		}
+	}
+	if err := l.loadState(); err != nil {
+		return nil, err
+	}
+	if err := l.loadCA(); err != nil {
+		l.cleanupTemp()
+		return nil, err
+	}
+	if err := l.loadPorts(); err != nil {
+		l.cleanupTemp()
+		return nil, err
+	}
+	if err := l.startServers(); err != nil {
+		l.stopServers()
+		l.cleanupTemp()
+		return nil, err
+	}
+	if err := l.savePorts(); err != nil {
+		l.stopServers()
+		l.cleanupTemp()
+		return nil, err
+	}
+	l.mu.Lock()
+	err := l.persistLocked(true)
+	l.mu.Unlock()
+	if err != nil {
+		l.stopServers()
+		l.cleanupTemp()
+		return nil, err
+	}
+	return l, nil
+}
+
+// loadCA reads the lab CA from Dir, or creates it (and writes it to Dir, or to a
+// temporary directory when the lab keeps nothing).
+func (l *Lab) loadCA() error {
+	dir := l.opts.Dir
+	if dir != "" {
+		certFile, keyFile := filepath.Join(dir, "ca.pem"), filepath.Join(dir, "ca-key.pem")
+		if _, err := os.Stat(certFile); err == nil {
+			ca, err := labca.Load(certFile, keyFile)
+			if err != nil {
+				return fmt.Errorf("lab: the CA in %s cannot be read (%w); delete ca.pem and ca-key.pem to make a new one", dir, err)
+			}
+			l.ca, l.caFile = ca, certFile
+			return nil
+		}
+	}
+	ca, err := labca.New("ssisha lab CA")
+	if err != nil {
+		return err
+	}
+	l.ca = ca
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ssisha-lab-")
+		if err != nil {
+			return fmt.Errorf("lab: cannot create a temporary directory for the CA file: %w", err)
+		}
+		l.tmpDir = tmp
+		l.caFile = filepath.Join(tmp, "ca.pem")
+		return os.WriteFile(l.caFile, ca.PEM(), 0o644)
+	}
+	l.caFile = filepath.Join(dir, "ca.pem")
+	if err := ca.Save(l.caFile, filepath.Join(dir, "ca-key.pem")); err != nil {
+		return fmt.Errorf("lab: cannot save the CA in %s: %w", dir, err)
+	}
+	return nil
+}
+
+func (l *Lab) cleanupTemp() {
+	if l.tmpDir != "" {
+		_ = os.RemoveAll(l.tmpDir)
+	}
+}
+
+// Close stops every server, wakes waiting operations and saves the state.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() {
+		close(l.closing)
+		l.stopServers()
+		l.mu.Lock()
+		err := l.persistLocked(false)
+		l.mu.Unlock()
+		l.cleanupTemp()
+		l.closeErr = err
+	})
+	return l.closeErr
+}
+
+func (l *Lab) stopServers() {
+	var errs []error
+	for i := len(l.servers) - 1; i >= 0; i-- {
+		if err := l.servers[i].Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	l.servers = nil
+	_ = errors.Join(errs...)
+}
+
+// Endpoints says where each node, instance and the listener listen.
+func (l *Lab) Endpoints() Endpoints {
+	ep := l.endpoints
+	ep.Nodes = append([]NodeEndpoint(nil), l.endpoints.Nodes...)
+	l.mu.Lock()
+	ep.ListenerName = l.listenerNameLocked()
+	l.mu.Unlock()
+	return ep
+}
+
+// listenerNameLocked is the estate's listener name, or the default before it exists.
+func (l *Lab) listenerNameLocked() string {
+	if ag := l.estate.AG; ag != nil && ag.Listener != nil && ag.Listener.DNSName != "" {
+		return ag.Listener.DNSName
+	}
+	return DefaultListenerName
+}
+
+// Secrets returns the values ssisha's SSISHA_* secret variables need against this lab.
+func (l *Lab) Secrets() map[string]string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	pw := func(user string) string {
+		if a := l.estate.Accounts[strings.ToLower(l.estate.Domain+`\`+user)]; a != nil {
+			return a.Password
+		}
+		return ""
+	}
+	out := map[string]string{
+		EnvWinRMPassword:         pw(AdminAccount),
+		EnvSQLPassword:           pw(AdminAccount),
+		EnvMasterAccountPassword: pw(MasterServiceAccount),
+		EnvWorkerAccountPassword: pw(WorkerServiceAccount),
+	}
+	for _, k := range generatedSecrets {
+		out[k] = l.secrets[k]
+	}
+	return out
+}
+
+// Estate runs fn with the estate locked; fn must not keep the pointer.
+func (l *Lab) Estate(fn func(e *Estate)) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fn(l.estate)
+	if err := l.persistLocked(false); err != nil {
+		l.saveErr = err
+	}
+}
+
+// SaveError reports the last failure to save the state, or nil.
+func (l *Lab) SaveError() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.saveErr
+}
+
+// now is the lab clock: the wall clock plus the delays that Speed skipped.
+func (l *Lab) now() time.Time {
+	return time.Now().Add(time.Duration(l.clockSkew.Load()))
+}
+
+// sleeper returns the OpContext sleep of an operation running on host: it scales the
+// delay, charges it to the node, and waits with the estate lock released.
+func (l *Lab) sleeper(host string, ctx interface{ Done() <-chan struct{} }) func(time.Duration) {
+	return func(d time.Duration) {
+		scaled := time.Duration(float64(d) * l.opts.Speed)
+		l.clockSkew.Add(int64(d - scaled))
+		l.stats.busy(host, scaled)
+		if scaled <= 0 {
+			return
+		}
+		l.mu.Unlock()
+		defer l.mu.Lock()
+		l.wait(ctx, scaled)
+	}
+}
+
+// wait blocks for d, or until the request is abandoned or the lab closes.
+func (l *Lab) wait(ctx interface{ Done() <-chan struct{} }, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var done <-chan struct{}
+	if ctx != nil {
+		done = ctx.Done()
+	}
+	select {
+	case <-t.C:
+	case <-done:
+	case <-l.closing:
+	}
+}
+
+// labSortedHosts returns the estate's node keys, masters first, each group by name.
+func labSortedHosts(e *Estate) []string {
+	hosts := make([]string, 0, len(e.Nodes))
+	for h := range e.Nodes {
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		ri, rj := e.Nodes[hosts[i]].Role, e.Nodes[hosts[j]].Role
+		if ri != rj {
+			return ri == "master"
+		}
+		return hosts[i] < hosts[j]
+	})
+	return hosts
+}

@@ -1,0 +1,222 @@
+package lab
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Certificate operations: the master certificate is made on the primary, moved to
+// LocalMachine\Root, and carried to every other master node as a PFX.
+
+// MasterCertFriendlyName marks the certificate ssisha makes for the master.
+const MasterCertFriendlyName = "SSISScaleOutMaster"
+
+// Certificate store names as the estate keys them.
+const (
+	StoreMy   = `LocalMachine\My`
+	StoreRoot = `LocalMachine\Root`
+)
+
+func init() {
+	RegisterPS("cert.get", certGet)
+	RegisterPS("cert.create", certCreate)
+	RegisterPS("cert.copy.root", certCopyRoot)
+	RegisterPS("cert.remove", certRemove)
+	RegisterPS("cert.export", certExport)
+	RegisterPS("cert.import", certImport)
+}
+
+func certInfo(ct *Cert, store string) map[string]any {
+	names := append([]string{}, ct.DNSNames...)
+	return map[string]any{
+		"thumbprint":    ct.Thumbprint,
+		"store":         store,
+		"subject":       ct.Subject,
+		"dnsNames":      names,
+		"friendlyName":  ct.FriendlyName,
+		"hasPrivateKey": ct.HasPrivateKey,
+		"exportable":    ct.HasPrivateKey && ct.Exportable,
+		"notAfter":      ct.NotAfter.UTC().Format(time.RFC3339Nano),
+	}
+}
+
+// certStore returns a node's store, creating it when missing.
+func certStore(n *Node, store string) map[string]*Cert {
+	if n.Certs == nil {
+		n.Certs = map[string]map[string]*Cert{}
+	}
+	if n.Certs[store] == nil {
+		n.Certs[store] = map[string]*Cert{}
+	}
+	return n.Certs[store]
+}
+
+func certHasName(ct *Cert, name string) bool {
+	for _, d := range ct.DNSNames {
+		if strings.EqualFold(d, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func certGet(c *OpContext, p Params) (any, error) {
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	dns := p.String("dnsName")
+	out := []map[string]any{}
+	for _, store := range []string{StoreMy, StoreRoot} {
+		certs := c.Node.Certs[store]
+		for _, k := range winKeys(certs) {
+			ct := certs[k]
+			if (thumb != "" && ct.Thumbprint == thumb) || (thumb == "" && ct.FriendlyName == MasterCertFriendlyName && certHasName(ct, dns)) {
+				out = append(out, certInfo(ct, store))
+			}
+		}
+	}
+	return map[string]any{"certs": out}, nil
+}
+
+func certCreate(c *OpContext, p Params) (any, error) {
+	subject, friendly := p.String("subject"), p.String("friendlyName")
+	root := certStore(c.Node, StoreRoot)
+	for _, k := range winKeys(root) {
+		ct := root[k]
+		if ct.HasPrivateKey && ct.FriendlyName == friendly && ct.Subject == subject && ct.NotAfter.After(c.Now.AddDate(0, 0, 30)) {
+			return map[string]any{"thumbprint": ct.Thumbprint, "created": false}, nil
+		}
+	}
+	names := p.Strings("dnsNames")
+	if len(names) == 0 {
+		return nil, Errorf("New-SelfSignedCertificate : Cannot validate argument on parameter 'DnsName'. The argument is null or empty.")
+	}
+	years := p.Int("years")
+	if years <= 0 {
+		years = 1
+	}
+	sum := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", c.Node.Host, subject, c.NextSeq())))
+	ct := &Cert{
+		Thumbprint:    strings.ToUpper(hex.EncodeToString(sum[:])),
+		Subject:       subject,
+		DNSNames:      append([]string{}, names...),
+		HasPrivateKey: true,
+		Exportable:    true,
+		NotAfter:      c.Now.AddDate(years, 0, 0).UTC().Truncate(time.Second),
+		FriendlyName:  friendly,
+	}
+	c.Sleep(4 * time.Second)
+	mine := *ct
+	certStore(c.Node, StoreMy)[ct.Thumbprint] = &mine
+	root[ct.Thumbprint] = ct
+	return map[string]any{"thumbprint": ct.Thumbprint, "created": true}, nil
+}
+
+func certCopyRoot(c *OpContext, p Params) (any, error) {
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	ct := certStore(c.Node, StoreMy)[thumb]
+	if ct == nil {
+		return nil, Errorf("certificate %s is not in LocalMachine\\My on %s", thumb, winComputerName(c.Node))
+	}
+	if !ct.HasPrivateKey {
+		return nil, Errorf("certificate %s on %s has no private key, so it cannot serve HTTPS", thumb, winComputerName(c.Node))
+	}
+	root := certStore(c.Node, StoreRoot)
+	if root[thumb] == nil {
+		if !ct.Exportable {
+			return nil, Errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
+		}
+		c.Sleep(2 * time.Second)
+		cp := *ct
+		cp.DNSNames = append([]string{}, ct.DNSNames...)
+		root[thumb] = &cp
+	}
+	return map[string]any{"thumbprint": thumb}, nil
+}
+
+func certRemove(c *OpContext, p Params) (any, error) {
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	removed := []string{}
+	for _, s := range p.Strings("stores") {
+		store := `LocalMachine\` + s
+		if certs := c.Node.Certs[store]; certs != nil && certs[thumb] != nil {
+			delete(certs, thumb)
+			removed = append(removed, store)
+		}
+	}
+	return map[string]any{"thumbprint": thumb, "removed": removed}, nil
+}
+
+// labPFX is what the lab's PFX files hold: the certificate and a hash of the password
+// that protects its key.
+type labPFX struct {
+	Format       string    `json:"format"`
+	Thumbprint   string    `json:"thumbprint"`
+	Subject      string    `json:"subject"`
+	DNSNames     []string  `json:"dnsNames"`
+	NotAfter     time.Time `json:"notAfter"`
+	FriendlyName string    `json:"friendlyName"`
+	PasswordHash string    `json:"passwordHash"`
+}
+
+const labPFXFormat = "ssisha-lab-pfx-1"
+
+func pfxPasswordHash(thumb, password string) string {
+	sum := sha256.Sum256([]byte(labPFXFormat + "|" + thumb + "|" + password))
+	return hex.EncodeToString(sum[:])
+}
+
+func certExport(c *OpContext, p Params) (any, error) {
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	ct := certStore(c.Node, StoreRoot)[thumb]
+	if ct == nil {
+		ct = certStore(c.Node, StoreMy)[thumb]
+	}
+	if ct == nil {
+		return nil, Errorf("certificate %s is not on %s", thumb, winComputerName(c.Node))
+	}
+	if !ct.HasPrivateKey || !ct.Exportable {
+		return nil, Errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
+	}
+	c.Sleep(2 * time.Second)
+	data, err := json.Marshal(labPFX{
+		Format: labPFXFormat, Thumbprint: ct.Thumbprint, Subject: ct.Subject, DNSNames: ct.DNSNames,
+		NotAfter: ct.NotAfter, FriendlyName: ct.FriendlyName, PasswordHash: pfxPasswordHash(ct.Thumbprint, p.String("password")),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"thumbprint": thumb, "pfx": base64.StdEncoding.EncodeToString(data)}, nil
+}
+
+func certImport(c *OpContext, p Params) (any, error) {
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	root := certStore(c.Node, StoreRoot)
+	if ct := root[thumb]; ct != nil && ct.HasPrivateKey {
+		return map[string]any{"thumbprint": thumb, "hasPrivateKey": true}, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(p.String("pfx"))
+	var pfx labPFX
+	if err == nil {
+		err = json.Unmarshal(raw, &pfx)
+	}
+	if err != nil || pfx.Format != labPFXFormat {
+		return nil, Errorf("Import-PfxCertificate : The PFX file you are trying to import is not valid.")
+	}
+	if pfx.PasswordHash != pfxPasswordHash(pfx.Thumbprint, p.String("password")) {
+		return nil, Errorf("Import-PfxCertificate : The specified network password is not correct. (Exception from HRESULT: 0x80070056)")
+	}
+	if pfx.Thumbprint != thumb {
+		return nil, Errorf("the imported certificate is %s, not the expected %s", pfx.Thumbprint, thumb)
+	}
+	c.Sleep(2 * time.Second)
+	root[thumb] = &Cert{
+		Thumbprint: pfx.Thumbprint, Subject: pfx.Subject, DNSNames: append([]string{}, pfx.DNSNames...),
+		HasPrivateKey: true, Exportable: true, NotAfter: pfx.NotAfter, FriendlyName: pfx.FriendlyName,
+	}
+	return map[string]any{"thumbprint": thumb, "hasPrivateKey": true}, nil
+}

@@ -1,0 +1,280 @@
+package lab
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Failover cluster operations: the cluster itself (step 1) and the Scale Out Master's
+// Generic Service role (step 7). The real scripts run these cmdlets in a scheduled
+// task as the operator, so each checks the operator's password first.
+
+func init() {
+	RegisterPS("cluster.get", clusterGet)
+	RegisterPS("cluster.create", clusterCreate)
+	RegisterPS("cluster.destroy", clusterDestroy)
+	RegisterPS("cluster.role.get", clusterRoleGet)
+	RegisterPS("cluster.role.create", clusterRoleCreate)
+	RegisterPS("cluster.role.remove", clusterRoleRemove)
+}
+
+// clusterOf returns the cluster the node belongs to, or nil.
+func clusterOf(e *Estate, n *Node) *Cluster {
+	if e.Cluster != nil && winHasHost(e.Cluster.Nodes, n.Host) {
+		return e.Cluster
+	}
+	return nil
+}
+
+// clusterDNSAdd registers a network name, short and fully qualified.
+func clusterDNSAdd(e *Estate, name, ip string) {
+	short := strings.ToLower(ShortName(name))
+	e.DNS[short] = ip
+	e.DNS[short+"."+e.DNSSuffix] = ip
+}
+
+func clusterDNSRemove(e *Estate, name string) {
+	short := strings.ToLower(ShortName(name))
+	delete(e.DNS, short)
+	delete(e.DNS, short+"."+e.DNSSuffix)
+}
+
+// clusterAddressInUse reports whether an address answers on the network.
+func clusterAddressInUse(e *Estate, ip string) bool {
+	for _, v := range e.DNS {
+		if v == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// clusterIP strips a prefix length the way the scripts pass addresses.
+func clusterIP(s string) string {
+	ip, _, _ := strings.Cut(s, "/")
+	return strings.TrimSpace(ip)
+}
+
+func clusterGet(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	res := map[string]any{
+		"feature": winInstallState(c.Node, FailoverClustering), "exists": false, "name": "", "address": "",
+		"nodes": []any{}, "groups": []string{}, "quorumType": "", "witness": "",
+	}
+	if cl := clusterOf(e, c.Node); cl != nil {
+		nodes := []any{}
+		for _, h := range cl.Nodes {
+			nodes = append(nodes, map[string]any{"name": strings.ToUpper(ShortName(h)), "state": "Up"})
+		}
+		groups := []string{}
+		for _, k := range winKeys(cl.Groups) {
+			groups = append(groups, cl.Groups[k].Name)
+		}
+		res["exists"], res["name"], res["address"], res["nodes"], res["groups"] = true, cl.Name, cl.IP, nodes, groups
+		res["quorumType"] = "NodeMajority"
+	}
+	ip, ok := winLookup(e, p.String("name"))
+	addrs := []string{}
+	if ok {
+		addrs = append(addrs, ip)
+	}
+	res["nameInDns"], res["nameAddresses"] = ok, addrs
+	return res, nil
+}
+
+func clusterCreate(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+		return nil, err
+	}
+	name := p.String("name")
+	if cl := clusterOf(e, c.Node); cl != nil {
+		if !strings.EqualFold(cl.Name, name) {
+			return nil, Errorf("this node already belongs to cluster %s", cl.Name)
+		}
+		return map[string]any{"name": cl.Name, "created": false, "report": ""}, nil
+	}
+	if e.Cluster != nil {
+		return nil, Errorf("New-Cluster : The lab holds one cluster, %s, and %s is not in it.", e.Cluster.Name, winComputerName(c.Node))
+	}
+	var members []string
+	for _, h := range p.Strings("nodes") {
+		n := e.Node(h)
+		if n == nil {
+			return nil, Errorf("New-Cluster : There was an error validating the cluster nodes. The computer '%s' could not be reached.", h)
+		}
+		if !n.Features[FailoverClustering] {
+			return nil, Errorf("New-Cluster : The Failover Clustering feature is not installed on node '%s'. Install it on every node first.", winComputerName(n))
+		}
+		members = append(members, strings.ToLower(n.Host))
+	}
+	if len(members) == 0 {
+		return nil, Errorf("New-Cluster : Cannot validate argument on parameter 'Node'. The argument is null or empty.")
+	}
+	if _, taken := winLookup(e, name); taken || winComputerObject(e, name) {
+		return nil, Errorf("New-Cluster : There was an error creating the cluster. The network name '%s' is already in use in DNS or Active Directory. Choose another cluster name, or remove the existing record and computer object.", strings.ToUpper(ShortName(name)))
+	}
+	ip := clusterIP(p.String("staticAddress"))
+	if ip == "" {
+		ip = fmt.Sprintf("10.0.0.%d", 200+c.NextSeq()%50)
+	}
+	if clusterAddressInUse(e, ip) {
+		return nil, Errorf("New-Cluster : There was an error creating the cluster. The static address %s is already in use on the network.", ip)
+	}
+	c.Sleep(45 * time.Second)
+	e.Cluster = &Cluster{Name: strings.ToUpper(ShortName(name)), IP: ip, Nodes: members, Groups: map[string]*ClusterGroup{}}
+	clusterDNSAdd(e, name, ip)
+	return map[string]any{"name": e.Cluster.Name, "created": true, "report": `C:\ProgramData\ssisha\cluster-validate.htm`}, nil
+}
+
+func clusterDestroy(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+		return nil, err
+	}
+	name := p.String("name")
+	cl := clusterOf(e, c.Node)
+	if cl == nil {
+		return map[string]any{"name": name, "removed": false}, nil
+	}
+	if !strings.EqualFold(cl.Name, name) {
+		return nil, Errorf("this node belongs to cluster %s, not %s; nothing was removed", cl.Name, name)
+	}
+	if len(cl.Groups) > 0 {
+		var roles []string
+		for _, k := range winKeys(cl.Groups) {
+			roles = append(roles, cl.Groups[k].Name)
+		}
+		return nil, Errorf("cluster %s still hosts roles (%s); remove them first", cl.Name, strings.Join(roles, ", "))
+	}
+	c.Sleep(30 * time.Second)
+	clusterDNSRemove(e, cl.Name)
+	e.Cluster = nil
+	return map[string]any{"name": name, "removed": true}, nil
+}
+
+func clusterRoleGet(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	name, svcName := p.String("name"), p.String("serviceName")
+	res := map[string]any{
+		"clusterExists": false, "group": nil, "services": []any{}, "dnsName": "",
+		"addresses": []string{}, "possibleOwners": []string{},
+	}
+	if cl := clusterOf(e, c.Node); cl != nil {
+		res["clusterExists"] = true
+		services := []any{}
+		for _, k := range winKeys(cl.Groups) {
+			g := cl.Groups[k]
+			if strings.EqualFold(g.Type, "GenericService") && strings.EqualFold(g.ServiceName, svcName) {
+				services = append(services, map[string]any{"name": g.ServiceName, "group": g.Name, "state": g.State})
+			}
+		}
+		res["services"] = services
+		if g := cl.Groups[strings.ToLower(name)]; g != nil {
+			owners := []string{}
+			for _, o := range g.PossibleOwners {
+				owners = append(owners, strings.ToUpper(ShortName(o)))
+			}
+			res["group"] = map[string]any{"name": g.Name, "state": g.State, "owner": strings.ToUpper(ShortName(g.Owner))}
+			res["dnsName"] = g.DNSName
+			if g.IP != "" {
+				res["addresses"] = []string{g.IP}
+			}
+			res["possibleOwners"] = owners
+		}
+	}
+	ip, ok := winLookup(e, name)
+	addrs := []string{}
+	if ok {
+		addrs = append(addrs, ip)
+	}
+	res["capInDns"], res["capAddresses"] = ok, addrs
+	return res, nil
+}
+
+func clusterRoleCreate(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+		return nil, err
+	}
+	cl := clusterOf(e, c.Node)
+	if cl == nil {
+		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", winComputerName(c.Node))
+	}
+	name, svcName := strings.ToUpper(ShortName(p.String("name"))), p.String("serviceName")
+	key := strings.ToLower(name)
+	var owners []string
+	for _, o := range p.Strings("owners") {
+		if n := e.Node(o); n != nil {
+			owners = append(owners, strings.ToLower(n.Host))
+		}
+	}
+	g := cl.Groups[key]
+	if g == nil {
+		for _, h := range cl.Nodes {
+			n := e.Node(h)
+			if n == nil || n.Services[strings.ToLower(svcName)] == nil {
+				return nil, Errorf("Add-ClusterGenericServiceRole : The service '%s' is not installed on cluster node '%s'. Install it on every node that can own the role.", svcName, strings.ToUpper(ShortName(h)))
+			}
+		}
+		if _, taken := winLookup(e, name); taken || winComputerObject(e, name) {
+			return nil, Errorf("Add-ClusterGenericServiceRole : There was an error configuring the client access point. The network name '%s' is already in use in DNS or Active Directory.", name)
+		}
+		ip := clusterIP(p.String("staticAddress"))
+		if ip == "" || clusterAddressInUse(e, ip) {
+			return nil, Errorf("Add-ClusterGenericServiceRole : The static address '%s' is already in use on the network or not valid.", ip)
+		}
+		c.Sleep(30 * time.Second)
+		// The role comes online where the service already runs, else on this node.
+		owner := strings.ToLower(c.Node.Host)
+		for _, h := range cl.Nodes {
+			if n := e.Node(h); n != nil && n.Services[strings.ToLower(svcName)] != nil && n.Services[strings.ToLower(svcName)].State == "Running" {
+				owner = strings.ToLower(n.Host)
+				break
+			}
+		}
+		g = &ClusterGroup{Name: name, Type: "GenericService", Owner: owner, State: "Offline", ServiceName: svcName, DNSName: name, IP: ip}
+		cl.Groups[key] = g
+		clusterDNSAdd(e, name, ip)
+	}
+	g.PossibleOwners = owners
+	if g.State != "Online" {
+		n := e.Node(g.Owner)
+		svc := n.Services[strings.ToLower(g.ServiceName)]
+		if msg := winServiceLogonProblem(e, svc); msg != "" {
+			g.State = "Failed"
+			return nil, Errorf("Start-ClusterGroup : The role %s was created but did not come online on %s: %s", g.Name, winComputerName(n), msg)
+		}
+		svc.State = "Running"
+		g.State = "Online"
+	}
+	return map[string]any{"name": g.Name, "state": g.State, "owner": strings.ToUpper(ShortName(g.Owner))}, nil
+}
+
+func clusterRoleRemove(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+		return nil, err
+	}
+	name := p.String("name")
+	res := map[string]any{"name": name, "removed": false, "computerObjectRemoved": false, "dnsRecordRemoved": false}
+	cl := clusterOf(e, c.Node)
+	if cl == nil {
+		return res, nil
+	}
+	g := cl.Groups[strings.ToLower(ShortName(name))]
+	if g == nil {
+		return res, nil
+	}
+	c.Sleep(10 * time.Second)
+	if n := e.Node(g.Owner); n != nil {
+		if svc := n.Services[strings.ToLower(g.ServiceName)]; svc != nil {
+			svc.State = "Stopped"
+		}
+	}
+	delete(cl.Groups, strings.ToLower(ShortName(name)))
+	clusterDNSRemove(e, g.DNSName)
+	res["removed"], res["computerObjectRemoved"], res["dnsRecordRemoved"] = true, true, true
+	return res, nil
+}

@@ -1,0 +1,306 @@
+package lab
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Scale Out Master operations on a node: what SQL Server setup installs and removes,
+// the service's start mode and state, the certificate binding, and Always On.
+
+func init() {
+	RegisterPS("master.get", masterGet)
+	RegisterPS("master.install", masterInstall)
+	RegisterPS("master.uninstall", masterUninstall)
+	RegisterPS("master.service.set", masterServiceSet)
+	RegisterPS("master.cert.bind", masterCertBind)
+	RegisterPS("master.alwayson.enable", masterAlwaysOn(true))
+	RegisterPS("master.alwayson.disable", masterAlwaysOn(false))
+}
+
+// masterFolder is the version folder (150) of the node's SQL Server.
+func masterFolder(n *Node) string {
+	v := ""
+	if n.SQL != nil {
+		v = n.SQL.Version
+	} else if x := n.Installed["SQLEngine"]; x != "" {
+		v = x
+	}
+	return fmt.Sprintf("%d0", majorOf(v))
+}
+
+// MasterMarkerKey is the registry value setup writes when the master is installed;
+// internal.enable_scaleout reads it.
+func MasterMarkerKey(folder string) string {
+	return `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\` + folder + `\DTS\Setup\SQL_IS_Master!Version`
+}
+
+// DTSPathKey is the registry value that says where Integration Services is installed.
+func DTSPathKey(folder string) string {
+	return `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\` + folder + `\SSIS\Setup\DTSPath!`
+}
+
+// BinnDir is the DTS\Binn folder of a version folder.
+func BinnDir(folder string) string {
+	return `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\Binn`
+}
+
+// SetupSummaryPath is where SQL Server setup writes its summary.
+func SetupSummaryPath(folder string) string {
+	return `C:\Program Files\Microsoft SQL Server\` + folder + `\Setup Bootstrap\Log\Summary.txt`
+}
+
+func masterGet(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	var service map[string]any
+	settingsPath := p.String("settingsPath")
+	if svc := n.Services[strings.ToLower(p.String("serviceName"))]; svc != nil {
+		service = map[string]any{"name": svc.Name, "startName": svc.Account, "startMode": svc.StartMode, "state": svc.State, "pathName": svc.PathName}
+		exe := strings.Trim(svc.PathName, `"`)
+		if i := strings.LastIndex(exe, `\`); i > 0 {
+			if cand := exe[:i] + `\MasterSettings.config`; cand != "" {
+				if _, ok := n.File(cand); ok {
+					settingsPath = cand
+				}
+			}
+		}
+	}
+	var settings map[string]any
+	if content, ok := n.File(settingsPath); ok {
+		get := func(k string) any {
+			v, err := XMLGet(content, k)
+			if err != nil {
+				return nil
+			}
+			return v
+		}
+		settings = map[string]any{"path": settingsPath, "portNumber": get("PortNumber"), "sslCertThumbprint": get("SSLCertThumbprint"), "sqlServerName": get("SqlServerName")}
+	}
+	var binding map[string]any
+	if h := n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))]; h != "" {
+		binding = map[string]any{"certificateHash": strings.ToUpper(h), "storeName": "Root"}
+	}
+	var firewall map[string]any
+	if fw := n.Firewall[p.String("firewallRule")]; fw != nil {
+		firewall = map[string]any{"name": fw.Name, "enabled": fw.Enabled}
+	}
+	_, media := n.File(p.String("setupMedia"))
+	return map[string]any{
+		"engineInstalled":  n.SQL != nil && n.Installed["SQLEngine"] != "",
+		"isInstalled":      n.Installed["IS"] != "",
+		"masterMarker":     n.Registry[MasterMarkerKey(p.String("folder"))],
+		"service":          service,
+		"settings":         settings,
+		"binding":          binding,
+		"firewall":         firewall,
+		"hadrEnabled":      n.SQL != nil && n.SQL.HadrEnabled,
+		"pendingReboot":    n.PendingReboot,
+		"rebootReasons":    winRebootReasons(n),
+		"setupMediaExists": p.String("setupMedia") != "" && media,
+	}, nil
+}
+
+// setupFailure is how SQL Server setup fails: an exit code and Summary.txt.
+func setupFailure(c *OpContext, folder string, code int, message string) error {
+	c.Node.SetFile(SetupSummaryPath(folder), fmt.Sprintf("Overall summary:\r\n  Final result:                  Failed: see details below\r\n  Exit code (Decimal):           %d\r\n  Exit message:                  %s\r\n", code, message))
+	return Errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", winComputerName(c.Node), code, message, SetupSummaryPath(folder))
+}
+
+func setupPassed(c *OpContext, folder string) {
+	c.Node.SetFile(SetupSummaryPath(folder), "Overall summary:\r\n  Final result:                  Passed\r\n  Exit code (Decimal):           0\r\n  Exit message:                  Passed\r\n")
+}
+
+func masterInstall(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	folder := masterFolder(n)
+	setupPath := p.String("setupPath")
+	if _, ok := n.File(setupPath); !ok {
+		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, winComputerName(n))
+	}
+	if n.PendingReboot {
+		return nil, Errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", winComputerName(n))
+	}
+	features := strings.Split(strings.ToUpper(p.String("features")), ",")
+	version := n.Installed["SQLEngine"]
+	if version == "" && n.SQL != nil {
+		version = n.SQL.Version
+	}
+	c.Sleep(240 * time.Second)
+	if n.Installed["IS_Master"] != "" {
+		return nil, setupFailure(c, folder, -2068643838, "The following features are already installed: IS_Master. Select features that are not installed.")
+	}
+	account := p.String("account")
+	if strings.HasPrefix(strings.ToUpper(account), `NT SERVICE\`) || strings.HasPrefix(strings.ToUpper(account), `NT AUTHORITY\`) {
+		return nil, setupFailure(c, folder, -2068578302, "The Scale Out Master service account '"+account+"' is a local virtual or built-in account; in a highly available Scale Out it must be a domain account that can log in to every replica.")
+	}
+	acct := winAccount(c.Estate, account)
+	if acct == nil || !acct.Enabled || acct.Password != p.String("password") {
+		return nil, setupFailure(c, folder, -2068578302, "The credentials you provided for the SQL Server Integration Services Scale Out Master service are invalid. To continue, provide a valid account and password for the service.")
+	}
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	root := certStore(n, StoreRoot)
+	if thumb == "" {
+		if thumb = masterCertFor(n, p.String("certDnsName")); thumb == "" {
+			return nil, Errorf("no Scale Out Master certificate for %s with a private key is in LocalMachine\\Root on %s", p.String("certDnsName"), winComputerName(n))
+		}
+	}
+	if ct := root[thumb]; ct == nil || !ct.HasPrivateKey {
+		return nil, setupFailure(c, folder, -2061893606, "The certificate with thumbprint "+thumb+" was not found in the LocalMachine\\Root store, or it has no private key.")
+	}
+	major := majorOf(version)
+	if winHasHost(features, "IS") && n.Installed["IS"] == "" {
+		n.Installed["IS"] = version
+		n.Registry[DTSPathKey(folder)] = `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\`
+		name := "MsDtsServer" + folder
+		n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: fmt.Sprintf("SQL Server Integration Services %d.0", major), Account: `NT Service\` + name, StartMode: "Auto", State: "Running", PathName: `"` + BinnDir(folder) + `\MsDtsSrvr.exe"`}
+	}
+	n.Installed["IS_Master"] = version
+	n.Registry[MasterMarkerKey(folder)] = version
+	svcName := "SSISScaleOutMaster" + folder
+	mode, state := "Manual", "Stopped"
+	if strings.EqualFold(p.String("startupType"), "Automatic") {
+		mode, state = "Auto", "Running"
+	}
+	n.Services[strings.ToLower(svcName)] = &Service{
+		Name: svcName, DisplayName: fmt.Sprintf("SQL Server Integration Services Scale Out Master %d.0", major),
+		Account: account, Password: p.String("password"), StartMode: mode, State: state,
+		PathName: `"` + BinnDir(folder) + `\MasterService.exe"`,
+	}
+	port := p.Int("port")
+	n.SetFile(BinnDir(folder)+`\MasterSettings.config`, MasterSettingsXML(port, thumb, masterLocalServerName(n)))
+	n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", port)] = thumb
+	setupPassed(c, folder)
+	return map[string]any{"exitCode": 0, "rebootRequired": false, "thumbprint": thumb, "summary": "Final result: Passed Exit message: Passed"}, nil
+}
+
+// masterLocalServerName is what setup writes as SqlServerName: the local instance.
+func masterLocalServerName(n *Node) string {
+	name := winComputerName(n)
+	if n.SQL != nil && !strings.EqualFold(n.SQL.Name, "MSSQLSERVER") && n.SQL.Name != "" {
+		name += `\` + n.SQL.Name
+	}
+	return name
+}
+
+func masterUninstall(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	folder := masterFolder(n)
+	if _, ok := n.File(p.String("setupPath")); !ok {
+		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", p.String("setupPath"), winComputerName(n))
+	}
+	c.Sleep(120 * time.Second)
+	features := strings.Split(strings.ToUpper(p.String("features")), ",")
+	if winHasHost(features, "IS_Master") && n.Installed["IS_Master"] != "" {
+		delete(n.Installed, "IS_Master")
+		delete(n.Registry, MasterMarkerKey(folder))
+		delete(n.Services, strings.ToLower("SSISScaleOutMaster"+folder))
+		n.RemoveFile(BinnDir(folder) + `\MasterSettings.config`)
+	}
+	if winHasHost(features, "IS") && n.Installed["IS"] != "" {
+		delete(n.Installed, "IS")
+		delete(n.Registry, DTSPathKey(folder))
+		delete(n.Services, strings.ToLower("MsDtsServer"+folder))
+	}
+	delete(n.SSLBindings, fmt.Sprintf("0.0.0.0:%d", p.Int("port")))
+	setupPassed(c, folder)
+	return map[string]any{"exitCode": 0, "rebootRequired": false}, nil
+}
+
+func masterServiceSet(c *OpContext, p Params) (any, error) {
+	name := p.String("serviceName")
+	svc := c.Node.Services[strings.ToLower(name)]
+	if svc == nil {
+		return nil, Errorf("Get-Service : Cannot find any service with service name '%s'.", name)
+	}
+	switch strings.ToLower(p.String("startMode")) {
+	case "automatic", "auto":
+		svc.StartMode = "Auto"
+	case "manual":
+		svc.StartMode = "Manual"
+	case "disabled":
+		svc.StartMode = "Disabled"
+	default:
+		return nil, Errorf("Set-Service : Cannot bind parameter 'StartupType' to the value '%s'.", p.String("startMode"))
+	}
+	switch p.String("state") {
+	case "Stopped":
+		if svc.State != "Stopped" {
+			c.Sleep(5 * time.Second)
+			svc.State = "Stopped"
+		}
+	case "Running":
+		if svc.State != "Running" {
+			if msg := winServiceLogonProblem(c.Estate, svc); msg != "" {
+				return nil, Errorf("Start-Service : Service '%s (%s)' cannot be started due to the following error: %s", svc.DisplayName, svc.Name, msg)
+			}
+			c.Sleep(5 * time.Second)
+			svc.State = "Running"
+		}
+	}
+	return map[string]any{"name": svc.Name, "startMode": svc.StartMode, "state": svc.State}, nil
+}
+
+func masterCertBind(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	thumb := strings.ToUpper(p.String("thumbprint"))
+	if thumb == "" {
+		thumb = masterCertFor(n, p.String("certDnsName"))
+	}
+	if ct := certStore(n, StoreRoot)[thumb]; thumb == "" || ct == nil || !ct.HasPrivateKey {
+		return nil, Errorf("the master certificate (%s%s) with its private key is not in LocalMachine\\Root on %s", thumb, p.String("certDnsName"), winComputerName(n))
+	}
+	path := p.String("settingsPath")
+	content, ok := n.File(path)
+	if !ok {
+		return nil, Errorf("Get-Content : Cannot find path '%s' because it does not exist.", path)
+	}
+	prev, err := XMLGet(content, "SSLCertThumbprint")
+	if err != nil {
+		return nil, Errorf("%s in %s", err.Error(), path)
+	}
+	if !strings.EqualFold(prev, thumb) {
+		next, err := XMLSet(content, "SSLCertThumbprint", thumb)
+		if err != nil {
+			return nil, Errorf("%s in %s", err.Error(), path)
+		}
+		n.SetFile(path, next)
+	}
+	n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))] = thumb
+	if svc := n.Services[strings.ToLower(p.String("serviceName"))]; svc != nil && svc.State == "Running" {
+		c.Sleep(5 * time.Second)
+	}
+	return map[string]any{"previousThumbprint": prev, "thumbprint": thumb}, nil
+}
+
+func masterAlwaysOn(enable bool) PSOp {
+	return func(c *OpContext, p Params) (any, error) {
+		in := c.Node.SQL
+		if in == nil {
+			return nil, Errorf("Enable-SqlAlwaysOn : Failed to connect to server %s.", p.String("serverInstance"))
+		}
+		if in.HadrEnabled != enable {
+			// The cmdlet restarts the database engine.
+			c.Sleep(20 * time.Second)
+			in.HadrEnabled = enable
+		}
+		return map[string]any{"serverInstance": p.String("serverInstance"), "hadrEnabled": enable}, nil
+	}
+}
+
+// masterCertFor finds the certificate ssisha made for a DNS name in LocalMachine\Root,
+// newest first, as the scripts do; "" when there is none.
+func masterCertFor(n *Node, dnsName string) string {
+	var best *Cert
+	root := certStore(n, StoreRoot)
+	for _, k := range winKeys(root) {
+		ct := root[k]
+		if ct.HasPrivateKey && ct.FriendlyName == MasterCertFriendlyName && certHasName(ct, dnsName) && (best == nil || ct.NotAfter.After(best.NotAfter)) {
+			best = ct
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.Thumbprint
+}

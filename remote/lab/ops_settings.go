@@ -1,0 +1,198 @@
+package lab
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+)
+
+// MasterSettings.config on a master node: read it, change one element, restart the
+// service where it is meant to run, and read the certificate it names.
+
+func init() {
+	RegisterPS("settings.master.read", settingsMasterRead)
+	RegisterPS("settings.master.set", settingsMasterSet)
+	RegisterPS("settings.master.restart", settingsMasterRestart)
+	RegisterPS("settings.master.cert.read", settingsMasterCertRead)
+}
+
+// serviceFolder returns the folder of a service executable, from its PathName.
+func serviceFolder(pathName string) string {
+	p := strings.TrimSpace(pathName)
+	if strings.HasPrefix(p, `"`) {
+		if i := strings.Index(p[1:], `"`); i >= 0 {
+			p = p[1 : i+1]
+		}
+	} else if i := strings.Index(strings.ToLower(p), ".exe"); i >= 0 {
+		p = p[:i+4]
+	}
+	if i := strings.LastIndex(p, `\`); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// settingsFile finds a settings file the way the scripts do: next to the service
+// executable first, then at the default path.
+func settingsFile(n *Node, service, file, defaultPath string) (string, string, bool) {
+	if svc := n.Services[strings.ToLower(service)]; svc != nil {
+		if dir := serviceFolder(svc.PathName); dir != "" {
+			if c, ok := n.File(dir + `\` + file); ok {
+				return dir + `\` + file, c, true
+			}
+		}
+	}
+	if defaultPath != "" {
+		if c, ok := n.File(defaultPath); ok {
+			return defaultPath, c, true
+		}
+	}
+	return defaultPath, "", false
+}
+
+func settingsMasterRead(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	out := map[string]any{"installed": false, "found": false}
+	svc := n.Services[strings.ToLower(p.String("service"))]
+	if svc != nil {
+		out["installed"] = true
+		out["serviceState"] = svc.State
+		out["serviceStartMode"] = svc.StartMode
+		out["serviceAccount"] = svc.Account
+	}
+	file, content, ok := settingsFile(n, p.String("service"), "MasterSettings.config", p.String("defaultPath"))
+	out["path"] = file
+	if !ok {
+		return out, nil
+	}
+	out["found"] = true
+	for _, k := range []string{"SqlServerName", "SSLCertThumbprint", "PortNumber"} {
+		v, err := XMLGet(content, k)
+		if err != nil {
+			return nil, Errorf("%s: %v", file, err)
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+func settingsMasterSet(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	file := p.String("path")
+	content, ok := n.File(file)
+	if !ok {
+		return nil, Errorf("Cannot find path '%s' because it does not exist.", file)
+	}
+	name := p.String("name")
+	prev, err := XMLGet(content, name)
+	if err != nil {
+		return nil, Errorf("%s: %v", file, err)
+	}
+	if prev == p.String("value") {
+		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil
+	}
+	next, err := XMLSet(content, name, p.String("value"))
+	if err != nil {
+		return nil, Errorf("%s: %v", file, err)
+	}
+	backup := file + ".bak-" + c.Now.UTC().Format("20060102150405")
+	n.SetFile(backup, content)
+	n.SetFile(file, next)
+	return map[string]any{"previous": prev, "changed": true, "backup": backup}, nil
+}
+
+// clusteredService returns the Generic Service role that runs a service, if any.
+func clusteredService(e *Estate, service string) *ClusterGroup {
+	if e.Cluster == nil {
+		return nil
+	}
+	for _, g := range e.Cluster.Groups {
+		if g.Type == "GenericService" && strings.EqualFold(g.ServiceName, service) {
+			return g
+		}
+	}
+	return nil
+}
+
+func settingsMasterRestart(c *OpContext, p Params) (any, error) {
+	name := p.String("service")
+	svc := c.Node.Services[strings.ToLower(name)]
+	if svc == nil {
+		return nil, Errorf("Cannot find any service with service name '%s'.", name)
+	}
+	via := "none"
+	if g := clusteredService(c.Estate, name); g != nil {
+		if !strings.EqualFold(g.Owner, c.Node.Host) {
+			return map[string]any{"restarted": false, "via": via}, nil
+		}
+		via = "cluster"
+	} else if svc.State == "Running" {
+		via = "service"
+	} else {
+		return map[string]any{"restarted": false, "via": via}, nil
+	}
+	svc.State = "Stopped"
+	c.Sleep(5 * time.Second)
+	if svc = c.Node.Services[strings.ToLower(name)]; svc != nil {
+		svc.State = "Running"
+		svc.StartedAt = c.Now.Add(5 * time.Second)
+	}
+	return map[string]any{"restarted": true, "via": via}, nil
+}
+
+// findCert looks a thumbprint up in LocalMachine\Root, then LocalMachine\My.
+func findCert(n *Node, thumb string) *Cert {
+	t := strings.ToUpper(thumb)
+	for _, store := range []string{`LocalMachine\Root`, `LocalMachine\My`} {
+		if c := n.Certs[store][t]; c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// labCer is how the lab spells a certificate's public part (RawData on a real node):
+// the scripts only carry it as opaque base64.
+type labCer struct {
+	Thumbprint string    `json:"thumbprint"`
+	Subject    string    `json:"subject"`
+	DNSNames   []string  `json:"dnsNames"`
+	NotAfter   time.Time `json:"notAfter"`
+}
+
+func encodeCer(c *Cert) string {
+	b, _ := json.Marshal(labCer{Thumbprint: c.Thumbprint, Subject: c.Subject, DNSNames: c.DNSNames, NotAfter: c.NotAfter})
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func decodeCer(s string) (*Cert, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, Errorf("Cannot find the requested object. (the certificate data is not valid base64)")
+	}
+	var lc labCer
+	if err := json.Unmarshal(b, &lc); err != nil || lc.Thumbprint == "" {
+		return nil, Errorf("Cannot find the requested object. (the data is not a certificate)")
+	}
+	return &Cert{Thumbprint: strings.ToUpper(lc.Thumbprint), Subject: lc.Subject, DNSNames: lc.DNSNames, NotAfter: lc.NotAfter}, nil
+}
+
+func settingsMasterCertRead(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	_, content, ok := settingsFile(n, p.String("service"), "MasterSettings.config", p.String("defaultPath"))
+	if !ok {
+		return map[string]any{"found": false, "settingsFound": false}, nil
+	}
+	thumb, err := XMLGet(content, "SSLCertThumbprint")
+	if err != nil {
+		return nil, Errorf("MasterSettings.config: %v", err)
+	}
+	port, _ := XMLGet(content, "PortNumber")
+	cert := findCert(n, thumb)
+	if cert == nil {
+		return map[string]any{"found": false, "settingsFound": true, "thumbprint": strings.ToUpper(thumb), "port": port}, nil
+	}
+	return map[string]any{"found": true, "settingsFound": true, "thumbprint": cert.Thumbprint, "port": port,
+		"subject": cert.Subject, "dnsNames": cert.DNSNames, "cer": encodeCer(cert)}, nil
+}

@@ -1,0 +1,327 @@
+package lab
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// Windows operations: node facts, features, firewall rules, and the name, address,
+// account and host probes behind preflight and the wizard's live checks.
+
+// FailoverClustering is the Windows feature name of the failover cluster.
+const FailoverClustering = "Failover-Clustering"
+
+func init() {
+	RegisterPS("win.node.facts", winNodeFacts)
+	RegisterPS("win.feature.get", winFeatureGet)
+	RegisterPS("win.feature.install", winFeatureInstall)
+	RegisterPS("win.feature.uninstall", winFeatureUninstall)
+	RegisterPS("win.firewall.add", winFirewallAdd)
+	RegisterPS("win.firewall.remove", winFirewallRemove)
+	RegisterPS("win.name.check", winNameCheck)
+	RegisterPS("win.address.check", winAddressCheck)
+	RegisterPS("win.account.check", winAccountCheck)
+	RegisterPS("win.host.check", winHostCheck)
+}
+
+// winComputerName is $env:COMPUTERNAME: the short name in upper case.
+func winComputerName(n *Node) string { return strings.ToUpper(ShortName(n.Host)) }
+
+func winRebootReasons(n *Node) []string {
+	if n.PendingReboot {
+		return []string{"Component Based Servicing"}
+	}
+	return []string{}
+}
+
+func winNodeFacts(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	_, media := n.File(p.String("setupMedia"))
+	return map[string]any{
+		"computerName":     winComputerName(n),
+		"partOfDomain":     true,
+		"domain":           c.Estate.Domain,
+		"dnsDomain":        c.Estate.DNSSuffix,
+		"os":               "Microsoft Windows Server 2022 Datacenter",
+		"osBuild":          "20348",
+		"timeUtc":          c.Now.UTC().Format(time.RFC3339Nano),
+		"pendingReboot":    n.PendingReboot,
+		"rebootReasons":    winRebootReasons(n),
+		"setupMediaExists": p.String("setupMedia") != "" && media,
+	}, nil
+}
+
+func winInstallState(n *Node, name string) string {
+	if n.Features[name] {
+		return "Installed"
+	}
+	return "Available"
+}
+
+func winFeatureGet(c *OpContext, p Params) (any, error) {
+	name := p.String("name")
+	return map[string]any{"name": name, "installState": winInstallState(c.Node, name), "tools": winInstallState(c.Node, name)}, nil
+}
+
+func winFeatureInstall(c *OpContext, p Params) (any, error) {
+	name := p.String("name")
+	if name == "" {
+		return nil, Errorf("Install-WindowsFeature : Cannot validate argument on parameter 'Name'. The argument is null or empty.")
+	}
+	if !c.Node.Features[name] {
+		c.Sleep(60 * time.Second)
+		c.Node.Features[name] = true
+	}
+	return map[string]any{"name": name, "installState": "Installed", "restartNeeded": "No"}, nil
+}
+
+func winFeatureUninstall(c *OpContext, p Params) (any, error) {
+	name := p.String("name")
+	n := c.Node
+	if !n.Features[name] {
+		return map[string]any{"name": name, "installState": "Available", "restartNeeded": "No"}, nil
+	}
+	if name == FailoverClustering && c.Estate.Cluster != nil && winHasHost(c.Estate.Cluster.Nodes, n.Host) {
+		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", winComputerName(n), c.Estate.Cluster.Name)
+	}
+	c.Sleep(60 * time.Second)
+	delete(n.Features, name)
+	// Removing the cluster feature needs a restart to finish.
+	n.PendingReboot = true
+	return map[string]any{"name": name, "installState": "Available", "restartNeeded": "Yes"}, nil
+}
+
+func winFirewallAdd(c *OpContext, p Params) (any, error) {
+	name := p.String("name")
+	rule := c.Node.Firewall[name]
+	created := false
+	if rule == nil {
+		c.Node.Firewall[name] = &FirewallRule{Name: name, DisplayName: p.String("displayName"), Port: p.Int("port"), Enabled: true}
+		created = true
+	} else if !rule.Enabled {
+		rule.Enabled = true
+	}
+	return map[string]any{"name": name, "created": created}, nil
+}
+
+func winFirewallRemove(c *OpContext, p Params) (any, error) {
+	name := p.String("name")
+	_, ok := c.Node.Firewall[name]
+	delete(c.Node.Firewall, name)
+	return map[string]any{"name": name, "removed": ok}, nil
+}
+
+// winLookup resolves a name in the estate's DNS, short or fully qualified.
+func winLookup(e *Estate, name string) (string, bool) {
+	n := strings.ToLower(strings.TrimSuffix(name, "."))
+	if ip, ok := e.DNS[n]; ok {
+		return ip, true
+	}
+	if !strings.Contains(n, ".") {
+		ip, ok := e.DNS[n+"."+e.DNSSuffix]
+		return ip, ok
+	}
+	if strings.HasSuffix(n, "."+e.DNSSuffix) {
+		ip, ok := e.DNS[ShortName(n)]
+		return ip, ok
+	}
+	return "", false
+}
+
+// winOwnerOfName says which part of the cluster this node belongs to uses a network
+// name: "cluster", "role:<group>" or "".
+func winOwnerOfName(e *Estate, n *Node, name string) string {
+	cl := e.Cluster
+	if cl == nil || !winHasHost(cl.Nodes, n.Host) {
+		return ""
+	}
+	short := strings.ToLower(ShortName(name))
+	if strings.EqualFold(ShortName(cl.Name), short) {
+		return "cluster"
+	}
+	for _, k := range winKeys(cl.Groups) {
+		g := cl.Groups[k]
+		if g.DNSName != "" && strings.EqualFold(ShortName(g.DNSName), short) {
+			return "role:" + g.Name
+		}
+	}
+	if e.AG != nil && e.AG.Listener != nil && strings.EqualFold(ShortName(e.AG.Listener.DNSName), short) {
+		return "role:" + e.AG.Name
+	}
+	return ""
+}
+
+// winOwnerOfAddress is winOwnerOfName for an IP address.
+func winOwnerOfAddress(e *Estate, n *Node, ip string) string {
+	cl := e.Cluster
+	if cl != nil && winHasHost(cl.Nodes, n.Host) {
+		if cl.IP == ip {
+			return "cluster"
+		}
+		for _, k := range winKeys(cl.Groups) {
+			if g := cl.Groups[k]; g.IP == ip {
+				return "role:" + g.Name
+			}
+		}
+		if e.AG != nil && e.AG.Listener != nil && e.AG.Listener.IP == ip {
+			return "role:" + e.AG.Name
+		}
+	}
+	if n.IP == ip {
+		return "node:" + winComputerName(n)
+	}
+	return ""
+}
+
+// winComputerObject reports whether AD holds a computer object of that name: nodes,
+// the cluster name object and the network names of its roles.
+func winComputerObject(e *Estate, name string) bool {
+	short := strings.ToLower(ShortName(name))
+	for k := range e.Nodes {
+		if ShortName(k) == short {
+			return true
+		}
+	}
+	if cl := e.Cluster; cl != nil {
+		if strings.EqualFold(ShortName(cl.Name), short) {
+			return true
+		}
+		for _, g := range cl.Groups {
+			if g.DNSName != "" && strings.EqualFold(ShortName(g.DNSName), short) {
+				return true
+			}
+		}
+	}
+	if e.AG != nil && e.AG.Listener != nil && strings.EqualFold(ShortName(e.AG.Listener.DNSName), short) {
+		return true
+	}
+	return false
+}
+
+func winNameCheck(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	out := []map[string]any{}
+	for _, name := range p.Strings("names") {
+		ip, ok := winLookup(e, name)
+		addrs := []string{}
+		if ok {
+			addrs = append(addrs, ip)
+		}
+		out = append(out, map[string]any{
+			"name":       name,
+			"inDns":      ok,
+			"addresses":  addrs,
+			"adComputer": winComputerObject(e, name),
+			"owner":      winOwnerOfName(e, c.Node, name),
+		})
+	}
+	cluster := ""
+	if e.Cluster != nil && winHasHost(e.Cluster.Nodes, c.Node.Host) {
+		cluster = e.Cluster.Name
+	}
+	return map[string]any{"cluster": cluster, "names": out}, nil
+}
+
+func winAddressCheck(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	out := []map[string]any{}
+	for _, a := range p.Strings("addresses") {
+		inUse := false
+		for _, ip := range e.DNS {
+			if ip == a {
+				inUse = true
+			}
+		}
+		owner := winOwnerOfAddress(e, c.Node, a)
+		out = append(out, map[string]any{"address": a, "inUse": inUse || owner != "", "owner": owner})
+	}
+	return map[string]any{"addresses": out}, nil
+}
+
+// winAccount finds a domain account as Windows resolves DOMAIN\user or a bare name.
+func winAccount(e *Estate, name string) *Account {
+	n := strings.ToLower(strings.TrimSpace(name))
+	if !strings.Contains(n, `\`) {
+		if user, _, ok := strings.Cut(n, "@"); ok {
+			n = user
+		}
+		n = strings.ToLower(e.Domain) + `\` + n
+	}
+	return e.Accounts[n]
+}
+
+func winAccountCheck(c *OpContext, p Params) (any, error) {
+	out := []map[string]any{}
+	for _, a := range p.Strings("accounts") {
+		acct := winAccount(c.Estate, a)
+		row := map[string]any{"account": a, "exists": acct != nil, "enabled": false, "sid": ""}
+		if acct != nil {
+			row["enabled"] = acct.Enabled
+			row["sid"] = acct.SID
+		}
+		out = append(out, row)
+	}
+	return map[string]any{"accounts": out}, nil
+}
+
+func winHostCheck(c *OpContext, p Params) (any, error) {
+	host := p.String("host")
+	ip, ok := winLookup(c.Estate, host)
+	addrs := []string{}
+	if ok {
+		addrs = append(addrs, ip)
+	}
+	// Every node of the lab answers WinRM; nothing else listens on a node's address.
+	tcp := ok && c.Estate.Node(host) != nil
+	return map[string]any{"host": host, "resolved": ok, "addresses": addrs, "port": p.Int("port"), "tcp": tcp}, nil
+}
+
+// winCheckRunAs is Register-ScheduledTask's logon check: the task runs as the operator
+// and needs the right password.
+func winCheckRunAs(e *Estate, user, password string) error {
+	acct := winAccount(e, user)
+	if acct == nil || !acct.Enabled || acct.Password != password {
+		return Errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
+	}
+	return nil
+}
+
+// winServiceLogonProblem says why a service's account cannot log on, or "": a domain
+// account that is missing, disabled, or configured with a stale password.
+func winServiceLogonProblem(e *Estate, svc *Service) string {
+	acct := e.Accounts[strings.ToLower(svc.Account)]
+	if acct == nil {
+		if !strings.HasPrefix(strings.ToUpper(svc.Account), e.Domain+`\`) {
+			return "" // virtual, built-in and local accounts always log on
+		}
+		return "account " + svc.Account + " does not exist in the domain (error 1069: the service did not start due to a logon failure)"
+	}
+	if !acct.Enabled {
+		return "account " + svc.Account + " is disabled (error 1069: the service did not start due to a logon failure)"
+	}
+	if svc.Password != "" && svc.Password != acct.Password {
+		return "the password configured for " + svc.Account + " is wrong (error 1069: the service did not start due to a logon failure)"
+	}
+	return ""
+}
+
+// winHasHost reports whether hosts holds host, by FQDN or short name, any case.
+func winHasHost(hosts []string, host string) bool {
+	for _, h := range hosts {
+		if strings.EqualFold(h, host) || strings.EqualFold(ShortName(h), ShortName(host)) {
+			return true
+		}
+	}
+	return false
+}
+
+// winKeys returns a map's keys in order, so results do not depend on map order.
+func winKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

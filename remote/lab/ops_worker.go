@@ -1,0 +1,203 @@
+package lab
+
+import (
+	"strings"
+	"time"
+)
+
+// Scale Out Worker machines: setup, certificates in both directions, the settings
+// file and the service.
+
+func init() {
+	RegisterPS("worker.facts", workerFacts)
+	RegisterPS("worker.install", workerInstall)
+	RegisterPS("worker.uninstall", workerUninstall)
+	RegisterPS("worker.cert.import", workerCertImport)
+	RegisterPS("worker.cert.remove", workerCertRemove)
+	RegisterPS("worker.cert.export", workerCertExport)
+	RegisterPS("worker.cert.check", workerCertCheck)
+	RegisterPS("worker.settings.set", workerSettingsSet)
+	RegisterPS("worker.service.restart", workerServiceRestart)
+}
+
+func storeName(s string) string {
+	if strings.Contains(s, `\`) {
+		return s
+	}
+	return `LocalMachine\` + s
+}
+
+func workerFacts(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	out := map[string]any{"installed": n.Installed["IS_Worker"] != "", "settingsFound": false}
+	if svc := n.Services[strings.ToLower(p.String("service"))]; svc != nil {
+		out["serviceState"] = svc.State
+		out["serviceAccount"] = svc.Account
+		out["serviceStartMode"] = svc.StartMode
+	}
+	file, content, ok := settingsFile(n, p.String("service"), "WorkerSettings.config", p.String("defaultPath"))
+	out["path"] = file
+	if ok {
+		out["settingsFound"] = true
+		for _, k := range []string{"MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName"} {
+			v, err := XMLGet(content, k)
+			if err != nil {
+				return nil, Errorf("%s: %v", file, err)
+			}
+			out[k] = v
+		}
+		if wc := n.Certs[`LocalMachine\My`][strings.ToUpper(out["WorkerHttpsCertThumbprint"].(string))]; wc != nil {
+			out["workerCertInMy"] = true
+			out["workerCertHasKey"] = wc.HasPrivateKey
+		}
+	}
+	if t := strings.ToUpper(p.String("masterThumbprint")); t != "" {
+		out["masterCertInRoot"] = n.Certs[`LocalMachine\Root`][t] != nil
+	}
+	return out, nil
+}
+
+func workerInstall(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	if n.Installed["IS_Worker"] != "" {
+		return map[string]any{"installed": false, "exitCode": 0}, nil
+	}
+	if n.PendingReboot {
+		return nil, Errorf("SQL Server setup failed (exit code -2067919934): a computer restart is required before setup can continue. Restart %s and try again.", n.Host)
+	}
+	if _, ok := n.File(p.String("setupPath")); !ok {
+		return nil, Errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", p.String("setupPath"))
+	}
+	acct := c.Estate.Accounts[strings.ToLower(p.String("account"))]
+	if acct == nil || !acct.Enabled || acct.Password != p.String("password") {
+		return nil, Errorf("SQL Server setup failed (exit code -2068578302): the credentials provided for the SSIS Scale Out Worker service are invalid. To continue, provide a valid account and password.")
+	}
+	c.Sleep(180 * time.Second)
+	n = c.Node
+	version := p.String("version")
+	if n.Installed["IS"] == "" {
+		n.Installed["IS"] = version
+	}
+	n.Installed["IS_Worker"] = version
+	binn := p.String("binn")
+	thumb := labThumbprint(c, "worker")
+	short := ShortName(strings.ToLower(n.Host))
+	cert := &Cert{Thumbprint: thumb, Subject: "CN=" + short, DNSNames: []string{short, strings.ToLower(n.Host)}, HasPrivateKey: true, NotAfter: c.Now.AddDate(10, 0, 0)}
+	n.Certs[`LocalMachine\My`][thumb] = cert
+	n.SetFile(binn+`\SSISScaleOutWorker.cer`, encodeCer(cert))
+	agent := labGUID(c)
+	n.SetFile(binn+`\WorkerSettings.config`, WorkerSettingsXML(strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent))
+	name := p.String("service")
+	n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: "SQL Server Integration Services Scale Out Worker " + version,
+		Account: acct.Name, Password: p.String("password"), StartMode: "Auto", State: "Running", PathName: `"` + binn + `\ScaleOutWorkerService.exe"`, StartedAt: c.Now.Add(180 * time.Second)}
+	n.Registry[`HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\`+p.String("folder")+`\DTS\Setup\SQL_IS_Worker!Version`] = version
+	return map[string]any{"installed": true, "exitCode": 0, "thumbprint": thumb, "agentId": agent}, nil
+}
+
+func workerUninstall(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	if n.Installed["IS_Worker"] == "" {
+		return map[string]any{"removed": false}, nil
+	}
+	binn := p.String("binn")
+	if content, ok := n.File(binn + `\WorkerSettings.config`); ok {
+		if t, err := XMLGet(content, "WorkerHttpsCertThumbprint"); err == nil {
+			delete(n.Certs[`LocalMachine\My`], strings.ToUpper(t))
+		}
+	}
+	c.Sleep(60 * time.Second)
+	n = c.Node
+	delete(n.Installed, "IS_Worker")
+	if p.Bool("removeIS") {
+		delete(n.Installed, "IS")
+	}
+	delete(n.Services, strings.ToLower(p.String("service")))
+	for k := range n.Files {
+		if strings.HasPrefix(strings.ToLower(k), strings.ToLower(binn+`\WorkerSettings.config`)) || strings.EqualFold(k, binn+`\SSISScaleOutWorker.cer`) {
+			delete(n.Files, k)
+		}
+	}
+	delete(n.Registry, `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\`+p.String("folder")+`\DTS\Setup\SQL_IS_Worker!Version`)
+	return map[string]any{"removed": true}, nil
+}
+
+func workerCertImport(c *OpContext, p Params) (any, error) {
+	cert, err := decodeCer(p.String("cer"))
+	if err != nil {
+		return nil, err
+	}
+	store := storeName(p.String("store"))
+	if c.Node.Certs[store] == nil {
+		c.Node.Certs[store] = map[string]*Cert{}
+	}
+	if c.Node.Certs[store][cert.Thumbprint] != nil {
+		return map[string]any{"thumbprint": cert.Thumbprint, "added": false}, nil
+	}
+	c.Node.Certs[store][cert.Thumbprint] = cert
+	return map[string]any{"thumbprint": cert.Thumbprint, "added": true}, nil
+}
+
+func workerCertRemove(c *OpContext, p Params) (any, error) {
+	store := storeName(p.String("store"))
+	t := strings.ToUpper(p.String("thumbprint"))
+	_, had := c.Node.Certs[store][t]
+	delete(c.Node.Certs[store], t)
+	return map[string]any{"removed": had}, nil
+}
+
+func workerCertExport(c *OpContext, p Params) (any, error) {
+	cert := c.Node.Certs[`LocalMachine\My`][strings.ToUpper(p.String("thumbprint"))]
+	if cert == nil {
+		return map[string]any{"found": false}, nil
+	}
+	return map[string]any{"found": true, "cer": encodeCer(cert), "hasPrivateKey": cert.HasPrivateKey}, nil
+}
+
+func workerCertCheck(c *OpContext, p Params) (any, error) {
+	present := c.Node.Certs[storeName(p.String("store"))][strings.ToUpper(p.String("thumbprint"))] != nil
+	return map[string]any{"present": present}, nil
+}
+
+func workerSettingsSet(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	file := p.String("path")
+	content, ok := n.File(file)
+	if !ok {
+		return nil, Errorf("Cannot find path '%s' because it does not exist.", file)
+	}
+	values, _ := p["values"].(map[string]any)
+	prev := map[string]any{}
+	next := content
+	for _, k := range sortedKeys(values) {
+		old, err := XMLGet(next, k)
+		if err != nil {
+			return nil, Errorf("%s: %v", file, err)
+		}
+		prev[k] = old
+		if next, err = XMLSet(next, k, Params(values).String(k)); err != nil {
+			return nil, Errorf("%s: %v", file, err)
+		}
+	}
+	if next == content {
+		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil
+	}
+	backup := file + ".bak-" + c.Now.UTC().Format("20060102150405")
+	n.SetFile(backup, content)
+	n.SetFile(file, next)
+	return map[string]any{"previous": prev, "changed": true, "backup": backup}, nil
+}
+
+func workerServiceRestart(c *OpContext, p Params) (any, error) {
+	name := p.String("service")
+	svc := c.Node.Services[strings.ToLower(name)]
+	if svc == nil {
+		return nil, Errorf("Cannot find any service with service name '%s'.", name)
+	}
+	svc.State = "Stopped"
+	c.Sleep(5 * time.Second)
+	if svc = c.Node.Services[strings.ToLower(name)]; svc != nil {
+		svc.State = "Running"
+		svc.StartedAt = c.Now.Add(5 * time.Second)
+	}
+	return map[string]any{"state": "Running"}, nil
+}

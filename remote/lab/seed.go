@@ -1,0 +1,250 @@
+package lab
+
+import (
+	"crypto/rand"
+	"crypto/sha1"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+// SeedOptions shape the starting estate of a new lab.
+type SeedOptions struct {
+	Domain     string // NetBIOS domain; default CONTOSO
+	DNSSuffix  string // default contoso.com
+	Masters    int    // master nodes; default 2
+	Workers    int    // workers; default 2
+	SQLVersion int    // 2017 | 2019 | 2022; default 2019
+	// Passwords of the domain accounts, by lower-case DOMAIN\user; generated when absent.
+	Passwords map[string]string
+}
+
+// AdminAccount is the lab's administrator: local admin on every node and sysadmin on
+// every instance, as the DBA running ssisha is on a real estate.
+const AdminAccount = "dba"
+
+// Lab domain accounts besides the admin.
+const (
+	SQLServiceAccount    = "svc_sql"
+	MasterServiceAccount = "svc_ssismaster"
+	WorkerServiceAccount = "svc_ssisworker"
+)
+
+// SetupMediaPath is where the seed puts SQL Server setup on every node.
+const SetupMediaPath = `C:\SQLMedia\setup.exe`
+
+// ProductVersion is the SQL Server build the seed installs for a release year.
+func ProductVersion(year int) string {
+	switch year {
+	case 2017:
+		return "14.0.3465.1"
+	case 2022:
+		return "16.0.4135.4"
+	default:
+		return "15.0.4345.5"
+	}
+}
+
+// NewEstate returns the starting estate: master nodes with the SQL Server engine
+// installed (Enterprise, mixed mode, Always On not yet enabled), workers with nothing
+// of SSIS, the domain accounts, and DNS for every node. Nothing of Scale Out exists.
+func NewEstate(o SeedOptions) *Estate {
+	if o.Domain == "" {
+		o.Domain = "CONTOSO"
+	}
+	if o.DNSSuffix == "" {
+		o.DNSSuffix = "contoso.com"
+	}
+	if o.Masters == 0 {
+		o.Masters = 2
+	}
+	if o.SQLVersion == 0 {
+		o.SQLVersion = 2019
+	}
+	e := &Estate{
+		Domain:    strings.ToUpper(o.Domain),
+		DNSSuffix: strings.ToLower(o.DNSSuffix),
+		Accounts:  map[string]*Account{},
+		Nodes:     map[string]*Node{},
+		DNS:       map[string]string{},
+	}
+	for i, name := range []string{AdminAccount, SQLServiceAccount, MasterServiceAccount, WorkerServiceAccount} {
+		full := e.Domain + `\` + name
+		pw := o.Passwords[strings.ToLower(full)]
+		if pw == "" {
+			pw = GeneratePassword()
+		}
+		e.Accounts[strings.ToLower(full)] = &Account{Name: full, Password: pw, Enabled: true, SID: fmt.Sprintf("S-1-5-21-1004336348-1177238915-682003330-%d", 1100+i)}
+	}
+	version := ProductVersion(o.SQLVersion)
+	for i := 1; i <= o.Masters; i++ {
+		host := fmt.Sprintf("node%d.%s", i, e.DNSSuffix)
+		n := newNode(host, "master", fmt.Sprintf("10.0.0.%d", 10+i))
+		n.Installed["SQLEngine"] = version
+		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: e.Domain + `\` + SQLServiceAccount, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
+		n.SQL = newInstance(e, version)
+		e.addNode(n)
+	}
+	for i := 1; i <= o.Workers; i++ {
+		host := fmt.Sprintf("worker%d.%s", i, e.DNSSuffix)
+		e.addNode(newNode(host, "worker", fmt.Sprintf("10.0.0.%d", 20+i)))
+	}
+	return e
+}
+
+func (e *Estate) addNode(n *Node) {
+	key := strings.ToLower(n.Host)
+	e.Nodes[key] = n
+	e.DNS[key] = n.IP
+	e.DNS[ShortName(key)] = n.IP
+}
+
+func newNode(host, role, ip string) *Node {
+	return &Node{
+		Host:        host,
+		Role:        role,
+		IP:          ip,
+		Features:    map[string]bool{},
+		Installed:   map[string]string{},
+		Services:    map[string]*Service{},
+		Files:       map[string]string{SetupMediaPath: "SQL Server setup"},
+		Certs:       map[string]map[string]*Cert{`LocalMachine\My`: {}, `LocalMachine\Root`: {}},
+		SSLBindings: map[string]string{},
+		Firewall:    map[string]*FirewallRule{},
+		Registry:    map[string]string{},
+	}
+}
+
+func newInstance(e *Estate, version string) *Instance {
+	in := &Instance{
+		Name:               "MSSQLSERVER",
+		Version:            version,
+		Edition:            "Enterprise Edition: Core-based Licensing (64-bit)",
+		EngineEdition:      3,
+		MixedMode:          true,
+		Running:            true,
+		ServiceAccount:     e.Domain + `\` + SQLServiceAccount,
+		Logins:             map[string]*Login{},
+		Endpoints:          map[string]*Endpoint{},
+		Databases:          map[string]*Database{},
+		MasterKeyPasswords: map[string]string{},
+		Jobs:               map[string]bool{},
+		StartupProcs:       map[string]bool{},
+		Grants:             map[string]bool{},
+	}
+	admin := e.Domain + `\` + AdminAccount
+	in.Logins[strings.ToLower(admin)] = &Login{Name: admin, Type: "WINDOWS_LOGIN", SID: WindowsSID(admin), Sysadmin: true}
+	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
+	svc := e.Domain + `\` + SQLServiceAccount
+	in.Logins[strings.ToLower(svc)] = &Login{Name: svc, Type: "WINDOWS_LOGIN", SID: WindowsSID(svc), Sysadmin: true}
+	for _, db := range []string{"master", "msdb", "model", "tempdb"} {
+		in.Databases[db] = &Database{Name: db, Recovery: "SIMPLE", State: "ONLINE", Users: map[string]*DBUser{}}
+	}
+	return in
+}
+
+func majorOf(version string) int {
+	var m int
+	_, _ = fmt.Sscanf(version, "%d.", &m)
+	return m
+}
+
+// ShortName returns the first label of a host name.
+func ShortName(host string) string {
+	if i := strings.IndexByte(host, '.'); i >= 0 {
+		return host[:i]
+	}
+	return host
+}
+
+// WindowsSID returns the stable SID the lab gives a Windows login, as 0x… hex.
+func WindowsSID(account string) string {
+	h := sha1.Sum([]byte(strings.ToLower(account)))
+	return fmt.Sprintf("0x010500000000000515000000%X", h[:16])
+}
+
+// Node returns the node for a host (FQDN or short name, any case), or nil.
+func (e *Estate) Node(host string) *Node {
+	h := strings.ToLower(host)
+	if n, ok := e.Nodes[h]; ok {
+		return n
+	}
+	for k, n := range e.Nodes {
+		if ShortName(k) == h {
+			return n
+		}
+	}
+	return nil
+}
+
+// File returns a file's content by path, case-insensitively, as Windows does.
+func (n *Node) File(path string) (string, bool) {
+	if c, ok := n.Files[path]; ok {
+		return c, true
+	}
+	for k, c := range n.Files {
+		if strings.EqualFold(k, path) {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// SetFile writes a file, keeping the existing spelling of its path.
+func (n *Node) SetFile(path, content string) {
+	for k := range n.Files {
+		if strings.EqualFold(k, path) {
+			n.Files[k] = content
+			return
+		}
+	}
+	n.Files[path] = content
+}
+
+// RemoveFile deletes a file; it reports whether it existed.
+func (n *Node) RemoveFile(path string) bool {
+	for k := range n.Files {
+		if strings.EqualFold(k, path) {
+			delete(n.Files, k)
+			return true
+		}
+	}
+	return false
+}
+
+// GeneratePassword returns a random password that meets SQL Server's complexity rules
+// and can be carried anywhere ssisha puts one: 20 characters of upper and lower case
+// letters, digits and symbols other than ' " ; and the backslash.
+func GeneratePassword() string {
+	const (
+		upper   = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+		lower   = "abcdefghijkmnopqrstuvwxyz"
+		digits  = "23456789"
+		symbols = "!#%*+-=?@^_~"
+	)
+	all := upper + lower + digits + symbols
+	b := make([]byte, 20)
+	for i := range b {
+		set := all
+		switch i {
+		case 0:
+			set = upper
+		case 1:
+			set = lower
+		case 2:
+			set = digits
+		case 3:
+			set = symbols
+		}
+		b[i] = set[randIntn(len(set))]
+	}
+	return string(b)
+}
+
+func randIntn(n int) int {
+	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	if err != nil {
+		panic("lab: no randomness: " + err.Error())
+	}
+	return int(v.Int64())
+}

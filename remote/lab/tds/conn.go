@@ -1,0 +1,255 @@
+package tds
+
+import (
+	"bufio"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+)
+
+// conn is one client connection: setup (PRELOGIN, TLS, LOGIN7) here, requests in
+// session.go.
+type conn struct {
+	srv  *Server
+	nc   net.Conn
+	raw  net.Conn      // nc with the sniffed first byte put back
+	rw   io.ReadWriter // where TDS packets travel now: raw or a TLS connection
+	size int
+	sess Session
+	tds  uint32 // the TDS version of LOGINACK
+	// closed is closed when the connection ends, to stop waits early.
+	closed chan struct{}
+}
+
+// bufConn is a net.Conn whose reads go through a buffered reader, so a byte
+// peeked to tell TLS from TDS is not lost.
+type bufConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufConn) Read(p []byte) (int, error) { return b.r.Read(p) }
+
+func (c *conn) serve() error {
+	c.closed = make(chan struct{})
+	defer close(c.closed)
+	br := bufio.NewReader(c.nc)
+	c.raw = &bufConn{Conn: c.nc, r: br}
+	c.rw = c.raw
+	first, err := br.Peek(1)
+	if err != nil {
+		return err
+	}
+	opts := &c.srv.opts
+	strict := first[0] == 0x16 // a TLS ClientHello: TDS 8.0
+	switch {
+	case strict && opts.TLS == nil:
+		return errors.New("tds: TLS-first connection but the server has no certificate")
+	case !strict && opts.Strict:
+		return errors.New("tds: the server requires TDS 8.0 (encrypt=strict)")
+	case strict:
+		cfg := opts.TLS.Clone()
+		cfg.NextProtos = []string{"tds/8.0"}
+		tc := tls.Server(c.raw, cfg)
+		if err := tc.Handshake(); err != nil {
+			return err
+		}
+		c.rw = tc
+		c.sess.Encrypted = true
+	}
+	loginOnlyTLS, err := c.prelogin(strict)
+	if err != nil {
+		return err
+	}
+	if c.srv.fault("login", c.closed) {
+		return errors.New("tds: connection reset by an injected fault")
+	}
+	m, err := readMessage(c.rw)
+	if err != nil {
+		return err
+	}
+	if loginOnlyTLS {
+		// With ENCRYPT_OFF the client encrypts LOGIN7 only and then drops TLS.
+		c.rw = c.raw
+		c.sess.Encrypted = false
+	}
+	if m.typ != pktLogin7 {
+		return fmt.Errorf("tds: packet type %#x where LOGIN7 was expected", m.typ)
+	}
+	ok, err := c.login(m.data, strict)
+	if err != nil || !ok {
+		return err
+	}
+	return c.requests()
+}
+
+// prelogin answers PRELOGIN and, for TDS 7.x encryption, runs the TLS handshake
+// inside PRELOGIN packets. It reports whether only LOGIN7 is encrypted.
+func (c *conn) prelogin(strict bool) (loginOnlyTLS bool, err error) {
+	m, err := readMessage(c.rw)
+	if err != nil {
+		return false, err
+	}
+	if m.typ != pktPrelogin {
+		return false, fmt.Errorf("tds: packet type %#x where PRELOGIN was expected", m.typ)
+	}
+	opts, err := parsePrelogin(m.data)
+	if err != nil {
+		return false, err
+	}
+	client := byte(encryptOff)
+	if e := opts[plEncryption]; len(e) == 1 {
+		client = e[0]
+	}
+	srv := &c.srv.opts
+	answer := byte(encryptNotSup)
+	switch {
+	case strict:
+		answer = encryptReq // already encrypted: the client skips negotiation
+	case srv.TLS == nil:
+	case srv.RequireEncryption:
+		answer = encryptReq
+	case client == encryptOn || client == encryptReq:
+		answer = encryptOn
+	case client == encryptOff:
+		answer = encryptOff
+	}
+	version, _ := parseVersion(srv.Version)
+	if err := writeMessage(c.rw, pktReply, buildPrelogin(version, answer), c.size); err != nil {
+		return false, err
+	}
+	if strict || answer == encryptNotSup {
+		return false, nil
+	}
+	if client == encryptNotSup {
+		return false, errors.New("tds: the server requires encryption but the client disabled it")
+	}
+	cfg := srv.TLS.Clone()
+	// TLS 1.3 sends session tickets after the handshake, which the client would
+	// read as raw TLS while they arrive wrapped in TDS; 1.2 without tickets avoids it.
+	cfg.MaxVersion = tls.VersionTLS12
+	cfg.SessionTicketsDisabled = true
+	hc := &handshakeConn{Conn: c.raw, size: c.size}
+	tc := tls.Server(hc, cfg)
+	if err := tc.Handshake(); err != nil {
+		return false, err
+	}
+	if err := hc.flush(); err != nil {
+		return false, err
+	}
+	hc.passthrough = true
+	c.rw = tc
+	c.sess.Encrypted = true
+	return answer == encryptOff, nil
+}
+
+// login authenticates LOGIN7 and answers it; ok is false when the login failed
+// (the failure was sent) and the connection must end.
+func (c *conn) login(payload []byte, strict bool) (ok bool, err error) {
+	l, err := parseLogin7(payload)
+	if err != nil {
+		return false, err
+	}
+	srv := &c.srv.opts
+	c.tds = tdsVersionDefault74
+	if strict || l.TDSVersion == tdsVersionStrict {
+		c.tds = tdsVersionStrict
+	}
+	c.sess.Database = l.Database
+	c.sess.ReadOnlyIntent = l.ReadOnly
+	if l.Integrated {
+		user, good, err := c.ntlm(l.SSPI)
+		if err != nil {
+			return false, err
+		}
+		c.sess.User, c.sess.Windows = user, true
+		if !good {
+			return false, c.loginFailed(user)
+		}
+	} else {
+		c.sess.User = l.UserName
+		if srv.PasswordFor != nil {
+			want, known := srv.PasswordFor(l.UserName, false)
+			if !known || want != l.Password {
+				return false, c.loginFailed(l.UserName)
+			}
+		}
+	}
+	size := int(l.PacketSize)
+	if size == 0 {
+		size = defaultPacketSize
+	}
+	size = max(512, min(size, 32767))
+	if c.sess.Encrypted {
+		size = min(size, 16383)
+	}
+	db := l.Database
+	if db == "" {
+		db = "master"
+	}
+	var t tokens
+	t.envChangeString(envDatabase, db, "master")
+	t.message(tokInfo, 5701, 2, 0, fmt.Sprintf("Changed database context to '%s'.", db), srv.ServerName)
+	t.loginAck(c.tds, func() uint32 { _, v := parseVersion(srv.Version); return v }())
+	t.packetSize(size)
+	t.done(tokDone, doneFinal, 0, 0)
+	if err := writeMessage(c.rw, pktReply, t.Bytes(), c.size); err != nil {
+		return false, err
+	}
+	c.size = size
+	return true, nil
+}
+
+// ntlm runs the NTLM exchange carried in SSPI tokens and returns DOMAIN\user and
+// whether its proof matches the password.
+func (c *conn) ntlm(negotiate []byte) (user string, ok bool, err error) {
+	srv := &c.srv.opts
+	n := &ntlmServer{domain: srv.Domain, computer: srv.ServerName}
+	if n.domain == "" {
+		n.domain = "LAB"
+	}
+	challenge, err := n.challengeMessage(negotiate)
+	if err != nil {
+		return "", false, err
+	}
+	var t tokens
+	t.u8(tokSSPI)
+	t.u16(uint16(len(challenge)))
+	t.Write(challenge)
+	if err := writeMessage(c.rw, pktReply, t.Bytes(), c.size); err != nil {
+		return "", false, err
+	}
+	m, err := readMessage(c.rw)
+	if err != nil {
+		return "", false, err
+	}
+	if m.typ != pktSSPI {
+		return "", false, fmt.Errorf("tds: packet type %#x where the NTLM AUTHENTICATE was expected", m.typ)
+	}
+	a, err := parseAuthenticate(m.data)
+	if err != nil {
+		return "", false, err
+	}
+	user = a.Domain + `\` + a.User
+	if srv.PasswordFor == nil {
+		return user, true, nil
+	}
+	pw, known := srv.PasswordFor(user, true)
+	if !known {
+		// Domains are matched without regard to case, as Windows does.
+		pw, known = srv.PasswordFor(strings.ToUpper(a.Domain)+`\`+a.User, true)
+	}
+	return user, known && n.verify(a, pw), nil
+}
+
+// loginFailed sends error 18456 the way SQL Server does: the reason stays in
+// the server's log, the client only learns that the login failed.
+func (c *conn) loginFailed(user string) error {
+	var t tokens
+	t.message(tokError, 18456, 1, 14, fmt.Sprintf("Login failed for user '%s'.", user), c.srv.opts.ServerName)
+	t.done(tokDone, doneError, 0, 0)
+	return writeMessage(c.rw, pktReply, t.Bytes(), c.size)
+}

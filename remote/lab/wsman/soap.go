@@ -1,0 +1,154 @@
+package wsman
+
+import (
+	"encoding/xml"
+	"fmt"
+	"html"
+	"strings"
+)
+
+// The namespaces of the WS-Management messages the WinRS shell uses.
+const (
+	nsEnvelope   = "http://www.w3.org/2003/05/soap-envelope"
+	nsAddressing = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
+	nsWSMan      = "http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd"
+	nsShell      = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
+	nsTransfer   = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
+	nsFault      = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+
+	resourceCmd  = nsShell + "/cmd"
+	stateDone    = nsShell + "/CommandState/Done"
+	stateRunning = nsShell + "/CommandState/Running"
+)
+
+// actions maps each request's a:Action to the short name RequestInfo carries.
+var actions = map[string]string{
+	nsTransfer + "/Create": "Create",
+	nsShell + "/Command":   "Command",
+	nsShell + "/Send":      "Send",
+	nsShell + "/Receive":   "Receive",
+	nsShell + "/Signal":    "Signal",
+	nsTransfer + "/Delete": "Delete",
+}
+
+// responseActions are the a:Action values Windows puts on each reply.
+var responseActions = map[string]string{
+	"Create":  nsTransfer + "/CreateResponse",
+	"Command": nsShell + "/CommandResponse",
+	"Send":    nsShell + "/SendResponse",
+	"Receive": nsShell + "/ReceiveResponse",
+	"Signal":  nsShell + "/SignalResponse",
+	"Delete":  nsTransfer + "/DeleteResponse",
+}
+
+type selector struct {
+	Name  string `xml:"Name,attr"`
+	Value string `xml:",chardata"`
+}
+
+type stream struct {
+	Name      string `xml:"Name,attr"`
+	CommandID string `xml:"CommandId,attr"`
+	End       string `xml:"End,attr"`
+	Data      string `xml:",chardata"`
+}
+
+// request is the part of an incoming envelope the server acts on.
+type request struct {
+	XMLName xml.Name `xml:"http://www.w3.org/2003/05/soap-envelope Envelope"`
+	Header  struct {
+		Action      string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing Action"`
+		MessageID   string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing MessageID"`
+		SelectorSet struct {
+			Selectors []selector `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Selector"`
+		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet"`
+	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
+	Body struct {
+		CommandLine *struct {
+			Command   string   `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Command"`
+			Arguments []string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Arguments"`
+		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell CommandLine"`
+		Send *struct {
+			Streams []stream `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Stream"`
+		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Send"`
+		Receive *struct {
+			DesiredStream struct {
+				CommandID string `xml:"CommandId,attr"`
+			} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell DesiredStream"`
+		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Receive"`
+		Signal *struct {
+			CommandID string `xml:"CommandId,attr"`
+			Code      string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Code"`
+		} `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Signal"`
+	} `xml:"http://www.w3.org/2003/05/soap-envelope Body"`
+}
+
+// parseRequest decodes an envelope and names its action.
+func parseRequest(body []byte) (*request, string, error) {
+	var r request
+	if err := xml.Unmarshal(body, &r); err != nil {
+		return nil, "", fmt.Errorf("request is not a SOAP envelope: %w", err)
+	}
+	action, ok := actions[strings.TrimSpace(r.Header.Action)]
+	if !ok {
+		return &r, "", fmt.Errorf("action %q is not supported", r.Header.Action)
+	}
+	return &r, action, nil
+}
+
+// shellID is the ShellId selector of a request, "" on Create.
+func (r *request) shellID() string {
+	for _, s := range r.Header.SelectorSet.Selectors {
+		if s.Name == "ShellId" {
+			return strings.TrimSpace(s.Value)
+		}
+	}
+	return ""
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+// envelope wraps a body in the reply envelope Windows sends.
+func envelope(action, relatesTo, body string) []byte {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>`)
+	b.WriteString(`<s:Envelope xml:lang="en-US" xmlns:s="` + nsEnvelope + `" xmlns:a="` + nsAddressing +
+		`" xmlns:x="` + nsTransfer + `" xmlns:w="` + nsWSMan + `" xmlns:rsp="` + nsShell + `">`)
+	b.WriteString(`<s:Header><a:Action>` + esc(action) + `</a:Action><a:MessageID>uuid:` + newID() +
+		`</a:MessageID><a:To>http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous</a:To>`)
+	if relatesTo != "" {
+		b.WriteString(`<a:RelatesTo>` + esc(relatesTo) + `</a:RelatesTo>`)
+	}
+	b.WriteString(`</s:Header><s:Body>` + body + `</s:Body></s:Envelope>`)
+	return []byte(b.String())
+}
+
+// soapFault is a WS-Management fault as Windows shapes it.
+type soapFault struct {
+	Subcode string // e.g. w:TimedOut
+	Reason  string
+	Code    uint32 // WSManFault Code
+}
+
+// Faults Windows answers with, by the situation that causes them.
+var (
+	faultTimedOut = soapFault{"w:TimedOut",
+		"The WS-Management service cannot complete the operation within the time specified in OperationTimeout.", 2150858793}
+	faultTooLong      = soapFault{"w:InternalError", "The filename or extension is too long. ", 2147942606}
+	faultNoShell      = soapFault{"w:InvalidSelectors", "The request for the Windows Remote Shell with the given ShellId failed because the shell was not found on the server. Possible causes are: the specified ShellId is incorrect or the shell no longer exists on the server. Provide the correct ShellId or create a new shell and try again.", 2150858843}
+	faultQuota        = soapFault{"w:QuotaLimit", fmt.Sprintf("The WS-Management service cannot process the request. This user is allowed a maximum number of %d concurrent shells, which has been exceeded. Close existing shells or raise the quota for this user.", MaxShellsPerUser), 2150859173}
+	faultBadRequest   = soapFault{"w:SchemaValidationError", "The SOAP XML in the message does not match the corresponding XML schema definition. Change the XML and retry.", 2150858817}
+	faultInternal     = soapFault{"w:InternalError", "The WS-Management service encountered an internal error.", 2150858752}
+	faultNoSuchAction = soapFault{"a:ActionNotSupported", "The action is not supported by the service.", 2150858797}
+)
+
+func (f soapFault) body(machine string) string {
+	return `<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>` + esc(f.Subcode) +
+		`</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">` + esc(f.Reason) +
+		`</s:Text></s:Reason><s:Detail><f:WSManFault xmlns:f="` + nsFault + `" Code="` + fmt.Sprint(f.Code) +
+		`" Machine="` + esc(machine) + `"><f:Message>` + esc(f.Reason) + `</f:Message></f:WSManFault></s:Detail></s:Fault>`
+}
+
+func faultEnvelope(f soapFault, relatesTo, machine string) []byte {
+	return envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", relatesTo, f.body(machine))
+}

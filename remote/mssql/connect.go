@@ -1,0 +1,103 @@
+package mssql
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/microsoft/go-mssqldb/msdsn"
+
+	"github.com/ssisha/ssisha/remote"
+)
+
+// encryptModes are the accepted SQLOptions.Encrypt values.
+var encryptModes = map[string]bool{"strict": true, "true": true, "false": true, "disable": true}
+
+// checkOptions rejects settings that could never connect, before any dial.
+func checkOptions(o remote.SQLOptions) error {
+	enc := encryptMode(o)
+	if !encryptModes[enc] {
+		return fmt.Errorf("connection.sql.encrypt is %q: use strict, true, false or disable", o.Encrypt)
+	}
+	switch strings.ToLower(o.Auth) {
+	case "", "windows":
+		if runtime.GOOS != "windows" && !strings.Contains(o.User, `\`) {
+			return fmt.Errorf("connection.sql.user is %q: Windows authentication from %s needs DOMAIN\\user and a password", o.User, runtime.GOOS)
+		}
+	case "sql":
+		if o.User == "" || strings.Contains(o.User, `\`) {
+			return fmt.Errorf("connection.sql.user is %q: SQL authentication needs a SQL login name (no domain)", o.User)
+		}
+	default:
+		return fmt.Errorf("connection.sql.auth is %q: use windows or sql", o.Auth)
+	}
+	if o.CAFile != "" {
+		if _, err := os.Stat(o.CAFile); err != nil {
+			return fmt.Errorf("connection.sql.caFile %q cannot be read: %w", o.CAFile, err)
+		}
+	}
+	if o.TrustServerCertificate && enc == "strict" {
+		return fmt.Errorf("connection.sql: encrypt strict always verifies the certificate; give caFile instead of trustServerCertificate")
+	}
+	return nil
+}
+
+func encryptMode(o remote.SQLOptions) string {
+	if o.Encrypt == "" {
+		return "true"
+	}
+	return strings.ToLower(o.Encrypt)
+}
+
+// connConfig builds the driver configuration for one target. The password is set
+// on the parsed configuration, never written into a connection string.
+func connConfig(ep remote.Endpoint, listener bool, o remote.SQLOptions) (msdsn.Config, error) {
+	enc := encryptMode(o)
+	q := url.Values{}
+	q.Set("encrypt", enc)
+	q.Set("app name", "ssisha")
+	if enc != "disable" {
+		q.Set("hostnameincertificate", ep.Host)
+		if o.CAFile != "" {
+			q.Set("certificate", o.CAFile)
+		}
+		if o.TrustServerCertificate {
+			q.Set("trustservercertificate", "true")
+		} else {
+			q.Set("trustservercertificate", "false")
+		}
+	}
+	if listener {
+		q.Set("multisubnetfailover", "true")
+	}
+	windows := o.Auth == "" || strings.EqualFold(o.Auth, "windows")
+	if windows && runtime.GOOS != "windows" {
+		q.Set("authenticator", "ntlm")
+	}
+	addr := ep.SQLAddress
+	if addr == "" {
+		addr = ep.Host
+	}
+	u := url.URL{Scheme: "sqlserver", RawQuery: q.Encode()}
+	named := ep.SQLInstance != "" && !strings.EqualFold(ep.SQLInstance, "MSSQLSERVER")
+	switch {
+	case ep.SQLPort != 0:
+		u.Host = net.JoinHostPort(addr, strconv.Itoa(ep.SQLPort))
+	case named && !listener:
+		u.Host = addr
+		u.Path = "/" + ep.SQLInstance
+	default:
+		u.Host = net.JoinHostPort(addr, "1433")
+	}
+	cfg, err := msdsn.Parse(u.String())
+	if err != nil {
+		return cfg, err
+	}
+	cfg.User = o.User
+	cfg.Password = o.Password.Reveal()
+	return cfg, nil
+}

@@ -1,0 +1,213 @@
+// Package winrm runs PowerShell scripts on the nodes over WinRM: one reused shell
+// per node, long scripts uploaded in chunks, every failure reported with its node
+// and operation, and no secret in any error.
+package winrm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mz "github.com/masterzen/winrm"
+
+	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+// maxAttempts bounds the tries of a retryable script.
+const maxAttempts = 4
+
+// Client runs PowerShell on many nodes. It is safe for concurrent use; commands on
+// one node run one at a time, in that node's shell.
+type Client struct {
+	cfg      remote.Config
+	set      *settings
+	redactor *script.Redactor
+	backoff  time.Duration // first retry delay; doubles each attempt
+
+	mu     sync.Mutex
+	nodes  map[string]*node
+	closed bool
+}
+
+// node is one host's masterzen client and its shell.
+type node struct {
+	host     string
+	mu       sync.Mutex // one command at a time in the shell
+	tr       *transport
+	mc       *mz.Client
+	shell    *mz.Shell
+	inShell  int // commands run in the current shell
+	requests atomic.Int64
+	commands atomic.Int64
+}
+
+// New checks the WinRM options and returns a client; it connects to nothing yet.
+func New(cfg remote.Config) (*Client, error) {
+	warned := map[string]bool{}
+	var wmu sync.Mutex
+	warn := func(msg string) {
+		wmu.Lock()
+		defer wmu.Unlock()
+		if cfg.Warn != nil && !warned[msg] {
+			warned[msg] = true
+			cfg.Warn(msg)
+		}
+	}
+	set, err := checkOptions(cfg.WinRM, warn)
+	if err != nil {
+		return nil, cfg.Redactor.RedactError(err)
+	}
+	red := cfg.Redactor
+	if red == nil {
+		red = script.NewRedactor()
+	}
+	red.Add(cfg.WinRM.Password)
+	return &Client{cfg: cfg, set: set, redactor: red, backoff: 200 * time.Millisecond, nodes: map[string]*node{}}, nil
+}
+
+// endpoint finds host among the configured nodes; an unlisted host is reached by
+// its name on the default port.
+func (c *Client) endpoint(host string) remote.Endpoint {
+	for _, ep := range c.cfg.Nodes {
+		if strings.EqualFold(ep.Host, host) {
+			return ep
+		}
+	}
+	return remote.Endpoint{Host: host}
+}
+
+func (c *Client) node(host string) (*node, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, fmt.Errorf("WinRM client is closed; %s cannot be reached through it", host)
+	}
+	key := strings.ToLower(host)
+	if n := c.nodes[key]; n != nil {
+		return n, nil
+	}
+	n := &node{host: host}
+	tr, err := c.set.newTransport(c.endpoint(host), &n.requests)
+	if err != nil {
+		return nil, err
+	}
+	params := mz.NewParameters(c.set.opTimeout, "en-US", 153600)
+	params.TransportDecorator = func() mz.Transporter { return tr }
+	mc, err := mz.NewClientWithParameters(&mz.Endpoint{Host: host}, "", "", params)
+	if err != nil {
+		return nil, fmt.Errorf("WinRM client for %s: %w", host, err)
+	}
+	n.tr, n.mc = tr, mc
+	c.nodes[key] = n
+	return n, nil
+}
+
+// PowerShell runs s on host and returns the one JSON object it printed. A script
+// marked ReadOnly or Idempotent is retried after a transient failure.
+func (c *Client) PowerShell(ctx context.Context, host string, s script.PowerShell) (json.RawMessage, error) {
+	n, err := c.node(host)
+	if err != nil {
+		return nil, c.redactor.RedactError(err)
+	}
+	retryable := s.ReadOnly || s.Idempotent
+	delay := c.backoff
+	for attempt := 1; ; attempt++ {
+		out, err := c.runScript(ctx, n, s)
+		if err == nil {
+			return out, nil
+		}
+		if !retryable || attempt >= maxAttempts || ctx.Err() != nil || !transient(err) {
+			if attempt > 1 {
+				err = fmt.Errorf("after %d attempts: %w", attempt, err)
+			}
+			return nil, c.redactor.RedactError(err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, c.redactor.RedactError(fmt.Errorf("%s on %s: %w (while waiting to retry after: %v)", s.Op, host, ctx.Err(), err))
+		case <-t.C:
+		}
+		delay *= 2
+	}
+}
+
+// runScript runs one attempt of s in n's shell.
+func (c *Client) runScript(ctx context.Context, n *node, s script.PowerShell) (json.RawMessage, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, c.set.timeout)
+	defer cancel()
+	n.tr.setContext(ctx)
+	defer n.tr.setContext(context.Background())
+	n.commands.Add(1)
+
+	res, err := c.execute(ctx, n, s.Render())
+	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, fmt.Errorf("%s on %s: %w", s.Op, n.host, err)
+	}
+	if res.code != 0 {
+		return nil, &CommandError{Host: n.host, Op: s.Op, ExitCode: res.code,
+			Stderr: c.redactor.Redact(DecodeCLIXML(res.stderr)), Stdout: c.redactor.Redact(res.stdout)}
+	}
+	out, err := decodeOutput(res.stdout)
+	if err != nil {
+		return nil, fmt.Errorf("%s on %s printed %s, not one JSON object (%v); the script must end with ConvertTo-Json -Compress",
+			s.Op, n.host, quoteOutput(c.redactor.Redact(res.stdout)), err)
+	}
+	return out, nil
+}
+
+// Close deletes every node's shell.
+func (c *Client) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	nodes := c.nodes
+	c.nodes = map[string]*node{}
+	c.mu.Unlock()
+	var errs []error
+	for _, n := range nodes {
+		n.mu.Lock()
+		if n.shell != nil {
+			n.tr.setContext(context.Background())
+			if err := n.shell.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("closing the WinRM shell on %s: %w", n.host, err))
+			}
+			n.shell = nil
+		}
+		n.mu.Unlock()
+	}
+	return c.redactor.RedactError(errors.Join(errs...))
+}
+
+// Requests is the number of HTTP requests sent to host so far, handshakes included.
+func (c *Client) Requests(host string) int {
+	c.mu.Lock()
+	n := c.nodes[strings.ToLower(host)]
+	c.mu.Unlock()
+	if n == nil {
+		return 0
+	}
+	return int(n.requests.Load())
+}
+
+// Commands is the number of scripts run (attempts included) on host so far.
+func (c *Client) Commands(host string) int {
+	c.mu.Lock()
+	n := c.nodes[strings.ToLower(host)]
+	c.mu.Unlock()
+	if n == nil {
+		return 0
+	}
+	return int(n.commands.Load())
+}

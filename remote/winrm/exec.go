@@ -1,0 +1,157 @@
+package winrm
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
+
+	mz "github.com/masterzen/winrm"
+)
+
+// maxCommandLine is cmd.exe's limit; WinRS runs every command line through it.
+const maxCommandLine = 8191
+
+// result is what one command printed and its exit code.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// execute runs a rendered script in n's shell: directly when its command line
+// fits, uploaded in chunks and run with -File when it does not.
+func (c *Client) execute(ctx context.Context, n *node, text string) (result, error) {
+	line := mz.Powershell(text)
+	if len(line) <= maxCommandLine {
+		return c.command(ctx, n, line)
+	}
+	return c.uploadAndRun(ctx, n, text)
+}
+
+// command runs one command line in n's shell, creating the shell when needed and
+// dropping it after an error or after MaxCommandsPerShell commands.
+func (c *Client) command(ctx context.Context, n *node, line string) (result, error) {
+	if n.shell == nil {
+		sh, err := n.mc.CreateShell()
+		if err != nil {
+			return result{}, fmt.Errorf("opening a shell: %w", err)
+		}
+		n.shell, n.inShell = sh, 0
+	}
+	res, err := runCommand(ctx, n.shell, line)
+	n.inShell++
+	if err != nil || n.inShell >= c.set.maxPerSh {
+		n.recycle()
+	}
+	return res, err
+}
+
+// recycle deletes the shell (best effort) so the next command starts a fresh one.
+func (n *node) recycle() {
+	if n.shell != nil {
+		_ = n.shell.Close()
+		n.shell = nil
+	}
+}
+
+// runCommand runs line and waits for it. Signal is always sent at the end: it
+// releases the command on the node whether it finished, failed or was cancelled.
+func runCommand(ctx context.Context, sh *mz.Shell, line string) (result, error) {
+	cmd, err := sh.ExecuteWithContext(ctx, line)
+	if err != nil {
+		return result{}, err
+	}
+	var stdout, stderr bytes.Buffer
+	var outErr, errErr error
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); _, outErr = io.Copy(&stdout, cmd.Stdout) }()
+	go func() { defer wg.Done(); _, errErr = io.Copy(&stderr, cmd.Stderr) }()
+	cmd.Wait()
+	wg.Wait()
+	_ = cmd.Close()
+	if err := ctx.Err(); err != nil {
+		return result{}, err
+	}
+	if outErr != nil {
+		return result{}, outErr
+	}
+	if errErr != nil {
+		return result{}, errErr
+	}
+	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ExitCode()}, nil
+}
+
+// uploadAndRun sends text to a temporary file in chunks that each fit a command
+// line, turns it into a script file, runs it with -File and removes it.
+func (c *Client) uploadAndRun(ctx context.Context, n *node, text string) (result, error) {
+	var idb [8]byte
+	_, _ = rand.Read(idb[:])
+	id := hex.EncodeToString(idb[:])
+	b64File := `%TEMP%\ssisha-` + id + `.b64`
+	ps1File := `%TEMP%\ssisha-` + id + `.ps1`
+
+	// A UTF-8 BOM makes Windows PowerShell read the file as UTF-8, not the ANSI code page.
+	data := append([]byte("\xef\xbb\xbf"), text...)
+	for _, chunk := range uploadChunks(data, b64File) {
+		res, err := c.command(ctx, n, chunk)
+		if err != nil {
+			return result{}, fmt.Errorf("uploading the script: %w", err)
+		}
+		if res.code != 0 {
+			return result{}, fmt.Errorf("uploading the script to %s failed with exit code %d: %s", b64File, res.code, DecodeCLIXML(res.stderr))
+		}
+	}
+	res, err := c.command(ctx, n, mz.Powershell(restoreScript(id)))
+	if err != nil {
+		return result{}, fmt.Errorf("unpacking the uploaded script: %w", err)
+	}
+	if res.code != 0 {
+		return result{}, fmt.Errorf("unpacking the uploaded script into %s failed with exit code %d: %s", ps1File, res.code, DecodeCLIXML(res.stderr))
+	}
+	res, err = c.command(ctx, n, `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "`+ps1File+`"`)
+	// The script may hold secrets; it must not stay on the node, even when the run
+	// was cancelled. A failure here is not the script's failure.
+	cctx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), n.tr.cleanupTimeout)
+		defer cancel()
+		n.tr.setContext(cctx)
+		defer n.tr.setContext(ctx)
+	}
+	_, _ = c.command(cctx, n, `del /q "`+ps1File+`"`)
+	return res, err
+}
+
+// uploadChunks returns the echo commands that append data, base64-encoded, to
+// path. Each line is a whole base64 quantum so the lines concatenate.
+func uploadChunks(data []byte, path string) []string {
+	overhead := len(`echo  >> ""`) + len(path)
+	perLine := (maxCommandLine - overhead - 64) / 4 * 3
+	var out []string
+	for len(data) > 0 {
+		k := min(perLine, len(data))
+		// The space before >> keeps a trailing digit from being read as a handle
+		// number; the decoder ignores it.
+		out = append(out, "echo "+base64.StdEncoding.EncodeToString(data[:k])+` >> "`+path+`"`)
+		data = data[k:]
+	}
+	return out
+}
+
+// restoreScript decodes the uploaded base64 file into the script file and removes
+// the base64 file. Its first line is the marker the lab recognises.
+func restoreScript(id string) string {
+	return "# ssisha-upload: restore\n" +
+		"$ErrorActionPreference = 'Stop'\n" +
+		"$src = Join-Path $env:TEMP 'ssisha-" + id + ".b64'\n" +
+		"$dst = Join-Path $env:TEMP 'ssisha-" + id + ".ps1'\n" +
+		"$b64 = ((Get-Content -LiteralPath $src) | ForEach-Object { $_.Trim() }) -join ''\n" +
+		"[IO.File]::WriteAllBytes($dst, [Convert]::FromBase64String($b64))\n" +
+		"Remove-Item -LiteralPath $src -Force\n"
+}

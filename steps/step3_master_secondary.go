@@ -1,0 +1,262 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+// Step 3 installs the same master on every secondary node: the primary's certificate
+// (carried over as a PFX through ssisha, never left on disk), the same account and
+// port, and the service left stopped and Manual until the cluster role owns it.
+
+// NewSecondaryMasterStep returns step 3.
+func NewSecondaryMasterStep() Step { return secondaryMasterStep{} }
+
+type secondaryMasterStep struct{}
+
+func (secondaryMasterStep) ID() int       { return 3 }
+func (secondaryMasterStep) Title() string { return "Install Scale Out Master on each secondary node" }
+func (secondaryMasterStep) Scope() Scope  { return EachSecondary }
+
+// primaryMasterFacts is what the secondaries copy from the primary.
+type primaryMasterFacts struct {
+	host       string
+	thumbprint string
+	account    string
+	port       string
+}
+
+func readPrimaryMaster(ctx context.Context, env *Env) (primaryMasterFacts, string, error) {
+	host := env.Answers.Primary().Host
+	m, err := readMasterNode(ctx, env, host)
+	if err != nil {
+		return primaryMasterFacts{}, "", err
+	}
+	if !m.installed() || m.Settings == nil || m.Settings.SSLCertThumbprint == "" {
+		return primaryMasterFacts{}, fmt.Sprintf("the Scale Out Master is not installed on the primary %s yet, and the secondaries take its certificate", host), nil
+	}
+	return primaryMasterFacts{host: host, thumbprint: strings.ToUpper(m.Settings.SSLCertThumbprint), account: m.Service.StartName, port: m.Settings.PortNumber}, "", nil
+}
+
+func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	p := &masterPlan{det: Detection{Facts: map[string]any{}}}
+	pm, missing, err := readPrimaryMaster(ctx, env)
+	if err != nil {
+		return Detection{}, err
+	}
+	if missing != "" {
+		return p.block(missing, "run step 2 first"), nil
+	}
+	m, err := readMasterNode(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	p.det.Facts = m.facts()
+	p.det.Facts["primaryThumbprint"] = pm.thumbprint
+	p.det.Facts["primaryAccount"] = pm.account
+	fqdn, _ := accessPointNames(env.Answers)
+
+	certs, err := readMasterCerts(ctx, env, t.Host, pm.thumbprint, "")
+	if err != nil {
+		return Detection{}, err
+	}
+	if c, ok := certInStore(certs, `LocalMachine\Root`); !ok || !c.HasPrivateKey {
+		src, err := readMasterCerts(ctx, env, pm.host, pm.thumbprint, "")
+		if err != nil {
+			return Detection{}, err
+		}
+		pc, ok := certInStore(src, `LocalMachine\Root`)
+		if !ok {
+			pc, ok = certInStore(src, `LocalMachine\My`)
+		}
+		switch {
+		case !ok:
+			return p.block(fmt.Sprintf("the primary's master certificate %s is not on %s any more", pm.thumbprint, pm.host), "run step 2 again"), nil
+		case !pc.HasPrivateKey || !pc.Exportable:
+			// Pitfall: a certificate setup made with a non-exportable key cannot reach the
+			// secondaries; the documented way out is a new certificate.
+			return p.block(fmt.Sprintf("the private key of the master certificate %s on %s is not exportable, so it cannot be copied to %s", pm.thumbprint, pm.host, t.Host),
+				"follow \"Change the Scale Out Master certificate\": let ssisha generate one (masterService.certificate.generate: true), run step 2 again to rebind it, then this step"), nil
+		}
+		p.add(Action{
+			ID: actImportCert, Kind: KindCreate,
+			Summary:  fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
+			Commands: pfxTransferCommands(env, pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
+		})
+	}
+	tg := masterTarget{host: t.Host, thumbprint: pm.thumbprint, certDNSName: fqdn, setServiceStartup: "Manual"}
+	if planMaster(env, p, tg, m) {
+		return p.det, nil
+	}
+	// Pitfall: before step 7 a running master on every node means several masters
+	// writing to SSISDB at once. Leave it stopped until the cluster role starts it.
+	if m.Service != nil && (m.Service.State != "Stopped" || strings.EqualFold(m.Service.StartMode, "Auto")) {
+		role, err := readMasterRole(ctx, env, t.Host)
+		if err != nil {
+			return Detection{}, err
+		}
+		if role.Group == nil {
+			p.drift = append(p.drift, fmt.Sprintf("the master service on %s is %s and %s before the cluster role exists", t.Host, m.Service.State, m.Service.StartMode))
+			p.add(stopUntilRoleAction(env, t.Host))
+		}
+	}
+	return p.finish(), nil
+}
+
+func stopUntilRoleAction(env *Env, host string) Action {
+	return Action{
+		ID: actStopUntilRole, Kind: KindChange,
+		Summary:  "Stop the master service and set it to Manual until the cluster role owns it",
+		Commands: []Command{PSCommand(host, psServiceSet(env.Version.MasterService(), "Manual", "Stopped"))},
+	}
+}
+
+// pfxTransferPassword protects the PFX while it travels. Without SSISHA_PFX_PASSWORD a random
+// one serves: the file exists only for the seconds of one action.
+func pfxTransferPassword(env *Env, fallback string) script.Secret {
+	if env.Secrets != nil && !env.Secrets.PFXPassword.IsZero() {
+		return script.NewSecret("pfx-password", env.Secrets.PFXPassword.Reveal())
+	}
+	return script.NewSecret("pfx-password", fallback)
+}
+
+func pfxTransferCommands(env *Env, from, to, thumb string, pfx, password script.Secret) []Command {
+	return []Command{
+		PSCommand(from, psMasterCertExport(thumb, password)),
+		PSCommand(to, psMasterCertImport(thumb, pfx, password)),
+	}
+}
+
+// applyImportCert carries the PFX: export on the primary, the bytes through ssisha as
+// a secret, import on the secondary. The commands are the plan's, with the secret
+// values filled in; their displayed text is the same.
+func applyImportCert(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	if len(a.Commands) != 2 || a.Commands[0].PS == nil {
+		return nil, fmt.Errorf("the certificate copy to %s has an unexpected plan; run detect again", t.Host)
+	}
+	from := a.Commands[0].Host
+	thumb, _ := a.Commands[0].PS.Params["thumbprint"].(string)
+	pw := pfxTransferPassword(env, transferPassword())
+	if env.Redactor != nil {
+		env.Redactor.Add(pw)
+	}
+	cmds := pfxTransferCommands(env, from, t.Host, thumb, script.Secret{}, pw)
+	env.Say(from, a.Summary)
+	var out struct {
+		PFX string `json:"pfx"`
+	}
+	if err := env.PS(ctx, from, *cmds[0].PS, &out); err != nil {
+		return nil, fmt.Errorf("exporting the master certificate %s on %s failed: %w", thumb, from, err)
+	}
+	pfx := script.NewSecret("master-pfx", out.PFX)
+	if env.Redactor != nil {
+		env.Redactor.Add(pfx)
+	}
+	cmds = pfxTransferCommands(env, from, t.Host, thumb, pfx, pw)
+	env.Say(t.Host, a.Summary)
+	var res struct {
+		HasPrivateKey bool `json:"hasPrivateKey"`
+	}
+	if err := env.PS(ctx, t.Host, *cmds[1].PS, &res); err != nil {
+		return nil, fmt.Errorf("importing the master certificate %s on %s failed: %w", thumb, t.Host, err)
+	}
+	if !res.HasPrivateKey {
+		return Undo{"thumbprint": thumb}, fmt.Errorf("certificate %s on %s arrived without its private key; http.sys cannot use it. Remove it from LocalMachine\\Root and run this step again", thumb, t.Host)
+	}
+	return Undo{"thumbprint": thumb}, nil
+}
+
+func transferPassword() string {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		panic("no randomness for the PFX password: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func (s secondaryMasterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	return applyMasterAction(ctx, env, t, a)
+}
+
+func (s secondaryMasterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	return undoMasterAction(ctx, env, t, actionID, data)
+}
+
+func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	pm, missing, err := readPrimaryMaster(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	if missing != "" {
+		return []Check{{Name: "Primary master", Status: CheckFailed, Detail: missing, Fix: "run step 2"}}, nil
+	}
+	m, err := readMasterNode(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	checks, err := verifyMasterNode(ctx, env, t.Host, m, pm.thumbprint)
+	if err != nil {
+		return nil, err
+	}
+	same := func(name string, ok bool, detail, fix string) {
+		st := CheckSuccess
+		if !ok {
+			st = CheckFailed
+		}
+		checks = append(checks, Check{Name: name, Status: st, Detail: detail, Fix: fix})
+	}
+	// Pitfall: different certificates, ports or accounts per node break failover silently.
+	thumb, port, acct := "", "", ""
+	if m.Settings != nil {
+		thumb, port = strings.ToUpper(m.Settings.SSLCertThumbprint), m.Settings.PortNumber
+	}
+	if m.Service != nil {
+		acct = m.Service.StartName
+	}
+	same("Same certificate as the primary", thumb == pm.thumbprint, "SSLCertThumbprint "+noneIfEmpty(thumb)+", primary "+pm.thumbprint, "run this step again to rebind")
+	same("Same port as the primary", port == pm.port, "PortNumber "+noneIfEmpty(port)+", primary "+pm.port, "reinstall with the primary's port")
+	same("Same account as the primary", SameAccount(acct, pm.account), noneIfEmpty(acct)+", primary "+pm.account, "use the primary's account")
+	role, err := readMasterRole(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	if role.Group == nil && m.Service != nil {
+		same("Master service idle until the cluster role exists", m.Service.State == "Stopped" && !strings.EqualFold(m.Service.StartMode, "Auto"),
+			m.Service.State+", "+m.Service.StartMode, "run this step again (two running masters both write to SSISDB)")
+	}
+	return checks, nil
+}
+
+// masterRoleState is what cluster.role.get reports.
+type masterRoleState struct {
+	ClusterExists bool `json:"clusterExists"`
+	Group         *struct {
+		Name  string `json:"name"`
+		State string `json:"state"`
+		Owner string `json:"owner"`
+	} `json:"group"`
+	Services []struct {
+		Name  string `json:"name"`
+		Group string `json:"group"`
+		State string `json:"state"`
+	} `json:"services"`
+	DNSName        string   `json:"dnsName"`
+	Addresses      []string `json:"addresses"`
+	PossibleOwners []string `json:"possibleOwners"`
+	CAPInDNS       bool     `json:"capInDns"`
+	CAPAddresses   []string `json:"capAddresses"`
+}
+
+func readMasterRole(ctx context.Context, env *Env, host string) (masterRoleState, error) {
+	_, short := accessPointNames(env.Answers)
+	var r masterRoleState
+	if err := env.PS(ctx, host, psRoleGet(short, env.Version.MasterService()), &r); err != nil {
+		return r, fmt.Errorf("reading the master's cluster role from %s failed: %w", host, err)
+	}
+	return r, nil
+}

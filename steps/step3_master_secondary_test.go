@@ -1,0 +1,97 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ssisha/ssisha/remote/lab"
+)
+
+func TestSecondaryMasterStepLifecycle(t *testing.T) {
+	l := newWinLab(t)
+	p := NewPrimaryMasterStep()
+	l.applyTargets(t, p, l.targets(p))
+	s := NewSecondaryMasterStep()
+	before := l.snapshot(t)
+	det := l.detect(t, s, l.targets(s)[0])
+	if det.State != StatePending || winActionIDs(det.Actions) != "import-certificate,install-master,open-firewall,enable-alwayson" {
+		t.Fatalf("detect: %s %s (%s)", det.State, winActionIDs(det.Actions), det.Reason)
+	}
+	applied := l.applyTargets(t, s, l.targets(s))
+	primaryThumb := l.node("node1.contoso.com").SSLBindings["0.0.0.0:8391"]
+	n := l.node("node2.contoso.com")
+	if c := n.Certs[lab.StoreRoot][primaryThumb]; c == nil || !c.HasPrivateKey {
+		t.Fatalf("shared certificate on node2: %+v", c)
+	}
+	if n.SSLBindings["0.0.0.0:8391"] != primaryThumb {
+		t.Fatalf("node2 bound %s, primary %s", n.SSLBindings["0.0.0.0:8391"], primaryThumb)
+	}
+	// Pitfall: two running masters before the cluster role exists.
+	if svc := n.Services["ssisscaleoutmaster150"]; svc == nil || svc.State != "Stopped" || svc.StartMode != "Manual" {
+		t.Fatalf("node2 master service: %+v", svc)
+	}
+	l.expectDone(t, s)
+	l.expectVerified(t, s)
+	l.undoAll(t, s, applied)
+	if after := l.snapshot(t); after != before {
+		t.Errorf("undo did not restore the estate")
+	}
+}
+
+func TestSecondaryMasterStepStopsASecondMaster(t *testing.T) {
+	l := newWinLab(t)
+	p, s := NewPrimaryMasterStep(), NewSecondaryMasterStep()
+	l.applyTargets(t, p, l.targets(p))
+	l.applyTargets(t, s, l.targets(s))
+	svc := l.node("node2.contoso.com").Services["ssisscaleoutmaster150"]
+	svc.StartMode, svc.State = "Auto", "Running"
+	det := l.detect(t, s, l.targets(s)[0])
+	if det.State != StateDrift || winActionIDs(det.Actions) != actStopUntilRole {
+		t.Fatalf("running second master: %s %s", det.State, winActionIDs(det.Actions))
+	}
+	applied := l.applyTargets(t, s, l.targets(s))
+	if svc.State != "Stopped" || svc.StartMode != "Manual" {
+		t.Fatalf("after apply: %+v", svc)
+	}
+	l.undoAll(t, s, applied)
+	if svc.State != "Running" || svc.StartMode != "Auto" {
+		t.Fatalf("after undo: %+v", svc)
+	}
+}
+
+func TestSecondaryMasterStepBlocked(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(l *winLab)
+		reason string
+	}{
+		{"primary not installed", func(l *winLab) {}, "not installed on the primary"},
+		{"key not exportable", func(l *winLab) {
+			p := NewPrimaryMasterStep()
+			l.applyTargets(t, p, l.targets(p))
+			n := l.node("node1.contoso.com")
+			thumb := n.SSLBindings["0.0.0.0:8391"]
+			n.Certs[lab.StoreRoot][thumb].Exportable = false
+			n.Certs[lab.StoreMy][thumb].Exportable = false
+		}, "not exportable"},
+		{"different account", func(l *winLab) {
+			p := NewPrimaryMasterStep()
+			l.applyTargets(t, p, l.targets(p))
+			l.env.Answers.MasterService.Account = `CONTOSO\svc_other`
+			n := l.node("node2.contoso.com")
+			n.Services["ssisscaleoutmaster150"] = &lab.Service{Name: "SSISScaleOutMaster150", Account: `CONTOSO\svc_ssismaster`, StartMode: "Manual", State: "Stopped"}
+			n.Registry[lab.MasterMarkerKey("150")] = "15.0"
+		}, "not CONTOSO\\svc_other"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newWinLab(t)
+			tc.setup(l)
+			s := NewSecondaryMasterStep()
+			det := l.detect(t, s, l.targets(s)[0])
+			if det.State != StateBlocked || !strings.Contains(det.Reason, tc.reason) || det.Fix == "" {
+				t.Fatalf("got %s %q (fix %q), want blocked with %q", det.State, det.Reason, det.Fix, tc.reason)
+			}
+		})
+	}
+}

@@ -1,0 +1,510 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/ssisha/ssisha/remote"
+)
+
+// Step 4 runs on each master node. On the primary it creates the catalog with Scale
+// Out enabled, gives the master service account an SSISDB user in ssis_admin, creates
+// the availability group and its listener. On each secondary it joins the group,
+// adds the credential that opens SSISDB's master key there, and creates the SSIS
+// server objects of "Enable Always On support". Both roles get the mirroring endpoint
+// and the master account's login. Targets run in parallel, so a secondary's join
+// waits (bounded) until the primary has created the group.
+type availabilityGroupStep struct{}
+
+// NewAvailabilityGroupStep returns step 4.
+func NewAvailabilityGroupStep() Step { return availabilityGroupStep{} }
+
+func (availabilityGroupStep) ID() int       { return 4 }
+func (availabilityGroupStep) Title() string { return "SSISDB in an availability group with a listener" }
+func (availabilityGroupStep) Scope() Scope  { return EachMaster }
+
+// How long a secondary waits for the primary's group and for seeding.
+const (
+	agWaitTimeout  = 10 * time.Minute
+	agWaitInterval = 10 * time.Second
+)
+
+// replicaFacts is what ag.replica.facts reads on one instance.
+type replicaFacts struct {
+	ServerName, EndpointName, SSISDBState, FamilyGUID, Role, ListenerDNS string
+	Hadr, IntegratedOnly, MasterLogin, DMKCredential, AGExists, Joined   bool
+	DBInAG, Support                                                      bool
+}
+
+func readReplicaFacts(ctx context.Context, env *Env, host string) (replicaFacts, error) {
+	a := env.Answers
+	rs, err := env.SQL(ctx, host, tsqlAGReplicaFacts(a.AvailabilityGroup.Name, a.MasterService.Account))
+	if err != nil {
+		return replicaFacts{}, fmt.Errorf("reading the availability group state on %s: %w", host, err)
+	}
+	r := Row(rs)
+	return replicaFacts{ServerName: Str(r["server_name"]), EndpointName: Str(r["endpoint_name"]), SSISDBState: Str(r["ssisdb_state"]),
+		FamilyGUID: Str(r["family_guid"]), Role: strings.ToLower(Str(r["ag_role"])), ListenerDNS: Str(r["listener_dns"]),
+		Hadr: Int(r["hadr_enabled"]) == 1, IntegratedOnly: Int(r["integrated_only"]) == 1, MasterLogin: Int(r["master_login"]) == 1,
+		DMKCredential: Int(r["dmk_credential"]) == 1, AGExists: Int(r["ag_exists"]) == 1, Joined: Int(r["ag_joined"]) == 1,
+		DBInAG: Int(r["db_in_ag"]) == 1, Support: Int(r["ssis_support"]) == 1}, nil
+}
+
+// catalogFacts is what ssisdb.catalog.facts reads where SSISDB is readable.
+type catalogFacts struct {
+	Catalog, MasterUserAdmin                                         bool
+	DBState, ScaleOut, Replicas, MasterAddress, LogDBServer, Machine string
+}
+
+func readCatalogFacts(ctx context.Context, env *Env, host string) (catalogFacts, error) {
+	rs, err := env.SQL(ctx, host, tsqlCatalogFacts(env.Answers.MasterService.Account))
+	if err != nil {
+		return catalogFacts{}, fmt.Errorf("reading SSISDB on %s: %w", host, err)
+	}
+	r := Row(rs)
+	return catalogFacts{Catalog: Int(r["catalog"]) == 1, MasterUserAdmin: Int(r["master_user_admin"]) == 1, DBState: Str(r["db_state"]),
+		ScaleOut: Str(r["scaleout_enabled"]), Replicas: Str(r["alwayson_replicas"]), MasterAddress: Str(r["master_address"]),
+		LogDBServer: Str(r["logdb_server"]), Machine: Str(r["machine_name"])}, nil
+}
+
+// hasReplica reports whether a comma list of server names holds name.
+func hasReplica(list, name string) bool {
+	for _, s := range strings.Split(list, ",") {
+		if strings.EqualFold(strings.TrimSpace(s), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// listenerIPMask splits "10.0.0.50/24" or "10.0.0.50/255.255.255.0" into address and mask.
+func listenerIPMask(s string) (string, string, error) {
+	ip, mask, ok := strings.Cut(s, "/")
+	if !ok || net.ParseIP(ip) == nil {
+		return "", "", fmt.Errorf("%q is not an IPv4 address with a prefix (10.0.0.50/24)", s)
+	}
+	if net.ParseIP(mask) != nil {
+		return ip, mask, nil
+	}
+	var bits int
+	if _, err := fmt.Sscanf(mask, "%d", &bits); err != nil || bits < 1 || bits > 32 {
+		return "", "", fmt.Errorf("%q has no valid prefix length", s)
+	}
+	m := net.CIDRMask(bits, 32)
+	return ip, net.IP(m).String(), nil
+}
+
+// agRole is the target's role now: what the group says once it exists, else the plan's.
+func agRole(t Target, f replicaFacts) string {
+	if f.Role != "" {
+		return f.Role
+	}
+	return t.Role
+}
+
+func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	a := env.Answers
+	f, err := readReplicaFacts(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	role := agRole(t, f)
+	facts := map[string]any{"role": role, "hadrEnabled": f.Hadr, "endpoint": f.EndpointName, "masterLogin": f.MasterLogin,
+		"ssisdb": f.SSISDBState, "agJoined": f.Joined, "listener": f.ListenerDNS}
+	if !f.Hadr {
+		return Detection{State: StateBlocked, Facts: facts,
+			Reason: "Always On availability groups are not enabled on " + t.Host,
+			Fix:    "run step 2 (primary) or 3 (secondary), which enables Always On and restarts the engine, or enable it in SQL Server Configuration Manager"}, nil
+	}
+	var acts []Action
+	if f.EndpointName == "" {
+		accounts, err := engineAccounts(ctx, env)
+		if err != nil {
+			return Detection{}, err
+		}
+		acts = append(acts, Action{ID: "endpoint", Kind: KindCreate,
+			Summary:  fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
+			Commands: []Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, accounts))}})
+	}
+	if !f.MasterLogin {
+		acts = append(acts, Action{ID: "master-login", Kind: KindCreate, Summary: "Create the login " + a.MasterService.Account,
+			Commands: []Command{SQLCommand(t.Host, tsqlWindowsLoginEnsure(a.MasterService.Account))}})
+	}
+	var d Detection
+	if role == "primary" {
+		d, err = s.detectPrimary(ctx, env, t, f, facts, acts)
+	} else {
+		d, err = s.detectSecondary(ctx, env, t, f, facts, acts)
+	}
+	if err != nil || d.State != "" {
+		return d, err
+	}
+	d.Facts = facts
+	switch {
+	case len(d.Actions) == 0:
+		d.State = StateDone
+	case d.Reason != "":
+		d.State = StateDrift
+	default:
+		d.State = StatePending
+	}
+	return d, nil
+}
+
+// engineAccounts lists the engine service accounts of every replica: each needs
+// CONNECT on the others' endpoints.
+func engineAccounts(ctx context.Context, env *Env) (string, error) {
+	all, err := readAllServerFacts(ctx, env)
+	if err != nil {
+		return "", err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range all {
+		k := strings.ToLower(f.ServiceAccount)
+		if f.ServiceAccount == "" || seen[k] || strings.HasPrefix(k, "nt service\\") || strings.HasPrefix(k, "nt authority\\") {
+			continue
+		}
+		seen[k] = true
+		out = append(out, f.ServiceAccount)
+	}
+	return strings.Join(out, "\n"), nil
+}
+
+func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Target, f replicaFacts, facts map[string]any, acts []Action) (Detection, error) {
+	a := env.Answers
+	ms, err := readMasterSettings(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	if !ms.Installed {
+		return Detection{State: StateBlocked, Facts: facts, Reason: "the Scale Out Master is not installed on " + t.Host + " (catalog.enable_scaleout would fail with error 27261)",
+			Fix: "run step 2 first"}, nil
+	}
+	cat := catalogFacts{}
+	if f.SSISDBState != "" {
+		if cat, err = readCatalogFacts(ctx, env, t.Host); err != nil {
+			return Detection{}, err
+		}
+	}
+	facts["scaleOut"] = cat.ScaleOut
+	facts["masterUser"] = cat.MasterUserAdmin
+	if f.SSISDBState == "" {
+		if env.Secrets == nil || env.Secrets.MasterKeyPassword.IsZero() {
+			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; creating the catalog needs it",
+				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file) and keep the password: adding replicas and restoring need it"}, nil
+		}
+		acts = append(acts, Action{ID: "create-catalog", Kind: KindCreate, Summary: "Create the SSISDB catalog and enable Scale Out",
+			Commands: []Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder())), SQLCommand(t.Host, tsqlScaleoutEnable())}})
+	} else if cat.ScaleOut != "TRUE" {
+		acts = append(acts, Action{ID: "enable-scaleout", Kind: KindChange, Summary: "Enable Scale Out in SSISDB (catalog.enable_scaleout)",
+			Commands:     []Command{SQLCommand(t.Host, tsqlScaleoutEnable())},
+			Irreversible: "disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses; undo leaves it enabled"})
+	}
+	if !cat.MasterUserAdmin {
+		acts = append(acts, Action{ID: "master-user", Kind: KindCreate, Summary: "Give " + a.MasterService.Account + " an SSISDB user in ssis_admin",
+			Commands: []Command{SQLCommand(t.Host, tsqlMasterUserEnsure(a.MasterService.Account))}})
+	}
+	if !f.AGExists {
+		replicas, err := replicaSpecs(ctx, env)
+		if err != nil {
+			return Detection{}, err
+		}
+		acts = append(acts, Action{ID: "create-ag", Kind: KindCreate, Summary: "Back up SSISDB and create the availability group " + a.AvailabilityGroup.Name,
+			Commands: []Command{SQLCommand(t.Host, tsqlAGCreate(a.AvailabilityGroup.Name, replicas))}})
+	}
+	if f.ListenerDNS == "" {
+		l := a.AvailabilityGroup.Listener
+		ip, mask, err := listenerIPMask(l.StaticAddress)
+		if err != nil {
+			return Detection{State: StateBlocked, Facts: facts, Reason: "availabilityGroup.listener.staticAddress: " + err.Error(), Fix: "correct it in the answer file"}, nil
+		}
+		acts = append(acts, Action{ID: "listener", Kind: KindCreate, Summary: "Add the listener " + a.ListenerAddress(),
+			Commands: []Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))}})
+	}
+	return Detection{Actions: acts}, nil
+}
+
+// replicaSpecs is the replica list of CREATE AVAILABILITY GROUP as JSON: each master's
+// own server name and its endpoint URL.
+func replicaSpecs(ctx context.Context, env *Env) (string, error) {
+	all, err := readAllServerFacts(ctx, env)
+	if err != nil {
+		return "", err
+	}
+	type spec struct {
+		Server      string `json:"server"`
+		EndpointURL string `json:"endpointUrl"`
+	}
+	var specs []spec
+	for _, f := range all {
+		specs = append(specs, spec{Server: f.ServerName, EndpointURL: fmt.Sprintf("TCP://%s:%d", f.Host, env.Answers.AvailabilityGroup.EndpointPort)})
+	}
+	b, err := json.Marshal(specs)
+	return string(b), err
+}
+
+// ssisdbHost is where batches that change SSISDB go: the listener once it exists,
+// else the initial primary.
+func ssisdbHost(f replicaFacts, env *Env) string {
+	if f.ListenerDNS != "" {
+		return remote.Listener
+	}
+	return env.Answers.Primary().Host
+}
+
+func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Target, f replicaFacts, facts map[string]any, acts []Action) (Detection, error) {
+	a := env.Answers
+	ag := a.AvailabilityGroup.Name
+	facts["dmkCredential"] = f.DMKCredential
+	facts["ssisSupport"] = f.Support
+	if !f.Joined {
+		acts = append(acts, Action{ID: "join", Kind: KindChange, Summary: "Join " + ag + " and seed SSISDB",
+			Commands: []Command{SQLCommand(t.Host, tsqlAGJoin(ag))}})
+	}
+	reason, fix := "", ""
+	if !f.DMKCredential {
+		if env.Secrets == nil || env.Secrets.MasterKeyPassword.IsZero() {
+			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; " + t.Host + " needs it to open SSISDB after a failover",
+				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file)"}, nil
+		}
+		acts = append(acts, Action{ID: "dmk-credential", Kind: KindCreate, Summary: "Add the SSISDB master key credential (sp_control_dbmasterkey_password)",
+			Commands: []Command{SQLCommand(t.Host, tsqlDMKCredentialAdd(env.Secrets.MasterKeyPassword))}})
+		if f.Joined {
+			reason = "SSISDB is joined on " + t.Host + " but no credential opens its master key there; after a failover SSIS fails with error 15581 (Please create a master key in the database or open the master key in the session)"
+			fix = "apply step 4 to add the credential"
+		}
+	}
+	registered := false
+	if f.Joined {
+		if cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env)); err == nil {
+			registered = hasReplica(cat.Replicas, f.ServerName)
+		}
+	}
+	facts["alwaysOnReplica"] = registered
+	if !f.Support || !registered {
+		server := f.ServerName
+		acts = append(acts, Action{ID: "alwayson-support", Kind: KindCreate, Summary: "Enable Always On support for SSIS on " + server,
+			Commands: []Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))}})
+		if f.Joined && reason == "" {
+			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
+			fix = "apply step 4 to enable it"
+		}
+	}
+	return Detection{Actions: acts, Reason: reason, Fix: fix}, nil
+}
+
+func (s availabilityGroupStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	fail := func(err error, fix string) (Undo, error) {
+		return nil, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
+	}
+	ans := env.Answers
+	switch a.ID {
+	case "endpoint":
+		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+		if err != nil {
+			return fail(err, "check that port "+fmt.Sprint(ans.AvailabilityGroup.EndpointPort)+" is free on "+t.Host)
+		}
+		r := Row(rs)
+		return Undo{"endpoint": Str(r["endpoint_name"]), "endpointCreated": Int(r["endpoint_created"]) == 1,
+			"loginsCreated": Str(r["logins_created"]), "systemGranted": Int(r["system_granted"]) == 1}, nil
+	case "master-login":
+		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+		if err != nil {
+			return fail(err, "check that "+ans.MasterService.Account+" exists in the domain")
+		}
+		return Undo{"login": ans.MasterService.Account, "created": Int(Row(rs)["created"]) == 1}, nil
+	case "create-catalog":
+		var res struct {
+			Created       bool `json:"created"`
+			ClrWasEnabled bool `json:"clrWasEnabled"`
+		}
+		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
+			return fail(err, "check that Integration Services is installed (step 2) and that the master key password meets the password policy")
+		}
+		u := Undo{"created": res.Created, "clrWasEnabled": res.ClrWasEnabled}
+		if err := env.Run(ctx, a.Commands[1]); err != nil {
+			return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "run it as sysadmin on a node where the Scale Out Master is installed (step 2)"}
+		}
+		return u, nil
+	case "master-user":
+		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+		if err != nil {
+			return fail(err, "create the login first (this step's master-login action)")
+		}
+		return Undo{"user": ans.MasterService.Account, "created": Int(Row(rs)["created"]) == 1}, nil
+	case "create-ag":
+		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+		if err != nil {
+			return fail(err, "check the cluster (step 1), Always On (steps 2 and 3) and the backup directory on "+t.Host)
+		}
+		return Undo{"ag": ans.AvailabilityGroup.Name, "created": Int(Row(rs)["created"]) == 1}, nil
+	case "listener":
+		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+		if err != nil {
+			return fail(err, "check that the listener name is free in DNS and AD, that its address is unused, and that the cluster name object may create computer objects")
+		}
+		return Undo{"ag": ans.AvailabilityGroup.Name, "listener": ans.AvailabilityGroup.Listener.DNSName, "created": Int(Row(rs)["created"]) == 1}, nil
+	case "join":
+		return s.applyJoin(ctx, env, t, a)
+	case "dmk-credential":
+		if err := waitSeeded(ctx, env, t.Host); err != nil {
+			return fail(err, "check that "+t.Host+" joined "+ans.AvailabilityGroup.Name+" and that automatic seeding runs (sys.dm_hadr_automatic_seeding)")
+		}
+		f, err := readReplicaFacts(ctx, env, t.Host)
+		if err != nil {
+			return fail(err, "")
+		}
+		if err := env.Run(ctx, a.Commands[0]); err != nil {
+			return fail(err, "check that SSISHA_MASTER_KEY_PASSWORD is the password SSISDB's master key was created with")
+		}
+		return Undo{"familyGuid": f.FamilyGUID}, nil
+	case "alwayson-support":
+		if err := waitSeeded(ctx, env, t.Host); err != nil {
+			return fail(err, "")
+		}
+		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+		if err != nil {
+			return fail(err, "run it as sysadmin on "+t.Host)
+		}
+		u := Undo{"objects": Str(Row(rs)["created"])}
+		rs, err = env.SQL(ctx, a.Commands[1].Host, *a.Commands[1].SQL)
+		if err != nil {
+			return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "check that SSISDB is online on the primary"}
+		}
+		u["server"] = Str(a.Commands[1].SQL.Params[0].Value)
+		u["replicaAdded"] = Int(Row(rs)["added"]) == 1
+		return u, nil
+	}
+	return nil, fmt.Errorf("step 4 has no action %q", a.ID)
+}
+
+func (availabilityGroupStep) applyJoin(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	ans := env.Answers
+	primary := ans.Primary().Host
+	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "the availability group "+ans.AvailabilityGroup.Name+" on "+primary, func() (bool, error) {
+		f, err := readReplicaFacts(ctx, env, primary)
+		return err == nil && f.AGExists, nil
+	})
+	if err != nil {
+		return nil, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "apply step 4 on the primary " + primary + " first"}
+	}
+	self, err := readReplicaFacts(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	if err := env.Run(ctx, a.Commands[0]); err != nil {
+		return nil, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err,
+			Fix: "check that the mirroring endpoints on both replicas are started and reachable on port " + fmt.Sprint(ans.AvailabilityGroup.EndpointPort)}
+	}
+	u := Undo{"ag": ans.AvailabilityGroup.Name, "server": self.ServerName}
+	if err := waitSeeded(ctx, env, t.Host); err != nil {
+		return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "check sys.dm_hadr_automatic_seeding on the primary"}
+	}
+	return u, nil
+}
+
+// waitSeeded waits until automatic seeding has created SSISDB on host.
+func waitSeeded(ctx context.Context, env *Env, host string) error {
+	return pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "seeding of SSISDB on "+host, func() (bool, error) {
+		f, err := readReplicaFacts(ctx, env, host)
+		return err == nil && f.SSISDBState != "", nil
+	})
+}
+
+func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	f, err := readReplicaFacts(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	ag := env.Answers.AvailabilityGroup.Name
+	check := func(name string, ok bool, detail, fix string) Check {
+		if ok {
+			return Check{Name: name, Status: CheckSuccess, Detail: detail}
+		}
+		return Check{Name: name, Status: CheckFailed, Detail: "not " + detail, Fix: fix}
+	}
+	checks := []Check{
+		check("Always On enabled", f.Hadr, "enabled", "enable Always On (steps 2 and 3)"),
+		check("Mirroring endpoint", f.EndpointName != "", "present", "re-run step 4"),
+		check("Master account login", f.MasterLogin, "present", "re-run step 4"),
+		check("SSISDB in "+ag, f.Joined && f.DBInAG, "joined", "re-run step 4 on "+t.Host),
+	}
+	if agRole(t, f) == "primary" {
+		cat, err := readCatalogFacts(ctx, env, t.Host)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks,
+			check("Scale Out enabled", cat.ScaleOut == "TRUE", "enabled", "re-run step 4"),
+			check("Master account in ssis_admin", cat.MasterUserAdmin, "a member", "re-run step 4"),
+			check("Listener", f.ListenerDNS != "", "present", "re-run step 4"))
+	} else {
+		cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks,
+			check("Master key credential", f.DMKCredential, "present", "re-run step 4 on "+t.Host),
+			check("Always On support for SSIS", f.Support && hasReplica(cat.Replicas, f.ServerName), "enabled", "re-run step 4 on "+t.Host))
+	}
+	return checks, nil
+}
+
+func (availabilityGroupStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	str := func(k string) string { return Str(data[k]) }
+	flag := func(k string) bool { b, _ := data[k].(bool); return b }
+	run := func(host string, cmds ...Command) error {
+		for _, c := range cmds {
+			if err := env.Run(ctx, c); err != nil {
+				return &ActionError{Step: 4, Host: host, Action: "undo " + actionID, Err: err}
+			}
+		}
+		return nil
+	}
+	primary := env.Answers.Primary().Host
+	switch actionID {
+	case "endpoint":
+		return run(t.Host, SQLCommand(t.Host, tsqlEndpointDrop(str("endpoint"), flag("endpointCreated"), str("loginsCreated"), flag("systemGranted"))))
+	case "master-login":
+		if flag("created") {
+			return run(t.Host, SQLCommand(t.Host, tsqlLoginDrop(str("login"))))
+		}
+	case "create-catalog":
+		if flag("created") {
+			return run(t.Host, SQLCommand(t.Host, tsqlCatalogDrop(!flag("clrWasEnabled"))))
+		}
+	case "enable-scaleout":
+		return irreversible("disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses")
+	case "master-user":
+		if flag("created") {
+			return run(t.Host, SQLCommand(t.Host, tsqlUserDrop(str("user"))))
+		}
+	case "create-ag":
+		if flag("created") {
+			return run(t.Host, SQLCommand(t.Host, tsqlAGDrop(str("ag"))))
+		}
+	case "listener":
+		if flag("created") {
+			return run(t.Host, SQLCommand(t.Host, tsqlListenerRemove(str("ag"), str("listener"))))
+		}
+	case "join":
+		return run(t.Host, SQLCommand(primary, tsqlAGReplicaRemove(str("ag"), str("server"))), SQLCommand(t.Host, tsqlAGSecondaryCleanup(str("ag"))))
+	case "dmk-credential":
+		return run(t.Host, SQLCommand(t.Host, tsqlDMKCredentialDrop(str("familyGuid"))))
+	case "alwayson-support":
+		var cmds []Command
+		if flag("replicaAdded") {
+			cmds = append(cmds, SQLCommand(primary, tsqlAlwaysOnReplicaRemove(str("server"))))
+		}
+		cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(str("objects"))))
+		return run(t.Host, cmds...)
+	default:
+		return fmt.Errorf("step 4 has no action %q to undo", actionID)
+	}
+	return nil
+}

@@ -1,0 +1,152 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// Step 5 points MasterSettings.config's SqlServerName at the listener on every master
+// node, so whichever node runs the master reaches the current primary, and restarts
+// the master where it runs (the value is read at service start).
+type masterSettingsStep struct{}
+
+// NewMasterSettingsStep returns step 5.
+func NewMasterSettingsStep() Step { return masterSettingsStep{} }
+
+func (masterSettingsStep) ID() int       { return 5 }
+func (masterSettingsStep) Title() string { return "Point every master at the listener" }
+func (masterSettingsStep) Scope() Scope  { return EachMaster }
+
+// masterSettings is what settings.master.read finds on a node.
+type masterSettings struct {
+	Installed        bool   `json:"installed"`
+	Found            bool   `json:"found"`
+	Path             string `json:"path"`
+	SQLServerName    string `json:"SqlServerName"`
+	Thumbprint       string `json:"SSLCertThumbprint"`
+	Port             string `json:"PortNumber"`
+	ServiceState     string `json:"serviceState"`
+	ServiceStartMode string `json:"serviceStartMode"`
+	ServiceAccount   string `json:"serviceAccount"`
+}
+
+func readMasterSettings(ctx context.Context, env *Env, host string) (masterSettings, error) {
+	var ms masterSettings
+	if err := env.PS(ctx, host, psMasterSettingsRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &ms); err != nil {
+		return ms, fmt.Errorf("reading MasterSettings.config on %s: %w", host, err)
+	}
+	return ms, nil
+}
+
+func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	want := env.Answers.ListenerAddress()
+	ms, err := readMasterSettings(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	facts := map[string]any{"installed": ms.Installed, "path": ms.Path, "sqlServerName": ms.SQLServerName}
+	if !ms.Installed || !ms.Found {
+		return Detection{State: StateBlocked, Facts: facts,
+			Reason: "the Scale Out Master (" + env.Version.MasterService() + ") or its MasterSettings.config is missing on " + t.Host,
+			Fix:    "run step 2 (primary) or 3 (secondary) first"}, nil
+	}
+	f, err := readReplicaFacts(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	if f.ListenerDNS == "" {
+		return Detection{State: StateBlocked, Facts: facts,
+			Reason: "the listener " + env.Answers.AvailabilityGroup.Listener.DNSName + " does not exist yet (as seen from " + t.Host + "); the master would lose SSISDB after its restart",
+			Fix:    "apply step 4 first"}, nil
+	}
+	if strings.EqualFold(strings.TrimSpace(ms.SQLServerName), want) {
+		return Detection{State: StateDone, Facts: facts}, nil
+	}
+	act := Action{ID: "set-sqlservername", Kind: KindChange, Summary: fmt.Sprintf("Set SqlServerName to %s and restart the master where it runs", want),
+		Commands: []Command{
+			PSCommand(t.Host, psMasterSettingsSet(ms.Path, "SqlServerName", want)),
+			PSCommand(t.Host, psMasterRestart(env.Version.MasterService())),
+		}}
+	d := Detection{State: StatePending, Facts: facts, Actions: []Action{act}}
+	if ms.SQLServerName != "" {
+		d.State = StateDrift
+		d.Reason = fmt.Sprintf("SqlServerName on %s is %q, which names one instance, not the listener %s: after SSISDB fails over the master cannot reach the catalog", t.Host, ms.SQLServerName, want)
+		d.Fix = "apply step 5 to point it at the listener"
+	}
+	return d, nil
+}
+
+func (masterSettingsStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	if a.ID != "set-sqlservername" {
+		return nil, fmt.Errorf("step 5 has no action %q", a.ID)
+	}
+	var res struct {
+		Previous string `json:"previous"`
+		Changed  bool   `json:"changed"`
+		Backup   string `json:"backup"`
+	}
+	if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
+		return nil, &ActionError{Step: 5, Host: t.Host, Action: a.Summary, Err: err, Fix: "check that MasterSettings.config is writable and holds exactly one SqlServerName element"}
+	}
+	u := Undo{"path": Str(a.Commands[0].PS.Params["path"]), "previous": res.Previous, "backup": res.Backup}
+	if err := env.Run(ctx, a.Commands[1]); err != nil {
+		return u, &ActionError{Step: 5, Host: t.Host, Action: a.Summary, Err: err, Fix: "restart " + env.Version.MasterService() + " by hand and read its log under the service account's AppData\\Local\\SSIS\\ScaleOut\\Master"}
+	}
+	return u, nil
+}
+
+func (masterSettingsStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	want := env.Answers.ListenerAddress()
+	ms, err := readMasterSettings(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	checks := []Check{{Name: "SqlServerName", Status: CheckSuccess, Detail: ms.SQLServerName}}
+	if !strings.EqualFold(ms.SQLServerName, want) {
+		checks[0] = Check{Name: "SqlServerName", Status: CheckFailed, Detail: fmt.Sprintf("%q, not %q", ms.SQLServerName, want), Fix: "re-run step 5 on " + t.Host}
+	}
+	hb := Check{Name: "Master heartbeat in SSISDB", Status: CheckSkipped, Detail: "the master does not run on " + t.Host}
+	if ms.ServiceState == "Running" {
+		cat, err := readCatalogFacts(ctx, env, ssisdbHost(replicaFacts{ListenerDNS: "listener"}, env))
+		switch {
+		case err != nil:
+			hb = Check{Name: hb.Name, Status: CheckWarning, Detail: err.Error(), Fix: "check the listener"}
+		case strings.EqualFold(cat.Machine, shortHost(t.Host)):
+			hb = Check{Name: hb.Name, Status: CheckSuccess, Detail: "MACHINE_NAME is " + cat.Machine}
+		default:
+			hb = Check{Name: hb.Name, Status: CheckWarning, Detail: "MACHINE_NAME is " + orDash(cat.Machine) + "; the heartbeat may not have run yet (every 30 seconds)",
+				Fix: "wait a minute and verify again; if it stays, read the master log and check that " + env.Answers.MasterService.Account + " has a login and an SSISDB user"}
+		}
+	}
+	return append(checks, hb), nil
+}
+
+func (masterSettingsStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	if actionID != "set-sqlservername" {
+		return fmt.Errorf("step 5 has no action %q to undo", actionID)
+	}
+	for _, c := range []Command{
+		PSCommand(t.Host, psMasterSettingsSet(Str(data["path"]), "SqlServerName", Str(data["previous"]))),
+		PSCommand(t.Host, psMasterRestart(env.Version.MasterService())),
+	} {
+		if err := env.Run(ctx, c); err != nil {
+			return &ActionError{Step: 5, Host: t.Host, Action: "undo " + actionID, Err: err, Fix: "restore " + Str(data["backup"]) + " by hand and restart the master"}
+		}
+	}
+	return nil
+}
+
+func shortHost(h string) string {
+	if i := strings.IndexByte(h, '.'); i >= 0 {
+		return h[:i]
+	}
+	return h
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "empty"
+	}
+	return s
+}

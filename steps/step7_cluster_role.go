@@ -1,0 +1,297 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Step 7 makes the master service a Generic Service role of the cluster whose client
+// access point is the master's DNS name, so that exactly one master runs and workers
+// reach it wherever it runs. The service is Manual on every node and runs only on the
+// role's owner.
+
+// The action IDs of step 7.
+const (
+	actServicesManual = "set-master-services-manual"
+	actCreateRole     = "create-master-role"
+	actStartRole      = "start-master-role"
+)
+
+// NewClusterRoleStep returns step 7.
+func NewClusterRoleStep() Step { return clusterRoleStep{} }
+
+type clusterRoleStep struct{}
+
+func (clusterRoleStep) ID() int       { return 7 }
+func (clusterRoleStep) Title() string { return "Generic Service role for the master in the cluster" }
+func (clusterRoleStep) Scope() Scope  { return ClusterOnce }
+
+func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	a := env.Answers
+	fqdn, short := accessPointNames(a)
+	det := Detection{Facts: map[string]any{"accessPoint": short}}
+	role, err := readMasterRole(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	if !role.ClusterExists {
+		return blockedDetection(det, "there is no failover cluster on "+t.Host, "run step 1 first"), nil
+	}
+	// Pitfall: an access point that reuses the listener, the cluster or a node name
+	// conflicts, and only works while master and SSISDB share a node.
+	for _, other := range append([]string{a.AvailabilityGroup.Listener.DNSName, a.Cluster.Name}, a.MasterHosts()...) {
+		if other != "" && strings.EqualFold(hostShortName(other), short) {
+			return blockedDetection(det, fmt.Sprintf("masterService.dnsName %s reuses the name %s; the master needs its own network name", a.MasterService.DNSName, other),
+				"choose a distinct name for masterService.dnsName (and a certificate that names it)"), nil
+		}
+	}
+	services := map[string]masterNodeState{}
+	var missing []string
+	for _, h := range a.MasterHosts() {
+		m, err := readMasterNode(ctx, env, h)
+		if err != nil {
+			return Detection{}, err
+		}
+		services[h] = m
+		if m.Service == nil {
+			missing = append(missing, h)
+		}
+	}
+	if len(missing) > 0 {
+		return blockedDetection(det, fmt.Sprintf("service %s is missing on %s, so the role could not fail over there", env.Version.MasterService(), strings.Join(missing, ", ")), "run steps 2 and 3 first"), nil
+	}
+	// Pitfall: the access point missing from the certificate breaks worker trust.
+	primary := a.Primary().Host
+	if set := services[primary].Settings; set != nil && set.SSLCertThumbprint != "" {
+		certs, err := readMasterCerts(ctx, env, primary, strings.ToUpper(set.SSLCertThumbprint), "")
+		if err != nil {
+			return Detection{}, err
+		}
+		if c, ok := certInStore(certs, `LocalMachine\Root`); ok && !c.names(fqdn, short) {
+			return blockedDetection(det, fmt.Sprintf("the master certificate %s names %s but not the access point %s; workers would not trust the role", c.Thumbprint, strings.Join(c.DNSNames, ", "), fqdn),
+				"run step 2 with masterService.certificate.generate: true to make one that names it"), nil
+		}
+	}
+	for _, svc := range role.Services {
+		if !strings.EqualFold(svc.Group, short) {
+			return blockedDetection(det, fmt.Sprintf("service %s is already a Generic Service resource of role %s; there must be exactly one", env.Version.MasterService(), svc.Group),
+				"remove that role (Remove-ClusterGroup) or set masterService.dnsName to "+svc.Group), nil
+		}
+	}
+	owner := ""
+	if role.Group != nil {
+		det.Facts["roleState"] = role.Group.State
+		det.Facts["roleDnsName"] = role.DNSName
+		if !strings.EqualFold(role.DNSName, short) || (addressOnly(a.MasterService.StaticAddress) != "" && !hasFold(role.Addresses, addressOnly(a.MasterService.StaticAddress))) || len(role.Services) == 0 {
+			return blockedDetection(det, fmt.Sprintf("role %s exists with access point %s at %s and %d master service resources, which differs from the answers", role.Group.Name, noneIfEmpty(role.DNSName), noneIfEmpty(strings.Join(role.Addresses, ", ")), len(role.Services)),
+				"undo step 7 (or remove the role in Failover Cluster Manager) and run it again"), nil
+		}
+		owner = answerHostFor(a.MasterHosts(), role.Group.Owner)
+	} else {
+		if role.CAPInDNS {
+			return blockedDetection(det, fmt.Sprintf("the access point name %s is already in DNS (%s) but no role of this cluster owns it", short, strings.Join(role.CAPAddresses, ", ")),
+				"choose another masterService.dnsName, or remove the stale DNS record and computer object"), nil
+		}
+		if a.MasterService.StaticAddress == "" {
+			return blockedDetection(det, "masterService.staticAddress is not given", "set it to an unused address of the nodes' subnet, such as 10.0.0.60/24"), nil
+		}
+		owner = runningOwner(a.MasterHosts(), services)
+	}
+	det.Facts["owner"] = owner
+	var drift []string
+	var cmds []Command
+	for _, h := range a.MasterHosts() {
+		svc := services[h].Service
+		want := "Stopped"
+		if strings.EqualFold(h, owner) {
+			want = ""
+		}
+		// Pitfall: a service left Automatic (or running) on a non-owner node means two
+		// masters once a node restarts.
+		if strings.EqualFold(svc.StartMode, "Auto") || (want == "Stopped" && svc.State != "Stopped") {
+			if role.Group != nil {
+				drift = append(drift, fmt.Sprintf("%s: master service %s, %s", h, svc.StartMode, svc.State))
+			}
+			cmds = append(cmds, PSCommand(h, psServiceSet(env.Version.MasterService(), "Manual", want)))
+		}
+	}
+	if len(cmds) > 0 {
+		det.Actions = append(det.Actions, Action{
+			ID: actServicesManual, Kind: KindChange,
+			Summary:  "Set the master service to Manual on every master node and stop it where the role will not run",
+			Commands: cmds,
+		})
+	}
+	user, pw, problem := runAsOperator(env)
+	switch {
+	case role.Group == nil || !strings.EqualFold(role.Group.State, "Online"):
+		if problem != "" {
+			return blockedDetection(det, "the role cannot be created: "+problem, "set connection.winrm.user and SSISHA_WINRM_PASSWORD"), nil
+		}
+		id, summary := actCreateRole, fmt.Sprintf("Create Generic Service role %s for %s at %s (possible owners: the master nodes), as %s in a one-shot scheduled task", short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), user)
+		if role.Group != nil {
+			id, summary = actStartRole, "Bring role "+short+" online (it is "+role.Group.State+")"
+			drift = append(drift, "role "+short+" is "+role.Group.State)
+		}
+		det.Actions = append(det.Actions, Action{
+			ID: id, Kind: KindCreate, Summary: summary,
+			Commands: []Command{PSCommand(t.Host, psRoleCreate(short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), clusterNodeNames(a.MasterHosts()), user, pw))},
+		})
+	}
+	switch {
+	case len(det.Actions) == 0:
+		det.State = StateDone
+	case len(drift) > 0:
+		det.State, det.Reason, det.Fix = StateDrift, strings.Join(drift, "; "), "apply this step to correct it"
+	default:
+		det.State = StatePending
+	}
+	return det, nil
+}
+
+// runningOwner is where the role will come online: the node whose master already runs
+// (the primary first), else the primary.
+func runningOwner(hosts []string, services map[string]masterNodeState) string {
+	for _, h := range hosts {
+		if s := services[h].Service; s != nil && s.State == "Running" {
+			return h
+		}
+	}
+	if len(hosts) > 0 {
+		return hosts[0]
+	}
+	return ""
+}
+
+// answerHostFor maps a cluster node name (NODE1) to the answers' host name.
+func answerHostFor(hosts []string, node string) string {
+	for _, h := range hosts {
+		if strings.EqualFold(hostShortName(h), hostShortName(node)) {
+			return h
+		}
+	}
+	return node
+}
+
+func clusterNodeNames(hosts []string) []string {
+	out := make([]string, len(hosts))
+	for i, h := range hosts {
+		out[i] = strings.ToUpper(hostShortName(h))
+	}
+	return out
+}
+
+func hasFold(list []string, s string) bool {
+	for _, x := range list {
+		if strings.EqualFold(x, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func (s clusterRoleStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	switch a.ID {
+	case actServicesManual:
+		old := map[string]any{}
+		for _, c := range a.Commands {
+			m, err := readMasterNode(ctx, env, c.Host)
+			if err != nil {
+				return nil, err
+			}
+			if m.Service != nil {
+				old[c.Host] = map[string]any{"startMode": m.Service.StartMode, "state": m.Service.State}
+			}
+		}
+		if _, err := runCollect(ctx, env, a.Summary, a.Commands); err != nil {
+			return Undo{"services": old}, fmt.Errorf("setting the master service to Manual failed: %w", err)
+		}
+		return Undo{"services": old}, nil
+	case actCreateRole, actStartRole:
+		res, err := runCollect(ctx, env, a.Summary, a.Commands)
+		if err != nil {
+			return nil, fmt.Errorf("creating the master's cluster role from %s failed: %w; fix the cause (Failover Cluster Manager shows the role's events) and run step 7 again", t.Host, err)
+		}
+		var out struct {
+			Name  string `json:"name"`
+			Owner string `json:"owner"`
+		}
+		_ = json.Unmarshal(res[0], &out)
+		env.Say(t.Host, "role "+out.Name+" is online on "+out.Owner)
+		return Undo{"name": out.Name, "created": a.ID == actCreateRole}, nil
+	}
+	return nil, fmt.Errorf("step 7 has no action %q on %s; run detect again", a.ID, t.Host)
+}
+
+func (s clusterRoleStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	switch actionID {
+	case actServicesManual:
+		for _, h := range env.Answers.MasterHosts() {
+			old, ok := undoTable(data, "services")[h].(map[string]any)
+			if !ok {
+				continue
+			}
+			mode, _ := old["startMode"].(string)
+			state, _ := old["state"].(string)
+			if err := env.PS(ctx, h, psServiceSet(env.Version.MasterService(), setServiceStartup(mode), state), nil); err != nil {
+				return fmt.Errorf("restoring the master service on %s failed: %w", h, err)
+			}
+		}
+		return nil
+	case actStartRole:
+		return nil
+	case actCreateRole:
+		name := undoText(data, "name")
+		if !undoFlag(data, "created") || name == "" {
+			return nil
+		}
+		user, pw, problem := runAsOperator(env)
+		if problem != "" {
+			return fmt.Errorf("role %s cannot be removed: %s", name, problem)
+		}
+		if err := env.PS(ctx, t.Host, psRoleRemove(name, user, pw), nil); err != nil {
+			return fmt.Errorf("removing role %s from %s failed: %w", name, t.Host, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("step 7 has no action %q to undo on %s", actionID, t.Host)
+}
+
+func (s clusterRoleStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	a := env.Answers
+	_, short := accessPointNames(a)
+	role, err := readMasterRole(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	if role.Group == nil {
+		return []Check{passFail("Master role exists", false, "no role "+short, "run step 7")}, nil
+	}
+	checks := []Check{
+		passFail("Master role exists", true, "role "+role.Group.Name, ""),
+		passFail("Master role Online", strings.EqualFold(role.Group.State, "Online"), role.Group.State, "bring it online: Start-ClusterGroup "+short),
+		passFail("One Generic Service resource for the master", len(role.Services) == 1, fmt.Sprintf("%d resources for %s", len(role.Services), env.Version.MasterService()), "remove the extra roles"),
+		passFail("Access point name", strings.EqualFold(role.DNSName, short), noneIfEmpty(role.DNSName), "recreate the role with "+short),
+		passFail("Access point in DNS", role.CAPInDNS && (addressOnly(a.MasterService.StaticAddress) == "" || hasFold(role.CAPAddresses, addressOnly(a.MasterService.StaticAddress))), noneIfEmpty(strings.Join(role.CAPAddresses, ", ")), "check the role's network name resource and DNS registration"),
+	}
+	owner := answerHostFor(a.MasterHosts(), role.Group.Owner)
+	for _, h := range a.MasterHosts() {
+		m, err := readMasterNode(ctx, env, h)
+		if err != nil {
+			return nil, err
+		}
+		if m.Service == nil {
+			checks = append(checks, passFail("Master service on "+h, false, "missing", "run step 3 for "+h))
+			continue
+		}
+		want := "Stopped"
+		if strings.EqualFold(h, owner) {
+			want = "Running"
+		}
+		checks = append(checks, passFail("Master service on "+h, m.Service.State == want && !strings.EqualFold(m.Service.StartMode, "Auto"),
+			m.Service.StartMode+", "+m.Service.State+" (owner: "+role.Group.Owner+")", "run step 7 again: Manual everywhere, running only on the owner"))
+	}
+	return checks, nil
+}

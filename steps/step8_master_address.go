@@ -1,0 +1,146 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/ssisha/ssisha/remote"
+)
+
+// Step 8 records https://<master DNS name>:<port> as MASTER_ADDRESS in SSISDB, through
+// the listener. Its host must be a name the master certificate carries, the classic
+// cause of "Could not establish trust relationship" on workers.
+type masterAddressStep struct{}
+
+// NewMasterAddressStep returns step 8.
+func NewMasterAddressStep() Step { return masterAddressStep{} }
+
+func (masterAddressStep) ID() int       { return 8 }
+func (masterAddressStep) Title() string { return "Record the master address in SSISDB" }
+func (masterAddressStep) Scope() Scope  { return ClusterOnce }
+
+// masterCert is the certificate MasterSettings.config names on a master node.
+type masterCert struct {
+	Found         bool     `json:"found"`
+	SettingsFound bool     `json:"settingsFound"`
+	Thumbprint    string   `json:"thumbprint"`
+	Port          string   `json:"port"`
+	Subject       string   `json:"subject"`
+	DNSNames      []string `json:"dnsNames"`
+	Cer           string   `json:"cer"`
+}
+
+func readMasterCert(ctx context.Context, env *Env, host string) (masterCert, error) {
+	var mc masterCert
+	if err := env.PS(ctx, host, psMasterCertRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &mc); err != nil {
+		return mc, fmt.Errorf("reading the master certificate on %s: %w", host, err)
+	}
+	return mc, nil
+}
+
+// certNames reports whether the URL's host is one of the certificate's names.
+func (mc masterCert) names(host string) bool {
+	for _, n := range mc.DNSNames {
+		if strings.EqualFold(n, host) {
+			return true
+		}
+	}
+	return strings.EqualFold(strings.TrimPrefix(mc.Subject, "CN="), host)
+}
+
+// masterEndpointProblem says what is wrong with an address workers would use, or "".
+func masterEndpointProblem(address string, mc masterCert) string {
+	u, err := url.Parse(address)
+	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
+		return fmt.Sprintf("%q is not an https URL", address)
+	}
+	if !mc.names(u.Hostname()) {
+		return fmt.Sprintf("the host %s is not a name the master certificate %s carries (%s)", u.Hostname(), mc.Thumbprint, strings.Join(mc.DNSNames, ", "))
+	}
+	if mc.Port != "" && u.Port() != mc.Port {
+		return fmt.Sprintf("the port %s is not the master's PortNumber %s", u.Port(), mc.Port)
+	}
+	return ""
+}
+
+func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	want := env.Answers.MasterAddress()
+	mc, err := readMasterCert(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	facts := map[string]any{"want": want, "certThumbprint": mc.Thumbprint, "certNames": mc.DNSNames}
+	if !mc.Found {
+		return Detection{State: StateBlocked, Facts: facts, Reason: "the master certificate named by MasterSettings.config is not on " + t.Host,
+			Fix: "run step 2 (master install and certificate) first"}, nil
+	}
+	if p := masterEndpointProblem(want, mc); p != "" {
+		return Detection{State: StateBlocked, Facts: facts, Reason: "masterService.dnsName/port: " + p,
+			Fix: "use a name the certificate carries, or re-create the master certificate with it (step 2, masterService.certificate.extraNames)"}, nil
+	}
+	f, err := readReplicaFacts(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	if f.ListenerDNS == "" {
+		return Detection{State: StateBlocked, Facts: facts, Reason: "the listener does not exist yet", Fix: "apply step 4 first"}, nil
+	}
+	cat, err := readCatalogFacts(ctx, env, remote.Listener)
+	if err != nil {
+		return Detection{}, err
+	}
+	facts["masterAddress"] = cat.MasterAddress
+	if !cat.Catalog {
+		return Detection{State: StateBlocked, Facts: facts, Reason: "SSISDB is not readable through the listener", Fix: "apply step 4 first"}, nil
+	}
+	if cat.MasterAddress == want {
+		return Detection{State: StateDone, Facts: facts}, nil
+	}
+	d := Detection{State: StatePending, Facts: facts, Actions: []Action{{ID: "set-master-address", Kind: KindChange,
+		Summary:  "Set MASTER_ADDRESS to " + want,
+		Commands: []Command{SQLCommand(remote.Listener, tsqlMasterAddressSet(want))}}}}
+	if cat.MasterAddress != "" {
+		d.State = StateDrift
+		d.Reason = "MASTER_ADDRESS is " + cat.MasterAddress
+		if p := masterEndpointProblem(cat.MasterAddress, mc); p != "" {
+			d.Reason += ": " + p + "; workers wired from it fail with \"Could not establish trust relationship\""
+		}
+		d.Fix = "apply step 8 to set it to " + want
+	}
+	return d, nil
+}
+
+func (masterAddressStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	if a.ID != "set-master-address" {
+		return nil, fmt.Errorf("step 8 has no action %q", a.ID)
+	}
+	rs, err := env.SQL(ctx, remote.Listener, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, &ActionError{Step: 8, Host: remote.Listener, Action: a.Summary, Err: err, Fix: "run it as ssis_admin or sysadmin through the listener"}
+	}
+	return Undo{"previous": Str(Row(rs)["previous"])}, nil
+}
+
+func (masterAddressStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	want := env.Answers.MasterAddress()
+	cat, err := readCatalogFacts(ctx, env, remote.Listener)
+	if err != nil {
+		return nil, err
+	}
+	if cat.MasterAddress != want {
+		return []Check{{Name: "MASTER_ADDRESS", Status: CheckFailed, Detail: fmt.Sprintf("%q, not %q", cat.MasterAddress, want), Fix: "re-run step 8"}}, nil
+	}
+	return []Check{{Name: "MASTER_ADDRESS", Status: CheckSuccess, Detail: want}}, nil
+}
+
+func (masterAddressStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	if actionID != "set-master-address" {
+		return fmt.Errorf("step 8 has no action %q to undo", actionID)
+	}
+	if err := env.Run(ctx, SQLCommand(remote.Listener, tsqlMasterAddressSet(Str(data["previous"])))); err != nil {
+		return &ActionError{Step: 8, Host: remote.Listener, Action: "undo " + actionID, Err: err}
+	}
+	return nil
+}

@@ -1,0 +1,361 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ssisha/ssisha/remote"
+)
+
+// Step 9 does for each worker what Scale Out Manager does, for every master node: the
+// master certificate into the worker's Root, the worker installed and pointed at the
+// master's access point, the worker certificate into the Root of every master node
+// (the role can fail over to any of them), a restart, and the worker enabled once it
+// has registered.
+type workersStep struct{}
+
+// NewWorkersStep returns step 9.
+func NewWorkersStep() Step { return workersStep{} }
+
+func (workersStep) ID() int       { return 9 }
+func (workersStep) Title() string { return "Add Scale Out Workers" }
+func (workersStep) Scope() Scope  { return EachWorker }
+
+// How long the enable action waits for a worker to register; the docs say it
+// "takes several minutes".
+const (
+	registrationTimeout  = 10 * time.Minute
+	registrationInterval = 15 * time.Second
+)
+
+// agentPlaceholder stands in the plan for an agent ID setup has not made yet.
+const agentPlaceholder = "<AgentId from WorkerSettings.config>"
+
+type workerFacts struct {
+	Installed        bool   `json:"installed"`
+	SettingsFound    bool   `json:"settingsFound"`
+	Path             string `json:"path"`
+	ServiceState     string `json:"serviceState"`
+	MasterEndpoint   string `json:"MasterEndpoint"`
+	MasterThumbprint string `json:"MasterHttpsCertThumbprint"`
+	WorkerThumbprint string `json:"WorkerHttpsCertThumbprint"`
+	AgentID          string `json:"AgentId"`
+	WorkerCertInMy   bool   `json:"workerCertInMy"`
+	MasterCertInRoot bool   `json:"masterCertInRoot"`
+}
+
+func (workersStep) worker(env *Env, host string) (acct string) {
+	for _, w := range env.Answers.Workers {
+		if strings.EqualFold(w.Host, host) {
+			return w.Account
+		}
+	}
+	return ""
+}
+
+func readWorkerFacts(ctx context.Context, env *Env, host, masterThumb string) (workerFacts, error) {
+	var wf workerFacts
+	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), env.Version.WorkerSettingsPath(), masterThumb), &wf); err != nil {
+		return wf, fmt.Errorf("reading the worker on %s: %w", host, err)
+	}
+	return wf, nil
+}
+
+// mastersMissing lists the master nodes whose Root lacks the worker certificate.
+func mastersMissing(ctx context.Context, env *Env, thumb string) ([]string, error) {
+	var out []string
+	for _, h := range env.Answers.MasterHosts() {
+		if thumb == "" {
+			out = append(out, h)
+			continue
+		}
+		var res struct {
+			Present bool `json:"present"`
+		}
+		if err := env.PS(ctx, h, psCertCheck("Root", thumb), &res); err != nil {
+			return nil, fmt.Errorf("checking the worker certificate on %s: %w", h, err)
+		}
+		if !res.Present {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	a := env.Answers
+	want := a.MasterAddress()
+	primary := a.Primary().Host
+	mc, err := readMasterCert(ctx, env, primary)
+	if err != nil {
+		return Detection{}, err
+	}
+	if !mc.Found {
+		return Detection{State: StateBlocked, Reason: "the master certificate is not on " + primary, Fix: "run step 2 first"}, nil
+	}
+	if p := masterEndpointProblem(want, mc); p != "" {
+		return Detection{State: StateBlocked, Reason: "masterService.dnsName/port: " + p, Fix: "use a name the master certificate carries (step 2)"}, nil
+	}
+	f, err := readReplicaFacts(ctx, env, primary)
+	if err != nil {
+		return Detection{}, err
+	}
+	if f.ListenerDNS == "" {
+		return Detection{State: StateBlocked, Reason: "the listener does not exist yet", Fix: "apply step 4 first"}, nil
+	}
+	wf, err := readWorkerFacts(ctx, env, t.Host, mc.Thumbprint)
+	if err != nil {
+		return Detection{}, err
+	}
+	missing, err := mastersMissing(ctx, env, wf.WorkerThumbprint)
+	if err != nil {
+		return Detection{}, err
+	}
+	enabled := false
+	if wf.AgentID != "" {
+		rs, err := env.SQL(ctx, remote.Listener, tsqlWorkerGet(wf.AgentID))
+		if err != nil {
+			return Detection{}, err
+		}
+		enabled = Int(Row(rs)["IsEnabled"]) == 1
+	}
+	facts := map[string]any{"installed": wf.Installed, "masterEndpoint": wf.MasterEndpoint, "masterCertInRoot": wf.MasterCertInRoot,
+		"workerThumbprint": wf.WorkerThumbprint, "agentId": wf.AgentID, "mastersWithoutWorkerCert": missing, "enabled": enabled}
+	var acts []Action
+	if !wf.MasterCertInRoot {
+		acts = append(acts, Action{ID: "trust-master", Kind: KindCreate, Summary: "Import the master certificate into LocalMachine\\Root",
+			Commands: []Command{PSCommand(t.Host, psCertImport("Root", mc.Cer))}})
+	}
+	binn := env.Version.BinnPath()
+	if !wf.Installed {
+		acct := s.worker(env, t.Host)
+		if acct == "" || env.Secrets == nil || env.Secrets.WorkerAccountPassword.IsZero() {
+			return Detection{State: StateBlocked, Facts: facts, Reason: "the worker service account or its password is not given for " + t.Host,
+				Fix: "set workers[].account in the answer file and SSISHA_WORKER_ACCOUNT_PASSWORD"}, nil
+		}
+		acts = append(acts, Action{ID: "install", Kind: KindCreate, Summary: "Install the Scale Out Worker",
+			Commands: []Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
+				env.Version.WorkerService(), env.Version.Folder(), fmt.Sprintf("%d.0", env.Version.Major), binn))}})
+	}
+	settingsPath := wf.Path
+	if settingsPath == "" {
+		settingsPath = env.Version.WorkerSettingsPath()
+	}
+	if !wf.Installed || wf.MasterEndpoint != want || !strings.EqualFold(wf.MasterThumbprint, mc.Thumbprint) {
+		acts = append(acts, Action{ID: "configure", Kind: KindChange, Summary: "Point WorkerSettings.config at " + want,
+			Commands: []Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))}})
+	}
+	if len(missing) > 0 {
+		cmds := []Command{PSCommand(t.Host, psCertExport(orPlaceholder(wf.WorkerThumbprint, "<WorkerHttpsCertThumbprint>")))}
+		for _, h := range missing {
+			cmds = append(cmds, PSCommand(h, psCertImport("Root", "<worker certificate exported from "+t.Host+">")))
+		}
+		acts = append(acts, Action{ID: "trust-worker", Kind: KindCreate, Summary: "Import the worker certificate into LocalMachine\\Root on " + strings.Join(missing, ", "), Commands: cmds})
+	}
+	restart := len(acts) > 0 && !(len(acts) == 1 && acts[0].ID == "trust-worker" && wf.Installed && enabled)
+	if restart || (wf.Installed && wf.ServiceState != "Running") {
+		acts = append(acts, Action{ID: "restart", Kind: KindRestart, Summary: "Restart " + env.Version.WorkerService(),
+			Commands: []Command{PSCommand(t.Host, psWorkerRestart(env.Version.WorkerService()))}})
+	}
+	if !enabled {
+		id := orPlaceholder(wf.AgentID, agentPlaceholder)
+		acts = append(acts, Action{ID: "enable", Kind: KindChange, Summary: "Wait for the worker to register, then enable it",
+			Commands: []Command{SQLCommand(remote.Listener, tsqlWorkerGet(id)), SQLCommand(remote.Listener, tsqlWorkerEnable(id))}})
+	}
+	d := Detection{State: StatePending, Facts: facts, Actions: acts}
+	switch {
+	case len(acts) == 0:
+		d.State = StateDone
+	case wf.Installed && enabled && len(missing) > 0:
+		d.State = StateDrift
+		d.Reason = "the worker certificate of " + t.Host + " is not in LocalMachine\\Root on " + strings.Join(missing, ", ") +
+			": when the master role fails over there, the worker gets 403 Forbidden"
+		d.Fix = "apply step 9 to import it on every master node"
+	}
+	return d, nil
+}
+
+func orPlaceholder(v, placeholder string) string {
+	if v == "" {
+		return placeholder
+	}
+	return v
+}
+
+func (s workersStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	fail := func(err error, fix string) (Undo, error) {
+		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
+	}
+	switch a.ID {
+	case "trust-master":
+		var res struct {
+			Thumbprint string `json:"thumbprint"`
+			Added      bool   `json:"added"`
+		}
+		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
+			return fail(err, "run it as a local administrator of "+t.Host)
+		}
+		return Undo{"thumbprint": res.Thumbprint, "added": res.Added}, nil
+	case "install":
+		var res struct {
+			Installed bool   `json:"installed"`
+			AgentID   string `json:"agentId"`
+		}
+		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
+			return fail(err, "read Summary.txt under Setup Bootstrap\\Log on "+t.Host+"; check the account, its password and a pending reboot")
+		}
+		return Undo{"installed": res.Installed, "agentId": res.AgentID}, nil
+	case "configure":
+		var res struct {
+			Previous map[string]any `json:"previous"`
+			Changed  bool           `json:"changed"`
+		}
+		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
+			return fail(err, "check that WorkerSettings.config exists and holds one MasterEndpoint element")
+		}
+		return Undo{"path": Str(a.Commands[0].PS.Params["path"]), "previous": res.Previous, "changed": res.Changed}, nil
+	case "trust-worker":
+		return s.applyTrustWorker(ctx, env, t, a)
+	case "restart":
+		if err := env.Run(ctx, a.Commands[0]); err != nil {
+			return fail(err, "read the worker log under the service account's AppData\\Local\\SSIS\\ScaleOut\\Agent")
+		}
+		return Undo{}, nil
+	case "enable":
+		return s.applyEnable(ctx, env, t, a)
+	}
+	return nil, fmt.Errorf("step 9 has no action %q", a.ID)
+}
+
+// applyTrustWorker exports the worker certificate now (setup may have made it during
+// this run) and imports it where it is missing.
+func (workersStep) applyTrustWorker(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	wf, err := readWorkerFacts(ctx, env, t.Host, "")
+	if err != nil {
+		return nil, err
+	}
+	var exp struct {
+		Found bool   `json:"found"`
+		Cer   string `json:"cer"`
+	}
+	if err := env.PS(ctx, t.Host, psCertExport(wf.WorkerThumbprint), &exp); err != nil || !exp.Found {
+		if err == nil {
+			err = fmt.Errorf("the worker certificate %s is not in LocalMachine\\My", wf.WorkerThumbprint)
+		}
+		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err, Fix: "reinstall the worker or put its certificate back"}
+	}
+	missing, err := mastersMissing(ctx, env, wf.WorkerThumbprint)
+	if err != nil {
+		return nil, err
+	}
+	var added []any
+	for _, h := range missing {
+		var res struct {
+			Added bool `json:"added"`
+		}
+		if err := env.PS(ctx, h, psCertImport("Root", exp.Cer), &res); err != nil {
+			return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, &ActionError{Step: 9, Host: h, Action: a.Summary, Err: err, Fix: "run it as a local administrator of " + h}
+		}
+		if res.Added {
+			added = append(added, h)
+		}
+	}
+	return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, nil
+}
+
+func (workersStep) applyEnable(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+	wf, err := readWorkerFacts(ctx, env, t.Host, "")
+	if err != nil {
+		return nil, err
+	}
+	if wf.AgentID == "" {
+		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: fmt.Errorf("WorkerSettings.config has no AgentId"), Fix: "reinstall the worker"}
+	}
+	err = pollUntil(ctx, env, registrationTimeout, registrationInterval, "registration of "+t.Host+" in catalog.worker_agents", func() (bool, error) {
+		rs, err := env.SQL(ctx, remote.Listener, tsqlWorkerGet(wf.AgentID))
+		if err != nil {
+			return false, err
+		}
+		return Row(rs) != nil, nil
+	})
+	if err != nil {
+		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err,
+			Fix: "read the worker log (AppData\\Local\\SSIS\\ScaleOut\\Agent of its account); check the certificates both ways, MasterEndpoint and port 8391 from the worker"}
+	}
+	if err := env.Run(ctx, SQLCommand(remote.Listener, tsqlWorkerEnable(wf.AgentID))); err != nil {
+		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err, Fix: "run it as ssis_admin or sysadmin"}
+	}
+	return Undo{"agentId": wf.AgentID}, nil
+}
+
+func (workersStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
+	d, err := workersStep{}.Detect(ctx, env, t)
+	if err != nil {
+		return nil, err
+	}
+	if d.State == StateDone {
+		return []Check{{Name: "Worker registered and enabled", Status: CheckSuccess, Detail: Str(d.Facts["agentId"])}}, nil
+	}
+	var open []string
+	for _, a := range d.Actions {
+		open = append(open, a.Summary)
+	}
+	return []Check{{Name: "Worker registered and enabled", Status: CheckFailed, Detail: orText9(d.Reason, "still to do: "+strings.Join(open, "; ")), Fix: orText9(d.Fix, "re-run step 9 on "+t.Host)}}, nil
+}
+
+func orText9(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+func (workersStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
+	run := func(cmds ...Command) error {
+		for _, c := range cmds {
+			if err := env.Run(ctx, c); err != nil {
+				return &ActionError{Step: 9, Host: c.Host, Action: "undo " + actionID, Err: err}
+			}
+		}
+		return nil
+	}
+	switch actionID {
+	case "enable":
+		id := Str(data["agentId"])
+		return run(SQLCommand(remote.Listener, tsqlWorkerDisable(id)), SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
+	case "restart":
+		return nil
+	case "trust-worker":
+		list, _ := data["addedOn"].([]any)
+		var cmds []Command
+		for _, h := range list {
+			cmds = append(cmds, PSCommand(Str(h), psCertRemove("Root", Str(data["thumbprint"]))))
+		}
+		return run(cmds...)
+	case "configure":
+		changed, _ := data["changed"].(bool)
+		prev, _ := data["previous"].(map[string]any)
+		if !changed || len(prev) == 0 {
+			return nil
+		}
+		return run(PSCommand(t.Host, psWorkerSettingsSet(Str(data["path"]), prev)))
+	case "install":
+		if ok, _ := data["installed"].(bool); !ok {
+			return nil
+		}
+		// The agent row goes after the worker, which would otherwise register again.
+		cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), env.Version.BinnPath(), true))}
+		if id := Str(data["agentId"]); id != "" {
+			cmds = append(cmds, SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
+		}
+		return run(cmds...)
+	case "trust-master":
+		if ok, _ := data["added"].(bool); !ok {
+			return nil
+		}
+		return run(PSCommand(t.Host, psCertRemove("Root", Str(data["thumbprint"]))))
+	}
+	return fmt.Errorf("step 9 has no action %q to undo", actionID)
+}

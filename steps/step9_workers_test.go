@@ -1,0 +1,104 @@
+package steps
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// newWorkerLab is the estate as steps 1 to 8 leave it.
+func newWorkerLab(t *testing.T) *haLab {
+	l := newHALab(t, true)
+	l.apply(t, NewAvailabilityGroupStep(), nil)
+	l.apply(t, NewMasterSettingsStep(), nil)
+	l.apply(t, NewMasterAddressStep(), nil)
+	l.env.Answers.Workers = l.env.Answers.Workers[:1]
+	return l
+}
+
+func TestWorkersStepLifecycle(t *testing.T) {
+	l := newWorkerLab(t)
+	s := NewWorkersStep()
+	before := l.snapshot(t)
+	d := l.detectAll(t, s)["worker1.contoso.com"]
+	if d.State != StatePending || actionIDs(d.Actions) != "trust-master,install,configure,trust-worker,restart,enable" {
+		t.Fatalf("got %s %s", d.State, actionIDs(d.Actions))
+	}
+	checkGolden(t, "step9-worker1.txt", haDisplay(d.Actions))
+	haAssertNoSecret(t, "display", haDisplay(d.Actions))
+	applied := l.apply(t, s, func(a Action) {
+		if a.ID == "enable" {
+			// Registration happens about a minute after the service starts.
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	l.expectDone(t, s)
+	if again := l.apply(t, s, nil); len(again) != 0 {
+		t.Errorf("second apply ran %d actions", len(again))
+	}
+	l.expectVerified(t, s)
+	agents := l.e.Nodes["node1.contoso.com"].SQL.Databases["ssisdb"].Catalog.WorkerAgents
+	if len(agents) != 1 {
+		t.Fatalf("%d worker agents registered", len(agents))
+	}
+	for _, wa := range agents {
+		if !wa.Enabled || wa.MachineName != "WORKER1" {
+			t.Errorf("agent %+v", wa)
+		}
+	}
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		if len(l.e.Nodes[h].Certs[`LocalMachine\Root`]) != 2 {
+			t.Errorf("%s Root holds %d certificates, want the master's and the worker's", h, len(l.e.Nodes[h].Certs[`LocalMachine\Root`]))
+		}
+	}
+	l.undo(t, s, applied)
+	if after := l.snapshot(t); after != before {
+		t.Errorf("undo did not restore the estate: %s", diffLines(before, after))
+	}
+}
+
+func TestWorkersStepWorkerCertMissingOnOneMaster(t *testing.T) {
+	l := newWorkerLab(t)
+	s := NewWorkersStep()
+	l.apply(t, s, func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	root := l.e.Nodes["node2.contoso.com"].Certs[`LocalMachine\Root`]
+	for k := range root {
+		if k != haMasterThumb {
+			delete(root, k)
+		}
+	}
+	d := l.detectAll(t, s)["worker1.contoso.com"]
+	if d.State != StateDrift || actionIDs(d.Actions) != "trust-worker" || !strings.Contains(d.Reason, "node2.contoso.com") || !strings.Contains(d.Reason, "403") {
+		t.Fatalf("got %s %s %q", d.State, actionIDs(d.Actions), d.Reason)
+	}
+	l.apply(t, s, nil)
+	l.expectDone(t, s)
+}
+
+func TestWorkersStepDoesNotRegisterWithoutTrust(t *testing.T) {
+	l := newWorkerLab(t)
+	s := NewWorkersStep()
+	l.env.WaitScale = 1e-9
+	tg := Target{Host: "worker1.contoso.com", Role: "worker"}
+	d := l.detectAll(t, s)[tg.Host]
+	var err error
+	for _, a := range d.Actions {
+		if a.ID == "trust-worker" {
+			continue // the master never trusts the worker: it cannot register
+		}
+		if a.ID == "enable" {
+			l.d.Advance(5 * time.Minute)
+		}
+		if _, err = s.Apply(t.Context(), l.env, tg, a); err != nil {
+			break
+		}
+	}
+	var ae *ActionError
+	if err == nil || !asActionError(err, &ae) || !strings.Contains(ae.Fix, "certificates") {
+		t.Fatalf("got %v, want a registration timeout with a fix", err)
+	}
+}

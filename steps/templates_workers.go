@@ -1,0 +1,141 @@
+package steps
+
+import "github.com/ssisha/ssisha/remote/script"
+
+// The PowerShell of step 9: what Scale Out Manager does for a worker, done on the
+// worker and on every master node.
+
+func psWorkerFacts(service, defaultPath, masterThumbprint string) script.PowerShell {
+	return script.PowerShell{Op: "worker.facts", ReadOnly: true,
+		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint},
+		Body: psFindSettings + `
+$out = [ordered]@{ installed = $false; settingsFound = $false }
+$svc = Get-CimInstance Win32_Service -Filter ("Name='" + $p.service.Replace("'", "''") + "'") -ErrorAction SilentlyContinue
+if ($svc) {
+  $out.installed = $true
+  $out.serviceState = [string]$svc.State
+  $out.serviceAccount = [string]$svc.StartName
+  $out.serviceStartMode = [string]$svc.StartMode
+}
+$path = Find-Settings $p.service 'WorkerSettings.config' $p.defaultPath
+$out.path = $path
+if (Test-Path -LiteralPath $path) {
+  [xml]$x = Get-Content -LiteralPath $path -Raw
+  $out.settingsFound = $true
+  foreach ($k in 'MasterEndpoint', 'MasterHttpsCertThumbprint', 'WorkerHttpsCertThumbprint', 'AgentId', 'DisplayName') {
+    $out[$k] = (Get-One $x $k).InnerText
+  }
+  $wc = Get-Item -LiteralPath ("Cert:\LocalMachine\My\" + $out.WorkerHttpsCertThumbprint.Trim()) -ErrorAction SilentlyContinue
+  if ($wc) { $out.workerCertInMy = $true; $out.workerCertHasKey = [bool]$wc.HasPrivateKey }
+}
+if ($p.masterThumbprint) {
+  $out.masterCertInRoot = Test-Path -LiteralPath ("Cert:\LocalMachine\Root\" + $p.masterThumbprint)
+}
+[pscustomobject]$out | ConvertTo-Json -Compress -Depth 5`}
+}
+
+// psWorkerInstall runs SQL Server setup for the worker feature. The account password
+// reaches setup.exe through a variable, never through a logged command line.
+func psWorkerInstall(setupPath, account string, password script.Secret, masterEndpoint, masterThumbprint, service, folder, version, binn string) script.PowerShell {
+	return script.PowerShell{Op: "worker.install",
+		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
+			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
+		Body: `if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
+  [pscustomobject]@{ installed = $false; exitCode = 0 } | ConvertTo-Json -Compress -Depth 5
+  return
+}
+$setupArgs = @('/Q', '/ACTION=Install', '/IACCEPTSQLSERVERLICENSETERMS', '/SUPPRESSPRIVACYSTATEMENTNOTICE', '/FEATURES=IS,IS_Worker',
+  ('/ISWORKERSVCACCOUNT="' + $p.account + '"'), ('/ISWORKERSVCPASSWORD="' + $p.password + '"'),
+  '/ISWORKERSVCSTARTUPTYPE=Automatic', ('/ISWORKERSVCMASTER="' + $p.masterEndpoint + '"'))
+$proc = Start-Process -FilePath $p.setupPath -ArgumentList $setupArgs -Wait -PassThru -NoNewWindow
+if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {
+  $summary = "$env:ProgramFiles\Microsoft SQL Server\$($p.folder)\Setup Bootstrap\Log\Summary.txt"
+  $detail = if (Test-Path -LiteralPath $summary) { (Get-Content -LiteralPath $summary -TotalCount 40) -join "` + "`n" + `" } else { '' }
+  throw "SQL Server setup failed (exit code $($proc.ExitCode)). $detail"
+}
+[xml]$x = Get-Content -LiteralPath (Join-Path $p.binn 'WorkerSettings.config') -Raw
+[pscustomobject]@{
+  installed = $true; exitCode = $proc.ExitCode
+  thumbprint = $x.SelectSingleNode("//*[local-name()='WorkerHttpsCertThumbprint']").InnerText
+  agentId = $x.SelectSingleNode("//*[local-name()='AgentId']").InnerText
+} | ConvertTo-Json -Compress -Depth 5`}
+}
+
+func psWorkerUninstall(setupPath, service, folder, binn string, removeIS bool) script.PowerShell {
+	return script.PowerShell{Op: "worker.uninstall",
+		Params: map[string]any{"setupPath": setupPath, "service": service, "folder": folder, "binn": binn, "removeIS": removeIS},
+		Body: `if (-not (Get-Service -Name $p.service -ErrorAction SilentlyContinue)) {
+  [pscustomobject]@{ removed = $false } | ConvertTo-Json -Compress -Depth 5
+  return
+}
+$features = if ($p.removeIS) { 'IS_Worker,IS' } else { 'IS_Worker' }
+$proc = Start-Process -FilePath $p.setupPath -ArgumentList @('/Q', '/ACTION=Uninstall', ('/FEATURES=' + $features)) -Wait -PassThru -NoNewWindow
+if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) { throw "SQL Server setup failed to uninstall the worker (exit code $($proc.ExitCode))." }
+[pscustomobject]@{ removed = $true } | ConvertTo-Json -Compress -Depth 5`}
+}
+
+// psCertImport adds a certificate's public part to a LocalMachine store.
+func psCertImport(store, cer string) script.PowerShell {
+	return script.PowerShell{Op: "worker.cert.import", Idempotent: true,
+		Params: map[string]any{"store": store, "cer": cer},
+		Body: `$cert = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 (,[Convert]::FromBase64String($p.cer))
+$st = New-Object System.Security.Cryptography.X509Certificates.X509Store ($p.store, 'LocalMachine')
+$st.Open('ReadWrite')
+try {
+  $added = -not ($st.Certificates | Where-Object { $_.Thumbprint -eq $cert.Thumbprint })
+  if ($added) { $st.Add($cert) }
+} finally { $st.Close() }
+[pscustomobject]@{ thumbprint = $cert.Thumbprint; added = $added } | ConvertTo-Json -Compress -Depth 5`}
+}
+
+func psCertRemove(store, thumbprint string) script.PowerShell {
+	return script.PowerShell{Op: "worker.cert.remove", Idempotent: true,
+		Params: map[string]any{"store": store, "thumbprint": thumbprint},
+		Body: `$path = "Cert:\LocalMachine\$($p.store)\$($p.thumbprint)"
+$had = Test-Path -LiteralPath $path
+if ($had) { Remove-Item -LiteralPath $path }
+[pscustomobject]@{ removed = $had } | ConvertTo-Json -Compress -Depth 5`}
+}
+
+func psCertExport(thumbprint string) script.PowerShell {
+	return script.PowerShell{Op: "worker.cert.export", ReadOnly: true,
+		Params: map[string]any{"thumbprint": thumbprint},
+		Body: `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue
+if (-not $cert) {
+  [pscustomobject]@{ found = $false } | ConvertTo-Json -Compress -Depth 5
+  return
+}
+[pscustomobject]@{ found = $true; hasPrivateKey = [bool]$cert.HasPrivateKey; cer = [Convert]::ToBase64String($cert.RawData) } | ConvertTo-Json -Compress -Depth 5`}
+}
+
+func psCertCheck(store, thumbprint string) script.PowerShell {
+	return script.PowerShell{Op: "worker.cert.check", ReadOnly: true,
+		Params: map[string]any{"store": store, "thumbprint": thumbprint},
+		Body:   `[pscustomobject]@{ present = (Test-Path -LiteralPath "Cert:\LocalMachine\$($p.store)\$($p.thumbprint)") } | ConvertTo-Json -Compress -Depth 5`}
+}
+
+// psWorkerSettingsSet changes several elements of WorkerSettings.config in one write.
+func psWorkerSettingsSet(path string, values map[string]any) script.PowerShell {
+	return script.PowerShell{Op: "worker.settings.set", Idempotent: true,
+		Params: map[string]any{"path": path, "values": values},
+		Body: psFindSettings + "\n" + psSaveSettings + `
+[xml]$x = Get-Content -LiteralPath $p.path -Raw
+$prev = [ordered]@{}
+$changed = $false
+foreach ($k in ($p.values.PSObject.Properties.Name | Sort-Object)) {
+  $n = Get-One $x $k
+  $prev[$k] = $n.InnerText
+  if ($n.InnerText -cne $p.values.$k) { $n.InnerText = $p.values.$k; $changed = $true }
+}
+$backup = ''
+if ($changed) { $backup = Save-Settings $x $p.path }
+[pscustomobject]@{ previous = $prev; changed = $changed; backup = $backup } | ConvertTo-Json -Compress -Depth 5`}
+}
+
+func psWorkerRestart(service string) script.PowerShell {
+	return script.PowerShell{Op: "worker.service.restart", Idempotent: true,
+		Params: map[string]any{"service": service},
+		Body: `Restart-Service -Name $p.service -Force
+(Get-Service -Name $p.service).WaitForStatus('Running', [TimeSpan]::FromSeconds(120))
+[pscustomobject]@{ state = 'Running' } | ConvertTo-Json -Compress -Depth 5`}
+}

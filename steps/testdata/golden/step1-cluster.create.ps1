@@ -1,0 +1,64 @@
+# ssisha-op: cluster.create
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$p = ConvertFrom-Json '{"name":"SSISCL","nodes":["node1.contoso.com","node2.contoso.com"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","staticAddress":"10.0.0.40"}'
+function Invoke-SsishaAsTask {
+    param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
+    $dir = Join-Path $env:ProgramData 'ssisha'
+    New-Item -ItemType Directory -Path $dir -Force | Out-Null
+    $scriptPath = Join-Path $dir "$id.ps1"
+    $dataPath = Join-Path $dir "$id.in.json"
+    $outPath = Join-Path $dir "$id.out.json"
+    try {
+        Set-Content -LiteralPath $scriptPath -Value $Inner -Encoding UTF8
+        $Data | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $dataPath -Encoding UTF8
+        $argLine = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}" -DataPath "{1}" -ResultPath "{2}"' -f $scriptPath, $dataPath, $outPath
+        $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $argLine
+        $settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Seconds $TimeoutSec)
+        Register-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Action $action -Settings $settings -User $User -Password $Password -RunLevel Highest | Out-Null
+        Start-ScheduledTask -TaskName $id -TaskPath '\ssisha\'
+        $deadline = (Get-Date).AddSeconds($TimeoutSec)
+        do {
+            Start-Sleep -Seconds 2
+            $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
+        } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
+        if (-not (Test-Path -LiteralPath $outPath)) {
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+        }
+        $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
+        if ($out.error) { throw $out.error }
+        $out.result
+    } finally {
+        Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
+    }
+}
+$inner = @'
+param([string]$DataPath, [string]$ResultPath)
+$ErrorActionPreference = 'Stop'
+$d = Get-Content -LiteralPath $DataPath -Raw | ConvertFrom-Json
+try {
+    Import-Module FailoverClusters
+    $existing = Get-Cluster -ErrorAction SilentlyContinue
+    if ($existing) {
+        if ($existing.Name -ne $d.name) { throw "this node already belongs to cluster $($existing.Name)" }
+        $result = [pscustomobject]@{ name = $existing.Name; created = $false; report = '' }
+    } else {
+        # Storage tests warn without shared disks, which this design does not use;
+        # only failures stop the creation.
+        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningAction SilentlyContinue
+        $splat = @{ Name = $d.name; Node = $d.nodes; NoStorage = $true; AdministrativeAccessPoint = 'ActiveDirectoryAndDns' }
+        if ($d.staticAddress) { $splat.StaticAddress = $d.staticAddress }
+        New-Cluster @splat -WarningAction SilentlyContinue | Out-Null
+        $result = [pscustomobject]@{ name = $d.name; created = $true; report = [string]$report.FullName }
+    }
+    @{ result = $result } | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $ResultPath -Encoding UTF8
+} catch {
+    @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
+}
+'@
+$data = [pscustomobject]@{ name = $p.name; nodes = @($p.nodes); staticAddress = $p.staticAddress }
+$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 1800
+$r = [pscustomobject]@{ name = $res.name; created = [bool]$res.created; report = $res.report }
+$r | ConvertTo-Json -Compress -Depth 5

@@ -1,0 +1,63 @@
+# ssisha-op: master.get
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$p = ConvertFrom-Json '{"firewallRule":"SSISScaleOutMaster-8391","folder":"150","instance":"MSSQLSERVER","port":8391,"serviceName":"SSISScaleOutMaster150","settingsPath":"C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MasterSettings.config","setupMedia":"C:\\SQLMedia\\setup.exe"}'
+function Get-SsishaRebootReasons {
+    $reasons = @()
+    if (Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') { $reasons += 'Component Based Servicing' }
+    if (Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\WindowsUpdate\Auto Update\RebootRequired') { $reasons += 'Windows Update' }
+    $sm = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue
+    if ($sm -and $sm.PendingFileRenameOperations) { $reasons += 'pending file rename operations' }
+    $active = (Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName\ActiveComputerName').ComputerName
+    $pending = (Get-ItemProperty 'HKLM:\SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName').ComputerName
+    if ($active -ne $pending) { $reasons += 'pending computer rename' }
+    ,$reasons
+}
+$root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
+$marker = (Get-ItemProperty -Path "$root\$($p.folder)\DTS\Setup\SQL_IS_Master" -Name Version -ErrorAction SilentlyContinue).Version
+$isPath = (Get-ItemProperty -Path "$root\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue).'(default)'
+$engine = Get-Service -Name $(if ($p.instance -eq 'MSSQLSERVER') { 'MSSQLSERVER' } else { 'MSSQL$' + $p.instance }) -ErrorAction SilentlyContinue
+$svc = Get-CimInstance Win32_Service -Filter "Name='$($p.serviceName)'"
+$service = $null
+$settingsPath = $p.settingsPath
+if ($svc) {
+    $service = [pscustomobject]@{ name = $svc.Name; startName = $svc.StartName; startMode = $svc.StartMode; state = $svc.State; pathName = $svc.PathName }
+    # The settings file sits next to the service executable; that beats the default path.
+    $exe = ($svc.PathName -replace '^"([^"]+)".*$', '$1') -replace '^(\S+\.exe).*$', '$1'
+    $candidate = Join-Path (Split-Path -Parent $exe) 'MasterSettings.config'
+    if (Test-Path -LiteralPath $candidate) { $settingsPath = $candidate }
+}
+$settings = $null
+if (Test-Path -LiteralPath $settingsPath) {
+    [xml]$x = Get-Content -LiteralPath $settingsPath -Raw
+    $read = { param($n) $m = $x.SelectNodes("//*[local-name()='$n']"); if ($m.Count -eq 1) { $m[0].InnerText } else { $null } }
+    $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
+}
+$binding = $null
+$show = netsh http show sslcert ipport=0.0.0.0:$($p.port) 2>$null
+if ($LASTEXITCODE -eq 0) {
+    $hash = ($show | Where-Object { $_ -match 'Certificate Hash\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
+    $store = ($show | Where-Object { $_ -match 'Certificate Store Name\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
+    if ($hash) { $binding = [pscustomobject]@{ certificateHash = $hash.ToUpperInvariant(); storeName = $store } }
+}
+$fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
+$firewall = $null
+if ($fw) { $firewall = [pscustomobject]@{ name = $fw.Name; enabled = ($fw.Enabled -eq 'True') } }
+$instKey = (Get-ItemProperty -Path "$root\Instance Names\SQL" -Name $p.instance -ErrorAction SilentlyContinue).($p.instance)
+$hadr = $false
+if ($instKey) { $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1 }
+$reasons = Get-SsishaRebootReasons
+$r = [pscustomobject]@{
+    engineInstalled  = [bool]$engine
+    isInstalled      = [bool]$isPath
+    masterMarker     = [string]$marker
+    service          = $service
+    settings         = $settings
+    binding          = $binding
+    firewall         = $firewall
+    hadrEnabled      = $hadr
+    pendingReboot    = $reasons.Count -gt 0
+    rebootReasons    = @($reasons)
+    setupMediaExists = [bool]($p.setupMedia -and (Test-Path -LiteralPath $p.setupMedia -PathType Leaf))
+}
+$r | ConvertTo-Json -Compress -Depth 5

@@ -1,0 +1,60 @@
+# ssisha-op: cluster.role.create
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$p = ConvertFrom-Json '{"name":"ssismaster","owners":["NODE1","NODE2"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","serviceName":"SSISScaleOutMaster150","staticAddress":"10.0.0.60"}'
+function Invoke-SsishaAsTask {
+    param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
+    $dir = Join-Path $env:ProgramData 'ssisha'
+    New-Item -ItemType Directory -Path $dir -Force | Out-Null
+    $scriptPath = Join-Path $dir "$id.ps1"
+    $dataPath = Join-Path $dir "$id.in.json"
+    $outPath = Join-Path $dir "$id.out.json"
+    try {
+        Set-Content -LiteralPath $scriptPath -Value $Inner -Encoding UTF8
+        $Data | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $dataPath -Encoding UTF8
+        $argLine = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}" -DataPath "{1}" -ResultPath "{2}"' -f $scriptPath, $dataPath, $outPath
+        $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $argLine
+        $settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Seconds $TimeoutSec)
+        Register-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Action $action -Settings $settings -User $User -Password $Password -RunLevel Highest | Out-Null
+        Start-ScheduledTask -TaskName $id -TaskPath '\ssisha\'
+        $deadline = (Get-Date).AddSeconds($TimeoutSec)
+        do {
+            Start-Sleep -Seconds 2
+            $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
+        } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
+        if (-not (Test-Path -LiteralPath $outPath)) {
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+        }
+        $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
+        if ($out.error) { throw $out.error }
+        $out.result
+    } finally {
+        Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
+    }
+}
+$inner = @'
+param([string]$DataPath, [string]$ResultPath)
+$ErrorActionPreference = 'Stop'
+$d = Get-Content -LiteralPath $DataPath -Raw | ConvertFrom-Json
+try {
+    Import-Module FailoverClusters
+    $g = Get-ClusterGroup -Name $d.name -ErrorAction SilentlyContinue
+    if (-not $g) {
+        $splat = @{ ServiceName = $d.serviceName; Name = $d.name; StaticAddress = $d.staticAddress; Wait = 120 }
+        $g = Add-ClusterGenericServiceRole @splat
+    }
+    if (@($d.owners).Count -gt 0) { $g | Set-ClusterOwnerNode -Owners $d.owners }
+    if ([string]$g.State -ne 'Online') { $g = Start-ClusterGroup -Name $d.name -Wait 120 }
+    $g = Get-ClusterGroup -Name $d.name
+    $result = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name }
+    @{ result = $result } | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $ResultPath -Encoding UTF8
+} catch {
+    @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
+}
+'@
+$data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; owners = @($p.owners) }
+$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 600
+$r = [pscustomobject]@{ name = $res.name; state = $res.state; owner = $res.owner }
+$r | ConvertTo-Json -Compress -Depth 5
