@@ -99,7 +99,7 @@ unless the estate still matches the plan the bundle was written from.`,
 			if err != nil {
 				return err
 			}
-			s, err := a.openSession(cmd.Context(), file, sessionOptions{journal: true, subscribers: []engine.Subscriber{progress}})
+			s, err := a.openSession(cmd.Context(), file, sessionOptions{journal: true, subscribers: []engine.Subscriber{progress}, outOfOrder: outOfOrder})
 			if err != nil {
 				return err
 			}
@@ -132,16 +132,21 @@ unless the estate still matches the plan the bundle was written from.`,
 			if err := a.confirm(yes, fmt.Sprintf("Apply %d action(s) on %d target(s)?", actions, targets)); err != nil {
 				return err
 			}
-			r, err := s.eng.ApplyWith(ctx, p, steps, engine.ApplyOptions{AllowOutOfOrder: outOfOrder})
+			runCtx, stop, release := a.gracefulStop(ctx)
+			defer release()
+			r, err := s.eng.ApplyWith(runCtx, p, steps, engine.ApplyOptions{Stop: stop})
 			if r != nil && output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
 			}
 			if err != nil {
-				if ctx.Err() != nil {
-					return aborted("interrupted; running actions were allowed to finish and the journal is ready: run the same command again to resume")
+				if ctx.Err() != nil || runCtx.Err() != nil {
+					return aborted("interrupted; the journal is ready: run the same command again to resume")
 				}
 				return failed(s.red.RedactError(err))
+			}
+			if ctx.Err() != nil {
+				return aborted("stopped after the running actions; the journal is ready: run the same command again to resume")
 			}
 			if r != nil && r.Status == engine.StatusFailed {
 				return failed(fmt.Errorf("the run failed; see above for each node, fix the cause and run apply again (it resumes), or roll back with ssisha rollback"))

@@ -43,7 +43,7 @@ and every node answers. Exit code 2 when anything is wrong.`,
 			if err != nil {
 				return err
 			}
-			s, err := a.sessionFor(cmd.Context(), ans, sec, nil, sessionOptions{})
+			s, err := a.sessionFor(cmd.Context(), ans, sec, sessionOptions{})
 			if err != nil {
 				return err
 			}

@@ -45,7 +45,7 @@ type app struct {
 
 // Main runs ssisha with args and returns the process exit code.
 func Main(b BuildInfo, args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	a := newApp(b, os.Stdin, os.Stdout, os.Stderr, os.Getenv)
 	return a.run(ctx, args)

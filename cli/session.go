@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -18,26 +17,33 @@ import (
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
-// session is one command's connection to an estate: answers, secrets, the remote,
-// the steps' environment and the engine.
+// conn is a connection to an estate: answers, secrets, the remote and the steps'
+// environment with the detected SQL Server version.
+type conn struct {
+	ans *answers.Answers
+	sec *answers.Secrets
+	red *script.Redactor
+	rem remote.Remote
+	env *steps.Env
+}
+
+// session is one command's use of an estate: a conn and an engine (with the journal
+// and the log file when the command changes anything).
 type session struct {
-	ans     *answers.Answers
-	sec     *answers.Secrets
-	red     *script.Redactor
-	rem     remote.Remote
-	env     *steps.Env
+	*conn
 	eng     *engine.Engine
 	journal *engine.Journal
 	closers []func() error
 }
 
 type sessionOptions struct {
-	journal     bool // open the journal (apply, rollback)
+	journal     bool // open the journal and the log file (apply, rollback)
 	subscribers []engine.Subscriber
+	outOfOrder  bool
 }
 
 // openSession loads and checks the answers and secrets, and prepares the remote and
-// the engine. Nothing is sent to a node until a command asks for it.
+// the engine. Nothing changes on a node until a command asks for it.
 func (a *app) openSession(ctx context.Context, file string, o sessionOptions) (*session, error) {
 	ans, err := a.loadAnswers(file)
 	if err != nil {
@@ -47,31 +53,41 @@ func (a *app) openSession(ctx context.Context, file string, o sessionOptions) (*
 	if err != nil {
 		return nil, err
 	}
-	return a.sessionFor(ctx, ans, sec, nil, o)
+	return a.sessionFor(ctx, ans, sec, o)
 }
 
-// sessionFor builds a session for answers already loaded; rem may be given (the
-// in-process lab), otherwise the real protocols are used.
-func (a *app) sessionFor(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, rem remote.Remote, o sessionOptions) (*session, error) {
-	red := sec.Redactor()
-	s := &session{ans: ans, sec: sec, red: red}
-	if rem == nil {
-		cfg := answers.RemoteConfig(ans, sec)
-		var once sync.Map
-		cfg.Warn = func(msg string) {
-			if _, seen := once.LoadOrStore(msg, true); !seen {
-				fmt.Fprintf(a.errOut, "warning: %s\n", red.Redact(msg))
-			}
-		}
-		c, err := client.New(cfg)
-		if err != nil {
-			return nil, invalidErr(red.RedactError(err))
-		}
-		rem = c
-		s.closers = append(s.closers, c.Close)
+// sessionFor builds a session for answers already loaded.
+func (a *app) sessionFor(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, o sessionOptions) (*session, error) {
+	c, err := a.connect(ctx, ans, sec)
+	if err != nil {
+		return nil, err
 	}
-	s.rem = rem
-	s.env = &steps.Env{
+	s, err := a.newSession(c, o)
+	if err != nil {
+		_ = c.rem.Close()
+		return nil, err
+	}
+	s.closers = append([]func() error{c.rem.Close}, s.closers...)
+	return s, nil
+}
+
+// connect builds the remote over the real protocols and detects the SQL Server
+// version the steps' names and paths depend on.
+func (a *app) connect(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) (*conn, error) {
+	red := sec.Redactor()
+	cfg := answers.RemoteConfig(ans, sec)
+	var once sync.Map
+	cfg.Warn = func(msg string) {
+		if _, seen := once.LoadOrStore(msg, true); !seen {
+			fmt.Fprintf(a.errOut, "warning: %s\n", red.Redact(msg))
+		}
+	}
+	rem, err := client.New(cfg)
+	if err != nil {
+		return nil, invalidErr(red.RedactError(err))
+	}
+	c := &conn{ans: ans, sec: sec, red: red, rem: rem}
+	c.env = &steps.Env{
 		Answers:   ans,
 		Secrets:   sec,
 		Remote:    rem,
@@ -79,25 +95,29 @@ func (a *app) sessionFor(ctx context.Context, ans *answers.Answers, sec *answers
 		Now:       time.Now,
 		WaitScale: a.waitScale(sec),
 	}
-	v, err := steps.DetectVersion(ctx, s.env)
+	v, err := steps.DetectVersion(ctx, c.env)
 	if err != nil {
-		s.Close()
-		return nil, fmt.Errorf("cannot tell the SQL Server version of the masters: %w; set sqlVersion in the answer file or check that %s answers", red.RedactError(err), ans.Primary().Host)
+		_ = rem.Close()
+		return nil, fmt.Errorf("cannot tell the SQL Server version of the masters: %w; set sqlVersion in the answer file, or check that %s answers", red.RedactError(err), ans.Primary().Host)
 	}
-	s.env.Version = v
+	c.env.Version = v
+	return c, nil
+}
 
+// newSession adds an engine (and, for changes, the journal and the log file) to c.
+func (a *app) newSession(c *conn, o sessionOptions) (*session, error) {
+	s := &session{conn: c}
 	subs := o.subscribers
 	if o.journal {
 		path := a.journalPath
+		var err error
 		if path == "" {
-			if path, err = engine.DefaultJournalPath(ans.Cluster.Name); err != nil {
-				s.Close()
+			if path, err = engine.DefaultJournalPath(c.ans.Cluster.Name); err != nil {
 				return nil, err
 			}
 		}
 		j, err := engine.OpenJournal(path)
 		if err != nil {
-			s.Close()
 			return nil, fmt.Errorf("journal %s: %w", path, err)
 		}
 		s.journal = j
@@ -115,17 +135,19 @@ func (a *app) sessionFor(ctx context.Context, ans *answers.Answers, sec *answers
 		s.closers = append(s.closers, closer.Close)
 	}
 	s.eng = engine.New(engine.Options{
-		Steps:       steps.All(),
-		Env:         s.env,
-		Journal:     s.journal,
-		Parallel:    a.parallel,
-		Subscribers: subs,
+		Steps:           steps.All(),
+		Env:             c.env,
+		Journal:         s.journal,
+		Parallel:        a.parallel,
+		Subscribers:     subs,
+		AllowOutOfOrder: o.outOfOrder,
 	})
 	return s, nil
 }
 
-// waitScale reads SSISHA_WAIT_SCALE: how much of the real waits (worker registration,
-// service start) to spend; the lab's files set it, a real cluster leaves it unset.
+// waitScale reads SSISHA_WAIT_SCALE (environment, then the secrets file): how much of
+// the real waits (worker registration, service start) to spend. The lab's files set
+// it; a real cluster leaves it unset.
 func (a *app) waitScale(sec *answers.Secrets) float64 {
 	v := a.getenv(answers.EnvWaitScale)
 	if v == "" {
@@ -139,11 +161,10 @@ func (a *app) waitScale(sec *answers.Secrets) float64 {
 	return 1
 }
 
-// Close releases the remote and the journal.
+// Close releases what the session opened, newest first.
 func (s *session) Close() {
-	var errs []error
 	for i := len(s.closers) - 1; i >= 0; i-- {
-		errs = append(errs, s.closers[i]())
+		_ = s.closers[i]()
 	}
-	_ = errors.Join(errs...)
+	s.closers = nil
 }

@@ -170,3 +170,13 @@ func truncate(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// SameHost compares host names the way the estate does: case-insensitive, a short
+// name matching the first label of an FQDN.
+func SameHost(a, b string) bool {
+	a, b = strings.ToLower(strings.TrimSpace(a)), strings.ToLower(strings.TrimSpace(b))
+	if a == b {
+		return true
+	}
+	return hostShortName(a) == hostShortName(b) && (!strings.Contains(a, ".") || !strings.Contains(b, "."))
+}

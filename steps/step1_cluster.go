@@ -250,11 +250,42 @@ func waitForFeature(ctx context.Context, env *Env) error {
 	}
 }
 
+// waitOutOfCluster waits, bounded, until host is no longer a node of the answers'
+// cluster.
+func waitOutOfCluster(ctx context.Context, env *Env, host string) error {
+	for waited := time.Duration(0); ; waited += 15 * time.Second {
+		c, err := readWSFC(ctx, env, host)
+		if err != nil {
+			return err
+		}
+		member := false
+		for _, n := range c.Nodes {
+			if strings.EqualFold(hostShortName(n.Name), hostShortName(host)) {
+				member = true
+			}
+		}
+		if !c.Exists || !member {
+			return nil
+		}
+		if waited >= featureWait {
+			return fmt.Errorf("%s is still a node of cluster %s, so Failover-Clustering cannot be removed; undo step 1 on the primary first (it removes a cluster this run created), or evict the node with Remove-ClusterNode, then run rollback --steps 1 again", host, c.Name)
+		}
+		if err := env.Wait(ctx, 15*time.Second); err != nil {
+			return err
+		}
+	}
+}
+
 func (s clusterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
 	switch actionID {
 	case actInstallFeature:
 		if !undoFlag(data, "installed") {
 			return nil
+		}
+		// The primary's target destroys the cluster in parallel; the feature can only go
+		// once this node is no longer a member of it.
+		if err := waitOutOfCluster(ctx, env, t.Host); err != nil {
+			return err
 		}
 		if err := env.PS(ctx, t.Host, psFeatureUninstall(featureClustering), nil); err != nil {
 			return fmt.Errorf("removing Failover-Clustering from %s failed: %w", t.Host, err)

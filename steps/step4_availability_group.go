@@ -98,12 +98,17 @@ func listenerIPMask(s string) (string, string, error) {
 	return ip, net.IP(m).String(), nil
 }
 
-// agRole is the target's role now: what the group says once it exists, else the plan's.
+// agRole is the target's role in the setup: the replica that created the catalog
+// (the answers' first master) or a secondary. It is the plan's role, not the group's
+// current one, because what each replica needs does not change with a failover: the
+// creator opens SSISDB's master key with its own service master key, a secondary with
+// the credential added for it, and only secondaries are registered for Always On
+// support. The group's current role counts only when the plan names none.
 func agRole(t Target, f replicaFacts) string {
-	if f.Role != "" {
-		return f.Role
+	if t.Role == "primary" || t.Role == "secondary" {
+		return t.Role
 	}
-	return t.Role
+	return f.Role
 }
 
 func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
@@ -187,7 +192,9 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 	}
 	cat := catalogFacts{}
 	if f.SSISDBState != "" {
-		if cat, err = readCatalogFacts(ctx, env, t.Host); err != nil {
+		// Through the listener once it exists: after a failover this replica's copy is
+		// not readable.
+		if cat, err = readCatalogFacts(ctx, env, ssisdbHost(f, env)); err != nil {
 			return Detection{}, err
 		}
 	}
@@ -435,7 +442,7 @@ func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]
 		check("SSISDB in "+ag, f.Joined && f.DBInAG, "joined", "re-run step 4 on "+t.Host),
 	}
 	if agRole(t, f) == "primary" {
-		cat, err := readCatalogFacts(ctx, env, t.Host)
+		cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package lab
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // FailoverError is a failover the estate refused or that left a role failed.
@@ -27,7 +28,7 @@ func (e *FailoverError) Error() string {
 func (l *Lab) FailoverAG(to string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	err := l.failoverAGLocked(to)
+	err := failoverAG(l.estate, to, l.nodeDown)
 	if perr := l.persistLocked(false); err == nil {
 		err = perr
 	}
@@ -40,15 +41,18 @@ func (l *Lab) FailoverAG(to string) error {
 func (l *Lab) FailoverMasterRole(to string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	err := l.failoverMasterLocked(to)
+	err := failoverMasterRole(l.estate, to, l.now(), l.nodeDown)
 	if perr := l.persistLocked(false); err == nil {
 		err = perr
 	}
 	return err
 }
 
-func (l *Lab) failoverAGLocked(to string) error {
-	e := l.estate
+// failoverAG is the estate's side of a planned manual failover of the availability
+// group to the node to; FailoverAG and the failover.ag.move operation share it. down
+// reports nodes the fault injector has taken away (nil: none), which only the Lab
+// knows.
+func failoverAG(e *Estate, to string, down func(host string) bool) error {
 	fail := func(msg, fix string) error {
 		return &FailoverError{What: "availability group", To: to, Message: msg, Fix: fix}
 	}
@@ -74,7 +78,7 @@ func (l *Lab) failoverAGLocked(to string) error {
 	if target.SQL == nil || !target.SQL.Running {
 		return fail("its SQL Server instance is not running", "start the instance on "+target.Host)
 	}
-	if l.nodeDown(target.Host) {
+	if down != nil && down(target.Host) {
 		return fail("the node is down", "bring the node back first")
 	}
 	oldNode := e.Node(oldKey)
@@ -124,8 +128,10 @@ func copyUsers(in map[string]*DBUser) map[string]*DBUser {
 	return out
 }
 
-func (l *Lab) failoverMasterLocked(to string) error {
-	e := l.estate
+// failoverMasterRole is the estate's side of moving the master's Generic Service role
+// to the node to, as of now; FailoverMasterRole and the failover.role.move operation
+// share it. down is as for failoverAG.
+func failoverMasterRole(e *Estate, to string, now time.Time, down func(host string) bool) error {
 	fail := func(msg, fix string) error {
 		return &FailoverError{What: "master role", To: to, Message: msg, Fix: fix}
 	}
@@ -144,7 +150,7 @@ func (l *Lab) failoverMasterLocked(to string) error {
 	if len(g.PossibleOwners) > 0 && !containsFold(g.PossibleOwners, newKey) {
 		return fail("it is not a possible owner of role "+g.Name, "add it with Set-ClusterOwnerNode")
 	}
-	if l.nodeDown(target.Host) {
+	if down != nil && down(target.Host) {
 		return fail("the node is down", "bring the node back first")
 	}
 	if old := e.Node(g.Owner); old != nil {
@@ -163,6 +169,7 @@ func (l *Lab) failoverMasterLocked(to string) error {
 		return fail("service "+g.ServiceName+" did not start: "+msg+", so the role failed", "set the service account's password on "+target.Host+" (sc.exe config or Set-Service -Credential) and move the role again")
 	}
 	svc.State = "Running"
+	svc.StartedAt = now
 	g.State = "Online"
 	return nil
 }

@@ -45,9 +45,16 @@ type Lab struct {
 	savedHash [32]byte
 	saveErr   error
 
-	// clockSkew is how far the lab clock runs ahead of the wall clock: the part of
-	// operation delays that Speed skipped, so time-based state still moves on.
-	clockSkew atomic.Int64
+	// The lab clock runs faster than the wall clock by the inverse of Speed (at Speed
+	// 0.01 a real second is 100 lab seconds), so that an operation's scaled wait and
+	// the estate's own time-based behaviour (workers registering a minute after their
+	// service starts, heartbeats) keep the proportions of a real estate, whoever is
+	// waiting for what. clockOrigin is the lab time at wallStart; it is saved with the
+	// state, so the clock never runs backwards across restarts. clockSkew adds the
+	// delays that Speed 0 skips entirely.
+	clockOrigin time.Time
+	wallStart   time.Time
+	clockSkew   atomic.Int64
 
 	ca     *labca.CA
 	caFile string
@@ -126,6 +133,10 @@ func Start(opts Options) (*Lab, error) {
 	}
 	if err := l.loadState(); err != nil {
 		return nil, err
+	}
+	l.wallStart = time.Now()
+	if l.clockOrigin.Before(l.wallStart) {
+		l.clockOrigin = l.wallStart
 	}
 	if err := l.loadCA(); err != nil {
 		l.cleanupTemp()
@@ -280,9 +291,18 @@ func (l *Lab) SaveError() error {
 	return l.saveErr
 }
 
-// now is the lab clock: the wall clock plus the delays that Speed skipped.
+// clockRate is how many lab seconds pass in a wall second.
+func (l *Lab) clockRate() float64 {
+	if l.opts.Speed > 0 {
+		return 1 / l.opts.Speed
+	}
+	return 1000
+}
+
+// now is the lab clock.
 func (l *Lab) now() time.Time {
-	return time.Now().Add(time.Duration(l.clockSkew.Load()))
+	elapsed := time.Duration(float64(time.Since(l.wallStart)) * l.clockRate())
+	return l.clockOrigin.Add(elapsed + time.Duration(l.clockSkew.Load()))
 }
 
 // sleeper returns the OpContext sleep of an operation running on host: it scales the
@@ -290,7 +310,9 @@ func (l *Lab) now() time.Time {
 func (l *Lab) sleeper(host string, ctx interface{ Done() <-chan struct{} }) func(time.Duration) {
 	return func(d time.Duration) {
 		scaled := time.Duration(float64(d) * l.opts.Speed)
-		l.clockSkew.Add(int64(d - scaled))
+		if scaled <= 0 {
+			l.clockSkew.Add(int64(d))
+		}
 		l.stats.busy(host, scaled)
 		if scaled <= 0 {
 			return

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // stateFormat versions state.json so that a future lab can refuse or migrate an old one.
@@ -19,6 +20,8 @@ type savedState struct {
 	Format  int               `json:"format"`
 	Estate  *Estate           `json:"estate"`
 	Secrets map[string]string `json:"secrets"`
+	// Clock is the lab clock when the state was saved.
+	Clock time.Time `json:"clock"`
 }
 
 func (l *Lab) statePath() string { return filepath.Join(l.opts.Dir, "state.json") }
@@ -38,7 +41,7 @@ func (l *Lab) loadState() error {
 			if st.Format != stateFormat || st.Estate == nil {
 				return fmt.Errorf("lab: the state in %s has format %d, this lab reads format %d; move it away to start a fresh estate", l.statePath(), st.Format, stateFormat)
 			}
-			l.estate, l.secrets = st.Estate, st.Secrets
+			l.estate, l.secrets, l.clockOrigin = st.Estate, st.Secrets, st.Clock
 		case errors.Is(err, fs.ErrNotExist):
 		default:
 			return fmt.Errorf("lab: cannot read the state in %s: %w", l.statePath(), err)
@@ -71,7 +74,12 @@ func (l *Lab) persistLocked(force bool) error {
 		return nil
 	}
 	if l.opts.Dir != "" {
-		if err := labWriteAtomic(l.statePath(), data, 0o600); err != nil {
+		// The clock is saved with the state but not hashed: it alone is no change.
+		withClock, err := json.MarshalIndent(savedState{Format: stateFormat, Estate: l.estate, Secrets: l.secrets, Clock: l.now()}, "", "  ")
+		if err != nil {
+			return fmt.Errorf("lab: the estate cannot be encoded: %w", err)
+		}
+		if err := labWriteAtomic(l.statePath(), withClock, 0o600); err != nil {
 			return fmt.Errorf("lab: cannot save the state in %s: %w", l.opts.Dir, err)
 		}
 	}

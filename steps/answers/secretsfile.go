@@ -110,7 +110,7 @@ func unquote(v string) string {
 func WriteSecretsFile(path string, values map[string]string) error {
 	keys := make([]string, 0, len(values))
 	for k, v := range values {
-		if _, ok := specFor(k); !ok && k != EnvWinRMUser && k != EnvSQLUser {
+		if _, ok := specFor(k); !ok && k != EnvWinRMUser && k != EnvSQLUser && k != EnvWaitScale {
 			return fmt.Errorf("write secrets file %s: %s is not a name ssisha reads; the names are %s", path, k, knownNames())
 		}
 		if strings.ContainsAny(v, "\r\n\x00") {

@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/steps/answers"
+	"github.com/ssisha/ssisha/ui"
+)
+
+// uiOptions maps the global flags and the environment onto the wizard's options.
+func (a *app) uiOptions() ui.Options {
+	ascii, low, accessible := ui.DetectEnv(a.getenv)
+	color := a.color
+	if a.getenv("NO_COLOR") != "" && color != "always" {
+		color = "never"
+	}
+	return ui.Options{
+		ASCII:        ascii || a.ascii,
+		Color:        color,
+		Accessible:   accessible || a.accessible,
+		LowBandwidth: low,
+	}
+}
+
+func (a *app) startWizard(ctx context.Context, o ui.Options) error {
+	if o.Accessible {
+		return ui.RunAccessible(ctx, o)
+	}
+	return ui.Run(ctx, o)
+}
+
+// runWizard is `ssisha` with no command: the wizard against a real cluster.
+func (a *app) runWizard(cmd *cobra.Command, _ []string) error {
+	file, _ := cmd.Flags().GetString("file")
+	o := a.uiOptions()
+	o.AnswersPath = "answers.yaml"
+	if file != "" {
+		ans, err := answers.Load(file)
+		if err != nil {
+			return invalidErr(fmt.Errorf("%s: %w", file, err))
+		}
+		a.applyUserOverrides(ans)
+		o.Answers, o.AnswersPath = ans, file
+	}
+	sec, err := answers.LoadSecrets(a.getenv, a.secretsFile)
+	if err != nil {
+		return invalidErr(err)
+	}
+	o.Secrets = sec
+	b := newWizardBackend(a)
+	defer b.Close()
+	o.Backend = b
+	return a.startWizard(cmd.Context(), o)
+}
+
+// runLabWizard starts a lab in this process and the wizard against it, with the
+// answers and secrets that point at it filled in.
+func (a *app) runLabWizard(ctx context.Context, f labFlags) error {
+	if f.dir == "" {
+		dir, err := os.MkdirTemp("", "ssisha-lab-")
+		if err != nil {
+			return failed(err)
+		}
+		defer os.RemoveAll(dir)
+		f.dir = dir
+	}
+	l, err := lab.Start(f.options())
+	if err != nil {
+		return failed(fmt.Errorf("starting the lab: %w", err))
+	}
+	defer l.Close()
+	ans := labAnswers(l, f)
+	sec := &answers.Secrets{}
+	for k, v := range l.Secrets() {
+		if err := sec.Set(k, v); err != nil {
+			return failed(err)
+		}
+	}
+	_ = sec.Set(answers.EnvWaitScale, fmt.Sprint(labWaitScale(f.speed)))
+	if a.journalPath == "" {
+		a.journalPath = filepath.Join(f.dir, "journal.jsonl")
+	}
+	o := a.uiOptions()
+	o.Lab = true
+	o.Answers, o.Secrets = ans, sec
+	o.AnswersPath = filepath.Join(f.dir, "answers.yaml")
+	b := newWizardBackend(a)
+	defer b.Close()
+	o.Backend = b
+	return a.startWizard(ctx, o)
+}

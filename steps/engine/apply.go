@@ -1,0 +1,355 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/ssisha/ssisha/steps"
+)
+
+// Apply runs the steps of p (or those in only, or all) in order, with a barrier
+// between steps and each step's targets in parallel within the Parallel bound. It
+// first re-detects; when p is not nil and the estate no longer matches its
+// fingerprint it refuses with a *StalePlanError. A failure on one target stops new
+// work (no new targets, no next step) and lets running targets finish. The Report
+// says per target what happened; the error, when not nil, joins a *TargetError per
+// failed target.
+func (e *Engine) Apply(ctx context.Context, p *Plan, only []int) (*Report, error) {
+	return e.ApplyWith(ctx, p, only, ApplyOptions{})
+}
+
+// ApplyOptions changes one Apply call; the CLI maps its flags onto it.
+type ApplyOptions struct {
+	// AllowOutOfOrder runs the named steps even when an earlier step is not done
+	// (`apply --out-of-order`); Options.AllowOutOfOrder sets it for every call.
+	AllowOutOfOrder bool
+	// Stop, when closed, ends the run gracefully: the actions running finish, nothing
+	// new starts, and the journal is left ready to resume (the wizard's pause and
+	// quit, a dropped terminal).
+	Stop <-chan struct{}
+}
+
+// ApplyWith is Apply with per-call options.
+func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOptions) (*Report, error) {
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	if e.journal == nil {
+		return nil, errors.New("apply needs a journal to record what it changes; this is a wiring error in ssisha")
+	}
+	if len(only) == 0 && p != nil {
+		for _, s := range p.Steps {
+			only = append(only, s.ID)
+		}
+	}
+	sel, err := e.selectSteps(only)
+	if err != nil {
+		return nil, err
+	}
+	run := &runState{id: newRunID(e.now()), env: e.runEnv()}
+	if o.Stop != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go func() {
+			select {
+			case <-o.Stop:
+				run.halt.Store(true)
+				run.fail("stopped by the user after the running actions")
+			case <-done:
+			}
+		}()
+	}
+	e.emit(Event{Kind: RunStarted, RunID: run.id, Mode: "apply"})
+	if err := e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunStart, Summary: "apply"}); err != nil {
+		return e.finish(run, "apply", nil, err)
+	}
+	if len(only) > 0 && !e.anyOrder && !o.AllowOutOfOrder {
+		if err := e.checkOrder(ctx, run.id, sel); err != nil {
+			return e.finish(run, "apply", nil, err)
+		}
+	}
+	fresh := e.detect(ctx, run.id, sel)
+	if err := ctx.Err(); err != nil {
+		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
+	}
+	if err := e.resume(run.id, fresh); err != nil {
+		return e.finish(run, "apply", nil, err)
+	}
+	if p != nil && planFingerprint(p, len(only) > 0 && len(only) < len(p.Steps), sel) != fresh.Fingerprint {
+		changes := diffPlans(subsetPlan(p, sel), fresh)
+		if len(changes) == 0 {
+			changes = []string{"the steps differ from the plan's"}
+		}
+		return e.finish(run, "apply", nil, &StalePlanError{Changes: changes})
+	}
+
+	rep := &Report{RunID: run.id}
+	dirty := false
+	for i, s := range sel {
+		if run.stop.Load() || ctx.Err() != nil {
+			rep.Results = append(rep.Results, e.notStarted(s, run)...)
+			continue
+		}
+		det := fresh.Steps[i]
+		if dirty {
+			// Earlier steps changed the estate, so what this step has to do is only
+			// known now.
+			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
+		}
+		results, changed := e.applyStep(ctx, run, s, det)
+		dirty = dirty || changed
+		rep.Results = append(rep.Results, results...)
+	}
+	return e.finish(run, "apply", rep, ctx.Err())
+}
+
+// runState is shared by the targets of one run.
+type runState struct {
+	id   string
+	env  *steps.Env
+	stop atomic.Bool // a target failed: start nothing new
+	halt atomic.Bool // the user stopped the run: not even a running target's next action
+	// why names the first failure, for the targets that never started.
+	whyMu sync.Mutex
+	why   string
+}
+
+func (r *runState) fail(why string) {
+	r.whyMu.Lock()
+	if r.why == "" {
+		r.why = why
+	}
+	r.whyMu.Unlock()
+	r.stop.Store(true)
+}
+
+func (r *runState) reason() string {
+	r.whyMu.Lock()
+	defer r.whyMu.Unlock()
+	if r.why == "" {
+		return "the run was cancelled"
+	}
+	return r.why
+}
+
+// finish computes the run's status, emits RunFinished, records the end and builds
+// the error the caller returns.
+func (e *Engine) finish(run *runState, mode string, rep *Report, err error) (*Report, error) {
+	status := StatusSucceeded
+	var failures []error
+	if rep != nil {
+		for _, t := range rep.Results {
+			switch t.Status {
+			case StatusFailed, StatusBlocked:
+				status = StatusFailed
+				if t.err != nil {
+					failures = append(failures, e.redactor().RedactError(t.err))
+				}
+			}
+		}
+	}
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			if status != StatusFailed {
+				status = StatusCancelled
+			}
+			failures = append(failures, fmt.Errorf("%s was cancelled: %w", mode, err))
+		} else {
+			status = StatusFailed
+			failures = append([]error{e.redactor().RedactError(err)}, failures...)
+		}
+	}
+	if rep != nil {
+		rep.Status = status
+	}
+	out := errors.Join(failures...)
+	msg := ""
+	if out != nil {
+		msg = out.Error()
+	}
+	if e.journal != nil {
+		_ = e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunEnd, Summary: mode, Status: status, Error: msg})
+	}
+	ev := Event{Kind: RunFinished, RunID: run.id, Mode: mode, Status: status, Error: msg}
+	if rep != nil {
+		ev.Message = rep.Recap()
+	}
+	e.emit(ev)
+	return rep, out
+}
+
+// notStarted reports the targets of a step the run never reached.
+func (e *Engine) notStarted(s steps.Step, run *runState) []TargetResult {
+	var out []TargetResult
+	note := "not started: " + run.reason()
+	for _, t := range e.targets(s) {
+		out = append(out, TargetResult{Step: s.ID(), Title: s.Title(), Target: t.Host, Status: StatusCancelled, Note: note})
+	}
+	e.emit(Event{Kind: StepFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Status: StatusCancelled, Message: note})
+	return out
+}
+
+// applyStep runs one step on all its targets and waits for all of them: the barrier.
+func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det PlanStep) ([]TargetResult, bool) {
+	e.emit(Event{Kind: StepStarted, RunID: run.id, Step: s.ID(), Title: s.Title()})
+	results := make([]TargetResult, len(det.Targets))
+	var changed atomic.Bool
+	e.fanOut(ctx, len(det.Targets), run.stop.Load, func(i int) {
+		tr, did := e.applyTarget(ctx, run, s, det.Targets[i])
+		if did {
+			changed.Store(true)
+		}
+		results[i] = tr
+	}, func(i int) {
+		host := det.Targets[i].Target.Host
+		results[i] = TargetResult{Step: s.ID(), Title: s.Title(), Target: host, Status: StatusCancelled, Note: "not started: " + run.reason()}
+		e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: host, Status: StatusCancelled, Message: results[i].Note})
+	})
+	status := StatusSucceeded
+	for _, r := range results {
+		if r.Status == StatusFailed || r.Status == StatusBlocked {
+			status = StatusFailed
+		} else if r.Status == StatusCancelled && status != StatusFailed {
+			status = StatusCancelled
+		}
+	}
+	e.emit(Event{Kind: StepFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Status: status})
+	return results, changed.Load()
+}
+
+// applyTarget runs the actions Detect listed for one target, then verifies it. It
+// reports whether any action ran.
+func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget) (TargetResult, bool) {
+	host := pt.Target.Host
+	start := time.Now()
+	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: host}
+	e.emit(Event{Kind: TargetStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: host})
+	did := false
+	fail := func(action string, err error, fix string) {
+		if fix == "" {
+			fix = genericFix(s.ID())
+		}
+		fix = e.redact(fix)
+		te := &TargetError{Step: s.ID(), Title: s.Title(), Target: host, Action: action, Err: err, Fix: fix}
+		tr.Status, tr.Err, tr.Fix, tr.err = StatusFailed, e.redact(te.Error()), e.redact(fix), te
+		run.fail(fmt.Sprintf("step %d failed on %s", s.ID(), host))
+	}
+	d := pt.Detection
+	switch {
+	case pt.Err != "":
+		fail("", fmt.Errorf("detection failed: %s", pt.Err), "")
+	case d.State == steps.StateDone:
+		tr.Status, tr.Note = StatusSkipped, "already done"
+	case d.State == steps.StateBlocked:
+		fail("", errors.New(orText(d.Reason, "the step is blocked")), d.Fix)
+		tr.Status = StatusBlocked
+	default:
+		for _, a := range d.Actions {
+			if err := ctx.Err(); err != nil {
+				tr.Status, tr.Note = StatusCancelled, "cancelled before "+a.Summary
+				break
+			}
+			if run.halt.Load() {
+				tr.Status, tr.Note = StatusCancelled, "stopped by the user before "+a.Summary
+				break
+			}
+			ar, err := e.applyAction(ctx, run, s, pt.Target, a)
+			tr.Actions = append(tr.Actions, ar)
+			if ar.Status == StatusSucceeded || err != nil {
+				did = true
+			}
+			if err != nil {
+				fail(a.Summary, err, d.Fix)
+				if ctx.Err() != nil {
+					tr.Status = StatusCancelled
+				}
+				break
+			}
+		}
+		if tr.Status == "" {
+			e.verifyTarget(ctx, run, s, pt.Target, &tr, fail)
+		}
+	}
+	if tr.Status == "" {
+		tr.Status = StatusSucceeded
+	}
+	tr.Duration = time.Since(start)
+	e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: host,
+		Status: tr.Status, Error: tr.Err, Fix: tr.Fix, Message: tr.Note, Elapsed: tr.Duration})
+	return tr, did
+}
+
+// verifyTarget reads the outcome back after the actions; a Failed check fails the
+// target with the check's own fix.
+func (e *Engine) verifyTarget(ctx context.Context, run *runState, s steps.Step, t steps.Target, tr *TargetResult, fail func(string, error, string)) {
+	checks, err := s.Verify(ctx, run.env, t)
+	if err != nil {
+		fail("", fmt.Errorf("verification could not run: %w", e.redactor().RedactError(err)), "")
+		return
+	}
+	for _, c := range checks {
+		e.emit(Event{Kind: CheckFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+			Check: &CheckResult{Name: c.Name, Status: string(c.Status), Detail: c.Detail, Fix: c.Fix}})
+	}
+	for _, c := range checks {
+		if c.Status == steps.CheckFailed {
+			fail("", fmt.Errorf("verification failed: %s: %s", e.redact(c.Name), e.redact(orText(c.Detail, "no detail"))), c.Fix)
+			return
+		}
+	}
+}
+
+// applyAction journals the intent, runs the action, and journals the result with what
+// undo needs. The intent is on disk before the remote call starts.
+func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t steps.Target, a steps.Action) (ActionResult, error) {
+	ar := ActionResult{ID: a.ID, Summary: a.Summary}
+	base := Record{RunID: run.id, Step: s.ID(), Target: t.Host, Role: t.Role, Action: a.ID, Summary: a.Summary, Irreversible: a.Irreversible}
+	intent := base
+	intent.Time, intent.Kind = e.now(), KindIntent
+	if err := e.journal.write(intent); err != nil {
+		ar.Status, ar.Err = StatusFailed, e.redact(err.Error())
+		return ar, fmt.Errorf("not started, because the journal cannot record it: %w", err)
+	}
+	var scripts []string
+	for _, c := range a.Commands {
+		scripts = append(scripts, c.Display())
+	}
+	e.setRunning(t.Host, running{step: s.ID(), action: a.ID, runID: run.id})
+	e.emit(Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+		Action: a.ID, Summary: a.Summary, Script: strings.Join(scripts, "\n")})
+	start := time.Now()
+	undo, err := s.Apply(ctx, run.env, t, a)
+	ar.Duration = time.Since(start)
+	e.setRunning(t.Host, running{})
+	err = e.redactor().RedactError(err)
+
+	result := base
+	result.Time, result.Kind, result.Undo = e.now(), KindResult, undo
+	if err != nil {
+		result.Status, result.Error = StatusFailed, err.Error()
+		ar.Status, ar.Err = StatusFailed, err.Error()
+	} else {
+		result.Status, ar.Status = StatusSucceeded, StatusSucceeded
+	}
+	if jerr := e.journal.write(result); jerr != nil && err == nil {
+		// The change happened but rollback will not know of it; say so rather than
+		// carry on as if the record were safe.
+		ar.Status, ar.Err = StatusFailed, e.redact(jerr.Error())
+		err = fmt.Errorf("the action ran but its result could not be journaled, so rollback cannot undo it: %w", jerr)
+	}
+	e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+		Action: a.ID, Summary: a.Summary, Status: ar.Status, Error: ar.Err, Elapsed: ar.Duration})
+	return ar, err
+}
+
+func orText(s, alt string) string {
+	if strings.TrimSpace(s) == "" {
+		return alt
+	}
+	return s
+}

@@ -1,0 +1,83 @@
+package engine
+
+import (
+	"encoding/json"
+
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+// Notice is an event that tells the person something the run decided, for example
+// that an interrupted action is being resumed. Message holds the text.
+const Notice EventKind = "notice"
+
+// emit redacts ev and hands it to every subscriber, one event at a time, so that
+// subscribers need no locking of their own and see events in one order.
+func (e *Engine) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.now()
+	}
+	r := e.redactor()
+	ev.Title = r.Redact(ev.Title)
+	ev.Target = r.Redact(ev.Target)
+	ev.Action = r.Redact(ev.Action)
+	ev.Summary = r.Redact(ev.Summary)
+	ev.Script = r.Redact(ev.Script)
+	ev.State = r.Redact(ev.State)
+	ev.Message = r.Redact(ev.Message)
+	ev.Error = r.Redact(ev.Error)
+	ev.Fix = r.Redact(ev.Fix)
+	if ev.Check != nil {
+		c := *ev.Check
+		c.Name = r.Redact(c.Name)
+		c.Detail = r.Redact(c.Detail)
+		c.Fix = r.Redact(c.Fix)
+		ev.Check = &c
+	}
+	e.subMu.Lock()
+	defer e.subMu.Unlock()
+	for _, s := range e.subs {
+		s(ev)
+	}
+}
+
+// redactValue returns v with every string in it redacted. Values that are not plain
+// JSON shapes are taken through JSON first, so nothing escapes the walk.
+func redactValue(r *script.Redactor, v any) any {
+	switch x := v.(type) {
+	case nil, bool, float64, int, int64, json.Number:
+		return x
+	case string:
+		return r.Redact(x)
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, val := range x {
+			m[r.Redact(k)] = redactValue(r, val)
+		}
+		return m
+	case []any:
+		s := make([]any, len(x))
+		for i := range x {
+			s[i] = redactValue(r, x[i])
+		}
+		return s
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return r.Redact(err.Error())
+		}
+		var plain any
+		if err := json.Unmarshal(b, &plain); err != nil {
+			return r.Redact(string(b))
+		}
+		return redactValue(r, plain)
+	}
+}
+
+// redactMap redacts a map of facts or undo data; nil stays nil.
+func redactMap(r *script.Redactor, m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out, _ := redactValue(r, m).(map[string]any)
+	return out
+}

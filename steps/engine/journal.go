@@ -1,0 +1,292 @@
+package engine
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps"
+)
+
+// RecordKind says what a journal line records.
+type RecordKind string
+
+// The kinds of journal record. An intent is written, and synced, before the remote
+// call; its result after it. An intent without a result is an interrupted action.
+const (
+	KindRunStart   RecordKind = "run-start"
+	KindRunEnd     RecordKind = "run-end"
+	KindIntent     RecordKind = "intent"
+	KindResult     RecordKind = "result"
+	KindUndoIntent RecordKind = "undo-intent"
+	KindUndoResult RecordKind = "undo-result"
+)
+
+// StatusInterrupted marks the result a later run writes for an action that an earlier
+// run started and never finished, once it has re-detected the target.
+const StatusInterrupted Status = "interrupted"
+
+// Record is one line of the journal. It holds no secrets: every string is redacted
+// before it is written.
+type Record struct {
+	Time   time.Time  `json:"time"`
+	RunID  string     `json:"runId"`
+	Kind   RecordKind `json:"kind"`
+	Step   int        `json:"step,omitempty"`
+	Target string     `json:"target,omitempty"`
+	Role   string     `json:"role,omitempty"`
+	Action string     `json:"action,omitempty"`
+	// Ref is the run whose intent or result this record answers, when it is written
+	// by a later run (an undo, or the resolution of an interrupted action).
+	Ref          string     `json:"ref,omitempty"`
+	Summary      string     `json:"summary,omitempty"`
+	Status       Status     `json:"status,omitempty"`
+	Error        string     `json:"error,omitempty"`
+	Undo         steps.Undo `json:"undo,omitempty"`
+	Irreversible string     `json:"irreversible,omitempty"`
+}
+
+// origin identifies the action run a record belongs to: the same for an intent, its
+// result, and the undo of that result.
+func (r Record) origin() string {
+	run := r.RunID
+	if r.Ref != "" {
+		run = r.Ref
+	}
+	return fmt.Sprintf("%s\x00%d\x00%s\x00%s", run, r.Step, strings.ToLower(r.Target), r.Action)
+}
+
+// Journal is an append-only JSON Lines file of what runs did, synced after every line,
+// so that an interrupted run can be resumed and a finished one rolled back.
+type Journal struct {
+	path string
+	mu   sync.Mutex
+	f    *os.File
+	red  *script.Redactor
+}
+
+// OpenJournal opens (creating, mode 0600) the journal at path.
+func OpenJournal(path string) (*Journal, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("cannot create the folder for the journal %s: %w; choose another place with SSISHA_STATE_DIR", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the journal %s: %w; check its permissions or set SSISHA_STATE_DIR", path, err)
+	}
+	// A journal made by hand or by an older copy may be readable by others; it must not be.
+	_ = f.Chmod(0o600)
+	return &Journal{path: path, f: f}, nil
+}
+
+// DefaultJournalPath is where the journal of a cluster lives: under SSISHA_STATE_DIR
+// when set, else the user's state folder (XDG_STATE_HOME or ~/.local/state; the
+// configuration folder on Windows and macOS), in ssisha/<cluster>.journal.jsonl.
+func DefaultJournalPath(cluster string) (string, error) {
+	name := fileSafe(cluster)
+	if name == "" {
+		return "", errors.New("cannot name the journal: the cluster name (cluster.name) is empty; set it in the answers")
+	}
+	file := name + ".journal.jsonl"
+	if d := os.Getenv("SSISHA_STATE_DIR"); d != "" {
+		return filepath.Join(d, file), nil
+	}
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "ssisha", file), nil
+	}
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		d, err := os.UserConfigDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find the folder for the journal: %w; set SSISHA_STATE_DIR", err)
+		}
+		return filepath.Join(d, "ssisha", file), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the folder for the journal: %w; set SSISHA_STATE_DIR", err)
+	}
+	return filepath.Join(home, ".local", "state", "ssisha", file), nil
+}
+
+// fileSafe lower-cases name and keeps only characters safe in a file name everywhere.
+func fileSafe(name string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.TrimSpace(name)) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('_')
+		}
+	}
+	return b.String()
+}
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.path }
+
+// UseRedactor sets the redactor every record passes through before it is written.
+func (j *Journal) UseRedactor(r *script.Redactor) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.red = r
+}
+
+// Close closes the file.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return nil
+	}
+	err := j.f.Close()
+	j.f = nil
+	return err
+}
+
+// write appends rec and syncs it to disk before returning, so that an intent is
+// durable before the remote call it announces.
+func (j *Journal) write(rec Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.f == nil {
+		return fmt.Errorf("the journal %s is closed", j.path)
+	}
+	r := j.red
+	rec.Target = r.Redact(rec.Target)
+	rec.Role = r.Redact(rec.Role)
+	rec.Action = r.Redact(rec.Action)
+	rec.Summary = r.Redact(rec.Summary)
+	rec.Error = r.Redact(rec.Error)
+	rec.Irreversible = r.Redact(rec.Irreversible)
+	if rec.Undo != nil {
+		rec.Undo = steps.Undo(redactMap(r, map[string]any(rec.Undo)))
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(rec); err != nil {
+		return fmt.Errorf("cannot encode a journal record for step %d on %s: %w", rec.Step, rec.Target, err)
+	}
+	if _, err := j.f.Write(buf.Bytes()); err != nil {
+		return fmt.Errorf("cannot write the journal %s: %w; check free space and permissions", j.path, err)
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("cannot sync the journal %s to disk: %w; check free space and permissions", j.path, err)
+	}
+	return nil
+}
+
+// Records reads every record from disk, oldest first. A torn last line (the process
+// died while writing it) is ignored; a torn line elsewhere is an error.
+func (j *Journal) Records() ([]Record, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	data, err := os.ReadFile(j.path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the journal %s: %w", j.path, err)
+	}
+	return parseRecords(data, j.path)
+}
+
+func parseRecords(data []byte, path string) ([]Record, error) {
+	var out []Record
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	line := 0
+	var bad error
+	for sc.Scan() {
+		line++
+		text := bytes.TrimSpace(sc.Bytes())
+		if len(text) == 0 {
+			continue
+		}
+		if bad != nil {
+			return nil, bad
+		}
+		var rec Record
+		if err := json.Unmarshal(text, &rec); err != nil {
+			bad = fmt.Errorf("the journal %s is damaged at line %d: %w; move it aside to start a new one (undo then needs manual work)", path, line, err)
+			continue
+		}
+		out = append(out, rec)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("cannot read the journal %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// Pending returns the intents (and undo intents) that have no result: actions a run
+// started and never finished.
+func (j *Journal) Pending() []Record {
+	recs, err := j.Records()
+	if err != nil {
+		return nil
+	}
+	return pending(recs)
+}
+
+func pending(recs []Record) []Record {
+	answered := map[string]bool{}
+	for _, r := range recs {
+		switch r.Kind {
+		case KindResult:
+			answered["do\x00"+r.origin()] = true
+		case KindUndoResult:
+			answered["undo\x00"+r.origin()] = true
+		}
+	}
+	var out []Record
+	for _, r := range recs {
+		switch {
+		case r.Kind == KindIntent && !answered["do\x00"+r.origin()]:
+			out = append(out, r)
+		case r.Kind == KindUndoIntent && !answered["undo\x00"+r.origin()]:
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Applied returns the succeeded results for step on target that have not been undone
+// since, newest first: what a rollback has to reverse.
+func (j *Journal) Applied(step int, target string) []Record {
+	recs, err := j.Records()
+	if err != nil {
+		return nil
+	}
+	return applied(recs, step, target)
+}
+
+func applied(recs []Record, step int, target string) []Record {
+	undone := map[string]bool{}
+	for _, r := range recs {
+		if r.Kind == KindUndoResult && r.Status == StatusUndone {
+			undone[r.origin()] = true
+		}
+	}
+	var out []Record
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if r.Kind != KindResult || r.Status != StatusSucceeded || r.Step != step {
+			continue
+		}
+		if target != "" && !strings.EqualFold(r.Target, target) {
+			continue
+		}
+		if !undone[r.origin()] {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ssisha/ssisha/steps"
+)
+
+// Rollback undoes what runs applied, as the journal recorded it: the steps in only (or
+// all), newest step first, each target's actions newest first, a step's targets in
+// parallel. Irreversible actions are skipped and reported with their reason. A failed
+// undo stops the steps below it, as a failed apply stops the steps above.
+func (e *Engine) Rollback(ctx context.Context, only []int) (*Report, error) {
+	if err := e.check(); err != nil {
+		return nil, err
+	}
+	if e.journal == nil {
+		return nil, errors.New("rollback needs the journal of earlier runs; this is a wiring error in ssisha")
+	}
+	sel, err := e.selectSteps(only)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := e.journal.Records()
+	if err != nil {
+		return nil, err
+	}
+	run := &runState{id: newRunID(e.now()), env: e.runEnv()}
+	e.emit(Event{Kind: RunStarted, RunID: run.id, Mode: "rollback"})
+	if err := e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunStart, Summary: "rollback"}); err != nil {
+		return e.finish(run, "rollback", nil, err)
+	}
+	if len(only) > 0 && !e.anyOrder {
+		if err := e.checkUndoOrder(recs, sel); err != nil {
+			return e.finish(run, "rollback", nil, err)
+		}
+	}
+	rep := &Report{RunID: run.id}
+	for _, s := range slices.Backward(sel) {
+		if run.stop.Load() || ctx.Err() != nil {
+			note := "not undone: " + run.reason()
+			rep.Results = append(rep.Results, TargetResult{Step: s.ID(), Title: s.Title(), Status: StatusCancelled, Note: note})
+			e.emit(Event{Kind: StepFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Status: StatusCancelled, Message: note})
+			continue
+		}
+		rep.Results = append(rep.Results, e.undoStep(ctx, run, recs, s)...)
+	}
+	return e.finish(run, "rollback", rep, ctx.Err())
+}
+
+// undoStep undoes one step on every target the journal says it changed.
+func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s steps.Step) []TargetResult {
+	e.emit(Event{Kind: StepStarted, RunID: run.id, Step: s.ID(), Title: s.Title()})
+	var targets []steps.Target
+	byHost := map[string][]Record{}
+	// applied is newest first; targets are listed in the order they were first changed.
+	all := applied(recs, s.ID(), "")
+	for _, r := range slices.Backward(all) {
+		k := strings.ToLower(r.Target)
+		if _, ok := byHost[k]; !ok {
+			targets = append(targets, steps.Target{Host: r.Target, Role: r.Role})
+		}
+		byHost[k] = append([]Record{r}, byHost[k]...)
+	}
+	// Undo in the order the answers list the nodes, as apply ran them; nodes no longer
+	// in the answers come last, in journal order.
+	rank := map[string]int{}
+	for i, t := range e.targets(s) {
+		rank[strings.ToLower(t.Host)] = i + 1
+	}
+	slices.SortStableFunc(targets, func(a, b steps.Target) int {
+		ra, rb := rank[strings.ToLower(a.Host)], rank[strings.ToLower(b.Host)]
+		if ra == 0 {
+			ra = len(rank) + 1
+		}
+		if rb == 0 {
+			rb = len(rank) + 1
+		}
+		return ra - rb
+	})
+	if len(targets) == 0 {
+		note := "nothing recorded to undo"
+		e.emit(Event{Kind: StepFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Status: StatusSkipped, Message: note})
+		return []TargetResult{{Step: s.ID(), Title: s.Title(), Status: StatusSkipped, Note: note}}
+	}
+	results := make([]TargetResult, len(targets))
+	e.fanOut(ctx, len(targets), run.stop.Load, func(i int) {
+		results[i] = e.undoTarget(ctx, run, s, targets[i], byHost[strings.ToLower(targets[i].Host)])
+	}, func(i int) {
+		results[i] = TargetResult{Step: s.ID(), Title: s.Title(), Target: targets[i].Host, Status: StatusCancelled, Note: "not undone: " + run.reason()}
+	})
+	status := StatusUndone
+	for _, r := range results {
+		if r.Status == StatusFailed {
+			status = StatusFailed
+		}
+	}
+	e.emit(Event{Kind: StepFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Status: status})
+	return results
+}
+
+// undoTarget reverses one target's applied actions, newest first.
+func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t steps.Target, recs []Record) TargetResult {
+	start := time.Now()
+	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: t.Host}
+	e.emit(Event{Kind: TargetStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host})
+	undone, skipped := 0, 0
+	for _, rec := range recs {
+		if ctx.Err() != nil {
+			tr.Status, tr.Note = StatusCancelled, "cancelled before undoing "+rec.Summary
+			break
+		}
+		ar, err := e.undoAction(ctx, run, s, t, rec)
+		tr.Actions = append(tr.Actions, ar)
+		switch {
+		case err != nil:
+			te := &TargetError{Step: s.ID(), Title: s.Title(), Target: t.Host, Action: "undo of " + rec.Summary, Err: err,
+				Fix: fmt.Sprintf("fix the cause, then run `ssisha rollback --steps %d` again", s.ID())}
+			tr.Status, tr.Err, tr.Fix, tr.err = StatusFailed, e.redact(te.Error()), te.Fix, te
+			run.fail(fmt.Sprintf("undo of step %d failed on %s", s.ID(), t.Host))
+		case ar.Status == StatusSkipped:
+			skipped++
+			tr.Note = strings.TrimPrefix(tr.Note+"; "+ar.Err, "; ")
+		default:
+			undone++
+		}
+		if err != nil {
+			break
+		}
+	}
+	if tr.Status == "" {
+		tr.Status = StatusUndone
+		if undone == 0 && skipped > 0 {
+			tr.Status = StatusSkipped
+		}
+	}
+	tr.Duration = time.Since(start)
+	e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+		Status: tr.Status, Error: tr.Err, Fix: tr.Fix, Message: tr.Note, Elapsed: tr.Duration})
+	return tr
+}
+
+// undoAction journals the undo intent, calls Undo and journals its result. An action
+// marked irreversible is not attempted; one whose Undo says it is irreversible is
+// skipped too. Either way the reason is in the result's Err and the journal.
+func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t steps.Target, rec Record) (ActionResult, error) {
+	ar := ActionResult{ID: rec.Action, Summary: "undo: " + rec.Summary}
+	if rec.Irreversible != "" {
+		ar.Status, ar.Err = StatusSkipped, fmt.Sprintf("%s cannot be undone: %s", rec.Summary, rec.Irreversible)
+		e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+			Action: rec.Action, Summary: ar.Summary, Status: ar.Status, Message: ar.Err})
+		return ar, nil
+	}
+	base := Record{RunID: run.id, Ref: rec.RunID, Step: s.ID(), Target: t.Host, Role: t.Role, Action: rec.Action, Summary: rec.Summary}
+	intent := base
+	intent.Time, intent.Kind = e.now(), KindUndoIntent
+	if err := e.journal.write(intent); err != nil {
+		ar.Status, ar.Err = StatusFailed, e.redact(err.Error())
+		return ar, fmt.Errorf("not started, because the journal cannot record it: %w", err)
+	}
+	e.setRunning(t.Host, running{step: s.ID(), action: rec.Action, runID: run.id})
+	e.emit(Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host, Action: rec.Action, Summary: ar.Summary})
+	start := time.Now()
+	err := s.Undo(ctx, run.env, t, rec.Action, rec.Undo)
+	ar.Duration = time.Since(start)
+	e.setRunning(t.Host, running{})
+	err = e.redactor().RedactError(err)
+
+	result := base
+	result.Time, result.Kind = e.now(), KindUndoResult
+	switch {
+	case err == nil:
+		result.Status, ar.Status = StatusUndone, StatusUndone
+	case errors.Is(err, steps.ErrIrreversible):
+		result.Status, ar.Status = StatusSkipped, StatusSkipped
+		result.Error, ar.Err = err.Error(), fmt.Sprintf("%s cannot be undone: %v", rec.Summary, err)
+		err = nil
+	default:
+		result.Status, ar.Status = StatusFailed, StatusFailed
+		result.Error, ar.Err = err.Error(), err.Error()
+	}
+	if jerr := e.journal.write(result); jerr != nil && err == nil {
+		ar.Status, ar.Err = StatusFailed, e.redact(jerr.Error())
+		err = fmt.Errorf("the undo ran but its result could not be journaled: %w", jerr)
+	}
+	e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+		Action: rec.Action, Summary: ar.Summary, Status: ar.Status, Error: ar.Err, Elapsed: ar.Duration})
+	return ar, err
+}
