@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/ssisha/ssisha/steps"
@@ -78,8 +79,39 @@ func (b *wizardBackend) CheckField(ctx context.Context, ans *answers.Answers, se
 	if err != nil {
 		return ui.FieldCheck{OK: false, Message: "cannot check yet: " + err.Error()}
 	}
+	if field == "masters" || field == "workers" {
+		return b.checkHosts(ctx, c, field, value)
+	}
 	ok, warn, msg := steps.CheckField(ctx, c.env, field, value)
 	return ui.FieldCheck{OK: ok, Warning: warn, Message: c.red.Redact(msg)}
+}
+
+// checkHosts checks every host of a list field (the wizard asks for the masters and
+// the workers as one comma-separated list).
+func (b *wizardBackend) checkHosts(ctx context.Context, c *conn, field, value string) ui.FieldCheck {
+	res := ui.FieldCheck{OK: true}
+	var msgs []string
+	n := 0
+	for _, h := range strings.Split(value, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			continue
+		}
+		ok, warn, msg := steps.CheckField(ctx, c.env, fmt.Sprintf("%s[%d].host", field, n), h)
+		n++
+		if !ok || warn {
+			msgs = append(msgs, h+": "+msg)
+		}
+		res.OK = res.OK && ok
+		res.Warning = res.Warning || warn
+	}
+	switch {
+	case len(msgs) > 0:
+		res.Message = c.red.Redact(strings.Join(msgs, "; "))
+	case n > 0:
+		res.Message = fmt.Sprintf("%d host(s) resolve and answer WinRM", n)
+	}
+	return res
 }
 
 // Preflight runs every preflight check on every target of its scope, in parallel.
@@ -144,12 +176,9 @@ func (b *wizardBackend) Verify(ctx context.Context, ans *answers.Answers, sec *a
 
 // Interrupted reads the journal of the answers' cluster for interrupted actions.
 func (b *wizardBackend) Interrupted(ans *answers.Answers) []engine.Record {
-	path := b.a.journalPath
-	if path == "" {
-		var err error
-		if path, err = engine.DefaultJournalPath(ans.Cluster.Name); err != nil {
-			return nil
-		}
+	path, err := b.a.journalFile(ans.Cluster.Name)
+	if err != nil {
+		return nil
 	}
 	j, err := engine.OpenJournal(path)
 	if err != nil {

@@ -21,7 +21,8 @@ func (a *app) validateCmd() *cobra.Command {
 path, its line and what to type instead. Unless --offline, it then checks the network
 facts behind the answers from the primary node: names that must be free are free,
 accounts exist, addresses are unused, the certificate carries the master's DNS name,
-and every node answers. Exit code 2 when anything is wrong.`,
+and every node answers; then it runs the read-only preflight checks on every node.
+Exit code 2 when anything is wrong.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" {
@@ -49,8 +50,22 @@ and every node answers. Exit code 2 when anything is wrong.`,
 			}
 			defer s.Close()
 			problems := a.checkNetworkFacts(cmd.Context(), s)
+			fmt.Fprintln(a.out, "\nPreflight (read-only, every node):")
+			for _, c := range runPreflight(cmd.Context(), s.conn, nil) {
+				fmt.Fprintf(a.out, "%-8s %-26s %s", c.Status, c.Target, c.Name)
+				if c.Detail != "" {
+					fmt.Fprintf(a.out, ": %s", c.Detail)
+				}
+				fmt.Fprintln(a.out)
+				if c.Fix != "" && c.Status != steps.CheckSuccess {
+					fmt.Fprintf(a.out, "         fix: %s\n", c.Fix)
+				}
+				if c.Status == steps.CheckFailed {
+					problems++
+				}
+			}
 			if problems > 0 {
-				return invalid("%s: %d network fact(s) are wrong; see above", file, problems)
+				return invalid("%s: %d network fact(s) or preflight check(s) failed; see above", file, problems)
 			}
 			fmt.Fprintf(a.out, "%s: no problems found\n", file)
 			return nil

@@ -100,6 +100,7 @@ func TestLabEndToEnd(t *testing.T) {
 	before := r.estateJSON()
 
 	out := r.mustRun("apply", "--yes")
+	r.assertNoSecretLeaked(out)
 	if !strings.Contains(out, "14 succeeded") {
 		t.Errorf("apply did not report every target succeeded:\n%s", out)
 	}
@@ -143,6 +144,7 @@ func TestLabEndToEnd(t *testing.T) {
 	}
 
 	out = r.mustRun("rollback", "--yes")
+	r.assertNoSecretLeaked(out)
 	after := r.estateJSON()
 	diffs := estateDiff("", before, after)
 	for _, d := range diffs {
@@ -150,6 +152,31 @@ func TestLabEndToEnd(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("rollback output:\n%s", out)
+	}
+}
+
+// assertNoSecretLeaked checks that no secret of the lab appears in out, nor in any
+// file under the state folder (the journal and the log).
+func (r *labRun) assertNoSecretLeaked(out string) {
+	r.t.Helper()
+	texts := map[string]string{"output": out}
+	files, _ := filepath.Glob(filepath.Join(r.env["SSISHA_STATE_DIR"], "*"))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		texts[f] = string(b)
+	}
+	if len(files) == 0 {
+		r.t.Errorf("no journal or log under %s", r.env["SSISHA_STATE_DIR"])
+	}
+	for name, v := range r.lab.Secrets() {
+		for where, text := range texts {
+			if strings.Contains(text, v) {
+				r.t.Errorf("the value of %s appears in %s", name, where)
+			}
+		}
 	}
 }
 

@@ -9,30 +9,39 @@ import (
 )
 
 // runPreflight runs every preflight check on every target of its scope, in parallel,
-// reporting each result as a CheckFinished event (read-only: nothing changes).
+// reporting each result as a CheckFinished event as it comes (read-only: nothing
+// changes). The returned list is in check order, then target order.
 func runPreflight(ctx context.Context, c *conn, emit func(engine.Event)) []engine.VerifyCheck {
-	var (
-		mu  sync.Mutex
-		out []engine.VerifyCheck
-		wg  sync.WaitGroup
-	)
+	type job struct {
+		pc steps.PreflightCheck
+		t  steps.Target
+	}
+	var jobs []job
 	for _, pc := range steps.PreflightChecks() {
 		for _, t := range engine.Targets(c.ans, pc.Scope) {
-			wg.Go(func() {
-				chk := pc.Run(ctx, c.env, t)
-				if chk.Name == "" {
-					chk.Name = pc.Name
-				}
-				chk.Detail, chk.Fix = c.red.Redact(chk.Detail), c.red.Redact(chk.Fix)
-				mu.Lock()
-				out = append(out, engine.VerifyCheck{Title: "Preflight", Target: t.Host, Check: chk})
-				if emit != nil {
-					emit(engine.Event{Kind: engine.CheckFinished, Target: t.Host, Check: &engine.CheckResult{
-						Name: chk.Name, Status: string(chk.Status), Detail: chk.Detail, Fix: chk.Fix}})
-				}
-				mu.Unlock()
-			})
+			jobs = append(jobs, job{pc, t})
 		}
+	}
+	out := make([]engine.VerifyCheck, len(jobs))
+	var (
+		mu sync.Mutex // serialises emit
+		wg sync.WaitGroup
+	)
+	for i, j := range jobs {
+		wg.Go(func() {
+			chk := j.pc.Run(ctx, c.env, j.t)
+			if chk.Name == "" {
+				chk.Name = j.pc.Name
+			}
+			chk.Detail, chk.Fix = c.red.Redact(chk.Detail), c.red.Redact(chk.Fix)
+			out[i] = engine.VerifyCheck{Title: "Preflight", Target: j.t.Host, Check: chk}
+			if emit != nil {
+				mu.Lock()
+				emit(engine.Event{Kind: engine.CheckFinished, Target: j.t.Host, Check: &engine.CheckResult{
+					Name: chk.Name, Status: string(chk.Status), Detail: chk.Detail, Fix: chk.Fix}})
+				mu.Unlock()
+			}
+		})
 	}
 	wg.Wait()
 	return out

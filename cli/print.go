@@ -32,13 +32,18 @@ func actionSymbol(a steps.Action) string {
 // printPlan writes the plan as a DBA reads it: per step and target, the state and
 // what will change.
 func printPlan(w io.Writer, p *engine.Plan, verbose bool) {
-	for _, st := range p.Steps {
+	for si, st := range p.Steps {
 		fmt.Fprintf(w, "Step %d  %s  (%s)\n", st.ID, st.Title, st.Scope)
+		waiting := p.AwaitsEarlierSteps(si)
 		for _, t := range st.Targets {
 			d := t.Detection
 			state := string(d.State)
 			if t.Err != "" {
 				state = "error"
+			}
+			if d.State == steps.StateBlocked && waiting {
+				fmt.Fprintf(w, "  %-28s after earlier steps (now: %s)\n", t.Target.Host, d.Reason)
+				continue
 			}
 			fmt.Fprintf(w, "  %-28s %s\n", t.Target.Host, state)
 			if t.Err != "" {
@@ -70,13 +75,11 @@ func printPlan(w io.Writer, p *engine.Plan, verbose bool) {
 }
 
 // planCounts returns how many actions and how many targets with actions a plan has,
-// and how many targets are blocked.
+// and how many targets are blocked by something other than earlier steps.
 func planCounts(p *engine.Plan) (actions, targets, blocked int) {
+	blocked = p.Blocked()
 	for _, st := range p.Steps {
 		for _, t := range st.Targets {
-			if t.Detection.State == steps.StateBlocked || t.Err != "" {
-				blocked++
-			}
 			if n := len(t.Detection.Actions); n > 0 {
 				actions += n
 				targets++

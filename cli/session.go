@@ -109,12 +109,9 @@ func (a *app) newSession(c *conn, o sessionOptions) (*session, error) {
 	s := &session{conn: c}
 	subs := o.subscribers
 	if o.journal {
-		path := a.journalPath
-		var err error
-		if path == "" {
-			if path, err = engine.DefaultJournalPath(c.ans.Cluster.Name); err != nil {
-				return nil, err
-			}
+		path, err := a.journalFile(c.ans.Cluster.Name)
+		if err != nil {
+			return nil, err
 		}
 		j, err := engine.OpenJournal(path)
 		if err != nil {
@@ -167,4 +164,20 @@ func (s *session) Close() {
 		_ = s.closers[i]()
 	}
 	s.closers = nil
+}
+
+// journalFile is --journal, or the cluster's journal under SSISHA_STATE_DIR (read from
+// this command's environment), or the user's state folder.
+func (a *app) journalFile(cluster string) (string, error) {
+	if a.journalPath != "" {
+		return a.journalPath, nil
+	}
+	if d := a.getenv("SSISHA_STATE_DIR"); d != "" {
+		p, err := engine.DefaultJournalPath(cluster)
+		if err != nil {
+			return "", err
+		}
+		return filepath.Join(d, filepath.Base(p)), nil
+	}
+	return engine.DefaultJournalPath(cluster)
 }

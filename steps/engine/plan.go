@@ -80,6 +80,9 @@ func (e *Engine) detect(ctx context.Context, runID string, sel []steps.Step) *Pl
 		p.Steps = append(p.Steps, ps)
 	}
 	env := e.runEnv()
+	// One round of detections reads one moment of the estate, so facts many targets
+	// need (the primary's, for every worker) are read once for all of them.
+	env.Reads = steps.NewReadCache()
 	e.fanOut(ctx, len(jobs), nil, func(i int) {
 		jb := jobs[i]
 		e.detectOne(ctx, runID, env, sel[jb.si], &p.Steps[jb.si].Targets[jb.ti])
@@ -275,4 +278,36 @@ func orNone(s string) string {
 		return "unknown"
 	}
 	return s
+}
+
+// AwaitsEarlierSteps reports whether step index si of the plan comes after a step that
+// is not done yet on every target. Such a step's blocked targets are usually waiting
+// for that earlier work (step 5 needs the listener step 4 creates): apply re-detects
+// each step when its turn comes, so they are shown as waiting, not as faults.
+func (p *Plan) AwaitsEarlierSteps(si int) bool {
+	if si <= 0 || si > len(p.Steps) {
+		return false
+	}
+	for _, s := range p.Steps[:si] {
+		for _, t := range s.Targets {
+			if t.Err != "" || t.Detection.State != steps.StateDone {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Blocked counts the targets that are blocked now and wait for no earlier step of the
+// plan: those stop an apply.
+func (p *Plan) Blocked() int {
+	n := 0
+	for si, s := range p.Steps {
+		for _, t := range s.Targets {
+			if (t.Err != "" || t.Detection.State == steps.StateBlocked) && !p.AwaitsEarlierSteps(si) {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -1,0 +1,342 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps"
+	"github.com/ssisha/ssisha/steps/answers"
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+// FakeBackend simulates an estate for tests and screenshots: nodes from the answers,
+// the nine steps with their actions and scripts, delays, one injectable failure, and
+// network checks from a table of names. It is deterministic for a fixed clock.
+type FakeBackend struct {
+	// Delay is slept before each action (0 in tests).
+	Delay time.Duration
+	// FailStep and FailHost make that step fail on that host, FailTimes times.
+	FailStep  int
+	FailHost  string
+	FailTimes int
+	// Now is the clock stamped on events; nil means time.Now.
+	Now func() time.Time
+	// Records are returned by Interrupted.
+	Records []engine.Record
+
+	mu      sync.Mutex
+	applied map[int]bool
+	calls   []string
+}
+
+// fakeSteps are the nine steps of the procedure as the fake plans them.
+var fakeSteps = []struct {
+	title string
+	scope steps.Scope
+	kind  steps.ActionKind
+	what  string
+}{
+	{"Prerequisites: failover cluster", steps.ClusterOnce, steps.KindChange, "Check cluster %s holds every master node"},
+	{"Install Scale Out Master on the primary", steps.Primary, steps.KindCreate, "Install SSIS Scale Out Master with certificate CN=%s"},
+	{"Install Scale Out Master on each secondary", steps.EachSecondary, steps.KindCreate, "Install SSIS Scale Out Master and import the certificate for %s"},
+	{"SSISDB in the availability group with a listener", steps.ClusterOnce, steps.KindCreate, "Create availability group %s with SSISDB"},
+	{"Point every master at the listener", steps.EachMaster, steps.KindChange, "Set SqlServerName to %s in MasterSettings.config"},
+	{"Package execution logging across replicas", steps.EachMaster, steps.KindChange, "Set the logging login password for %s"},
+	{"Master service as a cluster Generic Service role", steps.ClusterOnce, steps.KindCreate, "Create the Generic Service role %s"},
+	{"Record the master address in SSISDB", steps.Primary, steps.KindChange, "Set MASTER_ADDRESS to %s"},
+	{"Add Scale Out Workers", steps.EachWorker, steps.KindCreate, "Register the worker with %s"},
+}
+
+func (f *FakeBackend) now() time.Time {
+	if f.Now != nil {
+		return f.Now()
+	}
+	return time.Now()
+}
+
+func (f *FakeBackend) record(call string) {
+	f.mu.Lock()
+	f.calls = append(f.calls, call)
+	f.mu.Unlock()
+}
+
+// Calls lists the backend calls made, in order, for tests.
+func (f *FakeBackend) Calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.calls...)
+}
+
+// fakeKnownNames resolve in the simulated DNS; anything else is free.
+var fakeKnownNames = map[string]string{
+	"node1.contoso.com": "10.0.0.11", "node2.contoso.com": "10.0.0.12", "node3.contoso.com": "10.0.0.13",
+	"worker1.contoso.com": "10.0.0.21", "worker2.contoso.com": "10.0.0.22",
+}
+
+// CheckField answers from the simulated DNS and AD.
+func (f *FakeBackend) CheckField(ctx context.Context, a *answers.Answers, s *answers.Secrets, field, value string) FieldCheck {
+	switch field {
+	case "masters", "workers":
+		var msgs []string
+		for _, h := range splitList(value) {
+			ip, ok := fakeKnownNames[strings.ToLower(h)]
+			if !ok {
+				return FieldCheck{Message: h + " does not resolve; check the name or DNS"}
+			}
+			msgs = append(msgs, shortHost(h)+" "+ip)
+		}
+		return FieldCheck{OK: true, Message: "WinRM answers on " + strings.Join(msgs, ", ")}
+	case "masterService.dnsName", "availabilityGroup.listener.dnsName":
+		if _, ok := fakeKnownNames[strings.ToLower(value)]; ok {
+			return FieldCheck{Message: value + " is a node's name; the role needs a new name"}
+		}
+		return FieldCheck{OK: true, Message: "free in DNS and AD"}
+	case "masterService.staticAddress", "availabilityGroup.listener.staticAddress", "cluster.staticAddress":
+		return FieldCheck{OK: true, Message: "no host answers at " + strings.SplitN(value, "/", 2)[0]}
+	case "masterService.account":
+		return FieldCheck{OK: true, Message: "account found in AD"}
+	case "cluster.name":
+		return FieldCheck{OK: true, Message: "cluster " + value + " holds every master node"}
+	case "masterService.certificate.thumbprint":
+		return FieldCheck{Warning: true, Message: "certificate not found on the primary; step 2 will generate one"}
+	case "masterService.port", "availabilityGroup.endpointPort":
+		return FieldCheck{OK: true, Message: "port " + value + " is free on every node"}
+	}
+	return FieldCheck{OK: true, Message: "ok"}
+}
+
+func (f *FakeBackend) targets(a *answers.Answers, sc steps.Scope) []steps.Target {
+	var ts []steps.Target
+	hosts := a.MasterHosts()
+	switch sc {
+	case steps.EachMaster:
+		for i, h := range hosts {
+			role := "secondary"
+			if i == 0 {
+				role = "primary"
+			}
+			ts = append(ts, steps.Target{Host: h, Role: role})
+		}
+	case steps.Primary, steps.ClusterOnce:
+		if len(hosts) > 0 {
+			ts = append(ts, steps.Target{Host: hosts[0], Role: "primary"})
+		}
+	case steps.EachSecondary:
+		for _, h := range hosts[min(1, len(hosts)):] {
+			ts = append(ts, steps.Target{Host: h, Role: "secondary"})
+		}
+	case steps.EachWorker:
+		for _, h := range a.WorkerHosts() {
+			ts = append(ts, steps.Target{Host: h, Role: "worker"})
+		}
+	}
+	return ts
+}
+
+// Preflight reports a fixed grid: everything passes but one warning on the last master.
+func (f *FakeBackend) Preflight(ctx context.Context, a *answers.Answers, s *answers.Secrets, emit func(engine.Event)) error {
+	f.record("preflight")
+	checks := []struct{ name, detail string }{
+		{"WinRM reachable", "WinRM over HTTPS answered"},
+		{"SQL Server version", "SQL Server 2019 (15.0.4316)"},
+		{"Scale Out Master installed", "SSISScaleOutMaster150 present"},
+		{"Failover cluster member", "member of SSISCL"},
+		{"Firewall port 8391", "inbound rule allows 8391"},
+	}
+	hosts := a.MasterHosts()
+	for _, c := range checks {
+		for i, h := range hosts {
+			r := engine.CheckResult{Name: c.name, Status: "Success", Detail: c.detail}
+			if c.name == "Firewall port 8391" && i == len(hosts)-1 {
+				r = engine.CheckResult{Name: c.name, Status: "Warning", Detail: "no inbound rule for 8391", Fix: "step 2 adds the rule; or add it yourself: New-NetFirewallRule -LocalPort 8391"}
+			}
+			emit(engine.Event{Time: f.now(), Kind: engine.CheckFinished, Target: h, Check: &r})
+		}
+	}
+	return ctx.Err()
+}
+
+// Plan builds the nine steps; steps applied earlier show as done.
+func (f *FakeBackend) Plan(ctx context.Context, a *answers.Answers, s *answers.Secrets, emit func(engine.Event)) (*engine.Plan, error) {
+	f.record("plan")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := &engine.Plan{Fingerprint: "5f1c0a9e7b2d4c3e8a6f", Created: f.now()}
+	for i, fs := range fakeSteps {
+		id := i + 1
+		ps := engine.PlanStep{ID: id, Title: fs.title, Scope: fs.scope.String()}
+		for _, t := range f.targets(a, fs.scope) {
+			emit(engine.Event{Time: f.now(), Kind: engine.DetectStarted, Step: id, Target: t.Host})
+			d := steps.Detection{State: steps.StatePending}
+			if f.applied[id] {
+				d.State = steps.StateDone
+			} else {
+				d.Actions = f.actions(a, id, t)
+			}
+			ps.Targets = append(ps.Targets, engine.PlanTarget{Target: t, Detection: d})
+			emit(engine.Event{Time: f.now(), Kind: engine.DetectFinished, Step: id, Target: t.Host, State: string(d.State)})
+		}
+		p.Steps = append(p.Steps, ps)
+	}
+	return p, ctx.Err()
+}
+
+func (f *FakeBackend) actions(a *answers.Answers, id int, t steps.Target) []steps.Action {
+	fs := fakeSteps[id-1]
+	arg := map[int]string{1: a.Cluster.Name, 2: a.MasterService.DNSName, 3: a.MasterService.DNSName, 4: a.AvailabilityGroup.Name,
+		5: a.AvailabilityGroup.Listener.DNSName + "," + fmt.Sprint(a.AvailabilityGroup.Listener.Port), 6: "##MS_SSISLogDBWorkerAgentLogin##",
+		7: a.MasterService.DNSName, 8: a.MasterAddress(), 9: a.MasterAddress()}[id]
+	op := strings.ToLower(strings.ReplaceAll(fs.title, " ", "-"))
+	if len(op) > 24 {
+		op = op[:24]
+	}
+	ps := &script.PowerShell{Op: op, Params: map[string]any{"Host": t.Host, "Value": arg}}
+	if id == 6 {
+		ps.Params["Password"] = script.NewSecret("logging-password", "fake-logging-value")
+	}
+	act := steps.Action{ID: fmt.Sprintf("step%d-action", id), Summary: fmt.Sprintf(fs.what, arg), Kind: fs.kind,
+		Commands: []steps.Command{{Host: t.Host, PS: ps}}}
+	if id == 6 {
+		act.Irreversible = "the logging login's original random password cannot be recovered"
+	}
+	return []steps.Action{act}
+}
+
+// Apply runs the plan's pending actions, emitting the events a real run emits.
+func (f *FakeBackend) Apply(ctx context.Context, a *answers.Answers, s *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
+	f.record(fmt.Sprintf("apply %v", only))
+	if p == nil {
+		return nil, errors.New("apply: no plan; compute the plan first")
+	}
+	rep := &engine.Report{RunID: "run-fake", Status: engine.StatusSucceeded}
+	emit(engine.Event{Time: f.now(), Kind: engine.RunStarted, Mode: "apply"})
+	for _, ps := range p.Steps {
+		if len(only) > 0 && !containsInt(only, ps.ID) {
+			continue
+		}
+		if ctx.Err() != nil {
+			rep.Status = engine.StatusCancelled
+			return rep, nil
+		}
+		emit(engine.Event{Time: f.now(), Kind: engine.StepStarted, Step: ps.ID, Title: ps.Title})
+		stepStatus := engine.StatusSucceeded
+		for _, t := range ps.Targets {
+			host := t.Target.Host
+			emit(engine.Event{Time: f.now(), Kind: engine.TargetStarted, Step: ps.ID, Target: host})
+			tr := engine.TargetResult{Step: ps.ID, Title: ps.Title, Target: host, Status: engine.StatusSucceeded}
+			if len(t.Detection.Actions) == 0 {
+				tr.Status, tr.Note = engine.StatusSkipped, "already done"
+			}
+			for _, act := range t.Detection.Actions {
+				emit(engine.Event{Time: f.now(), Kind: engine.ActionStarted, Step: ps.ID, Target: host, Action: act.ID, Summary: act.Summary, Script: act.Commands[0].Display()})
+				if f.Delay > 0 {
+					select {
+					case <-time.After(f.Delay):
+					case <-ctx.Done():
+					}
+				}
+				emit(engine.Event{Time: f.now(), Kind: engine.ActionOutput, Step: ps.ID, Target: host, Action: act.ID, Message: "running " + act.Commands[0].Op()})
+				if f.fail(ps.ID, host) {
+					tr.Status, tr.Err, tr.Fix = engine.StatusFailed, "the service did not start within 60s (Event ID 7000)", "check the master service account's password and the 'Log on as a service' right, then retry"
+					emit(engine.Event{Time: f.now(), Kind: engine.ActionFinished, Step: ps.ID, Target: host, Action: act.ID, Status: engine.StatusFailed, Error: tr.Err})
+					break
+				}
+				emit(engine.Event{Time: f.now(), Kind: engine.ActionOutput, Step: ps.ID, Target: host, Action: act.ID, Message: "done: " + act.Summary})
+				emit(engine.Event{Time: f.now(), Kind: engine.ActionFinished, Step: ps.ID, Target: host, Action: act.ID, Status: engine.StatusSucceeded})
+			}
+			emit(engine.Event{Time: f.now(), Kind: engine.TargetFinished, Step: ps.ID, Target: host, Status: tr.Status, Error: tr.Err, Fix: tr.Fix})
+			rep.Results = append(rep.Results, tr)
+			if tr.Status == engine.StatusFailed {
+				stepStatus = engine.StatusFailed
+			}
+		}
+		emit(engine.Event{Time: f.now(), Kind: engine.StepFinished, Step: ps.ID, Status: stepStatus})
+		if stepStatus == engine.StatusFailed {
+			rep.Status = engine.StatusFailed
+			emit(engine.Event{Time: f.now(), Kind: engine.RunFinished, Status: engine.StatusFailed})
+			return rep, nil
+		}
+		f.mu.Lock()
+		if f.applied == nil {
+			f.applied = map[int]bool{}
+		}
+		f.applied[ps.ID] = true
+		f.mu.Unlock()
+	}
+	emit(engine.Event{Time: f.now(), Kind: engine.RunFinished, Status: rep.Status})
+	return rep, nil
+}
+
+func (f *FakeBackend) fail(step int, host string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.FailTimes > 0 && step == f.FailStep && host == f.FailHost {
+		f.FailTimes--
+		return true
+	}
+	return false
+}
+
+// Rollback marks the steps undone, in reverse.
+func (f *FakeBackend) Rollback(ctx context.Context, a *answers.Answers, s *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
+	f.record(fmt.Sprintf("rollback %v", only))
+	rep := &engine.Report{RunID: "undo-fake", Status: engine.StatusSucceeded}
+	for i := len(fakeSteps); i >= 1; i-- {
+		if len(only) > 0 && !containsInt(only, i) {
+			continue
+		}
+		fs := fakeSteps[i-1]
+		emit(engine.Event{Time: f.now(), Kind: engine.StepStarted, Step: i, Title: fs.title})
+		for _, t := range f.targets(a, fs.scope) {
+			emit(engine.Event{Time: f.now(), Kind: engine.TargetStarted, Step: i, Target: t.Host})
+			emit(engine.Event{Time: f.now(), Kind: engine.TargetFinished, Step: i, Target: t.Host, Status: engine.StatusUndone})
+			rep.Results = append(rep.Results, engine.TargetResult{Step: i, Title: fs.title, Target: t.Host, Status: engine.StatusUndone})
+		}
+		emit(engine.Event{Time: f.now(), Kind: engine.StepFinished, Step: i, Status: engine.StatusUndone})
+		f.mu.Lock()
+		delete(f.applied, i)
+		f.mu.Unlock()
+	}
+	return rep, ctx.Err()
+}
+
+// Verify reports one check per step and target.
+func (f *FakeBackend) Verify(ctx context.Context, a *answers.Answers, s *answers.Secrets, emit func(engine.Event)) (*engine.VerifyReport, error) {
+	f.record("verify")
+	r := &engine.VerifyReport{}
+	for i, fs := range fakeSteps {
+		for _, t := range f.targets(a, fs.scope) {
+			r.Checks = append(r.Checks, engine.VerifyCheck{Step: i + 1, Title: fs.title, Target: t.Host,
+				Check: steps.Check{Name: fs.title, Status: steps.CheckSuccess, Detail: "read back as expected"}})
+		}
+	}
+	return r, ctx.Err()
+}
+
+// Interrupted returns the configured records.
+func (f *FakeBackend) Interrupted(a *answers.Answers) []engine.Record { return f.Records }
+
+// WriteBundle writes one file per action's script.
+func (f *FakeBackend) WriteBundle(p *engine.Plan, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, s := range p.Steps {
+		for _, t := range s.Targets {
+			for _, a := range t.Detection.Actions {
+				name := fmt.Sprintf("%02d-%s-%s.ps1", s.ID, shortHost(t.Target.Host), a.ID)
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(a.Commands[0].Display()), 0o644); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+// The flow: each start* launches one backend operation in the background and moves to
+// the screen that shows it; finished routes the result.
+
+func (m *model) begin(op opKind) context.Context {
+	if m.cancel != nil {
+		m.cancel()
+	}
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.busy, m.cancel = op, cancel
+	return ctx
+}
+
+func (m *model) startPreflight() tea.Cmd {
+	m.goTo(scrPreflight)
+	m.preflight.reset()
+	ctx := m.begin(opPreflight)
+	b, a, s := m.backend, m.a, m.s
+	return tea.Batch(startOp(ctx, opPreflight, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+		return preflightDoneMsg{err: b.Preflight(ctx, a, s, emit)}
+	}), m.tick())
+}
+
+func (m *model) startPlan() tea.Cmd {
+	ctx := m.begin(opPlan)
+	b, a, s := m.backend, m.a, m.s
+	return tea.Batch(startOp(ctx, opPlan, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+		p, err := b.Plan(ctx, a, s, emit)
+		return planReadyMsg{plan: p, err: err}
+	}), m.tick())
+}
+
+// startApply runs the plan (or the steps in only) and shows the run screen.
+func (m *model) startApply(only []int) tea.Cmd {
+	m.goTo(scrRun)
+	m.run.begin(m, opApply, m.plan.plan, only)
+	ctx := m.begin(opApply)
+	b, a, s, p := m.backend, m.a, m.s, m.plan.plan
+	return tea.Batch(startOp(ctx, opApply, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+		r, err := b.Apply(ctx, a, s, p, only, emit)
+		return runDoneMsg{mode: opApply, report: r, err: err}
+	}), m.tick())
+}
+
+// startRollback undoes the steps in only (in reverse) and shows the run screen.
+func (m *model) startRollback(only []int) tea.Cmd {
+	m.goTo(scrRun)
+	m.run.begin(m, opRollback, m.plan.plan, only)
+	ctx := m.begin(opRollback)
+	b, a, s := m.backend, m.a, m.s
+	return tea.Batch(startOp(ctx, opRollback, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+		r, err := b.Rollback(ctx, a, s, only, emit)
+		return runDoneMsg{mode: opRollback, report: r, err: err}
+	}), m.tick())
+}
+
+func (m *model) startVerify() tea.Cmd {
+	ctx := m.begin(opVerify)
+	b, a, s := m.backend, m.a, m.s
+	return tea.Batch(startOp(ctx, opVerify, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+		r, err := b.Verify(ctx, a, s, emit)
+		return verifyDoneMsg{report: r, err: err}
+	}), m.tick())
+}
+
+// events hands coalesced engine events to the screen of the operation.
+func (m *model) events(msg eventsMsg) tea.Cmd {
+	for _, e := range msg.events {
+		switch msg.op {
+		case opPreflight:
+			m.preflight.event(e)
+		case opPlan:
+			m.steps.event(e)
+		case opApply, opRollback:
+			m.run.event(m, e)
+		case opVerify:
+			m.run.event(m, e)
+		}
+	}
+	if msg.final != nil {
+		m.busy, m.cancel = "", nil
+		return m.finished(msg.final)
+	}
+	return listen(msg.op, msg.ch)
+}
+
+func (m *model) finished(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case preflightDoneMsg:
+		m.preflight.done(msg.err)
+		if msg.err != nil {
+			m.flash = "Preflight stopped: " + m.c.Redact(msg.err.Error())
+		}
+	case planReadyMsg:
+		if msg.err != nil {
+			m.flash = "Planning failed: " + m.c.Redact(msg.err.Error()) + " Fix the answers or the node, then try again."
+			m.steps.detecting = false
+			m.afterPlan = nil
+			return nil
+		}
+		m.plan.set(msg.plan)
+		m.steps.set(msg.plan)
+		if f := m.afterPlan; f != nil {
+			m.afterPlan = nil
+			return f(m)
+		}
+	case runDoneMsg:
+		m.run.done(m, msg)
+		if m.quitAfterRun {
+			return tea.Quit
+		}
+		if msg.err == nil && msg.report != nil && msg.report.Status != engine.StatusFailed && !m.run.paused {
+			m.summary.set(m.run)
+			if msg.mode == opApply {
+				return m.startVerify()
+			}
+			m.goTo(scrSummary)
+		}
+	case verifyDoneMsg:
+		m.summary.verify = msg.report
+		if msg.err != nil {
+			m.flash = "Verification failed to run: " + m.c.Redact(msg.err.Error())
+		}
+		m.summary.set(m.run)
+		m.goTo(scrSummary)
+	}
+	return nil
+}
+
+// stepList formats step IDs for a confirmation.
+func stepList(ids []int) string {
+	if len(ids) == 0 {
+		return "all steps"
+	}
+	s := ""
+	for i, id := range ids {
+		if i > 0 {
+			s += ", "
+		}
+		s += fmt.Sprint(id)
+	}
+	if len(ids) == 1 {
+		return "step " + s
+	}
+	return "steps " + s
+}

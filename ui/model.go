@@ -1,0 +1,418 @@
+package ui
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/ssisha/ssisha/steps/answers"
+)
+
+// screenID names the screens in the order the flow visits them.
+type screenID int
+
+const (
+	scrStart screenID = iota
+	scrQuestions
+	scrPreflight
+	scrPlan
+	scrRun
+	scrSummary
+	scrSteps
+)
+
+var screenNames = []string{"Start", "Questions", "Preflight", "Plan", "Run", "Summary", "Steps"}
+
+// Model is the root of the wizard. It routes every message, owns focus and lays the
+// screens out; the screens are plain structs it drives.
+type Model struct{ *model }
+
+type model struct {
+	c           *Common
+	backend     Backend
+	a           *answers.Answers
+	s           *answers.Secrets
+	answersPath string
+	ctx         context.Context
+
+	screen    screenID
+	start     *startScreen
+	questions *questionsScreen
+	preflight *preflightScreen
+	plan      *planScreen
+	run       *runScreen
+	summary   *summaryScreen
+	steps     *stepsScreen
+
+	dlg      *dialog
+	flash    string
+	longHelp bool
+
+	// busy is the backend operation in flight, cancel stops it after running actions.
+	busy         opKind
+	cancel       context.CancelFunc
+	quitAfterRun bool
+	// afterPlan runs once the next plan is ready (retry, skip, resume re-detect first).
+	afterPlan func(m *model) tea.Cmd
+	spin      int
+	ticking   bool
+}
+
+// NewModel builds the root model, for Run, tests and screenshots.
+func NewModel(opts Options) Model {
+	c := newCommon(opts)
+	a := opts.Answers
+	if a == nil {
+		a = answers.Example()
+	}
+	s := opts.Secrets
+	if s == nil {
+		s = &answers.Secrets{}
+	}
+	ctx := opts.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m := &model{c: c, backend: opts.Backend, a: a, s: s, answersPath: opts.AnswersPath, ctx: ctx}
+	m.start = &startScreen{}
+	m.questions = newQuestionsScreen(m)
+	m.preflight = &preflightScreen{}
+	m.plan = &planScreen{}
+	m.run = newRunScreen()
+	m.summary = &summaryScreen{}
+	m.steps = &stepsScreen{}
+	if opts.StartScreen == "steps" {
+		m.screen = scrSteps
+	}
+	return Model{m}
+}
+
+// Init asks the journal about interrupted runs and, when starting on the steps
+// screen, detects their state.
+func (m Model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.findInterrupted()}
+	if m.screen == scrSteps {
+		cmds = append(cmds, m.startPlan())
+	}
+	return tea.Batch(cmds...)
+}
+
+func (m *model) findInterrupted() tea.Cmd {
+	b, a := m.backend, m.a
+	return func() tea.Msg { return interruptedFoundMsg{records: b.Interrupted(a)} }
+}
+
+// Update routes a message to the dialog, the root keys or the focused screen.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	return m, m.update(msg)
+}
+
+func (m *model) update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.c.Width, m.c.Height = msg.Width, msg.Height
+		m.questions.resize(m)
+		return nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		if m.dlg != nil {
+			m.dlg.paste(msg.Content)
+			return nil
+		}
+		if m.screen == scrQuestions {
+			return m.questions.forward(m, msg)
+		}
+		return nil
+	case tickMsg:
+		m.ticking = false
+		m.spin++
+		return m.tick()
+	case interruptedFoundMsg:
+		m.start.records = msg.records
+		return nil
+	case eventsMsg:
+		return m.events(msg)
+	case preflightDoneMsg, planReadyMsg, runDoneMsg, verifyDoneMsg:
+		m.busy, m.cancel = "", nil
+		return m.finished(msg)
+	case fieldCheckDueMsg, fieldCheckedMsg:
+		return m.questions.checkMsg(m, msg)
+	case answersSavedMsg:
+		if msg.err != nil {
+			m.flash = m.c.Redact(msg.err.Error())
+		} else {
+			m.flash = "Answers saved to " + msg.path + " (without secrets)."
+		}
+		return nil
+	case answersLoadedMsg:
+		return m.answersLoaded(msg)
+	case bundleWrittenMsg:
+		if msg.err != nil {
+			m.flash = m.c.Redact(msg.err.Error())
+		} else {
+			m.flash = "Bundle written to " + msg.dir + "."
+		}
+		return nil
+	case reportExportedMsg:
+		if msg.err != nil {
+			m.flash = m.c.Redact(msg.err.Error())
+		} else {
+			m.flash = "Report written to " + msg.path + "."
+		}
+		return nil
+	}
+	if m.screen == scrQuestions {
+		return m.questions.forward(m, msg)
+	}
+	return nil
+}
+
+// key handles the keys every screen shares, then hands the rest to the screen.
+func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	if m.dlg != nil {
+		d := m.dlg
+		closed, ok := d.update(k, msg)
+		if !closed {
+			return nil
+		}
+		m.dlg = nil
+		if ok && d.onYes != nil {
+			return d.onYes(m, strings.TrimSpace(string(d.value)))
+		}
+		if !ok && d.onNo != nil {
+			return d.onNo(m)
+		}
+		return nil
+	}
+	m.flash = ""
+	switch {
+	case key.Matches(msg, k.Redraw):
+		return func() tea.Msg { return tea.ClearScreen() }
+	case msg.String() == "ctrl+c":
+		return m.askQuit()
+	}
+	if m.screen == scrQuestions {
+		return m.questions.key(m, msg)
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return m.askQuit()
+	case key.Matches(msg, k.Help):
+		m.longHelp = !m.longHelp
+		return nil
+	}
+	for _, b := range m.bindings() {
+		if b.disabled != "" && key.Matches(msg, b.Binding) {
+			m.flash = b.Help().Desc + ": " + b.disabled
+			return nil
+		}
+	}
+	switch m.screen {
+	case scrStart:
+		return m.start.key(m, msg)
+	case scrPreflight:
+		return m.preflight.key(m, msg)
+	case scrPlan:
+		return m.plan.key(m, msg)
+	case scrRun:
+		return m.run.key(m, msg)
+	case scrSummary:
+		return m.summary.key(m, msg)
+	case scrSteps:
+		return m.steps.key(m, msg)
+	}
+	return nil
+}
+
+// askQuit quits at once when nothing runs; during a run it offers to stop after the
+// actions already running, so no node is left half-changed.
+func (m *model) askQuit() tea.Cmd {
+	if m.busy == opApply || m.busy == opRollback {
+		m.dlg = confirm("Stop the run and quit?",
+			[]string{"The actions running now finish first; nothing new starts. The journal lets you resume later."},
+			"stop after running actions and quit",
+			func(m *model) tea.Cmd {
+				m.quitAfterRun = true
+				if m.cancel != nil {
+					m.cancel()
+				}
+				m.flash = "Stopping after the running actions…"
+				return nil
+			})
+		return nil
+	}
+	if m.cancel != nil {
+		m.cancel()
+	}
+	return tea.Quit
+}
+
+// go switches screens.
+func (m *model) goTo(s screenID) { m.screen = s; m.flash = "" }
+
+// tick keeps the spinner turning while an operation runs.
+func (m *model) tick() tea.Cmd {
+	if m.busy == "" || m.c.Static || m.ticking {
+		return nil
+	}
+	m.ticking = true
+	d := 120 * time.Millisecond
+	if m.c.LowBandwidth {
+		d = time.Second
+	}
+	return tea.Tick(d, func(time.Time) tea.Msg { return tickMsg{} })
+}
+
+// spinner is the glyph of a running thing; in low bandwidth it is a static marker and
+// the elapsed time does the moving.
+func (m *model) spinner() string {
+	g := m.c.Glyphs.Spinner
+	if m.c.LowBandwidth || m.c.Static {
+		return g[0]
+	}
+	return g[m.spin%len(g)]
+}
+
+// bindings are the keys the focused screen offers now.
+func (m *model) bindings() []binding {
+	var bs []binding
+	switch m.screen {
+	case scrStart:
+		bs = m.start.bindings(m)
+	case scrQuestions:
+		bs = m.questions.bindings(m)
+	case scrPreflight:
+		bs = m.preflight.bindings(m)
+	case scrPlan:
+		bs = m.plan.bindings(m)
+	case scrRun:
+		bs = m.run.bindings(m)
+	case scrSummary:
+		bs = m.summary.bindings(m)
+	case scrSteps:
+		bs = m.steps.bindings(m)
+	}
+	k := m.c.Keys
+	if m.screen != scrQuestions {
+		bs = append(bs, on(k.Help))
+	}
+	return append(bs, on(k.Quit), on(k.Redraw))
+}
+
+// View lays out header, the focused screen, the status line and the key bar.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	v.WindowTitle = "ssisha"
+	return v
+}
+
+func (m *model) render() string {
+	w, h := m.c.Width, m.c.Height
+	if w < 10 || h < 5 {
+		return fit("ssisha: the terminal is too small", w, h)
+	}
+	bar := m.keyBar(w)
+	barLines := strings.Count(bar, "\n") + 1
+	bodyH := h - 2 - barLines
+	body := m.renderScreen(w, bodyH)
+	if m.dlg != nil {
+		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
+	}
+	status := ""
+	if m.flash != "" {
+		status = m.c.Styles.Flash.Render(m.c.Redact(m.flash))
+	} else if m.busy != "" {
+		status = m.c.Styles.Run.Render(m.spinner() + " " + busyText(m.busy))
+	}
+	out := []string{m.header(w), fit(body, w, bodyH), clip(status, w), bar}
+	return strings.Join(out, "\n")
+}
+
+func busyText(op opKind) string {
+	switch op {
+	case opPreflight:
+		return "running preflight checks on every node…"
+	case opPlan:
+		return "detecting what is done on every node…"
+	case opApply:
+		return "applying…"
+	case opRollback:
+		return "rolling back…"
+	case opVerify:
+		return "verifying…"
+	}
+	return ""
+}
+
+func (m *model) renderScreen(w, h int) string {
+	switch m.screen {
+	case scrStart:
+		return m.start.render(m, w, h)
+	case scrQuestions:
+		return m.questions.render(m, w, h)
+	case scrPreflight:
+		return m.preflight.render(m, w, h)
+	case scrPlan:
+		return m.plan.render(m, w, h)
+	case scrRun:
+		return m.run.render(m, w, h)
+	case scrSummary:
+		return m.summary.render(m, w, h)
+	case scrSteps:
+		return m.steps.render(m, w, h)
+	}
+	return ""
+}
+
+// header shows where the user is in the flow and which estate this is.
+func (m *model) header(w int) string {
+	st := m.c.Styles
+	var crumbs []string
+	for i, n := range screenNames {
+		if screenID(i) == m.screen {
+			crumbs = append(crumbs, st.Selected.Render(" "+n+" "))
+		} else {
+			crumbs = append(crumbs, st.Muted.Render(n))
+		}
+	}
+	mode := "real cluster"
+	if m.c.Lab {
+		mode = "lab"
+	}
+	left := st.Title.Render("ssisha") + " " + strings.Join(crumbs, st.Muted.Render(" "+m.c.Glyphs.Cursor+" "))
+	right := st.Accent.Render("[" + mode + "]")
+	if ansi.StringWidth(left)+ansi.StringWidth(right)+1 > w {
+		left = st.Title.Render("ssisha") + " " + st.Selected.Render(" "+screenNames[m.screen]+" ")
+	}
+	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	if gap < 1 {
+		return clip(left, w)
+	}
+	return left + strings.Repeat(" ", gap) + right
+}
+
+// overlay centres a dialog over the body.
+func overlay(body, dlg string, w, h int) string {
+	bl := strings.Split(fit(body, w, h), "\n")
+	dl := strings.Split(dlg, "\n")
+	top := max(0, (h-len(dl))/2)
+	dw := 0
+	for _, l := range dl {
+		dw = max(dw, ansi.StringWidth(l))
+	}
+	left := max(0, (w-dw)/2)
+	for i, l := range dl {
+		if top+i >= len(bl) {
+			break
+		}
+		base := pad(ansi.Strip(bl[top+i]), w)
+		bl[top+i] = clip(ansi.Cut(base, 0, left)+l+ansi.Cut(base, left+ansi.StringWidth(l), w), w)
+	}
+	return strings.Join(bl, "\n")
+}

@@ -1,0 +1,262 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/huh/v2"
+	"github.com/ssisha/ssisha/steps/answers"
+)
+
+// questionsScreen asks for the answers in groups with a huh form. Syntax is checked as
+// the user types (the answers validators, shown beside the form and enforced by huh on
+// next); network facts are checked in the background, cached per field and value, and
+// shown beside the field without ever blocking input.
+type questionsScreen struct {
+	qs       []*question
+	byKey    map[string]*question
+	form     *huh.Form
+	checks   map[string]FieldCheck // field + "\x00" + value
+	inFlight map[string]bool
+	showHelp bool
+	errs     answers.FieldErrors
+}
+
+// debounce is how long typing must pause before a network check starts.
+const debounce = 400 * time.Millisecond
+
+func checkKey(field, value string) string { return field + "\x00" + value }
+
+func newQuestionsScreen(m *model) *questionsScreen {
+	q := &questionsScreen{checks: map[string]FieldCheck{}, inFlight: map[string]bool{}}
+	q.build(m)
+	return q
+}
+
+// build (re)creates the form from the current answers.
+func (q *questionsScreen) build(m *model) {
+	q.qs = newQuestions(m.a, m.s)
+	q.byKey = map[string]*question{}
+	groups := make([][]huh.Field, len(questionGroups))
+	for _, qu := range q.qs {
+		q.byKey[qu.key] = qu
+		var f huh.Field
+		switch {
+		case qu.options != nil:
+			var opts []huh.Option[string]
+			for _, o := range qu.options {
+				label := o
+				if o == "" {
+					label = "detect from the nodes"
+				}
+				opts = append(opts, huh.NewOption(label, o))
+			}
+			f = huh.NewSelect[string]().Key(qu.key).Title(qu.title).Description(qu.desc).Options(opts...).Value(qu.value).Inline(true)
+		default:
+			in := huh.NewInput().Key(qu.key).Title(qu.title).Description(qu.desc).Value(qu.value).Validate(q.redacted(qu))
+			if qu.secret != nil {
+				in = in.EchoMode(huh.EchoModePassword)
+			}
+			f = in
+		}
+		groups[qu.group] = append(groups[qu.group], f)
+	}
+	var hg []*huh.Group
+	for i, fs := range groups {
+		if len(fs) == 0 {
+			fs = []huh.Field{huh.NewNote().Title(questionGroups[i]).Description("Nothing to ask: every secret these answers need is already set.")}
+		}
+		hg = append(hg, huh.NewGroup(fs...).Title(questionGroups[i]))
+	}
+	theme := huh.ThemeFunc(huh.ThemeCharm)
+	if !m.c.Styles.color {
+		theme = huh.ThemeFunc(huh.ThemeBase)
+	}
+	q.form = huh.NewForm(hg...).WithShowHelp(false).WithShowErrors(true).WithTheme(theme)
+	q.resize(m)
+	q.form.Init()
+}
+
+// redacted wraps a question's validator so an error never carries a secret's value.
+func (q *questionsScreen) redacted(qu *question) func(string) error {
+	return func(v string) error {
+		if qu.validate == nil {
+			return nil
+		}
+		err := qu.validate(v)
+		if err != nil && qu.secret != nil && v != "" {
+			return fmt.Errorf("%s", strings.ReplaceAll(err.Error(), v, "<secret>"))
+		}
+		return err
+	}
+}
+
+func (q *questionsScreen) layout(m *model) (formW, formH, panelW int, side bool) {
+	w, h := m.c.Width, m.c.Height-3
+	if w >= 100 {
+		return w - 42, h - 1, 40, true
+	}
+	return w, h - 6, w, false
+}
+
+func (q *questionsScreen) resize(m *model) {
+	fw, fh, _, _ := q.layout(m)
+	q.form.WithWidth(max(fw, 20)).WithHeight(max(fh, 5))
+}
+
+// focused is the question that has the cursor.
+func (q *questionsScreen) focused() *question {
+	if f := q.form.GetFocusedField(); f != nil {
+		return q.byKey[f.GetKey()]
+	}
+	return nil
+}
+
+func (q *questionsScreen) bindings(m *model) []binding {
+	k := m.c.Keys
+	return []binding{
+		primary(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next"))),
+		on(key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous"))),
+		on(k.FieldHelp), on(k.Save), on(k.Back),
+	}
+}
+
+func (q *questionsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, k.FieldHelp):
+		q.showHelp = !q.showHelp
+		return nil
+	case key.Matches(msg, k.Save):
+		path := m.answersPath
+		if path == "" {
+			path = "answers.yaml"
+		}
+		m.dlg = promptFor("Save answers (secrets are never written)", "Path of the answer file", path, func(m *model, p string) tea.Cmd {
+			return m.questions.save(m, p)
+		})
+		return nil
+	case key.Matches(msg, k.Back):
+		m.goTo(scrStart)
+		return nil
+	}
+	return q.forward(m, msg)
+}
+
+// forward hands a message to the form, then starts the checks its new value needs and
+// leaves when the form is complete.
+func (q *questionsScreen) forward(m *model, msg tea.Msg) tea.Cmd {
+	f, cmd := q.form.Update(msg)
+	q.form = f.(*huh.Form)
+	cmds := []tea.Cmd{cmd}
+	if fq := q.focused(); fq != nil {
+		cmds = append(cmds, q.scheduleCheck(m, fq))
+	}
+	if q.form.State == huh.StateCompleted {
+		cmds = append(cmds, q.finish(m))
+	}
+	return tea.Batch(cmds...)
+}
+
+// scheduleCheck asks for a network check of the question's current value once typing
+// pauses; valid syntax first, and never twice for the same value.
+func (q *questionsScreen) scheduleCheck(m *model, qu *question) tea.Cmd {
+	if !qu.network || m.backend == nil {
+		return nil
+	}
+	v := strings.TrimSpace(*qu.value)
+	if v == "" || (qu.validate != nil && qu.validate(v) != nil) {
+		return nil
+	}
+	ck := checkKey(qu.key, v)
+	if _, ok := q.checks[ck]; ok || q.inFlight[ck] {
+		return nil
+	}
+	due := fieldCheckDueMsg{field: qu.key, value: v}
+	if m.c.Static {
+		return func() tea.Msg { return due }
+	}
+	return tea.Tick(debounce, func(time.Time) tea.Msg { return due })
+}
+
+// checkAll starts the checks of every prefilled network question.
+func (q *questionsScreen) checkAll(m *model) tea.Cmd {
+	var cmds []tea.Cmd
+	for _, qu := range q.qs {
+		cmds = append(cmds, q.scheduleCheck(m, qu))
+	}
+	return tea.Batch(cmds...)
+}
+
+func (q *questionsScreen) checkMsg(m *model, msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case fieldCheckDueMsg:
+		qu := q.byKey[msg.field]
+		ck := checkKey(msg.field, msg.value)
+		if qu == nil || strings.TrimSpace(*qu.value) != msg.value || q.inFlight[ck] {
+			return nil
+		}
+		if _, ok := q.checks[ck]; ok {
+			return nil
+		}
+		q.inFlight[ck] = true
+		a := q.snapshot(m)
+		b, s, ctx := m.backend, m.s, m.ctx
+		return func() tea.Msg {
+			ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			return fieldCheckedMsg{field: msg.field, value: msg.value, result: b.CheckField(ctx, a, s, msg.field, msg.value)}
+		}
+	case fieldCheckedMsg:
+		ck := checkKey(msg.field, msg.value)
+		delete(q.inFlight, ck)
+		q.checks[ck] = msg.result
+	}
+	return nil
+}
+
+// snapshot is a copy of the answers with what is typed so far, for a check.
+func (q *questionsScreen) snapshot(m *model) *answers.Answers {
+	cp := *m.a
+	_ = applyQuestions(q.qs, &cp, nil)
+	return &cp
+}
+
+func (q *questionsScreen) save(m *model, path string) tea.Cmd {
+	a := q.snapshot(m)
+	return func() tea.Msg {
+		if err := answers.Save(path, a); err != nil {
+			return answersSavedMsg{path: path, err: fmt.Errorf("save the answers to %s: %w; choose a folder you can write to", path, err)}
+		}
+		return answersSavedMsg{path: path}
+	}
+}
+
+// finish writes the answers and secrets, checks the whole set, and moves on to the
+// preflight checks, or back to the first group with a problem.
+func (q *questionsScreen) finish(m *model) tea.Cmd {
+	if err := applyQuestions(q.qs, m.a, m.s); err != nil {
+		m.flash = err.Error()
+		return nil
+	}
+	m.c.Redactor.Add(m.s.All()...)
+	q.errs = answers.Validate(m.a)
+	if len(q.errs) > 0 {
+		m.flash = fmt.Sprintf("%d problem(s) in the answers; the first: %s", len(q.errs), q.errs[0].Error())
+		q.build(m)
+		return nil
+	}
+	return m.startPreflight()
+}
+
+// group is the index of the page being asked.
+func (q *questionsScreen) group() int {
+	if fq := q.focused(); fq != nil {
+		return fq.group
+	}
+	return len(questionGroups) - 1
+}

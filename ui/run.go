@@ -1,0 +1,360 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+// runScreen shows an apply or a rollback: the steps on the left, one pane per node,
+// the command log, and the choices after a failure.
+type runScreen struct {
+	mode       opKind
+	only       []int
+	steps      []*stepState
+	nodes      []*nodeState
+	log        []logEntry
+	changed    map[int]bool
+	tab        int
+	showLog    bool
+	running    bool
+	paused     bool
+	report     *engine.Report
+	err        string
+	failedStep int
+	failedHost string
+}
+
+func newRunScreen() *runScreen { return &runScreen{changed: map[int]bool{}} }
+
+// begin resets the screen for a new run over the plan's steps and the estate's nodes.
+func (r *runScreen) begin(m *model, mode opKind, p *engine.Plan, only []int) {
+	changed := r.changed
+	if changed == nil || mode == opApply && len(only) == 0 {
+		changed = map[int]bool{}
+	}
+	*r = runScreen{mode: mode, only: only, running: true, changed: changed, showLog: r.showLog}
+	if p != nil {
+		for _, s := range p.Steps {
+			if len(only) == 0 || containsInt(only, s.ID) {
+				r.steps = append(r.steps, &stepState{id: s.ID, title: s.Title})
+			}
+		}
+	}
+	if mode == opRollback {
+		sort.Slice(r.steps, func(i, j int) bool { return r.steps[i].id > r.steps[j].id })
+	}
+	for _, h := range m.a.MasterHosts() {
+		r.node(h)
+	}
+	for _, h := range m.a.WorkerHosts() {
+		r.node(h)
+	}
+}
+
+func (r *runScreen) done(m *model, msg runDoneMsg) {
+	r.running = false
+	r.report = msg.report
+	if msg.err != nil {
+		r.err = m.c.Redact(msg.err.Error())
+	}
+	if msg.report != nil && msg.report.Status == engine.StatusCancelled {
+		r.paused = true
+	}
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// remaining are the steps from the failed (or first unfinished) one on.
+func (r *runScreen) remaining(from int) []int {
+	var ids []int
+	for _, s := range r.steps {
+		if s.id >= from {
+			ids = append(ids, s.id)
+		}
+	}
+	return ids
+}
+
+func (r *runScreen) firstUnfinished() int {
+	for _, s := range r.steps {
+		if s.status != engine.StatusSucceeded && s.status != engine.StatusSkipped {
+			return s.id
+		}
+	}
+	return 0
+}
+
+func (r *runScreen) failed() bool { return !r.running && r.failedStep != 0 && r.mode == opApply }
+
+func (r *runScreen) changedSteps() []int {
+	var ids []int
+	for id := range r.changed {
+		ids = append(ids, id)
+	}
+	if r.failedStep != 0 && !r.changed[r.failedStep] {
+		ids = append(ids, r.failedStep)
+	}
+	sort.Ints(ids)
+	return ids
+}
+
+func (r *runScreen) bindings(m *model) []binding {
+	k := m.c.Keys
+	notRunning := "wait for the running actions to finish, or pause"
+	pause := onIf(k.Pause, r.running, "nothing is running")
+	retry := onIf(k.Retry, !r.running && (r.failed() || r.paused), notRunning)
+	if !r.running && !r.failed() && !r.paused {
+		retry.disabled = "no step failed"
+	}
+	if r.paused {
+		retry.Binding.SetHelp("r", "resume")
+	}
+	retry.primary = retry.disabled == ""
+	skip := onIf(k.Skip, r.failed(), "no step failed")
+	undo := onIf(k.Rollback, !r.running && len(r.changedSteps()) > 0, notRunning)
+	if !r.running && len(r.changedSteps()) == 0 {
+		undo.disabled = "this run changed nothing yet"
+	}
+	bs := []binding{retry, skip, undo, pause}
+	if len(r.nodes) > 1 && m.c.Width < 100 {
+		bs = append(bs, on(k.NextTab))
+	}
+	bs = append(bs, on(k.Log))
+	if !r.running {
+		bs = append(bs, binding{Binding: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "summary"))})
+	}
+	return bs
+}
+
+func (r *runScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, k.NextTab):
+		if len(r.nodes) > 0 {
+			r.tab = (r.tab + 1) % len(r.nodes)
+		}
+	case key.Matches(msg, k.PrevTab):
+		if len(r.nodes) > 0 {
+			r.tab = (r.tab + len(r.nodes) - 1) % len(r.nodes)
+		}
+	case key.Matches(msg, k.Log):
+		r.showLog = !r.showLog
+	case key.Matches(msg, k.Pause):
+		m.dlg = confirm("Pause the run?", []string{"The actions running now finish; no new action starts. r resumes from where it stopped."}, "pause after running actions",
+			func(m *model) tea.Cmd {
+				if m.cancel != nil {
+					m.cancel()
+				}
+				m.run.paused = true
+				return nil
+			})
+	case key.Matches(msg, k.Retry):
+		from := r.failedStep
+		what := fmt.Sprintf("Retry step %d on every target that is not done, then continue?", from)
+		if r.paused {
+			from = r.firstUnfinished()
+			what = fmt.Sprintf("Resume from step %d?", from)
+		}
+		ids := r.remaining(from)
+		m.dlg = confirm(what, []string{"The plan is detected again first, so what finished is not run twice: " + stepList(ids) + "."}, "re-plan and run",
+			func(m *model) tea.Cmd { return m.planThenApply(ids) })
+	case key.Matches(msg, k.Skip):
+		ids := r.remaining(r.failedStep + 1)
+		m.dlg = confirm(fmt.Sprintf("Skip step %d and continue?", r.failedStep), []string{"Later steps may fail when they depend on it. Continues with " + stepList(ids) + "."}, "skip and continue",
+			func(m *model) tea.Cmd {
+				if len(ids) == 0 {
+					m.summary.set(m.run)
+					m.goTo(scrSummary)
+					return nil
+				}
+				return m.planThenApply(ids)
+			})
+	case key.Matches(msg, k.Rollback):
+		ids := r.changedSteps()
+		m.dlg = confirm("Roll back what this run changed?", []string{"Undoes " + stepList(ids) + " in reverse order, from the journal. Actions marked irreversible stay as they are."}, "roll back",
+			func(m *model) tea.Cmd { return m.startRollback(ids) })
+	case key.Matches(msg, k.Enter):
+		if !r.running {
+			m.summary.set(r)
+			m.goTo(scrSummary)
+		}
+	}
+	return nil
+}
+
+// planThenApply detects again (the journal and the nodes changed since the last plan)
+// and then applies the given steps.
+func (m *model) planThenApply(only []int) tea.Cmd {
+	m.afterPlan = func(m *model) tea.Cmd { return m.startApply(only) }
+	m.flash = "Detecting again before running " + stepList(only) + "…"
+	return m.startPlan()
+}
+
+func (r *runScreen) render(m *model, w, h int) string {
+	st := m.c.Styles
+	verb := "Applying"
+	if r.mode == opRollback {
+		verb = "Rolling back"
+	}
+	head := st.Header.Render(verb + " " + stepList(r.only))
+	switch {
+	case r.running && r.paused:
+		head += st.Warn.Render("  pausing after the running actions…")
+	case r.paused:
+		head += st.Warn.Render("  paused")
+	case !r.running && r.report != nil:
+		head += st.Muted.Render("  " + r.report.Recap())
+	}
+	bottom := r.bottom(m, w)
+	bottomH := len(bottom)
+	mainH := max(3, h-1-bottomH)
+	var main string
+	if w >= 72 {
+		listW := min(34, w/3)
+		main = joinColumns([]int{listW + 1, w - listW - 1}, r.stepList(m, listW, mainH), r.panes(m, w-listW-1, mainH))
+	} else {
+		main = r.currentStep(m, w) + "\n" + r.panes(m, w, mainH-1)
+	}
+	return head + "\n" + fit(main, w, mainH) + "\n" + strings.Join(bottom, "\n")
+}
+
+// bottom is the failure box after a failure, else the command log.
+func (r *runScreen) bottom(m *model, w int) []string {
+	st, g := m.c.Styles, m.c.Glyphs
+	if r.failed() {
+		n := r.node(r.failedHost)
+		var out []string
+		out = append(out, st.Fail.Render(fmt.Sprintf("%s Step %d failed on %s", g.Fail, r.failedStep, r.failedHost)))
+		if n.err != "" {
+			out = append(out, wrap("Why: "+n.err, w)...)
+		}
+		if n.fix != "" {
+			out = append(out, wrap("Fix: "+n.fix, w)...)
+		}
+		out = append(out, st.Muted.Render("r retry the step · s skip it · u roll back what this run changed"))
+		return out
+	}
+	if r.err != "" && !r.running {
+		return wrap(st.Fail.Render(g.Fail+" ")+r.err, w)
+	}
+	n := 3
+	if r.showLog {
+		n = 8
+	}
+	out := []string{st.Muted.Render("Command log (c " + map[bool]string{true: "shrinks", false: "grows"}[r.showLog] + ")")}
+	start := max(0, len(r.log)-n)
+	for _, e := range r.log[start:] {
+		first := strings.SplitN(e.script, "\n", 2)[0]
+		out = append(out, clip(st.Muted.Render(shortHost(e.host)+" "+g.Sep+" step "+e.step+" "+g.Sep+" ")+e.summary+st.Muted.Render("  "+first), w))
+	}
+	for len(out) < n+1 {
+		out = append(out, "")
+	}
+	return out
+}
+
+func (r *runScreen) currentStep(m *model, w int) string {
+	for _, s := range r.steps {
+		if s.status == engine.StatusRunning {
+			return clip(m.statusGlyph(string(s.status))+fmt.Sprintf(" step %d/%d: %s", s.id, len(r.steps), s.title), w)
+		}
+	}
+	return clip(m.c.Styles.Muted.Render(fmt.Sprintf("%d steps", len(r.steps))), w)
+}
+
+func (r *runScreen) stepList(m *model, w, h int) string {
+	var out []string
+	for _, s := range r.steps {
+		status := string(s.status)
+		line := m.statusGlyph(status) + " " + clip(fmt.Sprintf("%d %s", s.id, s.title), w-2)
+		out = append(out, line)
+	}
+	return fit(strings.Join(out, "\n"), w, h)
+}
+
+// panes draws every node side by side when there is room (at least 100 columns and 30
+// per pane), else the selected node with tabs.
+func (r *runScreen) panes(m *model, w, h int) string {
+	if len(r.nodes) == 0 {
+		return ""
+	}
+	per := w / len(r.nodes)
+	if m.c.Width >= 100 && per >= 24 {
+		var blocks []string
+		var widths []int
+		for i, n := range r.nodes {
+			pw := per
+			if i == len(r.nodes)-1 {
+				pw = w - per*(len(r.nodes)-1)
+			}
+			widths = append(widths, pw)
+			blocks = append(blocks, r.pane(m, n, pw, h, false))
+		}
+		return joinColumns(widths, blocks...)
+	}
+	// Too narrow for side by side: tabs, and a grid of two rows when tall enough.
+	if r.tab >= len(r.nodes) {
+		r.tab = 0
+	}
+	var tabs []string
+	for i, n := range r.nodes {
+		label := m.statusGlyph(string(n.status)) + " " + shortHost(n.host)
+		if i == r.tab {
+			label = m.c.Styles.Selected.Render(" " + ansiStrip(label) + " ")
+		}
+		tabs = append(tabs, label)
+	}
+	return clip(strings.Join(tabs, " "), w) + "\n" + r.pane(m, r.nodes[r.tab], w, h-1, true)
+}
+
+// pane is one node: status, current step and action, elapsed time, last output lines.
+func (r *runScreen) pane(m *model, n *nodeState, w, h int, focused bool) string {
+	st := m.c.Styles
+	var body []string
+	status := string(n.status)
+	if status == "" {
+		status = "waiting"
+	}
+	line := m.statusGlyph(string(n.status)) + " " + status
+	if n.step > 0 {
+		line += st.Muted.Render(fmt.Sprintf(" %s step %d", m.c.Glyphs.Dot, n.step))
+	}
+	if n.status == engine.StatusRunning && !n.started.IsZero() {
+		line += st.Muted.Render(" " + elapsed(m.c.Now().Sub(n.started)))
+	}
+	body = append(body, line)
+	if n.action != "" {
+		body = append(body, wrap(n.action, w-2)...)
+	}
+	if n.err != "" {
+		body = append(body, wrap(st.Fail.Render(n.err), w-2)...)
+	}
+	room := h - 2 - len(body)
+	if room > 0 && len(n.lines) > 0 {
+		start := max(0, len(n.lines)-room)
+		for _, l := range n.lines[start:] {
+			body = append(body, st.Muted.Render(clip(l, w-2)))
+		}
+	}
+	return m.c.box(focused || n.status == engine.StatusRunning, shortHost(n.host), strings.Join(body, "\n"), w, h)
+}
+
+func elapsed(d interface{ Seconds() float64 }) string {
+	s := int(d.Seconds())
+	if s < 60 {
+		return fmt.Sprintf("%ds", s)
+	}
+	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}

@@ -1,0 +1,113 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+// nodeState is what one node is doing in a run, folded from the engine's events.
+type nodeState struct {
+	host    string
+	step    int
+	action  string
+	status  engine.Status
+	started time.Time
+	lines   []string
+	err     string
+	fix     string
+}
+
+// stepState is one step's status in a run.
+type stepState struct {
+	id     int
+	title  string
+	status engine.Status
+}
+
+// logEntry is one command the run sent, as the command log shows it.
+type logEntry struct {
+	host, step, summary, script string
+}
+
+// maxNodeLines bounds the output a pane keeps; the full output is in the run's log file.
+const maxNodeLines = 50
+
+// maxLog bounds the command log kept for the screen.
+const maxLog = 200
+
+// event folds one engine event into the run's state.
+func (r *runScreen) event(m *model, e engine.Event) {
+	if e.Time.IsZero() {
+		e.Time = m.c.Now()
+	}
+	switch e.Kind {
+	case engine.StepStarted:
+		r.stepFor(e.Step, e.Title).status = engine.StatusRunning
+	case engine.StepFinished:
+		r.stepFor(e.Step, e.Title).status = e.Status
+	case engine.TargetStarted:
+		n := r.node(e.Target)
+		n.step, n.status, n.started, n.err, n.fix, n.action = e.Step, engine.StatusRunning, e.Time, "", "", ""
+	case engine.ActionStarted:
+		n := r.node(e.Target)
+		n.step, n.action, n.started = e.Step, m.c.Redact(e.Summary), e.Time
+		n.status = engine.StatusRunning
+		r.log = append(r.log, logEntry{host: e.Target, step: itoa(e.Step), summary: m.c.Redact(e.Summary), script: m.c.Redact(e.Script)})
+		if len(r.log) > maxLog {
+			r.log = r.log[len(r.log)-maxLog:]
+		}
+	case engine.ActionOutput:
+		n := r.node(e.Target)
+		n.lines = append(n.lines, m.c.Redact(e.Message))
+		if len(n.lines) > maxNodeLines {
+			n.lines = n.lines[len(n.lines)-maxNodeLines:]
+		}
+	case engine.ActionFinished:
+		if e.Status == engine.StatusFailed {
+			n := r.node(e.Target)
+			n.err = m.c.Redact(e.Error)
+		}
+	case engine.TargetFinished:
+		n := r.node(e.Target)
+		n.status = e.Status
+		n.action = ""
+		if e.Error != "" {
+			n.err = m.c.Redact(e.Error)
+		}
+		if e.Fix != "" {
+			n.fix = m.c.Redact(e.Fix)
+		}
+		if e.Status == engine.StatusFailed {
+			r.failedStep, r.failedHost = e.Step, e.Target
+		}
+		if e.Status == engine.StatusSucceeded || e.Status == engine.StatusUndone {
+			r.changed[e.Step] = true
+		}
+	}
+}
+
+func (r *runScreen) stepFor(id int, title string) *stepState {
+	for _, s := range r.steps {
+		if s.id == id {
+			if s.title == "" {
+				s.title = title
+			}
+			return s
+		}
+	}
+	s := &stepState{id: id, title: title}
+	r.steps = append(r.steps, s)
+	return s
+}
+
+func (r *runScreen) node(host string) *nodeState {
+	for _, n := range r.nodes {
+		if n.host == host {
+			return n
+		}
+	}
+	n := &nodeState{host: host}
+	r.nodes = append(r.nodes, n)
+	return n
+}

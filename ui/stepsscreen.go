@@ -1,0 +1,155 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"github.com/ssisha/ssisha/steps"
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+// stepsScreen lists the nine steps with what is detected on each target, to run one
+// again or undo from one of them on.
+type stepsScreen struct {
+	plan      *engine.Plan
+	cursor    int
+	detecting bool
+	seen      map[int]string // step -> last detected state while detecting
+}
+
+func (s *stepsScreen) set(p *engine.Plan) { s.plan, s.detecting = p, false }
+
+func (s *stepsScreen) event(e engine.Event) {
+	if e.Kind == engine.DetectStarted {
+		s.detecting = true
+	}
+	if e.Kind == engine.DetectFinished {
+		if s.seen == nil {
+			s.seen = map[int]string{}
+		}
+		s.seen[e.Step] = e.State
+	}
+}
+
+// state is a step's state across its targets: blocked wins, then drift, then pending.
+func planStepState(ps engine.PlanStep) steps.State {
+	st := steps.StateDone
+	for _, t := range ps.Targets {
+		switch {
+		case t.Err != "" || t.Detection.State == steps.StateBlocked:
+			return steps.StateBlocked
+		case t.Detection.State == steps.StateDrift:
+			st = steps.StateDrift
+		case t.Detection.State == steps.StatePending && st == steps.StateDone:
+			st = steps.StatePending
+		}
+	}
+	return st
+}
+
+func (s *stepsScreen) bindings(m *model) []binding {
+	k := m.c.Keys
+	ready := s.plan != nil
+	return []binding{
+		onIf(k.Rerun, ready, "the steps are still being detected"),
+		onIf(k.Undo, ready, "the steps are still being detected"),
+		on(k.Up), on(k.Down), on(k.Back),
+	}
+}
+
+// later are the steps from id on whose changes an undo would reverse.
+func (s *stepsScreen) later(id int) []int {
+	var ids []int
+	for _, ps := range s.plan.Steps {
+		if ps.ID >= id && planStepState(ps) != steps.StatePending {
+			ids = append(ids, ps.ID)
+		}
+	}
+	return ids
+}
+
+func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	n := 0
+	if s.plan != nil {
+		n = len(s.plan.Steps)
+	}
+	switch {
+	case key.Matches(msg, k.Up):
+		s.cursor = max(0, s.cursor-1)
+	case key.Matches(msg, k.Down):
+		s.cursor = min(max(0, n-1), s.cursor+1)
+	case key.Matches(msg, k.Back):
+		m.goTo(scrStart)
+	case key.Matches(msg, k.Rerun) && n > 0:
+		ps := s.plan.Steps[s.cursor]
+		m.dlg = confirm(fmt.Sprintf("Run step %d again?", ps.ID), []string{ps.Title + ", on " + ps.Scope + ". Targets already done are detected as done and left alone."}, "run again",
+			func(m *model) tea.Cmd { return m.startApply([]int{ps.ID}) })
+	case key.Matches(msg, k.Undo) && n > 0:
+		ps := s.plan.Steps[s.cursor]
+		ids := s.later(ps.ID)
+		if len(ids) == 0 {
+			m.flash = fmt.Sprintf("Nothing to undo: step %d and the steps after it are not applied.", ps.ID)
+			return nil
+		}
+		body := []string{"Undoes, in reverse order: " + stepList(ids) + "."}
+		if len(ids) > 1 {
+			body = append(body, fmt.Sprintf("Later steps depend on step %d, so they are undone first.", ps.ID))
+		}
+		m.dlg = confirm(fmt.Sprintf("Undo from step %d on?", ps.ID), body, "undo", func(m *model) tea.Cmd { return m.startRollback(ids) })
+	}
+	return nil
+}
+
+func (s *stepsScreen) render(m *model, w, h int) string {
+	st, g := m.c.Styles, m.c.Glyphs
+	out := []string{st.Header.Render("Steps") + st.Muted.Render(" what is done on each node; run one again or undo from one on")}
+	if s.plan == nil {
+		out = append(out, "", m.spinner()+" Detecting the state of every step on every node…")
+		return fit(strings.Join(out, "\n"), w, h)
+	}
+	for i, ps := range s.plan.Steps {
+		state := planStepState(ps)
+		var mark string
+		switch state {
+		case steps.StateDone:
+			mark = st.OK.Render(g.Done)
+		case steps.StatePending:
+			mark = st.Muted.Render(g.Create)
+		case steps.StateDrift:
+			mark = st.Warn.Render(g.Change)
+		default:
+			mark = st.Fail.Render(g.Blocked)
+		}
+		var nodes []string
+		for _, t := range ps.Targets {
+			nodes = append(nodes, shortHost(t.Target.Host)+" "+string(t.Detection.State))
+		}
+		line := mark + " " + pad(fmt.Sprintf("%d %s", ps.ID, ps.Title), min(44, w/2)) + " " + pad(string(state), 8) + st.Muted.Render(strings.Join(nodes, ", "))
+		if i == s.cursor {
+			line = st.Selected.Render(pad(ansiStrip(line), w))
+		}
+		out = append(out, clip(line, w))
+	}
+	if s.cursor < len(s.plan.Steps) {
+		ps := s.plan.Steps[s.cursor]
+		out = append(out, "")
+		for _, t := range ps.Targets {
+			d := t.Detection
+			line := shortHost(t.Target.Host) + ": " + string(d.State)
+			if len(d.Actions) > 0 {
+				line += fmt.Sprintf(", %d action(s): %s", len(d.Actions), d.Actions[0].Summary)
+			}
+			if d.Reason != "" {
+				line += " " + g.Dot + " " + d.Reason
+			}
+			out = append(out, wrap(m.c.Redact(line), w)...)
+		}
+		if ids := s.later(ps.ID); len(ids) > 0 {
+			out = append(out, st.Muted.Render("u undoes "+stepList(ids)+" (reverse order)"))
+		}
+	}
+	return fit(strings.Join(out, "\n"), w, h)
+}
