@@ -18,6 +18,10 @@ import (
 type wizardBackend struct {
 	a *app
 
+	// running counts applies and rollbacks in flight, so that the program does not
+	// exit under them when the screen goes away (quit, a dropped terminal).
+	running sync.WaitGroup
+
 	mu  sync.Mutex
 	key string
 	c   *conn
@@ -50,6 +54,11 @@ func (b *wizardBackend) conn(ctx context.Context, ans *answers.Answers, sec *ans
 	b.c, b.key = c, key
 	return c, nil
 }
+
+// Wait blocks until no apply or rollback is running: the wizard has asked them to
+// stop after their running actions, and those finish before the program exits, so
+// the journal is left ready to resume.
+func (b *wizardBackend) Wait() { b.running.Wait() }
 
 // Close releases the connection.
 func (b *wizardBackend) Close() {
@@ -136,6 +145,8 @@ func (b *wizardBackend) Plan(ctx context.Context, ans *answers.Answers, sec *ans
 
 // Apply runs the plan; cancelling ctx stops it after the running actions.
 func (b *wizardBackend) Apply(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
+	b.running.Add(1)
+	defer b.running.Done()
 	s, err := b.session(context.WithoutCancel(ctx), ans, sec, true, emit)
 	if err != nil {
 		return nil, err
@@ -156,6 +167,8 @@ func (b *wizardBackend) Apply(ctx context.Context, ans *answers.Answers, sec *an
 
 // Rollback undoes what the journal records for the steps in only (all when empty).
 func (b *wizardBackend) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
+	b.running.Add(1)
+	defer b.running.Done()
 	s, err := b.session(ctx, ans, sec, true, emit)
 	if err != nil {
 		return nil, err

@@ -6,9 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -89,6 +87,7 @@ cluster.`,
 	}
 	f.register(cmd, 0.02)
 	cmd.AddCommand(a.labServeCmd())
+	cmd.AddCommand(a.labBenchCmd())
 	return cmd
 }
 
@@ -137,58 +136,12 @@ across restarts. Then, in another terminal:
 
 // labAnswers is the answer file that points ssisha at a running lab.
 func labAnswers(l *lab.Lab, f labFlags) *answers.Answers {
-	ep := l.Endpoints()
-	ans := answers.Example()
-	ans.SQLVersion = 0
-	ans.Domain = "CONTOSO"
-	ans.Cluster = answers.Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24"}
-	ans.SetupMedia = lab.SetupMediaPath
-	ans.MasterService.Account = `CONTOSO\` + lab.MasterServiceAccount
-	ans.MasterService.DNSName = "ssismaster.contoso.com"
-	ans.MasterService.StaticAddress = "10.0.0.60/24"
-	ans.MasterService.Port = 8391
-	ans.MasterService.Certificate = answers.Certificate{Generate: true, ExtraNames: []string{"ssismaster"}}
-	ans.AvailabilityGroup.Name = "AG_SSIS"
-	ans.AvailabilityGroup.EndpointPort = 5022
-	ans.AvailabilityGroup.Listener.DNSName = ep.ListenerName
-	ans.AvailabilityGroup.Listener.Port = 1433
-	ans.AvailabilityGroup.Listener.StaticAddress = "10.0.0.50/24"
-	host, port := splitHostPort(ep.Listener)
-	ans.AvailabilityGroup.Listener.Connect = answers.Address{Address: host, Port: port}
-	ans.Masters = nil
-	ans.Workers = nil
-	nodes := append([]lab.NodeEndpoint(nil), ep.Nodes...)
-	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Host < nodes[j].Host })
-	for _, n := range nodes {
-		wh, wp := splitHostPort(n.WinRM)
-		switch n.Role {
-		case "master":
-			sh, sp := splitHostPort(n.SQL)
-			ans.Masters = append(ans.Masters, answers.Master{Host: n.Host, SQLInstance: "MSSQLSERVER",
-				WinRM: answers.Address{Address: wh, Port: wp}, SQL: answers.Address{Address: sh, Port: sp}})
-		case "worker":
-			ans.Workers = append(ans.Workers, answers.Worker{Host: n.Host, Account: `CONTOSO\` + lab.WorkerServiceAccount,
-				WinRM: answers.Address{Address: wh, Port: wp}})
-		}
-	}
-	ans.Connection.WinRM = answers.WinRMConnection{Auth: "ntlm", HTTPS: true, CAFile: ep.CAFile, User: ep.AdminUser}
-	encrypt := "true"
-	if f.encrypt == "strict" {
-		encrypt = "strict"
-	}
-	ans.Connection.SQL = answers.SQLConnection{Auth: "windows", Encrypt: encrypt, CAFile: ep.CAFile, User: ep.AdminUser}
-	ans.ApplyDefaults()
-	return ans
+	return answers.ForLab(l.Endpoints(), f.encrypt == "strict")
 }
 
 // labWaitScale is how much of the real waits the steps spend against a lab of that
-// speed (never less than what keeps polling meaningful).
-func labWaitScale(speed float64) float64 {
-	if speed <= 0 {
-		return 0.001
-	}
-	return speed
-}
+// speed.
+func labWaitScale(speed float64) float64 { return answers.LabWaitScale(speed) }
 
 func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err error) {
 	ans := labAnswers(l, f)
@@ -219,15 +172,6 @@ func (a *app) printLabEndpoints(l *lab.Lab, ansPath, secPath string) {
 	fmt.Fprintf(a.out, "  CA certificate: %s\n", ep.CAFile)
 	fmt.Fprintf(a.out, "\nAnswers: %s\nSecrets: %s (mode 0600)\n\nIn another terminal:\n  set -a; . %s; set +a\n  ssisha apply -f %s --yes\n\nCtrl-C stops the lab; its state is kept.\n",
 		ansPath, secPath, secPath, ansPath)
-}
-
-func splitHostPort(hp string) (string, int) {
-	i := strings.LastIndexByte(hp, ':')
-	if i < 0 {
-		return hp, 0
-	}
-	p, _ := strconv.Atoi(hp[i+1:])
-	return hp[:i], p
 }
 
 var _ = context.Background

@@ -28,11 +28,25 @@ func (a *app) uiOptions() ui.Options {
 	}
 }
 
-func (a *app) startWizard(ctx context.Context, o ui.Options) error {
+// startWizard runs the wizard, then waits for any run it started to stop after its
+// running actions: quitting, Ctrl-C and a dropped terminal (SIGHUP) all end the
+// screen first, never an action half done.
+func (a *app) startWizard(ctx context.Context, o ui.Options, b *wizardBackend) error {
+	var err error
 	if o.Accessible {
-		return ui.RunAccessible(ctx, o)
+		err = ui.RunAccessible(ctx, o)
+	} else {
+		err = ui.Run(ctx, o)
 	}
-	return ui.Run(ctx, o)
+	done := make(chan struct{})
+	go func() { b.Wait(); close(done) }()
+	select {
+	case <-done:
+	default:
+		fmt.Fprintln(a.errOut, "ssisha: waiting for the running actions to finish; the journal will be ready to resume")
+		<-done
+	}
+	return err
 }
 
 // runWizard is `ssisha` with no command: the wizard against a real cluster.
@@ -56,7 +70,7 @@ func (a *app) runWizard(cmd *cobra.Command, _ []string) error {
 	b := newWizardBackend(a)
 	defer b.Close()
 	o.Backend = b
-	return a.startWizard(cmd.Context(), o)
+	return a.startWizard(cmd.Context(), o, b)
 }
 
 // runLabWizard starts a lab in this process and the wizard against it, with the
@@ -93,5 +107,5 @@ func (a *app) runLabWizard(ctx context.Context, f labFlags) error {
 	b := newWizardBackend(a)
 	defer b.Close()
 	o.Backend = b
-	return a.startWizard(ctx, o)
+	return a.startWizard(ctx, o, b)
 }

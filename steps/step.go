@@ -189,4 +189,7 @@ type Env struct {
 	// WaitScale scales the waits steps do for the estate (registration, services);
 	// 1 for real clusters, smaller for the lab.
 	WaitScale float64
+	// Reads, when set, shares read-only facts among the detections of one round
+	// (the engine sets a new one per round); nil reads afresh every time.
+	Reads *ReadCache
 }

@@ -11,9 +11,9 @@ import (
 
 // Step 1 puts the Failover Clustering feature (with its tools) on every master node
 // and makes sure the cluster exists with exactly the master nodes. A Step has one
-// scope: this one runs on each master node for the feature, and only the primary's
-// target reads, creates or verifies the cluster itself, so that the cluster is handled
-// once.
+// scope: this one runs on each master node for the feature, and only the last master's
+// target reads, creates or verifies the cluster itself (see isClusterHost), so that
+// the cluster is handled once.
 
 // The action IDs of step 1.
 const (
@@ -53,8 +53,14 @@ type wsfcState struct {
 	NameInDNS  bool     `json:"nameInDns"`
 }
 
-func isPrimaryHost(env *Env, host string) bool {
-	return len(env.Answers.Masters) > 0 && strings.EqualFold(env.Answers.Masters[0].Host, host)
+// isClusterHost reports whether host's target creates and checks the cluster: the
+// last master node. The cluster needs the feature on every node first, and the engine
+// starts a step's targets in the answers' order, so the last target is the one that
+// can wait for the others whatever the parallel bound (and rollback, in reverse order,
+// undoes it first).
+func isClusterHost(env *Env, host string) bool {
+	n := len(env.Answers.Masters)
+	return n > 0 && strings.EqualFold(env.Answers.Masters[n-1].Host, host)
 }
 
 func readClusteringFeature(ctx context.Context, env *Env, host string) (featureInstall, error) {
@@ -115,7 +121,7 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			Commands: []Command{PSCommand(t.Host, psFeatureInstall(featureClustering))},
 		})
 	}
-	if isPrimaryHost(env, t.Host) {
+	if isClusterHost(env, t.Host) {
 		c, err := readWSFC(ctx, env, t.Host)
 		if err != nil {
 			return Detection{}, err
@@ -268,7 +274,7 @@ func waitOutOfCluster(ctx context.Context, env *Env, host string) error {
 			return nil
 		}
 		if waited >= featureWait {
-			return fmt.Errorf("%s is still a node of cluster %s, so Failover-Clustering cannot be removed; undo step 1 on the primary first (it removes a cluster this run created), or evict the node with Remove-ClusterNode, then run rollback --steps 1 again", host, c.Name)
+			return fmt.Errorf("%s is still a node of cluster %s, so Failover-Clustering cannot be removed; undo step 1 on the last master node first (it removes a cluster this run created), or evict the node with Remove-ClusterNode, then run rollback --steps 1 again", host, c.Name)
 		}
 		if err := env.Wait(ctx, 15*time.Second); err != nil {
 			return err
@@ -282,7 +288,7 @@ func (s clusterStep) Undo(ctx context.Context, env *Env, t Target, actionID stri
 		if !undoFlag(data, "installed") {
 			return nil
 		}
-		// The primary's target destroys the cluster in parallel; the feature can only go
+		// The last master's target destroys the cluster; the feature can only go
 		// once this node is no longer a member of it.
 		if err := waitOutOfCluster(ctx, env, t.Host); err != nil {
 			return err
@@ -324,7 +330,7 @@ func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, e
 		return nil, err
 	}
 	checks := []Check{passFail("Failover-Clustering installed", strings.EqualFold(f.InstallState, "Installed"), f.InstallState, "run step 1 again")}
-	if !isPrimaryHost(env, t.Host) {
+	if !isClusterHost(env, t.Host) {
 		return checks, nil
 	}
 	c, err := readWSFC(ctx, env, t.Host)

@@ -12,14 +12,15 @@ func TestClusterStepLifecycle(t *testing.T) {
 	s := NewClusterStep()
 	before := l.snapshot(t)
 	tgs := l.targets(s)
-	if got := winActionIDs(l.detect(t, s, tgs[0]).Actions); got != "install-failover-clustering,create-cluster" {
-		t.Fatalf("primary actions = %q", got)
+	if got := winActionIDs(l.detect(t, s, tgs[0]).Actions); got != "install-failover-clustering" {
+		t.Fatalf("first master's actions = %q", got)
 	}
-	if got := winActionIDs(l.detect(t, s, tgs[1]).Actions); got != "install-failover-clustering" {
-		t.Fatalf("secondary actions = %q", got)
+	if got := winActionIDs(l.detect(t, s, tgs[1]).Actions); got != "install-failover-clustering,create-cluster" {
+		t.Fatalf("last master's actions = %q", got)
 	}
-	// The secondary's feature first: creating the cluster waits for it on every node.
-	applied := l.applyTargets(t, s, []Target{tgs[1], tgs[0]})
+	// In the engine's order: the last master creates the cluster once every node has
+	// the feature.
+	applied := l.applyTargets(t, s, tgs)
 	if l.estate.Cluster == nil || l.estate.Cluster.Name != "SSISCL" || len(l.estate.Cluster.Nodes) != 2 {
 		t.Fatalf("cluster after apply: %+v", l.estate.Cluster)
 	}
@@ -37,12 +38,12 @@ func TestClusterStepLifecycle(t *testing.T) {
 func TestClusterStepCreateWaitsForEveryNode(t *testing.T) {
 	l := newWinLab(t)
 	s := NewClusterStep()
-	det := l.detect(t, s, l.targets(s)[0])
+	det := l.detect(t, s, l.targets(s)[1])
 	for _, a := range det.Actions {
-		_, err := s.Apply(context.Background(), l.env, l.targets(s)[0], a)
+		_, err := s.Apply(context.Background(), l.env, l.targets(s)[1], a)
 		if a.ID == actCreateCluster {
-			if err == nil || !strings.Contains(err.Error(), "node2.contoso.com") {
-				t.Fatalf("create without the feature on node2: %v", err)
+			if err == nil || !strings.Contains(err.Error(), "node1.contoso.com") {
+				t.Fatalf("create without the feature on node1: %v", err)
 			}
 		} else if err != nil {
 			t.Fatal(err)
@@ -65,7 +66,7 @@ func TestClusterStepBlocked(t *testing.T) {
 		{"no operator credentials", func(l *winLab) { l.env.Answers.Connection.WinRM.User = "" }, "scheduled task"},
 		{"other cluster", func(l *winLab) {
 			s := NewClusterStep()
-			l.applyTargets(t, s, []Target{l.targets(s)[1], l.targets(s)[0]})
+			l.applyTargets(t, s, l.targets(s))
 			l.env.Answers.Cluster.Name = "OTHERCL"
 		}, "already belongs to cluster SSISCL"},
 	}
@@ -73,7 +74,7 @@ func TestClusterStepBlocked(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newWinLab(t)
 			tc.setup(l)
-			det := l.detect(t, NewClusterStep(), l.targets(NewClusterStep())[0])
+			det := l.detect(t, NewClusterStep(), l.targets(NewClusterStep())[1])
 			if det.State != StateBlocked || !strings.Contains(det.Reason, tc.reason) || det.Fix == "" {
 				t.Fatalf("got %s %q (fix %q), want blocked with %q", det.State, det.Reason, det.Fix, tc.reason)
 			}
@@ -83,7 +84,7 @@ func TestClusterStepBlocked(t *testing.T) {
 
 func TestClusterStepNeverRemovesAForeignCluster(t *testing.T) {
 	l := newWinLab(t)
-	err := NewClusterStep().Undo(context.Background(), l.env, l.targets(NewClusterStep())[0], actCreateCluster, Undo{"name": "SSISCL", "created": false})
+	err := NewClusterStep().Undo(context.Background(), l.env, l.targets(NewClusterStep())[1], actCreateCluster, Undo{"name": "SSISCL", "created": false})
 	if !errors.Is(err, ErrIrreversible) {
 		t.Fatalf("undo of a cluster ssisha did not create: %v", err)
 	}

@@ -10,7 +10,7 @@ func winPrepared(t *testing.T) *winLab {
 	t.Helper()
 	l := newWinLab(t)
 	c := NewClusterStep()
-	l.applyTargets(t, c, []Target{l.targets(c)[1], l.targets(c)[0]})
+	l.applyTargets(t, c, l.targets(c))
 	for _, s := range []Step{NewPrimaryMasterStep(), NewSecondaryMasterStep()} {
 		l.applyTargets(t, s, l.targets(s))
 	}

@@ -88,7 +88,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	a := env.Answers
 	want := a.MasterAddress()
 	primary := a.Primary().Host
-	mc, err := readMasterCert(ctx, env, primary)
+	mc, err := sharedRead(env, "master-cert "+primary, func() (masterCert, error) { return readMasterCert(ctx, env, primary) })
 	if err != nil {
 		return Detection{}, err
 	}
@@ -98,7 +98,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	if p := masterEndpointProblem(want, mc); p != "" {
 		return Detection{State: StateBlocked, Reason: "masterService.dnsName/port: " + p, Fix: "use a name the master certificate carries (step 2)"}, nil
 	}
-	f, err := readReplicaFacts(ctx, env, primary)
+	f, err := sharedRead(env, "replica-facts "+primary, func() (replicaFacts, error) { return readReplicaFacts(ctx, env, primary) })
 	if err != nil {
 		return Detection{}, err
 	}

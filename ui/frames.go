@@ -34,7 +34,7 @@ func Frames(opts Options, width, height int) (map[string]string, error) {
 	m := fresh(newFake())
 	out["start"] = m.render()
 
-	// Questions: each group with its checks done, one of them with a typo.
+	// Questions: each group with its checks done and a mistake typed in one field.
 	m = fresh(newFake())
 	drive(m, m.start.items()[0].run(m.model))
 	for g, name := range questionGroups {
@@ -42,14 +42,29 @@ func Frames(opts Options, width, height int) (map[string]string, error) {
 			drive(m, m.questions.form.NextGroup())
 		}
 		drive(m, m.questions.checkAll(m.model))
-		if g == 0 {
-			drive(m, m.questions.form.NextField())
-			drive(m, m.questions.form.NextField())
-			drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: '.', Text: "."} })
+		if g >= len(frameMistakes) {
+			out["questions-"+slug(name)] = m.render()
+			continue
 		}
+		mk := frameMistakes[g]
+		for range mk.skip {
+			drive(m, m.questions.form.NextField())
+		}
+		was := *m.questions.focused().value
+		if mk.replace {
+			drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl} })
+		}
+		typeRunes(m, mk.text)
+		// The check of the value as typed, which the wizard runs once typing pauses.
+		drive(m, m.questions.checkAll(m.model))
 		out["questions-"+slug(name)] = m.render()
-		if g == 0 {
-			drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyBackspace} })
+		if mk.replace {
+			drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl} })
+			typeRunes(m, was)
+		} else {
+			for range []rune(mk.text) {
+				drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyBackspace} })
+			}
 		}
 	}
 
@@ -118,6 +133,31 @@ func Frames(opts Options, width, height int) (map[string]string, error) {
 	m.steps.cursor = 3
 	out["steps"] = m.render()
 	return out, nil
+}
+
+// frameMistakes are typed into one field of each question group, the field reached
+// with skip moves, at the end of its value or over it (replace), so that every
+// group's frame shows a check failing as the user types; the value is restored before
+// the next group. The secrets group needs none: its passwords are empty, which its
+// checks already flag.
+var frameMistakes = []struct {
+	skip    int
+	text    string
+	replace bool
+}{
+	{2, ".", false},                     // Domain (NetBIOS): a trailing dot
+	{0, "svc_ssismaster", true},         // Master service account: no domain
+	{2, "0", false},                     // Master port: 83910 is not a port
+	{2, ".contoso.com", false},          // Listener DNS name: a full name where a NetBIOS name goes
+	{0, ", worker3.contoso.com", false}, // Worker hosts: a host DNS does not know
+	{2, "svc_ssisha", false},            // WinRM user: no domain
+}
+
+// typeRunes types s into the focused field, one key at a time.
+func typeRunes(m Model, s string) {
+	for _, r := range s {
+		drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: r, Text: string(r)} })
+	}
 }
 
 func slug(s string) string {

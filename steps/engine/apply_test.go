@@ -364,8 +364,9 @@ func TestRollbackUndoesInReverseAndReportsIrreversible(t *testing.T) {
 	want := []string{
 		"undo s3 node1.contoso.com a",
 		"undo s2 node1.contoso.com a",
-		"undo s1 node1.contoso.com b", "undo s1 node1.contoso.com a",
+		// Targets in the reverse of apply's order, each one's actions newest first.
 		"undo s1 node2.contoso.com b", "undo s1 node2.contoso.com a",
+		"undo s1 node1.contoso.com b", "undo s1 node1.contoso.com a",
 	}
 	if !slices.Equal(undos, want) {
 		t.Errorf("undo order:\n%s\nwant:\n%s", strings.Join(undos, "\n"), strings.Join(want, "\n"))

@@ -67,7 +67,9 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 		}
 		byHost[k] = append([]Record{r}, byHost[k]...)
 	}
-	// Undo in the order the answers list the nodes, as apply ran them; nodes no longer
+	// Undo in the reverse of the order apply started the targets (the answers' order),
+	// so that with a parallel bound a target that waited for others during apply (step
+	// 1's cluster waits for every node's feature) is undone before them; nodes no longer
 	// in the answers come last, in journal order.
 	rank := map[string]int{}
 	for i, t := range e.targets(s) {
@@ -75,13 +77,15 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 	}
 	slices.SortStableFunc(targets, func(a, b steps.Target) int {
 		ra, rb := rank[strings.ToLower(a.Host)], rank[strings.ToLower(b.Host)]
-		if ra == 0 {
-			ra = len(rank) + 1
+		switch {
+		case ra == 0 && rb == 0:
+			return 0
+		case ra == 0:
+			return 1
+		case rb == 0:
+			return -1
 		}
-		if rb == 0 {
-			rb = len(rank) + 1
-		}
-		return ra - rb
+		return rb - ra
 	})
 	if len(targets) == 0 {
 		note := "nothing recorded to undo"

@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/steps/engine"
+)
+
+// ApplyResult is one full apply against a fresh lab.
+type ApplyResult struct {
+	// Wall is the time Apply took, from its first detection to its last verification.
+	Wall time.Duration
+	// LowerBound is the sum over steps of the busiest target's busy time in that
+	// step: no tool that keeps the steps' order can be faster.
+	LowerBound time.Duration
+	// Steps is the same per step, in order.
+	Steps []StepTiming
+	// PowerShell and SQL count the commands and batches the steps sent.
+	PowerShell, SQL int
+	// WinRMRequests and TDSRoundTrips are what the lab received for them.
+	WinRMRequests, TDSRoundTrips int
+}
+
+// Ratio is Wall over LowerBound (0 when the bound is 0, at Speed 0).
+func (r ApplyResult) Ratio() float64 {
+	if r.LowerBound <= 0 {
+		return 0
+	}
+	return r.Wall.Seconds() / r.LowerBound.Seconds()
+}
+
+// StepTiming is one step of an apply: from the barrier that ended the previous step
+// (or the start) to the barrier that ends this one, so the re-detection that precedes
+// a step is counted with it and the steps' wall times add up to the run's.
+type StepTiming struct {
+	Step int `json:"step"`
+	// Wall is the step's share of the run.
+	Wall time.Duration `json:"wallNs"`
+	// Busiest is the host whose operations kept it busy longest in the step, and Busy
+	// that time.
+	Busiest string        `json:"busiest,omitempty"`
+	Busy    time.Duration `json:"busyNs"`
+}
+
+// MeasureApply runs a full apply (every step, nothing done before) against a fresh
+// lab of shape e with at most parallel targets at a time (0: all) and accounts each
+// step's busy time per target from the lab's counters, snapshotted at each barrier.
+func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, error) {
+	le, err := startEstate(ctx, e)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	defer le.Close()
+
+	acc := &stepAccounting{lab: le.lab}
+	le.count.reset()
+	le.lab.ResetStats()
+	acc.begin()
+	var wall time.Duration
+	for _, ph := range phases(parallel) {
+		eng, done, err := le.engine(ph.parallel, true, acc.event)
+		if err != nil {
+			return ApplyResult{}, err
+		}
+		start := time.Now()
+		rep, err := eng.ApplyWith(ctx, nil, ph.only, engine.ApplyOptions{})
+		wall += time.Since(start)
+		done()
+		if err != nil {
+			return ApplyResult{}, fmt.Errorf("apply against the lab failed: %w", err)
+		}
+		if rep == nil || rep.Status != engine.StatusSucceeded {
+			return ApplyResult{}, errors.New("apply against the lab did not succeed")
+		}
+	}
+	res := ApplyResult{Wall: wall, Steps: acc.steps()}
+	for _, s := range res.Steps {
+		res.LowerBound += s.Busy
+	}
+	res.PowerShell, res.SQL = le.count.reset()
+	for _, n := range le.lab.Stats().Nodes {
+		res.WinRMRequests += n.WinRMRequests
+		res.TDSRoundTrips += n.TDSRoundTrips
+	}
+	return res, nil
+}
+
+// phase is one Apply call of a measured run.
+type phase struct {
+	only     []int
+	parallel int
+}
+
+// phases are the Apply calls of a run with that bound. One target at a time cannot
+// run step 1 as one call: the primary's target waits for the feature the other
+// masters' targets install, which start only after it ends, so it would wait until
+// its timeout. Run by hand, a person installs the feature everywhere first; so does
+// this, by running step 1 with all its targets at once and the rest one by one.
+func phases(parallel int) []phase {
+	if parallel != 1 {
+		return []phase{{parallel: parallel}}
+	}
+	return []phase{{only: []int{1}}, {only: []int{2, 3, 4, 5, 6, 7, 8, 9}, parallel: 1}}
+}
+
+// stepAccounting turns the lab's run-long busy counters into per-step ones: at each
+// barrier (StepFinished) it takes the difference since the previous barrier. The
+// engine calls subscribers one at a time, and at a barrier every target of the step
+// has returned, so nothing of the next step is counted in this one.
+type stepAccounting struct {
+	lab *lab.Lab
+
+	mu    sync.Mutex
+	last  map[string]time.Duration
+	lastT time.Time
+	out   []StepTiming
+}
+
+func (a *stepAccounting) begin() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.last = busyByHost(a.lab.Stats())
+	a.lastT = time.Now()
+	a.out = nil
+}
+
+func (a *stepAccounting) event(ev engine.Event) {
+	if ev.Kind != engine.StepFinished {
+		return
+	}
+	now := time.Now()
+	busy := busyByHost(a.lab.Stats())
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := StepTiming{Step: ev.Step, Wall: now.Sub(a.lastT)}
+	hosts := make([]string, 0, len(busy))
+	for h := range busy {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		if d := busy[h] - a.last[h]; d > st.Busy {
+			st.Busy, st.Busiest = d, h
+		}
+	}
+	a.out = append(a.out, st)
+	a.last, a.lastT = busy, now
+}
+
+func (a *stepAccounting) steps() []StepTiming {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]StepTiming(nil), a.out...)
+}
+
+func busyByHost(s lab.Stats) map[string]time.Duration {
+	out := make(map[string]time.Duration, len(s.Nodes))
+	for h, n := range s.Nodes {
+		out[h] = n.Busy
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// tiny is the smallest estate the measurements run against: no delays, no latency.
+var tiny = Estate{Masters: 2, Workers: 1}
+
+func TestRunTiny(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts labs and runs a full apply")
+	}
+	c := Default()
+	c.Apply = tiny
+	c.PlanWorkers = []int{1, 2}
+	c.ScreenNodes = 3
+	c.ScreenRun, c.ScreenStep = 600*time.Millisecond, 50*time.Millisecond
+	c.ViewCalls = 3
+	r, err := Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	positive := map[string]float64{
+		"applyWallSeconds": r.ApplyWallSeconds, "applySequentialSeconds": r.ApplySequentialSeconds,
+		"httpRequestsPerCommand": r.HTTPRequestsPerCommand, "tdsRoundTripsPerBatch": r.TDSRoundTripsPerBatch,
+		"planSeconds5Workers": r.PlanSeconds5Workers, "planSeconds50Workers": r.PlanSeconds50Workers,
+		"viewMillis": r.ViewMillis, "normalBytesPerSecond": r.NormalBytesPerSecond, "sshBytesPerSecond": r.SSHBytesPerSecond,
+		"firstFrameMillis": r.FirstFrameMillis, "binaryBytes": float64(r.BinaryBytes), "peakRSSBytes": float64(r.PeakRSSBytes),
+	}
+	for k, v := range positive {
+		if v <= 0 {
+			t.Errorf("%s = %v, want more than 0", k, v)
+		}
+	}
+	// At Speed 0 the lab spends no operation time, so there is no bound to divide by.
+	if r.ApplyLowerBoundSeconds != 0 || r.ApplyRatio != 0 {
+		t.Errorf("at speed 0 the lower bound is %v and the ratio %v, want 0 and 0", r.ApplyLowerBoundSeconds, r.ApplyRatio)
+	}
+	if len(r.ApplySteps) != 9 {
+		t.Errorf("the apply accounted %d steps, want 9", len(r.ApplySteps))
+	}
+	if r.HTTPRequestsPerCommand < 2 {
+		t.Errorf("%.2f HTTP requests per command: a WinRM command needs at least Command and Receive", r.HTTPRequestsPerCommand)
+	}
+}
+
+func TestStepAccountingCountsBusyTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab and runs a full apply")
+	}
+	// A very fast lab still charges its (scaled) operation time; the steps' busy
+	// times must add up to the bound, and the biggest steps install software.
+	r, err := MeasureApply(context.Background(), Estate{Masters: 2, Workers: 1, Speed: 0.001}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum time.Duration
+	for _, s := range r.Steps {
+		sum += s.Busy
+		if s.Busy > 0 && s.Busiest == "" {
+			t.Errorf("step %d has busy time %v but no busiest host", s.Step, s.Busy)
+		}
+	}
+	if sum != r.LowerBound || sum <= 0 {
+		t.Errorf("steps' busy times add up to %v, the bound is %v; want equal and more than 0", sum, r.LowerBound)
+	}
+	if r.Wall < r.LowerBound {
+		t.Errorf("wall time %v is below the lower bound %v: the accounting is wrong", r.Wall, r.LowerBound)
+	}
+}
+
+// BenchmarkPlan50Workers times a cold plan (new shells) of 2 masters and 50 workers
+// at 25 ms per round trip; the lab starts outside the timer.
+func BenchmarkPlan50Workers(b *testing.B) { benchmarkPlan(b, 50) }
+
+// BenchmarkPlan5Workers is the same at 5 workers: the two together show the growth.
+func BenchmarkPlan5Workers(b *testing.B) { benchmarkPlan(b, 5) }
+
+func benchmarkPlan(b *testing.B, workers int) {
+	ctx := context.Background()
+	le, err := startEstate(ctx, Estate{Masters: 2, Workers: workers, Speed: 0.01, Latency: 25 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer le.Close()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := le.plan(ctx, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkApplyRatio runs the full apply of the issue (2 masters, 4 workers, speed
+// 0.01, 25 ms per round trip) and reports wall time over the lower bound.
+func BenchmarkApplyRatio(b *testing.B) {
+	for b.Loop() {
+		r, err := MeasureApply(context.Background(), Estate{Masters: 2, Workers: 4, Speed: 0.01, Latency: 25 * time.Millisecond}, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(r.Ratio(), "wall/bound")
+		b.ReportMetric(per(r.WinRMRequests, r.PowerShell), "http/cmd")
+	}
+}

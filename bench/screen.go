@@ -1,0 +1,134 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/ssisha/ssisha/steps/answers"
+	"github.com/ssisha/ssisha/ui"
+)
+
+// screenAnswers are answers with 2 masters and workers-2 more nodes, for the screen
+// figures: the run screen draws one pane per node.
+func screenAnswers(nodes int) *answers.Answers {
+	a := answers.Example()
+	if len(a.Workers) == 0 {
+		a.Workers = []answers.Worker{{Host: "worker1.contoso.com", Account: `CONTOSO\svc_ssisworker`}}
+	}
+	tmpl := a.Workers[0]
+	a.Workers = nil
+	for i := 1; i <= nodes-len(a.Masters); i++ {
+		w := tmpl
+		w.Host = fmt.Sprintf("worker%d.contoso.com", i)
+		a.Workers = append(a.Workers, w)
+	}
+	a.ApplyDefaults()
+	return a
+}
+
+// ViewCost is the mean time of one View() of the run screen with nodes panes at
+// width x height, over n calls.
+func ViewCost(nodes, width, height, n int) time.Duration {
+	m := ui.BenchRunScreen(ui.Options{Backend: &ui.FakeBackend{}, Answers: screenAnswers(nodes)}, width, height)
+	_ = m.View() // the first call sizes caches; a person's terminal sees the steady cost
+	start := time.Now()
+	for range n {
+		_ = m.View()
+	}
+	return time.Since(start) / time.Duration(max(n, 1))
+}
+
+// OutputRate runs the wizard's program through a planned apply of a nodes-node estate
+// at width x height for d, writing to a byte counter, and returns the bytes per second
+// sent after the first second (the first frame and the plan) until the end: what a
+// steady run costs the link. Each action of the fake backend takes step, so the run
+// never finishes within d when step is long enough.
+func OutputRate(ctx context.Context, nodes, width, height int, lowBandwidth bool, d, step time.Duration) (float64, error) {
+	warm := time.Second
+	if d <= warm {
+		warm = d / 2
+	}
+	w := &timedWriter{start: time.Now()}
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	in, inW := io.Pipe()
+	defer inW.Close()
+	err := ui.BenchApply(ctx, ui.Options{
+		Backend:      &ui.FakeBackend{Delay: step},
+		Answers:      screenAnswers(nodes),
+		LowBandwidth: lowBandwidth,
+		Input:        in,
+		Output:       w,
+	}, width, height)
+	if err != nil {
+		return 0, err
+	}
+	return float64(w.since(warm)) / (d - warm).Seconds(), nil
+}
+
+// FirstFrame is the time from starting the wizard (ui.Run, against the fake backend)
+// to its first write to the terminal.
+func FirstFrame(ctx context.Context) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	first := make(chan time.Duration, 1)
+	w := &timedWriter{start: time.Now(), first: first}
+	in, inW := io.Pipe()
+	defer inW.Close()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- ui.Run(ctx, ui.Options{Backend: &ui.FakeBackend{}, Input: in, Output: w})
+	}()
+	select {
+	case d := <-first:
+		cancel()
+		<-errc
+		return d, nil
+	case err := <-errc:
+		if err == nil {
+			err = ctx.Err()
+		}
+		return 0, fmt.Errorf("the wizard wrote nothing before it ended: %v", err)
+	}
+}
+
+// timedWriter counts what is written to it and when.
+type timedWriter struct {
+	start time.Time
+	first chan<- time.Duration
+
+	mu     sync.Mutex
+	writes []timedWrite
+}
+
+type timedWrite struct {
+	at time.Duration
+	n  int
+}
+
+func (w *timedWriter) Write(p []byte) (int, error) {
+	at := time.Since(w.start)
+	w.mu.Lock()
+	if len(w.writes) == 0 && w.first != nil {
+		w.first <- at
+	}
+	w.writes = append(w.writes, timedWrite{at, len(p)})
+	w.mu.Unlock()
+	return len(p), nil
+}
+
+// since returns the bytes written from t after the start on.
+func (w *timedWriter) since(t time.Duration) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, x := range w.writes {
+		if x.at >= t {
+			n += x.n
+		}
+	}
+	return n
+}

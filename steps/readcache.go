@@ -1,0 +1,44 @@
+package steps
+
+import "sync"
+
+// ReadCache shares read-only results among the detections of one round. Every
+// worker's Detect of step 9 needs the same facts of the primary; read once per round,
+// they cost one command on the primary instead of one per worker, all of which would
+// queue on the primary's one shell. The engine gives each detection round a new
+// cache, so nothing read before a change is reused after it; Apply and Verify run
+// without one and always read afresh.
+type ReadCache struct {
+	mu sync.Mutex
+	m  map[string]*cachedRead
+}
+
+type cachedRead struct {
+	once sync.Once
+	val  any
+	err  error
+}
+
+// NewReadCache returns an empty cache for one detection round.
+func NewReadCache() *ReadCache { return &ReadCache{m: map[string]*cachedRead{}} }
+
+// sharedRead returns read's result for key, reading at most once per round when env
+// has a cache and every time when it has none. Concurrent callers of the same key
+// wait for the first one's read, and share its error too: they would have seen the
+// same estate.
+func sharedRead[T any](env *Env, key string, read func() (T, error)) (T, error) {
+	c := env.Reads
+	if c == nil {
+		return read()
+	}
+	c.mu.Lock()
+	e := c.m[key]
+	if e == nil {
+		e = &cachedRead{}
+		c.m[key] = e
+	}
+	c.mu.Unlock()
+	e.once.Do(func() { e.val, e.err = read() })
+	v, _ := e.val.(T)
+	return v, e.err
+}
