@@ -3,6 +3,7 @@ package script
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // QuotePS returns s as a PowerShell single-quoted literal. Inside such a literal only
@@ -12,11 +13,14 @@ func QuotePS(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('\'')
-	for _, r := range s {
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
 		if isPSQuote(r) {
-			b.WriteRune(r)
+			b.WriteString(s[i : i+size])
 		}
-		b.WriteRune(r)
+		// The original bytes, so that even invalid UTF-8 round-trips unchanged.
+		b.WriteString(s[i : i+size])
+		i += size
 	}
 	b.WriteByte('\'')
 	return b.String()
@@ -24,21 +28,26 @@ func QuotePS(s string) string {
 
 // UnquotePS reverses QuotePS.
 func UnquotePS(lit string) (string, error) {
-	rs := []rune(lit)
-	if len(rs) < 2 || !isPSQuote(rs[0]) || !isPSQuote(rs[len(rs)-1]) {
+	first, fs := utf8.DecodeRuneInString(lit)
+	last, ls := utf8.DecodeLastRuneInString(lit)
+	if len(lit) < fs+ls || !isPSQuote(first) || !isPSQuote(last) {
 		return "", fmt.Errorf("not a single-quoted PowerShell literal")
 	}
-	rs = rs[1 : len(rs)-1]
+	body := lit[fs : len(lit)-ls]
 	var b strings.Builder
-	for i := 0; i < len(rs); i++ {
-		r := rs[i]
+	for i := 0; i < len(body); {
+		r, size := utf8.DecodeRuneInString(body[i:])
 		if isPSQuote(r) {
-			if i+1 >= len(rs) || !isPSQuote(rs[i+1]) {
+			r2, size2 := utf8.DecodeRuneInString(body[i+size:])
+			if i+size >= len(body) || !isPSQuote(r2) {
 				return "", fmt.Errorf("unescaped quote inside a PowerShell literal")
 			}
-			i++
+			b.WriteString(body[i : i+size])
+			i += size + size2
+			continue
 		}
-		b.WriteRune(r)
+		b.WriteString(body[i : i+size])
+		i += size
 	}
 	return b.String(), nil
 }
