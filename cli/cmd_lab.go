@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -174,4 +173,3 @@ func (a *app) printLabEndpoints(l *lab.Lab, ansPath, secPath string) {
 		ansPath, secPath, secPath, ansPath)
 }
 
-var _ = context.Background

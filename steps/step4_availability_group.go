@@ -474,6 +474,14 @@ func (availabilityGroupStep) Undo(ctx context.Context, env *Env, t Target, actio
 		return nil
 	}
 	primary := env.Answers.Primary().Host
+	// Every undo of this step assumes the group's primary is the replica that created
+	// it (the listener and the replicas are removed there, the catalog dropped there).
+	// After a failover, fail the group back first; a planned failover needs the
+	// replica synchronized, and MoveAvailabilityGroup says so when it is not.
+	if err := failBackBeforeUndo(ctx, env, primary); err != nil {
+		return &ActionError{Step: 4, Host: t.Host, Action: "undo " + actionID, Err: err,
+			Fix: "bring the availability group back to " + primary + " (ALTER AVAILABILITY GROUP … FAILOVER on it), then run rollback --steps 4 again"}
+	}
 	switch actionID {
 	case "endpoint":
 		return run(t.Host, SQLCommand(t.Host, tsqlEndpointDrop(str("endpoint"), flag("endpointCreated"), str("loginsCreated"), flag("systemGranted"))))
@@ -514,4 +522,18 @@ func (availabilityGroupStep) Undo(ctx context.Context, env *Env, t Target, actio
 		return fmt.Errorf("step 4 has no action %q to undo", actionID)
 	}
 	return nil
+}
+
+// failBackBeforeUndo moves the availability group holding SSISDB back to primary when a
+// failover left it elsewhere. Without a group there is nothing to move.
+func failBackBeforeUndo(ctx context.Context, env *Env, primary string) error {
+	place, err := readAGPlacement(ctx, env, primary)
+	if err != nil || place.AGName == "" || place.Primary == "" {
+		return nil // no group (any more), or nothing readable: the undo itself will say
+	}
+	if SameHost(placementHost(env, place.Primary), primary) {
+		return nil
+	}
+	env.Say(primary, "the availability group's primary is "+place.Primary+"; failing it back to "+primary+" before undoing step 4")
+	return MoveAvailabilityGroup(ctx, env, primary)
 }
