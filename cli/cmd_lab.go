@@ -172,4 +172,3 @@ func (a *app) printLabEndpoints(l *lab.Lab, ansPath, secPath string) {
 	fmt.Fprintf(a.out, "\nAnswers: %s\nSecrets: %s (mode 0600)\n\nIn another terminal:\n  set -a; . %s; set +a\n  ssisha apply -f %s --yes\n\nCtrl-C stops the lab; its state is kept.\n",
 		ansPath, secPath, secPath, ansPath)
 }
-
