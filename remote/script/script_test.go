@@ -145,7 +145,7 @@ func FuzzQuoteSQLString(f *testing.F) {
 			t.Fatalf("not a literal: %q", q)
 		}
 		inner := q[2 : len(q)-1]
-		if strings.ReplaceAll(inner, "''", "") != strings.ReplaceAll(inner, "''", "") || strings.Count(strings.ReplaceAll(inner, "''", ""), "'") != 0 {
+		if strings.Count(strings.ReplaceAll(inner, "''", ""), "'") != 0 {
 			t.Fatalf("lone quote inside %q", q)
 		}
 		if strings.ReplaceAll(inner, "''", "'") != s {
