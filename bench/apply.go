@@ -62,22 +62,19 @@ func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, err
 	le.count.reset()
 	le.lab.ResetStats()
 	acc.begin()
-	var wall time.Duration
-	for _, ph := range phases(parallel) {
-		eng, done, err := le.engine(ph.parallel, true, acc.event)
-		if err != nil {
-			return ApplyResult{}, err
-		}
-		start := time.Now()
-		rep, err := eng.ApplyWith(ctx, nil, ph.only, engine.ApplyOptions{})
-		wall += time.Since(start)
-		done()
-		if err != nil {
-			return ApplyResult{}, fmt.Errorf("apply against the lab failed: %w", err)
-		}
-		if rep == nil || rep.Status != engine.StatusSucceeded {
-			return ApplyResult{}, errors.New("apply against the lab did not succeed")
-		}
+	eng, done, err := le.engine(parallel, true, acc.event)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	start := time.Now()
+	rep, err := eng.ApplyWith(ctx, nil, nil, engine.ApplyOptions{})
+	wall := time.Since(start)
+	done()
+	if err != nil {
+		return ApplyResult{}, fmt.Errorf("apply against the lab failed: %w", err)
+	}
+	if rep == nil || rep.Status != engine.StatusSucceeded {
+		return ApplyResult{}, errors.New("apply against the lab did not succeed")
 	}
 	res := ApplyResult{Wall: wall, Steps: acc.steps()}
 	for _, s := range res.Steps {
@@ -89,24 +86,6 @@ func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, err
 		res.TDSRoundTrips += n.TDSRoundTrips
 	}
 	return res, nil
-}
-
-// phase is one Apply call of a measured run.
-type phase struct {
-	only     []int
-	parallel int
-}
-
-// phases are the Apply calls of a run with that bound. One target at a time cannot
-// run step 1 as one call: the primary's target waits for the feature the other
-// masters' targets install, which start only after it ends, so it would wait until
-// its timeout. Run by hand, a person installs the feature everywhere first; so does
-// this, by running step 1 with all its targets at once and the rest one by one.
-func phases(parallel int) []phase {
-	if parallel != 1 {
-		return []phase{{parallel: parallel}}
-	}
-	return []phase{{only: []int{1}}, {only: []int{2, 3, 4, 5, 6, 7, 8, 9}, parallel: 1}}
 }
 
 // stepAccounting turns the lab's run-long busy counters into per-step ones: at each

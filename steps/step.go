@@ -115,6 +115,17 @@ type Action struct {
 	Commands []Command
 	// Irreversible, when not empty, says why Undo cannot reverse this action.
 	Irreversible string
+	// UndoHint is what Undo needs for this action if its result is never recorded (the
+	// run dies, or the connection drops, after the node made the change): Detect fills
+	// it when that can be known before the action runs, usually exactly what Apply will
+	// return (the objects it creates, the old values Detect read). Where Apply learns
+	// something only while running (a thumbprint, an ID setup generates), the hint
+	// holds what Undo can look it up by instead. The engine journals it with the
+	// intent and, when a later run finds the action done, undoes from it; nil (or
+	// empty) means the change cannot be undone safely without Apply's own record, and
+	// rollback then asks the DBA to check it by hand. It is journaled, so it holds no
+	// secrets.
+	UndoHint Undo `json:",omitempty"`
 }
 
 // Detection is the read-only result of Detect.

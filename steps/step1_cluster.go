@@ -119,6 +119,7 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			ID: actInstallFeature, Kind: KindCreate,
 			Summary:  "Install the Failover-Clustering feature with its management tools",
 			Commands: []Command{PSCommand(t.Host, psFeatureInstall(featureClustering))},
+			UndoHint: Undo{"installed": true},
 		})
 	}
 	if isClusterHost(env, t.Host) {
@@ -173,6 +174,8 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 				ID: actCreateCluster, Kind: KindCreate,
 				Summary:  fmt.Sprintf("Create failover cluster %s with %s (no storage), as %s in a one-shot scheduled task", a.Cluster.Name, strings.Join(a.MasterHosts(), ", "), user),
 				Commands: []Command{PSCommand(t.Host, psClusterCreate(a.Cluster.Name, a.MasterHosts(), addressOnly(a.Cluster.StaticAddress), user, pw))},
+				// Detect found no cluster, so one of that name afterwards is this action's.
+				UndoHint: Undo{"name": a.Cluster.Name, "created": true},
 			})
 		}
 	}

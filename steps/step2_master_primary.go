@@ -320,6 +320,7 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 				ID: actRebindCert, Kind: KindChange,
 				Summary:  "Point the master at certificate " + newIfEmpty(want) + " (settings file, http.sys binding, restart)",
 				Commands: []Command{PSCommand(host, psMasterCertBind(m.Settings.Path, env.Version.MasterService(), want, tg.certDNSName, port))},
+				UndoHint: Undo{"previousThumbprint": m.Settings.SSLCertThumbprint},
 			})
 		}
 	case m.MasterMarker != "" || m.Service != nil:
@@ -332,6 +333,10 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 			return true
 		}
 		features := "IS,IS_Master"
+		removes := "IS_Master"
+		if !m.ISInstalled {
+			removes = features
+		}
 		p.add(Action{
 			ID: actInstallMaster, Kind: KindCreate,
 			Summary: fmt.Sprintf("Install Integration Services and Scale Out Master (service %s as %s, port %d, %s start)", env.Version.MasterService(), a.MasterService.Account, port, strings.ToLower(tg.setServiceStartup)),
@@ -340,6 +345,8 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 				Password: masterAccountSecret(env), Port: port, Thumbprint: tg.thumbprint, CertDNSName: tg.certDNSName,
 				StartupType: tg.setServiceStartup, Features: features,
 			}))},
+			// What Apply returns but the thumbprint setup reports, which Undo does not use.
+			UndoHint: Undo{"features": removes},
 		})
 	}
 	// Workers reach the master on every node the role can move to.
@@ -348,6 +355,8 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 			ID: actOpenFirewall, Kind: KindCreate,
 			Summary:  fmt.Sprintf("Open inbound TCP %d for the Scale Out Master", port),
 			Commands: []Command{PSCommand(host, psFirewallAdd(masterFirewallRule(port), fmt.Sprintf("SSIS Scale Out Master %d", port), port))},
+			// A disabled rule that exists is only enabled, and undo leaves it.
+			UndoHint: Undo{"created": m.Firewall == nil},
 		})
 	}
 	if !m.HadrEnabled {
@@ -355,6 +364,7 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 			ID: actEnableHadr, Kind: KindRestart,
 			Summary:  "Enable Always On availability groups on " + sqlServerInstanceOf(a, host) + " (restarts the database engine)",
 			Commands: []Command{PSCommand(host, psAlwaysOn(true, sqlServerInstanceOf(a, host)))},
+			UndoHint: Undo{"enabled": true},
 		})
 	}
 	return false
@@ -448,7 +458,8 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 				return p.block(fmt.Sprintf("certificate %s is only in LocalMachine\\My on %s and its private key is not exportable, so it cannot be placed in LocalMachine\\Root where setup and http.sys look", want, t.Host), "create a new certificate with an exportable key (or set masterService.certificate.generate: true); see \"Change the Scale Out Master certificate\""), nil
 			}
 			p.add(Action{ID: actCopyCertRoot, Kind: KindCreate, Summary: "Copy certificate " + want + " with its key into LocalMachine\\Root",
-				Commands: []Command{PSCommand(t.Host, psMasterCertCopyToRoot(want))}})
+				Commands: []Command{PSCommand(t.Host, psMasterCertCopyToRoot(want))},
+				UndoHint: Undo{"thumbprint": want, "created": true}})
 		}
 		tg.thumbprint = want
 	} else {
@@ -467,9 +478,17 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 			p.det.Facts["certificate"] = tg.thumbprint
 		} else {
 			p.det.Facts["certificate"] = "to be generated"
+			// The thumbprint is only known once the certificate exists, so the hint
+			// names how Undo finds it instead: ssisha's friendly name and the access
+			// point, less the certificates that were there before.
+			var before []any
+			for _, c := range certs {
+				before = append(before, strings.ToUpper(c.Thumbprint))
+			}
 			p.add(Action{ID: actCreateCert, Kind: KindCreate,
 				Summary:  "Create the master certificate for " + strings.Join(masterCertNames(a), ", ") + " (exportable, LocalMachine\\My and Root)",
-				Commands: []Command{PSCommand(t.Host, psMasterCertCreate("CN="+fqdn, masterCertNames(a), masterCertFriendlyName, 5))}})
+				Commands: []Command{PSCommand(t.Host, psMasterCertCreate("CN="+fqdn, masterCertNames(a), masterCertFriendlyName, 5))},
+				UndoHint: Undo{"created": true, "dnsName": fqdn, "friendlyName": masterCertFriendlyName, "existedBefore": before}})
 		}
 	}
 	if planMaster(env, p, tg, m) {
@@ -583,6 +602,9 @@ func undoMasterAction(ctx context.Context, env *Env, t Target, actionID string, 
 		}
 		return nil
 	case actCreateCert, actCopyCertRoot, actImportCert:
+		if actionID == actCreateCert && undoText(data, "thumbprint") == "" && undoText(data, "dnsName") != "" {
+			return undoCreatedCertFromHint(ctx, env, t, data)
+		}
 		thumb := undoText(data, "thumbprint")
 		if thumb == "" || (actionID == actCreateCert && !undoFlag(data, "created")) {
 			return nil
@@ -635,6 +657,37 @@ func undoMasterAction(ctx context.Context, env *Env, t Target, actionID string, 
 		return nil
 	}
 	return fmt.Errorf("step 2/3 has no action %q to undo on %s", actionID, t.Host)
+}
+
+// undoCreatedCertFromHint removes the master certificate a create-certificate action
+// made when only its hint was recorded: the certificates carrying ssisha's friendly
+// name and the access point that were not there when Detect looked.
+func undoCreatedCertFromHint(ctx context.Context, env *Env, t Target, data Undo) error {
+	if !undoFlag(data, "created") {
+		return nil
+	}
+	before := map[string]bool{}
+	if list, ok := data["existedBefore"].([]any); ok {
+		for _, v := range list {
+			before[strings.ToUpper(Str(v))] = true
+		}
+	}
+	certs, err := readMasterCerts(ctx, env, t.Host, "", undoText(data, "dnsName"))
+	if err != nil {
+		return err
+	}
+	done := map[string]bool{}
+	for _, c := range certs {
+		thumb := strings.ToUpper(c.Thumbprint)
+		if thumb == "" || before[thumb] || done[thumb] || c.FriendlyName != undoText(data, "friendlyName") {
+			continue
+		}
+		done[thumb] = true
+		if err := env.PS(ctx, t.Host, psMasterCertRemove(c.Thumbprint, []string{"My", "Root"}), nil); err != nil {
+			return fmt.Errorf("removing certificate %s on %s failed: %w", c.Thumbprint, t.Host, err)
+		}
+	}
+	return nil
 }
 
 // setServiceStartup maps Win32_Service.StartMode (Auto) to Set-Service's word (Automatic).

@@ -87,6 +87,7 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 			ID: actImportCert, Kind: KindCreate,
 			Summary:  fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
 			Commands: pfxTransferCommands(env, pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
+			UndoHint: Undo{"thumbprint": pm.thumbprint},
 		})
 	}
 	tg := masterTarget{host: t.Host, thumbprint: pm.thumbprint, certDNSName: fqdn, setServiceStartup: "Manual"}
@@ -102,7 +103,9 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 		}
 		if role.Group == nil {
 			p.drift = append(p.drift, fmt.Sprintf("the master service on %s is %s and %s before the cluster role exists", t.Host, m.Service.State, m.Service.StartMode))
-			p.add(stopUntilRoleAction(env, t.Host))
+			act := stopUntilRoleAction(env, t.Host)
+			act.UndoHint = Undo{"startMode": m.Service.StartMode, "state": m.Service.State}
+			p.add(act)
 		}
 	}
 	return p.finish(), nil

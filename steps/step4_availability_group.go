@@ -137,7 +137,8 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 	}
 	if !f.MasterLogin {
 		acts = append(acts, Action{ID: "master-login", Kind: KindCreate, Summary: "Create the login " + a.MasterService.Account,
-			Commands: []Command{SQLCommand(t.Host, tsqlWindowsLoginEnsure(a.MasterService.Account))}})
+			Commands: []Command{SQLCommand(t.Host, tsqlWindowsLoginEnsure(a.MasterService.Account))},
+			UndoHint: Undo{"login": a.MasterService.Account, "created": true}})
 	}
 	var d Detection
 	if role == "primary" {
@@ -213,8 +214,14 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			Irreversible: "disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses; undo leaves it enabled"})
 	}
 	if !cat.MasterUserAdmin {
-		acts = append(acts, Action{ID: "master-user", Kind: KindCreate, Summary: "Give " + a.MasterService.Account + " an SSISDB user in ssis_admin",
-			Commands: []Command{SQLCommand(t.Host, tsqlMasterUserEnsure(a.MasterService.Account))}})
+		act := Action{ID: "master-user", Kind: KindCreate, Summary: "Give " + a.MasterService.Account + " an SSISDB user in ssis_admin",
+			Commands: []Command{SQLCommand(t.Host, tsqlMasterUserEnsure(a.MasterService.Account))}}
+		if f.SSISDBState == "" {
+			// Only in a catalog this run creates is the user known to be new; an
+			// existing catalog may have it outside ssis_admin.
+			act.UndoHint = Undo{"user": a.MasterService.Account, "created": true}
+		}
+		acts = append(acts, act)
 	}
 	if !f.AGExists {
 		replicas, err := replicaSpecs(ctx, env)
@@ -222,7 +229,8 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{}, err
 		}
 		acts = append(acts, Action{ID: "create-ag", Kind: KindCreate, Summary: "Back up SSISDB and create the availability group " + a.AvailabilityGroup.Name,
-			Commands: []Command{SQLCommand(t.Host, tsqlAGCreate(a.AvailabilityGroup.Name, replicas))}})
+			Commands: []Command{SQLCommand(t.Host, tsqlAGCreate(a.AvailabilityGroup.Name, replicas))},
+			UndoHint: Undo{"ag": a.AvailabilityGroup.Name, "created": true}})
 	}
 	if f.ListenerDNS == "" {
 		l := a.AvailabilityGroup.Listener
@@ -231,7 +239,8 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{State: StateBlocked, Facts: facts, Reason: "availabilityGroup.listener.staticAddress: " + err.Error(), Fix: "correct it in the answer file"}, nil
 		}
 		acts = append(acts, Action{ID: "listener", Kind: KindCreate, Summary: "Add the listener " + a.ListenerAddress(),
-			Commands: []Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))}})
+			Commands: []Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))},
+			UndoHint: Undo{"ag": a.AvailabilityGroup.Name, "listener": l.DNSName, "created": true}})
 	}
 	return Detection{Actions: acts}, nil
 }
@@ -271,7 +280,8 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	facts["ssisSupport"] = f.Support
 	if !f.Joined {
 		acts = append(acts, Action{ID: "join", Kind: KindChange, Summary: "Join " + ag + " and seed SSISDB",
-			Commands: []Command{SQLCommand(t.Host, tsqlAGJoin(ag))}})
+			Commands: []Command{SQLCommand(t.Host, tsqlAGJoin(ag))},
+			UndoHint: Undo{"ag": ag, "server": f.ServerName}})
 	}
 	reason, fix := "", ""
 	if !f.DMKCredential {
@@ -279,8 +289,11 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; " + t.Host + " needs it to open SSISDB after a failover",
 				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file)"}, nil
 		}
+		// SSISDB's family GUID is only known here once it is seeded; Undo reads it when
+		// the hint has none.
 		acts = append(acts, Action{ID: "dmk-credential", Kind: KindCreate, Summary: "Add the SSISDB master key credential (sp_control_dbmasterkey_password)",
-			Commands: []Command{SQLCommand(t.Host, tsqlDMKCredentialAdd(env.Secrets.MasterKeyPassword))}})
+			Commands: []Command{SQLCommand(t.Host, tsqlDMKCredentialAdd(env.Secrets.MasterKeyPassword))},
+			UndoHint: Undo{"familyGuid": f.FamilyGUID}})
 		if f.Joined {
 			reason = "SSISDB is joined on " + t.Host + " but no credential opens its master key there; after a failover SSIS fails with error 15581 (Please create a master key in the database or open the master key in the session)"
 			fix = "apply step 4 to add the credential"
@@ -510,7 +523,19 @@ func (availabilityGroupStep) Undo(ctx context.Context, env *Env, t Target, actio
 	case "join":
 		return run(t.Host, SQLCommand(primary, tsqlAGReplicaRemove(str("ag"), str("server"))), SQLCommand(t.Host, tsqlAGSecondaryCleanup(str("ag"))))
 	case "dmk-credential":
-		return run(t.Host, SQLCommand(t.Host, tsqlDMKCredentialDrop(str("familyGuid"))))
+		guid := str("familyGuid")
+		if guid == "" {
+			// A hint written before SSISDB was seeded here: the credential names the
+			// family GUID of the copy this replica holds now.
+			f, err := readReplicaFacts(ctx, env, t.Host)
+			if err != nil {
+				return &ActionError{Step: 4, Host: t.Host, Action: "undo " + actionID, Err: err}
+			}
+			if guid = f.FamilyGUID; guid == "" {
+				return nil // no SSISDB here, so no credential was added for it
+			}
+		}
+		return run(t.Host, SQLCommand(t.Host, tsqlDMKCredentialDrop(guid)))
 	case "alwayson-support":
 		var cmds []Command
 		if flag("replicaAdded") {

@@ -67,7 +67,8 @@ func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detec
 		Commands: []Command{
 			PSCommand(t.Host, psMasterSettingsSet(ms.Path, "SqlServerName", want)),
 			PSCommand(t.Host, psMasterRestart(env.Version.MasterService())),
-		}}
+		},
+		UndoHint: Undo{"path": ms.Path, "previous": ms.SQLServerName}}
 	d := Detection{State: StatePending, Facts: facts, Actions: []Action{act}}
 	if ms.SQLServerName != "" {
 		d.State = StateDrift

@@ -104,7 +104,8 @@ func detectLoggingPrimary(ctx context.Context, env *Env, t Target, self loginFac
 	}
 	if !self.PasswordMatches || !strings.EqualFold(cat.LogDBServer, a.ListenerAddress()) {
 		acts = append(acts, Action{ID: "update-logdb", Kind: KindChange, Summary: "Point the logging connection at " + a.ListenerAddress(),
-			Commands: []Command{SQLCommand(remote.Listener, tsqlLogDBUpdate(a.ListenerAddress(), login, pw))}})
+			Commands: []Command{SQLCommand(remote.Listener, tsqlLogDBUpdate(a.ListenerAddress(), login, pw))},
+			UndoHint: Undo{"previousServer": cat.LogDBServer}})
 	}
 	if len(acts) == 0 {
 		return Detection{State: StateDone, Facts: facts}, nil
@@ -128,7 +129,8 @@ func detectLoggingSecondary(ctx context.Context, env *Env, t Target, self loginF
 	switch {
 	case !self.Exists:
 		return Detection{State: StatePending, Facts: facts, Actions: []Action{{ID: "create-login", Kind: KindCreate,
-			Summary: "Create " + login + " with the primary's SID and the logging password", Commands: ensure}}}, nil
+			Summary: "Create " + login + " with the primary's SID and the logging password", Commands: ensure,
+			UndoHint: Undo{"action": "created"}}}}, nil
 	case !strings.EqualFold(fmt.Sprintf("%X", self.SID), fmt.Sprintf("%X", pf.SID)):
 		return Detection{State: StateDrift, Facts: facts, Actions: []Action{{ID: "recreate-login", Kind: KindChange,
 			Summary: "Recreate " + login + " with the primary's SID", Commands: ensure, Irreversible: "the dropped login's password is not known"}},

@@ -102,6 +102,7 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	det.Facts["owner"] = owner
 	var drift []string
 	var cmds []Command
+	oldServices := map[string]any{}
 	for _, h := range a.MasterHosts() {
 		svc := services[h].Service
 		want := "Stopped"
@@ -115,6 +116,7 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 				drift = append(drift, fmt.Sprintf("%s: master service %s, %s", h, svc.StartMode, svc.State))
 			}
 			cmds = append(cmds, PSCommand(h, psServiceSet(env.Version.MasterService(), "Manual", want)))
+			oldServices[h] = map[string]any{"startMode": svc.StartMode, "state": svc.State}
 		}
 	}
 	if len(cmds) > 0 {
@@ -122,6 +124,7 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 			ID: actServicesManual, Kind: KindChange,
 			Summary:  "Set the master service to Manual on every master node and stop it where the role will not run",
 			Commands: cmds,
+			UndoHint: Undo{"services": oldServices},
 		})
 	}
 	user, pw, problem := runAsOperator(env)
@@ -138,6 +141,8 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 		det.Actions = append(det.Actions, Action{
 			ID: id, Kind: KindCreate, Summary: summary,
 			Commands: []Command{PSCommand(t.Host, psRoleCreate(short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), clusterNodeNames(a.MasterHosts()), user, pw))},
+			// Detect found no role of that name, so one afterwards is this action's.
+			UndoHint: Undo{"name": short, "created": id == actCreateRole},
 		})
 	}
 	switch {

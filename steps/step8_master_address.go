@@ -100,7 +100,8 @@ func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	}
 	d := Detection{State: StatePending, Facts: facts, Actions: []Action{{ID: "set-master-address", Kind: KindChange,
 		Summary:  "Set MASTER_ADDRESS to " + want,
-		Commands: []Command{SQLCommand(remote.Listener, tsqlMasterAddressSet(want))}}}}
+		Commands: []Command{SQLCommand(remote.Listener, tsqlMasterAddressSet(want))},
+		UndoHint: Undo{"previous": cat.MasterAddress}}}}
 	if cat.MasterAddress != "" {
 		d.State = StateDrift
 		d.Reason = "MASTER_ADDRESS is " + cat.MasterAddress

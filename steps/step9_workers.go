@@ -126,7 +126,8 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	var acts []Action
 	if !wf.MasterCertInRoot {
 		acts = append(acts, Action{ID: "trust-master", Kind: KindCreate, Summary: "Import the master certificate into LocalMachine\\Root",
-			Commands: []Command{PSCommand(t.Host, psCertImport("Root", mc.Cer))}})
+			Commands: []Command{PSCommand(t.Host, psCertImport("Root", mc.Cer))},
+			UndoHint: Undo{"thumbprint": mc.Thumbprint, "added": true}})
 	}
 	binn := env.Version.BinnPath()
 	if !wf.Installed {
@@ -137,32 +138,55 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		}
 		acts = append(acts, Action{ID: "install", Kind: KindCreate, Summary: "Install the Scale Out Worker",
 			Commands: []Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
-				env.Version.WorkerService(), env.Version.Folder(), fmt.Sprintf("%d.0", env.Version.Major), binn))}})
+				env.Version.WorkerService(), env.Version.Folder(), fmt.Sprintf("%d.0", env.Version.Major), binn))},
+			// Setup generates the AgentId; without it in the hint, Undo reads it from
+			// WorkerSettings.config before uninstalling.
+			UndoHint: Undo{"installed": true}})
 	}
 	settingsPath := wf.Path
 	if settingsPath == "" {
 		settingsPath = env.Version.WorkerSettingsPath()
 	}
 	if !wf.Installed || wf.MasterEndpoint != want || !strings.EqualFold(wf.MasterThumbprint, mc.Thumbprint) {
+		// On a worker this run installs, the install action's undo removes the
+		// settings, so there is nothing of its own for this one to restore.
+		hint := Undo{"changed": false}
+		if wf.Installed {
+			hint = Undo{"path": settingsPath, "changed": true,
+				"previous": map[string]any{"MasterEndpoint": wf.MasterEndpoint, "MasterHttpsCertThumbprint": wf.MasterThumbprint}}
+		}
 		acts = append(acts, Action{ID: "configure", Kind: KindChange, Summary: "Point WorkerSettings.config at " + want,
-			Commands: []Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))}})
+			Commands: []Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
+			UndoHint: hint})
 	}
 	if len(missing) > 0 {
 		cmds := []Command{PSCommand(t.Host, psCertExport(orPlaceholder(wf.WorkerThumbprint, "<WorkerHttpsCertThumbprint>")))}
 		for _, h := range missing {
 			cmds = append(cmds, PSCommand(h, psCertImport("Root", "<worker certificate exported from "+t.Host+">")))
 		}
-		acts = append(acts, Action{ID: "trust-worker", Kind: KindCreate, Summary: "Import the worker certificate into LocalMachine\\Root on " + strings.Join(missing, ", "), Commands: cmds})
+		// The worker certificate of a worker this run installs is made by setup; Undo
+		// reads its thumbprint on the worker when the hint has none.
+		addedOn := make([]any, len(missing))
+		for i, h := range missing {
+			addedOn[i] = h
+		}
+		acts = append(acts, Action{ID: "trust-worker", Kind: KindCreate, Summary: "Import the worker certificate into LocalMachine\\Root on " + strings.Join(missing, ", "), Commands: cmds,
+			UndoHint: Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": addedOn}})
 	}
 	restart := len(acts) > 0 && !(len(acts) == 1 && acts[0].ID == "trust-worker" && wf.Installed && enabled)
 	if restart || (wf.Installed && wf.ServiceState != "Running") {
 		acts = append(acts, Action{ID: "restart", Kind: KindRestart, Summary: "Restart " + env.Version.WorkerService(),
-			Commands: []Command{PSCommand(t.Host, psWorkerRestart(env.Version.WorkerService()))}})
+			Commands: []Command{PSCommand(t.Host, psWorkerRestart(env.Version.WorkerService()))},
+			// A restart changes nothing to undo; the hint says so (an empty one would
+			// read as "not known").
+			UndoHint: Undo{"restarted": true}})
 	}
 	if !enabled {
 		id := orPlaceholder(wf.AgentID, agentPlaceholder)
 		acts = append(acts, Action{ID: "enable", Kind: KindChange, Summary: "Wait for the worker to register, then enable it",
-			Commands: []Command{SQLCommand(remote.Listener, tsqlWorkerGet(id)), SQLCommand(remote.Listener, tsqlWorkerEnable(id))}})
+			Commands: []Command{SQLCommand(remote.Listener, tsqlWorkerGet(id)), SQLCommand(remote.Listener, tsqlWorkerEnable(id))},
+			// Empty on a worker this run installs; Undo then reads the AgentId.
+			UndoHint: Undo{"agentId": wf.AgentID}})
 	}
 	d := Detection{State: StatePending, Facts: facts, Actions: acts}
 	switch {
@@ -324,14 +348,36 @@ func (workersStep) Undo(ctx context.Context, env *Env, t Target, actionID string
 	switch actionID {
 	case "enable":
 		id := Str(data["agentId"])
+		if id == "" {
+			// A hint written before setup generated the AgentId.
+			wf, err := readWorkerFacts(ctx, env, t.Host, "")
+			if err != nil {
+				return err
+			}
+			if id = wf.AgentID; id == "" {
+				return nil // no agent, so none was enabled
+			}
+		}
 		return run(SQLCommand(remote.Listener, tsqlWorkerDisable(id)), SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
 	case "restart":
 		return nil
 	case "trust-worker":
 		list, _ := data["addedOn"].([]any)
+		thumb := Str(data["thumbprint"])
+		if thumb == "" && len(list) > 0 {
+			// A hint written before setup made the worker certificate: read it on the
+			// worker, which this step's later undo uninstalls.
+			wf, err := readWorkerFacts(ctx, env, t.Host, "")
+			if err != nil {
+				return err
+			}
+			if thumb = wf.WorkerThumbprint; thumb == "" {
+				return nil // no worker certificate, so none was imported
+			}
+		}
 		var cmds []Command
 		for _, h := range list {
-			cmds = append(cmds, PSCommand(Str(h), psCertRemove("Root", Str(data["thumbprint"]))))
+			cmds = append(cmds, PSCommand(Str(h), psCertRemove("Root", thumb)))
 		}
 		return run(cmds...)
 	case "configure":
@@ -346,8 +392,18 @@ func (workersStep) Undo(ctx context.Context, env *Env, t Target, actionID string
 			return nil
 		}
 		// The agent row goes after the worker, which would otherwise register again.
+		id := Str(data["agentId"])
+		if _, recorded := data["agentId"]; !recorded {
+			// From the hint: setup's AgentId is in WorkerSettings.config until the
+			// uninstall removes it.
+			wf, err := readWorkerFacts(ctx, env, t.Host, "")
+			if err != nil {
+				return err
+			}
+			id = wf.AgentID
+		}
 		cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), env.Version.BinnPath(), true))}
-		if id := Str(data["agentId"]); id != "" {
+		if id != "" {
 			cmds = append(cmds, SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
 		}
 		return run(cmds...)

@@ -42,3 +42,15 @@ func BenchmarkRunScreenView(b *testing.B) {
 		_ = m.View()
 	}
 }
+
+// BenchmarkRunScreenViewTicking is BenchmarkRunScreenView with the spinner on its
+// next frame every call, as while a run is watched: the running panes cannot be
+// reused from the last frame.
+func BenchmarkRunScreenViewTicking(b *testing.B) {
+	m := BenchRunScreen(Options{Backend: &FakeBackend{}, Answers: benchAnswers(16)}, 200, 60)
+	b.ReportAllocs()
+	for b.Loop() {
+		m.spin++
+		_ = m.View()
+	}
+}

@@ -2,8 +2,6 @@ package ui
 
 import (
 	"strings"
-
-	"github.com/charmbracelet/x/ansi"
 )
 
 // keyBar renders the focused screen's keys on one line, or all of them with their
@@ -16,25 +14,25 @@ func (m *model) keyBar(w int) string {
 		h := b.Help()
 		switch {
 		case b.disabled != "":
-			return st.KeyDisabled.Render(h.Key + " " + h.Desc)
+			return st.paint(&st.KeyDisabled, h.Key+" "+h.Desc)
 		case b.primary:
-			return st.Selected.Render(h.Key) + " " + h.Desc
+			return st.paint(&st.Selected, h.Key) + " " + h.Desc
 		}
-		return st.Key.Render(h.Key) + " " + st.Muted.Render(h.Desc)
+		return st.paint(&st.Key, h.Key) + " " + st.paint(&st.Muted, h.Desc)
 	}
 	if !m.longHelp {
 		var parts []string
 		used := 0
 		for _, b := range bs {
 			it := item(b)
-			n := ansi.StringWidth(it) + 3
+			n := width(it) + 3
 			if used+n > w && len(parts) > 0 {
 				break
 			}
 			parts = append(parts, it)
 			used += n
 		}
-		return clip(strings.Join(parts, st.Muted.Render(" · ")), w)
+		return clip(strings.Join(parts, st.paint(&st.Muted, " · ")), w)
 	}
 	var lines []string
 	colW := 28

@@ -376,21 +376,21 @@ func (m *model) header(w int) string {
 	var crumbs []string
 	for i, n := range screenNames {
 		if screenID(i) == m.screen {
-			crumbs = append(crumbs, st.Selected.Render(" "+n+" "))
+			crumbs = append(crumbs, st.paint(&st.Selected, " "+n+" "))
 		} else {
-			crumbs = append(crumbs, st.Muted.Render(n))
+			crumbs = append(crumbs, st.paint(&st.Muted, n))
 		}
 	}
 	mode := "real cluster"
 	if m.c.Lab {
 		mode = "lab"
 	}
-	left := st.Title.Render("ssisha") + " " + strings.Join(crumbs, st.Muted.Render(" "+m.c.Glyphs.Cursor+" "))
-	right := st.Accent.Render("[" + mode + "]")
-	if ansi.StringWidth(left)+ansi.StringWidth(right)+1 > w {
-		left = st.Title.Render("ssisha") + " " + st.Selected.Render(" "+screenNames[m.screen]+" ")
+	left := st.paint(&st.Title, "ssisha") + " " + strings.Join(crumbs, st.paint(&st.Muted, " "+m.c.Glyphs.Cursor+" "))
+	right := st.paint(&st.Accent, "["+mode+"]")
+	if width(left)+width(right)+1 > w {
+		left = st.paint(&st.Title, "ssisha") + " " + st.paint(&st.Selected, " "+screenNames[m.screen]+" ")
 	}
-	gap := w - ansi.StringWidth(left) - ansi.StringWidth(right)
+	gap := w - width(left) - width(right)
 	if gap < 1 {
 		return clip(left, w)
 	}
@@ -404,7 +404,7 @@ func overlay(body, dlg string, w, h int) string {
 	top := max(0, (h-len(dl))/2)
 	dw := 0
 	for _, l := range dl {
-		dw = max(dw, ansi.StringWidth(l))
+		dw = max(dw, width(l))
 	}
 	left := max(0, (w-dw)/2)
 	for i, l := range dl {
@@ -412,7 +412,7 @@ func overlay(body, dlg string, w, h int) string {
 			break
 		}
 		base := pad(ansi.Strip(bl[top+i]), w)
-		bl[top+i] = clip(ansi.Cut(base, 0, left)+l+ansi.Cut(base, left+ansi.StringWidth(l), w), w)
+		bl[top+i] = clip(ansi.Cut(base, 0, left)+l+ansi.Cut(base, left+width(l), w), w)
 	}
 	return strings.Join(bl, "\n")
 }

@@ -101,19 +101,19 @@ func (m *model) statusGlyph(status string) string {
 	st, g := m.c.Styles, m.c.Glyphs
 	switch status {
 	case "Success", string(engine.StatusSucceeded):
-		return st.OK.Render(g.OK)
+		return st.paint(&st.OK, g.OK)
 	case "Warning":
-		return st.Warn.Render(g.Warn)
+		return st.paint(&st.Warn, g.Warn)
 	case "Failed", string(engine.StatusFailed), string(engine.StatusBlocked):
-		return st.Fail.Render(g.Fail)
+		return st.paint(&st.Fail, g.Fail)
 	case "Skipped", string(engine.StatusSkipped):
-		return st.Muted.Render(g.Skip)
+		return st.paint(&st.Muted, g.Skip)
 	case string(engine.StatusUndone):
-		return st.Accent.Render(g.Undone)
+		return st.paint(&st.Accent, g.Undone)
 	case string(engine.StatusRunning):
-		return st.Run.Render(m.spinner())
+		return st.paint(&st.Run, m.spinner())
 	}
-	return st.Muted.Render(g.Pending)
+	return st.paint(&st.Muted, g.Pending)
 }
 
 func (p *preflightScreen) render(m *model, w, h int) string {

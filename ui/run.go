@@ -322,17 +322,24 @@ func (r *runScreen) panes(m *model, w, h int) string {
 // pane is one node: status, current step and action, elapsed time, last output lines.
 func (r *runScreen) pane(m *model, n *nodeState, w, h int, focused bool) string {
 	st := m.c.Styles
+	key := paneKey{rev: n.rev, w: w, h: h, focused: focused, glyph: m.statusGlyph(string(n.status))}
+	if n.status == engine.StatusRunning && !n.started.IsZero() {
+		key.elapsed = elapsed(m.c.Now().Sub(n.started))
+	}
+	if n.pane.out != "" && n.pane.key == key {
+		return n.pane.out
+	}
 	var body []string
 	status := string(n.status)
 	if status == "" {
 		status = "waiting"
 	}
-	line := m.statusGlyph(string(n.status)) + " " + status
+	line := key.glyph + " " + status
 	if n.step > 0 {
 		line += st.Muted.Render(fmt.Sprintf(" %s step %d", m.c.Glyphs.Dot, n.step))
 	}
-	if n.status == engine.StatusRunning && !n.started.IsZero() {
-		line += st.Muted.Render(" " + elapsed(m.c.Now().Sub(n.started)))
+	if key.elapsed != "" {
+		line += st.Muted.Render(" " + key.elapsed)
 	}
 	body = append(body, line)
 	if n.action != "" {
@@ -348,7 +355,8 @@ func (r *runScreen) pane(m *model, n *nodeState, w, h int, focused bool) string 
 			body = append(body, st.Muted.Render(clip(l, w-2)))
 		}
 	}
-	return m.c.box(focused || n.status == engine.StatusRunning, shortHost(n.host), strings.Join(body, "\n"), w, h)
+	n.pane = paneCache{key: key, out: m.c.box(focused || n.status == engine.StatusRunning, shortHost(n.host), strings.Join(body, "\n"), w, h)}
+	return n.pane.out
 }
 
 func elapsed(d interface{ Seconds() float64 }) string {

@@ -16,6 +16,26 @@ type nodeState struct {
 	lines   []string
 	err     string
 	fix     string
+	// rev counts the changes events made, so a pane drawn at one rev can be
+	// reused until the next.
+	rev  int
+	pane paneCache
+}
+
+// paneCache is a node's pane as last drawn and what it was drawn from. Most frames
+// change no node (the spinner and the clock tick far more often than events come),
+// and drawing a pane measures and pads every line of it.
+type paneCache struct {
+	key paneKey
+	out string
+}
+
+// paneKey is everything a pane shows besides the node's state: the status glyph
+// (the spinner's frame), the elapsed time, the size and the focus.
+type paneKey struct {
+	rev, w, h      int
+	focused        bool
+	glyph, elapsed string
 }
 
 // stepState is one step's status in a run.
@@ -48,9 +68,11 @@ func (r *runScreen) event(m *model, e engine.Event) {
 		r.stepFor(e.Step, e.Title).status = e.Status
 	case engine.TargetStarted:
 		n := r.node(e.Target)
+		n.rev++
 		n.step, n.status, n.started, n.err, n.fix, n.action = e.Step, engine.StatusRunning, e.Time, "", "", ""
 	case engine.ActionStarted:
 		n := r.node(e.Target)
+		n.rev++
 		n.step, n.action, n.started = e.Step, m.c.Redact(e.Summary), e.Time
 		n.status = engine.StatusRunning
 		r.log = append(r.log, logEntry{host: e.Target, step: itoa(e.Step), summary: m.c.Redact(e.Summary), script: m.c.Redact(e.Script)})
@@ -59,6 +81,7 @@ func (r *runScreen) event(m *model, e engine.Event) {
 		}
 	case engine.ActionOutput:
 		n := r.node(e.Target)
+		n.rev++
 		n.lines = append(n.lines, m.c.Redact(e.Message))
 		if len(n.lines) > maxNodeLines {
 			n.lines = n.lines[len(n.lines)-maxNodeLines:]
@@ -66,10 +89,12 @@ func (r *runScreen) event(m *model, e engine.Event) {
 	case engine.ActionFinished:
 		if e.Status == engine.StatusFailed {
 			n := r.node(e.Target)
+			n.rev++
 			n.err = m.c.Redact(e.Error)
 		}
 	case engine.TargetFinished:
 		n := r.node(e.Target)
+		n.rev++
 		n.status = e.Status
 		n.action = ""
 		if e.Error != "" {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"image/color"
+	"sync"
 
 	"charm.land/lipgloss/v2"
 )
@@ -15,6 +16,42 @@ type Styles struct {
 	Pane, PaneFocused, Dialog   lipgloss.Style
 	Code, Flash                 lipgloss.Style
 	color                       bool
+
+	// painted remembers what paint rendered. Rendering through lipgloss costs
+	// microseconds even for one glyph, and every frame paints the same glyphs, key
+	// names and borders again.
+	mu      sync.Mutex
+	painted map[paintKey]string
+}
+
+type paintKey struct {
+	style *lipgloss.Style
+	text  string
+}
+
+// maxPainted bounds the memory of paint: borders come in every length the terminal
+// is resized to, so what it remembers would otherwise grow for as long as the
+// wizard runs.
+const maxPainted = 1024
+
+// paint is st.Render(text), remembered. st must point at one of s's styles, which
+// never change once made, so the pointer and the text decide the result.
+func (s *Styles) paint(st *lipgloss.Style, text string) string {
+	k := paintKey{st, text}
+	s.mu.Lock()
+	out, ok := s.painted[k]
+	s.mu.Unlock()
+	if ok {
+		return out
+	}
+	out = st.Render(text)
+	s.mu.Lock()
+	if s.painted == nil || len(s.painted) >= maxPainted {
+		s.painted = make(map[paintKey]string)
+	}
+	s.painted[k] = out
+	s.mu.Unlock()
+	return out
 }
 
 func newStyles(useColor bool) *Styles {

@@ -22,11 +22,16 @@ type result struct {
 	code           int
 }
 
-// execute runs a rendered script in n's shell: directly when its command line
-// fits, uploaded in chunks and run with -File when it does not.
+// execute runs a rendered script in n's shell as one command when it can: as is
+// when its command line fits, else gzip-compressed inside a small bootstrap. Only a
+// script too large even compressed is uploaded in chunks and run with -File, which
+// costs four or more commands.
 func (c *Client) execute(ctx context.Context, n *node, text string) (result, error) {
 	line := mz.Powershell(text)
 	if len(line) <= maxCommandLine {
+		return c.command(ctx, n, line)
+	}
+	if line, ok := compressedCommand(text); ok {
 		return c.command(ctx, n, line)
 	}
 	return c.uploadAndRun(ctx, n, text)

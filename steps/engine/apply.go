@@ -80,6 +80,9 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	if err := e.resume(run.id, fresh); err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
+	if err := e.adoptFailed(run.id, fresh); err != nil {
+		return e.finish(run, "apply", nil, err)
+	}
 	if p != nil && planFingerprint(p, len(only) > 0 && len(only) < len(p.Steps), sel) != fresh.Fingerprint {
 		changes := diffPlans(subsetPlan(p, sel), fresh)
 		if len(changes) == 0 {
@@ -310,7 +313,9 @@ func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t
 	ar := ActionResult{ID: a.ID, Summary: a.Summary}
 	base := Record{RunID: run.id, Step: s.ID(), Target: t.Host, Role: t.Role, Action: a.ID, Summary: a.Summary, Irreversible: a.Irreversible}
 	intent := base
-	intent.Time, intent.Kind = e.now(), KindIntent
+	// The hint is on disk with the intent, so that a run that dies before the result
+	// still leaves rollback what it needs (see resume).
+	intent.Time, intent.Kind, intent.Undo = e.now(), KindIntent, a.UndoHint
 	if err := e.journal.write(intent); err != nil {
 		ar.Status, ar.Err = StatusFailed, e.redact(err.Error())
 		return ar, fmt.Errorf("not started, because the journal cannot record it: %w", err)

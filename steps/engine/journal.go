@@ -32,8 +32,28 @@ const (
 )
 
 // StatusInterrupted marks the result a later run writes for an action that an earlier
-// run started and never finished, once it has re-detected the target.
+// run started and never finished, once it has re-detected the target. An interrupted
+// action the node finished is recorded as succeeded instead when its intent carries an
+// undo hint (see Resolution).
 const StatusInterrupted Status = "interrupted"
+
+// Resolution says, on the result a later run writes for an interrupted action, what
+// the re-detection found.
+type Resolution string
+
+// The resolutions of an interrupted action.
+const (
+	// ResolvedDone: the re-detection no longer lists the action, so the node finished
+	// it. With the intent's undo hint the result is succeeded and rollback undoes it
+	// from the hint; without one it is interrupted and rollback reports it.
+	ResolvedDone Resolution = "found-done"
+	// ResolvedAgain: the re-detection still lists the action; the run runs it again
+	// and journals that run itself.
+	ResolvedAgain Resolution = "runs-again"
+	// ResolvedUnknown: the re-detection failed or is blocked, so whether the node
+	// finished the action is not known.
+	ResolvedUnknown Resolution = "unknown"
+)
 
 // Record is one line of the journal. It holds no secrets: every string is redacted
 // before it is written.
@@ -47,22 +67,40 @@ type Record struct {
 	Action string     `json:"action,omitempty"`
 	// Ref is the run whose intent or result this record answers, when it is written
 	// by a later run (an undo, or the resolution of an interrupted action).
-	Ref          string     `json:"ref,omitempty"`
-	Summary      string     `json:"summary,omitempty"`
-	Status       Status     `json:"status,omitempty"`
-	Error        string     `json:"error,omitempty"`
+	Ref     string `json:"ref,omitempty"`
+	Summary string `json:"summary,omitempty"`
+	Status  Status `json:"status,omitempty"`
+	Error   string `json:"error,omitempty"`
+	// Undo is, on a result, what Apply returned for the undo; on an intent, the
+	// action's undo hint (steps.Action.UndoHint), which a later run uses when the
+	// result was never written.
 	Undo         steps.Undo `json:"undo,omitempty"`
 	Irreversible string     `json:"irreversible,omitempty"`
+	// Resolution and Note are set on the result a later run writes for an interrupted
+	// action: what the re-detection found, in a word and in the DBA's words.
+	Resolution Resolution `json:"resolution,omitempty"`
+	Note       string     `json:"note,omitempty"`
 }
 
 // origin identifies the action run a record belongs to: the same for an intent, its
 // result, and the undo of that result.
 func (r Record) origin() string {
-	run := r.RunID
+	return fmt.Sprintf("%s\x00%d\x00%s\x00%s", r.originRun(), r.Step, strings.ToLower(r.Target), r.Action)
+}
+
+// originRun is the run that started the action the record belongs to: its own run,
+// or the one it refers to when a later run wrote it (the result of a resumed action).
+func (r Record) originRun() string {
 	if r.Ref != "" {
-		run = r.Ref
+		return r.Ref
 	}
-	return fmt.Sprintf("%s\x00%d\x00%s\x00%s", run, r.Step, strings.ToLower(r.Target), r.Action)
+	return r.RunID
+}
+
+// unrecorded reports whether r is the result of an interrupted action that the node
+// finished but whose intent carried no undo hint: rollback cannot undo it and says so.
+func (r Record) unrecorded() bool {
+	return r.Kind == KindResult && r.Status == StatusInterrupted && r.Resolution == ResolvedDone && len(r.Undo) == 0
 }
 
 // Journal is an append-only JSON Lines file of what runs did, synced after every line,
@@ -85,7 +123,31 @@ func OpenJournal(path string) (*Journal, error) {
 	}
 	// A journal made by hand or by an older copy may be readable by others; it must not be.
 	_ = f.Chmod(0o600)
+	if err := dropTornTail(path); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
 	return &Journal{path: path, f: f}, nil
+}
+
+// dropTornTail removes a last line the process died while writing, before anything
+// is appended after it: left in place it would glue itself to the next record and
+// spoil the journal for every later run. Nothing is lost by dropping it: a torn intent
+// was never followed by its remote action (the intent is synced first), and a torn
+// result leaves its intent open, which the next run re-detects on the node.
+func dropTornTail(path string) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read the journal %s: %w", path, err)
+	}
+	if len(data) == 0 || data[len(data)-1] == '\n' {
+		return nil
+	}
+	keep := bytes.LastIndexByte(data, '\n') + 1
+	if err := os.Truncate(path, int64(keep)); err != nil {
+		return fmt.Errorf("cannot repair the torn last line of the journal %s: %w", path, err)
+	}
+	return nil
 }
 
 // DefaultJournalPath is where the journal of a cluster lives: under SSISHA_STATE_DIR
@@ -168,6 +230,7 @@ func (j *Journal) write(rec Record) error {
 	rec.Summary = r.Redact(rec.Summary)
 	rec.Error = r.Redact(rec.Error)
 	rec.Irreversible = r.Redact(rec.Irreversible)
+	rec.Note = r.Redact(rec.Note)
 	if rec.Undo != nil {
 		rec.Undo = steps.Undo(redactMap(r, map[string]any(rec.Undo)))
 	}
@@ -269,6 +332,12 @@ func (j *Journal) Applied(step int, target string) []Record {
 }
 
 func applied(recs []Record, step int, target string) []Record {
+	return undoable(recs, step, target, false)
+}
+
+// undoable is applied, with withUnrecorded also the interrupted actions found done
+// without an undo hint, which rollback reports instead of passing over.
+func undoable(recs []Record, step int, target string, withUnrecorded bool) []Record {
 	undone := map[string]bool{}
 	for _, r := range recs {
 		if r.Kind == KindUndoResult && r.Status == StatusUndone {
@@ -278,7 +347,11 @@ func applied(recs []Record, step int, target string) []Record {
 	var out []Record
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
-		if r.Kind != KindResult || r.Status != StatusSucceeded || r.Step != step {
+		want := r.Kind == KindResult && r.Status == StatusSucceeded
+		if withUnrecorded && r.unrecorded() {
+			want = true
+		}
+		if !want || r.Step != step {
 			continue
 		}
 		if target != "" && !strings.EqualFold(r.Target, target) {

@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps"
@@ -141,4 +142,27 @@ func FuzzParseRecords(f *testing.F) {
 		_ = pending(recs)
 		_ = applied(recs, 1, "")
 	})
+}
+
+func TestOpenJournalDropsATornTailBeforeAppending(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.journal.jsonl")
+	good := `{"time":"2026-01-01T00:00:00Z","runId":"r1","kind":"intent","step":1,"target":"node1","action":"a"}` + "\n"
+	if err := os.WriteFile(path, []byte(good+`{"time":"2026-01-01T00:00:01Z","runId":"r1","ki`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.write(Record{Time: time.Now(), RunID: "r2", Kind: KindRunStart}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := j.Records()
+	if err != nil {
+		t.Fatalf("the journal does not read after a torn tail and an append: %v", err)
+	}
+	if len(recs) != 2 || recs[0].RunID != "r1" || recs[1].RunID != "r2" {
+		t.Errorf("records = %+v", recs)
+	}
+	_ = j.Close()
 }

@@ -11,6 +11,12 @@ import (
 // or may not have made the change, so nothing is assumed: the fresh detection decides,
 // the person is told what it found, and the action runs again only if Detect still
 // lists it. Each interrupted intent then gets a result so it is not reported again.
+//
+// When the re-detection no longer lists the action, the node finished it, and Apply's
+// undo data was lost with the run. The intent's undo hint stands in for it: the result
+// is recorded as succeeded with the hint, so rollback undoes the change like any
+// other. Without a hint the result stays interrupted, and rollback reports it for the
+// DBA to check by hand.
 func (e *Engine) resume(runID string, fresh *Plan) error {
 	for _, rec := range e.journal.Pending() {
 		if rec.Kind != KindIntent {
@@ -29,14 +35,85 @@ func (e *Engine) resume(runID string, fresh *Plan) error {
 		if pt.Err != "" {
 			state = "detection failed: " + pt.Err
 		}
+		res := Record{Time: e.now(), RunID: runID, Ref: rec.RunID, Kind: KindResult, Step: rec.Step, Target: rec.Target, Role: rec.Role,
+			Action: rec.Action, Summary: "re-detected: " + state, Status: StatusInterrupted, Irreversible: rec.Irreversible}
 		next := "it will not run again"
-		if listsAction(pt.Detection, rec.Action) {
+		switch {
+		case listsAction(pt.Detection, rec.Action):
 			next = "it will run again"
+			res.Resolution = ResolvedAgain
+		case pt.Err != "" || pt.Detection.State == steps.StateBlocked:
+			// Detect lists no actions when it fails or is blocked, which says nothing
+			// about whether the node finished this one.
+			res.Resolution = ResolvedUnknown
+		case len(rec.Undo) > 0:
+			res.Resolution, res.Status, res.Summary, res.Undo = ResolvedDone, StatusSucceeded, rec.Summary, rec.Undo
+			res.Note = "interrupted, then found done on re-detection (" + state + "); undo uses what its intent recorded"
+			next += "; rollback will undo it from what its intent recorded"
+		default:
+			res.Resolution, res.Summary = ResolvedDone, rec.Summary
+			res.Note = "interrupted, then found done on re-detection (" + state + "); what it changed was not recorded"
 		}
 		e.emit(Event{Kind: Notice, RunID: runID, Step: rec.Step, Target: rec.Target, Action: rec.Action, State: state,
 			Message: fmt.Sprintf("resuming: step %d on %s was interrupted during %s; re-detected: %s; %s", rec.Step, rec.Target, what, state, next)})
-		res := Record{Time: e.now(), RunID: runID, Ref: rec.RunID, Kind: KindResult, Step: rec.Step, Target: rec.Target, Role: rec.Role,
-			Action: rec.Action, Summary: "re-detected: " + state, Status: StatusInterrupted}
+		if err := e.journal.write(res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adoptFailed looks at the actions that failed in earlier runs and have not run since.
+// A failure can come after the node made the change (the connection dropped while the
+// command ran), and then Detect no longer lists the action while no record lets
+// rollback undo it. When the fresh detection finds such an action done, this run
+// adopts it: it journals an intent and a succeeded result of its own carrying what
+// undo needs (the undo data Apply returned with its error, else the intent's hint), so
+// rollback undoes it like any other. Failed actions without either are left as they
+// are.
+func (e *Engine) adoptFailed(runID string, fresh *Plan) error {
+	recs, err := e.journal.Records()
+	if err != nil {
+		return err
+	}
+	key := func(r Record) string {
+		return fmt.Sprintf("%d\x00%s\x00%s", r.Step, strings.ToLower(r.Target), r.Action)
+	}
+	intents := map[string]Record{}
+	lastIntent := map[string]int{}
+	for i, r := range recs {
+		if r.Kind == KindIntent {
+			intents[r.origin()] = r
+			lastIntent[key(r)] = i
+		}
+	}
+	for i, r := range recs {
+		if r.Kind != KindResult || r.Status != StatusFailed || lastIntent[key(r)] > i {
+			// Not a failure, or the action ran again (or was adopted) since.
+			continue
+		}
+		pt, ok := findTarget(fresh, r.Step, r.Target)
+		if !ok || pt.Err != "" || pt.Detection.State == steps.StateBlocked || listsAction(pt.Detection, r.Action) {
+			continue
+		}
+		undo, from := r.Undo, "the undo data it returned with its error"
+		if len(undo) == 0 {
+			undo, from = intents[r.origin()].Undo, "what its intent recorded"
+		}
+		if len(undo) == 0 {
+			continue
+		}
+		note := fmt.Sprintf("failed in run %s, then found done on re-detection (%s); undo uses %s", r.originRun(), pt.Detection.State, from)
+		base := Record{RunID: runID, Step: r.Step, Target: r.Target, Role: r.Role, Action: r.Action, Summary: r.Summary,
+			Irreversible: r.Irreversible, Undo: undo, Resolution: ResolvedDone, Note: note}
+		intent, res := base, base
+		intent.Time, intent.Kind = e.now(), KindIntent
+		res.Time, res.Kind, res.Status = e.now(), KindResult, StatusSucceeded
+		e.emit(Event{Kind: Notice, RunID: runID, Step: r.Step, Target: r.Target, Action: r.Action, State: string(pt.Detection.State),
+			Message: fmt.Sprintf("step %d on %s: %s failed in an earlier run but is found done; rollback will undo it from %s", r.Step, r.Target, r.Summary, from)})
+		if err := e.journal.write(intent); err != nil {
+			return err
+		}
 		if err := e.journal.write(res); err != nil {
 			return err
 		}

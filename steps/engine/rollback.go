@@ -58,8 +58,8 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 	e.emit(Event{Kind: StepStarted, RunID: run.id, Step: s.ID(), Title: s.Title()})
 	var targets []steps.Target
 	byHost := map[string][]Record{}
-	// applied is newest first; targets are listed in the order they were first changed.
-	all := applied(recs, s.ID(), "")
+	// undoable is newest first; targets are listed in the order they were first changed.
+	all := undoable(recs, s.ID(), "", true)
 	for _, r := range slices.Backward(all) {
 		k := strings.ToLower(r.Target)
 		if _, ok := byHost[k]; !ok {
@@ -150,17 +150,27 @@ func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t 
 }
 
 // undoAction journals the undo intent, calls Undo and journals its result. An action
-// marked irreversible is not attempted; one whose Undo says it is irreversible is
-// skipped too. Either way the reason is in the result's Err and the journal.
+// marked irreversible is not attempted, nor is an interrupted one the node finished
+// without recording what it changed; one whose Undo says it is irreversible is skipped
+// too. Each time the reason is in the result's Err (and the journal, when Undo ran).
 func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t steps.Target, rec Record) (ActionResult, error) {
 	ar := ActionResult{ID: rec.Action, Summary: "undo: " + rec.Summary}
-	if rec.Irreversible != "" {
-		ar.Status, ar.Err = StatusSkipped, fmt.Sprintf("%s cannot be undone: %s", rec.Summary, rec.Irreversible)
+	skip := ""
+	switch {
+	case rec.Irreversible != "":
+		skip = fmt.Sprintf("%s cannot be undone: %s", rec.Summary, rec.Irreversible)
+	case rec.unrecorded():
+		skip = fmt.Sprintf("%s was interrupted and found done; what it changed was not recorded: check it on %s by hand and reverse it there", rec.Summary, t.Host)
+	}
+	if skip != "" {
+		ar.Status, ar.Err = StatusSkipped, skip
 		e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
 			Action: rec.Action, Summary: ar.Summary, Status: ar.Status, Message: ar.Err})
 		return ar, nil
 	}
-	base := Record{RunID: run.id, Ref: rec.RunID, Step: s.ID(), Target: t.Host, Role: t.Role, Action: rec.Action, Summary: rec.Summary}
+	// The undo answers the run that started the action, which for a resumed action is
+	// not the run that wrote its result.
+	base := Record{RunID: run.id, Ref: rec.originRun(), Step: s.ID(), Target: t.Host, Role: t.Role, Action: rec.Action, Summary: rec.Summary}
 	intent := base
 	intent.Time, intent.Kind = e.now(), KindUndoIntent
 	if err := e.journal.write(intent); err != nil {

@@ -1,10 +1,15 @@
 package wsman
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // progressPrefix is what winrm.Powershell puts before every encoded script.
@@ -15,12 +20,24 @@ const progressPrefix = "$ProgressPreference = 'SilentlyContinue';"
 // shape; the server performs it instead of passing it to the Handler.
 const RestoreMarker = "# ssisha-upload: restore"
 
+// GzipMarker starts the PowerShell text of a bootstrap that carries a script
+// gzip-compressed and base64-encoded in a FromBase64String('…') literal, and runs
+// it in the same process. The server hands the Handler the script it carries, as
+// if the script had been the -EncodedCommand itself.
+const GzipMarker = "# ssisha-gz"
+
+// maxGzipScript bounds what a compressed payload may expand to: a command line
+// cannot carry a real script anywhere near it, and a gzip bomb must not exhaust
+// the lab.
+const maxGzipScript = 1 << 20
+
 var (
 	echoAppend  = regexp.MustCompile(`^echo ([A-Za-z0-9+/=]+) ?>> ?"([^"]+)"$`)
 	fileRun     = regexp.MustCompile(`(?i)^powershell(?:\.exe)?(?: -?\w+)*? -File "([^"]+)"$`)
 	deleteFile  = regexp.MustCompile(`(?i)^del (?:/[fq] )*"([^"]+)"$`)
 	restoreFrom = regexp.MustCompile(`(?m)^\$src = Join-Path \$env:TEMP '([^']+)'\r?$`)
 	restoreTo   = regexp.MustCompile(`(?m)^\$dst = Join-Path \$env:TEMP '([^']+)'\r?$`)
+	gzipPayload = regexp.MustCompile(`FromBase64String\('([^']*)'\)`)
 )
 
 // commandKind says how the server treats a command line.
@@ -33,6 +50,7 @@ const (
 	kindRestore                    // decode an uploaded file into a script
 	kindFile                       // run an uploaded script with -File
 	kindDelete                     // remove a file
+	kindBad                        // a bootstrap whose payload PowerShell could not unpack
 )
 
 // parsedLine is a command line understood.
@@ -42,6 +60,7 @@ type parsedLine struct {
 	data   string // kindAppend: the base64 chunk
 	path   string // the file appended to, run or deleted; for kindRestore the source
 	dest   string // kindRestore: the script file written
+	err    string // kindBad: why the payload is unusable
 }
 
 // parseCommandLine recognises the shapes of command line the client sends.
@@ -63,6 +82,13 @@ func parseCommandLine(line string) parsedLine {
 			if src != nil && dst != nil {
 				return parsedLine{kind: kindRestore, path: `%TEMP%\` + src[1], dest: `%TEMP%\` + dst[1]}
 			}
+		}
+		if strings.HasPrefix(text, GzipMarker) {
+			script, err := gunzipPayload(text)
+			if err != nil {
+				return parsedLine{kind: kindBad, err: err.Error()}
+			}
+			return parsedLine{kind: kindPS, script: script}
 		}
 		return parsedLine{kind: kindPS, script: text}
 	}
@@ -90,4 +116,43 @@ func decodeEncodedCommand(line string) (string, error) {
 		}
 	}
 	return "", errors.New("no -EncodedCommand")
+}
+
+// gunzipPayload returns the script a gzip bootstrap carries. It refuses anything
+// that is not exactly one base64 literal of a whole gzip stream of UTF-8 text, so a
+// client that builds the bootstrap wrongly fails its command instead of running
+// something else.
+func gunzipPayload(text string) (string, error) {
+	m := gzipPayload.FindAllStringSubmatch(text, -1)
+	if len(m) != 1 {
+		return "", fmt.Errorf("%s bootstrap holds %d FromBase64String literals, want 1", GzipMarker, len(m))
+	}
+	raw, err := base64.StdEncoding.DecodeString(m[0][1])
+	if err != nil {
+		return "", fmt.Errorf("%s payload is not base64: %w", GzipMarker, err)
+	}
+	br := bytes.NewReader(raw)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		return "", fmt.Errorf("%s payload is not gzip: %w", GzipMarker, err)
+	}
+	// Windows PowerShell's GZipStream reads one member and drops what follows, so
+	// anything after the first member is an error here rather than a lost tail.
+	zr.Multistream(false)
+	script, err := io.ReadAll(io.LimitReader(zr, maxGzipScript+1))
+	if err != nil {
+		return "", fmt.Errorf("%s payload is not valid gzip: %w", GzipMarker, err)
+	}
+	if len(script) > maxGzipScript {
+		return "", fmt.Errorf("%s payload expands beyond %d bytes", GzipMarker, maxGzipScript)
+	}
+	// br is an io.ByteReader, so the decompressor has read no further than the
+	// end of the member.
+	if br.Len() != 0 {
+		return "", fmt.Errorf("%s payload has %d bytes after the gzip stream", GzipMarker, br.Len())
+	}
+	if !utf8.Valid(script) {
+		return "", fmt.Errorf("%s payload is not UTF-8 text", GzipMarker)
+	}
+	return string(script), nil
 }

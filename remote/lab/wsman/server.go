@@ -30,7 +30,8 @@ type Command struct {
 	// CommandLine is the command line as received (command and arguments).
 	CommandLine string
 	// Script is the PowerShell text when the command runs PowerShell (the decoded
-	// -EncodedCommand, or the uploaded -File script), else "".
+	// -EncodedCommand, the script a gzip bootstrap carries, or the uploaded -File
+	// script), else "".
 	Script string
 	// Stdin is what the client sends with Send; it ends when the client sends End.
 	Stdin io.Reader

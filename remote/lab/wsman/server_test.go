@@ -2,7 +2,9 @@ package wsman
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -58,6 +60,50 @@ func encoded(script string) string {
 	return mz.Powershell(script)
 }
 
+// gzipEncoded is a gzip bootstrap, in the shape clients send, carrying payload.
+func gzipEncoded(payload string) string {
+	return encoded(GzipMarker + "\n. ([scriptblock]::Create((New-Object IO.StreamReader -ArgumentList (New-Object IO.Compression.GZipStream -ArgumentList (New-Object IO.MemoryStream -ArgumentList (,[Convert]::FromBase64String('" +
+		payload + "'))), ([IO.Compression.CompressionMode]::Decompress)), ([Text.Encoding]::UTF8)).ReadToEnd()))\n")
+}
+
+// gzipped returns text gzip-compressed in base64, with extra appended to the
+// compressed bytes.
+func gzipped(t testing.TB, text string, extra ...byte) string {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write([]byte(text)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(append(buf.Bytes(), extra...))
+}
+
+func TestParseGzipBootstrap(t *testing.T) {
+	script := "# ssisha-op: big\n$ErrorActionPreference = 'Stop'\n'ünïcödé {}'\n"
+	if got := parseCommandLine(gzipEncoded(gzipped(t, script))); got != (parsedLine{kind: kindPS, script: script}) {
+		t.Fatalf("well-formed bootstrap: %+v", got)
+	}
+	good := gzipped(t, script)
+	raw, _ := base64.StdEncoding.DecodeString(good)
+	for name, line := range map[string]string{
+		"not base64":      gzipEncoded("!!!!"),
+		"not gzip":        gzipEncoded(base64.StdEncoding.EncodeToString([]byte(script))),
+		"truncated":       gzipEncoded(base64.StdEncoding.EncodeToString(raw[:len(raw)-6])),
+		"trailing bytes":  gzipEncoded(gzipped(t, script, 0x1f, 0x8b)),
+		"not UTF-8":       gzipEncoded(gzipped(t, "\xff\xfe'{}'")),
+		"no payload":      encoded(GzipMarker + "\n'{}'"),
+		"two payloads":    encoded(GzipMarker + "\n[Convert]::FromBase64String('" + good + "'); [Convert]::FromBase64String('" + good + "')"),
+		"expands too far": gzipEncoded(gzipped(t, strings.Repeat(" ", maxGzipScript+1))),
+	} {
+		if got := parseCommandLine(line); got.kind != kindBad || got.err == "" || got.script != "" {
+			t.Errorf("%s: %+v, want kindBad with a reason", name, got)
+		}
+	}
+}
+
 func TestParseCommandLine(t *testing.T) {
 	tests := []struct {
 		line string
@@ -84,6 +130,7 @@ func FuzzParseCommandLine(f *testing.F) {
 	f.Add(`echo QUJD >> "%TEMP%\a.b64"`)
 	f.Add(`powershell -File "x"`)
 	f.Add("powershell.exe -enc QQA=")
+	f.Add(gzipEncoded(gzipped(f, "# ssisha-op: x\n")))
 	f.Fuzz(func(t *testing.T, line string) {
 		p := parseCommandLine(line)
 		// Whatever is recognised names a file that the line itself names.
@@ -129,6 +176,16 @@ func TestOverMasterzen(t *testing.T) {
 	_, stderr, code, err := c.RunCmdWithContext(ctx, "other")
 	if err != nil || code != 7 || !strings.HasPrefix(stderr, "#< CLIXML") {
 		t.Fatalf("exit code: %q %d %v", stderr, code, err)
+	}
+	// A gzip bootstrap runs the script it carries; a malformed one fails without
+	// reaching the Handler.
+	out, _, code, err = c.RunCmdWithContext(ctx, gzipEncoded(gzipped(t, "packed")))
+	if err != nil || code != 0 || out != `LAB\alice:packed` {
+		t.Fatalf("gzip bootstrap: %q %d %v", out, code, err)
+	}
+	out, stderr, code, err = c.RunCmdWithContext(ctx, gzipEncoded("bm90IGd6aXA="))
+	if err != nil || code != 1 || out != "" || !strings.Contains(stderr, "not gzip") {
+		t.Fatalf("malformed gzip bootstrap: %q %q %d %v", out, stderr, code, err)
 	}
 	_, _, _, err = c.RunCmdWithContext(ctx, strings.Repeat("x", 8192))
 	if err == nil || !strings.Contains(err.Error()+bodyOf(err), "too long") {

@@ -192,7 +192,8 @@ func (s *Server) startCommand(sh *shell, line string) string {
 }
 
 // run performs the command shapes the server emulates itself (chunked upload,
-// restore, delete) and passes everything else to the Handler.
+// restore, delete, a malformed gzip bootstrap) and passes everything else to the
+// Handler.
 func (s *Server) run(ctx context.Context, sh *shell, c *command, line string) Result {
 	p := parseCommandLine(line)
 	cmd := Command{ShellID: sh.id, CommandID: c.id, CommandLine: line, Stdin: c.stdin}
@@ -234,6 +235,10 @@ func (s *Server) run(ctx context.Context, sh *shell, c *command, line string) Re
 		return Result{}
 	case kindPS:
 		cmd.Script = p.script
+	case kindBad:
+		// What powershell.exe does when the bootstrap cannot unpack its payload: an
+		// error record on stderr and exit code 1; the script never runs.
+		return Result{Stderr: CLIXMLError(p.err), ExitCode: 1}
 	}
 	return s.opts.Handler(ctx, sh.user, cmd)
 }
