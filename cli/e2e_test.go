@@ -2,14 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
 )
@@ -42,28 +40,6 @@ func startLab(t *testing.T, masters, workers int) *labRun {
 		env: map[string]string{"SSISHA_STATE_DIR": filepath.Join(dir, "state")}}
 }
 
-// ssisha runs one command and returns its exit code and output.
-func (r *labRun) ssisha(args ...string) (int, string) {
-	r.t.Helper()
-	var out bytes.Buffer
-	a := newApp(BuildInfo{Version: "test"}, strings.NewReader(""), &out, &out, func(k string) string { return r.env[k] })
-	a.isTerminal = func() bool { return false }
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	full := append(args, "-f", r.answers, "--secrets", r.secrets)
-	code := a.run(ctx, full)
-	return code, out.String()
-}
-
-func (r *labRun) mustRun(args ...string) string {
-	r.t.Helper()
-	code, out := r.ssisha(args...)
-	if code != 0 {
-		r.t.Fatalf("ssisha %s exited %d:\n%s", strings.Join(args, " "), code, out)
-	}
-	return out
-}
-
 func (r *labRun) estateJSON() map[string]any {
 	var m map[string]any
 	r.lab.Estate(func(e *lab.Estate) {
@@ -78,33 +54,16 @@ func (r *labRun) estateJSON() map[string]any {
 	return m
 }
 
-// statusStates returns "step host" -> state from status --output json.
-func (r *labRun) statusStates() map[string]string {
-	r.t.Helper()
-	out := r.mustRun("status", "--output", "json")
-	var p planJSON
-	if err := json.Unmarshal([]byte(out), &p); err != nil {
-		r.t.Fatalf("status --output json is not JSON: %v\n%s", err, out)
-	}
-	states := map[string]string{}
-	for _, s := range p.Steps {
-		for _, t := range s.Targets {
-			states[fmt.Sprintf("%d %s", s.ID, t.Host)] = t.State
-		}
-	}
-	return states
-}
-
 func TestLabEndToEnd(t *testing.T) {
 	r := startLab(t, 2, 2)
 	before := r.estateJSON()
 
-	out := r.mustRun("apply", "--yes")
+	out := r.must("apply", "--yes")
 	r.assertNoSecretLeaked(out)
 	if !strings.Contains(out, "14 succeeded") {
 		t.Errorf("apply did not report every target succeeded:\n%s", out)
 	}
-	states := r.statusStates()
+	states := r.states()
 	if len(states) != 14 {
 		t.Errorf("status lists %d step targets, want 14: %v", len(states), states)
 	}
@@ -113,7 +72,7 @@ func TestLabEndToEnd(t *testing.T) {
 			t.Errorf("after apply, step %s is %s, want done", k, s)
 		}
 	}
-	if out := r.mustRun("apply", "--yes"); !strings.Contains(out, "Nothing to do") {
+	if out := r.must("apply", "--yes"); !strings.Contains(out, "Nothing to do") {
 		t.Errorf("a second apply should change nothing:\n%s", out)
 	}
 	if p := r.lab.Health(); len(p) > 0 {
@@ -130,7 +89,7 @@ func TestLabEndToEnd(t *testing.T) {
 	if p := r.lab.Health(); len(p) > 0 {
 		t.Errorf("after failing over to node2 the estate is unhealthy: %v", p)
 	}
-	if code, out := r.ssisha("verify"); code != 0 {
+	if code, out := r.cmd("verify"); code != 0 {
 		t.Errorf("verify after failover exited %d:\n%s", code, out)
 	}
 	if err := r.lab.FailoverAG("node1.contoso.com"); err != nil {
@@ -139,11 +98,11 @@ func TestLabEndToEnd(t *testing.T) {
 	if err := r.lab.FailoverMasterRole("node1.contoso.com"); err != nil {
 		t.Fatal(err)
 	}
-	if code, out := r.ssisha("verify", "--failover"); code != 0 {
+	if code, out := r.cmd("verify", "--failover"); code != 0 {
 		t.Errorf("verify --failover exited %d:\n%s", code, out)
 	}
 
-	out = r.mustRun("rollback", "--yes")
+	out = r.must("rollback", "--yes")
 	r.assertNoSecretLeaked(out)
 	after := r.estateJSON()
 	diffs := estateDiff("", before, after)

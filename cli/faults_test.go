@@ -36,14 +36,11 @@ const killed lab.FaultKind = "killed"
 var matrixKinds = []lab.FaultKind{lab.NodeDown, lab.Unreachable, lab.Latency, lab.WinRMFault, lab.AuthFailure,
 	lab.SQLReset, lab.AGFailoverAt, lab.MasterFailoverAt, killed}
 
-// journalName is the journal file the tests pass with --journal; the in-process app
-// cannot be pointed at it by SSISHA_STATE_DIR (see journalPath).
+// journalName is the journal file of the lab's cluster under SSISHA_STATE_DIR.
 const journalName = "ssiscl.journal.jsonl"
 
-// journalPath is where a lab run's journal lives. The tests pass it with --journal
-// because engine.DefaultJournalPath reads the process environment, not the app's
-// getenv: SSISHA_STATE_DIR in labRun.env alone would send every in-process run to the
-// same journal under the user's home.
+// journalPath is where a lab run's journal lives; the tests also pass it with
+// --journal, so that what they read is what the commands wrote.
 func (r *labRun) journalPath() string { return filepath.Join(r.dir, "state", journalName) }
 
 // run runs one ssisha command in process with the journal of this lab, copying its

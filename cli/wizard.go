@@ -76,36 +76,61 @@ func (a *app) runWizard(cmd *cobra.Command, _ []string) error {
 // runLabWizard starts a lab in this process and the wizard against it, with the
 // answers and secrets that point at it filled in.
 func (a *app) runLabWizard(ctx context.Context, f labFlags) error {
+	o := a.uiOptions()
+	_, b, stop, err := a.setUpLabWizard(f, &o)
+	if err != nil {
+		return failed(err)
+	}
+	defer stop()
+	return a.startWizard(ctx, o, b)
+}
+
+// setUpLabWizard starts a lab of f in this process (in a temporary directory when f
+// names none) and fills in o for the wizard against it: the lab, its answers and
+// secrets, and the backend, which it also returns. stop closes the backend and the lab
+// and removes the temporary directory.
+func (a *app) setUpLabWizard(f labFlags, o *ui.Options) (l *lab.Lab, b *wizardBackend, stop func(), err error) {
+	var undo []func()
+	undoAll := func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}
+	defer func() {
+		// Named results: a failure part way returns nil for stop, so undo here.
+		if err != nil {
+			undoAll()
+		}
+	}()
 	if f.dir == "" {
 		dir, err := os.MkdirTemp("", "ssisha-lab-")
 		if err != nil {
-			return failed(err)
+			return nil, nil, nil, err
 		}
-		defer os.RemoveAll(dir)
+		undo = append(undo, func() { _ = os.RemoveAll(dir) })
 		f.dir = dir
 	}
-	l, err := lab.Start(f.options())
+	l, err = lab.Start(f.options())
 	if err != nil {
-		return failed(fmt.Errorf("starting the lab: %w", err))
+		return nil, nil, nil, fmt.Errorf("starting the lab: %w", err)
 	}
-	defer l.Close()
+	undo = append(undo, func() { _ = l.Close() })
 	ans := labAnswers(l, f)
 	sec := &answers.Secrets{}
 	for k, v := range l.Secrets() {
 		if err := sec.Set(k, v); err != nil {
-			return failed(err)
+			return nil, nil, nil, err
 		}
 	}
 	_ = sec.Set(answers.EnvWaitScale, fmt.Sprint(labWaitScale(f.speed)))
 	if a.journalPath == "" {
 		a.journalPath = filepath.Join(f.dir, "journal.jsonl")
 	}
-	o := a.uiOptions()
 	o.Lab = true
 	o.Answers, o.Secrets = ans, sec
 	o.AnswersPath = filepath.Join(f.dir, "answers.yaml")
-	b := newWizardBackend(a)
-	defer b.Close()
+	b = newWizardBackend(a)
+	undo = append(undo, b.Close)
 	o.Backend = b
-	return a.startWizard(ctx, o, b)
+	return l, b, undoAll, nil
 }
