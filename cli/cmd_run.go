@@ -105,7 +105,8 @@ unless the estate still matches the plan the bundle was written from.`,
 			}
 			defer s.Close()
 			ctx := cmd.Context()
-			for _, r := range s.eng.Interrupted() {
+			interrupted := s.eng.Interrupted()
+			for _, r := range interrupted {
 				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
 			}
 			p, err := s.eng.Plan(ctx, steps)
@@ -122,15 +123,19 @@ unless the estate still matches the plan the bundle was written from.`,
 				}
 			}
 			actions, targets, blocked := planCounts(p)
-			if actions == 0 && blocked == 0 {
+			if actions == 0 && blocked == 0 && len(interrupted) == 0 {
 				a.note(output, "Nothing to do: every step is already done on every target.")
 				return nil
 			}
 			if output != "json" {
 				printPlan(a.out, p, false)
 			}
-			if err := a.confirm(yes, fmt.Sprintf("Apply %d action(s) on %d target(s)?", actions, targets)); err != nil {
-				return err
+			// With nothing left to change, the run only settles the interrupted actions in
+			// the journal (each is found done), which changes nothing on a node.
+			if actions > 0 || blocked > 0 {
+				if err := a.confirm(yes, fmt.Sprintf("Apply %d action(s) on %d target(s)?", actions, targets)); err != nil {
+					return err
+				}
 			}
 			runCtx, stop, release := a.gracefulStop(ctx)
 			defer release()

@@ -17,7 +17,8 @@ type LabWizardOptions struct {
 	// `ssisha lab --speed` (0: none).
 	Speed float64
 	// UI are the wizard's display options (Color, ASCII, …); NewLabWizard fills in the
-	// backend, the answers, the secrets and the answer file's path.
+	// backend, the answers and the secrets, and the answer file's path (in the lab's
+	// directory) unless UI names one.
 	UI ui.Options
 }
 
@@ -39,9 +40,8 @@ type LabWizard struct {
 }
 
 // NewLabWizard starts a lab in a temporary directory and builds the wizard against
-// it as `ssisha lab` does, but neither reads the environment nor writes anywhere
-// else: the journal and the answer file stay in the lab's directory. Close releases
-// it all.
+// it as `ssisha lab` does, but without reading the environment: the journal and the
+// lab's state stay in that directory. Close releases it all.
 func NewLabWizard(opts LabWizardOptions) (*LabWizard, error) {
 	f := labFlags{masters: opts.Masters, workers: opts.Workers, sqlVersion: 2019, speed: opts.Speed, encrypt: "tls"}
 	if err := f.check(); err != nil {
@@ -53,6 +53,9 @@ func NewLabWizard(opts LabWizardOptions) (*LabWizard, error) {
 	l, b, stop, err := a.setUpLabWizard(f, &o)
 	if err != nil {
 		return nil, err
+	}
+	if opts.UI.AnswersPath != "" {
+		o.AnswersPath = opts.UI.AnswersPath
 	}
 	return &LabWizard{Model: ui.NewModel(o), Lab: l, Answers: o.Answers, Secrets: o.Secrets, backend: b, stop: stop}, nil
 }

@@ -38,6 +38,9 @@ type replicaFacts struct {
 	ServerName, EndpointName, SSISDBState, FamilyGUID, Role, ListenerDNS string
 	Hadr, IntegratedOnly, MasterLogin, DMKCredential, AGExists, Joined   bool
 	DBInAG, Support                                                      bool
+	// SupportMissing lists the Always On support objects absent now (login, startup,
+	// maintenance, monitor), comma-separated: what the action will create.
+	SupportMissing string
 }
 
 func readReplicaFacts(ctx context.Context, env *Env, host string) (replicaFacts, error) {
@@ -51,7 +54,7 @@ func readReplicaFacts(ctx context.Context, env *Env, host string) (replicaFacts,
 		FamilyGUID: Str(r["family_guid"]), Role: strings.ToLower(Str(r["ag_role"])), ListenerDNS: Str(r["listener_dns"]),
 		Hadr: Int(r["hadr_enabled"]) == 1, IntegratedOnly: Int(r["integrated_only"]) == 1, MasterLogin: Int(r["master_login"]) == 1,
 		DMKCredential: Int(r["dmk_credential"]) == 1, AGExists: Int(r["ag_exists"]) == 1, Joined: Int(r["ag_joined"]) == 1,
-		DBInAG: Int(r["db_in_ag"]) == 1, Support: Int(r["ssis_support"]) == 1}, nil
+		DBInAG: Int(r["db_in_ag"]) == 1, Support: Int(r["ssis_support"]) == 1, SupportMissing: Str(r["ssis_support_missing"])}, nil
 }
 
 // catalogFacts is what ssisdb.catalog.facts reads where SSISDB is readable.
@@ -309,7 +312,10 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	if !f.Support || !registered {
 		server := f.ServerName
 		acts = append(acts, Action{ID: "alwayson-support", Kind: KindCreate, Summary: "Enable Always On support for SSIS on " + server,
-			Commands: []Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))}})
+			Commands: []Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
+			// The objects missing now are the ones the action creates; those present
+			// stay, as its own undo data would say.
+			UndoHint: Undo{"objects": f.SupportMissing, "server": server, "replicaAdded": !registered}})
 		if f.Joined && reason == "" {
 			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
 			fix = "apply step 4 to enable it"

@@ -202,7 +202,12 @@ func tsqlAGReplicaFacts(ag, masterAccount string) script.TSQL {
     CASE WHEN SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NOT NULL
           AND OBJECT_ID(N'master.dbo.sp_ssis_startup') IS NOT NULL
           AND (SELECT COUNT(*) FROM msdb.dbo.sysjobs WHERE name IN (N'SSIS Server Maintenance Job', N'SSIS Failover Monitor Job')) = 2
-         THEN 1 ELSE 0 END AS ssis_support
+         THEN 1 ELSE 0 END AS ssis_support,
+    CONCAT_WS(N',',
+        CASE WHEN SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NULL THEN N'login' END,
+        CASE WHEN OBJECT_ID(N'master.dbo.sp_ssis_startup') IS NULL THEN N'startup' END,
+        CASE WHEN NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Server Maintenance Job') THEN N'maintenance' END,
+        CASE WHEN NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Failover Monitor Job') THEN N'monitor' END) AS ssis_support_missing
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN sys.database_mirroring_endpoints ep ON 1 = 1
 LEFT JOIN sys.tcp_endpoints tep ON tep.endpoint_id = ep.endpoint_id

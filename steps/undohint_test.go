@@ -149,9 +149,9 @@ func TestSecondaryMasterStepUndoesFromHints(t *testing.T) {
 func TestAvailabilityGroupStepUndoesFromHints(t *testing.T) {
 	l := newHALab(t, false)
 	s := NewAvailabilityGroupStep()
-	// The endpoint's logins, CLR's earlier setting and the Always On objects are only
-	// known once the action ran.
-	wantApplied(t, applyUndoFromHints(t, haHintLab(l, s), s, "endpoint", "create-catalog", "alwayson-support"),
+	// The endpoint's logins and CLR's earlier setting are only known once the action
+	// ran.
+	wantApplied(t, applyUndoFromHints(t, haHintLab(l, s), s, "endpoint", "create-catalog"),
 		"endpoint,master-login,create-catalog,master-user,create-ag,listener,endpoint,master-login,join,dmk-credential,alwayson-support")
 }
 

@@ -62,15 +62,27 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 			lsnDNS, lsnPort = ag.Listener.DNSName, int64(ag.Listener.Port)
 		}
 	}
-	support := in.Logins[strings.ToLower(CleanupLogin)] != nil && in.StartupProcs[StartupProc] &&
-		in.Jobs[MaintenanceJob] && in.Jobs[FailoverMonitorJob]
+	var missing []string
+	if in.Logins[strings.ToLower(CleanupLogin)] == nil {
+		missing = append(missing, "login")
+	}
+	if !in.StartupProcs[StartupProc] {
+		missing = append(missing, "startup")
+	}
+	if !in.Jobs[MaintenanceJob] {
+		missing = append(missing, "maintenance")
+	}
+	if !in.Jobs[FailoverMonitorJob] {
+		missing = append(missing, "monitor")
+	}
+	support := len(missing) == 0
 	acct := p.String("MasterAccount")
 	return resultRow([]string{"server_name", "hadr_enabled", "integrated_only", "endpoint_name", "endpoint_port", "endpoint_state",
 		"master_login", "ssisdb_state", "ssisdb_recovery", "family_guid", "dmk_credential",
-		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support"},
+		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support", "ssis_support_missing"},
 		sqlServerNameOf(n), bit(in.HadrEnabled), bit(!in.MixedMode), epName, epPort, epState,
 		bit(acct != "" && in.Logins[strings.ToLower(acct)] != nil), dbState, recovery, family, bit(dmk),
-		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support)), nil
+		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support), strings.Join(missing, ",")), nil
 }
 
 type agReplicaSpec struct {
