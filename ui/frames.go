@@ -42,30 +42,19 @@ func Frames(opts Options, width, height int) (map[string]string, error) {
 			drive(m, m.questions.form.NextGroup())
 		}
 		drive(m, m.questions.checkAll(m.model))
-		if g >= len(frameMistakes) {
+		mk, ok := QuestionMistake(g, m.a, m.s)
+		if !ok {
 			out["questions-"+slug(name)] = m.render()
 			continue
 		}
-		mk := frameMistakes[g]
-		for range mk.skip {
+		for range mk.Moves {
 			drive(m, m.questions.form.NextField())
 		}
-		was := *m.questions.focused().value
-		if mk.replace {
-			drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl} })
-		}
-		typeRunes(m, mk.text)
+		pressKeys(m, mk.Keys)
 		// The check of the value as typed, which the wizard runs once typing pauses.
 		drive(m, m.questions.checkAll(m.model))
 		out["questions-"+slug(name)] = m.render()
-		if mk.replace {
-			drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl} })
-			typeRunes(m, was)
-		} else {
-			for range []rune(mk.text) {
-				drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: tea.KeyBackspace} })
-			}
-		}
+		pressKeys(m, mk.Undo)
 	}
 
 	m = fresh(newFake())
@@ -137,26 +126,30 @@ func Frames(opts Options, width, height int) (map[string]string, error) {
 
 // frameMistakes are typed into one field of each question group, the field reached
 // with skip moves, at the end of its value or over it (replace), so that every
-// group's frame shows a check failing as the user types; the value is restored before
-// the next group. The secrets group needs none: its passwords are empty, which its
-// checks already flag.
-var frameMistakes = []struct {
-	skip    int
-	text    string
-	replace bool
-}{
+// group's frame shows a check failing as the user types; QuestionMistake turns them
+// into keys, with those that restore the value before the next group. The secrets
+// group has its own there: its passwords are empty in Frames, which its checks already
+// flag, and set in the lab.
+var frameMistakes = []frameMistake{
 	{2, ".", false},                     // Domain (NetBIOS): a trailing dot
 	{0, "svc_ssismaster", true},         // Master service account: no domain
 	{2, "0", false},                     // Master port: 83910 is not a port
 	{2, ".contoso.com", false},          // Listener DNS name: a full name where a NetBIOS name goes
 	{0, ", worker3.contoso.com", false}, // Worker hosts: a host DNS does not know
-	{2, "svc_ssisha", false},            // WinRM user: no domain
+	{2, "svc_ssisha", true},             // WinRM user: no domain
 }
 
-// typeRunes types s into the focused field, one key at a time.
-func typeRunes(m Model, s string) {
-	for _, r := range s {
-		drive(m, func() tea.Msg { return tea.KeyPressMsg{Code: r, Text: string(r)} })
+// frameMistake is one entry of frameMistakes.
+type frameMistake struct {
+	skip    int
+	text    string
+	replace bool
+}
+
+// pressKeys sends keys to the model one at a time, as typing does.
+func pressKeys(m Model, keys []tea.KeyPressMsg) {
+	for _, k := range keys {
+		drive(m, func() tea.Msg { return k })
 	}
 }
 

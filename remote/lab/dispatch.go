@@ -62,6 +62,7 @@ func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText
 	now := l.now()
 	Tick(l.estate, now)
 	c := NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
+	c.Wall = time.Now()
 	res, err := labCallPS(fn, c, Params(params))
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
@@ -147,6 +148,7 @@ func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSe
 	now := l.now()
 	Tick(l.estate, now)
 	c := NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
+	c.Wall = time.Now()
 	rs, err := labCallSQL(fn, c, p)
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr

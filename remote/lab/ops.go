@@ -35,8 +35,13 @@ type OpContext struct {
 	User string
 	// ViaListener is true when the T-SQL came through the AG listener.
 	ViaListener bool
-	// Now is the lab clock at the start of the operation.
+	// Now is the lab clock at the start of the operation: it runs at 1/speed so the
+	// estate's own delays keep a real estate's proportions.
 	Now time.Time
+	// Wall is the time the node's own clock shows (Get-Date, SYSDATETIMEOFFSET as a
+	// person compares it with theirs): the wall clock when the lab serves the protocols,
+	// Now in process. Zero means Now.
+	Wall time.Time
 	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
 	// the node's busy time and releases the estate lock while it waits.
 	sleep func(d time.Duration)
@@ -236,4 +241,12 @@ func (p Params) Strings(k string) []string {
 		return []string{v}
 	}
 	return nil
+}
+
+// NodeTime is what the node's clock shows: Wall when set, else Now.
+func (c *OpContext) NodeTime() time.Time {
+	if !c.Wall.IsZero() {
+		return c.Wall
+	}
+	return c.Now
 }

@@ -45,7 +45,7 @@ func winNodeFacts(c *OpContext, p Params) (any, error) {
 		"dnsDomain":        c.Estate.DNSSuffix,
 		"os":               "Microsoft Windows Server 2022 Datacenter",
 		"osBuild":          "20348",
-		"timeUtc":          c.Now.UTC().Format(time.RFC3339Nano),
+		"timeUtc":          c.NodeTime().UTC().Format(time.RFC3339Nano),
 		"pendingReboot":    n.PendingReboot,
 		"rebootReasons":    winRebootReasons(n),
 		"setupMediaExists": p.String("setupMedia") != "" && media,

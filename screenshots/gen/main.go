@@ -1,5 +1,7 @@
-// Command gen draws a picture of every screen of the wizard, against the lab's fake
-// backend, for the README. Run it from the repository root:
+// Command gen draws a picture of every screen of the wizard for the README: the real
+// wizard, with the real backend, driven through a tour of a lab it starts in this
+// process (or, with -fake, the screens rendered against the fake backend, which is
+// quicker). Run it from the repository root:
 //
 //	go run ./screenshots/gen
 //
@@ -11,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 
@@ -23,18 +26,28 @@ func main() {
 	width := flag.Int("width", 120, "terminal width in columns")
 	height := flag.Int("height", 40, "terminal height in rows")
 	freeze := flag.String("freeze", "", "path to the freeze binary (default: freeze on PATH, then $(go env GOPATH)/bin/freeze)")
+	fake := flag.Bool("fake", false, "render the screens against the fake backend instead of touring a lab: quicker, and the same on every run")
+	speed := flag.Float64("speed", shot.LabSpeed, "the lab's speed: the share of a real estate's operation times it spends")
 	flag.Parse()
-	if err := run(*out, *width, *height, *freeze); err != nil {
+	if err := run(*out, *width, *height, *freeze, *fake, *speed); err != nil {
 		fmt.Fprintln(os.Stderr, "gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, width, height int, freezeFlag string) error {
+func run(out string, width, height int, freezeFlag string, fake bool, speed float64) error {
 	if width < 20 || height < 10 {
 		return fmt.Errorf("%dx%d is too small for a picture of the wizard", width, height)
 	}
-	screens, err := shot.Screens(shot.Options(), width, height)
+	var screens []shot.Screen
+	var err error
+	if fake {
+		screens, err = shot.Screens(shot.Options(), width, height)
+	} else {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		screens, err = shot.LabScreens(ctx, width, height, speed)
+		stop()
+	}
 	if err != nil {
 		return err
 	}

@@ -1,8 +1,10 @@
 // Package shot turns the wizard's screens into what a terminal shows, for the
-// screenshots in the README: ui.Frames renders each screen against the fake backend, a
-// terminal emulator of the same size draws it, and freeze (when installed) turns the
-// result into a PNG. The generator in screenshots/gen and the test that keeps the
-// pictures from rotting both go through here.
+// screenshots in the README. LabScreens drives the real wizard through a tour of a lab
+// in this process with teatest, replaying its output into a terminal emulator;
+// Screens renders each screen with ui.Frames against the fake backend into an
+// emulator of the same size, which is quicker. freeze (when installed) turns either
+// into PNGs. The generator in screenshots/gen and the tests that keep the pictures
+// from rotting both go through here.
 package shot
 
 import (
