@@ -108,6 +108,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"plan", "-f", "answers.yaml", "--steps", "12"},
 		{"lab", "serve"},
 		{"lab", "serve", "--dir", "x", "--masters", "1"},
+		{"status", "-f", "answers.yaml", "--output", "xml"},
+		{"plan", "-f", "answers.yaml", "--output", "yaml"},
 	} {
 		code, out := runCLI(t, nil, false, "", args...)
 		if code != ExitInvalid {

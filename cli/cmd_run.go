@@ -11,6 +11,15 @@ import (
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
+// checkOutput refuses an --output value before anything connects to a node.
+func checkOutput(output string) error {
+	switch output {
+	case "", "text", "json":
+		return nil
+	}
+	return invalid("--output %q: choose text or json", output)
+}
+
 func (a *app) progressSubscriber(output string) (engine.Subscriber, error) {
 	switch output {
 	case "", "text":
@@ -37,6 +46,9 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 			steps, err := parseSteps(only)
 			if err != nil {
 				return invalidErr(err)
+			}
+			if err := checkOutput(output); err != nil {
+				return err
 			}
 			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
 			if err != nil {
@@ -227,6 +239,9 @@ func (a *app) statusCmd() *cobra.Command {
 		Short: "Per step and node: done, pending, drift or blocked",
 		Args:  a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
 			if err != nil {
 				return err
@@ -264,6 +279,9 @@ to each other node and back, checking the master endpoint, SSISDB, logging and t
 workers at each stop.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
 			if err != nil {
 				return err
