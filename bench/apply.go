@@ -91,7 +91,8 @@ func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, err
 // stepAccounting turns the lab's run-long busy counters into per-step ones: at each
 // barrier (StepFinished) it takes the difference since the previous barrier. The
 // engine calls subscribers one at a time, and at a barrier every target of the step
-// has returned, so nothing of the next step is counted in this one.
+// has returned, so of the next step only its re-detection can be counted in this one:
+// the engine starts it once this step's actions are over, and it only reads.
 type stepAccounting struct {
 	lab *lab.Lab
 

@@ -235,15 +235,26 @@ func (s clusterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (U
 func waitForFeature(ctx context.Context, env *Env) error {
 	deadline := env.Clock().Add(featureWait)
 	waited := time.Duration(0)
+	hosts := env.Answers.MasterHosts()
 	for {
+		// Each node is asked on its own shell, all at once; errors and the missing
+		// list keep the nodes' order.
+		states := make([]string, len(hosts))
+		var reads []func() error
+		for i, h := range hosts {
+			reads = append(reads, func() error {
+				f, err := readClusteringFeature(ctx, env, h)
+				states[i] = f.InstallState
+				return err
+			})
+		}
 		var missing []string
-		for _, h := range env.Answers.MasterHosts() {
-			f, err := readClusteringFeature(ctx, env, h)
+		for i, err := range concurrently(reads...) {
 			if err != nil {
 				return err
 			}
-			if !strings.EqualFold(f.InstallState, "Installed") {
-				missing = append(missing, h)
+			if !strings.EqualFold(states[i], "Installed") {
+				missing = append(missing, hosts[i])
 			}
 		}
 		if len(missing) == 0 {

@@ -45,16 +45,23 @@ func readPrimaryMaster(ctx context.Context, env *Env) (primaryMasterFacts, strin
 
 func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	p := &masterPlan{det: Detection{Facts: map[string]any{}}}
-	pm, missing, err := readPrimaryMaster(ctx, env)
-	if err != nil {
-		return Detection{}, err
+	var (
+		pm      primaryMasterFacts
+		missing string
+		m       masterNodeState
+	)
+	errs := concurrently(
+		func() (err error) { pm, missing, err = readPrimaryMaster(ctx, env); return err },
+		func() (err error) { m, err = readMasterNode(ctx, env, t.Host); return err },
+	)
+	if errs[0] != nil {
+		return Detection{}, errs[0]
 	}
 	if missing != "" {
 		return p.block(missing, "run step 2 first"), nil
 	}
-	m, err := readMasterNode(ctx, env, t.Host)
-	if err != nil {
-		return Detection{}, err
+	if errs[1] != nil {
+		return Detection{}, errs[1]
 	}
 	p.det.Facts = m.facts()
 	p.det.Facts["primaryThumbprint"] = pm.thumbprint
@@ -191,16 +198,23 @@ func (s secondaryMasterStep) Undo(ctx context.Context, env *Env, t Target, actio
 }
 
 func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
-	pm, missing, err := readPrimaryMaster(ctx, env)
-	if err != nil {
-		return nil, err
+	var (
+		pm      primaryMasterFacts
+		missing string
+		m       masterNodeState
+	)
+	errs := concurrently(
+		func() (err error) { pm, missing, err = readPrimaryMaster(ctx, env); return err },
+		func() (err error) { m, err = readMasterNode(ctx, env, t.Host); return err },
+	)
+	if errs[0] != nil {
+		return nil, errs[0]
 	}
 	if missing != "" {
 		return []Check{{Name: "Primary master", Status: CheckFailed, Detail: missing, Fix: "run step 2"}}, nil
 	}
-	m, err := readMasterNode(ctx, env, t.Host)
-	if err != nil {
-		return nil, err
+	if errs[1] != nil {
+		return nil, errs[1]
 	}
 	checks, err := verifyMasterNode(ctx, env, t.Host, m, pm.thumbprint)
 	if err != nil {

@@ -41,9 +41,18 @@ func readMasterSettings(ctx context.Context, env *Env, host string) (masterSetti
 
 func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	want := env.Answers.ListenerAddress()
-	ms, err := readMasterSettings(ctx, env, t.Host)
-	if err != nil {
-		return Detection{}, err
+	// The settings (PowerShell) and the replica (T-SQL) travel on different channels
+	// to the node, so they are read at once.
+	var (
+		ms masterSettings
+		f  replicaFacts
+	)
+	errs := concurrently(
+		func() (err error) { ms, err = readMasterSettings(ctx, env, t.Host); return err },
+		func() (err error) { f, err = readReplicaFacts(ctx, env, t.Host); return err },
+	)
+	if errs[0] != nil {
+		return Detection{}, errs[0]
 	}
 	facts := map[string]any{"installed": ms.Installed, "path": ms.Path, "sqlServerName": ms.SQLServerName}
 	if !ms.Installed || !ms.Found {
@@ -51,9 +60,8 @@ func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detec
 			Reason: "the Scale Out Master (" + env.Version.MasterService() + ") or its MasterSettings.config is missing on " + t.Host,
 			Fix:    "run step 2 (primary) or 3 (secondary) first"}, nil
 	}
-	f, err := readReplicaFacts(ctx, env, t.Host)
-	if err != nil {
-		return Detection{}, err
+	if errs[1] != nil {
+		return Detection{}, errs[1]
 	}
 	if f.ListenerDNS == "" {
 		return Detection{State: StateBlocked, Facts: facts,

@@ -32,9 +32,9 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	a := env.Answers
 	fqdn, short := accessPointNames(a)
 	det := Detection{Facts: map[string]any{"accessPoint": short}}
-	role, err := readMasterRole(ctx, env, t.Host)
-	if err != nil {
-		return Detection{}, err
+	role, nodes, errs := readRoleAndMasters(ctx, env, t.Host)
+	if errs[0] != nil {
+		return Detection{}, errs[0]
 	}
 	if !role.ClusterExists {
 		return blockedDetection(det, "there is no failover cluster on "+t.Host, "run step 1 first"), nil
@@ -49,11 +49,11 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	}
 	services := map[string]masterNodeState{}
 	var missing []string
-	for _, h := range a.MasterHosts() {
-		m, err := readMasterNode(ctx, env, h)
-		if err != nil {
-			return Detection{}, err
+	for i, h := range a.MasterHosts() {
+		if errs[i+1] != nil {
+			return Detection{}, errs[i+1]
 		}
+		m := nodes[i]
 		services[h] = m
 		if m.Service == nil {
 			missing = append(missing, h)
@@ -154,6 +154,21 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 		det.State = StatePending
 	}
 	return det, nil
+}
+
+// readRoleAndMasters reads the role from host and the master service of every master
+// node at once. errs[0] is the role's error and errs[1+i] that of MasterHosts()[i];
+// callers check them where they used to read, so a block that needs only the role
+// still comes before a master node's read error.
+func readRoleAndMasters(ctx context.Context, env *Env, host string) (masterRoleState, []masterNodeState, []error) {
+	hosts := env.Answers.MasterHosts()
+	var role masterRoleState
+	nodes := make([]masterNodeState, len(hosts))
+	reads := []func() error{func() (err error) { role, err = readMasterRole(ctx, env, host); return err }}
+	for i, h := range hosts {
+		reads = append(reads, func() (err error) { nodes[i], err = readMasterNode(ctx, env, h); return err })
+	}
+	return role, nodes, concurrently(reads...)
 }
 
 // runningOwner is where the role will come online: the node whose master already runs
@@ -267,9 +282,9 @@ func (s clusterRoleStep) Undo(ctx context.Context, env *Env, t Target, actionID 
 func (s clusterRoleStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
 	a := env.Answers
 	_, short := accessPointNames(a)
-	role, err := readMasterRole(ctx, env, t.Host)
-	if err != nil {
-		return nil, err
+	role, nodes, errs := readRoleAndMasters(ctx, env, t.Host)
+	if errs[0] != nil {
+		return nil, errs[0]
 	}
 	if role.Group == nil {
 		return []Check{passFail("Master role exists", false, "no role "+short, "run step 7")}, nil
@@ -282,11 +297,11 @@ func (s clusterRoleStep) Verify(ctx context.Context, env *Env, t Target) ([]Chec
 		passFail("Access point in DNS", role.CAPInDNS && (addressOnly(a.MasterService.StaticAddress) == "" || hasFold(role.CAPAddresses, addressOnly(a.MasterService.StaticAddress))), noneIfEmpty(strings.Join(role.CAPAddresses, ", ")), "check the role's network name resource and DNS registration"),
 	}
 	owner := answerHostFor(a.MasterHosts(), role.Group.Owner)
-	for _, h := range a.MasterHosts() {
-		m, err := readMasterNode(ctx, env, h)
-		if err != nil {
-			return nil, err
+	for i, h := range a.MasterHosts() {
+		if errs[i+1] != nil {
+			return nil, errs[i+1]
 		}
+		m := nodes[i]
 		if m.Service == nil {
 			checks = append(checks, passFail("Master service on "+h, false, "missing", "run step 3 for "+h))
 			continue

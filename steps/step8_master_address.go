@@ -67,9 +67,19 @@ func masterEndpointProblem(address string, mc masterCert) string {
 
 func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	want := env.Answers.MasterAddress()
-	mc, err := readMasterCert(ctx, env, t.Host)
-	if err != nil {
-		return Detection{}, err
+	// The certificate (PowerShell) and the replica (T-SQL) travel on different
+	// channels to the node, so they are read at once. The catalog is read only once
+	// the listener is known to exist: before step 4 there is nothing to connect to.
+	var (
+		mc masterCert
+		f  replicaFacts
+	)
+	errs := concurrently(
+		func() (err error) { mc, err = readMasterCert(ctx, env, t.Host); return err },
+		func() (err error) { f, err = readReplicaFacts(ctx, env, t.Host); return err },
+	)
+	if errs[0] != nil {
+		return Detection{}, errs[0]
 	}
 	facts := map[string]any{"want": want, "certThumbprint": mc.Thumbprint, "certNames": mc.DNSNames}
 	if !mc.Found {
@@ -80,9 +90,8 @@ func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 		return Detection{State: StateBlocked, Facts: facts, Reason: "masterService.dnsName/port: " + p,
 			Fix: "use a name the certificate carries, or re-create the master certificate with it (step 2, masterService.certificate.extraNames)"}, nil
 	}
-	f, err := readReplicaFacts(ctx, env, t.Host)
-	if err != nil {
-		return Detection{}, err
+	if errs[1] != nil {
+		return Detection{}, errs[1]
 	}
 	if f.ListenerDNS == "" {
 		return Detection{State: StateBlocked, Facts: facts, Reason: "the listener does not exist yet", Fix: "apply step 4 first"}, nil

@@ -63,22 +63,34 @@ func readWorkerFacts(ctx context.Context, env *Env, host, masterThumb string) (w
 	return wf, nil
 }
 
-// mastersMissing lists the master nodes whose Root lacks the worker certificate.
+// mastersMissing lists the master nodes whose Root lacks the worker certificate. The
+// nodes are asked at once, each on its own shell; the list keeps MasterHosts' order.
 func mastersMissing(ctx context.Context, env *Env, thumb string) ([]string, error) {
+	hosts := env.Answers.MasterHosts()
+	if thumb == "" {
+		return append([]string(nil), hosts...), nil
+	}
+	present := make([]bool, len(hosts))
+	var reads []func() error
+	for i, h := range hosts {
+		reads = append(reads, func() error {
+			var res struct {
+				Present bool `json:"present"`
+			}
+			if err := env.PS(ctx, h, psCertCheck("Root", thumb), &res); err != nil {
+				return fmt.Errorf("checking the worker certificate on %s: %w", h, err)
+			}
+			present[i] = res.Present
+			return nil
+		})
+	}
 	var out []string
-	for _, h := range env.Answers.MasterHosts() {
-		if thumb == "" {
-			out = append(out, h)
-			continue
+	for i, err := range concurrently(reads...) {
+		if err != nil {
+			return nil, err
 		}
-		var res struct {
-			Present bool `json:"present"`
-		}
-		if err := env.PS(ctx, h, psCertCheck("Root", thumb), &res); err != nil {
-			return nil, fmt.Errorf("checking the worker certificate on %s: %w", h, err)
-		}
-		if !res.Present {
-			out = append(out, h)
+		if !present[i] {
+			out = append(out, hosts[i])
 		}
 	}
 	return out, nil
@@ -88,9 +100,24 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	a := env.Answers
 	want := a.MasterAddress()
 	primary := a.Primary().Host
-	mc, err := sharedRead(env, "master-cert "+primary, func() (masterCert, error) { return readMasterCert(ctx, env, primary) })
-	if err != nil {
-		return Detection{}, err
+	// The certificate (PowerShell) and the replica (T-SQL) travel on different
+	// channels to the primary, so they are read at once.
+	var (
+		mc masterCert
+		f  replicaFacts
+	)
+	errs := concurrently(
+		func() (err error) {
+			mc, err = sharedRead(env, "master-cert "+primary, func() (masterCert, error) { return readMasterCert(ctx, env, primary) })
+			return err
+		},
+		func() (err error) {
+			f, err = sharedRead(env, "replica-facts "+primary, func() (replicaFacts, error) { return readReplicaFacts(ctx, env, primary) })
+			return err
+		},
+	)
+	if errs[0] != nil {
+		return Detection{}, errs[0]
 	}
 	if !mc.Found {
 		return Detection{State: StateBlocked, Reason: "the master certificate is not on " + primary, Fix: "run step 2 first"}, nil
@@ -98,9 +125,8 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	if p := masterEndpointProblem(want, mc); p != "" {
 		return Detection{State: StateBlocked, Reason: "masterService.dnsName/port: " + p, Fix: "use a name the master certificate carries (step 2)"}, nil
 	}
-	f, err := sharedRead(env, "replica-facts "+primary, func() (replicaFacts, error) { return readReplicaFacts(ctx, env, primary) })
-	if err != nil {
-		return Detection{}, err
+	if errs[1] != nil {
+		return Detection{}, errs[1]
 	}
 	if f.ListenerDNS == "" {
 		return Detection{State: StateBlocked, Reason: "the listener does not exist yet", Fix: "apply step 4 first"}, nil

@@ -93,22 +93,71 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 
 	rep := &Report{RunID: run.id}
 	dirty := false
+	// next is the re-detection of the step after the current one, started as soon as
+	// every target of the current step has ended its actions.
+	var next *redetection
 	for i, s := range sel {
+		pre := next
+		next = nil
 		if run.stop.Load() || ctx.Err() != nil {
+			// Nothing of the run may be emitted after it finished.
+			pre.wait()
 			rep.Results = append(rep.Results, e.notStarted(s, run)...)
 			continue
 		}
 		det := fresh.Steps[i]
-		if dirty {
+		switch {
+		case pre != nil:
+			det = pre.wait()
+		case dirty:
 			// Earlier steps changed the estate, so what this step has to do is only
 			// known now.
 			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
 		}
-		results, changed := e.applyStep(ctx, run, s, det)
+		var actionsEnded func(changed bool)
+		if i+1 < len(sel) {
+			following := sel[i+1]
+			actionsEnded = func(changed bool) {
+				// The step's changes are all made: what remains before the barrier is
+				// Verify, which only reads. Detecting the next step now reads the
+				// estate it will find, while the verifications run; the next step
+				// still starts only after the barrier, and not at all when a
+				// verification fails.
+				if (dirty || changed) && !run.stop.Load() && ctx.Err() == nil {
+					next = e.startRedetection(ctx, run.id, following)
+				}
+			}
+		}
+		results, changed := e.applyStep(ctx, run, s, det, actionsEnded)
 		dirty = dirty || changed
 		rep.Results = append(rep.Results, results...)
 	}
+	next.wait()
 	return e.finish(run, "apply", rep, ctx.Err())
+}
+
+// redetection is one step's Detect running in the background.
+type redetection struct {
+	done chan struct{}
+	det  PlanStep
+}
+
+func (e *Engine) startRedetection(ctx context.Context, runID string, s steps.Step) *redetection {
+	r := &redetection{done: make(chan struct{})}
+	go func() {
+		defer close(r.done)
+		r.det = e.detect(ctx, runID, []steps.Step{s}).Steps[0]
+	}()
+	return r
+}
+
+// wait returns the detection once it has ended; a nil r waits for nothing.
+func (r *redetection) wait() PlanStep {
+	if r == nil {
+		return PlanStep{}
+	}
+	<-r.done
+	return r.det
 }
 
 // runState is shared by the targets of one run.
@@ -198,17 +247,30 @@ func (e *Engine) notStarted(s steps.Step, run *runState) []TargetResult {
 }
 
 // applyStep runs one step on all its targets and waits for all of them: the barrier.
-func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det PlanStep) ([]TargetResult, bool) {
+// actionsEnded, when not nil, is called once, when the last target has ended its
+// actions (whether or not it still verifies), with whether any action ran.
+func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det PlanStep, actionsEnded func(changed bool)) ([]TargetResult, bool) {
 	e.emit(Event{Kind: StepStarted, RunID: run.id, Step: s.ID(), Title: s.Title()})
 	results := make([]TargetResult, len(det.Targets))
 	var changed atomic.Bool
+	var remaining atomic.Int64
+	remaining.Store(int64(len(det.Targets)))
+	ended := func(did bool) {
+		if did {
+			changed.Store(true)
+		}
+		if remaining.Add(-1) == 0 && actionsEnded != nil {
+			actionsEnded(changed.Load())
+		}
+	}
 	e.fanOut(ctx, len(det.Targets), run.stop.Load, func(i int) {
-		tr, did := e.applyTarget(ctx, run, s, det.Targets[i])
+		tr, did := e.applyTarget(ctx, run, s, det.Targets[i], ended)
 		if did {
 			changed.Store(true)
 		}
 		results[i] = tr
 	}, func(i int) {
+		ended(false)
 		host := det.Targets[i].Target.Host
 		results[i] = TargetResult{Step: s.ID(), Title: s.Title(), Target: host, Status: StatusCancelled, Note: "not started: " + run.reason()}
 		e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: host, Status: StatusCancelled, Message: results[i].Note})
@@ -226,8 +288,9 @@ func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det
 }
 
 // applyTarget runs the actions Detect listed for one target, then verifies it. It
-// reports whether any action ran.
-func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget) (TargetResult, bool) {
+// reports whether any action ran, and tells ended so too as soon as the actions are
+// over, before verifying.
+func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget, ended func(did bool)) (TargetResult, bool) {
 	host := pt.Target.Host
 	start := time.Now()
 	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: host}
@@ -243,6 +306,7 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 		run.fail(fmt.Sprintf("step %d failed on %s", s.ID(), host))
 	}
 	d := pt.Detection
+	told := false // whether ended has heard of this target
 	switch {
 	case pt.Err != "":
 		fail("", fmt.Errorf("detection failed: %s", pt.Err), "")
@@ -274,9 +338,14 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 				break
 			}
 		}
+		ended(did)
+		told = true
 		if tr.Status == "" {
 			e.verifyTarget(ctx, run, s, pt.Target, &tr, fail)
 		}
+	}
+	if !told {
+		ended(did)
 	}
 	if tr.Status == "" {
 		tr.Status = StatusSucceeded

@@ -518,3 +518,29 @@ func TestApplyCancelled(t *testing.T) {
 		t.Errorf("%d intents left without a result after a cancel", n)
 	}
 }
+
+// The next step is re-detected while the targets verify; a failed verification must
+// still keep it from running, and its detection must end before the run does.
+func TestApplyVerifyFailureStopsNextStepDetectedEarly(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := newFakeStep(1, steps.EachMaster, w.tr, "a")
+	s1.verifyFails = map[string]bool{"node1.contoso.com": true}
+	s2 := newFakeStep(2, steps.EachMaster, w.tr, "a")
+	rep, err := w.engine(0, s1, s2).Apply(testCtx(t), nil, nil)
+	var te *TargetError
+	if !errors.As(err, &te) || te.Target != "node1.contoso.com" {
+		t.Fatalf("Apply error %v: want a *TargetError on node1", err)
+	}
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		if got := statusOf(rep, 2, h); got != StatusCancelled {
+			t.Errorf("step 2 on %s: %s, want cancelled", h, got)
+		}
+		if s2.isApplied(h, "a") {
+			t.Errorf("step 2 ran on %s after step 1 failed its verification", h)
+		}
+	}
+	evs := w.events.all()
+	if last := evs[len(evs)-1]; last.Kind != RunFinished {
+		t.Errorf("the run must end with run-finished, not %v", last)
+	}
+}
