@@ -121,7 +121,7 @@ func (masterSettingsStep) Verify(ctx context.Context, env *Env, t Target) ([]Che
 		switch {
 		case err != nil:
 			hb = Check{Name: hb.Name, Status: CheckWarning, Detail: err.Error(), Fix: "check the listener"}
-		case strings.EqualFold(cat.Machine, shortHost(t.Host)):
+		case strings.EqualFold(cat.Machine, hostShortName(t.Host)):
 			hb = Check{Name: hb.Name, Status: CheckSuccess, Detail: "MACHINE_NAME is " + cat.Machine}
 		default:
 			hb = Check{Name: hb.Name, Status: CheckWarning, Detail: "MACHINE_NAME is " + orDash(cat.Machine) + "; the heartbeat may not have run yet (every 30 seconds)",
@@ -144,13 +144,6 @@ func (masterSettingsStep) Undo(ctx context.Context, env *Env, t Target, actionID
 		}
 	}
 	return nil
-}
-
-func shortHost(h string) string {
-	if i := strings.IndexByte(h, '.'); i >= 0 {
-		return h[:i]
-	}
-	return h
 }
 
 func orDash(s string) string {

@@ -120,10 +120,10 @@ func certCopyRoot(c *OpContext, p Params) (any, error) {
 	thumb := strings.ToUpper(p.String("thumbprint"))
 	ct := certStore(c.Node, StoreMy)[thumb]
 	if ct == nil {
-		return nil, Errorf("certificate %s is not in LocalMachine\\My on %s", thumb, winComputerName(c.Node))
+		return nil, Errorf("certificate %s is not in LocalMachine\\My on %s", thumb, sqlServerNameOf(c.Node))
 	}
 	if !ct.HasPrivateKey {
-		return nil, Errorf("certificate %s on %s has no private key, so it cannot serve HTTPS", thumb, winComputerName(c.Node))
+		return nil, Errorf("certificate %s on %s has no private key, so it cannot serve HTTPS", thumb, sqlServerNameOf(c.Node))
 	}
 	root := certStore(c.Node, StoreRoot)
 	if root[thumb] == nil {
@@ -177,7 +177,7 @@ func certExport(c *OpContext, p Params) (any, error) {
 		ct = certStore(c.Node, StoreMy)[thumb]
 	}
 	if ct == nil {
-		return nil, Errorf("certificate %s is not on %s", thumb, winComputerName(c.Node))
+		return nil, Errorf("certificate %s is not on %s", thumb, sqlServerNameOf(c.Node))
 	}
 	if !ct.HasPrivateKey || !ct.Exportable {
 		return nil, Errorf("Export-PfxCertificate : Cannot export non-exportable private key.")

@@ -96,7 +96,7 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 		return map[string]any{"name": cl.Name, "created": false, "report": ""}, nil
 	}
 	if e.Cluster != nil {
-		return nil, Errorf("New-Cluster : The lab holds one cluster, %s, and %s is not in it.", e.Cluster.Name, winComputerName(c.Node))
+		return nil, Errorf("New-Cluster : The lab holds one cluster, %s, and %s is not in it.", e.Cluster.Name, sqlServerNameOf(c.Node))
 	}
 	var members []string
 	for _, h := range p.Strings("nodes") {
@@ -105,7 +105,7 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 			return nil, Errorf("New-Cluster : There was an error validating the cluster nodes. The computer '%s' could not be reached.", h)
 		}
 		if !n.Features[FailoverClustering] {
-			return nil, Errorf("New-Cluster : The Failover Clustering feature is not installed on node '%s'. Install it on every node first.", winComputerName(n))
+			return nil, Errorf("New-Cluster : The Failover Clustering feature is not installed on node '%s'. Install it on every node first.", sqlServerNameOf(n))
 		}
 		members = append(members, strings.ToLower(n.Host))
 	}
@@ -200,7 +200,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	}
 	cl := clusterOf(e, c.Node)
 	if cl == nil {
-		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", winComputerName(c.Node))
+		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", sqlServerNameOf(c.Node))
 	}
 	name, svcName := strings.ToUpper(ShortName(p.String("name"))), p.String("serviceName")
 	key := strings.ToLower(name)
@@ -244,7 +244,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		svc := n.Services[strings.ToLower(g.ServiceName)]
 		if msg := winServiceLogonProblem(e, svc); msg != "" {
 			g.State = "Failed"
-			return nil, Errorf("Start-ClusterGroup : The role %s was created but did not come online on %s: %s", g.Name, winComputerName(n), msg)
+			return nil, Errorf("Start-ClusterGroup : The role %s was created but did not come online on %s: %s", g.Name, sqlServerNameOf(n), msg)
 		}
 		svc.State = "Running"
 		g.State = "Online"

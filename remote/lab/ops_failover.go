@@ -122,9 +122,9 @@ func roleNamed(cl *Cluster, name string) *ClusterGroup {
 func failoverRoleOwner(c *OpContext, p Params) (any, error) {
 	cl := clusterOf(c.Estate, c.Node)
 	if cl == nil {
-		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", winComputerName(c.Node))
+		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", sqlServerNameOf(c.Node))
 	}
-	res := map[string]any{"node": winComputerName(c.Node), "exists": false, "owner": "", "state": "", "service": ""}
+	res := map[string]any{"node": sqlServerNameOf(c.Node), "exists": false, "owner": "", "state": "", "service": ""}
 	if g := roleNamed(cl, p.String("name")); g != nil {
 		res["exists"], res["owner"], res["state"] = true, strings.ToUpper(ShortName(g.Owner)), g.State
 	}
@@ -137,7 +137,7 @@ func failoverRoleOwner(c *OpContext, p Params) (any, error) {
 func failoverRoleMove(c *OpContext, p Params) (any, error) {
 	n := c.Node
 	name, svcName, node := p.String("name"), p.String("serviceName"), p.String("node")
-	here := winComputerName(n)
+	here := sqlServerNameOf(n)
 	if !strings.EqualFold(ShortName(node), here) {
 		return nil, Errorf("failover.role.move moves the role to the node it runs on; it ran on %s, not %s", here, node)
 	}

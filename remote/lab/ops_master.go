@@ -104,7 +104,7 @@ func masterGet(c *OpContext, p Params) (any, error) {
 // setupFailure is how SQL Server setup fails: an exit code and Summary.txt.
 func setupFailure(c *OpContext, folder string, code int, message string) error {
 	c.Node.SetFile(SetupSummaryPath(folder), fmt.Sprintf("Overall summary:\r\n  Final result:                  Failed: see details below\r\n  Exit code (Decimal):           %d\r\n  Exit message:                  %s\r\n", code, message))
-	return Errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", winComputerName(c.Node), code, message, SetupSummaryPath(folder))
+	return Errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", sqlServerNameOf(c.Node), code, message, SetupSummaryPath(folder))
 }
 
 func setupPassed(c *OpContext, folder string) {
@@ -116,10 +116,10 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	folder := masterFolder(n)
 	setupPath := p.String("setupPath")
 	if _, ok := n.File(setupPath); !ok {
-		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, winComputerName(n))
+		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, sqlServerNameOf(n))
 	}
 	if n.PendingReboot {
-		return nil, Errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", winComputerName(n))
+		return nil, Errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
 	}
 	features := strings.Split(strings.ToUpper(p.String("features")), ",")
 	version := n.Installed["SQLEngine"]
@@ -142,7 +142,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	root := certStore(n, StoreRoot)
 	if thumb == "" {
 		if thumb = masterCertFor(n, p.String("certDnsName")); thumb == "" {
-			return nil, Errorf("no Scale Out Master certificate for %s with a private key is in LocalMachine\\Root on %s", p.String("certDnsName"), winComputerName(n))
+			return nil, Errorf("no Scale Out Master certificate for %s with a private key is in LocalMachine\\Root on %s", p.String("certDnsName"), sqlServerNameOf(n))
 		}
 	}
 	if ct := root[thumb]; ct == nil || !ct.HasPrivateKey {
@@ -176,7 +176,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 
 // masterLocalServerName is what setup writes as SqlServerName: the local instance.
 func masterLocalServerName(n *Node) string {
-	name := winComputerName(n)
+	name := sqlServerNameOf(n)
 	if n.SQL != nil && !strings.EqualFold(n.SQL.Name, "MSSQLSERVER") && n.SQL.Name != "" {
 		name += `\` + n.SQL.Name
 	}
@@ -187,7 +187,7 @@ func masterUninstall(c *OpContext, p Params) (any, error) {
 	n := c.Node
 	folder := masterFolder(n)
 	if _, ok := n.File(p.String("setupPath")); !ok {
-		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", p.String("setupPath"), winComputerName(n))
+		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", p.String("setupPath"), sqlServerNameOf(n))
 	}
 	c.Sleep(120 * time.Second)
 	features := strings.Split(strings.ToUpper(p.String("features")), ",")
@@ -248,7 +248,7 @@ func masterCertBind(c *OpContext, p Params) (any, error) {
 		thumb = masterCertFor(n, p.String("certDnsName"))
 	}
 	if ct := certStore(n, StoreRoot)[thumb]; thumb == "" || ct == nil || !ct.HasPrivateKey {
-		return nil, Errorf("the master certificate (%s%s) with its private key is not in LocalMachine\\Root on %s", thumb, p.String("certDnsName"), winComputerName(n))
+		return nil, Errorf("the master certificate (%s%s) with its private key is not in LocalMachine\\Root on %s", thumb, p.String("certDnsName"), sqlServerNameOf(n))
 	}
 	path := p.String("settingsPath")
 	content, ok := n.File(path)

@@ -40,7 +40,8 @@ func init() {
 	RegisterSQL("sql.login.logging.ensure", sqlLoggingEnsure)
 }
 
-// sqlServerNameOf is @@SERVERNAME of a default instance: the NetBIOS name.
+// sqlServerNameOf is the node's NetBIOS computer name, which is also @@SERVERNAME of
+// its default instance.
 func sqlServerNameOf(n *Node) string { return strings.ToUpper(ShortName(n.Host)) }
 
 func resultRow(cols []string, vals ...any) *script.ResultSet {

@@ -26,7 +26,6 @@ func init() {
 }
 
 // winComputerName is $env:COMPUTERNAME: the short name in upper case.
-func winComputerName(n *Node) string { return strings.ToUpper(ShortName(n.Host)) }
 
 func winRebootReasons(n *Node) []string {
 	if n.PendingReboot {
@@ -39,7 +38,7 @@ func winNodeFacts(c *OpContext, p Params) (any, error) {
 	n := c.Node
 	_, media := n.File(p.String("setupMedia"))
 	return map[string]any{
-		"computerName":     winComputerName(n),
+		"computerName":     sqlServerNameOf(n),
 		"partOfDomain":     true,
 		"domain":           c.Estate.Domain,
 		"dnsDomain":        c.Estate.DNSSuffix,
@@ -83,7 +82,7 @@ func winFeatureUninstall(c *OpContext, p Params) (any, error) {
 		return map[string]any{"name": name, "installState": "Available", "restartNeeded": "No"}, nil
 	}
 	if name == FailoverClustering && c.Estate.Cluster != nil && winHasHost(c.Estate.Cluster.Nodes, n.Host) {
-		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", winComputerName(n), c.Estate.Cluster.Name)
+		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), c.Estate.Cluster.Name)
 	}
 	c.Sleep(60 * time.Second)
 	delete(n.Features, name)
@@ -169,7 +168,7 @@ func winOwnerOfAddress(e *Estate, n *Node, ip string) string {
 		}
 	}
 	if n.IP == ip {
-		return "node:" + winComputerName(n)
+		return "node:" + sqlServerNameOf(n)
 	}
 	return ""
 }
