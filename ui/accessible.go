@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"charm.land/huh/v2"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -36,9 +38,22 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	qs := newQuestions(a, s)
 	var fields []huh.Field
 	for _, q := range qs {
+		// A secret already given (environment, secrets file) is not asked again, as the
+		// full-screen wizard shows it as set.
+		if q.secret != nil && strings.TrimSpace(*q.value) != "" {
+			continue
+		}
 		f := huh.NewInput().Key(q.key).Title(q.title).Description(q.desc).Value(q.value)
 		if q.validate != nil {
-			f = f.Validate(q.validate)
+			// An empty line keeps the shown value, so it is the shown value that must be
+			// valid; the line-by-line prompt checks the raw line before defaulting.
+			validate, shown := q.validate, *q.value
+			f = f.Validate(func(v string) error {
+				if strings.TrimSpace(v) == "" {
+					return validate(shown)
+				}
+				return validate(v)
+			})
 		}
 		if q.secret != nil {
 			f = f.EchoMode(huh.EchoModePassword)
@@ -84,12 +99,104 @@ func RunAccessible(ctx context.Context, opts Options) error {
 		fmt.Fprintln(out, "Nothing applied.")
 		return nil
 	}
-	rep, err := b.Apply(ctx, a, s, p, nil, line)
-	if err != nil {
-		return fmt.Errorf("apply: %w", red.RedactError(err))
+	var only []int
+	for {
+		rep, err := b.Apply(ctx, a, s, p, only, line)
+		if rep != nil {
+			fmt.Fprintln(out, rep.Recap())
+		}
+		failedStep := firstFailedStep(rep)
+		if err == nil && failedStep == 0 {
+			return nil
+		}
+		if failedStep == 0 {
+			return fmt.Errorf("apply: %w", red.RedactError(err))
+		}
+		choice, cerr := askAfterFailure(ctx, in, out, failedStep)
+		if cerr != nil {
+			return cerr
+		}
+		switch choice {
+		case choiceRetry:
+			fmt.Fprintf(out, "Planning steps %d to 9 again:\n", failedStep)
+			if p, err = b.Plan(ctx, a, s, func(engine.Event) {}); err != nil {
+				return fmt.Errorf("plan: %w", red.RedactError(err))
+			}
+			only = stepsFrom(failedStep)
+		case choiceRollback:
+			rb, err := b.Rollback(ctx, a, s, changedSteps(rep), line)
+			if rb != nil {
+				fmt.Fprintln(out, rb.Recap())
+			}
+			if err != nil {
+				return fmt.Errorf("rollback: %w", red.RedactError(err))
+			}
+			return nil
+		default:
+			fmt.Fprintln(out, "Stopped. The journal keeps the run: run the same command again to resume, or roll back.")
+			return fmt.Errorf("step %d failed", failedStep)
+		}
 	}
-	fmt.Fprintln(out, rep.Recap())
-	return nil
+}
+
+// The choices after a failed step, in the order they are offered.
+const (
+	choiceRetry    = "retry"
+	choiceRollback = "rollback"
+	choiceStop     = "stop"
+)
+
+// askAfterFailure offers what the run screen's keys offer: retry the failed step (and
+// the ones after it), roll back what this run changed, or stop.
+func askAfterFailure(ctx context.Context, in io.Reader, out io.Writer, step int) (string, error) {
+	choice := choiceRetry
+	sel := huh.NewSelect[string]().Title(fmt.Sprintf("Step %d failed. What now?", step)).Options(
+		huh.NewOption(fmt.Sprintf("Retry step %d and the steps after it", step), choiceRetry),
+		huh.NewOption("Roll back what this run changed", choiceRollback),
+		huh.NewOption("Stop here; the journal keeps the run for later", choiceStop),
+	).Value(&choice)
+	if err := huh.NewForm(huh.NewGroup(sel)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+		return "", fmt.Errorf("choice after the failure: %w", err)
+	}
+	return choice, nil
+}
+
+// firstFailedStep is the lowest step that failed in the report, or 0.
+func firstFailedStep(r *engine.Report) int {
+	if r == nil {
+		return 0
+	}
+	first := 0
+	for _, t := range r.Results {
+		if (t.Status == engine.StatusFailed || t.Status == engine.StatusBlocked) && (first == 0 || t.Step < first) {
+			first = t.Step
+		}
+	}
+	return first
+}
+
+// changedSteps are the steps in which this run changed something (or failed while
+// changing it), for the rollback offered after a failure.
+func changedSteps(r *engine.Report) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, t := range r.Results {
+		if t.Status == engine.StatusSucceeded || t.Status == engine.StatusFailed {
+			if !seen[t.Step] {
+				seen[t.Step] = true
+				out = append(out, t.Step)
+			}
+		}
+	}
+	return out
+}
+
+func stepsFrom(step int) []int {
+	var out []int
+	for i := step; i <= 9; i++ {
+		out = append(out, i)
+	}
+	return out
 }
 
 // eventLine is one event as a sentence, for the line-by-line progress stream.

@@ -1,0 +1,98 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/ssisha/ssisha/steps/answers"
+)
+
+// lineReader hands out one line per Read, as a terminal does: the accessible prompts
+// each read their own line.
+type lineReader struct{ lines []string }
+
+func (r *lineReader) Read(p []byte) (int, error) {
+	if len(r.lines) == 0 {
+		return 0, nil
+	}
+	n := copy(p, r.lines[0]+"\n")
+	r.lines = r.lines[1:]
+	return n, nil
+}
+
+// accessibleInput answers every question with its default, then confirms the plan,
+// then gives the answers after a failure.
+func accessibleInput(a *answers.Answers, s *answers.Secrets, after ...string) *lineReader {
+	var lines []string
+	for _, q := range newQuestions(a, s) {
+		if q.secret != nil && strings.TrimSpace(*q.value) != "" {
+			continue
+		}
+		lines = append(lines, "")
+	}
+	lines = append(lines, "y")
+	return &lineReader{lines: append(lines, after...)}
+}
+
+func accessibleSecrets(t *testing.T) *answers.Secrets {
+	s := &answers.Secrets{}
+	for _, sp := range answers.SecretSpecs() {
+		if err := s.Set(sp.Env, "Access-Ible-Secret-7"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+func TestAccessibleRetriesAFailedStep(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	fb := &FakeBackend{FailStep: 7, FailHost: a.Masters[0].Host, FailTimes: 1}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: accessibleInput(a, s, "1"), Output: &out})
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{"Preflight checks:", "Step 7 failed. What now?", "Retry step 7", "Roll back what this run changed", "Step 7 started"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the stream does not say %q:\n%s", want, text)
+		}
+	}
+	calls := strings.Join(fb.Calls(), "; ")
+	if !strings.Contains(calls, "apply []") || !strings.Contains(calls, "apply [7 8 9]") {
+		t.Errorf("backend calls = %s; want the whole apply, then steps 7 to 9 again", calls)
+	}
+	if strings.Contains(text, "Access-Ible-Secret-7") {
+		t.Error("a secret reached the stream")
+	}
+}
+
+func TestAccessibleRollsBackAfterAFailure(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	fb := &FakeBackend{FailStep: 7, FailHost: a.Masters[0].Host, FailTimes: 1}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: accessibleInput(a, s, "2"), Output: &out})
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	calls := fb.Calls()
+	last := calls[len(calls)-1]
+	if !strings.HasPrefix(last, "rollback [") || !strings.Contains(last, "1") || !strings.Contains(last, "7") {
+		t.Errorf("last backend call = %s; want a rollback of the steps this run changed, 7 included", last)
+	}
+}
+
+func TestAccessibleStopsWhenAsked(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	fb := &FakeBackend{FailStep: 7, FailHost: a.Masters[0].Host, FailTimes: 1}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: accessibleInput(a, s, "3"), Output: &out})
+	if err == nil || !strings.Contains(err.Error(), "step 7 failed") {
+		t.Errorf("RunAccessible = %v; want the failure reported", err)
+	}
+	if !strings.Contains(out.String(), "resume") {
+		t.Errorf("stopping does not say how to resume:\n%s", out.String())
+	}
+}
