@@ -174,7 +174,9 @@ func failoverMasterRole(e *Estate, to string, now time.Time, down func(host stri
 	return nil
 }
 
-// serviceLogonProblem says why a service's account cannot log on, or "".
+// serviceLogonProblem says why a service's account cannot log on, or "": a domain
+// account that is missing, disabled, or configured with a stale password. Setup,
+// service starts and failovers all ask it.
 func serviceLogonProblem(e *Estate, svc *Service) string {
 	acct := e.Accounts[strings.ToLower(svc.Account)]
 	if acct == nil {

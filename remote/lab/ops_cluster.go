@@ -242,7 +242,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	if g.State != "Online" {
 		n := e.Node(g.Owner)
 		svc := n.Services[strings.ToLower(g.ServiceName)]
-		if msg := winServiceLogonProblem(e, svc); msg != "" {
+		if msg := serviceLogonProblem(e, svc); msg != "" {
 			g.State = "Failed"
 			return nil, Errorf("Start-ClusterGroup : The role %s was created but did not come online on %s: %s", g.Name, sqlServerNameOf(n), msg)
 		}

@@ -231,7 +231,7 @@ func masterServiceSet(c *OpContext, p Params) (any, error) {
 		}
 	case "Running":
 		if svc.State != "Running" {
-			if msg := winServiceLogonProblem(c.Estate, svc); msg != "" {
+			if msg := serviceLogonProblem(c.Estate, svc); msg != "" {
 				return nil, Errorf("Start-Service : Service '%s (%s)' cannot be started due to the following error: %s", svc.DisplayName, svc.Name, msg)
 			}
 			c.Sleep(5 * time.Second)

@@ -286,25 +286,6 @@ func winCheckRunAs(e *Estate, user, password string) error {
 	return nil
 }
 
-// winServiceLogonProblem says why a service's account cannot log on, or "": a domain
-// account that is missing, disabled, or configured with a stale password.
-func winServiceLogonProblem(e *Estate, svc *Service) string {
-	acct := e.Accounts[strings.ToLower(svc.Account)]
-	if acct == nil {
-		if !strings.HasPrefix(strings.ToUpper(svc.Account), e.Domain+`\`) {
-			return "" // virtual, built-in and local accounts always log on
-		}
-		return "account " + svc.Account + " does not exist in the domain (error 1069: the service did not start due to a logon failure)"
-	}
-	if !acct.Enabled {
-		return "account " + svc.Account + " is disabled (error 1069: the service did not start due to a logon failure)"
-	}
-	if svc.Password != "" && svc.Password != acct.Password {
-		return "the password configured for " + svc.Account + " is wrong (error 1069: the service did not start due to a logon failure)"
-	}
-	return ""
-}
-
 // winHasHost reports whether hosts holds host, by FQDN or short name, any case.
 func winHasHost(hosts []string, host string) bool {
 	for _, h := range hosts {
