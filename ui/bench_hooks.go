@@ -72,20 +72,9 @@ func (b benchApply) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 func BenchApply(ctx context.Context, opts Options, width, height int) error {
 	opts.ctx = ctx
 	m := benchApply{NewModel(opts)}
-	po := []tea.ProgramOption{tea.WithContext(ctx), tea.WithWindowSize(width, height), tea.WithoutSignalHandler()}
-	if opts.Input != nil {
-		po = append(po, tea.WithInput(opts.Input))
-	}
-	if opts.Output != nil {
-		po = append(po, tea.WithOutput(opts.Output))
-	}
-	if opts.Color == "never" {
-		po = append(po, tea.WithColorProfile(colorprofile.Ascii))
-	} else {
+	po := append(programOptions(ctx, opts), tea.WithWindowSize(width, height), tea.WithoutSignalHandler())
+	if opts.Color != "never" {
 		po = append(po, tea.WithColorProfile(colorprofile.ANSI256))
-	}
-	if opts.LowBandwidth {
-		po = append(po, tea.WithFPS(20))
 	}
 	_, err := tea.NewProgram(m, po...).Run()
 	if ctx.Err() != nil {

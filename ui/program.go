@@ -42,6 +42,17 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	opts.ctx = ctx
 	m := NewModel(opts)
+	po := programOptions(ctx, opts)
+	_, err := tea.NewProgram(m, po...).Run()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// programOptions are the program settings the options ask for: streams, no colour,
+// and a lower frame rate for low bandwidth.
+func programOptions(ctx context.Context, opts Options) []tea.ProgramOption {
 	po := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.Input != nil {
 		po = append(po, tea.WithInput(opts.Input))
@@ -55,9 +66,5 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.LowBandwidth {
 		po = append(po, tea.WithFPS(20))
 	}
-	_, err := tea.NewProgram(m, po...).Run()
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
-		return ctx.Err()
-	}
-	return err
+	return po
 }
