@@ -27,14 +27,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	if out == nil {
 		out = os.Stdout
 	}
-	a := opts.Answers
-	if a == nil {
-		a = answers.Example()
-	}
-	s := opts.Secrets
-	if s == nil {
-		s = &answers.Secrets{}
-	}
+	a, s := opts.startingAnswers()
 	qs := newQuestions(a, s)
 	var fields []huh.Field
 	for _, q := range qs {

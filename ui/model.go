@@ -64,14 +64,7 @@ type model struct {
 // NewModel builds the root model, for Run, tests and screenshots.
 func NewModel(opts Options) Model {
 	c := newCommon(opts)
-	a := opts.Answers
-	if a == nil {
-		a = answers.Example()
-	}
-	s := opts.Secrets
-	if s == nil {
-		s = &answers.Secrets{}
-	}
+	a, s := opts.startingAnswers()
 	ctx := opts.ctx
 	if ctx == nil {
 		ctx = context.Background()

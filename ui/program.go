@@ -68,3 +68,16 @@ func programOptions(ctx context.Context, opts Options) []tea.ProgramOption {
 	}
 	return po
 }
+
+// startingAnswers are the answers and secrets the wizard starts from: the given ones,
+// else the example answers and no secrets.
+func (opts Options) startingAnswers() (*answers.Answers, *answers.Secrets) {
+	a, s := opts.Answers, opts.Secrets
+	if a == nil {
+		a = answers.Example()
+	}
+	if s == nil {
+		s = &answers.Secrets{}
+	}
+	return a, s
+}
