@@ -19,7 +19,9 @@ func (a *app) validateCmd() *cobra.Command {
 		Short: "Check the answers, and the network facts behind them",
 		Long: `validate checks the answer file and lists every problem at once, each with its field
 path, its line and what to type instead. Unless --offline, it then checks the network
-facts behind the answers from the primary node: names that must be free are free,
+facts behind the answers: from this machine, that every node's WinRM and SQL port
+answers and that each WinRM certificate carries the node's name and verifies; from the
+primary node, that names that must be free are free,
 accounts exist, addresses are unused, the certificate carries the master's DNS name,
 and every node answers; then it runs the read-only preflight checks on every node.
 Exit code 2 when anything is wrong.`,
@@ -49,7 +51,16 @@ Exit code 2 when anything is wrong.`,
 				return err
 			}
 			defer s.Close()
-			problems := a.checkNetworkFacts(cmd.Context(), s)
+			problems := 0
+			fmt.Fprintln(a.out, "From this machine:")
+			for _, r := range checkReach(cmd.Context(), ans) {
+				fmt.Fprintf(a.out, "%-4s %-42s %s\n", r.mark, r.what, r.detail)
+				if r.mark == "FAIL" {
+					problems++
+				}
+			}
+			fmt.Fprintln(a.out, "\nFrom the primary node:")
+			problems += a.checkNetworkFacts(cmd.Context(), s)
 			fmt.Fprintln(a.out, "\nPreflight (read-only, every node):")
 			for _, c := range runPreflight(cmd.Context(), s.conn, nil) {
 				fmt.Fprintf(a.out, "%-8s %-26s %s", c.Status, c.Target, c.Name)
