@@ -108,6 +108,13 @@ func (b *wizardBackend) checkHosts(ctx context.Context, c *conn, field, value st
 		}
 		ok, warn, msg := steps.CheckField(ctx, c.env, fmt.Sprintf("%s[%d].host", field, n), h)
 		n++
+		// And from this machine: the node's WinRM port and certificate, as ssisha will
+		// reach it.
+		if ok {
+			if r, found := b.reachFromHere(ctx, c, h); found && r.mark == "FAIL" {
+				ok, msg = false, r.detail
+			}
+		}
 		if !ok || warn {
 			msgs = append(msgs, h+": "+msg)
 		}
@@ -215,4 +222,15 @@ func (b *wizardBackend) WriteBundle(p *engine.Plan, dir string) error {
 	}
 	defer s.Close()
 	return s.eng.WriteBundle(p, dir)
+}
+
+// reachFromHere runs the local WinRM probe for host, when the answers know the host.
+func (b *wizardBackend) reachFromHere(ctx context.Context, c *conn, host string) (reachLine, bool) {
+	cfg := answers.RemoteConfig(c.ans, nil)
+	for _, n := range cfg.Nodes {
+		if strings.EqualFold(n.Host, host) {
+			return winrmReach(ctx, cfg, caPool(cfg.WinRM.CAFile), n), true
+		}
+	}
+	return reachLine{}, false
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/probe"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -26,36 +27,10 @@ type reachLine struct {
 // answer.
 func checkReach(ctx context.Context, ans *answers.Answers) []reachLine {
 	cfg := answers.RemoteConfig(ans, nil)
-	var roots *x509.CertPool
-	if f := cfg.WinRM.CAFile; f != "" {
-		if pem, err := os.ReadFile(f); err == nil {
-			roots = x509.NewCertPool()
-			roots.AppendCertsFromPEM(pem)
-		}
-	}
-	type job func() reachLine
-	var jobs []job
+	roots := caPool(cfg.WinRM.CAFile)
+	var jobs []func() reachLine
 	for _, n := range cfg.Nodes {
-		winrmAddr := hostPort(n.WinRMAddress, n.Host, n.WinRMPort, map[bool]int{true: 5986, false: 5985}[cfg.WinRM.HTTPS])
-		jobs = append(jobs, func() reachLine {
-			what := n.Host + " WinRM"
-			if !cfg.WinRM.HTTPS {
-				if err := probe.TCP(ctx, winrmAddr, 5*time.Second); err != nil {
-					return reachLine{"FAIL", what, err.Error()}
-				}
-				return reachLine{"ok", what, winrmAddr + " answers"}
-			}
-			c, err := probe.TLSCertificate(ctx, winrmAddr, n.Host, roots, 5*time.Second)
-			switch {
-			case err != nil:
-				return reachLine{"FAIL", what, err.Error()}
-			case !c.Has(n.Host):
-				return reachLine{"FAIL", what, fmt.Sprintf("the certificate at %s names %v, not %s; give the WinRM listener a certificate for the node's name", winrmAddr, c.Names, n.Host)}
-			case !c.Verified && !cfg.WinRM.Insecure:
-				return reachLine{"FAIL", what, "the certificate does not verify: " + c.VerifyError + "; set connection.winrm.caFile to the CA that issued it"}
-			}
-			return reachLine{"ok", what, fmt.Sprintf("%s answers with a certificate for %s (expires %s)", winrmAddr, n.Host, c.NotAfter.Format("2006-01-02"))}
-		})
+		jobs = append(jobs, func() reachLine { return winrmReach(ctx, cfg, roots, n) })
 		if n.SQLInstance != "" {
 			sqlAddr := hostPort(n.SQLAddress, n.Host, n.SQLPort, 1433)
 			jobs = append(jobs, func() reachLine { return tcpLine(ctx, n.Host+" SQL Server", sqlAddr, "FAIL") })
@@ -72,6 +47,41 @@ func checkReach(ctx context.Context, ans *answers.Answers) []reachLine {
 	}
 	wg.Wait()
 	return out
+}
+
+// caPool reads the CA file ssisha verifies WinRM certificates against; nil means the
+// system roots.
+func caPool(file string) *x509.CertPool {
+	if file == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pem)
+	return roots
+}
+
+// winrmReach checks one node's WinRM port from this machine: that it answers and, over
+// HTTPS, that its certificate carries the node's name and verifies.
+func winrmReach(ctx context.Context, cfg remote.Config, roots *x509.CertPool, n remote.Endpoint) reachLine {
+	addr := hostPort(n.WinRMAddress, n.Host, n.WinRMPort, map[bool]int{true: 5986, false: 5985}[cfg.WinRM.HTTPS])
+	what := n.Host + " WinRM"
+	if !cfg.WinRM.HTTPS {
+		return tcpLine(ctx, what, addr, "FAIL")
+	}
+	c, err := probe.TLSCertificate(ctx, addr, n.Host, roots, 5*time.Second)
+	switch {
+	case err != nil:
+		return reachLine{"FAIL", what, err.Error()}
+	case !c.Has(n.Host):
+		return reachLine{"FAIL", what, fmt.Sprintf("the certificate at %s names %v, not %s; give the WinRM listener a certificate for the node's name", addr, c.Names, n.Host)}
+	case !c.Verified && !cfg.WinRM.Insecure:
+		return reachLine{"FAIL", what, "the certificate does not verify: " + c.VerifyError + "; set connection.winrm.caFile to the CA that issued it"}
+	}
+	return reachLine{"ok", what, fmt.Sprintf("%s answers with a certificate for %s (expires %s)", addr, n.Host, c.NotAfter.Format("2006-01-02"))}
 }
 
 func tcpLine(ctx context.Context, what, addr, failMark string) reachLine {

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"io"
 	"net"
 	"path/filepath"
 	"strings"
@@ -40,5 +42,34 @@ func TestValidateOnlineChecksWhatSsishaConnectsTo(t *testing.T) {
 	}
 	if !strings.Contains(out, "FAIL node2.contoso.com WinRM") {
 		t.Errorf("the dead port is not reported against node2:\n%s", out)
+	}
+}
+
+func TestWizardHostCheckProbesFromThisMachine(t *testing.T) {
+	r := startLab(t, 2, 1)
+	ans, err := answers.Load(r.answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sec, err := answers.LoadSecrets(func(string) string { return "" }, r.secrets)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(BuildInfo{}, strings.NewReader(""), io.Discard, io.Discard, func(k string) string { return r.env[k] })
+	b := newWizardBackend(a)
+	defer b.Close()
+	hosts := strings.Join(ans.MasterHosts(), ", ")
+	if fc := b.CheckField(context.Background(), ans, sec, "masters", hosts); !fc.OK {
+		t.Fatalf("the lab's masters do not check out: %+v", fc)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans.Masters[1].WinRM.Port = l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
+	fc := b.CheckField(context.Background(), ans, sec, "masters", hosts)
+	if fc.OK || !strings.Contains(fc.Message, "node2.contoso.com") {
+		t.Errorf("a dead WinRM port on node2: %+v; want a failure naming node2", fc)
 	}
 }
