@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"sort"
 	"sync"
 	"time"
@@ -52,6 +53,16 @@ type StepTiming struct {
 // lab of shape e with at most parallel targets at a time (0: all) and accounts each
 // step's busy time per target from the lab's counters, snapshotted at each barrier.
 func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, error) {
+	return measureApply(ctx, e, parallel, nil)
+}
+
+// MeasureApplyTraced is MeasureApply that also writes the apply's timeline to trace:
+// each command and batch with its host, start and duration, and the engine's events.
+func MeasureApplyTraced(ctx context.Context, e Estate, parallel int, trace io.Writer) (ApplyResult, error) {
+	return measureApply(ctx, e, parallel, trace)
+}
+
+func measureApply(ctx context.Context, e Estate, parallel int, trace io.Writer) (ApplyResult, error) {
 	le, err := startEstate(ctx, e)
 	if err != nil {
 		return ApplyResult{}, err
@@ -62,7 +73,14 @@ func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, err
 	le.count.reset()
 	le.lab.ResetStats()
 	acc.begin()
-	eng, done, err := le.engine(parallel, true, acc.event)
+	var tl *timeline
+	events := []engine.Subscriber{acc.event}
+	if trace != nil {
+		tl = newTimeline()
+		le.count.traceTo(tl)
+		events = append(events, tl.event)
+	}
+	eng, done, err := le.engine(parallel, true, events...)
 	if err != nil {
 		return ApplyResult{}, err
 	}
@@ -70,6 +88,12 @@ func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, err
 	rep, err := eng.ApplyWith(ctx, nil, nil, engine.ApplyOptions{})
 	wall := time.Since(start)
 	done()
+	le.count.traceTo(nil)
+	if tl != nil {
+		if werr := tl.write(trace); werr != nil && err == nil {
+			err = fmt.Errorf("writing the timeline: %w", werr)
+		}
+	}
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply against the lab failed: %w", err)
 	}

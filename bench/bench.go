@@ -8,6 +8,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -34,6 +35,9 @@ type Config struct {
 	Self []string
 	// Progress, when set, hears which measurement runs now.
 	Progress func(string)
+	// Trace, when set, receives the timeline of the full apply (all targets of a
+	// step at once): every command and batch with its host, start and duration.
+	Trace io.Writer
 }
 
 // Default is the configuration `ssisha lab bench` runs: the estate and sizes the
@@ -65,6 +69,12 @@ type Result struct {
 	ApplySequentialSeconds float64      `json:"applySequentialSeconds"`
 	ApplySequentialRatio   float64      `json:"applySequentialRatio"`
 	ApplySteps             []StepTiming `json:"applySteps"`
+	// ApplyNoLatencySeconds is the same apply with no latency added: the wall time
+	// less this is what the round trips cost, and that over the latency is how many
+	// round trips lie one after another on the run's critical path.
+	ApplyNoLatencySeconds float64 `json:"applyNoLatencySeconds"`
+	ApplyNoLatencyRatio   float64 `json:"applyNoLatencyRatio"`
+	SerialRoundTrips      float64 `json:"serialRoundTrips"`
 
 	PowerShellCommands     int     `json:"powerShellCommands"`
 	WinRMRequests          int     `json:"winrmRequests"`
@@ -102,7 +112,7 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	r := &Result{Masters: e.Masters, Workers: e.Workers, Speed: e.Speed, LatencyMillis: ms(e.Latency)}
 
 	say(fmt.Sprintf("full apply, %d masters and %d workers, all targets of a step at once", e.Masters, e.Workers))
-	par, err := MeasureApply(ctx, e, 0)
+	par, err := measureApply(ctx, e, 0, c.Trace)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +122,18 @@ func Run(ctx context.Context, c Config) (*Result, error) {
 	r.SQLBatches, r.TDSRoundTrips = par.SQL, par.TDSRoundTrips
 	r.HTTPRequestsPerCommand = per(par.WinRMRequests, par.PowerShell)
 	r.TDSRoundTripsPerBatch = per(par.TDSRoundTrips, par.SQL)
+
+	if e.Latency > 0 {
+		say("the same apply with no latency added")
+		nl := e
+		nl.Latency = 0
+		zero, err := MeasureApply(ctx, nl, 0)
+		if err != nil {
+			return nil, err
+		}
+		r.ApplyNoLatencySeconds, r.ApplyNoLatencyRatio = zero.Wall.Seconds(), zero.Ratio()
+		r.SerialRoundTrips = (par.Wall - zero.Wall).Seconds() / e.Latency.Seconds()
+	}
 
 	say("the same apply one target at a time (--parallel 1)")
 	seq, err := MeasureApply(ctx, e, 1)

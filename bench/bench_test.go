@@ -2,8 +2,11 @@ package bench
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab"
 )
 
 // tiny is the smallest estate the measurements run against: no delays, no latency.
@@ -104,5 +107,31 @@ func BenchmarkApplyRatio(b *testing.B) {
 		}
 		b.ReportMetric(r.Ratio(), "wall/bound")
 		b.ReportMetric(per(r.WinRMRequests, r.PowerShell), "http/cmd")
+	}
+}
+
+func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab and runs a full apply")
+	}
+	const speed = 0.001
+	var tl strings.Builder
+	r, err := MeasureApplyTraced(context.Background(), Estate{Masters: 2, Workers: 1, Speed: speed, Latency: time.Millisecond}, 0, &tl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := tl.String()
+	for _, want := range []string{"run-started", "ps  master.install", "sql ag.create", "step-finished step 9", "worker1.contoso.com"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the timeline has no %q:\n%s", want, text)
+		}
+	}
+	// The worker's busy time in step 9 holds its install and the minute it spends
+	// registering with the master, which the run has to wait for.
+	step9 := r.Steps[len(r.Steps)-1]
+	install := time.Duration(float64(180*time.Second) * speed)
+	registration := time.Duration(float64(lab.WorkerRegistrationDelay) * speed)
+	if step9.Step != 9 || step9.Busy < install+registration {
+		t.Errorf("step %d busy %v on %s, want at least the install %v and the registration %v", step9.Step, step9.Busy, step9.Busiest, install, registration)
 	}
 }

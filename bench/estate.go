@@ -126,23 +126,35 @@ func (le *labEstate) Close() {
 // to do, whatever the protocols make of it.
 type countingRemote struct {
 	remote.Remote
-	mu  sync.Mutex
-	ps  int
-	sql int
+	mu    sync.Mutex
+	ps    int
+	sql   int
+	trace *timeline // nil: no timeline
 }
 
 func (c *countingRemote) PowerShell(ctx context.Context, host string, s script.PowerShell) (json.RawMessage, error) {
 	c.mu.Lock()
 	c.ps++
+	tl := c.trace
 	c.mu.Unlock()
+	defer tl.command(host, "ps  "+s.Op, time.Now())
 	return c.Remote.PowerShell(ctx, host, s)
 }
 
 func (c *countingRemote) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
 	c.mu.Lock()
 	c.sql++
+	tl := c.trace
 	c.mu.Unlock()
+	defer tl.command(host, "sql "+b.Op, time.Now())
 	return c.Remote.SQL(ctx, host, b)
+}
+
+// traceTo starts recording a timeline (nil stops).
+func (c *countingRemote) traceTo(t *timeline) {
+	c.mu.Lock()
+	c.trace = t
+	c.mu.Unlock()
 }
 
 // reset zeroes the counts and returns them.

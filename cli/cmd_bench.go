@@ -16,7 +16,7 @@ import (
 
 func (a *app) labBenchCmd() *cobra.Command {
 	c := bench.Default()
-	var output, planWorkers, source string
+	var output, planWorkers, source, trace string
 	cmd := &cobra.Command{
 		Use:   "bench [--output text|json]",
 		Short: "Measure ssisha against labs on this machine: apply, round trips, plan at scale, screen, footprint",
@@ -58,6 +58,14 @@ It takes about two minutes on two cores. docs/benchmarks.md explains every figur
 			if output == "text" {
 				c.Progress = func(s string) { fmt.Fprintln(a.errOut, "bench:", s) }
 			}
+			if trace != "" {
+				f, err := os.OpenFile(trace, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+				if err != nil {
+					return invalid("--trace %s: %v; give a file this user can write", trace, err)
+				}
+				defer f.Close()
+				c.Trace = f
+			}
 			r, err := bench.Run(cmd.Context(), c)
 			if err != nil {
 				return failed(err)
@@ -79,6 +87,7 @@ It takes about two minutes on two cores. docs/benchmarks.md explains every figur
 	f.DurationVar(&c.Apply.Latency, "latency", c.Apply.Latency, "added to every WinRM and TDS round trip")
 	f.StringVar(&planWorkers, "plan-workers", "5,50", "worker counts the plan is timed at, smallest first")
 	f.DurationVar(&c.ScreenRun, "screen-run", c.ScreenRun, "how long each output-rate run of the run screen lasts")
+	f.StringVar(&trace, "trace", "", "write the full apply's timeline (each command with its host, start and duration, and the engine's events) to this file")
 	f.StringVar(&source, "source", "", "module root to go build for the binary size (default: . when it holds go.mod, else the running executable's size)")
 	return cmd
 }
@@ -105,6 +114,10 @@ func printBench(a *app, r *bench.Result) {
 	row("apply wall time", secs(r.ApplyWallSeconds), "")
 	row("apply lower bound", secs(r.ApplyLowerBoundSeconds), "")
 	row("apply wall / lower bound", fmt.Sprintf("%.2f", r.ApplyRatio), "<= 1.15")
+	if r.LatencyMillis > 0 {
+		row("apply with no latency (its ratio)", fmt.Sprintf("%s (%.2f)", secs(r.ApplyNoLatencySeconds), r.ApplyNoLatencyRatio), "")
+		row("round trips on the critical path", fmt.Sprintf("%.0f (%s of latency)", r.SerialRoundTrips, secs(r.ApplyWallSeconds-r.ApplyNoLatencySeconds)), "")
+	}
 	row("apply, --parallel 1", fmt.Sprintf("%s (%.2f)", secs(r.ApplySequentialSeconds), r.ApplySequentialRatio), "")
 	row("HTTP requests per PowerShell command", fmt.Sprintf("%.2f (%d / %d)", r.HTTPRequestsPerCommand, r.WinRMRequests, r.PowerShellCommands), "<= 3.2")
 	row("TDS round trips per T-SQL batch", fmt.Sprintf("%.2f (%d / %d)", r.TDSRoundTripsPerBatch, r.TDSRoundTrips, r.SQLBatches), "")

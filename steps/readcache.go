@@ -2,10 +2,11 @@ package steps
 
 import "sync"
 
-// ReadCache shares read-only results among the detections of one round. Every
-// worker's Detect of step 9 needs the same facts of the primary; read once per round,
-// they cost one command on the primary instead of one per worker, all of which would
-// queue on the primary's one shell. The engine gives each detection round a new
+// ReadCache shares read-only results among the detections of one round. Env.PS and
+// Env.SQL share every read-only script by host and text (several steps read the same
+// facts of a node), and step 9 shares the facts of the primary each worker's Detect
+// derives from several reads: read once per round, they cost one command on the
+// primary instead of one per worker. The engine gives each detection round a new
 // cache, so nothing read before a change is reused after it; Apply and Verify run
 // without one and always read afresh.
 type ReadCache struct {

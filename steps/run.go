@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -13,7 +15,17 @@ import (
 // PS runs a PowerShell script on host and decodes its JSON result into out (which
 // may be nil).
 func (env *Env) PS(ctx context.Context, host string, s script.PowerShell, out any) error {
-	raw, err := env.Remote.PowerShell(ctx, host, s)
+	var raw json.RawMessage
+	var err error
+	if s.ReadOnly && env.Reads != nil {
+		// Several steps' detections of one round read the same facts of a node; the
+		// round reads them once.
+		raw, err = sharedRead(env, readKey("ps", host, s.Render()), func() (json.RawMessage, error) {
+			return env.Remote.PowerShell(ctx, host, s)
+		})
+	} else {
+		raw, err = env.Remote.PowerShell(ctx, host, s)
+	}
 	if err != nil {
 		return env.Redactor.RedactError(err)
 	}
@@ -28,11 +40,28 @@ func (env *Env) PS(ctx context.Context, host string, s script.PowerShell, out an
 
 // SQL runs a T-SQL batch on host (a node or remote.Listener).
 func (env *Env) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
-	rs, err := env.Remote.SQL(ctx, host, b)
+	var rs *script.ResultSet
+	var err error
+	if b.ReadOnly && env.Reads != nil {
+		args, _ := json.Marshal(b.Args())
+		rs, err = sharedRead(env, readKey("sql", host, b.Statement()+"\x00"+string(args)), func() (*script.ResultSet, error) {
+			return env.Remote.SQL(ctx, host, b)
+		})
+		rs = rs.Clone()
+	} else {
+		rs, err = env.Remote.SQL(ctx, host, b)
+	}
 	if err != nil {
 		return nil, env.Redactor.RedactError(err)
 	}
 	return rs, nil
+}
+
+// readKey names one read in a round's cache; a digest, since a script may carry a
+// secret.
+func readKey(kind, host, text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return kind + " " + strings.ToLower(host) + " " + hex.EncodeToString(sum[:])
 }
 
 // Run runs one command, discarding its result.

@@ -339,17 +339,23 @@ func (s clusterStep) Undo(ctx context.Context, env *Env, t Target, actionID stri
 
 func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
 	a := env.Answers
-	f, err := readClusteringFeature(ctx, env, t.Host)
-	if err != nil {
-		return nil, err
+	// The cluster is read with the feature, not after it: both are reads of one node.
+	var f featureInstall
+	var c wsfcState
+	reads := []func() error{func() (err error) { f, err = readClusteringFeature(ctx, env, t.Host); return err }}
+	if isClusterHost(env, t.Host) {
+		reads = append(reads, func() (err error) { c, err = readWSFC(ctx, env, t.Host); return err })
+	}
+	errs := concurrently(reads...)
+	if errs[0] != nil {
+		return nil, errs[0]
 	}
 	checks := []Check{passFail("Failover-Clustering installed", strings.EqualFold(f.InstallState, "Installed"), f.InstallState, "run step 1 again")}
-	if !isClusterHost(env, t.Host) {
+	if len(errs) == 1 {
 		return checks, nil
 	}
-	c, err := readWSFC(ctx, env, t.Host)
-	if err != nil {
-		return nil, err
+	if errs[1] != nil {
+		return nil, errs[1]
 	}
 	checks = append(checks, passFail("Cluster exists", c.Exists && strings.EqualFold(c.Name, a.Cluster.Name), "cluster "+noneIfEmpty(c.Name), "run step 1 again"))
 	if !c.Exists {

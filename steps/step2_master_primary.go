@@ -505,9 +505,19 @@ func (s primaryMasterStep) Apply(ctx context.Context, env *Env, t Target, a Acti
 func applyMasterAction(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
 	switch a.ID {
 	case actInstallMaster:
-		before, err := readMasterNode(ctx, env, t.Host)
-		if err != nil {
-			return nil, err
+		// What setup adds is what Detect found missing, carried in the hint: reading
+		// the node again here would cost a round trip and tell nothing new, since the
+		// step re-detects just before it runs.
+		features := undoText(a.UndoHint, "features")
+		if features == "" {
+			before, err := readMasterNode(ctx, env, t.Host)
+			if err != nil {
+				return nil, err
+			}
+			features = "IS_Master"
+			if !before.ISInstalled {
+				features = "IS,IS_Master"
+			}
 		}
 		res, err := runCollect(ctx, env, a.Summary, a.Commands)
 		if err != nil {
@@ -521,10 +531,6 @@ func applyMasterAction(ctx context.Context, env *Env, t Target, a Action) (Undo,
 		_ = json.Unmarshal(res[len(res)-1], &out)
 		if out.RebootRequired {
 			env.Say(t.Host, "setup finished and asks for a restart (exit code 3010); restart "+t.Host+" before the next step")
-		}
-		features := "IS_Master"
-		if !before.ISInstalled {
-			features = "IS,IS_Master"
 		}
 		return Undo{"features": features, "thumbprint": out.Thumbprint}, nil
 	case actCreateCert:

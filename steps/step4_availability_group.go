@@ -378,19 +378,16 @@ func (s availabilityGroupStep) Apply(ctx context.Context, env *Env, t Target, a 
 	case "join":
 		return s.applyJoin(ctx, env, t, a)
 	case "dmk-credential":
-		if err := waitSeeded(ctx, env, t.Host); err != nil {
-			return fail(err, "check that "+t.Host+" joined "+ans.AvailabilityGroup.Name+" and that automatic seeding runs (sys.dm_hadr_automatic_seeding)")
-		}
-		f, err := readReplicaFacts(ctx, env, t.Host)
+		f, err := waitSeeded(ctx, env, t.Host)
 		if err != nil {
-			return fail(err, "")
+			return fail(err, "check that "+t.Host+" joined "+ans.AvailabilityGroup.Name+" and that automatic seeding runs (sys.dm_hadr_automatic_seeding)")
 		}
 		if err := env.Run(ctx, a.Commands[0]); err != nil {
 			return fail(err, "check that SSISHA_MASTER_KEY_PASSWORD is the password SSISDB's master key was created with")
 		}
 		return Undo{"familyGuid": f.FamilyGUID}, nil
 	case "alwayson-support":
-		if err := waitSeeded(ctx, env, t.Host); err != nil {
+		if _, err := waitSeeded(ctx, env, t.Host); err != nil {
 			return fail(err, "")
 		}
 		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
@@ -428,18 +425,25 @@ func (availabilityGroupStep) applyJoin(ctx context.Context, env *Env, t Target, 
 			Fix: "check that the mirroring endpoints on both replicas are started and reachable on port " + fmt.Sprint(ans.AvailabilityGroup.EndpointPort)}
 	}
 	u := Undo{"ag": ans.AvailabilityGroup.Name, "server": self.ServerName}
-	if err := waitSeeded(ctx, env, t.Host); err != nil {
+	if _, err := waitSeeded(ctx, env, t.Host); err != nil {
 		return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "check sys.dm_hadr_automatic_seeding on the primary"}
 	}
 	return u, nil
 }
 
-// waitSeeded waits until automatic seeding has created SSISDB on host.
-func waitSeeded(ctx context.Context, env *Env, host string) error {
-	return pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "seeding of SSISDB on "+host, func() (bool, error) {
+// waitSeeded waits until automatic seeding has created SSISDB on host and returns
+// the replica's facts as the last read found them.
+func waitSeeded(ctx context.Context, env *Env, host string) (replicaFacts, error) {
+	var last replicaFacts
+	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "seeding of SSISDB on "+host, func() (bool, error) {
 		f, err := readReplicaFacts(ctx, env, host)
-		return err == nil && f.SSISDBState != "", nil
+		if err != nil {
+			return false, nil
+		}
+		last = f
+		return f.SSISDBState != "", nil
 	})
+	return last, err
 }
 
 func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {

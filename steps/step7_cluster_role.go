@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -215,17 +216,30 @@ func hasFold(list []string, s string) bool {
 func (s clusterRoleStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
 	switch a.ID {
 	case actServicesManual:
-		old := map[string]any{}
-		for _, c := range a.Commands {
-			m, err := readMasterNode(ctx, env, c.Host)
-			if err != nil {
-				return nil, err
-			}
-			if m.Service != nil {
-				old[c.Host] = map[string]any{"startMode": m.Service.StartMode, "state": m.Service.State}
+		// Detect read each service just before the step and put what it found in the
+		// hint; without one (a plan from an older ssisha) the nodes are asked again.
+		old, _ := a.UndoHint["services"].(map[string]any)
+		if old == nil {
+			old = map[string]any{}
+			for _, c := range a.Commands {
+				m, err := readMasterNode(ctx, env, c.Host)
+				if err != nil {
+					return nil, err
+				}
+				if m.Service != nil {
+					old[c.Host] = map[string]any{"startMode": m.Service.StartMode, "state": m.Service.State}
+				}
 			}
 		}
-		if _, err := runCollect(ctx, env, a.Summary, a.Commands); err != nil {
+		// One command per node, each on its own node: they run at once.
+		runs := make([]func() error, len(a.Commands))
+		for i, c := range a.Commands {
+			runs[i] = func() error {
+				env.Say(c.Host, a.Summary)
+				return env.Run(ctx, c)
+			}
+		}
+		if err := errors.Join(concurrently(runs...)...); err != nil {
 			return Undo{"services": old}, fmt.Errorf("setting the master service to Manual failed: %w", err)
 		}
 		return Undo{"services": old}, nil

@@ -24,10 +24,11 @@ func (workersStep) Title() string { return "Add Scale Out Workers" }
 func (workersStep) Scope() Scope  { return EachWorker }
 
 // How long the enable action waits for a worker to register; the docs say it
-// "takes several minutes".
+// "takes several minutes". The check is one small query, so it is asked often: the
+// worker is enabled within seconds of appearing.
 const (
 	registrationTimeout  = 10 * time.Minute
-	registrationInterval = 15 * time.Second
+	registrationInterval = 5 * time.Second
 )
 
 // agentPlaceholder stands in the plan for an agent ID setup has not made yet.
@@ -290,26 +291,47 @@ func (workersStep) applyTrustWorker(ctx context.Context, env *Env, t Target, a A
 		Found bool   `json:"found"`
 		Cer   string `json:"cer"`
 	}
-	if err := env.PS(ctx, t.Host, psCertExport(wf.WorkerThumbprint), &exp); err != nil || !exp.Found {
+	var missing []string
+	// The export reads the worker, the checks read the masters: they run at once.
+	errs := concurrently(
+		func() error { return env.PS(ctx, t.Host, psCertExport(wf.WorkerThumbprint), &exp) },
+		func() (err error) { missing, err = mastersMissing(ctx, env, wf.WorkerThumbprint); return err },
+	)
+	if err := errs[0]; err != nil || !exp.Found {
 		if err == nil {
 			err = fmt.Errorf("the worker certificate %s is not in LocalMachine\\My", wf.WorkerThumbprint)
 		}
 		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err, Fix: "reinstall the worker or put its certificate back"}
 	}
-	missing, err := mastersMissing(ctx, env, wf.WorkerThumbprint)
-	if err != nil {
-		return nil, err
+	if errs[1] != nil {
+		return nil, errs[1]
 	}
+	// Each master imports on its own node, so the imports run at once; the undo
+	// names the masters in the answers' order whatever order they end in.
+	addedOn := make([]bool, len(missing))
+	imports := make([]func() error, len(missing))
+	for i, h := range missing {
+		imports[i] = func() error {
+			var res struct {
+				Added bool `json:"added"`
+			}
+			if err := env.PS(ctx, h, psCertImport("Root", exp.Cer), &res); err != nil {
+				return &ActionError{Step: 9, Host: h, Action: a.Summary, Err: err, Fix: "run it as a local administrator of " + h}
+			}
+			addedOn[i] = res.Added
+			return nil
+		}
+	}
+	ierrs := concurrently(imports...)
 	var added []any
-	for _, h := range missing {
-		var res struct {
-			Added bool `json:"added"`
-		}
-		if err := env.PS(ctx, h, psCertImport("Root", exp.Cer), &res); err != nil {
-			return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, &ActionError{Step: 9, Host: h, Action: a.Summary, Err: err, Fix: "run it as a local administrator of " + h}
-		}
-		if res.Added {
+	for i, h := range missing {
+		if addedOn[i] {
 			added = append(added, h)
+		}
+	}
+	for _, err := range ierrs {
+		if err != nil {
+			return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, err
 		}
 	}
 	return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, nil

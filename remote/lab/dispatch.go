@@ -20,12 +20,25 @@ type psOutcome struct {
 	Exit     int
 }
 
+// errorView is the terminating error as PowerShell's error view writes it to
+// stderr, less the position and category lines: the message, then the
+// FullyQualifiedErrorId when it is not the message itself (as it is for a thrown
+// string). A batch reports the same two (see runBatch), so a script's failure
+// reads the same whether it ran alone or in a batch.
+func (o psOutcome) errorView() string {
+	if o.ErrorID == "" || o.ErrorID == o.ErrorMsg {
+		return o.ErrorMsg
+	}
+	return o.ErrorMsg + "\n    + FullyQualifiedErrorId : " + o.ErrorID
+}
+
 func labPSFailure(format string, args ...any) psOutcome {
 	return psOutcome{ErrorMsg: fmt.Sprintf(format, args...), Exit: 1}
 }
 
 // runPowerShell runs one WinRM command on host: the PowerShell script's operation
-// against the estate. Anything that is not one of ssisha's scripts fails loudly.
+// against the estate, or each operation of a batch in turn. Anything that is not
+// one of ssisha's scripts fails loudly.
 func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText, commandLine string) psOutcome {
 	if scriptText == "" {
 		cl := commandLine
@@ -34,22 +47,32 @@ func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText
 		}
 		return labPSFailure("ssisha lab: %q is not a PowerShell script; the lab runs only ssisha's scripts (powershell.exe -EncodedCommand)", cl)
 	}
+	if strings.HasPrefix(strings.TrimPrefix(scriptText, "\ufeff"), batchMarker) {
+		return l.runBatch(ctx, host, user, shellID, scriptText)
+	}
+	o, _ := l.runScript(ctx, host, user, shellID, scriptText)
+	return o
+}
+
+// runScript runs one of ssisha's scripts on host. faulted reports an injected WinRM
+// fault: the operation did not run, and the command fails on the wire.
+func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText string) (o psOutcome, faulted bool) {
 	op, params, err := script.ParsePowerShell(scriptText)
 	if err != nil {
-		return labPSFailure("ssisha lab: the script cannot be read: %v", err)
+		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
 	}
 	l.stats.command(host, op)
 	fn, ok := LookupPS(op)
 	if !ok {
-		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: unknown operation '%s'", op), ErrorID: "UnknownOperation,ssisha.lab", Exit: 1}
+		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: unknown operation '%s'", op), ErrorID: "UnknownOperation,ssisha.lab", Exit: 1}, false
 	}
 	d := l.faults.beforeOp(host, op, true)
 	if d.WinRMFault {
-		// The fault reaches the client on its next request for this shell; the
+		// The fault reaches the client on its next Receive in this shell; the
 		// operation does not run, so a retry finds the estate as it was.
 		l.shells.arm(shellID)
 		l.shells.awaitDelivery(ctx, shellID, l.closing)
-		return labPSFailure("ssisha lab: injected WinRM fault while running '%s'", op)
+		return labPSFailure("ssisha lab: injected WinRM fault while running '%s'", op), true
 	}
 	l.applyOpFaults(ctx, host, d)
 
@@ -57,7 +80,7 @@ func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText
 	defer l.mu.Unlock()
 	node := l.estate.Node(host)
 	if node == nil {
-		return labPSFailure("ssisha lab: no node %s in the estate", host)
+		return labPSFailure("ssisha lab: no node %s in the estate", host), false
 	}
 	now := l.now()
 	Tick(l.estate, now)
@@ -70,15 +93,130 @@ func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText
 	if err != nil {
 		var pe *PSError
 		if errors.As(err, &pe) {
-			return psOutcome{ErrorMsg: pe.Message, ErrorID: pe.ErrorID, Exit: 1}
+			return psOutcome{ErrorMsg: pe.Message, ErrorID: pe.ErrorID, Exit: 1}, false
 		}
-		return labPSFailure("%s", err.Error())
+		return labPSFailure("%s", err.Error()), false
 	}
 	out, err := json.Marshal(res)
 	if err != nil {
-		return labPSFailure("ssisha lab: the result of '%s' cannot be encoded: %v", op, err)
+		return labPSFailure("ssisha lab: the result of '%s' cannot be encoded: %v", op, err), false
 	}
-	return psOutcome{Stdout: append(out, '\r', '\n')}
+	return psOutcome{Stdout: append(out, '\r', '\n')}, false
+}
+
+// batchMarker is the first line of a batch command's script: several of ssisha's
+// read-only scripts, each a single-quoted literal in one array, that the batch runs
+// one after the other in one powershell.exe (remote/winrm writes it).
+const batchMarker = "# ssisha-batch"
+
+// batchListStart opens the array of a batch's scripts.
+const batchListStart = "\n$private:scripts = @(\n"
+
+// runBatch runs every script of a batch command in order, each exactly as it would
+// run alone, and prints what the batch prints on a node: one JSON object with each
+// script's output, or its error message and FullyQualifiedErrorId. A WinRM fault on
+// one script's operation faults the whole command, and the scripts after it do not
+// run.
+func (l *Lab) runBatch(ctx context.Context, host, user, shellID, scriptText string) psOutcome {
+	scripts, err := parseBatch(scriptText)
+	if err != nil {
+		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: the batch cannot be read: %v", err), ErrorID: "UnknownBatch,ssisha.lab", Exit: 1}
+	}
+	var b strings.Builder
+	b.WriteString(`{"results":[`)
+	for i, s := range scripts {
+		if err := ctx.Err(); err != nil {
+			return labPSFailure("ssisha lab: the batch was stopped before its script %d: %v", i+1, err)
+		}
+		o, faulted := l.runScript(ctx, host, user, shellID, s)
+		if faulted {
+			return o
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if o.Exit == 0 {
+			b.WriteString(`{"ok":true,"out":` + psJSONString(string(o.Stdout)) + `}`)
+			continue
+		}
+		// A thrown string's FullyQualifiedErrorId is the string itself.
+		id := o.ErrorID
+		if id == "" {
+			id = o.ErrorMsg
+		}
+		b.WriteString(`{"ok":false,"error":` + psJSONString(o.ErrorMsg) + `,"errorId":` + psJSONString(id) + `}`)
+	}
+	b.WriteString("]}\r\n")
+	return psOutcome{Stdout: []byte(b.String())}
+}
+
+// parseBatch returns the scripts a batch carries, in order.
+func parseBatch(text string) ([]string, error) {
+	text = strings.TrimPrefix(text, "\ufeff")
+	first, _, _ := strings.Cut(text, "\n")
+	if strings.TrimRight(first, "\r") != batchMarker {
+		return nil, fmt.Errorf("its first line is %q, not %q", first, batchMarker)
+	}
+	i := strings.Index(text, batchListStart)
+	if i < 0 {
+		return nil, fmt.Errorf("it has no %q line", strings.TrimSpace(batchListStart))
+	}
+	rest := text[i+len(batchListStart):]
+	var scripts []string
+	for {
+		s, after, err := script.CutPSLiteral(rest)
+		if err != nil {
+			return nil, fmt.Errorf("script %d: %w", len(scripts)+1, err)
+		}
+		scripts = append(scripts, s)
+		if r, ok := strings.CutPrefix(after, ",\n"); ok {
+			rest = r
+			continue
+		}
+		if strings.HasPrefix(after, "\n)\n") {
+			return scripts, nil
+		}
+		if len(after) > 40 {
+			after = after[:40] + "…"
+		}
+		return nil, fmt.Errorf("script %d is followed by %q, not by a comma or the end of the array", len(scripts), after)
+	}
+}
+
+// psJSONString returns s as Windows PowerShell's ConvertTo-Json writes a string: the
+// JSON escapes, with control characters, <, >, & and ' as \u00xx.
+func psJSONString(s string) string {
+	var b strings.Builder
+	b.Grow(len(s) + 2)
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\b':
+			b.WriteString(`\b`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '<', '>', '&', '\'':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 // labCallPS runs a PowerShell operation, turning a panic into the error a broken script
@@ -238,7 +376,8 @@ func (l *Lab) applyOpFaults(ctx context.Context, host string, d opDecision) {
 }
 
 // shellFaults hands an operation-specific WinRM fault from the command that decided
-// it to the next protocol request on the same shell.
+// it to the next Receive on the same shell (a background Signal releasing an
+// earlier command must not swallow it).
 type shellFaults struct {
 	mu      sync.Mutex
 	pending map[string]chan struct{}

@@ -23,6 +23,9 @@ type Estate struct {
 	AG *AvailabilityGroup `json:"ag,omitempty"`
 	// Seq numbers objects the lab creates (SIDs, GUIDs, thumbprints) deterministically.
 	Seq int `json:"seq"`
+	// spend, when set, charges work the estate does by itself on a node (not an
+	// operation's) to that node's busy time, in lab time; the Lab sets it.
+	spend func(host string, d time.Duration)
 }
 
 // Account is a domain account in the simulated Active Directory.

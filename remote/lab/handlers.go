@@ -168,7 +168,7 @@ func (l *Lab) winrmHandler(host string) wsman.Handler {
 		o := l.runPowerShell(ctx, host, user, cmd.ShellID, cmd.Script, cmd.CommandLine)
 		r := wsman.Result{Stdout: o.Stdout, ExitCode: o.Exit}
 		if o.ErrorMsg != "" {
-			r.Stderr = wsman.CLIXMLError(o.ErrorMsg)
+			r.Stderr = wsman.CLIXMLError(o.errorView())
 		}
 		return r
 	}
@@ -183,7 +183,7 @@ func (l *Lab) winrmFault(host string) func(wsman.RequestInfo) *wsman.Fault {
 			f.Drop = true
 		case d.Deny:
 			f.Status, f.Subcode, f.Reason = 401, "w:AccessDenied", "Access is denied."
-		case d.Internal || (info.ShellID != "" && l.shells.take(info.ShellID)):
+		case d.Internal || (info.Action == "Receive" && info.ShellID != "" && l.shells.take(info.ShellID)):
 			f.Status, f.Subcode = 500, "w:InternalError"
 			f.Reason = "The WS-Management service cannot process the request because of an internal error (injected by the ssisha lab)."
 		case f.Delay <= 0:

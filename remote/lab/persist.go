@@ -50,6 +50,9 @@ func (l *Lab) loadState() error {
 	if l.estate == nil {
 		l.estate = NewEstate(l.opts.Seed)
 	}
+	l.estate.spend = func(host string, d time.Duration) {
+		l.stats.busy(host, time.Duration(float64(d)*l.opts.Speed))
+	}
 	if l.secrets == nil {
 		l.secrets = map[string]string{}
 	}

@@ -19,7 +19,9 @@ type Stats struct {
 
 // NodeStats are one node's counters.
 type NodeStats struct {
-	// Busy is the sum of the (scaled) operation delays charged to the node.
+	// Busy is the sum of the (scaled) operation delays charged to the node, and of
+	// the work the estate does there by itself that a run has to wait for (a worker
+	// registering after its service starts).
 	Busy time.Duration
 	// WinRMRequests counts WS-Management requests (Create, Command, Receive, …).
 	WinRMRequests int

@@ -178,6 +178,12 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 	}
 	wa := db.Catalog.WorkerAgents[id]
 	if wa == nil {
+		// The worker service spent the registration delay starting and reaching the
+		// master: no tool can enable the worker sooner, so it counts as the worker's
+		// busy time like an operation's.
+		if e.spend != nil {
+			e.spend(n.Host, WorkerRegistrationDelay)
+		}
 		wa = &WorkerAgent{ID: id, MachineName: strings.ToUpper(ShortName(n.Host)), DisplayName: get(ws, "DisplayName"), UserAccount: svc.Account}
 		db.Catalog.WorkerAgents[id] = wa
 	}

@@ -28,28 +28,42 @@ func QuotePS(s string) string {
 
 // UnquotePS reverses QuotePS.
 func UnquotePS(lit string) (string, error) {
-	first, fs := utf8.DecodeRuneInString(lit)
-	last, ls := utf8.DecodeLastRuneInString(lit)
-	if len(lit) < fs+ls || !isPSQuote(first) || !isPSQuote(last) {
-		return "", fmt.Errorf("not a single-quoted PowerShell literal")
+	v, rest, err := CutPSLiteral(lit)
+	if err != nil {
+		return "", err
 	}
-	body := lit[fs : len(lit)-ls]
+	if rest != "" {
+		return "", fmt.Errorf("unescaped quote inside a PowerShell literal")
+	}
+	return v, nil
+}
+
+// CutPSLiteral reads the single-quoted PowerShell literal that s starts with and
+// returns its value and the text after it. As in PowerShell, the literal ends at the
+// first quote character that is not followed by another one; a pair of quote
+// characters stands for one.
+func CutPSLiteral(s string) (value, rest string, err error) {
+	first, fs := utf8.DecodeRuneInString(s)
+	if !isPSQuote(first) {
+		return "", s, fmt.Errorf("not a single-quoted PowerShell literal")
+	}
 	var b strings.Builder
-	for i := 0; i < len(body); {
-		r, size := utf8.DecodeRuneInString(body[i:])
-		if isPSQuote(r) {
-			r2, size2 := utf8.DecodeRuneInString(body[i+size:])
-			if i+size >= len(body) || !isPSQuote(r2) {
-				return "", fmt.Errorf("unescaped quote inside a PowerShell literal")
-			}
-			b.WriteString(body[i : i+size])
-			i += size + size2
+	for i := fs; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isPSQuote(r) {
+			// The original bytes, so that invalid UTF-8 comes back unchanged.
+			b.WriteString(s[i : i+size])
+			i += size
 			continue
 		}
-		b.WriteString(body[i : i+size])
-		i += size
+		r2, size2 := utf8.DecodeRuneInString(s[i+size:])
+		if !isPSQuote(r2) {
+			return b.String(), s[i+size:], nil
+		}
+		b.WriteString(s[i : i+size])
+		i += size + size2
 	}
-	return b.String(), nil
+	return "", s, fmt.Errorf("unterminated PowerShell literal")
 }
 
 func isPSQuote(r rune) bool {

@@ -182,6 +182,20 @@ type ResultSet struct {
 	Rows    [][]any
 }
 
+// Clone returns a copy whose rows can be changed without touching r's (the values
+// themselves are shared; they are strings, numbers, times and byte slices nobody
+// writes to).
+func (r *ResultSet) Clone() *ResultSet {
+	if r == nil {
+		return nil
+	}
+	out := &ResultSet{Columns: append([]string(nil), r.Columns...), Rows: make([][]any, len(r.Rows))}
+	for i, row := range r.Rows {
+		out.Rows[i] = append([]any(nil), row...)
+	}
+	return out
+}
+
 // Maps returns the rows as column-name maps.
 func (r *ResultSet) Maps() []map[string]any {
 	if r == nil {

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/Azure/go-ntlmssp"
-
 	"github.com/ssisha/ssisha/remote"
 )
 
@@ -131,36 +129,51 @@ func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) (*tr
 		}
 	}
 	scheme := "http"
-	base := &http.Transport{
-		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConnsPerHost: 2,
-		IdleConnTimeout:     90 * time.Second,
-		TLSHandshakeTimeout: 30 * time.Second,
-	}
 	if s.https {
 		scheme = "https"
-		cfg := s.tls.Clone()
-		// Certificates name the node, not the address we may connect by.
-		cfg.ServerName = ep.Host
-		base.TLSClientConfig = cfg
 	}
-	counted := countingRoundTripper{rt: base, n: requests}
 	t := &transport{
 		host:           ep.Host,
 		url:            fmt.Sprintf("%s://%s/wsman", scheme, net.JoinHostPort(addr, fmt.Sprint(port))),
 		requests:       requests,
 		cleanupTimeout: min(s.timeout, 30*time.Second),
 	}
+	// Commands and the Signals that release them travel on two connections of their
+	// own: a release runs in the background while the next command starts, and NTLM
+	// authenticates a connection, not a request, so its handshake must never be
+	// spread over two connections.
+	t.do = s.doer(ep, requests)
+	t.release = s.doer(ep, requests)
+	return t, nil
+}
+
+// doer returns a function that sends one authenticated request to ep over a single
+// kept-alive connection.
+func (s *settings) doer(ep remote.Endpoint, requests *atomic.Int64) func(*http.Request) (*http.Response, error) {
+	base := &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     1,
+		MaxIdleConnsPerHost: 1,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 30 * time.Second,
+	}
+	if s.https {
+		cfg := s.tls.Clone()
+		// Certificates name the node, not the address we may connect by.
+		cfg.ServerName = ep.Host
+		base.TLSClientConfig = cfg
+	}
+	counted := countingRoundTripper{rt: base, n: requests}
 	switch s.auth {
 	case AuthBasic:
 		hc := &http.Client{Transport: counted}
-		t.do = func(r *http.Request) (*http.Response, error) {
+		return func(r *http.Request) (*http.Response, error) {
 			r.SetBasicAuth(s.user, s.password)
 			return hc.Do(r)
 		}
 	case AuthNTLM:
-		hc := &http.Client{Transport: ntlmssp.Negotiator{RoundTripper: counted}}
-		t.do = func(r *http.Request) (*http.Response, error) {
+		hc := &http.Client{Transport: newNTLMConn(counted)}
+		return func(r *http.Request) (*http.Response, error) {
 			// The negotiator turns these credentials into the NTLM handshake; they
 			// never leave as Basic.
 			r.SetBasicAuth(s.user, s.password)
@@ -168,12 +181,11 @@ func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) (*tr
 		}
 	case AuthCertificate:
 		hc := &http.Client{Transport: counted}
-		t.do = func(r *http.Request) (*http.Response, error) {
+		return func(r *http.Request) (*http.Response, error) {
 			r.Header.Set("Authorization", "http://schemas.dmtf.org/wbem/wsman/1/wsman/secprofile/https/mutual")
 			return hc.Do(r)
 		}
-	case AuthKerberos:
-		t.do = s.kerberos.doer(&http.Client{Transport: counted}, "HTTP/"+ep.Host)
+	default:
+		return s.kerberos.doer(&http.Client{Transport: counted}, "HTTP/"+ep.Host)
 	}
-	return t, nil
 }

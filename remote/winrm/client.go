@@ -1,6 +1,7 @@
 // Package winrm runs PowerShell scripts on the nodes over WinRM: one reused shell
-// per node, long scripts uploaded in chunks, every failure reported with its node
-// and operation, and no secret in any error.
+// per node, read-only scripts that meet at a busy node run together as one command,
+// long scripts uploaded in chunks, every failure reported with its node and
+// operation, and no secret in any error.
 package winrm
 
 import (
@@ -23,7 +24,8 @@ import (
 const maxAttempts = 4
 
 // Client runs PowerShell on many nodes. It is safe for concurrent use; commands on
-// one node run one at a time, in that node's shell.
+// one node run one at a time, in that node's shell. Read-only scripts that wait for
+// a busy node are run together, as one batch command (see batch.go).
 type Client struct {
 	cfg      remote.Config
 	set      *settings
@@ -37,14 +39,24 @@ type Client struct {
 
 // node is one host's masterzen client and its shell.
 type node struct {
-	host     string
-	mu       sync.Mutex // one command at a time in the shell
-	tr       *transport
-	mc       *mz.Client
-	shell    *mz.Shell
-	inShell  int // commands run in the current shell
-	requests atomic.Int64
-	commands atomic.Int64
+	host string
+	// slot is held by whoever runs a command in the shell: one at a time. It is a
+	// channel so that a caller can wait for it and for its own context, or for a
+	// batch that serves it, at once.
+	slot chan struct{}
+	// qmu guards queue: the read-only scripts waiting for the shell, oldest first,
+	// which the next command on the node runs as one batch.
+	qmu     sync.Mutex
+	queue   []*pending
+	tr      *transport
+	mc      *mz.Client
+	shell   *mz.Shell
+	inShell int // commands run in the current shell
+	// releasing counts the Signal requests still releasing finished commands; the
+	// shell is deleted only after them.
+	releasing sync.WaitGroup
+	requests  atomic.Int64
+	commands  atomic.Int64
 }
 
 // New checks the WinRM options and returns a client; it connects to nothing yet.
@@ -92,7 +104,7 @@ func (c *Client) node(host string) (*node, error) {
 	if n := c.nodes[key]; n != nil {
 		return n, nil
 	}
-	n := &node{host: host}
+	n := &node{host: host, slot: make(chan struct{}, 1)}
 	tr, err := c.set.newTransport(c.endpoint(host), &n.requests)
 	if err != nil {
 		return nil, err
@@ -139,17 +151,30 @@ func (c *Client) PowerShell(ctx context.Context, host string, s script.PowerShel
 	}
 }
 
-// runScript runs one attempt of s in n's shell.
+// runScript runs one attempt of s in n's shell: alone, or with other read-only
+// scripts in a batch when s is read-only and the node is busy.
 func (c *Client) runScript(ctx context.Context, n *node, s script.PowerShell) (json.RawMessage, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
+	text := s.Render()
+	if batchable(s, text) {
+		return c.runRead(ctx, n, s, text)
+	}
+	if err := n.acquire(ctx); err != nil {
+		return nil, fmt.Errorf("%s on %s: %w", s.Op, n.host, err)
+	}
+	defer n.release()
+	return c.runAlone(ctx, n, s, text)
+}
+
+// runAlone runs s, rendered as text, as a command of its own. The caller holds the
+// shell.
+func (c *Client) runAlone(ctx context.Context, n *node, s script.PowerShell, text string) (json.RawMessage, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.set.timeout)
 	defer cancel()
 	n.tr.setContext(ctx)
 	defer n.tr.setContext(context.Background())
 	n.commands.Add(1)
 
-	res, err := c.execute(ctx, n, s.Render())
+	res, err := c.execute(ctx, n, text)
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()
@@ -160,13 +185,31 @@ func (c *Client) runScript(ctx context.Context, n *node, s script.PowerShell) (j
 		return nil, &CommandError{Host: n.host, Op: s.Op, ExitCode: res.code,
 			Stderr: c.redactor.Redact(DecodeCLIXML(res.stderr)), Stdout: c.redactor.Redact(res.stdout)}
 	}
-	out, err := decodeOutput(res.stdout)
+	return c.decodeScriptOutput(n, s.Op, res.stdout)
+}
+
+// decodeScriptOutput returns the one JSON object the script op printed on stdout.
+func (c *Client) decodeScriptOutput(n *node, op, stdout string) (json.RawMessage, error) {
+	out, err := decodeOutput(stdout)
 	if err != nil {
 		return nil, fmt.Errorf("%s on %s printed %s, not one JSON object (%v); the script must end with ConvertTo-Json -Compress",
-			s.Op, n.host, quoteOutput(c.redactor.Redact(res.stdout)), err)
+			op, n.host, quoteOutput(c.redactor.Redact(stdout)), err)
 	}
 	return out, nil
 }
+
+// acquire waits for the shell, or for ctx to end.
+func (n *node) acquire(ctx context.Context) error {
+	select {
+	case n.slot <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// release hands the shell to the next command.
+func (n *node) release() { <-n.slot }
 
 // Close deletes every node's shell.
 func (c *Client) Close() error {
@@ -177,7 +220,8 @@ func (c *Client) Close() error {
 	c.mu.Unlock()
 	var errs []error
 	for _, n := range nodes {
-		n.mu.Lock()
+		n.slot <- struct{}{}
+		n.releasing.Wait()
 		if n.shell != nil {
 			n.tr.setContext(context.Background())
 			if err := n.shell.Close(); err != nil {
@@ -185,7 +229,7 @@ func (c *Client) Close() error {
 			}
 			n.shell = nil
 		}
-		n.mu.Unlock()
+		n.release()
 	}
 	return c.redactor.RedactError(errors.Join(errs...))
 }
@@ -201,7 +245,9 @@ func (c *Client) Requests(host string) int {
 	return int(n.requests.Load())
 }
 
-// Commands is the number of scripts run (attempts included) on host so far.
+// Commands is the number of commands run on host so far: every attempt of a script
+// run alone counts one, and so does a batch of read-only scripts, however many it
+// carries.
 func (c *Client) Commands(host string) int {
 	c.mu.Lock()
 	n := c.nodes[strings.ToLower(host)]

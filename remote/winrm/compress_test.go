@@ -117,11 +117,13 @@ func TestCompressibleLongScriptIsOneCommand(t *testing.T) {
 	if len(s.Render()) < 8000 || len(mz.Powershell(s.Render())) <= maxCommandLine {
 		t.Fatalf("test script is %d bytes; it must be long and not fit uncompressed", len(s.Render()))
 	}
+	waitReleased(t, p)
 	before, commands := p.requests(), p.count("Command")
 	out, err := c.PowerShell(ctx, testHost, s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitReleased(t, p)
 	if string(out) != `{"op":"settings.read"}` {
 		t.Fatalf("output = %s", out)
 	}

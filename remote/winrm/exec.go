@@ -47,7 +47,7 @@ func (c *Client) command(ctx context.Context, n *node, line string) (result, err
 		}
 		n.shell, n.inShell = sh, 0
 	}
-	res, err := runCommand(ctx, n.shell, line)
+	res, err := runCommand(ctx, n.shell, line, &n.releasing)
 	n.inShell++
 	if err != nil || n.inShell >= c.set.maxPerSh {
 		n.recycle()
@@ -55,17 +55,24 @@ func (c *Client) command(ctx context.Context, n *node, line string) (result, err
 	return res, err
 }
 
-// recycle deletes the shell (best effort) so the next command starts a fresh one.
+// recycle deletes the shell (best effort) so the next command starts a fresh one,
+// once the commands it still releases are released.
 func (n *node) recycle() {
+	n.releasing.Wait()
 	if n.shell != nil {
 		_ = n.shell.Close()
 		n.shell = nil
 	}
 }
 
-// runCommand runs line and waits for it. Signal is always sent at the end: it
-// releases the command on the node whether it finished, failed or was cancelled.
-func runCommand(ctx context.Context, sh *mz.Shell, line string) (result, error) {
+// runCommand runs line and waits for it. Signal terminate is always sent at the end:
+// it releases the command on the node whether it finished, failed or was cancelled.
+// A command that ended by itself is released in the background (MS-WSMV lets a
+// client signal asynchronously): its output is complete, so the caller need not wait
+// a round trip for the release. releasing counts those signals still on their way; a
+// cancelled command is signalled before runCommand returns, since that is what stops
+// it.
+func runCommand(ctx context.Context, sh *mz.Shell, line string, releasing *sync.WaitGroup) (result, error) {
 	cmd, err := sh.ExecuteWithContext(ctx, line)
 	if err != nil {
 		return result{}, err
@@ -78,10 +85,15 @@ func runCommand(ctx context.Context, sh *mz.Shell, line string) (result, error) 
 	go func() { defer wg.Done(); _, errErr = io.Copy(&stderr, cmd.Stderr) }()
 	cmd.Wait()
 	wg.Wait()
-	_ = cmd.Close()
 	if err := ctx.Err(); err != nil {
+		_ = cmd.Close()
 		return result{}, err
 	}
+	releasing.Add(1)
+	go func() {
+		defer releasing.Done()
+		_ = cmd.Close()
+	}()
 	if outErr != nil {
 		return result{}, outErr
 	}

@@ -23,9 +23,10 @@ import (
 type transport struct {
 	host string
 	url  string
-	// do sends one authenticated HTTP request.
-	do       func(*http.Request) (*http.Response, error)
-	requests *atomic.Int64
+	// do sends one authenticated HTTP request; release sends the Signals, on a
+	// connection of its own.
+	do, release func(*http.Request) (*http.Response, error)
+	requests    *atomic.Int64
 
 	mu  sync.Mutex
 	ctx context.Context // the running call; Signal and Delete get their own
@@ -65,7 +66,11 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 		return "", &ProtocolError{Host: t.host, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
-	resp, err := t.do(req)
+	do := t.do
+	if action == "Signal" {
+		do = t.release
+	}
+	resp, err := do(req)
 	if err != nil {
 		return "", &ProtocolError{Host: t.host, Err: err}
 	}

@@ -1,0 +1,85 @@
+package winrm
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/script"
+)
+
+// TestBatchThroughTheLab runs read-only scripts that queue behind a busy shell
+// against the lab, over the real protocols: the lab runs the batch's operations one
+// by one, and each caller gets what it would have got alone.
+func TestBatchThroughTheLab(t *testing.T) {
+	l, err := lab.Start(lab.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = l.Close() })
+	ep := l.Endpoints()
+	cfg := remote.Config{
+		WinRM: remote.WinRMOptions{Auth: AuthNTLM, HTTPS: true, CAFile: ep.CAFile, User: ep.AdminUser,
+			Password: script.NewSecret("admin-password", l.Secrets()[lab.EnvWinRMPassword]), Timeout: 30 * time.Second},
+		Warn: func(string) {},
+	}
+	for _, n := range ep.Nodes {
+		addr, port := splitPort(t, n.WinRM)
+		cfg.Nodes = append(cfg.Nodes, remote.Endpoint{Host: n.Host, WinRMAddress: addr, WinRMPort: port})
+	}
+	host := ep.Nodes[0].Host
+	c := newClient(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	// A slow operation keeps the node's shell busy until its caller gives up.
+	if err := l.SetFault(lab.Fault{Kind: lab.SlowOp, Host: host, Op: "win.node.facts", Duration: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	holdCtx, stopHold := context.WithCancel(ctx)
+	hold := startOn(holdCtx, c, host, script.PowerShell{Op: "win.node.facts", Body: "x"})
+	for deadline := time.Now().Add(10 * time.Second); l.Stats().Ops["win.node.facts"] == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow operation did not start")
+		}
+	}
+	features := []string{"Failover-Clustering", "NET-Framework-Core", "RSAT-Clustering-PowerShell"}
+	var reads []<-chan outcome
+	for _, name := range features {
+		reads = append(reads, startOn(ctx, c, host, script.PowerShell{Op: "win.feature.get", Params: map[string]any{"name": name}, Body: "x", ReadOnly: true}))
+	}
+	unknown := script.PowerShell{Op: "win.nothing.get", Body: "x", ReadOnly: true}
+	failed := startOn(ctx, c, host, unknown)
+	waitQueuedOn(t, c, host, len(features)+1)
+	stopHold()
+	if o := <-hold; !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("hold: %v", o.err)
+	}
+	for i, ch := range reads {
+		o := <-ch
+		if o.err != nil || !strings.Contains(string(o.out), `"name":"`+features[i]+`"`) {
+			t.Errorf("%s: %s, %v", features[i], o.out, o.err)
+		}
+	}
+	batched := (<-failed).err
+	var ce *CommandError
+	if !errors.As(batched, &ce) || ce.Op != unknown.Op || !strings.Contains(ce.Stderr, "unknown operation 'win.nothing.get'") {
+		t.Fatalf("unknown operation in the batch: %v", batched)
+	}
+	if n := c.Commands(host); n != 2 {
+		t.Errorf("Commands = %d, want 2: the slow one and the batch", n)
+	}
+	st := l.Stats()
+	if st.Ops["win.feature.get"] != len(features) || st.Ops["win.nothing.get"] != 1 || st.Nodes[strings.ToLower(host)].Commands != len(features)+2 {
+		t.Errorf("lab stats %+v, want every operation of the batch counted", st)
+	}
+	// Alone, on an idle node, the unknown operation fails the same way.
+	_, alone := c.PowerShell(ctx, host, unknown)
+	if alone == nil || alone.Error() != batched.Error() {
+		t.Errorf("alone: %v\nbatched: %v", alone, batched)
+	}
+}
