@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,16 +98,23 @@ func benchmarkPlan(b *testing.B, workers int) {
 	}
 }
 
-// BenchmarkApplyRatio runs the full apply of the issue (2 masters, 4 workers, speed
-// 0.01, 25 ms per round trip) and reports wall time over the lower bound.
+// BenchmarkApplyRatio runs the full apply of `lab bench` (2 masters, 4 workers, 25
+// ms per round trip) at its speed and at a five times faster lab, and reports wall
+// time over the lower bound and HTTP requests per command.
 func BenchmarkApplyRatio(b *testing.B) {
-	for b.Loop() {
-		r, err := MeasureApply(context.Background(), Estate{Masters: 2, Workers: 4, Speed: 0.01, Latency: 25 * time.Millisecond}, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(r.Ratio(), "wall/bound")
-		b.ReportMetric(per(r.WinRMRequests, r.PowerShell), "http/cmd")
+	for _, speed := range []float64{Default().Apply.Speed, Default().Apply.Speed / 5} {
+		b.Run(fmt.Sprintf("speed=%g", speed), func(b *testing.B) {
+			e := Default().Apply
+			e.Speed = speed
+			for b.Loop() {
+				r, err := MeasureApply(context.Background(), e, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(r.Ratio(), "wall/bound")
+				b.ReportMetric(per(r.WinRMRequests, r.PowerShell), "http/cmd")
+			}
+		})
 	}
 }
 

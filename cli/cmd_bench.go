@@ -32,7 +32,7 @@ code a real cluster gets:
   - time to first frame, binary size (a go build of --source) and the peak memory of
     a plan, run as a separate ssisha process.
 
-It takes about two minutes on two cores. docs/benchmarks.md explains every figure.`,
+It takes about four minutes on two cores. docs/benchmarks.md explains every figure.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {

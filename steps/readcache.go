@@ -7,8 +7,10 @@ import "sync"
 // facts of a node), and step 9 shares the facts of the primary each worker's Detect
 // derives from several reads: read once per round, they cost one command on the
 // primary instead of one per worker. The engine gives each detection round a new
-// cache, so nothing read before a change is reused after it; Apply and Verify run
-// without one and always read afresh.
+// cache, so nothing read before a change is reused after it. Apply always reads
+// afresh; so does Verify, except between the end of a step's actions and its
+// barrier, when the estate holds still: the verifications that start then share a
+// round with the next step's detection.
 type ReadCache struct {
 	mu sync.Mutex
 	m  map[string]*cachedRead

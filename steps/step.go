@@ -200,7 +200,8 @@ type Env struct {
 	// WaitScale scales the waits steps do for the estate (registration, services);
 	// 1 for real clusters, smaller for the lab.
 	WaitScale float64
-	// Reads, when set, shares read-only facts among the detections of one round
-	// (the engine sets a new one per round); nil reads afresh every time.
+	// Reads, when set, shares read-only facts among the reads of one round (the
+	// engine sets a new one per detection round, and one for the verifications and
+	// detection after a step's last change); nil reads afresh every time.
 	Reads *ReadCache
 }

@@ -27,10 +27,12 @@ func (availabilityGroupStep) ID() int       { return 4 }
 func (availabilityGroupStep) Title() string { return "SSISDB in an availability group with a listener" }
 func (availabilityGroupStep) Scope() Scope  { return EachMaster }
 
-// How long a secondary waits for the primary's group and for seeding.
+// How long a secondary waits for the primary's group and for seeding. Each check is
+// one small query, so it is asked often: the secondary joins within moments of the
+// group appearing.
 const (
 	agWaitTimeout  = 10 * time.Minute
-	agWaitInterval = 10 * time.Second
+	agWaitInterval = 2 * time.Second
 )
 
 // replicaFacts is what ag.replica.facts reads on one instance.

@@ -28,7 +28,7 @@ func (workersStep) Scope() Scope  { return EachWorker }
 // worker is enabled within seconds of appearing.
 const (
 	registrationTimeout  = 10 * time.Minute
-	registrationInterval = 5 * time.Second
+	registrationInterval = 2 * time.Second
 )
 
 // agentPlaceholder stands in the plan for an agent ID setup has not made yet.

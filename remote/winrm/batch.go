@@ -1,6 +1,7 @@
 package winrm
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	mz "github.com/masterzen/winrm"
 
@@ -28,6 +30,12 @@ const batchMarker = "# ssisha-batch"
 // maxBatch bounds the scripts in one batch.
 const maxBatch = 16
 
+// readLinger is how long a read that finds the node idle waits before it starts, so
+// that the reads started with it (a Detect or Verify asks for several facts of a
+// node at once) join it in one command instead of each waiting for the one before.
+// It is a sliver of one round trip.
+const readLinger = 500 * time.Microsecond
+
 // pending is a read-only script waiting for the shell.
 type pending struct {
 	ctx  context.Context // the caller's
@@ -39,7 +47,23 @@ type pending struct {
 	err  error
 	// taken marks a script that a batch has claimed; guarded by node.qmu.
 	taken bool
+	// twins are callers that asked for the very same script while this one waited:
+	// it runs once and they get its result. Guarded by node.qmu until taken, then
+	// owned by whoever runs the script.
+	twins []*pending
 }
+
+// finish hands p's result to its twins and wakes them all.
+func (p *pending) finish() {
+	for _, t := range p.twins {
+		t.out, t.err = bytes.Clone(p.out), p.err
+		close(t.done)
+	}
+	close(p.done)
+}
+
+// waiters counts p and its twins.
+func (p *pending) waiters() int { return 1 + len(p.twins) }
 
 // leavesScope finds the statements that end more than the script they are in when
 // it runs inside a batch: exit ends the whole powershell.exe, and a break or
@@ -59,6 +83,14 @@ func (c *Client) runRead(ctx context.Context, n *node, s script.PowerShell, text
 	p := &pending{ctx: ctx, op: s.Op, text: text, done: make(chan struct{})}
 	select {
 	case n.slot <- struct{}{}:
+		if readLinger > 0 {
+			t := time.NewTimer(readLinger)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+			}
+		}
 	default:
 		n.enqueue(p)
 		select {
@@ -82,13 +114,18 @@ func (c *Client) runRead(ctx context.Context, n *node, s script.PowerShell, text
 		return n.gaveUp(p)
 	}
 	members, line := c.takeBatch(n, p)
-	if len(members) == 1 {
+	switch {
+	case len(members) == 1 && len(p.twins) == 0:
 		defer n.release()
 		return c.runAlone(ctx, n, s, text)
+	case len(members) == 1:
+		// Only twins joined: the script runs as itself, for all of them.
+		go c.runShared(n, p, s)
+	default:
+		// The batch runs on its own so that this caller, too, can give up without
+		// failing the others; it lets go of the shell when it ends.
+		go c.runBatch(n, members, line)
 	}
-	// The batch runs on its own so that this caller, too, can give up without
-	// failing the others; it lets go of the shell when it ends.
-	go c.runBatch(n, members, line)
 	select {
 	case <-p.done:
 		return p.out, p.err
@@ -140,6 +177,17 @@ func (c *Client) takeBatch(n *node, p *pending) ([]*pending, string) {
 	line := ""
 	rest := n.queue[:0]
 	for _, q := range n.queue {
+		if q.ctx.Err() == nil {
+			// A caller asking for a script already in the batch (the same facts
+			// wanted by a Verify and the next step's Detect at once) gets its result
+			// and takes no room. Only scripts that have not started are shared, so
+			// each caller still reads the node after it asked.
+			if i := slices.IndexFunc(members, func(m *pending) bool { return m.text == q.text }); i >= 0 {
+				members[i].twins = append(members[i].twins, q)
+				q.taken = true
+				continue
+			}
+		}
 		if len(members) < maxBatch && q.ctx.Err() == nil {
 			if l, ok := batchCommand(append(members[:len(members):len(members)], q)); ok {
 				members = append(members, q)
@@ -176,16 +224,7 @@ func (c *Client) runBatch(n *node, members []*pending, line string) {
 	defer n.release()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(members[0].ctx), c.set.timeout)
 	defer cancel()
-	var waiting atomic.Int32
-	waiting.Store(int32(len(members)))
-	for _, m := range members {
-		stop := context.AfterFunc(m.ctx, func() {
-			if waiting.Add(-1) == 0 {
-				cancel()
-			}
-		})
-		defer stop()
-	}
+	defer onAllGaveUp(members, cancel)()
 	n.tr.setContext(ctx)
 	defer n.tr.setContext(context.Background())
 	n.commands.Add(1)
@@ -195,6 +234,42 @@ func (c *Client) runBatch(n *node, members []*pending, line string) {
 		err = ctx.Err()
 	}
 	c.settle(n, members, res, err)
+}
+
+// runShared runs p's script, which twins wait for too, as a command of its own. It
+// holds the shell and lets go of it at the end; the command is cancelled early only
+// once p's caller and every twin's have given up.
+func (c *Client) runShared(n *node, p *pending, s script.PowerShell) {
+	defer n.release()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(p.ctx))
+	defer cancel()
+	defer onAllGaveUp([]*pending{p}, cancel)()
+	p.out, p.err = c.runAlone(ctx, n, s, p.text)
+	p.finish()
+}
+
+// onAllGaveUp calls cancel once the caller of every member and of every twin has
+// given up, and returns the function that stops watching.
+func onAllGaveUp(members []*pending, cancel context.CancelFunc) (stop func()) {
+	var waiting atomic.Int32
+	for _, m := range members {
+		waiting.Add(int32(m.waiters()))
+	}
+	var stops []func() bool
+	for _, m := range members {
+		for _, w := range append([]*pending{m}, m.twins...) {
+			stops = append(stops, context.AfterFunc(w.ctx, func() {
+				if waiting.Add(-1) == 0 {
+					cancel()
+				}
+			}))
+		}
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
 }
 
 // batchResult is one script's entry in a batch's output.
@@ -212,7 +287,7 @@ type batchResult struct {
 func (c *Client) settle(n *node, members []*pending, res result, err error) {
 	defer func() {
 		for _, m := range members {
-			close(m.done)
+			m.finish()
 		}
 	}()
 	var results []batchResult

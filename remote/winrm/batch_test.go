@@ -657,3 +657,73 @@ func TestBatchScriptCarriesEachScriptWhole(t *testing.T) {
 		t.Fatalf("a batch of one: %q, %v", one, err)
 	}
 }
+
+func TestTwinReadsRunOnce(t *testing.T) {
+	f := newFakeNode()
+	p := startPeer(t, false, f.handle)
+	c := newClient(t, p.config(t, nil))
+
+	// The same read asked three times while the shell is busy runs once, alone (it
+	// is the only script), and each caller gets the result.
+	hold := holdShell(t, c, f)
+	var twins []<-chan outcome
+	for range 3 {
+		twins = append(twins, start(context.Background(), c, read("read.same")))
+	}
+	waitQueued(t, c, 3)
+	close(f.release)
+	wantOp(t, <-hold, "hold")
+	for _, ch := range twins {
+		wantOp(t, <-ch, "read.same")
+	}
+	cmds, batches, _ := f.seen()
+	if len(cmds) != 2 || len(batches) != 0 {
+		t.Fatalf("%d commands, %d batches; want the hold and the read run once, alone", len(cmds), len(batches))
+	}
+
+	// Beside another read, the twins take one place in the batch.
+	f.release = make(chan struct{})
+	hold = holdShell(t, c, f)
+	a1 := start(context.Background(), c, read("read.a"))
+	waitQueued(t, c, 1)
+	other := start(context.Background(), c, read("read.b"))
+	waitQueued(t, c, 2)
+	a2 := start(context.Background(), c, read("read.a"))
+	waitQueued(t, c, 3)
+	close(f.release)
+	wantOp(t, <-hold, "hold")
+	wantOp(t, <-a1, "read.a")
+	wantOp(t, <-a2, "read.a")
+	wantOp(t, <-other, "read.b")
+	_, batches, _ = f.seen()
+	if len(batches) != 1 || !slices.Equal(batches[0], []string{"read.a", "read.b"}) {
+		t.Fatalf("batches %v, want one of read.a and read.b", batches)
+	}
+}
+
+func TestTwinOutlivesTheCallerItRidesWith(t *testing.T) {
+	f := newFakeNode()
+	p := startPeer(t, false, f.handle)
+	c := newClient(t, p.config(t, nil))
+	hold := holdShell(t, c, f)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := start(ctx, c, read("gate"))
+	waitQueued(t, c, 1)
+	second := start(context.Background(), c, read("gate"))
+	waitQueued(t, c, 2)
+	close(f.release)
+	wantOp(t, <-hold, "hold")
+	if op := <-f.started; op != "gate" {
+		t.Fatalf("started %q, want gate", op)
+	}
+	// The caller whose script runs gives up; its twin still gets the result.
+	cancel()
+	if o := <-first; !errors.Is(o.err, context.Canceled) {
+		t.Errorf("the impatient caller got %s, %v; want its context's error", o.out, o.err)
+	}
+	close(f.openGate)
+	wantOp(t, <-second, "gate")
+	if _, _, cancelled := f.seen(); cancelled != 0 {
+		t.Errorf("%d commands were stopped; the twin still waited", cancelled)
+	}
+}

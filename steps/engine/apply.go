@@ -114,21 +114,26 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 			// known now.
 			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
 		}
-		var actionsEnded func(changed bool)
+		var following steps.Step
 		if i+1 < len(sel) {
-			following := sel[i+1]
-			actionsEnded = func(changed bool) {
-				// The step's changes are all made: what remains before the barrier is
-				// Verify, which only reads. Detecting the next step now reads the
-				// estate it will find, while the verifications run; the next step
-				// still starts only after the barrier, and not at all when a
-				// verification fails.
-				if (dirty || changed) && !run.stop.Load() && ctx.Err() == nil {
-					next = e.startRedetection(ctx, run.id, following)
-				}
+			following = sel[i+1]
+		}
+		actionsEnded := func(changed bool) {
+			// The step's changes are all made: what remains before the barrier is
+			// Verify, which only reads, and the estate holds still until the next
+			// step starts. From now on the verifications that start and the next
+			// step's detection read one moment of the estate, so they share their
+			// reads. Detecting the next step now reads the estate it will find,
+			// while the verifications run; the next step still starts only after
+			// the barrier, and not at all when a verification fails.
+			settled := &settledReads{step: s.ID(), cache: steps.NewReadCache()}
+			run.settled.Store(settled)
+			if following != nil && (dirty || changed) && !run.stop.Load() && ctx.Err() == nil {
+				next = e.startRedetection(ctx, run.id, following, settled.cache)
 			}
 		}
 		results, changed := e.applyStep(ctx, run, s, det, actionsEnded)
+		run.settled.Store(nil)
 		dirty = dirty || changed
 		rep.Results = append(rep.Results, results...)
 	}
@@ -142,13 +147,20 @@ type redetection struct {
 	det  PlanStep
 }
 
-func (e *Engine) startRedetection(ctx context.Context, runID string, s steps.Step) *redetection {
+func (e *Engine) startRedetection(ctx context.Context, runID string, s steps.Step, cache *steps.ReadCache) *redetection {
 	r := &redetection{done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
-		r.det = e.detect(ctx, runID, []steps.Step{s}).Steps[0]
+		r.det = e.detectWith(ctx, runID, []steps.Step{s}, cache).Steps[0]
 	}()
 	return r
+}
+
+// settledReads are the reads shared, between the end of a step's actions and its
+// barrier, by the verifications that start then and the next step's detection.
+type settledReads struct {
+	step  int
+	cache *steps.ReadCache
 }
 
 // wait returns the detection once it has ended; a nil r waits for nothing.
@@ -166,6 +178,8 @@ type runState struct {
 	env  *steps.Env
 	stop atomic.Bool // a target failed: start nothing new
 	halt atomic.Bool // the user stopped the run: not even a running target's next action
+	// settled is set once the running step's actions have all ended.
+	settled atomic.Pointer[settledReads]
 	// why names the first failure, for the targets that never started.
 	whyMu sync.Mutex
 	why   string
@@ -359,7 +373,14 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 // verifyTarget reads the outcome back after the actions; a Failed check fails the
 // target with the check's own fix.
 func (e *Engine) verifyTarget(ctx context.Context, run *runState, s steps.Step, t steps.Target, tr *TargetResult, fail func(string, error, string)) {
-	checks, err := s.Verify(ctx, run.env, t)
+	env := run.env
+	if st := run.settled.Load(); st != nil && st.step == s.ID() {
+		// Every change of the step was made before this verification started.
+		shared := *run.env
+		shared.Reads = st.cache
+		env = &shared
+	}
+	checks, err := s.Verify(ctx, env, t)
 	if err != nil {
 		fail("", fmt.Errorf("verification could not run: %w", e.redactor().RedactError(err)), "")
 		return

@@ -68,6 +68,12 @@ func (e *Engine) Status(ctx context.Context) (*Plan, error) { return e.Plan(ctx,
 // detect runs Detect for every step and target of sel, all at once within the bound,
 // since detection only reads.
 func (e *Engine) detect(ctx context.Context, runID string, sel []steps.Step) *Plan {
+	return e.detectWith(ctx, runID, sel, steps.NewReadCache())
+}
+
+// detectWith is detect sharing the reads of cache, a round's: what was read in it
+// must still be the estate the detections are to see.
+func (e *Engine) detectWith(ctx context.Context, runID string, sel []steps.Step, cache *steps.ReadCache) *Plan {
 	p := &Plan{Created: e.now()}
 	type job struct{ si, ti int }
 	var jobs []job
@@ -82,7 +88,7 @@ func (e *Engine) detect(ctx context.Context, runID string, sel []steps.Step) *Pl
 	env := e.runEnv()
 	// One round of detections reads one moment of the estate, so facts many targets
 	// need (the primary's, for every worker) are read once for all of them.
-	env.Reads = steps.NewReadCache()
+	env.Reads = cache
 	e.fanOut(ctx, len(jobs), nil, func(i int) {
 		jb := jobs[i]
 		e.detectOne(ctx, runID, env, sel[jb.si], &p.Steps[jb.si].Targets[jb.ti])
