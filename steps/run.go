@@ -15,6 +15,7 @@ import (
 // PS runs a PowerShell script on host and decodes its JSON result into out (which
 // may be nil).
 func (env *Env) PS(ctx context.Context, host string, s script.PowerShell, out any) error {
+	s = psTimed(s)
 	var raw json.RawMessage
 	var err error
 	if s.ReadOnly && env.Reads != nil {
@@ -40,6 +41,7 @@ func (env *Env) PS(ctx context.Context, host string, s script.PowerShell, out an
 
 // SQL runs a T-SQL batch on host (a node or remote.Listener).
 func (env *Env) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
+	b = sqlTimed(b)
 	var rs *script.ResultSet
 	var err error
 	if b.ReadOnly && env.Reads != nil {

@@ -67,6 +67,7 @@ func (c *Client) sql(ctx context.Context, host string, b script.TSQL) (*script.R
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
 	}
+	timeout = max(timeout, b.Timeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	retry := b.ReadOnly || b.Idempotent

@@ -436,3 +436,26 @@ func TestUnknownHost(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// A batch that says it may take longer than the client's per-batch timeout gets its
+// own; one that does not is cut at the client's.
+func TestBatchTimeoutLongerThanTheClients(t *testing.T) {
+	srv := startServer(t, tds.Options{})
+	srv.SetHandler(func(ctx context.Context, s *tds.Session, r tds.Request) (*script.ResultSet, error) {
+		select {
+		case <-time.After(400 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		return echo(ctx, s, r)
+	})
+	c := newClient(t, endpointFor(t, srv), remote.SQLOptions{Encrypt: "disable", Timeout: 100 * time.Millisecond})
+	if _, err := c.SQL(context.Background(), "node1", ping("short")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a batch slower than the client's timeout: err = %v, want the deadline", err)
+	}
+	long := ping("long")
+	long.Timeout = 10 * time.Second
+	if _, err := c.SQL(context.Background(), "node1", long); err != nil {
+		t.Fatalf("a batch within its own timeout failed: %v", err)
+	}
+}

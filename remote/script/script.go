@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // PowerShell is one script run on one node. Its text is fully determined by Op,
@@ -29,6 +30,10 @@ type PowerShell struct {
 	ReadOnly bool
 	// Idempotent marks a script that may be retried after a transient failure.
 	Idempotent bool
+	// Timeout is how long the node may take to run the script when that is longer
+	// than the client's per-command timeout (SQL Server setup takes many minutes);
+	// 0 keeps the client's.
+	Timeout time.Duration
 }
 
 // OpPrefixPS starts the first line of every PowerShell script.
@@ -104,6 +109,9 @@ type TSQL struct {
 	ReadOnly bool
 	// Idempotent marks a batch that may be retried after a transient failure.
 	Idempotent bool
+	// Timeout is how long the server may take when that is longer than the client's
+	// per-batch timeout; 0 keeps the client's.
+	Timeout time.Duration
 }
 
 // Param is one named T-SQL parameter. Value is a string, int64, bool, []byte or Secret.

@@ -38,9 +38,10 @@ const readLinger = 500 * time.Microsecond
 
 // pending is a read-only script waiting for the shell.
 type pending struct {
-	ctx  context.Context // the caller's
-	op   string
-	text string // rendered, secrets revealed
+	ctx     context.Context // the caller's
+	op      string
+	text    string        // rendered, secrets revealed
+	timeout time.Duration // the script's own, when longer than the client's
 	// done is closed once the batch that ran the script has set out and err.
 	done chan struct{}
 	out  json.RawMessage
@@ -80,7 +81,7 @@ func batchable(s script.PowerShell, text string) bool {
 // and nobody waits, else in a batch, run either by this caller or by one that got
 // the shell first.
 func (c *Client) runRead(ctx context.Context, n *node, s script.PowerShell, text string) (json.RawMessage, error) {
-	p := &pending{ctx: ctx, op: s.Op, text: text, done: make(chan struct{})}
+	p := &pending{ctx: ctx, op: s.Op, text: text, timeout: s.Timeout, done: make(chan struct{})}
 	select {
 	case n.slot <- struct{}{}:
 		if readLinger > 0 {
@@ -222,7 +223,11 @@ func batchCommand(members []*pending) (string, bool) {
 // timeout and is cancelled early only once every member's caller has given up.
 func (c *Client) runBatch(n *node, members []*pending, line string) {
 	defer n.release()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(members[0].ctx), c.set.timeout)
+	timeout := c.set.timeout
+	for _, m := range members {
+		timeout = max(timeout, m.timeout)
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(members[0].ctx), timeout)
 	defer cancel()
 	defer onAllGaveUp(members, cancel)()
 	n.tr.setContext(ctx)

@@ -168,7 +168,7 @@ func (c *Client) runScript(ctx context.Context, n *node, s script.PowerShell) (j
 // runAlone runs s, rendered as text, as a command of its own. The caller holds the
 // shell.
 func (c *Client) runAlone(ctx context.Context, n *node, s script.PowerShell, text string) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.set.timeout)
+	ctx, cancel := context.WithTimeout(ctx, max(c.set.timeout, s.Timeout))
 	defer cancel()
 	n.tr.setContext(ctx)
 	defer n.tr.setContext(context.Background())

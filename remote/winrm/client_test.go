@@ -387,3 +387,26 @@ func TestDeadlineBoundsTheCall(t *testing.T) {
 		t.Fatalf("error = %v, want a deadline", err)
 	}
 }
+
+// A script that says it may take longer than the client's per-command timeout (SQL
+// Server setup) gets its own; one that does not is cut at the client's.
+func TestScriptTimeoutLongerThanTheClients(t *testing.T) {
+	p := startPeer(t, true, func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
+		select {
+		case <-time.After(400 * time.Millisecond):
+		case <-ctx.Done():
+			return wsman.Result{ExitCode: 1}
+		}
+		return jsonHandler(ctx, user, cmd)
+	})
+	c := newClient(t, p.config(t, func(o *remote.WinRMOptions) { o.Timeout = 100 * time.Millisecond }))
+	ctx := context.Background()
+	if _, err := c.PowerShell(ctx, testHost, ps("short")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("a script slower than the client's timeout: err = %v, want the deadline", err)
+	}
+	long := ps("long")
+	long.Timeout = 10 * time.Second
+	if _, err := c.PowerShell(ctx, testHost, long); err != nil {
+		t.Fatalf("a script within its own timeout failed: %v", err)
+	}
+}
