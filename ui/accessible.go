@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"charm.land/huh/v2"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -211,6 +212,8 @@ func eventLine(e engine.Event) string {
 		return fmt.Sprintf("Step %d started: %s", e.Step, e.Title)
 	case engine.ActionStarted:
 		return fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Summary)
+	case engine.ActionRunning:
+		return fmt.Sprintf("Step %d on %s: still running after %s: %s", e.Step, e.Target, e.Elapsed.Round(time.Second), e.Summary)
 	case engine.TargetFinished:
 		s := fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Status)
 		if e.Error != "" {

@@ -5,8 +5,10 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssisha/ssisha/steps/answers"
+	"github.com/ssisha/ssisha/steps/engine"
 )
 
 // lineReader hands out one line per Read, as a terminal does: the accessible prompts
@@ -94,5 +96,14 @@ func TestAccessibleStopsWhenAsked(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "resume") {
 		t.Errorf("stopping does not say how to resume:\n%s", out.String())
+	}
+}
+
+func TestAccessibleSaysALongActionIsStillRunning(t *testing.T) {
+	got := eventLine(engine.Event{Kind: engine.ActionRunning, Step: 2, Target: "node1.contoso.com",
+		Summary: "Install Integration Services and Scale Out Master", Elapsed: 3*time.Minute + 400*time.Millisecond})
+	want := "Step 2 on node1.contoso.com: still running after 3m0s: Install Integration Services and Scale Out Master"
+	if got != want {
+		t.Errorf("line = %q, want %q", got, want)
 	}
 }

@@ -415,10 +415,13 @@ func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t
 		scripts = append(scripts, c.Display())
 	}
 	e.setRunning(t.Host, running{step: s.ID(), action: a.ID, runID: run.id})
-	e.emit(Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
-		Action: a.ID, Summary: a.Summary, Script: strings.Join(scripts, "\n")})
+	started := Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
+		Action: a.ID, Summary: a.Summary, Script: strings.Join(scripts, "\n")}
+	e.emit(started)
 	start := time.Now()
+	stopBeat := e.heartbeat(started)
 	undo, err := s.Apply(ctx, run.env, t, a)
+	stopBeat()
 	ar.Duration = time.Since(start)
 	e.setRunning(t.Host, running{})
 	err = e.redactor().RedactError(err)

@@ -30,6 +30,10 @@ type Options struct {
 	// AllowOutOfOrder lets Apply run a step whose predecessors are not done, and
 	// Rollback undo a step while later steps are still applied.
 	AllowOutOfOrder bool
+	// Heartbeat is how often an action that is still running says so (SQL Server
+	// setup runs for many minutes without a word); 0 means once a minute, a negative
+	// value never.
+	Heartbeat time.Duration
 }
 
 // Engine plans, applies, verifies and rolls back steps. It is safe to call one method
@@ -41,6 +45,7 @@ type Engine struct {
 	parallel int
 	subs     []Subscriber
 	anyOrder bool
+	beat     time.Duration // 0: no heartbeat
 
 	subMu sync.Mutex // serialises subscribers
 
@@ -68,7 +73,14 @@ func New(opts Options) *Engine {
 		parallel: opts.Parallel,
 		subs:     append([]Subscriber(nil), opts.Subscribers...),
 		anyOrder: opts.AllowOutOfOrder,
+		beat:     opts.Heartbeat,
 		current:  map[string]running{},
+	}
+	if e.beat == 0 {
+		e.beat = time.Minute
+	}
+	if e.beat < 0 {
+		e.beat = 0
 	}
 	if e.journal != nil && opts.Env != nil {
 		e.journal.UseRedactor(opts.Env.Redactor)
@@ -271,4 +283,34 @@ func newRunID(now time.Time) string {
 	var b [4]byte
 	_, _ = rand.Read(b[:])
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
+}
+
+// heartbeat emits ActionRunning for ev's action every e.beat, with the time since
+// heartbeat was called, until the returned function is called.
+func (e *Engine) heartbeat(ev Event) (stop func()) {
+	if e.beat <= 0 {
+		return func() {}
+	}
+	start := time.Now()
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(e.beat)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				beat := ev
+				beat.Kind, beat.Script, beat.Elapsed = ActionRunning, "", time.Since(start)
+				e.emit(beat)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+	}
 }

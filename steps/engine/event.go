@@ -18,6 +18,7 @@ const (
 	TargetStarted  EventKind = "target-started"  // Step, Target
 	ActionStarted  EventKind = "action-started"  // Step, Target, Action, Summary, Script
 	ActionOutput   EventKind = "action-output"   // Step, Target, Action, Message (one line)
+	ActionRunning  EventKind = "action-running"  // Step, Target, Action, Summary, Elapsed: still running
 	ActionFinished EventKind = "action-finished" // Step, Target, Action, Status, Error
 	TargetFinished EventKind = "target-finished" // Step, Target, Status, Error
 	StepFinished   EventKind = "step-finished"   // Step, Status

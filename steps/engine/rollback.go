@@ -178,9 +178,12 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 		return ar, fmt.Errorf("not started, because the journal cannot record it: %w", err)
 	}
 	e.setRunning(t.Host, running{step: s.ID(), action: rec.Action, runID: run.id})
-	e.emit(Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host, Action: rec.Action, Summary: ar.Summary})
+	started := Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host, Action: rec.Action, Summary: ar.Summary}
+	e.emit(started)
 	start := time.Now()
+	stopBeat := e.heartbeat(started)
 	err := s.Undo(ctx, run.env, t, rec.Action, rec.Undo)
+	stopBeat()
 	ar.Duration = time.Since(start)
 	e.setRunning(t.Host, running{})
 	err = e.redactor().RedactError(err)

@@ -131,6 +131,8 @@ func TextLine(ev Event) string {
 		return where + ev.Summary + " ..."
 	case ActionOutput:
 		return where + ev.Message
+	case ActionRunning:
+		return where + ev.Summary + " still running" + suffix()
 	case ActionFinished:
 		s := where + ev.Summary + " " + string(ev.Status)
 		if ev.Message != "" {
