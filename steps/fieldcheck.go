@@ -9,12 +9,15 @@ import (
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
+// NoNetworkCheck is CheckField's message for a field without a network side.
+const NoNetworkCheck = "no network check"
+
 // CheckField is the wizard's live check of one network fact behind a field: names
 // free in DNS (or already ours), addresses unused, accounts present and enabled, the
 // certificate on the primary with its key and the access point's name, hosts that
 // resolve and answer WinRM. It runs the probe on the primary node, because the jump
 // box may not resolve the domain's names. Array fields may carry their index
-// (masters[1].host). A field without a network side answers "no network check".
+// (masters[1].host). A field without a network side answers NoNetworkCheck.
 func CheckField(ctx context.Context, env *Env, field, value string) (ok bool, warning bool, message string) {
 	field = fieldIndex.ReplaceAllString(field, "[]")
 	value = strings.TrimSpace(value)
@@ -24,7 +27,7 @@ func CheckField(ctx context.Context, env *Env, field, value string) (ok bool, wa
 		"masterService.account", "workers[].account", "masterService.certificate.thumbprint",
 		"masters[].host", "workers[].host":
 	default:
-		return true, false, "no network check"
+		return true, false, NoNetworkCheck
 	}
 	if value == "" {
 		return true, false, "nothing to check yet"

@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"charm.land/huh/v2"
+	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/steps/engine"
 )
@@ -30,39 +32,35 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	}
 	a, s := opts.startingAnswers()
 	qs := newQuestions(a, s)
-	var fields []huh.Field
-	for _, q := range qs {
-		// A secret already given (environment, secrets file) is not asked again, as the
-		// full-screen wizard shows it as set.
-		if q.secret != nil && strings.TrimSpace(*q.value) != "" {
-			continue
+	b := opts.Backend
+	ask := qs
+	for {
+		if err := askAccessible(ctx, in, out, ask); err != nil {
+			return err
 		}
-		f := huh.NewInput().Key(q.key).Title(q.title).Description(q.desc).Value(q.value)
-		if q.validate != nil {
-			// An empty line keeps the shown value, so it is the shown value that must be
-			// valid; the line-by-line prompt checks the raw line before defaulting.
-			validate, shown := q.validate, *q.value
-			f = f.Validate(func(v string) error {
-				if strings.TrimSpace(v) == "" {
-					return validate(shown)
-				}
-				return validate(v)
-			})
+		if err := applyQuestions(qs, a, s); err != nil {
+			return err
 		}
-		if q.secret != nil {
-			f = f.EchoMode(huh.EchoModePassword)
+		if errs := answers.Validate(a); len(errs) > 0 {
+			return fmt.Errorf("the answers have problems:\n%w", errs)
 		}
-		fields = append(fields, f)
-	}
-	form := huh.NewForm(huh.NewGroup(fields...)).WithAccessible(true).WithInput(in).WithOutput(out)
-	if err := form.RunWithContext(ctx); err != nil {
-		return fmt.Errorf("questions: %w", err)
-	}
-	if err := applyQuestions(qs, a, s); err != nil {
-		return err
-	}
-	if errs := answers.Validate(a); len(errs) > 0 {
-		return fmt.Errorf("the answers have problems:\n%w", errs)
+		// What the full-screen wizard checks beside each field as it is typed: names,
+		// addresses, accounts and the certificate, through the primary node.
+		failed := checkAccessible(ctx, out, b, qs, a, s)
+		if len(failed) == 0 {
+			break
+		}
+		choice, err := askAfterChecks(ctx, in, out, len(failed))
+		if err != nil {
+			return err
+		}
+		if choice == choiceStop {
+			return fmt.Errorf("stopped at the network checks: %d answer(s) need another look", len(failed))
+		}
+		if choice == choiceGoOn {
+			break
+		}
+		ask = failed
 	}
 	red := s.Redactor()
 	line := func(e engine.Event) {
@@ -70,7 +68,6 @@ func RunAccessible(ctx context.Context, opts Options) error {
 			fmt.Fprintln(out, red.Redact(t))
 		}
 	}
-	b := opts.Backend
 	fmt.Fprintln(out, "Preflight checks:")
 	if err := b.Preflight(ctx, a, s, line); err != nil {
 		return fmt.Errorf("preflight: %w", err)
@@ -133,12 +130,113 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	}
 }
 
-// The choices after a failed step, in the order they are offered.
+// The choices after a failed step, in the order they are offered, and after failed
+// network checks.
 const (
 	choiceRetry    = "retry"
 	choiceRollback = "rollback"
 	choiceStop     = "stop"
+	choiceAgain    = "again"
+	choiceGoOn     = "go-on"
 )
+
+// askAccessible asks qs line by line. A secret already given (environment, secrets
+// file) is not asked again, as the full-screen wizard shows it as set; an empty line
+// keeps the shown value.
+func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*question) error {
+	var fields []huh.Field
+	for _, q := range qs {
+		if q.secret != nil && strings.TrimSpace(*q.value) != "" {
+			continue
+		}
+		f := huh.NewInput().Key(q.key).Title(q.title).Description(q.desc).Value(q.value)
+		if q.validate != nil {
+			// An empty line keeps the shown value, so it is the shown value that must be
+			// valid; the line-by-line prompt checks the raw line before defaulting.
+			validate, shown := q.validate, *q.value
+			f = f.Validate(func(v string) error {
+				if strings.TrimSpace(v) == "" {
+					return validate(shown)
+				}
+				return validate(v)
+			})
+		}
+		if q.secret != nil {
+			f = f.EchoMode(huh.EchoModePassword)
+		}
+		fields = append(fields, f)
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	form := huh.NewForm(huh.NewGroup(fields...)).WithAccessible(true).WithInput(in).WithOutput(out)
+	if err := form.RunWithContext(ctx); err != nil {
+		return fmt.Errorf("questions: %w", err)
+	}
+	return nil
+}
+
+// accessibleCheckTimeout bounds each network check, as the wizard's do.
+const accessibleCheckTimeout = 10 * time.Second
+
+// checkAccessible runs the network check of every answered network question at once,
+// prints one line per check in the questions' order, and returns the questions whose
+// check found a problem (a warning is printed, not returned).
+func checkAccessible(ctx context.Context, out io.Writer, b Backend, qs []*question, a *answers.Answers, s *answers.Secrets) []*question {
+	var asked []*question
+	for _, q := range qs {
+		if q.network && strings.TrimSpace(*q.value) != "" {
+			asked = append(asked, q)
+		}
+	}
+	if len(asked) == 0 {
+		return nil
+	}
+	fmt.Fprintln(out, "Network checks:")
+	results := make([]FieldCheck, len(asked))
+	var wg sync.WaitGroup
+	for i, q := range asked {
+		wg.Go(func() {
+			cctx, cancel := context.WithTimeout(ctx, accessibleCheckTimeout)
+			defer cancel()
+			results[i] = b.CheckField(cctx, a, s, q.key, strings.TrimSpace(*q.value))
+		})
+	}
+	wg.Wait()
+	red := s.Redactor()
+	var failed []*question
+	for i, q := range asked {
+		r := results[i]
+		if r.OK && !r.Warning && r.Message == steps.NoNetworkCheck {
+			continue
+		}
+		status := "ok"
+		switch {
+		case r.Warning:
+			status = "warning"
+		case !r.OK:
+			status = "problem"
+			failed = append(failed, q)
+		}
+		fmt.Fprintln(out, red.Redact(fmt.Sprintf("%s (%s): %s: %s", q.title, strings.TrimSpace(*q.value), status, r.Message)))
+	}
+	return failed
+}
+
+// askAfterChecks offers, after network checks that found problems: answer those
+// questions again, go on to the preflight checks anyway, or stop.
+func askAfterChecks(ctx context.Context, in io.Reader, out io.Writer, problems int) (string, error) {
+	choice := choiceAgain
+	sel := huh.NewSelect[string]().Title(fmt.Sprintf("%d answer(s) did not pass the network checks. What now?", problems)).Options(
+		huh.NewOption("Answer those questions again", choiceAgain),
+		huh.NewOption("Go on to the preflight checks anyway", choiceGoOn),
+		huh.NewOption("Stop here", choiceStop),
+	).Value(&choice)
+	if err := huh.NewForm(huh.NewGroup(sel)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
+		return "", fmt.Errorf("choice after the network checks: %w", err)
+	}
+	return choice, nil
+}
 
 // askAfterFailure offers what the run screen's keys offer: retry the failed step (and
 // the ones after it), roll back what this run changed, or stop.

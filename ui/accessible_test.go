@@ -107,3 +107,63 @@ func TestAccessibleSaysALongActionIsStillRunning(t *testing.T) {
 		t.Errorf("line = %q, want %q", got, want)
 	}
 }
+
+// accessibleDefaults is one empty line (keep the shown value) per question asked.
+func accessibleDefaults(a *answers.Answers, s *answers.Secrets) []string {
+	var lines []string
+	for _, q := range newQuestions(a, s) {
+		if q.secret != nil && strings.TrimSpace(*q.value) != "" {
+			continue
+		}
+		lines = append(lines, "")
+	}
+	return lines
+}
+
+func TestAccessibleChecksTheNetworkAndAsksAgain(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	a.Workers[len(a.Workers)-1].Host = "worker9.contoso.com"
+	fb := &FakeBackend{}
+	lines := append(accessibleDefaults(a, s), "1", "worker1.contoso.com, worker2.contoso.com", "y")
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: &lineReader{lines: lines}, Output: &out})
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"Network checks:",
+		"worker9.contoso.com does not resolve",
+		"1 answer(s) did not pass the network checks. What now?",
+		"Answer those questions again",
+		"Worker hosts (worker1.contoso.com, worker2.contoso.com): ok",
+		"Preflight checks:",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the stream does not say %q:\n%s", want, text)
+		}
+	}
+	if got := a.WorkerHosts(); len(got) != 2 || got[1] != "worker2.contoso.com" {
+		t.Errorf("workers = %v, want the answer given again", got)
+	}
+	if !strings.Contains(strings.Join(fb.Calls(), "; "), "apply") {
+		t.Errorf("backend calls = %v; want the run to go on to apply", fb.Calls())
+	}
+	if strings.Contains(text, "Access-Ible-Secret-7") {
+		t.Error("a secret reached the stream")
+	}
+}
+
+func TestAccessibleStopsAtTheNetworkChecks(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	a.Workers[0].Host = "worker9.contoso.com"
+	fb := &FakeBackend{}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: &lineReader{lines: append(accessibleDefaults(a, s), "3")}, Output: &out})
+	if err == nil || !strings.Contains(err.Error(), "network checks") {
+		t.Fatalf("err = %v, want a stop at the network checks\n%s", err, out.String())
+	}
+	if strings.Contains(out.String(), "Preflight checks:") {
+		t.Error("the preflight ran after the user stopped")
+	}
+}
