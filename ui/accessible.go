@@ -226,29 +226,28 @@ func checkAccessible(ctx context.Context, out io.Writer, b Backend, qs []*questi
 // askAfterChecks offers, after network checks that found problems: answer those
 // questions again, go on to the preflight checks anyway, or stop.
 func askAfterChecks(ctx context.Context, in io.Reader, out io.Writer, problems int) (string, error) {
-	choice := choiceAgain
-	sel := huh.NewSelect[string]().Title(fmt.Sprintf("%d answer(s) did not pass the network checks. What now?", problems)).Options(
+	return askChoice(ctx, in, out, "choice after the network checks", fmt.Sprintf("%d answer(s) did not pass the network checks. What now?", problems),
 		huh.NewOption("Answer those questions again", choiceAgain),
 		huh.NewOption("Go on to the preflight checks anyway", choiceGoOn),
-		huh.NewOption("Stop here", choiceStop),
-	).Value(&choice)
-	if err := huh.NewForm(huh.NewGroup(sel)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
-		return "", fmt.Errorf("choice after the network checks: %w", err)
-	}
-	return choice, nil
+		huh.NewOption("Stop here", choiceStop))
 }
 
 // askAfterFailure offers what the run screen's keys offer: retry the failed step (and
 // the ones after it), roll back what this run changed, or stop.
 func askAfterFailure(ctx context.Context, in io.Reader, out io.Writer, step int) (string, error) {
-	choice := choiceRetry
-	sel := huh.NewSelect[string]().Title(fmt.Sprintf("Step %d failed. What now?", step)).Options(
+	return askChoice(ctx, in, out, "choice after the failure", fmt.Sprintf("Step %d failed. What now?", step),
 		huh.NewOption(fmt.Sprintf("Retry step %d and the steps after it", step), choiceRetry),
 		huh.NewOption("Roll back what this run changed", choiceRollback),
-		huh.NewOption("Stop here; the journal keeps the run for later", choiceStop),
-	).Value(&choice)
+		huh.NewOption("Stop here; the journal keeps the run for later", choiceStop))
+}
+
+// askChoice asks one numbered question; the first option is the default. what names
+// the question in an error.
+func askChoice(ctx context.Context, in io.Reader, out io.Writer, what, title string, options ...huh.Option[string]) (string, error) {
+	choice := options[0].Value
+	sel := huh.NewSelect[string]().Title(title).Options(options...).Value(&choice)
 	if err := huh.NewForm(huh.NewGroup(sel)).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
-		return "", fmt.Errorf("choice after the failure: %w", err)
+		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return choice, nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -93,18 +92,7 @@ func TestBatchWinRMFaultFaultsTheCommand(t *testing.T) {
 	go func() {
 		done <- l.runPowerShell(context.Background(), fxNode1, `CONTOSO\dba`, "S1", text, "")
 	}()
-	fault := l.winrmFault(fxNode1)
-	var delivered bool
-	for i := 0; i < 1000 && !delivered; i++ {
-		if f := fault(wsmanInfo("S1")); f != nil && f.Status == 500 && f.Subcode == "w:InternalError" {
-			delivered = true
-		} else {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	if !delivered {
-		t.Fatal("no InternalError delivered on the shell")
-	}
+	awaitShellFault(t, l, "S1")
 	o := <-done
 	if o.Exit != 1 || !strings.Contains(o.ErrorMsg, "test.mutate") || len(o.Stdout) != 0 {
 		t.Errorf("command outcome %+v", o)

@@ -149,19 +149,8 @@ func TestWinRMFaultForOneOperation(t *testing.T) {
 	go func() {
 		done <- l.runPowerShell(context.Background(), fxNode1, `CONTOSO\dba`, "S1", psScript("test.mutate", nil), "")
 	}()
-	// The fault is delivered on the shell's next request, as the protocol hook asks.
-	fault := l.winrmFault(fxNode1)
-	var delivered bool
-	for i := 0; i < 1000 && !delivered; i++ {
-		if f := fault(wsmanInfo("S1")); f != nil && f.Status == 500 && f.Subcode == "w:InternalError" {
-			delivered = true
-		} else {
-			time.Sleep(time.Millisecond)
-		}
-	}
-	if !delivered {
-		t.Fatal("no InternalError delivered on the shell")
-	}
+	// The fault is delivered on the shell's next Receive, as the protocol hook asks.
+	awaitShellFault(t, l, "S1")
 	o := <-done
 	if o.Exit != 1 || !strings.Contains(o.ErrorMsg, "test.mutate") {
 		t.Errorf("command outcome %+v", o)
@@ -171,7 +160,7 @@ func TestWinRMFaultForOneOperation(t *testing.T) {
 			t.Error("the faulted operation ran")
 		}
 	})
-	if f := fault(wsmanInfo("S1")); f != nil {
+	if f := l.winrmFault(fxNode1)(wsmanInfo("S1")); f != nil {
 		t.Errorf("fault delivered twice: %+v", f)
 	}
 }
@@ -238,4 +227,24 @@ func TestFaultValidation(t *testing.T) {
 
 func wsmanInfo(shellID string) wsman.RequestInfo {
 	return wsman.RequestInfo{Action: "Receive", User: `CONTOSO\dba`, ShellID: shellID}
+}
+
+// awaitShellFault polls the protocol hook, as the shell's Receives would, until the
+// operation's WinRM fault is delivered on shell. A Signal on the shell between them
+// (the client releases earlier commands in the background) never takes it.
+func awaitShellFault(t *testing.T, l *Lab, shell string) {
+	t.Helper()
+	fault := l.winrmFault(fxNode1)
+	for range 1000 {
+		signal := wsmanInfo(shell)
+		signal.Action = "Signal"
+		if f := fault(signal); f != nil {
+			t.Fatalf("a Signal took the operation's fault: %+v", f)
+		}
+		if f := fault(wsmanInfo(shell)); f != nil && f.Status == 500 && f.Subcode == "w:InternalError" {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("no InternalError delivered on the shell")
 }
