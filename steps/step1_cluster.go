@@ -19,6 +19,7 @@ import (
 const (
 	actInstallFeature = "install-failover-clustering"
 	actCreateCluster  = "create-cluster"
+	actSetWitness     = "set-witness"
 )
 
 const featureClustering = "Failover-Clustering"
@@ -50,7 +51,9 @@ type wsfcState struct {
 	Groups     []string `json:"groups"`
 	QuorumType string   `json:"quorumType"`
 	Witness    string   `json:"witness"`
-	NameInDNS  bool     `json:"nameInDns"`
+	// WitnessPath is the file share witness's share, "" without one.
+	WitnessPath string `json:"witnessPath"`
+	NameInDNS   bool   `json:"nameInDns"`
 }
 
 // isClusterHost reports whether host's target creates and checks the cluster: the
@@ -144,6 +147,14 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 				return blockedDetection(det, fmt.Sprintf("cluster %s has nodes that are not Up: %s", c.Name, strings.Join(down, ", ")),
 					"bring them up (Start-ClusterNode) and run this step again"), nil
 			}
+			det.Facts["witness"] = c.WitnessPath
+			if w := a.Cluster.Witness; w != "" && !strings.EqualFold(c.WitnessPath, w) {
+				act, blocked := witnessAction(env, t.Host, c.WitnessPath)
+				if blocked != "" {
+					return blockedDetection(det, "the witness cannot be set: "+blocked, "set connection.winrm.user and SSISHA_WINRM_PASSWORD to a domain administrator's"), nil
+				}
+				det.Actions = append(det.Actions, act)
+			}
 		case !a.Cluster.Create:
 			return blockedDetection(det, fmt.Sprintf("there is no failover cluster %s on %s", a.Cluster.Name, t.Host),
 				"create it (New-Cluster), or set cluster.create: true to let ssisha create it"), nil
@@ -177,6 +188,10 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 				// Detect found no cluster, so one of that name afterwards is this action's.
 				UndoHint: Undo{"name": a.Cluster.Name, "created": true},
 			})
+			if a.Cluster.Witness != "" {
+				act, _ := witnessAction(env, t.Host, "")
+				det.Actions = append(det.Actions, act)
+			}
 		}
 	}
 	if len(det.Actions) == 0 {
@@ -185,6 +200,26 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		det.State = StatePending
 	}
 	return det, nil
+}
+
+// witnessAction gives the cluster the answers' file share witness. previous is the
+// witness it has now ("": none), which undo puts back. blocked says why it cannot
+// run (no operator credentials for the one-shot task).
+func witnessAction(env *Env, host, previous string) (a Action, blocked string) {
+	name, w := env.Answers.Cluster.Name, env.Answers.Cluster.Witness
+	user, pw, problem := runAsOperator(env)
+	if problem != "" {
+		return Action{}, problem
+	}
+	summary := fmt.Sprintf("Give cluster %s the file share witness %s, as %s in a one-shot scheduled task", name, w, user)
+	if previous != "" {
+		summary = fmt.Sprintf("Move cluster %s's file share witness from %s to %s, as %s in a one-shot scheduled task", name, previous, w, user)
+	}
+	return Action{
+		ID: actSetWitness, Kind: KindChange, Summary: summary,
+		Commands: []Command{PSCommand(host, psClusterQuorumSet(name, w, user, pw))},
+		UndoHint: Undo{"name": name, "previousWitness": previous},
+	}, ""
 }
 
 func blockedDetection(det Detection, reason, fix string) Detection {
@@ -226,6 +261,20 @@ func (s clusterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (U
 		_ = json.Unmarshal(res[0], &out)
 		// Undo may only remove a cluster this run created.
 		return Undo{"name": out.Name, "created": out.Created}, nil
+	case actSetWitness:
+		res, err := runCollect(ctx, env, a.Summary, a.Commands)
+		if err != nil {
+			return nil, fmt.Errorf("setting the witness of cluster %s failed: %w; check that the share exists and that the cluster's computer object %s$ has Full Control on it, then run this step again", env.Answers.Cluster.Name, err, env.Answers.Cluster.Name)
+		}
+		var out struct {
+			Absent      bool   `json:"absent"`
+			WitnessPath string `json:"witnessPath"`
+		}
+		_ = json.Unmarshal(res[0], &out)
+		if out.Absent {
+			return nil, fmt.Errorf("%s is not in cluster %s, so its witness cannot be set; run step 1 again", t.Host, env.Answers.Cluster.Name)
+		}
+		return Undo{"name": env.Answers.Cluster.Name, "previousWitness": undoText(a.UndoHint, "previousWitness")}, nil
 	}
 	return nil, fmt.Errorf("step 1 has no action %q on %s; run detect again", a.ID, t.Host)
 }
@@ -312,6 +361,17 @@ func (s clusterStep) Undo(ctx context.Context, env *Env, t Target, actionID stri
 		}
 		env.Say(t.Host, "Failover-Clustering is removed; restart "+t.Host+" to finish")
 		return nil
+	case actSetWitness:
+		name := undoText(data, "name")
+		user, pw, problem := runAsOperator(env)
+		if problem != "" {
+			return fmt.Errorf("the witness of cluster %s cannot be put back: %s", name, problem)
+		}
+		// A cluster that is gone has no witness to put back.
+		if err := env.PS(ctx, t.Host, psClusterQuorumSet(name, undoText(data, "previousWitness"), user, pw), nil); err != nil {
+			return fmt.Errorf("putting back the witness of cluster %s on %s failed: %w", name, t.Host, err)
+		}
+		return nil
 	case actCreateCluster:
 		name := undoText(data, "name")
 		if !undoFlag(data, "created") || name == "" {
@@ -365,11 +425,15 @@ func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, e
 	checks = append(checks,
 		passFail("Cluster nodes are the master nodes", len(missing) == 0 && len(extra) == 0, fmt.Sprintf("missing: %s; extra: %s", noneIfEmpty(strings.Join(missing, ", ")), noneIfEmpty(strings.Join(extra, ", "))), "add or evict nodes so they match the masters"),
 		passFail("Cluster nodes Up", len(down) == 0, noneIfEmpty(strings.Join(down, ", "))+" not Up", "start the cluster service on those nodes"))
+	if w := a.Cluster.Witness; w != "" {
+		return append(checks, passFail("Quorum witness", strings.EqualFold(c.WitnessPath, w),
+			fmt.Sprintf("%s, witness %s", noneIfEmpty(c.QuorumType), noneIfEmpty(c.WitnessPath)), "run step 1 again; it sets the file share witness "+w)), nil
+	}
 	q := Check{Name: "Quorum witness", Status: CheckSuccess, Detail: c.QuorumType + " " + c.Witness}
 	if c.Witness == "" && len(c.Nodes)%2 == 0 {
 		q.Status = CheckWarning
 		q.Detail = fmt.Sprintf("%s without a witness on %d nodes", noneIfEmpty(c.QuorumType), len(c.Nodes))
-		q.Fix = "add a file share or cloud witness: Set-ClusterQuorum -FileShareWitness \\\\server\\share"
+		q.Fix = "give the cluster a witness: set cluster.witness to a file share outside the cluster and run step 1 again"
 	}
 	return append(checks, q), nil
 }

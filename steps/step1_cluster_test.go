@@ -15,7 +15,7 @@ func TestClusterStepLifecycle(t *testing.T) {
 	if got := winActionIDs(l.detect(t, s, tgs[0]).Actions); got != "install-failover-clustering" {
 		t.Fatalf("first master's actions = %q", got)
 	}
-	if got := winActionIDs(l.detect(t, s, tgs[1]).Actions); got != "install-failover-clustering,create-cluster" {
+	if got := winActionIDs(l.detect(t, s, tgs[1]).Actions); got != "install-failover-clustering,create-cluster,set-witness" {
 		t.Fatalf("last master's actions = %q", got)
 	}
 	// In the engine's order: the last master creates the cluster once every node has
@@ -26,6 +26,9 @@ func TestClusterStepLifecycle(t *testing.T) {
 	}
 	if l.estate.DNS["ssiscl"] != "10.0.0.40" {
 		t.Errorf("cluster name not in DNS: %v", l.estate.DNS)
+	}
+	if w := l.estate.Cluster.Witness; w != l.env.Answers.Cluster.Witness {
+		t.Errorf("cluster witness %q, want %q", w, l.env.Answers.Cluster.Witness)
 	}
 	l.expectDone(t, s)
 	l.expectVerified(t, s, "Quorum witness")
@@ -45,6 +48,7 @@ func TestClusterStepCreateWaitsForEveryNode(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), "node1.contoso.com") {
 				t.Fatalf("create without the feature on node1: %v", err)
 			}
+			break
 		} else if err != nil {
 			t.Fatal(err)
 		}
@@ -87,5 +91,45 @@ func TestClusterStepNeverRemovesAForeignCluster(t *testing.T) {
 	err := NewClusterStep().Undo(context.Background(), l.env, l.targets(NewClusterStep())[1], actCreateCluster, Undo{"name": "SSISCL", "created": false})
 	if !errors.Is(err, ErrIrreversible) {
 		t.Fatalf("undo of a cluster ssisha did not create: %v", err)
+	}
+}
+
+// An existing cluster with another witness (or none) gets the answers' witness, and
+// undo puts the old one back; a share that does not exist fails the action with
+// what to check.
+func TestClusterStepWitness(t *testing.T) {
+	l := newWinLab(t)
+	s := NewClusterStep()
+	tgs := l.targets(s)
+	l.applyTargets(t, s, tgs)
+	old := `\\fs01.contoso.com\witness\OLD`
+	l.estate.Cluster.Witness = old
+	det := l.detect(t, s, tgs[1])
+	if got := winActionIDs(det.Actions); got != "set-witness" {
+		t.Fatalf("actions with another witness = %q, want set-witness", got)
+	}
+	if !strings.Contains(det.Actions[0].Summary, "from "+old) {
+		t.Errorf("summary %q does not name the witness it replaces", det.Actions[0].Summary)
+	}
+	undo, err := s.Apply(context.Background(), l.env, tgs[1], det.Actions[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.estate.Cluster.Witness != l.env.Answers.Cluster.Witness {
+		t.Fatalf("witness %q after apply", l.estate.Cluster.Witness)
+	}
+	l.expectDone(t, s)
+	if err := s.Undo(context.Background(), l.env, tgs[1], actSetWitness, undo); err != nil {
+		t.Fatal(err)
+	}
+	if l.estate.Cluster.Witness != old {
+		t.Fatalf("witness %q after undo, want %q back", l.estate.Cluster.Witness, old)
+	}
+
+	l.env.Answers.Cluster.Witness = `\\fs01.contoso.com\nosuchshare`
+	det = l.detect(t, s, tgs[1])
+	_, err = s.Apply(context.Background(), l.env, tgs[1], det.Actions[0])
+	if err == nil || !strings.Contains(err.Error(), "network path was not found") || !strings.Contains(err.Error(), "Full Control") {
+		t.Fatalf("a missing share: %v", err)
 	}
 }

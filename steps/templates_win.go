@@ -300,13 +300,16 @@ func psClusterGet(name string) script.PowerShell {
 	return psWinRead("cluster.get", map[string]any{"name": name}, `$feature = [string](Get-WindowsFeature -Name Failover-Clustering).InstallState
 $cl = $null
 if (Get-Command Get-Cluster -ErrorAction SilentlyContinue) { $cl = Get-Cluster -ErrorAction SilentlyContinue }
-$nodes = @(); $groups = @(); $quorum = ''; $witness = ''; $address = ''
+$nodes = @(); $groups = @(); $quorum = ''; $witness = ''; $witnessPath = ''; $address = ''
 if ($cl) {
     $nodes = @(Get-ClusterNode | ForEach-Object { [pscustomobject]@{ name = $_.Name; state = [string]$_.State } })
     $groups = @(Get-ClusterGroup | Where-Object { $_.GroupType -notin 'Cluster', 'AvailableStorage' } | ForEach-Object { $_.Name })
     $q = Get-ClusterQuorum
     $quorum = [string]$q.QuorumType
-    if ($q.QuorumResource) { $witness = $q.QuorumResource.Name }
+    if ($q.QuorumResource) {
+        $witness = $q.QuorumResource.Name
+        $witnessPath = [string](($q.QuorumResource | Get-ClusterParameter -Name SharePath -ErrorAction SilentlyContinue).Value)
+    }
     $ipRes = Get-ClusterResource -Name 'Cluster IP Address' -ErrorAction SilentlyContinue
     if ($ipRes) { $address = ($ipRes | Get-ClusterParameter -Name Address).Value }
 }
@@ -320,6 +323,7 @@ $r = [pscustomobject]@{
     groups        = $groups
     quorumType    = $quorum
     witness       = $witness
+    witnessPath   = $witnessPath
     nameInDns     = $nameAddrs.Count -gt 0
     nameAddresses = $nameAddrs
 }
@@ -347,6 +351,30 @@ func psClusterCreate(name string, nodes []string, staticAddress, user string, pa
 	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; nodes = @($p.nodes); staticAddress = $p.staticAddress }
 $res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 1800
 $r = [pscustomobject]@{ name = $res.name; created = [bool]$res.created; report = $res.report }
+`, true)
+}
+
+// psClusterQuorumSet gives the cluster a file share witness, or node majority when
+// witness is empty. It runs in the one-shot task as the operator, like New-Cluster:
+// the cmdlet may check the share with the caller's credentials, which a WinRM session
+// cannot pass on.
+func psClusterQuorumSet(name, witness, user string, password script.Secret) script.PowerShell {
+	inner := psTaskPrologue + `    $cl = Get-Cluster -ErrorAction SilentlyContinue
+    if (-not $cl) {
+        $result = [pscustomobject]@{ absent = $true; quorumType = ''; witnessPath = '' }
+    } else {
+        if ($cl.Name -ne $d.name) { throw "this node belongs to cluster $($cl.Name), not $($d.name)" }
+        if ($d.witness) { Set-ClusterQuorum -Cluster $d.name -FileShareWitness $d.witness | Out-Null }
+        else { Set-ClusterQuorum -Cluster $d.name -NodeMajority | Out-Null }
+        $q = Get-ClusterQuorum -Cluster $d.name
+        $path = ''
+        if ($q.QuorumResource) { $path = [string](($q.QuorumResource | Get-ClusterParameter -Name SharePath -ErrorAction SilentlyContinue).Value) }
+        $result = [pscustomobject]@{ absent = $false; quorumType = [string]$q.QuorumType; witnessPath = $path }
+    }
+` + psTaskEpilogue
+	return psWinChange("cluster.quorum.set", map[string]any{"name": name, "witness": witness, "runAsUser": user, "runAsPassword": password},
+		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+$r = [pscustomobject]@{ absent = [bool]$res.absent; quorumType = [string]$res.quorumType; witnessPath = [string]$res.witnessPath }
 `, true)
 }
 

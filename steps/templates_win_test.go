@@ -25,6 +25,7 @@ func TestWindowsTemplatesGolden(t *testing.T) {
 		"step1-cluster.get":             psClusterGet("SSISCL"),
 		"step1-cluster.create":          psClusterCreate("SSISCL", nodes, "10.0.0.40", `CONTOSO\dba`, pw),
 		"step1-cluster.destroy":         psClusterDestroy("SSISCL", `CONTOSO\dba`, pw),
+		"step1-cluster.quorum.set":      psClusterQuorumSet("SSISCL", `\\fs01.contoso.com\witness\SSISCL`, `CONTOSO\dba`, pw),
 		"step2-master.get":              psMasterGet(masterProbe{ServiceName: "SSISScaleOutMaster150", Folder: "150", SettingsPath: Version{2019, 15}.MasterSettingsPath(), Port: 8391, FirewallRule: "SSISScaleOutMaster-8391", SetupMedia: `C:\SQLMedia\setup.exe`, Instance: "MSSQLSERVER"}),
 		"step2-master.install":          psMasterInstall(masterSetup{SetupPath: `C:\SQLMedia\setup.exe`, Folder: "150", Account: `CONTOSO\svc_ssismaster`, Password: master, Port: 8391, CertDNSName: "ssismaster.contoso.com", StartupType: "Automatic", Features: "IS,IS_Master"}),
 		"step2-master.uninstall":        psMasterUninstall(`C:\SQLMedia\setup.exe`, "150", "IS,IS_Master", 8391),

@@ -26,6 +26,7 @@ var longOps = map[string]time.Duration{
 	// objects; a Generic Service role waits for its network name to come online.
 	"cluster.create":      15 * time.Minute,
 	"cluster.destroy":     15 * time.Minute,
+	"cluster.quorum.set":  15 * time.Minute,
 	"cluster.role.create": 15 * time.Minute,
 	"cluster.role.remove": 15 * time.Minute,
 	"failover.role.move":  15 * time.Minute,

@@ -127,7 +127,7 @@ func TestClusterStepUndoesFromHints(t *testing.T) {
 	l := newWinLab(t)
 	s := NewClusterStep()
 	wantApplied(t, applyUndoFromHints(t, winHintLab(l, s), s),
-		"install-failover-clustering,install-failover-clustering,create-cluster")
+		"install-failover-clustering,install-failover-clustering,create-cluster,set-witness")
 }
 
 func TestPrimaryMasterStepUndoesFromHints(t *testing.T) {

@@ -117,6 +117,9 @@ func newQuestions(a *answers.Answers, s *answers.Secrets) []*question {
 		{key: "cluster.name", group: 0, title: "Failover cluster name", desc: "The WSFC the master nodes belong to (at most 15 characters).",
 			help:     "ssisha checks that the cluster exists and holds every master node, or creates it when cluster.create is set.",
 			validate: answers.ValidateNetBIOSName, network: true, value: str(a.Cluster.Name)},
+		{key: "cluster.witness", group: 0, title: "Cluster file share witness", desc: "UNC path of a share outside the cluster; empty leaves the quorum as it is.",
+			help:     "Two nodes without a witness lose quorum when the node holding the vote fails, and the master with it. Give a share on a file server, such as \\\\fs01.contoso.com\\witness\\SSISCL; the cluster's computer object needs Full Control on it.",
+			validate: optional(answers.ValidateFileShareWitness), value: str(a.Cluster.Witness)},
 
 		{key: "masterService.account", group: 1, title: "Master service account", desc: "Domain account the Scale Out Master service runs as on every node.",
 			help:     "It must be a domain account (DOMAIN\\user), never a virtual account such as NT Service\\..., so that it can log in to SSISDB on whichever replica is primary.",
@@ -220,6 +223,8 @@ func applyQuestions(qs []*question, a *answers.Answers, s *answers.Secrets) erro
 			a.Domain = v
 		case "cluster.name":
 			a.Cluster.Name = v
+		case "cluster.witness":
+			a.Cluster.Witness = v
 		case "masterService.account":
 			a.MasterService.Account = v
 		case "masterService.dnsName":

@@ -21,6 +21,9 @@ type Estate struct {
 	Cluster *Cluster          `json:"cluster,omitempty"`
 	// AG is the availability group holding SSISDB, once created.
 	AG *AvailabilityGroup `json:"ag,omitempty"`
+	// FileShares are the shares of the domain's file server, as lower-case
+	// \\server\share: where a cluster's file share witness can live.
+	FileShares map[string]bool `json:"fileShares,omitempty"`
 	// Seq numbers objects the lab creates (SIDs, GUIDs, thumbprints) deterministically.
 	Seq int `json:"seq"`
 	// spend, when set, charges work the estate does by itself on a node (not an
@@ -204,6 +207,8 @@ type Cluster struct {
 	Nodes []string `json:"nodes"`
 	// Groups by lower-case name: the AG's role and the master's Generic Service role.
 	Groups map[string]*ClusterGroup `json:"groups"`
+	// Witness is the file share witness's path; empty is node majority.
+	Witness string `json:"witness,omitempty"`
 }
 
 // ClusterGroup is a cluster role.

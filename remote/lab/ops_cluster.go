@@ -14,6 +14,7 @@ func init() {
 	RegisterPS("cluster.get", clusterGet)
 	RegisterPS("cluster.create", clusterCreate)
 	RegisterPS("cluster.destroy", clusterDestroy)
+	RegisterPS("cluster.quorum.set", clusterQuorumSet)
 	RegisterPS("cluster.role.get", clusterRoleGet)
 	RegisterPS("cluster.role.create", clusterRoleCreate)
 	RegisterPS("cluster.role.remove", clusterRoleRemove)
@@ -60,7 +61,7 @@ func clusterGet(c *OpContext, p Params) (any, error) {
 	e := c.Estate
 	res := map[string]any{
 		"feature": winInstallState(c.Node, FailoverClustering), "exists": false, "name": "", "address": "",
-		"nodes": []any{}, "groups": []string{}, "quorumType": "", "witness": "",
+		"nodes": []any{}, "groups": []string{}, "quorumType": "", "witness": "", "witnessPath": "",
 	}
 	if cl := clusterOf(e, c.Node); cl != nil {
 		nodes := []any{}
@@ -73,6 +74,9 @@ func clusterGet(c *OpContext, p Params) (any, error) {
 		}
 		res["exists"], res["name"], res["address"], res["nodes"], res["groups"] = true, cl.Name, cl.IP, nodes, groups
 		res["quorumType"] = "NodeMajority"
+		if cl.Witness != "" {
+			res["quorumType"], res["witness"], res["witnessPath"] = "NodeAndFileShareMajority", "File Share Witness", cl.Witness
+		}
 	}
 	ip, ok := winLookup(e, p.String("name"))
 	addrs := []string{}
@@ -126,6 +130,47 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 	e.Cluster = &Cluster{Name: strings.ToUpper(ShortName(name)), IP: ip, Nodes: members, Groups: map[string]*ClusterGroup{}}
 	clusterDNSAdd(e, name, ip)
 	return map[string]any{"name": e.Cluster.Name, "created": true, "report": `C:\ProgramData\ssisha\cluster-validate.htm`}, nil
+}
+
+// clusterQuorumSet is Set-ClusterQuorum with a file share witness, or node majority
+// without one. The cluster's computer object reaches the share, which must exist.
+func clusterQuorumSet(c *OpContext, p Params) (any, error) {
+	e := c.Estate
+	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+		return nil, err
+	}
+	cl := clusterOf(e, c.Node)
+	if cl == nil {
+		return map[string]any{"absent": true, "quorumType": "", "witnessPath": ""}, nil
+	}
+	if !strings.EqualFold(cl.Name, ShortName(p.String("name"))) {
+		return nil, Errorf("this node belongs to cluster %s, not %s", cl.Name, p.String("name"))
+	}
+	witness := p.String("witness")
+	if witness != "" && !shareExists(e, witness) {
+		return nil, Errorf("Set-ClusterQuorum : There was an error configuring the file share witness '%s'. The network path was not found. Check that the share exists and that the cluster's computer object %s$ may change it.", witness, cl.Name)
+	}
+	c.Sleep(10 * time.Second)
+	cl.Witness = witness
+	quorum := "NodeMajority"
+	if witness != "" {
+		quorum = "NodeAndFileShareMajority"
+	}
+	return map[string]any{"absent": false, "quorumType": quorum, "witnessPath": witness}, nil
+}
+
+// shareExists reports whether the share of a UNC path (\\server\share\folder...)
+// resolves and exists; a short server name is the domain's.
+func shareExists(e *Estate, path string) bool {
+	server, rest, _ := strings.Cut(strings.TrimPrefix(path, `\\`), `\`)
+	share, _, _ := strings.Cut(rest, `\`)
+	if _, ok := winLookup(e, server); !ok {
+		return false
+	}
+	if !strings.Contains(server, ".") {
+		server += "." + e.DNSSuffix
+	}
+	return e.FileShares[strings.ToLower(`\\`+server+`\`+share)]
 }
 
 func clusterDestroy(c *OpContext, p Params) (any, error) {

@@ -50,6 +50,9 @@ func (l *Lab) loadState() error {
 	if l.estate == nil {
 		l.estate = NewEstate(l.opts.Seed)
 	}
+	if l.estate.FileShares == nil {
+		l.estate.addFileServer()
+	}
 	l.estate.spend = func(host string, d time.Duration) {
 		l.stats.busy(host, time.Duration(float64(d)*l.opts.Speed))
 	}

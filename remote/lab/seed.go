@@ -89,8 +89,24 @@ func NewEstate(o SeedOptions) *Estate {
 		host := fmt.Sprintf("worker%d.%s", i, e.DNSSuffix)
 		e.addNode(newNode(host, "worker", fmt.Sprintf("10.0.0.%d", 20+i)))
 	}
+	e.addFileServer()
 	return e
 }
+
+// addFileServer gives the domain its file server, outside the cluster, with a share
+// for the cluster's witness. States saved before the lab had one get it on loading.
+func (e *Estate) addFileServer() {
+	fs := FileServer + "." + e.DNSSuffix
+	e.DNS[fs], e.DNS[FileServer] = "10.0.0.5", "10.0.0.5"
+	e.FileShares = map[string]bool{`\\` + fs + `\` + WitnessShare: true}
+}
+
+// FileServer is the short name of the lab domain's file server, and WitnessShare its
+// share for cluster witnesses.
+const (
+	FileServer   = "fs01"
+	WitnessShare = "witness"
+)
 
 func (e *Estate) addNode(n *Node) {
 	key := strings.ToLower(n.Host)

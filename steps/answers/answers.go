@@ -30,6 +30,11 @@ type Cluster struct {
 	Name          string `yaml:"name"`   // at most 15 characters
 	Create        bool   `yaml:"create"` // step 1 creates it when missing
 	StaticAddress string `yaml:"staticAddress,omitempty"`
+	// Witness is the UNC path of the file share witness step 1 gives the cluster
+	// (\\fs01.contoso.com\witness\SSISCL); empty leaves the quorum as it is. Two
+	// master nodes without a witness lose quorum when the node holding the vote
+	// fails, and the master with them.
+	Witness string `yaml:"witness,omitempty"`
 }
 
 // Master is one master node: a SQL Server replica that can run the master service.

@@ -17,7 +17,8 @@ func ForLab(ep lab.Endpoints, strict bool) *Answers {
 	ans := Example()
 	ans.SQLVersion = 0
 	ans.Domain = "CONTOSO"
-	ans.Cluster = Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24"}
+	ans.Cluster = Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24",
+		Witness: `\\` + lab.FileServer + ".contoso.com\\" + lab.WitnessShare + `\SSISCL`}
 	ans.SetupMedia = lab.SetupMediaPath
 	ans.MasterService.Account = `CONTOSO\` + lab.MasterServiceAccount
 	ans.MasterService.DNSName = "ssismaster.contoso.com"

@@ -153,3 +153,10 @@ func FuzzSecretsFile(f *testing.F) {
 		}
 	})
 }
+
+func FuzzValidateFileShareWitness(f *testing.F) {
+	for _, s := range []string{`\\fs01.contoso.com\witness\SSISCL`, `\\fs01\w`, `\\`, `\\a\`, `C:\w`, `\\a\b\\c`, `\\a\b:c`, "\\\\a\\b\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) { _ = ValidateFileShareWitness(v) })
+}

@@ -66,7 +66,7 @@ func Example() *Answers {
 	a := &Answers{
 		SQLVersion: 2019,
 		Domain:     "CONTOSO",
-		Cluster:    Cluster{Name: "SSISCL", StaticAddress: "10.0.0.40/24"},
+		Cluster:    Cluster{Name: "SSISCL", StaticAddress: "10.0.0.40/24", Witness: `\\fs01.contoso.com\witness\SSISCL`},
 		Masters: []Master{
 			{Host: "node1.contoso.com", SQLInstance: DefaultSQLInstance, WinRM: Address{Port: 5986}, SQL: Address{Port: 1433}},
 			{Host: "node2.contoso.com"},

@@ -31,14 +31,14 @@ func TestLoadGoodFileEqualsExample(t *testing.T) {
 	if !reflect.DeepEqual(withoutLines(a), withoutLines(want)) {
 		t.Errorf("good.yaml loads as\n%+v\nwant the example\n%+v", a, want)
 	}
-	if got := a.Line("masterService.account"); got != 15 {
-		t.Errorf("Line(masterService.account) = %d, want 15", got)
+	if got := a.Line("masterService.account"); got != 16 {
+		t.Errorf("Line(masterService.account) = %d, want 16", got)
 	}
-	if got := a.Line("masters[1].host"); got != 12 {
-		t.Errorf("Line(masters[1].host) = %d, want 12", got)
+	if got := a.Line("masters[1].host"); got != 13 {
+		t.Errorf("Line(masters[1].host) = %d, want 13", got)
 	}
-	if got := a.Line("workers[0].account"); got != 31 {
-		t.Errorf("Line(workers[0].account) = %d, want 31", got)
+	if got := a.Line("workers[0].account"); got != 32 {
+		t.Errorf("Line(workers[0].account) = %d, want 32", got)
 	}
 }
 

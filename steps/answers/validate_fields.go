@@ -164,6 +164,37 @@ func allDigits(s string) bool {
 	return s != ""
 }
 
+// ValidateFileShareWitness checks the UNC path of a cluster's file share witness:
+// \\server\share, optionally with folders below the share.
+func ValidateFileShareWitness(v string) error {
+	const fix = `type the UNC path of a share on a server outside the cluster, such as \\fs01.contoso.com\witness\SSISCL`
+	if !strings.HasPrefix(v, `\\`) {
+		return bad("%q is not a UNC path (\\\\server\\share)", fix, v)
+	}
+	parts := strings.Split(strings.TrimPrefix(v, `\\`), `\`)
+	if len(parts) < 2 || parts[1] == "" {
+		return bad("%q names a server but no share", fix, v)
+	}
+	if err := ValidateHostName(parts[0]); err != nil {
+		return bad("the server in %q is not a host name", fix, v)
+	}
+	for _, part := range parts[1:] {
+		if part == "" {
+			return bad("%q has an empty name between backslashes", fix, v)
+		}
+		if strings.ContainsAny(part, `/:*?"<>|`) || strings.ContainsFunc(part, unicode.IsControl) {
+			return bad("%q contains a character Windows does not allow in share and folder names", fix, v)
+		}
+	}
+	return nil
+}
+
+// witnessServer is the server part of a witness path, lower case.
+func witnessServer(v string) string {
+	server, _, _ := strings.Cut(strings.TrimPrefix(v, `\\`), `\`)
+	return strings.ToLower(server)
+}
+
 // ValidateNetBIOSName checks a computer name that must also work as a NetBIOS name:
 // the cluster name and the short names of the listener and the master's access point.
 func ValidateNetBIOSName(v string) error {

@@ -227,3 +227,31 @@ func TestValidatePasswordNeverEchoesCanary(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateFileShareWitness(t *testing.T) {
+	for _, tt := range []struct{ v, want string }{
+		{`\\fs01.contoso.com\witness\SSISCL`, ""},
+		{`\\fs01\witness`, ""},
+		{`C:\witness`, "is not a UNC path"},
+		{`\\fs01`, "names a server but no share"},
+		{`\\fs01\`, "names a server but no share"},
+		{`\\fs_01\w`, "is not a host name"},
+		{`\\fs01\w\\x`, "empty name between backslashes"},
+		{`\\fs01\w\a:b`, "does not allow in share and folder names"},
+	} {
+		wantErr(t, tt.v, ValidateFileShareWitness(tt.v), tt.want)
+	}
+}
+
+func TestWitnessOutsideTheCluster(t *testing.T) {
+	a := Example()
+	a.Cluster.Witness = `\\node2\witness`
+	errs := Validate(a)
+	if len(errs) != 1 || errs[0].Path != "cluster.witness" || !strings.Contains(errs[0].Error(), "a node of the cluster") {
+		t.Fatalf("errors = %v, want one for cluster.witness on a node", errs)
+	}
+	a.Cluster.Witness = `\\fs01.contoso.com\witness\SSISCL`
+	if errs := Validate(a); len(errs) != 0 {
+		t.Fatalf("errors = %v for a witness on a file server", errs)
+	}
+}

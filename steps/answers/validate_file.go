@@ -38,6 +38,18 @@ func validateTop(r *report, a *Answers) {
 	r.check("sqlVersion", ValidateSQLVersion(a.SQLVersion))
 	r.check("domain", ValidateDomainName(a.Domain))
 	r.check("cluster.name", ValidateNetBIOSName(a.Cluster.Name))
+	if w := a.Cluster.Witness; w != "" {
+		err := ValidateFileShareWitness(w)
+		r.check("cluster.witness", err)
+		if err == nil {
+			for _, m := range a.Masters {
+				if server := witnessServer(w); server == strings.ToLower(m.Host) || server == strings.ToLower(shortName(m.Host)) {
+					r.add("cluster.witness", fmt.Sprintf("the witness share is on %s, a node of the cluster; it would fail with the node it is meant to outvote", m.Host),
+						"put the share on a server outside the cluster, such as a file server")
+				}
+			}
+		}
+	}
 	if a.SetupMedia != "" && !isWindowsAbsPath(a.SetupMedia) {
 		r.add("setupMedia", fmt.Sprintf("%s is not a full Windows path", quote(a.SetupMedia)), `type the path of setup.exe on the nodes, such as C:\SQLMedia\setup.exe`)
 	}

@@ -5,13 +5,16 @@ $p = ConvertFrom-Json '{"name":"SSISCL"}'
 $feature = [string](Get-WindowsFeature -Name Failover-Clustering).InstallState
 $cl = $null
 if (Get-Command Get-Cluster -ErrorAction SilentlyContinue) { $cl = Get-Cluster -ErrorAction SilentlyContinue }
-$nodes = @(); $groups = @(); $quorum = ''; $witness = ''; $address = ''
+$nodes = @(); $groups = @(); $quorum = ''; $witness = ''; $witnessPath = ''; $address = ''
 if ($cl) {
     $nodes = @(Get-ClusterNode | ForEach-Object { [pscustomobject]@{ name = $_.Name; state = [string]$_.State } })
     $groups = @(Get-ClusterGroup | Where-Object { $_.GroupType -notin 'Cluster', 'AvailableStorage' } | ForEach-Object { $_.Name })
     $q = Get-ClusterQuorum
     $quorum = [string]$q.QuorumType
-    if ($q.QuorumResource) { $witness = $q.QuorumResource.Name }
+    if ($q.QuorumResource) {
+        $witness = $q.QuorumResource.Name
+        $witnessPath = [string](($q.QuorumResource | Get-ClusterParameter -Name SharePath -ErrorAction SilentlyContinue).Value)
+    }
     $ipRes = Get-ClusterResource -Name 'Cluster IP Address' -ErrorAction SilentlyContinue
     if ($ipRes) { $address = ($ipRes | Get-ClusterParameter -Name Address).Value }
 }
@@ -25,6 +28,7 @@ $r = [pscustomobject]@{
     groups        = $groups
     quorumType    = $quorum
     witness       = $witness
+    witnessPath   = $witnessPath
     nameInDns     = $nameAddrs.Count -gt 0
     nameAddresses = $nameAddrs
 }

@@ -1,0 +1,62 @@
+# ssisha-op: cluster.quorum.set
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$p = ConvertFrom-Json '{"name":"SSISCL","runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","witness":"\\\\fs01.contoso.com\\witness\\SSISCL"}'
+function Invoke-SsishaAsTask {
+    param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
+    $dir = Join-Path $env:ProgramData 'ssisha'
+    New-Item -ItemType Directory -Path $dir -Force | Out-Null
+    $scriptPath = Join-Path $dir "$id.ps1"
+    $dataPath = Join-Path $dir "$id.in.json"
+    $outPath = Join-Path $dir "$id.out.json"
+    try {
+        Set-Content -LiteralPath $scriptPath -Value $Inner -Encoding UTF8
+        $Data | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $dataPath -Encoding UTF8
+        $argLine = '-NoProfile -NonInteractive -ExecutionPolicy Bypass -File "{0}" -DataPath "{1}" -ResultPath "{2}"' -f $scriptPath, $dataPath, $outPath
+        $action = New-ScheduledTaskAction -Execute 'powershell.exe' -Argument $argLine
+        $settings = New-ScheduledTaskSettingsSet -ExecutionTimeLimit (New-TimeSpan -Seconds $TimeoutSec)
+        Register-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Action $action -Settings $settings -User $User -Password $Password -RunLevel Highest | Out-Null
+        Start-ScheduledTask -TaskName $id -TaskPath '\ssisha\'
+        $deadline = (Get-Date).AddSeconds($TimeoutSec)
+        do {
+            Start-Sleep -Seconds 2
+            $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
+        } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
+        if (-not (Test-Path -LiteralPath $outPath)) {
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+        }
+        $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
+        if ($out.error) { throw $out.error }
+        $out.result
+    } finally {
+        Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
+        Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
+    }
+}
+$inner = @'
+param([string]$DataPath, [string]$ResultPath)
+$ErrorActionPreference = 'Stop'
+$d = Get-Content -LiteralPath $DataPath -Raw | ConvertFrom-Json
+try {
+    Import-Module FailoverClusters
+    $cl = Get-Cluster -ErrorAction SilentlyContinue
+    if (-not $cl) {
+        $result = [pscustomobject]@{ absent = $true; quorumType = ''; witnessPath = '' }
+    } else {
+        if ($cl.Name -ne $d.name) { throw "this node belongs to cluster $($cl.Name), not $($d.name)" }
+        if ($d.witness) { Set-ClusterQuorum -Cluster $d.name -FileShareWitness $d.witness | Out-Null }
+        else { Set-ClusterQuorum -Cluster $d.name -NodeMajority | Out-Null }
+        $q = Get-ClusterQuorum -Cluster $d.name
+        $path = ''
+        if ($q.QuorumResource) { $path = [string](($q.QuorumResource | Get-ClusterParameter -Name SharePath -ErrorAction SilentlyContinue).Value) }
+        $result = [pscustomobject]@{ absent = $false; quorumType = [string]$q.QuorumType; witnessPath = $path }
+    }
+    @{ result = $result } | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $ResultPath -Encoding UTF8
+} catch {
+    @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
+}
+'@
+$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+$r = [pscustomobject]@{ absent = [bool]$res.absent; quorumType = [string]$res.quorumType; witnessPath = [string]$res.witnessPath }
+$r | ConvertTo-Json -Compress -Depth 5
