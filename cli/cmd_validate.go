@@ -92,6 +92,7 @@ func networkFields(ans *answers.Answers) [][2]string {
 	f := [][2]string{
 		{"cluster.name", ans.Cluster.Name},
 		{"cluster.staticAddress", ans.Cluster.StaticAddress},
+		{"cluster.witness", ans.Cluster.Witness},
 		{"masterService.dnsName", ans.MasterService.DNSName},
 		{"masterService.staticAddress", ans.MasterService.StaticAddress},
 		{"masterService.account", ans.MasterService.Account},

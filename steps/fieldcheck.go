@@ -25,7 +25,7 @@ func CheckField(ctx context.Context, env *Env, field, value string) (ok bool, wa
 	case "cluster.name", "availabilityGroup.listener.dnsName", "masterService.dnsName",
 		"masterService.staticAddress", "availabilityGroup.listener.staticAddress", "cluster.staticAddress",
 		"masterService.account", "workers[].account", "masterService.certificate.thumbprint",
-		"masters[].host", "workers[].host":
+		"masters[].host", "workers[].host", "cluster.witness":
 	default:
 		return true, false, NoNetworkCheck
 	}
@@ -48,6 +48,8 @@ func CheckField(ctx context.Context, env *Env, field, value string) (ok bool, wa
 		return checkAccountLive(ctx, env, via, value, field == "masterService.account")
 	case "masterService.certificate.thumbprint":
 		return checkThumbprintLive(ctx, env, via, value)
+	case "cluster.witness":
+		return checkWitnessServer(ctx, env, via, value)
 	default:
 		return checkHostLive(ctx, env, via, value)
 	}
@@ -229,6 +231,34 @@ func checkHostLive(ctx context.Context, env *Env, via, value string) (bool, bool
 	}
 	return true, false, fmt.Sprintf("%s (%s) answers WinRM on port %d", value, strings.Join(res.Addresses, ", "), port)
 }
+
+// checkWitnessServer checks that the witness share's server resolves and answers SMB
+// from the primary. The share itself cannot be read from a WinRM session (it has no
+// credentials to pass on); Set-ClusterQuorum checks it as the cluster in step 1.
+func checkWitnessServer(ctx context.Context, env *Env, via, value string) (bool, bool, string) {
+	if err := answers.ValidateFileShareWitness(value); err != nil {
+		return false, false, err.Error()
+	}
+	server, _, _ := strings.Cut(strings.TrimPrefix(value, `\\`), `\`)
+	var res struct {
+		Resolved  bool     `json:"resolved"`
+		Addresses []string `json:"addresses"`
+		TCP       bool     `json:"tcp"`
+	}
+	if err := env.PS(ctx, via, psHostCheck(server, smbPort), &res); err != nil {
+		return couldNotCheck(via, err)
+	}
+	switch {
+	case !res.Resolved:
+		return false, false, fmt.Sprintf("the witness server %s does not resolve in DNS from %s", server, via)
+	case !res.TCP:
+		return false, false, fmt.Sprintf("the witness server %s (%s) does not answer SMB on port %d from %s; check the server and its firewall", server, strings.Join(res.Addresses, ", "), smbPort, via)
+	}
+	return true, false, fmt.Sprintf("%s (%s) answers SMB; step 1 checks the share as the cluster", server, strings.Join(res.Addresses, ", "))
+}
+
+// smbPort is where a file share witness's server answers.
+const smbPort = 445
 
 // checkOwnHost checks the node the probes run on: that it answers at all is the check.
 func checkOwnHost(ctx context.Context, env *Env, host string) (bool, bool, string) {

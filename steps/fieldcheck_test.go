@@ -28,6 +28,11 @@ func TestCheckField(t *testing.T) {
 		{"workers[0].host", "ghost.contoso.com", false, false, "does not resolve"},
 		{"masterService.certificate.thumbprint", "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12", false, false, "no certificate"},
 		{"domain", "CONTOSO", true, false, "no network check"},
+		{"cluster.witness", `\\fs01.contoso.com\witness\SSISCL`, true, false, "answers SMB"},
+		{"cluster.witness", `\\fs01\witness`, true, false, "answers SMB"},
+		{"cluster.witness", `\\ghost.contoso.com\witness`, false, false, "does not resolve"},
+		{"cluster.witness", `\\takenname\witness`, false, false, "does not answer SMB"},
+		{"cluster.witness", `C:\witness`, false, false, "not a UNC path"},
 	}
 	for _, tc := range tests {
 		ok, warn, msg := CheckField(context.Background(), l.env, tc.field, tc.value)
@@ -77,6 +82,7 @@ func TestWindowsPreflight(t *testing.T) {
 		"Service accounts in Active Directory@node1.contoso.com": CheckSuccess,
 		"Network names free@node1.contoso.com":                   CheckSuccess,
 		"Static addresses unused@node1.contoso.com":              CheckSuccess,
+		"Witness server answers@node1.contoso.com":               CheckSuccess,
 	}
 	for k, v := range want {
 		if got[k] != v {

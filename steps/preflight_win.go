@@ -28,7 +28,25 @@ func windowsPreflightChecks() []PreflightCheck {
 		{Name: "Service accounts in Active Directory", Scope: ClusterOnce, Run: checkServiceAccounts},
 		{Name: "Network names free", Scope: ClusterOnce, Run: checkNetworkNames},
 		{Name: "Static addresses unused", Scope: ClusterOnce, Run: checkStaticAddresses},
+		{Name: "Witness server answers", Scope: ClusterOnce, Run: checkWitness},
 	}
+}
+
+// checkWitness checks that the file share witness's server answers SMB, when the
+// answers give a witness.
+func checkWitness(ctx context.Context, env *Env, t Target) Check {
+	w := env.Answers.Cluster.Witness
+	if w == "" {
+		st := CheckSkipped
+		detail := "no cluster.witness given; the quorum stays as it is"
+		if len(env.Answers.Masters)%2 == 0 {
+			// An even number of votes and no witness: one failure can stop the cluster.
+			st = CheckWarning
+			detail = fmt.Sprintf("no cluster.witness given; %d master nodes without a witness lose quorum when the node holding the vote fails", len(env.Answers.Masters))
+		}
+		return Check{Name: "Witness server answers", Status: st, Detail: detail, Fix: "set cluster.witness to a file share on a server outside the cluster"}
+	}
+	return combineFieldChecks(ctx, env, "Witness server answers", []struct{ field, value string }{{"cluster.witness", w}})
 }
 
 // nodeFacts is what win.node.facts reports.

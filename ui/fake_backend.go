@@ -104,6 +104,12 @@ func (f *FakeBackend) CheckField(ctx context.Context, a *answers.Answers, s *ans
 		return FieldCheck{OK: true, Message: "account found in AD"}
 	case "cluster.name":
 		return FieldCheck{OK: true, Message: "cluster " + value + " holds every master node"}
+	case "cluster.witness":
+		server, _, _ := strings.Cut(strings.TrimPrefix(value, `\\`), `\`)
+		if _, ok := fakeKnownNames[strings.ToLower(server)]; ok {
+			return FieldCheck{Message: server + " is a node; the witness belongs on a server outside the cluster"}
+		}
+		return FieldCheck{OK: true, Message: server + " answers SMB"}
 	case "masterService.certificate.thumbprint":
 		return FieldCheck{Warning: true, Message: "certificate not found on the primary; step 2 will generate one"}
 	case "masterService.port", "availabilityGroup.endpointPort":

@@ -119,7 +119,7 @@ func newQuestions(a *answers.Answers, s *answers.Secrets) []*question {
 			validate: answers.ValidateNetBIOSName, network: true, value: str(a.Cluster.Name)},
 		{key: "cluster.witness", group: 0, title: "Cluster file share witness", desc: "UNC path of a share outside the cluster; empty leaves the quorum as it is.",
 			help:     "Two nodes without a witness lose quorum when the node holding the vote fails, and the master with it. Give a share on a file server, such as \\\\fs01.contoso.com\\witness\\SSISCL; the cluster's computer object needs Full Control on it.",
-			validate: optional(answers.ValidateFileShareWitness), value: str(a.Cluster.Witness)},
+			validate: optional(answers.ValidateFileShareWitness), network: true, value: str(a.Cluster.Witness)},
 
 		{key: "masterService.account", group: 1, title: "Master service account", desc: "Domain account the Scale Out Master service runs as on every node.",
 			help:     "It must be a domain account (DOMAIN\\user), never a virtual account such as NT Service\\..., so that it can log in to SSISDB on whichever replica is primary.",

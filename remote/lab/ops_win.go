@@ -271,8 +271,9 @@ func winHostCheck(c *OpContext, p Params) (any, error) {
 	if ok {
 		addrs = append(addrs, ip)
 	}
-	// Every node of the lab answers WinRM; nothing else listens on a node's address.
-	tcp := ok && c.Estate.Node(host) != nil
+	// Every node of the lab answers WinRM, and the file server SMB; nothing else
+	// listens.
+	tcp := ok && (c.Estate.Node(host) != nil || p.Int("port") == 445 && isFileServer(c.Estate, host))
 	return map[string]any{"host": host, "resolved": ok, "addresses": addrs, "port": p.Int("port"), "tcp": tcp}, nil
 }
 
@@ -304,4 +305,18 @@ func winKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// isFileServer reports whether host serves one of the estate's shares.
+func isFileServer(e *Estate, host string) bool {
+	h := strings.ToLower(host)
+	if !strings.Contains(h, ".") {
+		h += "." + e.DNSSuffix
+	}
+	for share := range e.FileShares {
+		if strings.HasPrefix(share, `\\`+h+`\`) {
+			return true
+		}
+	}
+	return false
 }
