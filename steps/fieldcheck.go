@@ -215,12 +215,8 @@ func checkHostLive(ctx context.Context, env *Env, via, value string) (bool, bool
 		return false, false, err.Error()
 	}
 	port := winrmPort(env.Answers)
-	var res struct {
-		Resolved  bool     `json:"resolved"`
-		Addresses []string `json:"addresses"`
-		TCP       bool     `json:"tcp"`
-	}
-	if err := env.PS(ctx, via, psHostCheck(value, port), &res); err != nil {
+	res, err := probeHost(ctx, env, via, value, port)
+	if err != nil {
 		return couldNotCheck(via, err)
 	}
 	switch {
@@ -240,12 +236,8 @@ func checkWitnessServer(ctx context.Context, env *Env, via, value string) (bool,
 		return false, false, err.Error()
 	}
 	server, _, _ := strings.Cut(strings.TrimPrefix(value, `\\`), `\`)
-	var res struct {
-		Resolved  bool     `json:"resolved"`
-		Addresses []string `json:"addresses"`
-		TCP       bool     `json:"tcp"`
-	}
-	if err := env.PS(ctx, via, psHostCheck(server, smbPort), &res); err != nil {
+	res, err := probeHost(ctx, env, via, server, smbPort)
+	if err != nil {
 		return couldNotCheck(via, err)
 	}
 	switch {
@@ -255,6 +247,21 @@ func checkWitnessServer(ctx context.Context, env *Env, via, value string) (bool,
 		return false, false, fmt.Sprintf("the witness server %s (%s) does not answer SMB on port %d from %s; check the server and its firewall", server, strings.Join(res.Addresses, ", "), smbPort, via)
 	}
 	return true, false, fmt.Sprintf("%s (%s) answers SMB; step 1 checks the share as the cluster", server, strings.Join(res.Addresses, ", "))
+}
+
+// hostProbe is what win.host.check reports: whether a name resolves, to what, and
+// whether a TCP port answers there.
+type hostProbe struct {
+	Resolved  bool     `json:"resolved"`
+	Addresses []string `json:"addresses"`
+	TCP       bool     `json:"tcp"`
+}
+
+// probeHost asks via whether host resolves and answers on port.
+func probeHost(ctx context.Context, env *Env, via, host string, port int) (hostProbe, error) {
+	var res hostProbe
+	err := env.PS(ctx, via, psHostCheck(host, port), &res)
+	return res, err
 }
 
 // smbPort is where a file share witness's server answers.
