@@ -185,6 +185,13 @@ type Step interface {
 	Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error
 }
 
+// SerialUndo is implemented by a step whose targets' undos depend on each other, so
+// that rollback undoes them one at a time (in its reverse order) whatever the
+// parallel bound.
+type SerialUndo interface {
+	UndoOneAtATime() bool
+}
+
 // Env is what every step gets: the answers, the secrets and the way to the nodes.
 type Env struct {
 	Answers  *answers.Answers

@@ -448,6 +448,12 @@ func waitSeeded(ctx context.Context, env *Env, host string) (replicaFacts, error
 	return last, err
 }
 
+// UndoOneAtATime: the secondaries are undone before the primary, each to its end. A
+// secondary that finds the group failed over to it fails it back to the primary and
+// waits for the listener to follow; the primary's undo removes the listener and the
+// group, so it must not start before.
+func (availabilityGroupStep) UndoOneAtATime() bool { return true }
+
 func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
 	f, err := readReplicaFacts(ctx, env, t.Host)
 	if err != nil {

@@ -241,7 +241,12 @@ func (e *Engine) setRunning(host string, r running) {
 // jobs are not started and skip(i) reports each instead. It returns when every
 // started job has finished, which is what makes a step a barrier.
 func (e *Engine) fanOut(ctx context.Context, n int, stop func() bool, job, skip func(i int)) {
-	sem := e.limit(n)
+	e.fanOutBounded(ctx, n, e.parallel, stop, job, skip)
+}
+
+// fanOutBounded is fanOut with bound jobs at a time at most (0: all).
+func (e *Engine) fanOutBounded(ctx context.Context, n, bound int, stop func() bool, job, skip func(i int)) {
+	sem := limit(n, bound)
 	var wg sync.WaitGroup
 	for i := range n {
 		acquired := false
@@ -268,8 +273,8 @@ func (e *Engine) fanOut(ctx context.Context, n int, stop func() bool, job, skip 
 }
 
 // limit returns a semaphore sized by Parallel for n jobs.
-func (e *Engine) limit(n int) chan struct{} {
-	size := e.parallel
+func limit(n, bound int) chan struct{} {
+	size := bound
 	if size <= 0 || size > n {
 		size = n
 	}

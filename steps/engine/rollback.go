@@ -93,7 +93,11 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 		return []TargetResult{{Step: s.ID(), Title: s.Title(), Status: StatusSkipped, Note: note}}
 	}
 	results := make([]TargetResult, len(targets))
-	e.fanOut(ctx, len(targets), run.stop.Load, func(i int) {
+	bound := e.parallel
+	if su, ok := s.(steps.SerialUndo); ok && su.UndoOneAtATime() {
+		bound = 1
+	}
+	e.fanOutBounded(ctx, len(targets), bound, run.stop.Load, func(i int) {
 		results[i] = e.undoTarget(ctx, run, s, targets[i], byHost[strings.ToLower(targets[i].Host)])
 	}, func(i int) {
 		results[i] = TargetResult{Step: s.ID(), Title: s.Title(), Target: targets[i].Host, Status: StatusCancelled, Note: "not undone: " + run.reason()}
