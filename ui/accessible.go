@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"charm.land/huh/v2"
+	"github.com/charmbracelet/colorprofile"
+
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/steps/engine"
@@ -30,6 +32,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	if out == nil {
 		out = os.Stdout
 	}
+	out = accessibleOutput(out, opts.Color)
 	a, s := opts.startingAnswers()
 	qs := newQuestions(a, s)
 	b := opts.Backend
@@ -130,6 +133,24 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	}
 }
 
+// accessibleOutput is out with the prompts' styling fitted to where it goes: the
+// prompts colour their titles, which a dumb terminal, a screen reader's log or a file
+// should never see as escape codes. The terminal and the environment decide (TERM,
+// NO_COLOR), as for the full-screen wizard; --color always keeps the colours and
+// --color never drops them.
+func accessibleOutput(out io.Writer, color string) io.Writer {
+	w := colorprofile.NewWriter(out, os.Environ())
+	switch color {
+	case "always":
+		return out
+	case "never":
+		if w.Profile > colorprofile.Ascii {
+			w.Profile = colorprofile.Ascii
+		}
+	}
+	return w
+}
+
 // The choices after a failed step, in the order they are offered, and after failed
 // network checks.
 const (
@@ -140,23 +161,32 @@ const (
 	choiceGoOn     = "go-on"
 )
 
-// askAccessible asks qs line by line. A secret already given (environment, secrets
-// file) is not asked again, as the full-screen wizard shows it as set; an empty line
-// keeps the shown value.
+// askAccessible asks qs line by line. Each question is read out whole before its
+// prompt: the title, what it is for, and the value an empty line keeps (the prompt
+// itself shows only its title). A secret already given (environment, secrets file)
+// is not asked again, as the full-screen wizard shows it as set.
 func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*question) error {
-	var fields []huh.Field
 	for _, q := range qs {
 		if q.secret != nil && strings.TrimSpace(*q.value) != "" {
 			continue
 		}
-		f := huh.NewInput().Key(q.key).Title(q.title).Description(q.desc).Value(q.value)
+		shown := strings.TrimSpace(*q.value)
+		keep := "Press Enter to keep " + quoteShown(shown) + "."
+		switch {
+		case q.secret != nil:
+			keep = "Typing is hidden."
+		case shown == "":
+			keep = "Press Enter to leave it empty."
+		}
+		fmt.Fprintf(out, "%s: %s. %s\n", q.title, strings.TrimSuffix(q.desc, "."), keep)
+		f := huh.NewInput().Key(q.key).Title(q.title + ":").Value(q.value)
 		if q.validate != nil {
 			// An empty line keeps the shown value, so it is the shown value that must be
 			// valid; the line-by-line prompt checks the raw line before defaulting.
-			validate, shown := q.validate, *q.value
+			validate, value := q.validate, *q.value
 			f = f.Validate(func(v string) error {
 				if strings.TrimSpace(v) == "" {
-					return validate(shown)
+					return validate(value)
 				}
 				return validate(v)
 			})
@@ -164,17 +194,16 @@ func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*quest
 		if q.secret != nil {
 			f = f.EchoMode(huh.EchoModePassword)
 		}
-		fields = append(fields, f)
-	}
-	if len(fields) == 0 {
-		return nil
-	}
-	form := huh.NewForm(huh.NewGroup(fields...)).WithAccessible(true).WithInput(in).WithOutput(out)
-	if err := form.RunWithContext(ctx); err != nil {
-		return fmt.Errorf("questions: %w", err)
+		form := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(in).WithOutput(out)
+		if err := form.RunWithContext(ctx); err != nil {
+			return fmt.Errorf("questions: %w", err)
+		}
 	}
 	return nil
 }
+
+// quoteShown is a value as the accessible stream reads it out.
+func quoteShown(v string) string { return "\"" + v + "\"" }
 
 // accessibleCheckTimeout bounds each network check, as the wizard's do.
 const accessibleCheckTimeout = 10 * time.Second

@@ -167,3 +167,26 @@ func TestAccessibleStopsAtTheNetworkChecks(t *testing.T) {
 		t.Error("the preflight ran after the user stopped")
 	}
 }
+
+// Each question is read out whole, with the value an empty line keeps, and nothing
+// on the stream is an escape code.
+func TestAccessibleReadsOutEachQuestion(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: &FakeBackend{}, Answers: a, Secrets: s, Input: accessibleInput(a, s), Output: &out})
+	if err != nil {
+		t.Fatalf("RunAccessible: %v\n%s", err, out.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		`Failover cluster name: The WSFC the master nodes belong to (at most 15 characters). Press Enter to keep "SSISCL".`,
+		`Master nodes: SQL Server replicas that run the master; the first is the primary. Press Enter to keep "node1.contoso.com, node2.contoso.com".`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the stream does not say %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "\x1b") {
+		t.Errorf("the stream holds escape codes:\n%q", text)
+	}
+}
