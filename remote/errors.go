@@ -3,6 +3,7 @@ package remote
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // ScriptError is a PowerShell script that ran and failed on a node.
@@ -44,10 +45,5 @@ func SQLNumber(err error) int32 {
 // IsSQLError reports whether err carries one of the given SQL Server error numbers.
 func IsSQLError(err error, numbers ...int32) bool {
 	n := SQLNumber(err)
-	for _, x := range numbers {
-		if n != 0 && n == x {
-			return true
-		}
-	}
-	return false
+	return n != 0 && slices.Contains(numbers, n)
 }

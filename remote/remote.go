@@ -5,6 +5,7 @@ package remote
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/ssisha/ssisha/remote/script"
@@ -76,4 +77,15 @@ type Config struct {
 	Redactor *script.Redactor
 	// Warn receives one-time warnings (plain HTTP, skipped verification).
 	Warn func(msg string)
+}
+
+// Node returns the configured endpoint of host, matched case-insensitively, and
+// whether there is one.
+func (c Config) Node(host string) (Endpoint, bool) {
+	for _, ep := range c.Nodes {
+		if strings.EqualFold(ep.Host, host) {
+			return ep, true
+		}
+	}
+	return Endpoint{}, false
 }

@@ -161,14 +161,13 @@ func query(ctx context.Context, conn *sql.Conn, b script.TSQL) (*script.ResultSe
 
 // wrap names the host and operation in err and maps SQL Server errors.
 func (c *Client) wrap(host, op string, err error) error {
-	redact := c.cfg.Redactor.Redact
 	var me mssqldb.Error
 	if errors.As(err, &me) {
-		if strings.HasPrefix(me.Message, "login error: ") {
-			me.Message = strings.TrimPrefix(me.Message, "login error: ")
-			return &SQLError{Host: host, Op: "login", Number: me.Number, State: me.State, Class: me.Class, Message: redact(me.Message)}
+		msg, login := strings.CutPrefix(me.Message, "login error: ")
+		if login {
+			op = "login"
 		}
-		return fromDriver(host, op, err, redact)
+		return &SQLError{Host: host, Op: op, Number: me.Number, State: me.State, Class: me.Class, Message: c.cfg.Redactor.Redact(msg)}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: T-SQL %s stopped: %w", host, op, err)
@@ -183,13 +182,10 @@ func (c *Client) describe(host string) string {
 	if !ok {
 		return host
 	}
-	addr := ep.SQLAddress
-	if addr == "" {
-		addr = ep.Host
-	}
+	addr := sqlAddress(ep)
 	if ep.SQLPort != 0 {
 		addr = fmt.Sprintf("%s:%d", addr, ep.SQLPort)
-	} else if ep.SQLInstance != "" && !listener && !strings.EqualFold(ep.SQLInstance, "MSSQLSERVER") {
+	} else if namedInstance(ep) && !listener {
 		addr += `\` + ep.SQLInstance
 	}
 	return addr
@@ -199,12 +195,8 @@ func (c *Client) endpoint(host string) (remote.Endpoint, bool, bool) {
 	if host == remote.Listener {
 		return c.cfg.Listener, true, c.cfg.Listener.Host != ""
 	}
-	for _, n := range c.cfg.Nodes {
-		if strings.EqualFold(n.Host, host) {
-			return n, false, true
-		}
-	}
-	return remote.Endpoint{}, false, false
+	ep, ok := c.cfg.Node(host)
+	return ep, false, ok
 }
 
 // db returns host's pool, creating it on first use.

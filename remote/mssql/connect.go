@@ -78,16 +78,12 @@ func connConfig(ep remote.Endpoint, listener bool, o remote.SQLOptions) (msdsn.C
 	if windows && runtime.GOOS != "windows" {
 		q.Set("authenticator", "ntlm")
 	}
-	addr := ep.SQLAddress
-	if addr == "" {
-		addr = ep.Host
-	}
+	addr := sqlAddress(ep)
 	u := url.URL{Scheme: "sqlserver", RawQuery: q.Encode()}
-	named := ep.SQLInstance != "" && !strings.EqualFold(ep.SQLInstance, "MSSQLSERVER")
 	switch {
 	case ep.SQLPort != 0:
 		u.Host = net.JoinHostPort(addr, strconv.Itoa(ep.SQLPort))
-	case named && !listener:
+	case namedInstance(ep) && !listener:
 		u.Host = addr
 		u.Path = "/" + ep.SQLInstance
 	default:
@@ -100,4 +96,18 @@ func connConfig(ep remote.Endpoint, listener bool, o remote.SQLOptions) (msdsn.C
 	cfg.User = o.User
 	cfg.Password = o.Password.Reveal()
 	return cfg, nil
+}
+
+// sqlAddress is where ep's instance is dialled: its SQL address, else its name.
+func sqlAddress(ep remote.Endpoint) string {
+	if ep.SQLAddress != "" {
+		return ep.SQLAddress
+	}
+	return ep.Host
+}
+
+// namedInstance reports whether ep names an instance other than the default one,
+// which is then found through the SQL Browser unless a port is given.
+func namedInstance(ep remote.Endpoint) bool {
+	return ep.SQLInstance != "" && !strings.EqualFold(ep.SQLInstance, "MSSQLSERVER")
 }

@@ -119,13 +119,3 @@ func IsPermissionDenied(err error) bool { return is(permissionDenied, err) }
 
 // IsLoginFailed reports whether err says the login was refused.
 func IsLoginFailed(err error) bool { return is(loginFailed, err) }
-
-// fromDriver turns a go-mssqldb error into a *SQLError for host and op; other
-// errors are returned unchanged.
-func fromDriver(host, op string, err error, redact func(string) string) error {
-	var me mssqldb.Error
-	if !errors.As(err, &me) {
-		return err
-	}
-	return &SQLError{Host: host, Op: op, Number: me.Number, State: me.State, Class: me.Class, Message: redact(me.Message)}
-}

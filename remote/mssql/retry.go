@@ -15,11 +15,8 @@ func isTransient(err error) bool {
 	if err == nil {
 		return false
 	}
-	if IsLoginFailed(err) {
-		return false
-	}
 	if n, ok := sqlNumber(err); ok {
-		return notPrimary[n] || transientNumbers[n]
+		return !loginFailed[n] && (notPrimary[n] || transientNumbers[n])
 	}
 	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED) ||

@@ -116,7 +116,7 @@ func checkOptions(o remote.WinRMOptions, warn func(string)) (*settings, error) {
 }
 
 // newTransport builds the transport of one node.
-func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) (*transport, error) {
+func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) *transport {
 	addr := ep.WinRMAddress
 	if addr == "" {
 		addr = ep.Host
@@ -144,7 +144,7 @@ func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) (*tr
 	// spread over two connections.
 	t.do = s.doer(ep, requests)
 	t.release = s.doer(ep, requests)
-	return t, nil
+	return t
 }
 
 // doer returns a function that sends one authenticated request to ep over a single
@@ -165,17 +165,15 @@ func (s *settings) doer(ep remote.Endpoint, requests *atomic.Int64) func(*http.R
 	}
 	counted := countingRoundTripper{rt: base, n: requests}
 	switch s.auth {
-	case AuthBasic:
-		hc := &http.Client{Transport: counted}
-		return func(r *http.Request) (*http.Response, error) {
-			r.SetBasicAuth(s.user, s.password)
-			return hc.Do(r)
+	case AuthBasic, AuthNTLM:
+		var rt http.RoundTripper = counted
+		if s.auth == AuthNTLM {
+			// The negotiator turns the Basic credentials set below into the NTLM
+			// handshake; they never leave as Basic.
+			rt = newNTLMConn(counted)
 		}
-	case AuthNTLM:
-		hc := &http.Client{Transport: newNTLMConn(counted)}
+		hc := &http.Client{Transport: rt}
 		return func(r *http.Request) (*http.Response, error) {
-			// The negotiator turns these credentials into the NTLM handshake; they
-			// never leave as Basic.
 			r.SetBasicAuth(s.user, s.password)
 			return hc.Do(r)
 		}

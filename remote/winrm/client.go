@@ -86,10 +86,8 @@ func New(cfg remote.Config) (*Client, error) {
 // endpoint finds host among the configured nodes; an unlisted host is reached by
 // its name on the default port.
 func (c *Client) endpoint(host string) remote.Endpoint {
-	for _, ep := range c.cfg.Nodes {
-		if strings.EqualFold(ep.Host, host) {
-			return ep
-		}
+	if ep, ok := c.cfg.Node(host); ok {
+		return ep
 	}
 	return remote.Endpoint{Host: host}
 }
@@ -105,10 +103,7 @@ func (c *Client) node(host string) (*node, error) {
 		return n, nil
 	}
 	n := &node{host: host, slot: make(chan struct{}, 1)}
-	tr, err := c.set.newTransport(c.endpoint(host), &n.requests)
-	if err != nil {
-		return nil, err
-	}
+	tr := c.set.newTransport(c.endpoint(host), &n.requests)
 	params := mz.NewParameters(c.set.opTimeout, "en-US", 153600)
 	params.TransportDecorator = func() mz.Transporter { return tr }
 	mc, err := mz.NewClientWithParameters(&mz.Endpoint{Host: host}, "", "", params)
@@ -236,24 +231,25 @@ func (c *Client) Close() error {
 
 // Requests is the number of HTTP requests sent to host so far, handshakes included.
 func (c *Client) Requests(host string) int {
-	c.mu.Lock()
-	n := c.nodes[strings.ToLower(host)]
-	c.mu.Unlock()
-	if n == nil {
-		return 0
+	if n := c.lookup(host); n != nil {
+		return int(n.requests.Load())
 	}
-	return int(n.requests.Load())
+	return 0
 }
 
 // Commands is the number of commands run on host so far: every attempt of a script
 // run alone counts one, and so does a batch of read-only scripts, however many it
 // carries.
 func (c *Client) Commands(host string) int {
-	c.mu.Lock()
-	n := c.nodes[strings.ToLower(host)]
-	c.mu.Unlock()
-	if n == nil {
-		return 0
+	if n := c.lookup(host); n != nil {
+		return int(n.commands.Load())
 	}
-	return int(n.commands.Load())
+	return 0
+}
+
+// lookup returns host's node if one was made, else nil; it makes none.
+func (c *Client) lookup(host string) *node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.nodes[strings.ToLower(host)]
 }

@@ -66,23 +66,20 @@ func unescapeCLIXML(s string) string {
 	var b strings.Builder
 	for {
 		i := strings.Index(s, "_x")
-		if i < 0 || len(s) < i+7 || s[i+6] != '_' {
-			if i >= 0 && len(s) >= i+7 {
-				b.WriteString(s[:i+2])
-				s = s[i+2:]
-				continue
-			}
+		if i < 0 {
 			b.WriteString(s)
 			return b.String()
 		}
-		v, err := strconv.ParseUint(s[i+2:i+6], 16, 16)
-		if err != nil {
-			b.WriteString(s[:i+2])
-			s = s[i+2:]
-			continue
+		if len(s) >= i+7 && s[i+6] == '_' {
+			if v, err := strconv.ParseUint(s[i+2:i+6], 16, 16); err == nil {
+				b.WriteString(s[:i])
+				b.WriteRune(rune(v))
+				s = s[i+7:]
+				continue
+			}
 		}
-		b.WriteString(s[:i])
-		b.WriteRune(rune(v))
-		s = s[i+7:]
+		// Not an escape: keep "_x" and look further.
+		b.WriteString(s[:i+2])
+		s = s[i+2:]
 	}
 }

@@ -50,3 +50,24 @@ func FuzzDecodeCLIXML(f *testing.F) {
 		}
 	})
 }
+
+func TestUnescapeCLIXML(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"", ""},
+		{"plain", "plain"},
+		{"_x", "_x"},
+		{"a_x00", "a_x00"},
+		{"_x0041", "_x0041"},
+		{"_x0041_", "A"},
+		{"_xZZZZ_b", "_xZZZZ_b"},
+		{"_x_x0041_", "_xA"},
+		{"_x0041__x0042_", "AB"},
+		{"a_x005F_x000D_b", "a_x000D_b"},
+		{"_x004_x0041_", "_x004A"},
+		{"x_x0041_y_x12", "xAy_x12"},
+	} {
+		if got := unescapeCLIXML(tt.in); got != tt.want {
+			t.Errorf("unescapeCLIXML(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

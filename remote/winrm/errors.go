@@ -90,9 +90,9 @@ func transient(err error) bool {
 	if errors.As(err, &ne) && ne.Timeout() {
 		return false
 	}
+	// A refused connection, in any spelling, was taken above.
 	msg := err.Error()
-	return strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset") ||
-		strings.Contains(msg, "connection refused")
+	return strings.Contains(msg, "EOF") || strings.Contains(msg, "connection reset")
 }
 
 func isConnRefused(err error) bool {
