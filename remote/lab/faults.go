@@ -314,23 +314,24 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // strike reports whether a fault of kind is in force on host, counting it as struck.
 func (b *faultBook) strike(kind FaultKind, host string) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, a := range b.active {
-		if !a.spent && a.Kind == kind && faultHostMatches(a.Host, host) {
-			b.counts[kind]++
-			return true
-		}
-	}
-	return false
+	return b.match(kind, host, true)
 }
 
 // inForce reports whether a fault of kind is in force on host, without counting.
 func (b *faultBook) inForce(kind FaultKind, host string) bool {
+	return b.match(kind, host, false)
+}
+
+// match reports whether a fault of kind is in force on host, counting it as struck
+// when count is set.
+func (b *faultBook) match(kind FaultKind, host string, count bool) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	for _, a := range b.active {
 		if !a.spent && a.Kind == kind && faultHostMatches(a.Host, host) {
+			if count {
+				b.counts[kind]++
+			}
 			return true
 		}
 	}

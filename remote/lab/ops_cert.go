@@ -72,7 +72,7 @@ func certGet(c *OpContext, p Params) (any, error) {
 	out := []map[string]any{}
 	for _, store := range []string{StoreMy, StoreRoot} {
 		certs := c.Node.Certs[store]
-		for _, k := range winKeys(certs) {
+		for _, k := range sortedKeys(certs) {
 			ct := certs[k]
 			if (thumb != "" && ct.Thumbprint == thumb) || (thumb == "" && ct.FriendlyName == MasterCertFriendlyName && certHasName(ct, dns)) {
 				out = append(out, certInfo(ct, store))
@@ -85,7 +85,7 @@ func certGet(c *OpContext, p Params) (any, error) {
 func certCreate(c *OpContext, p Params) (any, error) {
 	subject, friendly := p.String("subject"), p.String("friendlyName")
 	root := certStore(c.Node, StoreRoot)
-	for _, k := range winKeys(root) {
+	for _, k := range sortedKeys(root) {
 		ct := root[k]
 		if ct.HasPrivateKey && ct.FriendlyName == friendly && ct.Subject == subject && ct.NotAfter.After(c.Now.AddDate(0, 0, 30)) {
 			return map[string]any{"thumbprint": ct.Thumbprint, "created": false}, nil

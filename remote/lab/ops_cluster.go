@@ -69,7 +69,7 @@ func clusterGet(c *OpContext, p Params) (any, error) {
 			nodes = append(nodes, map[string]any{"name": strings.ToUpper(ShortName(h)), "state": "Up"})
 		}
 		groups := []string{}
-		for _, k := range winKeys(cl.Groups) {
+		for _, k := range sortedKeys(cl.Groups) {
 			groups = append(groups, cl.Groups[k].Name)
 		}
 		res["exists"], res["name"], res["address"], res["nodes"], res["groups"] = true, cl.Name, cl.IP, nodes, groups
@@ -78,12 +78,7 @@ func clusterGet(c *OpContext, p Params) (any, error) {
 			res["quorumType"], res["witness"], res["witnessPath"] = "NodeAndFileShareMajority", "File Share Witness", cl.Witness
 		}
 	}
-	ip, ok := winLookup(e, p.String("name"))
-	addrs := []string{}
-	if ok {
-		addrs = append(addrs, ip)
-	}
-	res["nameInDns"], res["nameAddresses"] = ok, addrs
+	res["nameInDns"], res["nameAddresses"] = winAddresses(e, p.String("name"))
 	return res, nil
 }
 
@@ -188,7 +183,7 @@ func clusterDestroy(c *OpContext, p Params) (any, error) {
 	}
 	if len(cl.Groups) > 0 {
 		var roles []string
-		for _, k := range winKeys(cl.Groups) {
+		for _, k := range sortedKeys(cl.Groups) {
 			roles = append(roles, cl.Groups[k].Name)
 		}
 		return nil, Errorf("cluster %s still hosts roles (%s); remove them first", cl.Name, strings.Join(roles, ", "))
@@ -209,7 +204,7 @@ func clusterRoleGet(c *OpContext, p Params) (any, error) {
 	if cl := clusterOf(e, c.Node); cl != nil {
 		res["clusterExists"] = true
 		services := []any{}
-		for _, k := range winKeys(cl.Groups) {
+		for _, k := range sortedKeys(cl.Groups) {
 			g := cl.Groups[k]
 			if strings.EqualFold(g.Type, "GenericService") && strings.EqualFold(g.ServiceName, svcName) {
 				services = append(services, map[string]any{"name": g.ServiceName, "group": g.Name, "state": g.State})
@@ -229,12 +224,7 @@ func clusterRoleGet(c *OpContext, p Params) (any, error) {
 			res["possibleOwners"] = owners
 		}
 	}
-	ip, ok := winLookup(e, name)
-	addrs := []string{}
-	if ok {
-		addrs = append(addrs, ip)
-	}
-	res["capInDns"], res["capAddresses"] = ok, addrs
+	res["capInDns"], res["capAddresses"] = winAddresses(e, name)
 	return res, nil
 }
 

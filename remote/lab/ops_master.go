@@ -293,7 +293,7 @@ func masterAlwaysOn(enable bool) PSOp {
 func masterCertFor(n *Node, dnsName string) string {
 	var best *Cert
 	root := certStore(n, StoreRoot)
-	for _, k := range winKeys(root) {
+	for _, k := range sortedKeys(root) {
 		ct := root[k]
 		if ct.HasPrivateKey && ct.FriendlyName == MasterCertFriendlyName && certHasName(ct, dnsName) && (best == nil || ct.NotAfter.After(best.NotAfter)) {
 			best = ct

@@ -96,10 +96,16 @@ func settingsMasterSet(c *OpContext, p Params) (any, error) {
 	if err != nil {
 		return nil, Errorf("%s: %v", file, err)
 	}
+	return map[string]any{"previous": prev, "changed": true, "backup": replaceSettings(c, file, content, next)}, nil
+}
+
+// replaceSettings writes next over a settings file whose content was content,
+// keeping that as a backup named after the time, and returns the backup's path.
+func replaceSettings(c *OpContext, file, content, next string) string {
 	backup := file + ".bak-" + c.Now.UTC().Format("20060102150405")
-	n.SetFile(backup, content)
-	n.SetFile(file, next)
-	return map[string]any{"previous": prev, "changed": true, "backup": backup}, nil
+	c.Node.SetFile(backup, content)
+	c.Node.SetFile(file, next)
+	return backup
 }
 
 // clusteredService returns the Generic Service role that runs a service, if any.
@@ -132,13 +138,19 @@ func settingsMasterRestart(c *OpContext, p Params) (any, error) {
 	} else {
 		return map[string]any{"restarted": false, "via": via}, nil
 	}
+	restartService(c, svc, name)
+	return map[string]any{"restarted": true, "via": via}, nil
+}
+
+// restartService stops svc, the node's service called name, waits the five
+// seconds a restart takes and starts it again if it is still there.
+func restartService(c *OpContext, svc *Service, name string) {
 	svc.State = "Stopped"
 	c.Sleep(5 * time.Second)
 	if svc = c.Node.Services[strings.ToLower(name)]; svc != nil {
 		svc.State = "Running"
 		svc.StartedAt = c.Now.Add(5 * time.Second)
 	}
-	return map[string]any{"restarted": true, "via": via}, nil
 }
 
 // findCert looks a thumbprint up in LocalMachine\Root, then LocalMachine\My.

@@ -28,8 +28,8 @@ func init() {
 	RegisterSQL("ssisdb.logdb.update", ssisdbLogDBUpdate)
 	RegisterSQL("ssisdb.master.address.set", ssisdbMasterAddressSet)
 	RegisterSQL("ssisdb.worker.get", ssisdbWorkerGet)
-	RegisterSQL("ssisdb.worker.enable", ssisdbWorkerEnable)
-	RegisterSQL("ssisdb.worker.disable", ssisdbWorkerDisable)
+	RegisterSQL("ssisdb.worker.enable", ssisdbWorkerSetEnabled(true))
+	RegisterSQL("ssisdb.worker.disable", ssisdbWorkerSetEnabled(false))
 	RegisterSQL("ssisdb.worker.delete", ssisdbWorkerDelete)
 }
 
@@ -357,28 +357,20 @@ func agentMissing(p Params) error {
 	return SQLErrorf(27243, "The worker agent with ID '%s' does not exist.", p.String("AgentId"))
 }
 
-func ssisdbWorkerEnable(c *OpContext, p Params) (*script.ResultSet, error) {
-	_, wa, err := workerAgent(c, p)
-	if err != nil {
-		return nil, err
+// ssisdbWorkerSetEnabled is the operation that enables a worker agent, or disables
+// it when enabled is false.
+func ssisdbWorkerSetEnabled(enabled bool) SQLOp {
+	return func(c *OpContext, p Params) (*script.ResultSet, error) {
+		_, wa, err := workerAgent(c, p)
+		if err != nil {
+			return nil, err
+		}
+		if wa == nil {
+			return nil, agentMissing(p)
+		}
+		wa.Enabled = enabled
+		return nil, nil
 	}
-	if wa == nil {
-		return nil, agentMissing(p)
-	}
-	wa.Enabled = true
-	return nil, nil
-}
-
-func ssisdbWorkerDisable(c *OpContext, p Params) (*script.ResultSet, error) {
-	_, wa, err := workerAgent(c, p)
-	if err != nil {
-		return nil, err
-	}
-	if wa == nil {
-		return nil, agentMissing(p)
-	}
-	wa.Enabled = false
-	return nil, nil
 }
 
 func ssisdbWorkerDelete(c *OpContext, p Params) (*script.ResultSet, error) {

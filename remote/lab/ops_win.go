@@ -1,7 +1,6 @@
 package lab
 
 import (
-	"sort"
 	"strings"
 	"time"
 )
@@ -81,8 +80,8 @@ func winFeatureUninstall(c *OpContext, p Params) (any, error) {
 	if !n.Features[name] {
 		return map[string]any{"name": name, "installState": "Available", "restartNeeded": "No"}, nil
 	}
-	if name == FailoverClustering && c.Estate.Cluster != nil && winHasHost(c.Estate.Cluster.Nodes, n.Host) {
-		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), c.Estate.Cluster.Name)
+	if cl := clusterOf(c.Estate, n); name == FailoverClustering && cl != nil {
+		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), cl.Name)
 	}
 	c.Sleep(60 * time.Second)
 	delete(n.Features, name)
@@ -128,18 +127,28 @@ func winLookup(e *Estate, name string) (string, bool) {
 	return "", false
 }
 
+// winAddresses resolves name as winLookup does and returns whether it resolved with
+// the addresses it resolves to (none, or its one address).
+func winAddresses(e *Estate, name string) (bool, []string) {
+	ip, ok := winLookup(e, name)
+	if !ok {
+		return false, []string{}
+	}
+	return true, []string{ip}
+}
+
 // winOwnerOfName says which part of the cluster this node belongs to uses a network
 // name: "cluster", "role:<group>" or "".
 func winOwnerOfName(e *Estate, n *Node, name string) string {
-	cl := e.Cluster
-	if cl == nil || !winHasHost(cl.Nodes, n.Host) {
+	cl := clusterOf(e, n)
+	if cl == nil {
 		return ""
 	}
 	short := strings.ToLower(ShortName(name))
 	if strings.EqualFold(ShortName(cl.Name), short) {
 		return "cluster"
 	}
-	for _, k := range winKeys(cl.Groups) {
+	for _, k := range sortedKeys(cl.Groups) {
 		g := cl.Groups[k]
 		if g.DNSName != "" && strings.EqualFold(ShortName(g.DNSName), short) {
 			return "role:" + g.Name
@@ -153,12 +162,11 @@ func winOwnerOfName(e *Estate, n *Node, name string) string {
 
 // winOwnerOfAddress is winOwnerOfName for an IP address.
 func winOwnerOfAddress(e *Estate, n *Node, ip string) string {
-	cl := e.Cluster
-	if cl != nil && winHasHost(cl.Nodes, n.Host) {
+	if cl := clusterOf(e, n); cl != nil {
 		if cl.IP == ip {
 			return "cluster"
 		}
-		for _, k := range winKeys(cl.Groups) {
+		for _, k := range sortedKeys(cl.Groups) {
 			if g := cl.Groups[k]; g.IP == ip {
 				return "role:" + g.Name
 			}
@@ -202,11 +210,7 @@ func winNameCheck(c *OpContext, p Params) (any, error) {
 	e := c.Estate
 	out := []map[string]any{}
 	for _, name := range p.Strings("names") {
-		ip, ok := winLookup(e, name)
-		addrs := []string{}
-		if ok {
-			addrs = append(addrs, ip)
-		}
+		ok, addrs := winAddresses(e, name)
 		out = append(out, map[string]any{
 			"name":       name,
 			"inDns":      ok,
@@ -216,8 +220,8 @@ func winNameCheck(c *OpContext, p Params) (any, error) {
 		})
 	}
 	cluster := ""
-	if e.Cluster != nil && winHasHost(e.Cluster.Nodes, c.Node.Host) {
-		cluster = e.Cluster.Name
+	if cl := clusterOf(e, c.Node); cl != nil {
+		cluster = cl.Name
 	}
 	return map[string]any{"cluster": cluster, "names": out}, nil
 }
@@ -266,11 +270,7 @@ func winAccountCheck(c *OpContext, p Params) (any, error) {
 
 func winHostCheck(c *OpContext, p Params) (any, error) {
 	host := p.String("host")
-	ip, ok := winLookup(c.Estate, host)
-	addrs := []string{}
-	if ok {
-		addrs = append(addrs, ip)
-	}
+	ok, addrs := winAddresses(c.Estate, host)
 	// Every node of the lab answers WinRM, and the file server SMB; nothing else
 	// listens.
 	tcp := ok && (c.Estate.Node(host) != nil || p.Int("port") == 445 && isFileServer(c.Estate, host))
@@ -295,16 +295,6 @@ func winHasHost(hosts []string, host string) bool {
 		}
 	}
 	return false
-}
-
-// winKeys returns a map's keys in order, so results do not depend on map order.
-func winKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // isFileServer reports whether host serves one of the estate's shares.

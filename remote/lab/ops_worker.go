@@ -181,10 +181,7 @@ func workerSettingsSet(c *OpContext, p Params) (any, error) {
 	if next == content {
 		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil
 	}
-	backup := file + ".bak-" + c.Now.UTC().Format("20060102150405")
-	n.SetFile(backup, content)
-	n.SetFile(file, next)
-	return map[string]any{"previous": prev, "changed": true, "backup": backup}, nil
+	return map[string]any{"previous": prev, "changed": true, "backup": replaceSettings(c, file, content, next)}, nil
 }
 
 func workerServiceRestart(c *OpContext, p Params) (any, error) {
@@ -193,11 +190,6 @@ func workerServiceRestart(c *OpContext, p Params) (any, error) {
 	if svc == nil {
 		return nil, Errorf("Cannot find any service with service name '%s'.", name)
 	}
-	svc.State = "Stopped"
-	c.Sleep(5 * time.Second)
-	if svc = c.Node.Services[strings.ToLower(name)]; svc != nil {
-		svc.State = "Running"
-		svc.StartedAt = c.Now.Add(5 * time.Second)
-	}
+	restartService(c, svc, name)
 	return map[string]any{"state": "Running"}, nil
 }

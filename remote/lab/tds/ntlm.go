@@ -2,16 +2,12 @@ package tds
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 
-	//lint:ignore SA1019 NTLM is defined over MD4; the lab must verify what Windows clients send.
-	"golang.org/x/crypto/md4"
+	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
 // NTLM message types and the flags the challenge offers (MS-NLMP 2.2.2.5).
@@ -120,20 +116,7 @@ func parseAuthenticate(b []byte) (*ntlmAuth, error) {
 
 // verify checks the NTLMv2 proof against password: the client must have computed
 // HMAC-MD5 over our challenge and its blob with the key derived from the password.
+// NTLMv1 and anonymous logins are refused, as modern domains do.
 func (n *ntlmServer) verify(a *ntlmAuth, password string) bool {
-	if len(a.nt) < 16+28 {
-		return false // NTLMv1 and anonymous logins are refused, as modern domains do
-	}
-	h := md4.New()
-	h.Write(ucs2(password))
-	ntHash := h.Sum(nil)
-	key := hmacMD5(ntHash, ucs2(strings.ToUpper(a.User)+a.Domain))
-	proof := hmacMD5(key, append(n.challenge[:], a.nt[16:]...))
-	return hmac.Equal(proof, a.nt[:16])
-}
-
-func hmacMD5(key, data []byte) []byte {
-	m := hmac.New(md5.New, key)
-	m.Write(data)
-	return m.Sum(nil)
+	return ntlmv2.Verify(password, a.User, a.Domain, n.challenge[:], a.nt)
 }

@@ -29,6 +29,16 @@ func (r *reader) take(n int) []byte {
 	return p
 }
 
+// bytes8 reads a one-byte length and that many bytes. It returns nil for a zero
+// length (a NULL value) and when the message ends early (r.err says which).
+func (r *reader) bytes8() []byte {
+	n := int(r.u8())
+	if n == 0 {
+		return nil
+	}
+	return r.take(n)
+}
+
 func (r *reader) u8() byte {
 	p := r.take(1)
 	if p == nil {

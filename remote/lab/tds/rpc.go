@@ -104,12 +104,8 @@ func readValue(r *reader) (any, error) {
 		return math.Float64frombits(r.u64()), r.err
 	case typIntN, typBitN, typFltN, typGUID:
 		r.u8() // declared size
-		n := int(r.u8())
-		if n == 0 {
-			return nil, r.err
-		}
-		p := r.take(n)
-		if r.err != nil {
+		p := r.bytes8()
+		if p == nil {
 			return nil, r.err
 		}
 		return fixedValue(typ, p)
@@ -136,12 +132,8 @@ func readValue(r *reader) (any, error) {
 		if scale > 7 {
 			return nil, fmt.Errorf("time scale %d is over 7", scale)
 		}
-		n := int(r.u8())
-		if n == 0 {
-			return nil, r.err
-		}
-		p := r.take(n)
-		if r.err != nil {
+		p := r.bytes8()
+		if p == nil {
 			return nil, r.err
 		}
 		if typ == typTimeN {
@@ -160,16 +152,12 @@ func readValue(r *reader) (any, error) {
 		}
 		return tm, nil
 	case typDateN:
-		n := int(r.u8())
-		if n == 0 {
+		p := r.bytes8()
+		if p == nil {
 			return nil, r.err
 		}
-		p := r.take(n)
-		if r.err != nil {
-			return nil, r.err
-		}
-		if n != 3 {
-			return nil, fmt.Errorf("date of %d bytes", n)
+		if len(p) != 3 {
+			return nil, fmt.Errorf("date of %d bytes", len(p))
 		}
 		return decodeDateTime(append([]byte{0, 0, 0}, p...), 0)
 	}

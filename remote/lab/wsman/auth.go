@@ -2,8 +2,6 @@ package wsman
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/md5"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -13,8 +11,7 @@ import (
 	"sync"
 	"unicode/utf16"
 
-	//lint:ignore SA1019 NTLM is defined over MD4; the lab must verify what Windows verifies.
-	"golang.org/x/crypto/md4"
+	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
 // connState is the authentication state of one TCP connection: NTLM authenticates
@@ -209,7 +206,9 @@ func (s *Server) verifyAuthenticate(msg, challenge []byte) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if len(nt) < 16+28 {
+	// Checked before the password is asked for, so a response that cannot pass
+	// never reaches PasswordFor.
+	if len(nt) < ntlmv2.MinResponse {
 		return "", errors.New("not an NTLMv2 response")
 	}
 	domain, user := fromUTF16LE(domainRaw), fromUTF16LE(userRaw)
@@ -218,19 +217,8 @@ func (s *Server) verifyAuthenticate(msg, challenge []byte) (string, error) {
 	if !ok {
 		return "", errors.New("unknown user")
 	}
-	h := md4.New()
-	h.Write(utf16le(pass))
-	v2 := hmacMD5(h.Sum(nil), utf16le(strings.ToUpper(user)+domain))
-	if !hmac.Equal(hmacMD5(v2, challenge, nt[16:]), nt[:16]) {
+	if !ntlmv2.Verify(pass, user, domain, challenge, nt) {
 		return "", errors.New("wrong password")
 	}
 	return full, nil
-}
-
-func hmacMD5(key []byte, data ...[]byte) []byte {
-	m := hmac.New(md5.New, key)
-	for _, d := range data {
-		m.Write(d)
-	}
-	return m.Sum(nil)
 }
