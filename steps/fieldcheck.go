@@ -121,13 +121,7 @@ func checkAddressFree(ctx context.Context, env *Env, via, value string) (bool, b
 		return false, false, err.Error()
 	}
 	addr := addressOnly(value)
-	var res struct {
-		Addresses []struct {
-			Address string `json:"address"`
-			InUse   bool   `json:"inUse"`
-			Owner   string `json:"owner"`
-		} `json:"addresses"`
-	}
+	var res addressProbe
 	if err := env.PS(ctx, via, psAddressCheck([]string{addr}), &res); err != nil {
 		return couldNotCheck(via, err)
 	}
@@ -144,6 +138,16 @@ func checkAddressFree(ctx context.Context, env *Env, via, value string) (bool, b
 		return false, false, fmt.Sprintf("%s answers on the network; choose an unused address", addr)
 	}
 	return true, false, fmt.Sprintf("%s is unused", addr)
+}
+
+// addressProbe is what win.address.check reports: whether each address answers on
+// the network, and which part of the cluster owns it, if any.
+type addressProbe struct {
+	Addresses []struct {
+		Address string `json:"address"`
+		InUse   bool   `json:"inUse"`
+		Owner   string `json:"owner"`
+	} `json:"addresses"`
 }
 
 type accountProbe struct {
@@ -183,10 +187,7 @@ func checkThumbprintLive(ctx context.Context, env *Env, via, value string) (bool
 	if err != nil {
 		return couldNotCheck(via, err)
 	}
-	c, ok := certInStore(certs, `LocalMachine\Root`)
-	if !ok {
-		c, ok = certInStore(certs, `LocalMachine\My`)
-	}
+	c, ok := masterCertOnNode(certs)
 	fqdn, short := accessPointNames(env.Answers)
 	switch {
 	case !ok:

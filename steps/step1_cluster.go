@@ -164,12 +164,7 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 				"choose another cluster.name, or remove the stale DNS record and computer object"), nil
 		default:
 			if addr := addressOnly(a.Cluster.StaticAddress); addr != "" {
-				var ac struct {
-					Addresses []struct {
-						Address string `json:"address"`
-						InUse   bool   `json:"inUse"`
-					} `json:"addresses"`
-				}
+				var ac addressProbe
 				if err := env.PS(ctx, t.Host, psAddressCheck([]string{addr}), &ac); err != nil {
 					return Detection{}, fmt.Errorf("checking address %s from %s failed: %w", addr, t.Host, err)
 				}

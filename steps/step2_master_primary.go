@@ -204,6 +204,16 @@ func certInStore(certs []masterCertState, store string) (masterCertState, bool) 
 	return found, ok
 }
 
+// masterCertOnNode returns the master certificate in LocalMachine\Root, else the one
+// in LocalMachine\My: Root is where setup and http.sys look, My where it is often
+// imported first.
+func masterCertOnNode(certs []masterCertState) (masterCertState, bool) {
+	if c, ok := certInStore(certs, `LocalMachine\Root`); ok {
+		return c, true
+	}
+	return certInStore(certs, `LocalMachine\My`)
+}
+
 // masterPlan is what Detect of step 2 or 3 found on one node, with what it will do.
 type masterPlan struct {
 	det Detection

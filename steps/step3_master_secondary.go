@@ -43,25 +43,31 @@ func readPrimaryMaster(ctx context.Context, env *Env) (primaryMasterFacts, strin
 	return primaryMasterFacts{host: host, thumbprint: strings.ToUpper(m.Settings.SSLCertThumbprint), account: m.Service.StartName, port: m.Settings.PortNumber}, "", nil
 }
 
-func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
-	p := &masterPlan{det: Detection{Facts: map[string]any{}}}
-	var (
-		pm      primaryMasterFacts
-		missing string
-		m       masterNodeState
-	)
+// readPrimaryAndSecondary reads the primary's master and the secondary host's at
+// once. The primary's read error, or what it lacks, wins over the secondary's read
+// error: without the primary's master there is nothing to compare with.
+func readPrimaryAndSecondary(ctx context.Context, env *Env, host string) (pm primaryMasterFacts, missing string, m masterNodeState, err error) {
 	errs := concurrently(
 		func() (err error) { pm, missing, err = readPrimaryMaster(ctx, env); return err },
-		func() (err error) { m, err = readMasterNode(ctx, env, t.Host); return err },
+		func() (err error) { m, err = readMasterNode(ctx, env, host); return err },
 	)
-	if errs[0] != nil {
-		return Detection{}, errs[0]
+	switch {
+	case errs[0] != nil:
+		return pm, "", m, errs[0]
+	case missing != "":
+		return pm, missing, m, nil
+	}
+	return pm, "", m, errs[1]
+}
+
+func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
+	p := &masterPlan{det: Detection{Facts: map[string]any{}}}
+	pm, missing, m, err := readPrimaryAndSecondary(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
 	}
 	if missing != "" {
 		return p.block(missing, "run step 2 first"), nil
-	}
-	if errs[1] != nil {
-		return Detection{}, errs[1]
 	}
 	p.det.Facts = m.facts()
 	p.det.Facts["primaryThumbprint"] = pm.thumbprint
@@ -77,10 +83,7 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 		if err != nil {
 			return Detection{}, err
 		}
-		pc, ok := certInStore(src, `LocalMachine\Root`)
-		if !ok {
-			pc, ok = certInStore(src, `LocalMachine\My`)
-		}
+		pc, ok := masterCertOnNode(src)
 		switch {
 		case !ok:
 			return p.block(fmt.Sprintf("the primary's master certificate %s is not on %s any more", pm.thumbprint, pm.host), "run step 2 again"), nil
@@ -93,7 +96,7 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 		p.add(Action{
 			ID: actImportCert, Kind: KindCreate,
 			Summary:  fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
-			Commands: pfxTransferCommands(env, pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
+			Commands: pfxTransferCommands(pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
 			UndoHint: Undo{"thumbprint": pm.thumbprint},
 		})
 	}
@@ -135,7 +138,7 @@ func pfxTransferPassword(env *Env, fallback string) script.Secret {
 	return script.NewSecret("pfx-password", fallback)
 }
 
-func pfxTransferCommands(env *Env, from, to, thumb string, pfx, password script.Secret) []Command {
+func pfxTransferCommands(from, to, thumb string, pfx, password script.Secret) []Command {
 	return []Command{
 		PSCommand(from, psMasterCertExport(thumb, password)),
 		PSCommand(to, psMasterCertImport(thumb, pfx, password)),
@@ -155,7 +158,7 @@ func applyImportCert(ctx context.Context, env *Env, t Target, a Action) (Undo, e
 	if env.Redactor != nil {
 		env.Redactor.Add(pw)
 	}
-	cmds := pfxTransferCommands(env, from, t.Host, thumb, script.Secret{}, pw)
+	cmds := pfxTransferCommands(from, t.Host, thumb, script.Secret{}, pw)
 	env.Say(from, a.Summary)
 	var out struct {
 		PFX string `json:"pfx"`
@@ -167,7 +170,7 @@ func applyImportCert(ctx context.Context, env *Env, t Target, a Action) (Undo, e
 	if env.Redactor != nil {
 		env.Redactor.Add(pfx)
 	}
-	cmds = pfxTransferCommands(env, from, t.Host, thumb, pfx, pw)
+	cmds = pfxTransferCommands(from, t.Host, thumb, pfx, pw)
 	env.Say(t.Host, a.Summary)
 	var res struct {
 		HasPrivateKey bool `json:"hasPrivateKey"`
@@ -198,23 +201,12 @@ func (s secondaryMasterStep) Undo(ctx context.Context, env *Env, t Target, actio
 }
 
 func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
-	var (
-		pm      primaryMasterFacts
-		missing string
-		m       masterNodeState
-	)
-	errs := concurrently(
-		func() (err error) { pm, missing, err = readPrimaryMaster(ctx, env); return err },
-		func() (err error) { m, err = readMasterNode(ctx, env, t.Host); return err },
-	)
-	if errs[0] != nil {
-		return nil, errs[0]
+	pm, missing, m, err := readPrimaryAndSecondary(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
 	}
 	if missing != "" {
 		return []Check{{Name: "Primary master", Status: CheckFailed, Detail: missing, Fix: "run step 2"}}, nil
-	}
-	if errs[1] != nil {
-		return nil, errs[1]
 	}
 	checks, err := verifyMasterNode(ctx, env, t.Host, m, pm.thumbprint)
 	if err != nil {

@@ -472,20 +472,16 @@ func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]
 		check("Master account login", f.MasterLogin, "present", "re-run step 4"),
 		check("SSISDB in "+ag, f.Joined && f.DBInAG, "joined", "re-run step 4 on "+t.Host),
 	}
+	cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
+	if err != nil {
+		return nil, err
+	}
 	if agRole(t, f) == "primary" {
-		cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
-		if err != nil {
-			return nil, err
-		}
 		checks = append(checks,
 			check("Scale Out enabled", cat.ScaleOut == "TRUE", "enabled", "re-run step 4"),
 			check("Master account in ssis_admin", cat.MasterUserAdmin, "a member", "re-run step 4"),
 			check("Listener", f.ListenerDNS != "", "present", "re-run step 4"))
 	} else {
-		cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
-		if err != nil {
-			return nil, err
-		}
 		checks = append(checks,
 			check("Master key credential", f.DMKCredential, "present", "re-run step 4 on "+t.Host),
 			check("Always On support for SSIS", f.Support && hasReplica(cat.Replicas, f.ServerName), "enabled", "re-run step 4 on "+t.Host))

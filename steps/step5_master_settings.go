@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -124,7 +125,7 @@ func (masterSettingsStep) Verify(ctx context.Context, env *Env, t Target) ([]Che
 		case strings.EqualFold(cat.Machine, hostShortName(t.Host)):
 			hb = Check{Name: hb.Name, Status: CheckSuccess, Detail: "MACHINE_NAME is " + cat.Machine}
 		default:
-			hb = Check{Name: hb.Name, Status: CheckWarning, Detail: "MACHINE_NAME is " + orDash(cat.Machine) + "; the heartbeat may not have run yet (every 30 seconds)",
+			hb = Check{Name: hb.Name, Status: CheckWarning, Detail: "MACHINE_NAME is " + cmp.Or(cat.Machine, "empty") + "; the heartbeat may not have run yet (every 30 seconds)",
 				Fix: "wait a minute and verify again; if it stays, read the master log and check that " + env.Answers.MasterService.Account + " has a login and an SSISDB user"}
 		}
 	}
@@ -144,11 +145,4 @@ func (masterSettingsStep) Undo(ctx context.Context, env *Env, t Target, actionID
 		}
 	}
 	return nil
-}
-
-func orDash(s string) string {
-	if s == "" {
-		return "empty"
-	}
-	return s
 }

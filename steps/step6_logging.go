@@ -180,9 +180,12 @@ func (loggingStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, err
 	if err != nil {
 		return nil, err
 	}
-	pf, err := readLoginFacts(ctx, env, env.Answers.Primary().Host, pw)
-	if err != nil {
-		return nil, err
+	// On the primary itself, the login just read is the primary's.
+	pf := self
+	if primary := env.Answers.Primary().Host; !strings.EqualFold(primary, t.Host) {
+		if pf, err = readLoginFacts(ctx, env, primary, pw); err != nil {
+			return nil, err
+		}
 	}
 	ok := func(name string, good bool, detail, bad, fix string) Check {
 		if good {

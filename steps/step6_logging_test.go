@@ -6,6 +6,7 @@ import (
 	"errors"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ssisha/ssisha/remote"
@@ -122,5 +123,48 @@ func TestLoggingStepBlockedWithoutPassword(t *testing.T) {
 	d := l.detectAll(t, NewLoggingStep())["node1.contoso.com"]
 	if d.State != StateBlocked || !strings.Contains(d.Fix, "SSISHA_LOGGING_PASSWORD") {
 		t.Errorf("got %s %q %q", d.State, d.Reason, d.Fix)
+	}
+}
+
+// countingRemote passes every script on and counts the calls per host and operation.
+type countingRemote struct {
+	remote.Remote
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+func (c *countingRemote) count(host, op string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls[host+" "+op]++
+}
+
+func (c *countingRemote) PowerShell(ctx context.Context, host string, s script.PowerShell) (json.RawMessage, error) {
+	c.count(host, s.Op)
+	return c.Remote.PowerShell(ctx, host, s)
+}
+
+func (c *countingRemote) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
+	c.count(host, b.Op)
+	return c.Remote.SQL(ctx, host, b)
+}
+
+func TestLoggingStepVerifyReadsThePrimaryLoginOnce(t *testing.T) {
+	l := newHALab(t, false)
+	l.apply(t, NewAvailabilityGroupStep(), nil)
+	l.apply(t, NewLoggingStep(), nil)
+	r := &countingRemote{Remote: l.env.Remote, calls: map[string]int{}}
+	l.env.Remote = r
+	checks, err := NewLoggingStep().Verify(context.Background(), l.env, Target{Host: "node1.contoso.com", Role: "primary"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range checks {
+		if c.Status != CheckSuccess {
+			t.Errorf("%s: %s (%s)", c.Name, c.Status, c.Detail)
+		}
+	}
+	if n := r.calls["node1.contoso.com sql.login.logging.facts"]; n != 1 {
+		t.Errorf("the primary's logging login was read %d times, want once", n)
 	}
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -187,7 +188,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			UndoHint: hint})
 	}
 	if len(missing) > 0 {
-		cmds := []Command{PSCommand(t.Host, psCertExport(orPlaceholder(wf.WorkerThumbprint, "<WorkerHttpsCertThumbprint>")))}
+		cmds := []Command{PSCommand(t.Host, psCertExport(cmp.Or(wf.WorkerThumbprint, "<WorkerHttpsCertThumbprint>")))}
 		for _, h := range missing {
 			cmds = append(cmds, PSCommand(h, psCertImport("Root", "<worker certificate exported from "+t.Host+">")))
 		}
@@ -209,7 +210,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			UndoHint: Undo{"restarted": true}})
 	}
 	if !enabled {
-		id := orPlaceholder(wf.AgentID, agentPlaceholder)
+		id := cmp.Or(wf.AgentID, agentPlaceholder)
 		acts = append(acts, Action{ID: "enable", Kind: KindChange, Summary: "Wait for the worker to register, then enable it",
 			Commands: []Command{SQLCommand(remote.Listener, tsqlWorkerGet(id)), SQLCommand(remote.Listener, tsqlWorkerEnable(id))},
 			// Empty on a worker this run installs; Undo then reads the AgentId.
@@ -226,13 +227,6 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		d.Fix = "apply step 9 to import it on every master node"
 	}
 	return d, nil
-}
-
-func orPlaceholder(v, placeholder string) string {
-	if v == "" {
-		return placeholder
-	}
-	return v
 }
 
 func (s workersStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
@@ -374,14 +368,7 @@ func (workersStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, err
 	for _, a := range d.Actions {
 		open = append(open, a.Summary)
 	}
-	return []Check{{Name: "Worker registered and enabled", Status: CheckFailed, Detail: orText9(d.Reason, "still to do: "+strings.Join(open, "; ")), Fix: orText9(d.Fix, "re-run step 9 on "+t.Host)}}, nil
-}
-
-func orText9(s, alt string) string {
-	if s == "" {
-		return alt
-	}
-	return s
+	return []Check{{Name: "Worker registered and enabled", Status: CheckFailed, Detail: cmp.Or(d.Reason, "still to do: "+strings.Join(open, "; ")), Fix: cmp.Or(d.Fix, "re-run step 9 on "+t.Host)}}, nil
 }
 
 func (workersStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
