@@ -133,21 +133,21 @@ type countingRemote struct {
 }
 
 func (c *countingRemote) PowerShell(ctx context.Context, host string, s script.PowerShell) (json.RawMessage, error) {
-	c.mu.Lock()
-	c.ps++
-	tl := c.trace
-	c.mu.Unlock()
-	defer tl.command(host, "ps  "+s.Op, time.Now())
+	defer c.count(&c.ps).command(host, "ps  "+s.Op, time.Now())
 	return c.Remote.PowerShell(ctx, host, s)
 }
 
 func (c *countingRemote) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
-	c.mu.Lock()
-	c.sql++
-	tl := c.trace
-	c.mu.Unlock()
-	defer tl.command(host, "sql "+b.Op, time.Now())
+	defer c.count(&c.sql).command(host, "sql "+b.Op, time.Now())
 	return c.Remote.SQL(ctx, host, b)
+}
+
+// count adds one to n, a counter of c, and returns the timeline the call goes on.
+func (c *countingRemote) count(n *int) *timeline {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	*n++
+	return c.trace
 }
 
 // traceTo starts recording a timeline (nil stops).

@@ -30,13 +30,9 @@ Exit code 2 when anything is wrong.`,
 			if file == "" {
 				return invalid("no answer file: pass -f answers.yaml")
 			}
-			ans, err := answers.Load(file)
+			ans, err := a.loadAnswers(file)
 			if err != nil {
-				return invalidErr(fmt.Errorf("%s: %w", file, err))
-			}
-			a.applyUserOverrides(ans)
-			if errs := answers.Validate(ans); len(errs) > 0 {
-				return invalidErr(fmt.Errorf("%s has %d problem(s):\n%s", file, len(errs), formatFieldErrors(errs)))
+				return err
 			}
 			if offline {
 				fmt.Fprintf(a.out, "%s: no problems found (offline: network facts not checked)\n", file)

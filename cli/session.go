@@ -173,11 +173,11 @@ func (a *app) journalFile(cluster string) (string, error) {
 		return a.journalPath, nil
 	}
 	if d := a.getenv("SSISHA_STATE_DIR"); d != "" {
-		p, err := engine.DefaultJournalPath(cluster)
+		name, err := engine.JournalFileName(cluster)
 		if err != nil {
 			return "", err
 		}
-		return filepath.Join(d, filepath.Base(p)), nil
+		return filepath.Join(d, name), nil
 	}
 	return engine.DefaultJournalPath(cluster)
 }

@@ -50,11 +50,8 @@ func RemoteConfig(a *Answers, s *Secrets) remote.Config {
 		CAFile:             w.CAFile,
 		Insecure:           w.Insecure,
 		AllowBasicOverHTTP: w.AllowBasicOverHTTP,
-		User:               w.User,
+		User:               s.userOr(EnvWinRMUser, w.User),
 		Password:           s.WinRMPassword,
-	}
-	if u := s.User(EnvWinRMUser); u != "" {
-		cfg.WinRM.User = u
 	}
 	q := a.Connection.SQL
 	cfg.SQL = remote.SQLOptions{
@@ -62,11 +59,8 @@ func RemoteConfig(a *Answers, s *Secrets) remote.Config {
 		Encrypt:                strings.ToLower(q.Encrypt),
 		CAFile:                 q.CAFile,
 		TrustServerCertificate: q.TrustServerCertificate,
-		User:                   q.User,
+		User:                   s.userOr(EnvSQLUser, q.User),
 		Password:               s.SQLPassword,
-	}
-	if u := s.User(EnvSQLUser); u != "" {
-		cfg.SQL.User = u
 	}
 	return cfg
 }

@@ -136,14 +136,13 @@ func (s *Secrets) Get(env string) script.Secret {
 // SSISHA_WAIT_SCALE, or "".
 func (s *Secrets) User(env string) string { return s.users[env] }
 
-// ApplyUsers writes the user name overrides into the answers' connection.
-func (s *Secrets) ApplyUsers(a *Answers) {
-	if u := s.User(EnvWinRMUser); u != "" {
-		a.Connection.WinRM.User = u
+// userOr is the override given for env (SSISHA_WINRM_USER or SSISHA_SQL_USER), or
+// answered, the user name the answers give, when there is none.
+func (s *Secrets) userOr(env, answered string) string {
+	if u := s.User(env); u != "" {
+		return u
 	}
-	if u := s.User(EnvSQLUser); u != "" {
-		a.Connection.SQL.User = u
-	}
+	return answered
 }
 
 // clientOS is the operating system ssisha runs on; tests replace it.
@@ -166,10 +165,7 @@ func (s *Secrets) needs(a *Answers, env string) bool {
 		auth := strings.ToLower(a.Connection.WinRM.Auth)
 		return auth != "kerberos" && auth != "certificate"
 	case EnvSQLPassword:
-		user := a.Connection.SQL.User
-		if u := s.User(EnvSQLUser); u != "" {
-			user = u
-		}
+		user := s.userOr(EnvSQLUser, a.Connection.SQL.User)
 		switch strings.ToLower(a.Connection.SQL.Auth) {
 		case "sql":
 			return true

@@ -77,10 +77,16 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
 	}
-	if err := e.resume(run.id, fresh); err != nil {
+	// One read of the journal serves both: resume writes only results that are not
+	// failures, and adoptFailed looks only at failures and intents.
+	recs, err := e.journal.Records()
+	if err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
-	if err := e.adoptFailed(run.id, fresh); err != nil {
+	if err := e.resume(run.id, pending(recs), fresh); err != nil {
+		return e.finish(run, "apply", nil, err)
+	}
+	if err := e.adoptFailed(run.id, recs, fresh); err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
 	if p != nil && planFingerprint(p, len(only) > 0 && len(only) < len(p.Steps), sel) != fresh.Fingerprint {

@@ -154,11 +154,10 @@ func dropTornTail(path string) error {
 // when set, else the user's state folder (XDG_STATE_HOME or ~/.local/state; the
 // configuration folder on Windows and macOS), in ssisha/<cluster>.journal.jsonl.
 func DefaultJournalPath(cluster string) (string, error) {
-	name := fileSafe(cluster)
-	if name == "" {
-		return "", errors.New("cannot name the journal: the cluster name (cluster.name) is empty; set it in the answers")
+	file, err := JournalFileName(cluster)
+	if err != nil {
+		return "", err
 	}
-	file := name + ".journal.jsonl"
 	if d := os.Getenv("SSISHA_STATE_DIR"); d != "" {
 		return filepath.Join(d, file), nil
 	}
@@ -177,6 +176,16 @@ func DefaultJournalPath(cluster string) (string, error) {
 		return "", fmt.Errorf("cannot find the folder for the journal: %w; set SSISHA_STATE_DIR", err)
 	}
 	return filepath.Join(home, ".local", "state", "ssisha", file), nil
+}
+
+// JournalFileName is the name of a cluster's journal file, without its folder:
+// <cluster>.journal.jsonl.
+func JournalFileName(cluster string) (string, error) {
+	name := fileSafe(cluster)
+	if name == "" {
+		return "", errors.New("cannot name the journal: the cluster name (cluster.name) is empty; set it in the answers")
+	}
+	return name + ".journal.jsonl", nil
 }
 
 // fileSafe lower-cases name and keeps only characters safe in a file name everywhere.

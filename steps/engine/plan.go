@@ -309,8 +309,12 @@ func (p *Plan) AwaitsEarlierSteps(si int) bool {
 func (p *Plan) Blocked() int {
 	n := 0
 	for si, s := range p.Steps {
+		if p.AwaitsEarlierSteps(si) {
+			// So do all the steps after it.
+			break
+		}
 		for _, t := range s.Targets {
-			if (t.Err != "" || t.Detection.State == steps.StateBlocked) && !p.AwaitsEarlierSteps(si) {
+			if t.Err != "" || t.Detection.State == steps.StateBlocked {
 				n++
 			}
 		}

@@ -7,18 +7,19 @@ import (
 	"github.com/ssisha/ssisha/steps"
 )
 
-// resume looks at the actions an earlier run started and never finished. The node may
-// or may not have made the change, so nothing is assumed: the fresh detection decides,
-// the person is told what it found, and the action runs again only if Detect still
-// lists it. Each interrupted intent then gets a result so it is not reported again.
+// resume looks at the actions an earlier run started and never finished: open, the
+// journal's pending records. The node may or may not have made the change, so nothing
+// is assumed: the fresh detection decides, the person is told what it found, and the
+// action runs again only if Detect still lists it. Each interrupted intent then gets
+// a result so it is not reported again.
 //
 // When the re-detection no longer lists the action, the node finished it, and Apply's
 // undo data was lost with the run. The intent's undo hint stands in for it: the result
 // is recorded as succeeded with the hint, so rollback undoes the change like any
 // other. Without a hint the result stays interrupted, and rollback reports it for the
 // DBA to check by hand.
-func (e *Engine) resume(runID string, fresh *Plan) error {
-	for _, rec := range e.journal.Pending() {
+func (e *Engine) resume(runID string, open []Record, fresh *Plan) error {
+	for _, rec := range open {
 		if rec.Kind != KindIntent {
 			continue
 		}
@@ -71,11 +72,7 @@ func (e *Engine) resume(runID string, fresh *Plan) error {
 // undo needs (the undo data Apply returned with its error, else the intent's hint), so
 // rollback undoes it like any other. Failed actions without either are left as they
 // are.
-func (e *Engine) adoptFailed(runID string, fresh *Plan) error {
-	recs, err := e.journal.Records()
-	if err != nil {
-		return err
-	}
+func (e *Engine) adoptFailed(runID string, recs []Record, fresh *Plan) error {
 	key := func(r Record) string {
 		return fmt.Sprintf("%d\x00%s\x00%s", r.Step, strings.ToLower(r.Target), r.Action)
 	}
