@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -224,7 +225,7 @@ func (f *FakeBackend) Apply(ctx context.Context, a *answers.Answers, s *answers.
 	rep := &engine.Report{RunID: "run-fake", Status: engine.StatusSucceeded}
 	emit(engine.Event{Time: f.now(), Kind: engine.RunStarted, Mode: "apply"})
 	for _, ps := range p.Steps {
-		if len(only) > 0 && !containsInt(only, ps.ID) {
+		if len(only) > 0 && !slices.Contains(only, ps.ID) {
 			continue
 		}
 		if ctx.Err() != nil {
@@ -295,7 +296,7 @@ func (f *FakeBackend) Rollback(ctx context.Context, a *answers.Answers, s *answe
 	f.record(fmt.Sprintf("rollback %v", only))
 	rep := &engine.Report{RunID: "undo-fake", Status: engine.StatusSucceeded}
 	for i := len(fakeSteps); i >= 1; i-- {
-		if len(only) > 0 && !containsInt(only, i) {
+		if len(only) > 0 && !slices.Contains(only, i) {
 			continue
 		}
 		fs := fakeSteps[i-1]

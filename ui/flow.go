@@ -20,56 +20,57 @@ func (m *model) begin(op opKind) context.Context {
 	return ctx
 }
 
+// launch starts op's work in the background and keeps the spinner turning while it runs.
+func (m *model) launch(op opKind, work func(ctx context.Context, emit func(engine.Event)) tea.Msg) tea.Cmd {
+	ctx := m.begin(op)
+	return tea.Batch(startOp(ctx, op, work), m.tick())
+}
+
 func (m *model) startPreflight() tea.Cmd {
 	m.goTo(scrPreflight)
 	m.preflight.reset()
-	ctx := m.begin(opPreflight)
 	b, a, s := m.backend, m.a, m.s
-	return tea.Batch(startOp(ctx, opPreflight, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+	return m.launch(opPreflight, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		return preflightDoneMsg{err: b.Preflight(ctx, a, s, emit)}
-	}), m.tick())
+	})
 }
 
 func (m *model) startPlan() tea.Cmd {
-	ctx := m.begin(opPlan)
 	b, a, s := m.backend, m.a, m.s
-	return tea.Batch(startOp(ctx, opPlan, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+	return m.launch(opPlan, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		p, err := b.Plan(ctx, a, s, emit)
 		return planReadyMsg{plan: p, err: err}
-	}), m.tick())
+	})
 }
 
 // startApply runs the plan (or the steps in only) and shows the run screen.
 func (m *model) startApply(only []int) tea.Cmd {
 	m.goTo(scrRun)
 	m.run.begin(m, opApply, m.plan.plan, only)
-	ctx := m.begin(opApply)
 	b, a, s, p := m.backend, m.a, m.s, m.plan.plan
-	return tea.Batch(startOp(ctx, opApply, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+	return m.launch(opApply, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		r, err := b.Apply(ctx, a, s, p, only, emit)
 		return runDoneMsg{mode: opApply, report: r, err: err}
-	}), m.tick())
+	})
 }
 
 // startRollback undoes the steps in only (in reverse) and shows the run screen.
 func (m *model) startRollback(only []int) tea.Cmd {
 	m.goTo(scrRun)
 	m.run.begin(m, opRollback, m.plan.plan, only)
-	ctx := m.begin(opRollback)
 	b, a, s := m.backend, m.a, m.s
-	return tea.Batch(startOp(ctx, opRollback, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+	return m.launch(opRollback, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		r, err := b.Rollback(ctx, a, s, only, emit)
 		return runDoneMsg{mode: opRollback, report: r, err: err}
-	}), m.tick())
+	})
 }
 
 func (m *model) startVerify() tea.Cmd {
-	ctx := m.begin(opVerify)
 	b, a, s := m.backend, m.a, m.s
-	return tea.Batch(startOp(ctx, opVerify, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
+	return m.launch(opVerify, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		r, err := b.Verify(ctx, a, s, emit)
 		return verifyDoneMsg{report: r, err: err}
-	}), m.tick())
+	})
 }
 
 // events hands coalesced engine events to the screen of the operation.
@@ -80,20 +81,20 @@ func (m *model) events(msg eventsMsg) tea.Cmd {
 			m.preflight.event(e)
 		case opPlan:
 			m.steps.event(e)
-		case opApply, opRollback:
-			m.run.event(m, e)
-		case opVerify:
+		case opApply, opRollback, opVerify:
 			m.run.event(m, e)
 		}
 	}
 	if msg.final != nil {
-		m.busy, m.cancel = "", nil
 		return m.finished(msg.final)
 	}
 	return listen(msg.op, msg.ch)
 }
 
+// finished clears the operation in flight and routes its result, which always
+// arrives as the final item of its events.
 func (m *model) finished(msg tea.Msg) tea.Cmd {
+	m.busy, m.cancel = "", nil
 	switch msg := msg.(type) {
 	case preflightDoneMsg:
 		m.preflight.done(msg.err)

@@ -25,12 +25,7 @@ type Mistake struct {
 // secrets; false when the group needs none, because its checks already flag something
 // or it has nothing to type into.
 func QuestionMistake(g int, a *answers.Answers, s *answers.Secrets) (Mistake, bool) {
-	if a == nil {
-		a = answers.Example()
-	}
-	if s == nil {
-		s = &answers.Secrets{}
-	}
+	a, s = Options{Answers: a, Secrets: s}.startingAnswers()
 	var group []*question
 	for _, q := range newQuestions(a, s) {
 		if q.group == g {

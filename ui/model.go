@@ -129,39 +129,33 @@ func (m *model) update(msg tea.Msg) tea.Cmd {
 		return nil
 	case eventsMsg:
 		return m.events(msg)
-	case preflightDoneMsg, planReadyMsg, runDoneMsg, verifyDoneMsg:
-		m.busy, m.cancel = "", nil
-		return m.finished(msg)
 	case fieldCheckDueMsg, fieldCheckedMsg:
 		return m.questions.checkMsg(m, msg)
 	case answersSavedMsg:
-		if msg.err != nil {
-			m.flash = m.c.Redact(msg.err.Error())
-		} else {
-			m.flash = "Answers saved to " + msg.path + " (without secrets)."
-		}
+		m.flashResult(msg.err, "Answers saved to "+msg.path+" (without secrets).")
 		return nil
 	case answersLoadedMsg:
 		return m.answersLoaded(msg)
 	case bundleWrittenMsg:
-		if msg.err != nil {
-			m.flash = m.c.Redact(msg.err.Error())
-		} else {
-			m.flash = "Bundle written to " + msg.dir + "."
-		}
+		m.flashResult(msg.err, "Bundle written to "+msg.dir+".")
 		return nil
 	case reportExportedMsg:
-		if msg.err != nil {
-			m.flash = m.c.Redact(msg.err.Error())
-		} else {
-			m.flash = "Report written to " + msg.path + "."
-		}
+		m.flashResult(msg.err, "Report written to "+msg.path+".")
 		return nil
 	}
 	if m.screen == scrQuestions {
 		return m.questions.forward(m, msg)
 	}
 	return nil
+}
+
+// flashResult says how a file the user asked for was written: the error, or done.
+func (m *model) flashResult(err error, done string) {
+	if err != nil {
+		m.flash = m.c.Redact(err.Error())
+	} else {
+		m.flash = done
+	}
 }
 
 // key handles the keys every screen shares, then hands the rest to the screen.
@@ -205,21 +199,7 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 	}
-	switch m.screen {
-	case scrStart:
-		return m.start.key(m, msg)
-	case scrPreflight:
-		return m.preflight.key(m, msg)
-	case scrPlan:
-		return m.plan.key(m, msg)
-	case scrRun:
-		return m.run.key(m, msg)
-	case scrSummary:
-		return m.summary.key(m, msg)
-	case scrSteps:
-		return m.steps.key(m, msg)
-	}
-	return nil
+	return m.current().key(m, msg)
 }
 
 // askQuit quits at once when nothing runs; during a run it offers to stop after the
@@ -245,7 +225,7 @@ func (m *model) askQuit() tea.Cmd {
 	return tea.Quit
 }
 
-// go switches screens.
+// goTo switches screens.
 func (m *model) goTo(s screenID) { m.screen = s; m.flash = "" }
 
 // tick keeps the spinner turning while an operation runs.
@@ -273,23 +253,7 @@ func (m *model) spinner() string {
 
 // bindings are the keys the focused screen offers now.
 func (m *model) bindings() []binding {
-	var bs []binding
-	switch m.screen {
-	case scrStart:
-		bs = m.start.bindings(m)
-	case scrQuestions:
-		bs = m.questions.bindings(m)
-	case scrPreflight:
-		bs = m.preflight.bindings(m)
-	case scrPlan:
-		bs = m.plan.bindings(m)
-	case scrRun:
-		bs = m.run.bindings(m)
-	case scrSummary:
-		bs = m.summary.bindings(m)
-	case scrSteps:
-		bs = m.steps.bindings(m)
-	}
+	bs := m.current().bindings(m)
 	k := m.c.Keys
 	if m.screen != scrQuestions {
 		bs = append(bs, on(k.Help))
@@ -313,7 +277,7 @@ func (m *model) render() string {
 	bar := m.keyBar(w)
 	barLines := strings.Count(bar, "\n") + 1
 	bodyH := h - 2 - barLines
-	body := m.renderScreen(w, bodyH)
+	body := m.current().render(m, w, bodyH)
 	if m.dlg != nil {
 		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
 	}
@@ -343,24 +307,31 @@ func busyText(op opKind) string {
 	return ""
 }
 
-func (m *model) renderScreen(w, h int) string {
+// screenModel is what the root asks of every screen: its body at a size, the keys it
+// offers now and what those keys do.
+type screenModel interface {
+	render(m *model, w, h int) string
+	bindings(m *model) []binding
+	key(m *model, msg tea.KeyPressMsg) tea.Cmd
+}
+
+// current is the focused screen.
+func (m *model) current() screenModel {
 	switch m.screen {
-	case scrStart:
-		return m.start.render(m, w, h)
 	case scrQuestions:
-		return m.questions.render(m, w, h)
+		return m.questions
 	case scrPreflight:
-		return m.preflight.render(m, w, h)
+		return m.preflight
 	case scrPlan:
-		return m.plan.render(m, w, h)
+		return m.plan
 	case scrRun:
-		return m.run.render(m, w, h)
+		return m.run
 	case scrSummary:
-		return m.summary.render(m, w, h)
+		return m.summary
 	case scrSteps:
-		return m.steps.render(m, w, h)
+		return m.steps
 	}
-	return ""
+	return m.start
 }
 
 // header shows where the user is in the flow and which estate this is.

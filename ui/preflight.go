@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -30,25 +31,16 @@ func (p *preflightScreen) event(e engine.Event) {
 	if p.cells == nil {
 		p.cells = map[[2]string]engine.CheckResult{}
 	}
-	if !contains(p.checks, e.Check.Name) {
+	if !slices.Contains(p.checks, e.Check.Name) {
 		p.checks = append(p.checks, e.Check.Name)
 	}
-	if !contains(p.nodes, e.Target) {
+	if !slices.Contains(p.nodes, e.Target) {
 		p.nodes = append(p.nodes, e.Target)
 	}
 	p.cells[[2]string{e.Check.Name, e.Target}] = *e.Check
 }
 
 func (p *preflightScreen) done(err error) { p.running, p.err = false, err }
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
 
 func (p *preflightScreen) failed() int {
 	n := 0
@@ -62,14 +54,13 @@ func (p *preflightScreen) failed() int {
 
 func (p *preflightScreen) bindings(m *model) []binding {
 	k := m.c.Keys
-	next := onIf(k.Continue, !p.running && p.failed() == 0, "")
+	next := primary(k.Continue)
 	switch {
 	case p.running:
-		next.disabled = "the checks are still running"
+		next = off(k.Continue, "the checks are still running")
 	case p.failed() > 0:
-		next.disabled = "fix the failed checks first, then r re-runs them"
+		next = off(k.Continue, "fix the failed checks first, then r re-runs them")
 	}
-	next.primary = next.disabled == ""
 	rerun := onIf(k.Rerun, !p.running, "the checks are still running")
 	return []binding{next, rerun, on(k.Up), on(k.Left), on(k.Back)}
 }

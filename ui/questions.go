@@ -132,11 +132,7 @@ func (q *questionsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		q.showHelp = !q.showHelp
 		return nil
 	case key.Matches(msg, k.Save):
-		path := m.answersPath
-		if path == "" {
-			path = "answers.yaml"
-		}
-		m.dlg = promptFor("Save answers (secrets are never written)", "Path of the answer file", path, func(m *model, p string) tea.Cmd {
+		m.dlg = promptFor("Save answers (secrets are never written)", "Path of the answer file", m.answersFile(), func(m *model, p string) tea.Cmd {
 			return m.questions.save(m, p)
 		})
 		return nil

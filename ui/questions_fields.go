@@ -162,13 +162,12 @@ func newQuestions(a *answers.Answers, s *answers.Secrets) []*question {
 			options: []string{"windows", "sql"}, value: str(a.Connection.SQL.Auth)},
 	}
 	for _, spec := range secretSpecsToAsk(a, s) {
-		spec := spec
 		login := ""
 		if spec.Kind == answers.LoggingPassword {
 			login = a.Logging.Login
 		}
 		qs = append(qs, &question{
-			key: spec.Env, group: 6, title: spec.Label, desc: spec.Help,
+			key: spec.Env, group: secretsGroup, title: spec.Label, desc: spec.Help,
 			help:     "Masked; never written to the answer file or any log. Also read from the environment variable " + spec.Env + ".",
 			validate: func(v string) error { return answers.ValidatePassword(spec.Kind, v, login) },
 			secret:   &spec, value: str(s.Get(spec.Env).Reveal()),
@@ -207,16 +206,7 @@ func applyQuestions(qs []*question, a *answers.Answers, s *answers.Secrets) erro
 		atoi := func() int { n, _ := strconv.Atoi(v); return n }
 		switch q.key {
 		case "masters":
-			var ms []answers.Master
-			for i, h := range splitList(v) {
-				m := answers.Master{Host: h}
-				if i < len(a.Masters) {
-					m = a.Masters[i]
-					m.Host = h
-				}
-				ms = append(ms, m)
-			}
-			a.Masters = ms
+			a.Masters = rehost(a.Masters, splitList(v), func(m *answers.Master, h string) { m.Host = h })
 		case "sqlVersion":
 			a.SQLVersion = atoi()
 		case "domain":
@@ -267,19 +257,28 @@ func applyQuestions(qs []*question, a *answers.Answers, s *answers.Secrets) erro
 		if q.key != "workers" {
 			continue
 		}
-		var ws []answers.Worker
-		for i, h := range splitList(*q.value) {
-			w := answers.Worker{Host: h}
-			if i < len(a.Workers) {
-				w = a.Workers[i]
-				w.Host = h
+		ws := rehost(a.Workers, splitList(*q.value), func(w *answers.Worker, h string) { w.Host = h })
+		if account != "" {
+			for i := range ws {
+				ws[i].Account = account
 			}
-			if account != "" {
-				w.Account = account
-			}
-			ws = append(ws, w)
 		}
 		a.Workers = ws
 	}
 	return nil
+}
+
+// rehost is the nodes for the typed hosts, in their order: the i-th host keeps what
+// else the i-th node had (its settings), and a host past the old nodes is a new one.
+func rehost[T any](old []T, hosts []string, setHost func(*T, string)) []T {
+	var out []T
+	for i, h := range hosts {
+		var n T
+		if i < len(old) {
+			n = old[i]
+		}
+		setHost(&n, h)
+		out = append(out, n)
+	}
+	return out
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -40,7 +41,7 @@ func (r *runScreen) begin(m *model, mode opKind, p *engine.Plan, only []int) {
 	*r = runScreen{mode: mode, only: only, running: true, changed: changed, showLog: r.showLog}
 	if p != nil {
 		for _, s := range p.Steps {
-			if len(only) == 0 || containsInt(only, s.ID) {
+			if len(only) == 0 || slices.Contains(only, s.ID) {
 				r.steps = append(r.steps, &stepState{id: s.ID, title: s.Title})
 			}
 		}
@@ -65,15 +66,6 @@ func (r *runScreen) done(m *model, msg runDoneMsg) {
 	if msg.report != nil && msg.report.Status == engine.StatusCancelled {
 		r.paused = true
 	}
-}
-
-func containsInt(xs []int, x int) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
 }
 
 // remaining are the steps from the failed (or first unfinished) one on.
@@ -114,18 +106,23 @@ func (r *runScreen) bindings(m *model) []binding {
 	k := m.c.Keys
 	notRunning := "wait for the running actions to finish, or pause"
 	pause := onIf(k.Pause, r.running, "nothing is running")
-	retry := onIf(k.Retry, !r.running && (r.failed() || r.paused), notRunning)
-	if !r.running && !r.failed() && !r.paused {
-		retry.disabled = "no step failed"
+	retry := primary(k.Retry)
+	switch {
+	case r.running:
+		retry = off(k.Retry, notRunning)
+	case !r.failed() && !r.paused:
+		retry = off(k.Retry, "no step failed")
 	}
 	if r.paused {
 		retry.Binding.SetHelp("r", "resume")
 	}
-	retry.primary = retry.disabled == ""
 	skip := onIf(k.Skip, r.failed(), "no step failed")
-	undo := onIf(k.Rollback, !r.running && len(r.changedSteps()) > 0, notRunning)
-	if !r.running && len(r.changedSteps()) == 0 {
-		undo.disabled = "this run changed nothing yet"
+	undo := on(k.Rollback)
+	switch {
+	case r.running:
+		undo = off(k.Rollback, notRunning)
+	case len(r.changedSteps()) == 0:
+		undo = off(k.Rollback, "this run changed nothing yet")
 	}
 	bs := []binding{retry, skip, undo, pause}
 	if len(r.nodes) > 1 && m.c.Width < 100 {
@@ -133,7 +130,7 @@ func (r *runScreen) bindings(m *model) []binding {
 	}
 	bs = append(bs, on(k.Log))
 	if !r.running {
-		bs = append(bs, binding{Binding: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "summary"))})
+		bs = append(bs, on(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "summary"))))
 	}
 	return bs
 }
@@ -249,11 +246,11 @@ func (r *runScreen) bottom(m *model, w int) []string {
 	if r.err != "" && !r.running {
 		return wrap(st.Fail.Render(g.Fail+" ")+r.err, w)
 	}
-	n := 3
+	n, toggle := 3, "grows"
 	if r.showLog {
-		n = 8
+		n, toggle = 8, "shrinks"
 	}
-	out := []string{st.Muted.Render("Command log (c " + map[bool]string{true: "shrinks", false: "grows"}[r.showLog] + ")")}
+	out := []string{st.Muted.Render("Command log (c " + toggle + ")")}
 	start := max(0, len(r.log)-n)
 	for _, e := range r.log[start:] {
 		first := strings.SplitN(e.script, "\n", 2)[0]

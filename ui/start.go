@@ -30,11 +30,7 @@ func (s *startScreen) items() []startItem {
 			return tea.Batch(m.questions.form.Init(), m.questions.checkAll(m))
 		}},
 		{"Open an answer file…", "Load answers from a YAML file; secrets still come from the environment or prompts.", func(m *model) tea.Cmd {
-			path := m.answersPath
-			if path == "" {
-				path = "answers.yaml"
-			}
-			m.dlg = promptFor("Open an answer file", "Path of the answer file", path, func(m *model, p string) tea.Cmd { return loadAnswers(p) })
+			m.dlg = promptFor("Open an answer file", "Path of the answer file", m.answersFile(), func(m *model, p string) tea.Cmd { return loadAnswers(p) })
 			return nil
 		}},
 	}
@@ -63,6 +59,14 @@ func loadAnswers(path string) tea.Cmd {
 		}
 		return answersLoadedMsg{path: path, answers: a}
 	}
+}
+
+// answersFile is the answer file the save and open prompts offer first.
+func (m *model) answersFile() string {
+	if m.answersPath == "" {
+		return "answers.yaml"
+	}
+	return m.answersPath
 }
 
 func (m *model) answersLoaded(msg answersLoadedMsg) tea.Cmd {
@@ -118,20 +122,19 @@ func (s *startScreen) render(m *model, w, h int) string {
 	}
 	b = append(b, st.Muted.Render(fmt.Sprintf("Answers: %s %s masters %s", src, g.Dot, strings.Join(m.a.MasterHosts(), ", "))))
 	if len(s.records) > 0 {
-		r := s.records[len(s.records)-1]
 		b = append(b, "", st.Warn.Render(g.Warn+" A run was interrupted")+": "+m.c.Redact(interruptedText(s.records)))
-		_ = r
 	}
 	b = append(b, "")
-	for i, it := range s.items() {
+	items := s.items()
+	for i, it := range items {
 		line := "  " + it.label
 		if i == s.cursor {
 			line = st.Selected.Render(g.Cursor + " " + it.label)
 		}
 		b = append(b, line)
 	}
-	if it := s.items(); s.cursor < len(it) && it[s.cursor].help != "" {
-		b = append(b, "", st.Muted.Render(it[s.cursor].help))
+	if s.cursor < len(items) && items[s.cursor].help != "" {
+		b = append(b, "", st.Muted.Render(items[s.cursor].help))
 	}
 	var out []string
 	for _, l := range b {

@@ -181,14 +181,8 @@ func (d *labDriver) tour(l *lab.Lab, questions []string, mistakes []ui.Mistake) 
 		return err
 	}
 	// The cursor on the first warning, whose details and fix then show below the grid.
-	for i := 0; !strings.Contains(d.term.text(), ": ⚠ Warning"); i++ {
-		if i > 60 {
-			return fmt.Errorf("preflight has no warning to show; the screen:\n%s", d.term.text())
-		}
-		d.press(runeKey('j'))
-		if err := d.settle(); err != nil {
-			return err
-		}
+	if err := d.downUntil(": ⚠ Warning", "preflight has no warning to show"); err != nil {
+		return err
 	}
 	d.capture("preflight")
 
@@ -201,14 +195,8 @@ func (d *labDriver) tour(l *lab.Lab, questions []string, mistakes []ui.Mistake) 
 		return err
 	}
 	// The cursor on the first action, whose scripts then show beside the plan.
-	for i := 0; !strings.Contains(d.term.text(), "# on "); i++ {
-		if i > 60 {
-			return fmt.Errorf("no action of the plan shows a script; the screen:\n%s", d.term.text())
-		}
-		d.press(runeKey('j'))
-		if err := d.settle(); err != nil {
-			return err
-		}
+	if err := d.downUntil("# on ", "no action of the plan shows a script"); err != nil {
+		return err
 	}
 	d.capture("plan")
 
@@ -260,6 +248,21 @@ func (d *labDriver) tour(l *lab.Lab, questions []string, mistakes []ui.Mistake) 
 		return err
 	}
 	d.capture("steps")
+	return nil
+}
+
+// downUntil moves the cursor down one row at a time until the screen shows text,
+// or fails with missing after 60 moves.
+func (d *labDriver) downUntil(text, missing string) error {
+	for i := 0; !strings.Contains(d.term.text(), text); i++ {
+		if i > 60 {
+			return fmt.Errorf("%s; the screen:\n%s", missing, d.term.text())
+		}
+		d.press(runeKey('j'))
+		if err := d.settle(); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -21,7 +21,6 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/vt"
 	"github.com/ssisha/ssisha/ui"
 )
 
@@ -96,34 +95,16 @@ func Screens(opts ui.Options, width, height int) ([]Screen, error) {
 // terminal emulator of width x height whose colours are limited to profile, and returns
 // what the screen then shows, with styles (ANSI) and without (text).
 func Emulate(frame string, width, height int, profile colorprofile.Profile) (ansiScreen, text string, err error) {
-	emu := vt.NewEmulator(width, height)
-	// The emulator answers terminal queries on its input pipe, and a write blocks
-	// until someone reads the answer; nobody else reads it here.
-	drained := make(chan struct{})
-	go func() {
-		defer close(drained)
-		_, _ = io.Copy(io.Discard, emu)
-	}()
-	// Closing the pipe's writing end (rather than emu.Close) ends the copy without the
-	// reader and closer touching the emulator's closed flag at the same time.
-	defer func() {
-		if c, ok := emu.InputPipe().(io.Closer); ok {
-			_ = c.Close()
-		}
-		<-drained
-	}()
-
-	// LNM: a bare newline also returns the carriage, as the renderer assumes.
-	if _, err := emu.WriteString("\x1b[20h"); err != nil {
-		return "", "", err
-	}
+	t := newTerminal(width, height)
+	defer t.close()
 	// The colour profile writer downsamples as the program's renderer would for a
 	// terminal of that profile; for TrueColor it passes the frame through unchanged.
-	w := &colorprofile.Writer{Forward: emu, Profile: profile}
+	w := &colorprofile.Writer{Forward: t.emu, Profile: profile}
 	if _, err := io.WriteString(w, frame); err != nil {
 		return "", "", err
 	}
-	return cells(emu), emu.String(), nil
+	ansiScreen, text = t.snapshot()
+	return ansiScreen, text, nil
 }
 
 // FindFreeze returns the freeze binary to use: explicit when it is not empty, else
