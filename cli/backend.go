@@ -227,10 +227,9 @@ func (b *wizardBackend) WriteBundle(p *engine.Plan, dir string) error {
 // reachFromHere runs the local WinRM probe for host, when the answers know the host.
 func (b *wizardBackend) reachFromHere(ctx context.Context, c *conn, host string) (reachLine, bool) {
 	cfg := answers.RemoteConfig(c.ans, nil)
-	for _, n := range cfg.Nodes {
-		if strings.EqualFold(n.Host, host) {
-			return winrmReach(ctx, cfg, caPool(cfg.WinRM.CAFile), n), true
-		}
+	n, ok := cfg.Node(host)
+	if !ok {
+		return reachLine{}, false
 	}
-	return reachLine{}, false
+	return winrmReach(ctx, cfg, caPool(cfg.WinRM.CAFile), n), true
 }

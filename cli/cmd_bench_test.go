@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,8 +26,9 @@ func TestLabBenchJSON(t *testing.T) {
 	a.isTerminal = func() bool { return false }
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	code := a.run(ctx, []string{"lab", "bench", "--output", "json", "--workers", "1", "--speed", "0", "--latency", "0",
-		"--plan-workers", "1,2", "--screen-run", "600ms"})
+	trace := filepath.Join(t.TempDir(), "timeline.txt")
+	code := a.run(ctx, []string{"lab", "bench", "--output", "json", "--workers", "1", "--speed", "0", "--latency", "1ms",
+		"--plan-workers", "1,2", "--screen-run", "600ms", "--trace", trace})
 	if code != 0 {
 		t.Fatalf("lab bench exited %d:\n%s\n%s", code, out.String(), errOut.String())
 	}
@@ -34,15 +37,27 @@ func TestLabBenchJSON(t *testing.T) {
 		t.Fatalf("lab bench --output json is not one JSON object: %v\n%s", err, out.String())
 	}
 	positive := []string{"applyWallSeconds", "applySequentialSeconds", "httpRequestsPerCommand", "planSeconds5Workers",
-		"planSeconds50Workers", "viewMillis", "sshBytesPerSecond", "firstFrameMillis", "binaryBytes", "peakRSSBytes"}
+		"planSeconds50Workers", "viewMillis", "sshBytesPerSecond", "firstFrameMillis", "binaryBytes", "peakRSSBytes",
+		"applyNoLatencySeconds"}
 	for _, k := range positive {
 		v, ok := m[k].(float64)
 		if !ok || v <= 0 {
 			t.Errorf("%s = %v, want a number above 0", k, m[k])
 		}
 	}
+	// The timeline of the full apply: its commands with their hosts, and the
+	// engine's events.
+	tl, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatalf("--trace wrote no timeline: %v", err)
+	}
+	for _, want := range []string{"run-started", "ps  master.install", "node1.contoso.com", "step-finished step 9"} {
+		if !strings.Contains(string(tl), want) {
+			t.Errorf("the timeline has no %q", want)
+		}
+	}
 	// Speed 0 spends no operation time: the bound and the ratio are 0, but present.
-	for _, k := range []string{"applyLowerBoundSeconds", "applyRatio"} {
+	for _, k := range []string{"applyLowerBoundSeconds", "applyRatio", "serialRoundTrips"} {
 		if _, ok := m[k].(float64); !ok {
 			t.Errorf("%s is missing or not a number: %v", k, m[k])
 		}

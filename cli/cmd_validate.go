@@ -55,6 +55,9 @@ Exit code 2 when anything is wrong.`,
 					problems++
 				}
 			}
+			// validate only reads: the network facts and the preflight checks read one
+			// moment of the estate and share their reads.
+			s.env.Reads = steps.NewReadCache()
 			fmt.Fprintln(a.out, "\nFrom the primary node:")
 			problems += a.checkNetworkFacts(cmd.Context(), s)
 			fmt.Fprintln(a.out, "\nPreflight (read-only, every node):")

@@ -22,6 +22,13 @@ func runPreflight(ctx context.Context, c *conn, emit func(engine.Event)) []engin
 			jobs = append(jobs, job{pc, t})
 		}
 	}
+	// The checks only read, all at once: facts several of them need (a node's SQL
+	// Server facts, the primary's) are read once for the run, or once for the
+	// caller's round when it has one.
+	env := *c.env
+	if env.Reads == nil {
+		env.Reads = steps.NewReadCache()
+	}
 	out := make([]engine.VerifyCheck, len(jobs))
 	var (
 		mu sync.Mutex // serialises emit
@@ -29,7 +36,7 @@ func runPreflight(ctx context.Context, c *conn, emit func(engine.Event)) []engin
 	)
 	for i, j := range jobs {
 		wg.Go(func() {
-			chk := j.pc.Run(ctx, c.env, j.t)
+			chk := j.pc.Run(ctx, &env, j.t)
 			if chk.Name == "" {
 				chk.Name = j.pc.Name
 			}

@@ -42,8 +42,9 @@ func validateTop(r *report, a *Answers) {
 		err := ValidateFileShareWitness(w)
 		r.check("cluster.witness", err)
 		if err == nil {
+			server := witnessServer(w)
 			for _, m := range a.Masters {
-				if server := witnessServer(w); server == strings.ToLower(m.Host) || server == strings.ToLower(shortName(m.Host)) {
+				if server == strings.ToLower(m.Host) || server == strings.ToLower(shortName(m.Host)) {
 					r.add("cluster.witness", fmt.Sprintf("the witness share is on %s, a node of the cluster; it would fail with the node it is meant to outvote", m.Host),
 						"put the share on a server outside the cluster, such as a file server")
 				}
