@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -62,7 +63,7 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
 	}
 	l.stats.command(host, op)
-	fn, ok := LookupPS(op)
+	fn, ok := l.ops.PowerShell(op)
 	if !ok {
 		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: unknown operation '%s'", op), ErrorID: "UnknownOperation,ssisha.lab", Exit: 1}, false
 	}
@@ -83,15 +84,15 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: no node %s in the estate", host), false
 	}
 	now := l.now()
-	Tick(l.estate, now)
-	c := NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
+	l.ops.Tick(l.estate, now)
+	c := estate.NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
 	c.Wall = time.Now()
-	res, err := labCallPS(fn, c, Params(params))
+	res, err := labCallPS(fn, c, estate.Params(params))
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
 	}
 	if err != nil {
-		var pe *PSError
+		var pe *estate.PSError
 		if errors.As(err, &pe) {
 			return psOutcome{ErrorMsg: pe.Message, ErrorID: pe.ErrorID, Exit: 1}, false
 		}
@@ -221,19 +222,19 @@ func psJSONString(s string) string {
 
 // labCallPS runs a PowerShell operation, turning a panic into the error a broken script
 // would give rather than taking the server down.
-func labCallPS(fn PSOp, c *OpContext, p Params) (res any, err error) {
+func labCallPS(fn estate.PSOp, c *estate.OpContext, p estate.Params) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &PSError{Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r), ErrorID: "LabPanic,ssisha.lab"}
+			err = &estate.PSError{Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r), ErrorID: "LabPanic,ssisha.lab"}
 		}
 	}()
 	return fn(c, p)
 }
 
-func labCallSQL(fn SQLOp, c *OpContext, p Params) (rs *script.ResultSet, err error) {
+func labCallSQL(fn estate.SQLOp, c *estate.OpContext, p estate.Params) (rs *script.ResultSet, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &SQLError{Number: 50000, State: 1, Class: 16, Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r)}
+			err = &estate.SQLError{Number: 50000, State: 1, Class: 16, Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r)}
 		}
 	}()
 	return fn(c, p)
@@ -250,16 +251,16 @@ type sqlSession struct {
 func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSession, text string, params map[string]any) (*script.ResultSet, error) {
 	op, err := script.ParseOpSQL(text)
 	if err != nil {
-		return nil, &SQLError{Number: 102, State: 1, Class: 15, Message: "ssisha lab: the batch does not name an operation: " + err.Error()}
+		return nil, &estate.SQLError{Number: 102, State: 1, Class: 15, Message: "ssisha lab: the batch does not name an operation: " + err.Error()}
 	}
 	target := l.sqlTarget(host, viaListener)
 	if target == "" {
-		return nil, &SQLError{Number: 983, State: 1, Class: 14, Message: "ssisha lab: the availability group listener has no primary replica to route to"}
+		return nil, &estate.SQLError{Number: 983, State: 1, Class: 14, Message: "ssisha lab: the availability group listener has no primary replica to route to"}
 	}
 	l.stats.command(target, op)
-	fn, ok := LookupSQL(op)
+	fn, ok := l.ops.SQL(op)
 	if !ok {
-		return nil, &SQLError{Number: 2812, State: 62, Class: 16, Message: fmt.Sprintf("Could not find stored procedure '%s'. (ssisha lab: unknown operation '%s')", op, op)}
+		return nil, &estate.SQLError{Number: 2812, State: 62, Class: 16, Message: fmt.Sprintf("Could not find stored procedure '%s'. (ssisha lab: unknown operation '%s')", op, op)}
 	}
 	d := l.faults.beforeOp(target, op, false)
 	l.applyOpFaults(ctx, target, d)
@@ -274,29 +275,29 @@ func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSe
 	}
 	node := l.estate.Node(target)
 	if node == nil || node.SQL == nil {
-		return nil, &SQLError{Number: 53, State: 1, Class: 16, Message: "ssisha lab: no SQL Server instance on " + target}
+		return nil, &estate.SQLError{Number: 53, State: 1, Class: 16, Message: "ssisha lab: no SQL Server instance on " + target}
 	}
 	if err := labCheckLogin(l.estate, node.SQL, s); err != nil {
 		return nil, err
 	}
-	p := Params{}
+	p := estate.Params{}
 	for k, v := range params {
 		p[strings.TrimPrefix(k, "@")] = v
 	}
 	now := l.now()
-	Tick(l.estate, now)
-	c := NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
+	l.ops.Tick(l.estate, now)
+	c := estate.NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
 	c.Wall = time.Now()
 	rs, err := labCallSQL(fn, c, p)
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
 	}
 	if err != nil {
-		var se *SQLError
+		var se *estate.SQLError
 		if errors.As(err, &se) {
 			return nil, se
 		}
-		return nil, &SQLError{Number: 50000, State: 1, Class: 16, Message: err.Error()}
+		return nil, &estate.SQLError{Number: 50000, State: 1, Class: 16, Message: err.Error()}
 	}
 	if rs == nil {
 		rs = &script.ResultSet{}
@@ -324,7 +325,7 @@ func (l *Lab) sqlTargetLocked(host string, viaListener bool) string {
 
 // labCheckLogin refuses a session whose login is gone or disabled on the instance, as
 // SQL Server does on the next connection (error 18456).
-func labCheckLogin(e *Estate, in *Instance, s sqlSession) error {
+func labCheckLogin(e *estate.Estate, in *estate.Instance, s sqlSession) error {
 	name := s.User
 	if s.Windows {
 		name = labQualifyAccount(e, name)
@@ -341,12 +342,12 @@ func labCheckLogin(e *Estate, in *Instance, s sqlSession) error {
 	return nil
 }
 
-func labLoginFailed(name string) *SQLError {
-	return &SQLError{Number: 18456, State: 1, Class: 14, Message: fmt.Sprintf("Login failed for user '%s'.", name)}
+func labLoginFailed(name string) *estate.SQLError {
+	return &estate.SQLError{Number: 18456, State: 1, Class: 14, Message: fmt.Sprintf("Login failed for user '%s'.", name)}
 }
 
 // labQualifyAccount spells an account DOMAIN\user, however the client gave it.
-func labQualifyAccount(e *Estate, user string) string {
+func labQualifyAccount(e *estate.Estate, user string) string {
 	if i := strings.IndexByte(user, '@'); i >= 0 && !strings.Contains(user, `\`) {
 		return e.Domain + `\` + user[:i]
 	}
@@ -354,7 +355,7 @@ func labQualifyAccount(e *Estate, user string) string {
 		return e.Domain + `\` + user
 	}
 	dom, name, _ := strings.Cut(user, `\`)
-	if strings.EqualFold(dom, e.Domain) || strings.EqualFold(dom, e.DNSSuffix) || strings.EqualFold(dom, ShortName(e.DNSSuffix)) {
+	if strings.EqualFold(dom, e.Domain) || strings.EqualFold(dom, e.DNSSuffix) || strings.EqualFold(dom, estate.ShortName(e.DNSSuffix)) {
 		return e.Domain + `\` + name
 	}
 	return user

@@ -2,10 +2,11 @@ package lab
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // FaultKind names a fault the lab can inject.
@@ -179,7 +180,7 @@ func faultHostMatches(faultHost, host string) bool {
 	if strings.EqualFold(faultHost, host) {
 		return true
 	}
-	return strings.EqualFold(ShortName(faultHost), ShortName(host))
+	return strings.EqualFold(estate.ShortName(faultHost), estate.ShortName(host))
 }
 
 // wireDecision is what the protocol servers do with one request.
@@ -300,16 +301,6 @@ func (l *Lab) nodeDown(host string) bool {
 		}
 	}
 	return false
-}
-
-// sortedKeys returns a map's keys in order, for deterministic walks of the estate.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // strike reports whether a fault of kind is in force on host, counting it as struck.

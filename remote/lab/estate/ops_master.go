@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -9,14 +9,15 @@ import (
 // Scale Out Master operations on a node: what SQL Server setup installs and removes,
 // the service's start mode and state, the certificate binding, and Always On.
 
-func init() {
-	RegisterPS("master.get", masterGet)
-	RegisterPS("master.install", masterInstall)
-	RegisterPS("master.uninstall", masterUninstall)
-	RegisterPS("master.service.set", masterServiceSet)
-	RegisterPS("master.cert.bind", masterCertBind)
-	RegisterPS("master.alwayson.enable", masterAlwaysOn(true))
-	RegisterPS("master.alwayson.disable", masterAlwaysOn(false))
+// masterOps adds the operations of this file to t.
+func masterOps(t *Operations) {
+	t.AddPS("master.get", masterGet)
+	t.AddPS("master.install", masterInstall)
+	t.AddPS("master.uninstall", masterUninstall)
+	t.AddPS("master.service.set", masterServiceSet)
+	t.AddPS("master.cert.bind", masterCertBind)
+	t.AddPS("master.alwayson.enable", masterAlwaysOn(true))
+	t.AddPS("master.alwayson.disable", masterAlwaysOn(false))
 }
 
 // masterFolder is the version folder (150) of the node's SQL Server.

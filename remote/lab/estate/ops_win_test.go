@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"encoding/json"
@@ -10,7 +10,7 @@ import (
 // winRun calls one registered PowerShell operation on host.
 func winRun(t *testing.T, e *Estate, host, op string, p Params) (any, error) {
 	t.Helper()
-	fn, ok := LookupPS(op)
+	fn, ok := NewOperations().PowerShell(op)
 	if !ok {
 		t.Fatalf("operation %s is not registered", op)
 	}

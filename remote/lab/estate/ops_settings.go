@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"encoding/base64"
@@ -10,11 +10,12 @@ import (
 // MasterSettings.config on a master node: read it, change one element, restart the
 // service where it is meant to run, and read the certificate it names.
 
-func init() {
-	RegisterPS("settings.master.read", settingsMasterRead)
-	RegisterPS("settings.master.set", settingsMasterSet)
-	RegisterPS("settings.master.restart", settingsMasterRestart)
-	RegisterPS("settings.master.cert.read", settingsMasterCertRead)
+// settingsOps adds the operations of this file to t.
+func settingsOps(t *Operations) {
+	t.AddPS("settings.master.read", settingsMasterRead)
+	t.AddPS("settings.master.set", settingsMasterSet)
+	t.AddPS("settings.master.restart", settingsMasterRestart)
+	t.AddPS("settings.master.cert.read", settingsMasterCertRead)
 }
 
 // serviceFolder returns the folder of a service executable, from its PathName.

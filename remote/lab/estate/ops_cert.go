@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"crypto/sha1"
@@ -23,13 +23,14 @@ const (
 	StoreRoot = `LocalMachine\Root`
 )
 
-func init() {
-	RegisterPS("cert.get", certGet)
-	RegisterPS("cert.create", certCreate)
-	RegisterPS("cert.copy.root", certCopyRoot)
-	RegisterPS("cert.remove", certRemove)
-	RegisterPS("cert.export", certExport)
-	RegisterPS("cert.import", certImport)
+// certOps adds the operations of this file to t.
+func certOps(t *Operations) {
+	t.AddPS("cert.get", certGet)
+	t.AddPS("cert.create", certCreate)
+	t.AddPS("cert.copy.root", certCopyRoot)
+	t.AddPS("cert.remove", certRemove)
+	t.AddPS("cert.export", certExport)
+	t.AddPS("cert.import", certImport)
 }
 
 func certInfo(ct *Cert, store string) map[string]any {

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -11,26 +11,27 @@ import (
 // SSISDB: the catalog, Scale Out, the database master key credential, Always On
 // support, the logging connection, the master address and the worker agents.
 
-func init() {
-	RegisterPS("ssisdb.catalog.create", ssisdbCatalogCreate)
-	RegisterSQL("ssisdb.catalog.drop", ssisdbCatalogDrop)
-	RegisterSQL("ssisdb.catalog.facts", ssisdbCatalogFacts)
-	RegisterSQL("ssisdb.schema.check", ssisdbSchemaCheck)
-	RegisterSQL("ssisdb.scaleout.enable", ssisdbScaleoutEnable)
-	RegisterSQL("ssisdb.user.master.ensure", ssisdbMasterUserEnsure)
-	RegisterSQL("ssisdb.user.drop", ssisdbUserDrop)
-	RegisterSQL("ssisdb.dmk.credential.add", ssisdbDMKCredentialAdd)
-	RegisterSQL("ssisdb.dmk.credential.drop", ssisdbDMKCredentialDrop)
-	RegisterSQL("ssisdb.alwayson.support", ssisdbAlwaysOnSupport)
-	RegisterSQL("ssisdb.alwayson.support.remove", ssisdbAlwaysOnSupportRemove)
-	RegisterSQL("ssisdb.alwayson.replica.add", ssisdbAlwaysOnReplicaAdd)
-	RegisterSQL("ssisdb.alwayson.replica.remove", ssisdbAlwaysOnReplicaRemove)
-	RegisterSQL("ssisdb.logdb.update", ssisdbLogDBUpdate)
-	RegisterSQL("ssisdb.master.address.set", ssisdbMasterAddressSet)
-	RegisterSQL("ssisdb.worker.get", ssisdbWorkerGet)
-	RegisterSQL("ssisdb.worker.enable", ssisdbWorkerSetEnabled(true))
-	RegisterSQL("ssisdb.worker.disable", ssisdbWorkerSetEnabled(false))
-	RegisterSQL("ssisdb.worker.delete", ssisdbWorkerDelete)
+// ssisdbOps adds the operations of this file to t.
+func ssisdbOps(t *Operations) {
+	t.AddPS("ssisdb.catalog.create", ssisdbCatalogCreate)
+	t.AddSQL("ssisdb.catalog.drop", ssisdbCatalogDrop)
+	t.AddSQL("ssisdb.catalog.facts", ssisdbCatalogFacts)
+	t.AddSQL("ssisdb.schema.check", ssisdbSchemaCheck)
+	t.AddSQL("ssisdb.scaleout.enable", ssisdbScaleoutEnable)
+	t.AddSQL("ssisdb.user.master.ensure", ssisdbMasterUserEnsure)
+	t.AddSQL("ssisdb.user.drop", ssisdbUserDrop)
+	t.AddSQL("ssisdb.dmk.credential.add", ssisdbDMKCredentialAdd)
+	t.AddSQL("ssisdb.dmk.credential.drop", ssisdbDMKCredentialDrop)
+	t.AddSQL("ssisdb.alwayson.support", ssisdbAlwaysOnSupport)
+	t.AddSQL("ssisdb.alwayson.support.remove", ssisdbAlwaysOnSupportRemove)
+	t.AddSQL("ssisdb.alwayson.replica.add", ssisdbAlwaysOnReplicaAdd)
+	t.AddSQL("ssisdb.alwayson.replica.remove", ssisdbAlwaysOnReplicaRemove)
+	t.AddSQL("ssisdb.logdb.update", ssisdbLogDBUpdate)
+	t.AddSQL("ssisdb.master.address.set", ssisdbMasterAddressSet)
+	t.AddSQL("ssisdb.worker.get", ssisdbWorkerGet)
+	t.AddSQL("ssisdb.worker.enable", ssisdbWorkerSetEnabled(true))
+	t.AddSQL("ssisdb.worker.disable", ssisdbWorkerSetEnabled(false))
+	t.AddSQL("ssisdb.worker.delete", ssisdbWorkerDelete)
 }
 
 // catalogHere returns SSISDB on the operation's instance when it is readable there.

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"strings"
@@ -8,16 +8,17 @@ import (
 // Scale Out Worker machines: setup, certificates in both directions, the settings
 // file and the service.
 
-func init() {
-	RegisterPS("worker.facts", workerFacts)
-	RegisterPS("worker.install", workerInstall)
-	RegisterPS("worker.uninstall", workerUninstall)
-	RegisterPS("worker.cert.import", workerCertImport)
-	RegisterPS("worker.cert.remove", workerCertRemove)
-	RegisterPS("worker.cert.export", workerCertExport)
-	RegisterPS("worker.cert.check", workerCertCheck)
-	RegisterPS("worker.settings.set", workerSettingsSet)
-	RegisterPS("worker.service.restart", workerServiceRestart)
+// workerOps adds the operations of this file to t.
+func workerOps(t *Operations) {
+	t.AddPS("worker.facts", workerFacts)
+	t.AddPS("worker.install", workerInstall)
+	t.AddPS("worker.uninstall", workerUninstall)
+	t.AddPS("worker.cert.import", workerCertImport)
+	t.AddPS("worker.cert.remove", workerCertRemove)
+	t.AddPS("worker.cert.export", workerCertExport)
+	t.AddPS("worker.cert.check", workerCertCheck)
+	t.AddPS("worker.settings.set", workerSettingsSet)
+	t.AddPS("worker.service.restart", workerServiceRestart)
 }
 
 func storeName(s string) string {

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"crypto/sha1"
@@ -29,15 +29,16 @@ const (
 	StartupProc        = "sp_ssis_startup"
 )
 
-func init() {
-	RegisterSQL("sql.server.facts", sqlServerFacts)
-	RegisterSQL("sql.endpoint.ensure", sqlEndpointEnsure)
-	RegisterSQL("sql.endpoint.drop", sqlEndpointDrop)
-	RegisterSQL("sql.login.windows.ensure", sqlWindowsLoginEnsure)
-	RegisterSQL("sql.login.drop", sqlLoginDrop)
-	RegisterSQL("sql.login.logging.facts", sqlLoggingFacts)
-	RegisterSQL("sql.login.logging.set", sqlLoggingSet)
-	RegisterSQL("sql.login.logging.ensure", sqlLoggingEnsure)
+// sqlOps adds the operations of this file to t.
+func sqlOps(t *Operations) {
+	t.AddSQL("sql.server.facts", sqlServerFacts)
+	t.AddSQL("sql.endpoint.ensure", sqlEndpointEnsure)
+	t.AddSQL("sql.endpoint.drop", sqlEndpointDrop)
+	t.AddSQL("sql.login.windows.ensure", sqlWindowsLoginEnsure)
+	t.AddSQL("sql.login.drop", sqlLoginDrop)
+	t.AddSQL("sql.login.logging.facts", sqlLoggingFacts)
+	t.AddSQL("sql.login.logging.set", sqlLoggingSet)
+	t.AddSQL("sql.login.logging.ensure", sqlLoggingEnsure)
 }
 
 // sqlServerNameOf is the node's NetBIOS computer name, which is also @@SERVERNAME of

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"crypto/rand"
@@ -91,6 +91,13 @@ func NewEstate(o SeedOptions) *Estate {
 	}
 	e.addFileServer()
 	return e
+}
+
+// Migrate brings an estate saved by an older lab up to date.
+func (e *Estate) Migrate() {
+	if e.FileShares == nil {
+		e.addFileServer()
+	}
 }
 
 // addFileServer gives the domain its file server, outside the cluster, with a share

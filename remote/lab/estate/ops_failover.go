@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"errors"
@@ -10,15 +10,16 @@ import (
 
 // The moves of `ssisha verify --failover`: a planned manual failover of the availability
 // group that holds SSISDB, and a move of the master's Generic Service role, with the
-// reads that say where both are. The state changes themselves are failoverAG and
-// failoverMasterRole, which the Lab's fault injector uses too; these operations add the
+// reads that say where both are. The state changes themselves are Estate.FailoverAG and
+// Estate.FailoverMasterRole, which the lab's fault injector uses too; these operations add the
 // checks and the errors the real scripts make before they touch anything.
 
-func init() {
-	RegisterSQL("failover.ag.primary", failoverAGPrimary)
-	RegisterSQL("failover.ag.move", failoverAGMove)
-	RegisterPS("failover.role.owner", failoverRoleOwner)
-	RegisterPS("failover.role.move", failoverRoleMove)
+// failoverOps adds the operations of this file to t.
+func failoverOps(t *Operations) {
+	t.AddSQL("failover.ag.primary", failoverAGPrimary)
+	t.AddSQL("failover.ag.move", failoverAGMove)
+	t.AddPS("failover.role.owner", failoverRoleOwner)
+	t.AddPS("failover.role.move", failoverRoleMove)
 }
 
 // agHolding returns the estate's AG when n is one of its replicas and it holds db.
@@ -101,7 +102,7 @@ func failoverAGMove(c *OpContext, p Params) (*script.ResultSet, error) {
 	if ag = agHolding(c.Estate, n, db); ag == nil {
 		return nil, SQLErrorf(50000, "ssisha: %s is in no availability group that %s is a replica of; run step 4 first.", db, server)
 	}
-	if err := failoverAG(c.Estate, n.Host, nil); err != nil {
+	if err := c.Estate.FailoverAG(n.Host, nil); err != nil {
 		var fe *FailoverError
 		if errors.As(err, &fe) {
 			return nil, SQLErrorf(41142, "The availability replica for availability group '%s' on this instance of SQL Server cannot become the primary replica: %s.", ag.Name, fe.Message)
@@ -159,7 +160,7 @@ func failoverRoleMove(c *OpContext, p Params) (any, error) {
 	if !strings.EqualFold(g.Owner, n.Host) || g.State != "Online" {
 		moved = !strings.EqualFold(g.Owner, n.Host)
 		c.Sleep(15 * time.Second)
-		if err := failoverMasterRole(c.Estate, n.Host, c.Now, nil); err != nil {
+		if err := c.Estate.FailoverMasterRole(n.Host, c.Now, nil); err != nil {
 			var fe *FailoverError
 			if errors.As(err, &fe) {
 				return nil, Errorf("Move-ClusterGroup : role %s did not come online on %s: %s", g.Name, here, fe.Message)

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"strings"
@@ -11,17 +11,18 @@ import (
 // FailoverClustering is the Windows feature name of the failover cluster.
 const FailoverClustering = "Failover-Clustering"
 
-func init() {
-	RegisterPS("win.node.facts", winNodeFacts)
-	RegisterPS("win.feature.get", winFeatureGet)
-	RegisterPS("win.feature.install", winFeatureInstall)
-	RegisterPS("win.feature.uninstall", winFeatureUninstall)
-	RegisterPS("win.firewall.add", winFirewallAdd)
-	RegisterPS("win.firewall.remove", winFirewallRemove)
-	RegisterPS("win.name.check", winNameCheck)
-	RegisterPS("win.address.check", winAddressCheck)
-	RegisterPS("win.account.check", winAccountCheck)
-	RegisterPS("win.host.check", winHostCheck)
+// winOps adds the operations of this file to t.
+func winOps(t *Operations) {
+	t.AddPS("win.node.facts", winNodeFacts)
+	t.AddPS("win.feature.get", winFeatureGet)
+	t.AddPS("win.feature.install", winFeatureInstall)
+	t.AddPS("win.feature.uninstall", winFeatureUninstall)
+	t.AddPS("win.firewall.add", winFirewallAdd)
+	t.AddPS("win.firewall.remove", winFirewallRemove)
+	t.AddPS("win.name.check", winNameCheck)
+	t.AddPS("win.address.check", winAddressCheck)
+	t.AddPS("win.account.check", winAccountCheck)
+	t.AddPS("win.host.check", winHostCheck)
 }
 
 // winComputerName is $env:COMPUTERNAME: the short name in upper case.

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -10,14 +10,15 @@ import (
 // Generic Service role (step 7). The real scripts run these cmdlets in a scheduled
 // task as the operator, so each checks the operator's password first.
 
-func init() {
-	RegisterPS("cluster.get", clusterGet)
-	RegisterPS("cluster.create", clusterCreate)
-	RegisterPS("cluster.destroy", clusterDestroy)
-	RegisterPS("cluster.quorum.set", clusterQuorumSet)
-	RegisterPS("cluster.role.get", clusterRoleGet)
-	RegisterPS("cluster.role.create", clusterRoleCreate)
-	RegisterPS("cluster.role.remove", clusterRoleRemove)
+// clusterOps adds the operations of this file to t.
+func clusterOps(t *Operations) {
+	t.AddPS("cluster.get", clusterGet)
+	t.AddPS("cluster.create", clusterCreate)
+	t.AddPS("cluster.destroy", clusterDestroy)
+	t.AddPS("cluster.quorum.set", clusterQuorumSet)
+	t.AddPS("cluster.role.get", clusterRoleGet)
+	t.AddPS("cluster.role.create", clusterRoleCreate)
+	t.AddPS("cluster.role.remove", clusterRoleRemove)
 }
 
 // clusterOf returns the cluster the node belongs to, or nil.
