@@ -37,18 +37,18 @@ const (
 	MasterFailoverAt FaultKind = "master-failover-at"
 )
 
-// FaultKinds lists every kind, for help texts and the fault matrix.
-var FaultKinds = []FaultKind{NodeDown, Unreachable, Latency, WinRMFault, AuthFailure, SQLReset, SlowOp, AGFailoverAt, MasterFailoverAt}
+// faultKinds lists every kind, for help texts and the fault matrix.
+var faultKinds = []FaultKind{NodeDown, Unreachable, Latency, WinRMFault, AuthFailure, SQLReset, SlowOp, AGFailoverAt, MasterFailoverAt}
 
-// ParseFaultKind reads a kind as the CLI spells it.
-func ParseFaultKind(s string) (FaultKind, error) {
-	for _, k := range FaultKinds {
+// parseFaultKind reads a kind as the CLI spells it.
+func parseFaultKind(s string) (FaultKind, error) {
+	for _, k := range faultKinds {
 		if strings.EqualFold(s, string(k)) {
 			return k, nil
 		}
 	}
-	names := make([]string, len(FaultKinds))
-	for i, k := range FaultKinds {
+	names := make([]string, len(faultKinds))
+	for i, k := range faultKinds {
 		names[i] = string(k)
 	}
 	return "", fmt.Errorf("fault %q is not one the lab knows; use one of %s", s, strings.Join(names, ", "))
@@ -92,7 +92,7 @@ func (f Fault) Validate() error {
 			return fmt.Errorf("fault %s needs a host to fail over to and an operation", f.Kind)
 		}
 	default:
-		_, err := ParseFaultKind(string(f.Kind))
+		_, err := parseFaultKind(string(f.Kind))
 		return err
 	}
 	if f.After < 0 || f.Duration < 0 {

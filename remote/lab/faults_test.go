@@ -218,10 +218,10 @@ func TestFaultValidation(t *testing.T) {
 			t.Errorf("%+v accepted", f)
 		}
 	}
-	for _, k := range FaultKinds {
-		got, err := ParseFaultKind(strings.ToUpper(string(k)))
+	for _, k := range faultKinds {
+		got, err := parseFaultKind(strings.ToUpper(string(k)))
 		if err != nil || got != k {
-			t.Errorf("ParseFaultKind(%s) = %v, %v", k, got, err)
+			t.Errorf("parseFaultKind(%s) = %v, %v", k, got, err)
 		}
 	}
 }

@@ -198,7 +198,7 @@ func (l *Lab) winrmFault(host string) func(wsman.RequestInfo) *wsman.Fault {
 func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls.Config) tds.Options {
 	name := strings.ToUpper(estate.ShortName(host))
 	if viaListener {
-		name = strings.ToUpper(DefaultListenerName)
+		name = strings.ToUpper(defaultListenerName)
 	}
 	l.mu.Lock()
 	domain := l.estate.Domain

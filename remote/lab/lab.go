@@ -36,9 +36,9 @@ type Options struct {
 	ops *estate.Operations
 }
 
-// DefaultListenerName is the listener DNS name the lab's listener endpoint answers to
+// defaultListenerName is the listener DNS name the lab's listener endpoint answers to
 // (and its certificate names) until the estate has a listener of its own.
-const DefaultListenerName = "ssislsn"
+const defaultListenerName = "ssislsn"
 
 // Lab is a running simulated estate: the model, its WinRM and TDS endpoints on
 // loopback, injected faults and counters.
@@ -262,7 +262,7 @@ func (l *Lab) listenerNameLocked() string {
 	if ag := l.estate.AG; ag != nil && ag.Listener != nil && ag.Listener.DNSName != "" {
 		return ag.Listener.DNSName
 	}
-	return DefaultListenerName
+	return defaultListenerName
 }
 
 // Secrets returns the values ssisha's SSISHA_* secret variables need against this lab.

@@ -64,7 +64,7 @@ func TestEndpointsDescribeTheEstate(t *testing.T) {
 	if ep.AdminUser != `CONTOSO\dba` {
 		t.Errorf("admin user %q", ep.AdminUser)
 	}
-	if ep.ListenerName != DefaultListenerName {
+	if ep.ListenerName != defaultListenerName {
 		t.Errorf("listener name %q before a listener exists", ep.ListenerName)
 	}
 	pem, err := os.ReadFile(ep.CAFile)

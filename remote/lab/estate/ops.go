@@ -17,10 +17,10 @@ type PSOp func(c *OpContext, p Params) (any, error)
 // (nil for none). It runs with the estate locked.
 type SQLOp func(c *OpContext, p Params) (*script.ResultSet, error)
 
-// Ticker advances time-based state before every operation (worker agents that
+// ticker advances time-based state before every operation (worker agents that
 // register some time after their service starts, the master's heartbeat). It runs
 // with the estate locked.
-type Ticker func(e *Estate, now time.Time)
+type ticker func(e *Estate, now time.Time)
 
 // OpContext is what an operation sees.
 type OpContext struct {
@@ -58,8 +58,8 @@ func (c *OpContext) Sleep(d time.Duration) {
 	}
 }
 
-// NextSeq returns a new number from the estate's sequence, for deterministic IDs.
-func (c *OpContext) NextSeq() int {
+// nextSeq returns a new number from the estate's sequence, for deterministic IDs.
+func (c *OpContext) nextSeq() int {
 	c.Estate.Seq++
 	return c.Estate.Seq
 }
@@ -74,8 +74,8 @@ type PSError struct {
 
 func (e *PSError) Error() string { return e.Message }
 
-// Errorf returns a PSError.
-func Errorf(format string, args ...any) error {
+// errorf returns a PSError.
+func errorf(format string, args ...any) error {
 	return &PSError{Message: fmt.Sprintf(format, args...)}
 }
 
@@ -101,7 +101,7 @@ func SQLErrorf(number int32, format string, args ...any) error {
 type Operations struct {
 	ps      map[string]PSOp
 	sql     map[string]SQLOp
-	tickers []Ticker
+	tickers []ticker
 }
 
 // NewOperations returns the table of every operation the lab carries out. A new
@@ -111,7 +111,7 @@ func NewOperations() *Operations {
 	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps} {
 		add(t)
 	}
-	t.tickers = []Ticker{masterHeartbeat, workerRegistration}
+	t.tickers = []ticker{masterHeartbeat, workerRegistration}
 	return t
 }
 
@@ -226,8 +226,8 @@ func (p Params) Strings(k string) []string {
 	return nil
 }
 
-// NodeTime is what the node's clock shows: Wall when set, else Now.
-func (c *OpContext) NodeTime() time.Time {
+// nodeTime is what the node's clock shows: Wall when set, else Now.
+func (c *OpContext) nodeTime() time.Time {
 	if !c.Wall.IsZero() {
 		return c.Wall
 	}

@@ -64,16 +64,16 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		}
 	}
 	var missing []string
-	if in.Logins[strings.ToLower(CleanupLogin)] == nil {
+	if in.Logins[strings.ToLower(cleanupLogin)] == nil {
 		missing = append(missing, "login")
 	}
-	if !in.StartupProcs[StartupProc] {
+	if !in.StartupProcs[startupProc] {
 		missing = append(missing, "startup")
 	}
-	if !in.Jobs[MaintenanceJob] {
+	if !in.Jobs[maintenanceJob] {
 		missing = append(missing, "maintenance")
 	}
-	if !in.Jobs[FailoverMonitorJob] {
+	if !in.Jobs[failoverMonitorJob] {
 		missing = append(missing, "monitor")
 	}
 	support := len(missing) == 0

@@ -19,14 +19,14 @@ const LoggingLogin = "##MS_SSISLogDBWorkerAgentLogin##"
 // LoggingUser is the SSISDB user the logging login maps to.
 const LoggingUser = "##MS_SSISLogDBWorkerAgentUser##"
 
-// CleanupLogin is the server login the SSIS maintenance job runs as.
-const CleanupLogin = "##MS_SSISServerCleanupJobLogin##"
+// cleanupLogin is the server login the SSIS maintenance job runs as.
+const cleanupLogin = "##MS_SSISServerCleanupJobLogin##"
 
 // The SSIS Agent jobs and startup procedure that live outside SSISDB.
 const (
-	MaintenanceJob     = "SSIS Server Maintenance Job"
-	FailoverMonitorJob = "SSIS Failover Monitor Job"
-	StartupProc        = "sp_ssis_startup"
+	maintenanceJob     = "SSIS Server Maintenance Job"
+	failoverMonitorJob = "SSIS Failover Monitor Job"
+	startupProc        = "sp_ssis_startup"
 )
 
 // sqlOps adds the operations of this file to t.
@@ -318,13 +318,13 @@ func sqlLoggingEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 
 // labThumbprint returns a deterministic 40-hex thumbprint for a new certificate.
 func labThumbprint(c *OpContext, what string) string {
-	h := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", what, c.Node.Host, c.NextSeq())))
+	h := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", what, c.Node.Host, c.nextSeq())))
 	return fmt.Sprintf("%X", h[:])
 }
 
 // labGUID returns a deterministic GUID for a new object.
 func labGUID(c *OpContext) string {
-	h := sha1.Sum([]byte(fmt.Sprintf("guid|%s|%d", c.Node.Host, c.NextSeq())))
+	h := sha1.Sum([]byte(fmt.Sprintf("guid|%s|%d", c.Node.Host, c.nextSeq())))
 	hs := fmt.Sprintf("%X", h[:16])
 	return hs[0:8] + "-" + hs[8:12] + "-4" + hs[13:16] + "-8" + hs[17:20] + "-" + hs[20:32]
 }

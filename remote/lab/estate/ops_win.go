@@ -8,8 +8,8 @@ import (
 // Windows operations: node facts, features, firewall rules, and the name, address,
 // account and host probes behind preflight and the wizard's live checks.
 
-// FailoverClustering is the Windows feature name of the failover cluster.
-const FailoverClustering = "Failover-Clustering"
+// failoverClustering is the Windows feature name of the failover cluster.
+const failoverClustering = "Failover-Clustering"
 
 // winOps adds the operations of this file to t.
 func winOps(t *Operations) {
@@ -44,7 +44,7 @@ func winNodeFacts(c *OpContext, p Params) (any, error) {
 		"dnsDomain":        c.Estate.DNSSuffix,
 		"os":               "Microsoft Windows Server 2022 Datacenter",
 		"osBuild":          "20348",
-		"timeUtc":          c.NodeTime().UTC().Format(time.RFC3339Nano),
+		"timeUtc":          c.nodeTime().UTC().Format(time.RFC3339Nano),
 		"pendingReboot":    n.PendingReboot,
 		"rebootReasons":    winRebootReasons(n),
 		"setupMediaExists": p.String("setupMedia") != "" && media,
@@ -66,7 +66,7 @@ func winFeatureGet(c *OpContext, p Params) (any, error) {
 func winFeatureInstall(c *OpContext, p Params) (any, error) {
 	name := p.String("name")
 	if name == "" {
-		return nil, Errorf("Install-WindowsFeature : Cannot validate argument on parameter 'Name'. The argument is null or empty.")
+		return nil, errorf("Install-WindowsFeature : Cannot validate argument on parameter 'Name'. The argument is null or empty.")
 	}
 	if !c.Node.Features[name] {
 		c.Sleep(60 * time.Second)
@@ -81,8 +81,8 @@ func winFeatureUninstall(c *OpContext, p Params) (any, error) {
 	if !n.Features[name] {
 		return map[string]any{"name": name, "installState": "Available", "restartNeeded": "No"}, nil
 	}
-	if cl := clusterOf(c.Estate, n); name == FailoverClustering && cl != nil {
-		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), cl.Name)
+	if cl := clusterOf(c.Estate, n); name == failoverClustering && cl != nil {
+		return nil, errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), cl.Name)
 	}
 	c.Sleep(60 * time.Second)
 	delete(n.Features, name)
@@ -283,7 +283,7 @@ func winHostCheck(c *OpContext, p Params) (any, error) {
 func winCheckRunAs(e *Estate, user, password string) error {
 	acct := winAccount(e, user)
 	if acct == nil || !acct.Enabled || acct.Password != password {
-		return Errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
+		return errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
 	}
 	return nil
 }
