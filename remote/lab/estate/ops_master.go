@@ -196,7 +196,7 @@ func masterUninstall(c *OpContext, p Params) (any, error) {
 		delete(n.Installed, "IS_Master")
 		delete(n.Registry, MasterMarkerKey(folder))
 		delete(n.Services, strings.ToLower("SSISScaleOutMaster"+folder))
-		n.RemoveFile(binnDir(folder) + `\MasterSettings.config`)
+		n.removeFile(binnDir(folder) + `\MasterSettings.config`)
 	}
 	if winHasHost(features, "IS") && n.Installed["IS"] != "" {
 		delete(n.Installed, "IS")

@@ -224,8 +224,8 @@ func (n *Node) SetFile(path, content string) {
 	n.Files[path] = content
 }
 
-// RemoveFile deletes a file; it reports whether it existed.
-func (n *Node) RemoveFile(path string) bool {
+// removeFile deletes a file; it reports whether it existed.
+func (n *Node) removeFile(path string) bool {
 	for k := range n.Files {
 		if strings.EqualFold(k, path) {
 			delete(n.Files, k)
