@@ -162,7 +162,7 @@ func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSe
 	if node == nil || node.SQL == nil {
 		return nil, &estate.SQLError{Number: 53, State: 1, Class: 16, Message: "ssisha lab: no SQL Server instance on " + target}
 	}
-	if err := labCheckLogin(l.estate, node.SQL, s); err != nil {
+	if err := l.estate.CheckLogin(node.SQL, s.User, s.Windows); err != nil {
 		return nil, err
 	}
 	p := estate.Params{}
@@ -206,44 +206,6 @@ func (l *Lab) sqlTargetLocked(host string, viaListener bool) string {
 		return ""
 	}
 	return strings.ToLower(ag.Primary)
-}
-
-// labCheckLogin refuses a session whose login is gone or disabled on the instance, as
-// SQL Server does on the next connection (error 18456).
-func labCheckLogin(e *estate.Estate, in *estate.Instance, s sqlSession) error {
-	name := s.User
-	if s.Windows {
-		name = labQualifyAccount(e, name)
-	}
-	lg := in.Logins[strings.ToLower(name)]
-	switch {
-	case lg == nil, lg.Disabled:
-		return labLoginFailed(name)
-	case !s.Windows && (!in.MixedMode || !strings.EqualFold(lg.Type, "SQL_LOGIN")):
-		return labLoginFailed(name)
-	case s.Windows && !strings.EqualFold(lg.Type, "WINDOWS_LOGIN"):
-		return labLoginFailed(name)
-	}
-	return nil
-}
-
-func labLoginFailed(name string) *estate.SQLError {
-	return &estate.SQLError{Number: 18456, State: 1, Class: 14, Message: fmt.Sprintf("Login failed for user '%s'.", name)}
-}
-
-// labQualifyAccount spells an account DOMAIN\user, however the client gave it.
-func labQualifyAccount(e *estate.Estate, user string) string {
-	if i := strings.IndexByte(user, '@'); i >= 0 && !strings.Contains(user, `\`) {
-		return e.Domain + `\` + user[:i]
-	}
-	if !strings.Contains(user, `\`) {
-		return e.Domain + `\` + user
-	}
-	dom, name, _ := strings.Cut(user, `\`)
-	if strings.EqualFold(dom, e.Domain) || strings.EqualFold(dom, e.DNSSuffix) || strings.EqualFold(dom, estate.ShortName(e.DNSSuffix)) {
-		return e.Domain + `\` + name
-	}
-	return user
 }
 
 // applyOpFaults carries out what the faults decided before an operation: failovers

@@ -152,7 +152,7 @@ func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		name := labQualifyAccount(l.estate, user)
+		name := l.estate.QualifyAccount(user)
 		if !strings.EqualFold(name, l.estate.Domain+`\`+estate.AdminAccount) {
 			return "", false
 		}
@@ -234,11 +234,11 @@ func (l *Lab) sqlPassword(host string, viaListener bool) func(string, bool) (str
 		if n == nil || n.SQL == nil {
 			return "", false
 		}
-		if labCheckLogin(l.estate, n.SQL, sqlSession{User: user, Windows: windows}) != nil {
+		if l.estate.CheckLogin(n.SQL, user, windows) != nil {
 			return "", false
 		}
 		if windows {
-			a := l.estate.Accounts[strings.ToLower(labQualifyAccount(l.estate, user))]
+			a := l.estate.Accounts[strings.ToLower(l.estate.QualifyAccount(user))]
 			if a == nil || !a.Enabled {
 				return "", false
 			}
