@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// winRun calls one registered PowerShell operation on host.
+// winRun calls one PowerShell operation of the table on host.
 func winRun(t *testing.T, e *Estate, host, op string, p Params) (any, error) {
 	t.Helper()
 	fn, ok := NewOperations().PowerShell(op)
 	if !ok {
-		t.Fatalf("operation %s is not registered", op)
+		t.Fatalf("operation %s is not in the table", op)
 	}
 	return fn(NewOpContext(e, e.Node(host), e.Domain+`\`+AdminAccount, false, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), nil), p)
 }
