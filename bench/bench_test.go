@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // tiny is the smallest estate the measurements run against: no delays, no latency.
@@ -138,7 +138,7 @@ func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
 	// registering with the master, which the run has to wait for.
 	step9 := r.Steps[len(r.Steps)-1]
 	install := time.Duration(float64(180*time.Second) * speed)
-	registration := time.Duration(float64(lab.WorkerRegistrationDelay) * speed)
+	registration := time.Duration(float64(estate.WorkerRegistrationDelay) * speed)
 	if step9.Step != 9 || step9.Busy < install+registration {
 		t.Errorf("step %d busy %v on %s, want at least the install %v and the registration %v", step9.Step, step9.Busy, step9.Busiest, install, registration)
 	}

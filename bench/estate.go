@@ -12,6 +12,7 @@ import (
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/client"
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -50,7 +51,7 @@ func startEstate(ctx context.Context, e Estate) (*labEstate, error) {
 		return nil, err
 	}
 	l, err := lab.Start(lab.Options{
-		Seed:    lab.SeedOptions{Masters: e.Masters, Workers: e.Workers, SQLVersion: 2019},
+		Seed:    estate.SeedOptions{Masters: e.Masters, Workers: e.Workers, SQLVersion: 2019},
 		Speed:   e.Speed,
 		Latency: e.Latency,
 	})

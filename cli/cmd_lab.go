@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -59,7 +60,7 @@ func (f *labFlags) check() error {
 func (f *labFlags) options() lab.Options {
 	return lab.Options{
 		Dir:     f.dir,
-		Seed:    lab.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
+		Seed:    estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
 		Speed:   f.speed,
 		Latency: f.latency,
 		Encrypt: f.encrypt,

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // labRun is a running lab with the files that point ssisha at it, and a way to run
@@ -42,7 +43,7 @@ func startLab(t *testing.T, masters, workers int) *labRun {
 
 func (r *labRun) estateJSON() map[string]any {
 	var m map[string]any
-	r.lab.Estate(func(e *lab.Estate) {
+	r.lab.Estate(func(e *estate.Estate) {
 		b, err := json.Marshal(e)
 		if err != nil {
 			r.t.Fatal(err)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
@@ -340,7 +341,7 @@ func prepareMatrix(t *testing.T) *matrixFixture {
 	t.Helper()
 	root := t.TempDir()
 	fx := &matrixFixture{psOps: map[string]bool{}}
-	ps, _ := lab.KnownOps()
+	ps, _ := estate.NewOperations().Names()
 	for _, op := range ps {
 		fx.psOps[op] = true
 	}
@@ -568,7 +569,7 @@ func assertFailureNamed(t *testing.T, out string, step int, host string) {
 		if !strings.Contains(line, "failed") && !strings.Contains(line, "blocked") {
 			continue
 		}
-		if host == "*" || host == "" || strings.Contains(line, host) || strings.Contains(line, lab.ShortName(host)) {
+		if host == "*" || host == "" || strings.Contains(line, host) || strings.Contains(line, estate.ShortName(host)) {
 			return
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 var soakCycles = flag.Int("soak", 0, "apply/rollback cycles of TestSoak (0: 3, or SSISHA_SOAK)")
@@ -146,7 +147,7 @@ func soakCycle(t *testing.T, r *labRun, f soakFault, start map[string]any) {
 	// Undoing step 1 removes Failover-Clustering and asks for a restart of each node,
 	// which SQL Server setup insists on before the next cycle's step 2: restart them,
 	// as the rollback said to.
-	r.lab.Estate(func(e *lab.Estate) {
+	r.lab.Estate(func(e *estate.Estate) {
 		for _, n := range e.Nodes {
 			n.PendingReboot = false
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -24,7 +25,7 @@ const (
 )
 
 type haLab struct {
-	e   *lab.Estate
+	e   *estate.Estate
 	d   *lab.Direct
 	env *Env
 }
@@ -32,23 +33,23 @@ type haLab struct {
 // newHALab returns the estate as steps 1 to 3 leave it (and step 7 when withRole).
 func newHALab(t *testing.T, withRole bool) *haLab {
 	t.Helper()
-	e := lab.NewEstate(lab.SeedOptions{Workers: 1})
+	e := estate.NewEstate(estate.SeedOptions{Workers: 1})
 	v, _ := VersionFromYear(2019)
-	e.Cluster = &lab.Cluster{Name: "SSISCL", IP: "10.0.0.40", Groups: map[string]*lab.ClusterGroup{}}
-	cert := &lab.Cert{Thumbprint: haMasterThumb, Subject: "CN=ssismaster", DNSNames: []string{"ssismaster", "ssismaster.contoso.com"}, HasPrivateKey: true}
+	e.Cluster = &estate.Cluster{Name: "SSISCL", IP: "10.0.0.40", Groups: map[string]*estate.ClusterGroup{}}
+	cert := &estate.Cert{Thumbprint: haMasterThumb, Subject: "CN=ssismaster", DNSNames: []string{"ssismaster", "ssismaster.contoso.com"}, HasPrivateKey: true}
 	for i, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
 		n := e.Nodes[h]
 		e.Cluster.Nodes = append(e.Cluster.Nodes, h)
 		n.Features["Failover-Clustering"] = true
-		n.Installed["IS"] = lab.ProductVersion(2019)
-		n.Installed["IS_Master"] = lab.ProductVersion(2019)
+		n.Installed["IS"] = estate.ProductVersion(2019)
+		n.Installed["IS_Master"] = estate.ProductVersion(2019)
 		state, mode := "Running", "Auto"
 		if i > 0 {
 			state, mode = "Stopped", "Manual"
 		}
-		n.Services[strings.ToLower(v.MasterService())] = &lab.Service{Name: v.MasterService(), Account: `CONTOSO\svc_ssismaster`, StartMode: mode, State: state,
+		n.Services[strings.ToLower(v.MasterService())] = &estate.Service{Name: v.MasterService(), Account: `CONTOSO\svc_ssismaster`, StartMode: mode, State: state,
 			PathName: `"` + v.BinnPath() + `\MasterService.exe"`}
-		n.SetFile(v.MasterSettingsPath(), lab.MasterSettingsXML(8391, haMasterThumb, strings.ToUpper(lab.ShortName(h))))
+		n.SetFile(v.MasterSettingsPath(), estate.MasterSettingsXML(8391, haMasterThumb, strings.ToUpper(estate.ShortName(h))))
 		c1, c2 := *cert, *cert
 		n.Certs[`LocalMachine\Root`][haMasterThumb] = &c1
 		n.Certs[`LocalMachine\My`][haMasterThumb] = &c2
@@ -59,7 +60,7 @@ func newHALab(t *testing.T, withRole bool) *haLab {
 		haAddRole(e)
 	}
 	a := answers.Example()
-	a.SetupMedia = lab.SetupMediaPath
+	a.SetupMedia = estate.SetupMediaPath
 	d := lab.NewDirect(e)
 	sec := &answers.Secrets{
 		MasterKeyPassword:     script.NewSecret("master-key-password", haCanaryDMK),
@@ -72,8 +73,8 @@ func newHALab(t *testing.T, withRole bool) *haLab {
 }
 
 // haAddRole is what step 7 leaves: the Generic Service role owned by node1.
-func haAddRole(e *lab.Estate) {
-	e.Cluster.Groups["ssismaster"] = &lab.ClusterGroup{Name: "SSISMASTER", Type: "GenericService", Owner: "node1.contoso.com", State: "Online",
+func haAddRole(e *estate.Estate) {
+	e.Cluster.Groups["ssismaster"] = &estate.ClusterGroup{Name: "SSISMASTER", Type: "GenericService", Owner: "node1.contoso.com", State: "Online",
 		ServiceName: "SSISScaleOutMaster150", DNSName: "ssismaster.contoso.com", IP: "10.0.0.60"}
 	e.DNS["ssismaster"] = "10.0.0.60"
 	e.DNS["ssismaster.contoso.com"] = "10.0.0.60"

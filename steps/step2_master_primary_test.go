@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -24,7 +24,7 @@ func TestPrimaryMasterStepLifecycle(t *testing.T) {
 		t.Fatalf("master service: %+v", svc)
 	}
 	thumb := n.SSLBindings["0.0.0.0:8391"]
-	cert := n.Certs[lab.StoreRoot][thumb]
+	cert := n.Certs[estate.StoreRoot][thumb]
 	if cert == nil || !cert.HasPrivateKey || !winContains(cert.DNSNames, "ssismaster.contoso.com") || !winContains(cert.DNSNames, "ssismaster") {
 		t.Fatalf("master certificate: %+v", cert)
 	}
@@ -48,7 +48,7 @@ func TestPrimaryMasterStepBlocked(t *testing.T) {
 		{"no password", func(l *winLab) { l.env.Secrets.MasterAccountPassword = script.Secret{} }, "password is not given"},
 		{"certificate without the access point", func(l *winLab) {
 			n := l.node("node1.contoso.com")
-			n.Certs[lab.StoreRoot]["AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"] = &lab.Cert{Thumbprint: "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12", Subject: "CN=node1", DNSNames: []string{"node1.contoso.com"}, HasPrivateKey: true, Exportable: true, NotAfter: l.direct.Now.AddDate(2, 0, 0)}
+			n.Certs[estate.StoreRoot]["AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"] = &estate.Cert{Thumbprint: "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12", Subject: "CN=node1", DNSNames: []string{"node1.contoso.com"}, HasPrivateKey: true, Exportable: true, NotAfter: l.direct.Now.AddDate(2, 0, 0)}
 			l.env.Answers.MasterService.Certificate.Generate = false
 			l.env.Answers.MasterService.Certificate.Thumbprint = "AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"
 		}, "not the master's access point"},

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 func TestSecondaryMasterStepLifecycle(t *testing.T) {
@@ -20,7 +20,7 @@ func TestSecondaryMasterStepLifecycle(t *testing.T) {
 	applied := l.applyTargets(t, s, l.targets(s))
 	primaryThumb := l.node("node1.contoso.com").SSLBindings["0.0.0.0:8391"]
 	n := l.node("node2.contoso.com")
-	if c := n.Certs[lab.StoreRoot][primaryThumb]; c == nil || !c.HasPrivateKey {
+	if c := n.Certs[estate.StoreRoot][primaryThumb]; c == nil || !c.HasPrivateKey {
 		t.Fatalf("shared certificate on node2: %+v", c)
 	}
 	if n.SSLBindings["0.0.0.0:8391"] != primaryThumb {
@@ -71,16 +71,16 @@ func TestSecondaryMasterStepBlocked(t *testing.T) {
 			l.applyTargets(t, p, l.targets(p))
 			n := l.node("node1.contoso.com")
 			thumb := n.SSLBindings["0.0.0.0:8391"]
-			n.Certs[lab.StoreRoot][thumb].Exportable = false
-			n.Certs[lab.StoreMy][thumb].Exportable = false
+			n.Certs[estate.StoreRoot][thumb].Exportable = false
+			n.Certs[estate.StoreMy][thumb].Exportable = false
 		}, "not exportable"},
 		{"different account", func(l *winLab) {
 			p := NewPrimaryMasterStep()
 			l.applyTargets(t, p, l.targets(p))
 			l.env.Answers.MasterService.Account = `CONTOSO\svc_other`
 			n := l.node("node2.contoso.com")
-			n.Services["ssisscaleoutmaster150"] = &lab.Service{Name: "SSISScaleOutMaster150", Account: `CONTOSO\svc_ssismaster`, StartMode: "Manual", State: "Stopped"}
-			n.Registry[lab.MasterMarkerKey("150")] = "15.0"
+			n.Services["ssisscaleoutmaster150"] = &estate.Service{Name: "SSISScaleOutMaster150", Account: `CONTOSO\svc_ssismaster`, StartMode: "Manual", State: "Stopped"}
+			n.Registry[estate.MasterMarkerKey("150")] = "15.0"
 		}, "not CONTOSO\\svc_other"},
 	}
 	for _, tc := range tests {

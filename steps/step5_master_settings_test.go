@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 func TestMasterSettingsStepLifecycle(t *testing.T) {
@@ -29,7 +29,7 @@ func TestMasterSettingsStepLifecycle(t *testing.T) {
 	l.expectVerified(t, s)
 	v := l.env.Version
 	got, _ := l.e.Nodes["node2.contoso.com"].File(v.MasterSettingsPath())
-	if name, _ := lab.XMLGet(got, "SqlServerName"); name != "ssislsn,1433" {
+	if name, _ := estate.XMLGet(got, "SqlServerName"); name != "ssislsn,1433" {
 		t.Errorf("node2 SqlServerName = %q", name)
 	}
 	l.undo(t, s, applied)

@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
 // Every long operation names an operation the steps send (the lab knows them all),
 // so a renamed script cannot lose its time.
 func TestLongOperationsExist(t *testing.T) {
-	ps, sql := lab.KnownOps()
+	ps, sql := estate.NewOperations().Names()
 	for op, d := range longOps {
 		if !slices.Contains(ps, op) && !slices.Contains(sql, op) {
 			t.Errorf("longOps names %q, which no step sends", op)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -22,7 +23,7 @@ const (
 )
 
 type winLab struct {
-	estate *lab.Estate
+	estate *estate.Estate
 	direct *lab.Direct
 	env    *Env
 }
@@ -30,14 +31,14 @@ type winLab struct {
 // newWinLab is the seeded lab estate with answers that match it.
 func newWinLab(t *testing.T) *winLab {
 	t.Helper()
-	e := lab.NewEstate(lab.SeedOptions{Passwords: map[string]string{
+	e := estate.NewEstate(estate.SeedOptions{Passwords: map[string]string{
 		`contoso\svc_ssismaster`: winCanaryMaster,
 		`contoso\dba`:            winCanaryAdmin,
 	}})
 	d := lab.NewDirect(e)
 	a := answers.Example()
 	a.Cluster.Create = true
-	a.SetupMedia = lab.SetupMediaPath
+	a.SetupMedia = estate.SetupMediaPath
 	a.Connection.WinRM.User = `CONTOSO\dba`
 	s := &answers.Secrets{
 		WinRMPassword:         script.NewSecret("winrm-password", winCanaryAdmin),
@@ -188,7 +189,7 @@ func (l *winLab) snapshot(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var e lab.Estate
+	var e estate.Estate
 	if err := json.Unmarshal(raw, &e); err != nil {
 		t.Fatal(err)
 	}
@@ -221,4 +222,4 @@ func winActionIDs(as []Action) string {
 	return strings.Join(ids, ",")
 }
 
-func (l *winLab) node(host string) *lab.Node { return l.estate.Node(host) }
+func (l *winLab) node(host string) *estate.Node { return l.estate.Node(host) }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -97,7 +98,7 @@ func TestBatchWinRMFaultFaultsTheCommand(t *testing.T) {
 	if o.Exit != 1 || !strings.Contains(o.ErrorMsg, "test.mutate") || len(o.Stdout) != 0 {
 		t.Errorf("command outcome %+v", o)
 	}
-	l.Estate(func(e *Estate) {
+	l.Estate(func(e *estate.Estate) {
 		if e.Seq >= 1000 {
 			t.Error("the faulted operation ran")
 		}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -16,18 +17,19 @@ import (
 // remote.Remote for the steps' unit tests. End-to-end tests use the real servers.
 type Direct struct {
 	mu     sync.Mutex
-	Estate *Estate
+	Estate *estate.Estate
 	// Now is the lab clock; it advances by every Sleep so time-based state moves on.
 	Now time.Time
 	// User is who the operations run as (default: the admin account).
 	User string
 	// Calls records every operation run, "host op".
 	Calls []string
+	ops   *estate.Operations
 }
 
 // NewDirect returns a Direct over e.
-func NewDirect(e *Estate) *Direct {
-	return &Direct{Estate: e, Now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), User: e.Domain + `\` + AdminAccount}
+func NewDirect(e *estate.Estate) *Direct {
+	return &Direct{Estate: e, ops: estate.NewOperations(), Now: time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), User: e.Domain + `\` + estate.AdminAccount}
 }
 
 var _ remote.Remote = (*Direct)(nil)
@@ -48,15 +50,15 @@ func (d *Direct) PowerShell(ctx context.Context, host string, s script.PowerShel
 	if n == nil {
 		return nil, fmt.Errorf("%s: no such node in the lab", host)
 	}
-	fn, ok := LookupPS(op)
+	fn, ok := d.ops.PowerShell(op)
 	if !ok {
 		return nil, &remote.ScriptError{Host: host, Op: op, ExitCode: 1, Message: "ssisha lab: unknown operation '" + op + "'"}
 	}
-	Tick(d.Estate, d.Now)
-	c := NewOpContext(d.Estate, n, d.User, false, d.Now, func(t time.Duration) { d.Now = d.Now.Add(t) })
-	res, err := fn(c, Params(params))
+	d.ops.Tick(d.Estate, d.Now)
+	c := estate.NewOpContext(d.Estate, n, d.User, false, d.Now, func(t time.Duration) { d.Now = d.Now.Add(t) })
+	res, err := fn(c, estate.Params(params))
 	if err != nil {
-		var pe *PSError
+		var pe *estate.PSError
 		if errors.As(err, &pe) {
 			return nil, &remote.ScriptError{Host: host, Op: op, ExitCode: 1, Message: pe.Message}
 		}
@@ -83,7 +85,7 @@ func (d *Direct) SQL(ctx context.Context, host string, b script.TSQL) (*script.R
 	defer d.mu.Unlock()
 	d.Calls = append(d.Calls, host+" "+op)
 	via := host == remote.Listener
-	var n *Node
+	var n *estate.Node
 	if via {
 		if d.Estate.AG == nil || d.Estate.AG.Listener == nil {
 			return nil, fmt.Errorf("%s: the listener does not exist yet (connection refused)", host)
@@ -95,19 +97,19 @@ func (d *Direct) SQL(ctx context.Context, host string, b script.TSQL) (*script.R
 	if n == nil || n.SQL == nil {
 		return nil, fmt.Errorf("%s: no SQL Server instance there in the lab", host)
 	}
-	fn, ok := LookupSQL(op)
+	fn, ok := d.ops.SQL(op)
 	if !ok {
 		return nil, &remote.SQLError{Host: host, Op: op, Number: 2812, Class: 16, Message: "ssisha lab: unknown operation '" + op + "'"}
 	}
-	params := Params{}
+	params := estate.Params{}
 	for _, p := range b.Args() {
 		params[p.Name] = p.Value
 	}
-	Tick(d.Estate, d.Now)
-	c := NewOpContext(d.Estate, n, d.User, via, d.Now, func(t time.Duration) { d.Now = d.Now.Add(t) })
+	d.ops.Tick(d.Estate, d.Now)
+	c := estate.NewOpContext(d.Estate, n, d.User, via, d.Now, func(t time.Duration) { d.Now = d.Now.Add(t) })
 	rs, err := fn(c, params)
 	if err != nil {
-		var se *SQLError
+		var se *estate.SQLError
 		if errors.As(err, &se) {
 			return nil, &remote.SQLError{Host: host, Op: op, Number: se.Number, State: se.State, Class: se.Class, Message: se.Message}
 		}
@@ -124,7 +126,7 @@ func (d *Direct) Advance(t time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.Now = d.Now.Add(t)
-	Tick(d.Estate, d.Now)
+	d.ops.Tick(d.Estate, d.Now)
 }
 
 // Close does nothing; there is nothing to release.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -62,7 +63,7 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
 	}
 	l.stats.command(host, op)
-	fn, ok := LookupPS(op)
+	fn, ok := l.ops.PowerShell(op)
 	if !ok {
 		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: unknown operation '%s'", op), ErrorID: "UnknownOperation,ssisha.lab", Exit: 1}, false
 	}
@@ -83,15 +84,15 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: no node %s in the estate", host), false
 	}
 	now := l.now()
-	Tick(l.estate, now)
-	c := NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
+	l.ops.Tick(l.estate, now)
+	c := estate.NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
 	c.Wall = time.Now()
-	res, err := labCallPS(fn, c, Params(params))
+	res, err := labCallPS(fn, c, estate.Params(params))
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
 	}
 	if err != nil {
-		var pe *PSError
+		var pe *estate.PSError
 		if errors.As(err, &pe) {
 			return psOutcome{ErrorMsg: pe.Message, ErrorID: pe.ErrorID, Exit: 1}, false
 		}
@@ -104,136 +105,21 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	return psOutcome{Stdout: append(out, '\r', '\n')}, false
 }
 
-// batchMarker is the first line of a batch command's script: several of ssisha's
-// read-only scripts, each a single-quoted literal in one array, that the batch runs
-// one after the other in one powershell.exe (remote/winrm writes it).
-const batchMarker = "# ssisha-batch"
-
-// batchListStart opens the array of a batch's scripts.
-const batchListStart = "\n$private:scripts = @(\n"
-
-// runBatch runs every script of a batch command in order, each exactly as it would
-// run alone, and prints what the batch prints on a node: one JSON object with each
-// script's output, or its error message and FullyQualifiedErrorId. A WinRM fault on
-// one script's operation faults the whole command, and the scripts after it do not
-// run.
-func (l *Lab) runBatch(ctx context.Context, host, user, shellID, scriptText string) psOutcome {
-	scripts, err := parseBatch(scriptText)
-	if err != nil {
-		return psOutcome{ErrorMsg: fmt.Sprintf("ssisha lab: the batch cannot be read: %v", err), ErrorID: "UnknownBatch,ssisha.lab", Exit: 1}
-	}
-	var b strings.Builder
-	b.WriteString(`{"results":[`)
-	for i, s := range scripts {
-		if err := ctx.Err(); err != nil {
-			return labPSFailure("ssisha lab: the batch was stopped before its script %d: %v", i+1, err)
-		}
-		o, faulted := l.runScript(ctx, host, user, shellID, s)
-		if faulted {
-			return o
-		}
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		if o.Exit == 0 {
-			b.WriteString(`{"ok":true,"out":` + psJSONString(string(o.Stdout)) + `}`)
-			continue
-		}
-		// A thrown string's FullyQualifiedErrorId is the string itself.
-		id := o.ErrorID
-		if id == "" {
-			id = o.ErrorMsg
-		}
-		b.WriteString(`{"ok":false,"error":` + psJSONString(o.ErrorMsg) + `,"errorId":` + psJSONString(id) + `}`)
-	}
-	b.WriteString("]}\r\n")
-	return psOutcome{Stdout: []byte(b.String())}
-}
-
-// parseBatch returns the scripts a batch carries, in order.
-func parseBatch(text string) ([]string, error) {
-	text = strings.TrimPrefix(text, "\ufeff")
-	first, _, _ := strings.Cut(text, "\n")
-	if strings.TrimRight(first, "\r") != batchMarker {
-		return nil, fmt.Errorf("its first line is %q, not %q", first, batchMarker)
-	}
-	i := strings.Index(text, batchListStart)
-	if i < 0 {
-		return nil, fmt.Errorf("it has no %q line", strings.TrimSpace(batchListStart))
-	}
-	rest := text[i+len(batchListStart):]
-	var scripts []string
-	for {
-		s, after, err := script.CutPSLiteral(rest)
-		if err != nil {
-			return nil, fmt.Errorf("script %d: %w", len(scripts)+1, err)
-		}
-		scripts = append(scripts, s)
-		if r, ok := strings.CutPrefix(after, ",\n"); ok {
-			rest = r
-			continue
-		}
-		if strings.HasPrefix(after, "\n)\n") {
-			return scripts, nil
-		}
-		if len(after) > 40 {
-			after = after[:40] + "…"
-		}
-		return nil, fmt.Errorf("script %d is followed by %q, not by a comma or the end of the array", len(scripts), after)
-	}
-}
-
-// psJSONString returns s as Windows PowerShell's ConvertTo-Json writes a string: the
-// JSON escapes, with control characters, <, >, & and ' as \u00xx.
-func psJSONString(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\b':
-			b.WriteString(`\b`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '<', '>', '&', '\'':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			if r < 0x20 {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
 // labCallPS runs a PowerShell operation, turning a panic into the error a broken script
 // would give rather than taking the server down.
-func labCallPS(fn PSOp, c *OpContext, p Params) (res any, err error) {
+func labCallPS(fn estate.PSOp, c *estate.OpContext, p estate.Params) (res any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &PSError{Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r), ErrorID: "LabPanic,ssisha.lab"}
+			err = &estate.PSError{Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r), ErrorID: "LabPanic,ssisha.lab"}
 		}
 	}()
 	return fn(c, p)
 }
 
-func labCallSQL(fn SQLOp, c *OpContext, p Params) (rs *script.ResultSet, err error) {
+func labCallSQL(fn estate.SQLOp, c *estate.OpContext, p estate.Params) (rs *script.ResultSet, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = &SQLError{Number: 50000, State: 1, Class: 16, Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r)}
+			err = &estate.SQLError{Number: 50000, State: 1, Class: 16, Message: fmt.Sprintf("ssisha lab: operation failed inside the lab: %v", r)}
 		}
 	}()
 	return fn(c, p)
@@ -250,16 +136,16 @@ type sqlSession struct {
 func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSession, text string, params map[string]any) (*script.ResultSet, error) {
 	op, err := script.ParseOpSQL(text)
 	if err != nil {
-		return nil, &SQLError{Number: 102, State: 1, Class: 15, Message: "ssisha lab: the batch does not name an operation: " + err.Error()}
+		return nil, &estate.SQLError{Number: 102, State: 1, Class: 15, Message: "ssisha lab: the batch does not name an operation: " + err.Error()}
 	}
 	target := l.sqlTarget(host, viaListener)
 	if target == "" {
-		return nil, &SQLError{Number: 983, State: 1, Class: 14, Message: "ssisha lab: the availability group listener has no primary replica to route to"}
+		return nil, &estate.SQLError{Number: 983, State: 1, Class: 14, Message: "ssisha lab: the availability group listener has no primary replica to route to"}
 	}
 	l.stats.command(target, op)
-	fn, ok := LookupSQL(op)
+	fn, ok := l.ops.SQL(op)
 	if !ok {
-		return nil, &SQLError{Number: 2812, State: 62, Class: 16, Message: fmt.Sprintf("Could not find stored procedure '%s'. (ssisha lab: unknown operation '%s')", op, op)}
+		return nil, &estate.SQLError{Number: 2812, State: 62, Class: 16, Message: fmt.Sprintf("Could not find stored procedure '%s'. (ssisha lab: unknown operation '%s')", op, op)}
 	}
 	d := l.faults.beforeOp(target, op, false)
 	l.applyOpFaults(ctx, target, d)
@@ -274,29 +160,29 @@ func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSe
 	}
 	node := l.estate.Node(target)
 	if node == nil || node.SQL == nil {
-		return nil, &SQLError{Number: 53, State: 1, Class: 16, Message: "ssisha lab: no SQL Server instance on " + target}
+		return nil, &estate.SQLError{Number: 53, State: 1, Class: 16, Message: "ssisha lab: no SQL Server instance on " + target}
 	}
-	if err := labCheckLogin(l.estate, node.SQL, s); err != nil {
+	if err := l.estate.CheckLogin(node.SQL, s.User, s.Windows); err != nil {
 		return nil, err
 	}
-	p := Params{}
+	p := estate.Params{}
 	for k, v := range params {
 		p[strings.TrimPrefix(k, "@")] = v
 	}
 	now := l.now()
-	Tick(l.estate, now)
-	c := NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
+	l.ops.Tick(l.estate, now)
+	c := estate.NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
 	c.Wall = time.Now()
 	rs, err := labCallSQL(fn, c, p)
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
 	}
 	if err != nil {
-		var se *SQLError
+		var se *estate.SQLError
 		if errors.As(err, &se) {
 			return nil, se
 		}
-		return nil, &SQLError{Number: 50000, State: 1, Class: 16, Message: err.Error()}
+		return nil, &estate.SQLError{Number: 50000, State: 1, Class: 16, Message: err.Error()}
 	}
 	if rs == nil {
 		rs = &script.ResultSet{}
@@ -320,44 +206,6 @@ func (l *Lab) sqlTargetLocked(host string, viaListener bool) string {
 		return ""
 	}
 	return strings.ToLower(ag.Primary)
-}
-
-// labCheckLogin refuses a session whose login is gone or disabled on the instance, as
-// SQL Server does on the next connection (error 18456).
-func labCheckLogin(e *Estate, in *Instance, s sqlSession) error {
-	name := s.User
-	if s.Windows {
-		name = labQualifyAccount(e, name)
-	}
-	lg := in.Logins[strings.ToLower(name)]
-	switch {
-	case lg == nil, lg.Disabled:
-		return labLoginFailed(name)
-	case !s.Windows && (!in.MixedMode || !strings.EqualFold(lg.Type, "SQL_LOGIN")):
-		return labLoginFailed(name)
-	case s.Windows && !strings.EqualFold(lg.Type, "WINDOWS_LOGIN"):
-		return labLoginFailed(name)
-	}
-	return nil
-}
-
-func labLoginFailed(name string) *SQLError {
-	return &SQLError{Number: 18456, State: 1, Class: 14, Message: fmt.Sprintf("Login failed for user '%s'.", name)}
-}
-
-// labQualifyAccount spells an account DOMAIN\user, however the client gave it.
-func labQualifyAccount(e *Estate, user string) string {
-	if i := strings.IndexByte(user, '@'); i >= 0 && !strings.Contains(user, `\`) {
-		return e.Domain + `\` + user[:i]
-	}
-	if !strings.Contains(user, `\`) {
-		return e.Domain + `\` + user
-	}
-	dom, name, _ := strings.Cut(user, `\`)
-	if strings.EqualFold(dom, e.Domain) || strings.EqualFold(dom, e.DNSSuffix) || strings.EqualFold(dom, ShortName(e.DNSSuffix)) {
-		return e.Domain + `\` + name
-	}
-	return user
 }
 
 // applyOpFaults carries out what the faults decided before an operation: failovers

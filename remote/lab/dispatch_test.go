@@ -10,27 +10,29 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
-func init() {
-	RegisterPS("test.echo", func(c *OpContext, p Params) (any, error) {
+// addTestOperations adds the operations these tests send to t.
+func addTestOperations(t *estate.Operations) {
+	t.AddPS("test.echo", func(c *estate.OpContext, p estate.Params) (any, error) {
 		return map[string]any{"host": c.Node.Host, "user": c.User, "value": p.String("Value")}, nil
 	})
-	RegisterPS("test.fail", func(c *OpContext, p Params) (any, error) {
-		return nil, &PSError{Message: "the cluster name is taken", ErrorID: "Taken"}
+	t.AddPS("test.fail", func(c *estate.OpContext, p estate.Params) (any, error) {
+		return nil, &estate.PSError{Message: "the cluster name is taken", ErrorID: "Taken"}
 	})
-	RegisterPS("test.mutate", func(c *OpContext, p Params) (any, error) {
+	t.AddPS("test.mutate", func(c *estate.OpContext, p estate.Params) (any, error) {
 		c.Estate.Seq += 1000
 		c.Sleep(40 * time.Millisecond)
 		return map[string]int{"seq": c.Estate.Seq}, nil
 	})
-	RegisterPS("test.panic", func(c *OpContext, p Params) (any, error) { panic("boom") })
-	RegisterSQL("test.sql.whoami", func(c *OpContext, p Params) (*script.ResultSet, error) {
+	t.AddPS("test.panic", func(c *estate.OpContext, p estate.Params) (any, error) { panic("boom") })
+	t.AddSQL("test.sql.whoami", func(c *estate.OpContext, p estate.Params) (*script.ResultSet, error) {
 		return &script.ResultSet{Columns: []string{"host", "user", "via", "name"}, Rows: [][]any{{c.Node.Host, c.User, c.ViaListener, p.String("Name")}}}, nil
 	})
-	RegisterSQL("test.sql.fail", func(c *OpContext, p Params) (*script.ResultSet, error) {
-		return nil, SQLErrorf(15025, "The server principal '%s' already exists.", p.String("Name"))
+	t.AddSQL("test.sql.fail", func(c *estate.OpContext, p estate.Params) (*script.ResultSet, error) {
+		return nil, estate.SQLErrorf(15025, "The server principal '%s' already exists.", p.String("Name"))
 	})
 }
 
@@ -137,20 +139,20 @@ func TestRunSQLChecksLoginsAndRoutesThroughTheListener(t *testing.T) {
 		name   string
 		sess   sqlSession
 		text   string
-		setup  func(e *Estate)
+		setup  func(e *estate.Estate)
 		number int32
 	}{
 		{"unknown op", admin, sqlText("test.sql.nope"), nil, 2812},
 		{"op error", admin, sqlText("test.sql.fail"), nil, 15025},
 		{"no op comment", admin, "SELECT 1", nil, 102},
 		{"no such login", sqlSession{User: "nobody"}, sqlText("test.sql.whoami"), nil, 18456},
-		{"disabled login", sqlSession{User: LoggingLogin}, sqlText("test.sql.whoami"), func(e *Estate) {
-			e.Nodes[fxNode2].SQL.Logins[strings.ToLower(LoggingLogin)].Disabled = true
+		{"disabled login", sqlSession{User: estate.LoggingLogin}, sqlText("test.sql.whoami"), func(e *estate.Estate) {
+			e.Nodes[fxNode2].SQL.Logins[strings.ToLower(estate.LoggingLogin)].Disabled = true
 		}, 18456},
-		{"mixed mode off", sqlSession{User: LoggingLogin}, sqlText("test.sql.whoami"), func(e *Estate) {
+		{"mixed mode off", sqlSession{User: estate.LoggingLogin}, sqlText("test.sql.whoami"), func(e *estate.Estate) {
 			e.Nodes[fxNode2].SQL.MixedMode = false
 		}, 18456},
-		{"no listener", admin, sqlText("test.sql.whoami"), func(e *Estate) { e.AG.Listener = nil }, 983},
+		{"no listener", admin, sqlText("test.sql.whoami"), func(e *estate.Estate) { e.AG.Listener = nil }, 983},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,14 +164,14 @@ func TestRunSQLChecksLoginsAndRoutesThroughTheListener(t *testing.T) {
 				l.Estate(tt.setup)
 			}
 			_, err := l.runSQL(ctx, "", true, tt.sess, tt.text, nil)
-			var se *SQLError
+			var se *estate.SQLError
 			if !errors.As(err, &se) || se.Number != tt.number {
 				t.Fatalf("got %v, want SQL error %d", err, tt.number)
 			}
 		})
 	}
-	rs, err = l.runSQL(ctx, fxNode1, false, sqlSession{User: LoggingLogin}, sqlText("test.sql.whoami"), nil)
-	if err != nil || rs.Rows[0][1] != LoggingLogin {
+	rs, err = l.runSQL(ctx, fxNode1, false, sqlSession{User: estate.LoggingLogin}, sqlText("test.sql.whoami"), nil)
+	if err != nil || rs.Rows[0][1] != estate.LoggingLogin {
 		t.Errorf("SQL login: %v %v", rs, err)
 	}
 }

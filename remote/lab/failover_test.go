@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 func TestFailoverAGMovesTheCatalog(t *testing.T) {
@@ -11,7 +13,7 @@ func TestFailoverAGMovesTheCatalog(t *testing.T) {
 	if err := l.FailoverAG("NODE2"); err != nil {
 		t.Fatal(err)
 	}
-	l.Estate(func(e *Estate) {
+	l.Estate(func(e *estate.Estate) {
 		if e.AG.Primary != fxNode2 {
 			t.Errorf("primary %s", e.AG.Primary)
 		}
@@ -37,16 +39,16 @@ func TestFailoverAGMovesTheCatalog(t *testing.T) {
 func TestFailoverAGRefusals(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(e *Estate)
+		setup func(e *estate.Estate)
 		to    string
 		want  string
 	}{
-		{"no AG", func(e *Estate) { e.AG = nil }, fxNode2, "no availability group"},
+		{"no AG", func(e *estate.Estate) { e.AG = nil }, fxNode2, "no availability group"},
 		{"unknown node", nil, "node9", "no such node"},
-		{"not a replica", func(e *Estate) { e.AG.Replicas = e.AG.Replicas[:1] }, fxNode2, "not a replica"},
-		{"not joined", func(e *Estate) { e.AG.Joined[fxNode2] = false }, fxNode2, "has not joined"},
-		{"not synchronized", func(e *Estate) { delete(e.Nodes[fxNode2].SQL.Databases, "ssisdb") }, fxNode2, "not synchronized"},
-		{"instance stopped", func(e *Estate) { e.Nodes[fxNode2].SQL.Running = false }, fxNode2, "not running"},
+		{"not a replica", func(e *estate.Estate) { e.AG.Replicas = e.AG.Replicas[:1] }, fxNode2, "not a replica"},
+		{"not joined", func(e *estate.Estate) { e.AG.Joined[fxNode2] = false }, fxNode2, "has not joined"},
+		{"not synchronized", func(e *estate.Estate) { delete(e.Nodes[fxNode2].SQL.Databases, "ssisdb") }, fxNode2, "not synchronized"},
+		{"instance stopped", func(e *estate.Estate) { e.Nodes[fxNode2].SQL.Running = false }, fxNode2, "not running"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -55,11 +57,11 @@ func TestFailoverAGRefusals(t *testing.T) {
 				l.Estate(tt.setup)
 			}
 			err := l.FailoverAG(tt.to)
-			var fe *FailoverError
+			var fe *estate.FailoverError
 			if !errors.As(err, &fe) || !strings.Contains(fe.Message, tt.want) || fe.Fix == "" {
 				t.Fatalf("got %v, want a FailoverError about %q with a fix", err, tt.want)
 			}
-			l.Estate(func(e *Estate) {
+			l.Estate(func(e *estate.Estate) {
 				if e.AG != nil && e.AG.Primary != fxNode1 {
 					t.Error("a refused failover moved the primary")
 				}
@@ -71,16 +73,16 @@ func TestFailoverAGRefusals(t *testing.T) {
 func TestFailoverMasterRole(t *testing.T) {
 	tests := []struct {
 		name      string
-		setup     func(e *Estate)
+		setup     func(e *estate.Estate)
 		want      string // "" = success
 		wantState string
 	}{
 		{"moves the service", nil, "", "Online"},
-		{"service missing", func(e *Estate) { delete(e.Nodes[fxNode2].Services, "ssisscaleoutmaster150") }, "not installed", "Failed"},
-		{"wrong password", func(e *Estate) { e.Nodes[fxNode2].Services["ssisscaleoutmaster150"].Password = "stale" }, "password", "Failed"},
-		{"account disabled", func(e *Estate) { e.Accounts[`contoso\svc_ssismaster`].Enabled = false }, "disabled", "Failed"},
-		{"not a possible owner", func(e *Estate) { e.Cluster.Groups["ssismaster"].PossibleOwners = []string{fxNode1} }, "possible owner", "Online"},
-		{"no role", func(e *Estate) { delete(e.Cluster.Groups, "ssismaster") }, "no Generic Service role", ""},
+		{"service missing", func(e *estate.Estate) { delete(e.Nodes[fxNode2].Services, "ssisscaleoutmaster150") }, "not installed", "Failed"},
+		{"wrong password", func(e *estate.Estate) { e.Nodes[fxNode2].Services["ssisscaleoutmaster150"].Password = "stale" }, "password", "Failed"},
+		{"account disabled", func(e *estate.Estate) { e.Accounts[`contoso\svc_ssismaster`].Enabled = false }, "disabled", "Failed"},
+		{"not a possible owner", func(e *estate.Estate) { e.Cluster.Groups["ssismaster"].PossibleOwners = []string{fxNode1} }, "possible owner", "Online"},
+		{"no role", func(e *estate.Estate) { delete(e.Cluster.Groups, "ssismaster") }, "no Generic Service role", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -94,13 +96,13 @@ func TestFailoverMasterRole(t *testing.T) {
 					t.Fatal(err)
 				}
 			} else {
-				var fe *FailoverError
+				var fe *estate.FailoverError
 				if !errors.As(err, &fe) || !strings.Contains(fe.Message, tt.want) {
 					t.Fatalf("got %v, want a FailoverError about %q", err, tt.want)
 				}
 			}
-			l.Estate(func(e *Estate) {
-				g := labMasterRole(e)
+			l.Estate(func(e *estate.Estate) {
+				g := e.MasterRole()
 				if g == nil {
 					return
 				}

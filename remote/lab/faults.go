@@ -2,10 +2,11 @@ package lab
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // FaultKind names a fault the lab can inject.
@@ -36,18 +37,18 @@ const (
 	MasterFailoverAt FaultKind = "master-failover-at"
 )
 
-// FaultKinds lists every kind, for help texts and the fault matrix.
-var FaultKinds = []FaultKind{NodeDown, Unreachable, Latency, WinRMFault, AuthFailure, SQLReset, SlowOp, AGFailoverAt, MasterFailoverAt}
+// faultKinds lists every kind, for help texts and the fault matrix.
+var faultKinds = []FaultKind{NodeDown, Unreachable, Latency, WinRMFault, AuthFailure, SQLReset, SlowOp, AGFailoverAt, MasterFailoverAt}
 
-// ParseFaultKind reads a kind as the CLI spells it.
-func ParseFaultKind(s string) (FaultKind, error) {
-	for _, k := range FaultKinds {
+// parseFaultKind reads a kind as the CLI spells it.
+func parseFaultKind(s string) (FaultKind, error) {
+	for _, k := range faultKinds {
 		if strings.EqualFold(s, string(k)) {
 			return k, nil
 		}
 	}
-	names := make([]string, len(FaultKinds))
-	for i, k := range FaultKinds {
+	names := make([]string, len(faultKinds))
+	for i, k := range faultKinds {
 		names[i] = string(k)
 	}
 	return "", fmt.Errorf("fault %q is not one the lab knows; use one of %s", s, strings.Join(names, ", "))
@@ -91,7 +92,7 @@ func (f Fault) Validate() error {
 			return fmt.Errorf("fault %s needs a host to fail over to and an operation", f.Kind)
 		}
 	default:
-		_, err := ParseFaultKind(string(f.Kind))
+		_, err := parseFaultKind(string(f.Kind))
 		return err
 	}
 	if f.After < 0 || f.Duration < 0 {
@@ -179,7 +180,7 @@ func faultHostMatches(faultHost, host string) bool {
 	if strings.EqualFold(faultHost, host) {
 		return true
 	}
-	return strings.EqualFold(ShortName(faultHost), ShortName(host))
+	return strings.EqualFold(estate.ShortName(faultHost), estate.ShortName(host))
 }
 
 // wireDecision is what the protocol servers do with one request.
@@ -300,16 +301,6 @@ func (l *Lab) nodeDown(host string) bool {
 		}
 	}
 	return false
-}
-
-// sortedKeys returns a map's keys in order, for deterministic walks of the estate.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // strike reports whether a fault of kind is in force on host, counting it as struck.

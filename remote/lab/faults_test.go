@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 )
 
@@ -120,7 +121,7 @@ func TestAuthFailureRefusesPasswords(t *testing.T) {
 	if _, ok := winrm(`CONTOSO\svc_ssisworker`); ok {
 		t.Error("a non-admin account may use WinRM")
 	}
-	if pw, ok := sql(LoggingLogin, false); !ok || pw != fxLogPassword {
+	if pw, ok := sql(estate.LoggingLogin, false); !ok || pw != fxLogPassword {
 		t.Fatal("SQL login refused before the fault")
 	}
 	if err := l.SetFault(Fault{Kind: AuthFailure, Host: "NODE1"}); err != nil {
@@ -132,7 +133,7 @@ func TestAuthFailureRefusesPasswords(t *testing.T) {
 	if _, ok := sql(`CONTOSO\dba`, true); ok {
 		t.Error("TDS accepted the admin under AuthFailure")
 	}
-	if _, ok := l.sqlPassword(fxNode2, false)(LoggingLogin, false); !ok {
+	if _, ok := l.sqlPassword(fxNode2, false)(estate.LoggingLogin, false); !ok {
 		t.Error("AuthFailure on node1 affected node2")
 	}
 }
@@ -155,7 +156,7 @@ func TestWinRMFaultForOneOperation(t *testing.T) {
 	if o.Exit != 1 || !strings.Contains(o.ErrorMsg, "test.mutate") {
 		t.Errorf("command outcome %+v", o)
 	}
-	l.Estate(func(e *Estate) {
+	l.Estate(func(e *estate.Estate) {
 		if e.Seq >= 1000 {
 			t.Error("the faulted operation ran")
 		}
@@ -179,11 +180,11 @@ func TestSlowOpAndFailoversBeforeAnOperation(t *testing.T) {
 	if o := l.runPowerShell(context.Background(), fxNode1, `CONTOSO\dba`, "S1", psScript("test.echo", nil), ""); o.Exit != 0 {
 		t.Fatal(o.ErrorMsg)
 	}
-	l.Estate(func(e *Estate) {
+	l.Estate(func(e *estate.Estate) {
 		if e.AG.Primary != fxNode2 {
 			t.Errorf("AG primary %s", e.AG.Primary)
 		}
-		if g := labMasterRole(e); g.Owner != fxNode2 || g.State != "Online" {
+		if g := e.MasterRole(); g.Owner != fxNode2 || g.State != "Online" {
 			t.Errorf("master role %+v", g)
 		}
 	})
@@ -217,10 +218,10 @@ func TestFaultValidation(t *testing.T) {
 			t.Errorf("%+v accepted", f)
 		}
 	}
-	for _, k := range FaultKinds {
-		got, err := ParseFaultKind(strings.ToUpper(string(k)))
+	for _, k := range faultKinds {
+		got, err := parseFaultKind(strings.ToUpper(string(k)))
 		if err != nil || got != k {
-			t.Errorf("ParseFaultKind(%s) = %v, %v", k, got, err)
+			t.Errorf("parseFaultKind(%s) = %v, %v", k, got, err)
 		}
 	}
 }

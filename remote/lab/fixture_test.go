@@ -3,6 +3,8 @@ package lab
 import (
 	"strings"
 	"testing"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // Names the hand-built estates use.
@@ -24,20 +26,20 @@ const (
 
 // healthyEstate is an estate after all nine steps: two master nodes in a cluster,
 // SSISDB in an AG with a listener on node1, the master role on node1, one worker.
-func healthyEstate(t testing.TB) *Estate {
+func healthyEstate(t testing.TB) *estate.Estate {
 	t.Helper()
-	e := NewEstate(SeedOptions{Masters: 2, Workers: 1})
-	acct := e.Domain + `\` + MasterServiceAccount
+	e := estate.NewEstate(estate.SeedOptions{Masters: 2, Workers: 1})
+	acct := e.Domain + `\` + estate.MasterServiceAccount
 	acctPW := e.Accounts[strings.ToLower(acct)].Password
-	mc := &Cert{Thumbprint: fxMasterThumb, Subject: "CN=ssismaster.contoso.com", DNSNames: []string{"ssismaster", "ssismaster.contoso.com"}, HasPrivateKey: true}
-	wc := &Cert{Thumbprint: fxWorkerThumb, Subject: "CN=worker1.contoso.com", DNSNames: []string{"worker1.contoso.com"}, HasPrivateKey: true}
-	e.Cluster = &Cluster{Name: "SSISCL", Nodes: []string{fxNode1, fxNode2}, Groups: map[string]*ClusterGroup{
+	mc := &estate.Cert{Thumbprint: fxMasterThumb, Subject: "CN=ssismaster.contoso.com", DNSNames: []string{"ssismaster", "ssismaster.contoso.com"}, HasPrivateKey: true}
+	wc := &estate.Cert{Thumbprint: fxWorkerThumb, Subject: "CN=worker1.contoso.com", DNSNames: []string{"worker1.contoso.com"}, HasPrivateKey: true}
+	e.Cluster = &estate.Cluster{Name: "SSISCL", Nodes: []string{fxNode1, fxNode2}, Groups: map[string]*estate.ClusterGroup{
 		"ag_ssis":    {Name: "AG_SSIS", Type: "AvailabilityGroup", Owner: fxNode1, State: "Online"},
 		"ssismaster": {Name: "SSISMASTER", Type: "GenericService", Owner: fxNode1, State: "Online", ServiceName: fxMasterSvc, DNSName: "ssismaster", IP: "10.0.0.60"},
 	}}
-	e.AG = &AvailabilityGroup{Name: "AG_SSIS", Primary: fxNode1, Replicas: []string{fxNode1, fxNode2},
+	e.AG = &estate.AvailabilityGroup{Name: "AG_SSIS", Primary: fxNode1, Replicas: []string{fxNode1, fxNode2},
 		Joined: map[string]bool{fxNode1: true, fxNode2: true}, Databases: []string{"SSISDB"},
-		Listener: &AGListener{DNSName: "ssislsn", Port: 1433, IP: "10.0.0.50", Mask: "255.255.255.0"}}
+		Listener: &estate.AGListener{DNSName: "ssislsn", Port: 1433, IP: "10.0.0.50", Mask: "255.255.255.0"}}
 	for _, h := range []string{fxNode1, fxNode2} {
 		n := e.Nodes[h]
 		state := "Stopped"
@@ -46,8 +48,8 @@ func healthyEstate(t testing.TB) *Estate {
 		}
 		n.Features["Failover-Clustering"] = true
 		n.Installed["IS_Master"] = n.SQL.Version
-		n.Services[strings.ToLower(fxMasterSvc)] = &Service{Name: fxMasterSvc, Account: acct, Password: acctPW, StartMode: "Manual", State: state}
-		n.Files[fxSettings] = MasterSettingsXML(8391, fxMasterThumb, "ssislsn,1433")
+		n.Services[strings.ToLower(fxMasterSvc)] = &estate.Service{Name: fxMasterSvc, Account: acct, Password: acctPW, StartMode: "Manual", State: state}
+		n.Files[fxSettings] = estate.MasterSettingsXML(8391, fxMasterThumb, "ssislsn,1433")
 		mcCopy, wcCopy := *mc, *wc
 		wcCopy.HasPrivateKey = false
 		n.Certs[`LocalMachine\Root`][fxMasterThumb] = &mcCopy
@@ -55,19 +57,19 @@ func healthyEstate(t testing.TB) *Estate {
 		n.SSLBindings["0.0.0.0:8391"] = fxMasterThumb
 		in := n.SQL
 		in.HadrEnabled = true
-		in.Logins[strings.ToLower(acct)] = &Login{Name: acct, Type: "WINDOWS_LOGIN", SID: WindowsSID(acct)}
-		in.Logins[strings.ToLower(LoggingLogin)] = &Login{Name: LoggingLogin, Type: "SQL_LOGIN", SID: fxLogSID, Password: fxLogPassword}
-		db := &Database{Name: "SSISDB", Recovery: "FULL", State: "ONLINE", FamilyGUID: fxFamily, HasBackup: true, MasterKey: true, MasterKeyPassword: fxDMKPassword,
-			Users: map[string]*DBUser{
-				strings.ToLower(acct):        {Name: acct, SID: WindowsSID(acct), Roles: map[string]bool{"ssis_admin": true}},
-				strings.ToLower(LoggingUser): {Name: LoggingUser, SID: fxLogSID, Roles: map[string]bool{"ssis_cluster_worker": true}},
+		in.Logins[strings.ToLower(acct)] = &estate.Login{Name: acct, Type: "WINDOWS_LOGIN", SID: estate.WindowsSID(acct)}
+		in.Logins[strings.ToLower(estate.LoggingLogin)] = &estate.Login{Name: estate.LoggingLogin, Type: "SQL_LOGIN", SID: fxLogSID, Password: fxLogPassword}
+		db := &estate.Database{Name: "SSISDB", Recovery: "FULL", State: "ONLINE", FamilyGUID: fxFamily, HasBackup: true, MasterKey: true, MasterKeyPassword: fxDMKPassword,
+			Users: map[string]*estate.DBUser{
+				strings.ToLower(acct):               {Name: acct, SID: estate.WindowsSID(acct), Roles: map[string]bool{"ssis_admin": true}},
+				strings.ToLower(estate.LoggingUser): {Name: estate.LoggingUser, SID: fxLogSID, Roles: map[string]bool{"ssis_cluster_worker": true}},
 			}}
 		if h == fxNode1 {
 			db.EncryptedByServer = true
-			db.Catalog = &Catalog{
+			db.Catalog = &estate.Catalog{
 				Properties:            map[string]string{"IS_SCALEOUT_ENABLED": "TRUE", "MASTER_ADDRESS": "https://ssismaster.contoso.com:8391", "CLUSTER_LOGDB_SERVER": "ssislsn,1433"},
-				LogDBConnectionString: "Data Source=ssislsn,1433;Initial Catalog=SSISDB;User Id=" + LoggingLogin + ";Password='" + fxLogPassword + "';",
-				WorkerAgents:          map[string]*WorkerAgent{fxAgentID: {ID: fxAgentID, MachineName: "WORKER1", Enabled: true}},
+				LogDBConnectionString: "Data Source=ssislsn,1433;Initial Catalog=SSISDB;User Id=" + estate.LoggingLogin + ";Password='" + fxLogPassword + "';",
+				WorkerAgents:          map[string]*estate.WorkerAgent{fxAgentID: {ID: fxAgentID, MachineName: "WORKER1", Enabled: true}},
 			}
 		} else {
 			db.State = "RESTORING"
@@ -77,8 +79,8 @@ func healthyEstate(t testing.TB) *Estate {
 	}
 	w := e.Nodes[fxWorker1]
 	w.Installed["IS_Worker"] = "15.0.4345.5"
-	w.Services["ssisscaleoutworker150"] = &Service{Name: "SSISScaleOutWorker150", Account: e.Domain + `\` + WorkerServiceAccount, StartMode: "Auto", State: "Running"}
-	w.Files[fxWSettings] = WorkerSettingsXML("worker1", "https://ssismaster.contoso.com:8391", fxMasterThumb, fxWorkerThumb, fxAgentID)
+	w.Services["ssisscaleoutworker150"] = &estate.Service{Name: "SSISScaleOutWorker150", Account: e.Domain + `\` + estate.WorkerServiceAccount, StartMode: "Auto", State: "Running"}
+	w.Files[fxWSettings] = estate.WorkerSettingsXML("worker1", "https://ssismaster.contoso.com:8391", fxMasterThumb, fxWorkerThumb, fxAgentID)
 	mcPub := *mc
 	mcPub.HasPrivateKey = false
 	w.Certs[`LocalMachine\Root`][fxMasterThumb] = &mcPub
@@ -87,10 +89,14 @@ func healthyEstate(t testing.TB) *Estate {
 }
 
 // newTestLab starts a lab over a hand-built estate (nil: the seed) in a temp dir.
-func newTestLab(t testing.TB, e *Estate, opts Options) *Lab {
+func newTestLab(t testing.TB, e *estate.Estate, opts Options) *Lab {
 	t.Helper()
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
+	}
+	if opts.ops == nil {
+		opts.ops = estate.NewOperations()
+		addTestOperations(opts.ops)
 	}
 	l, err := Start(opts)
 	if err != nil {
@@ -98,7 +104,7 @@ func newTestLab(t testing.TB, e *Estate, opts Options) *Lab {
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	if e != nil {
-		l.Estate(func(cur *Estate) { *cur = *e })
+		l.Estate(func(cur *estate.Estate) { *cur = *e })
 	}
 	return l
 }

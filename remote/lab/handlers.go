@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/lab/tds"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
@@ -34,7 +35,7 @@ func (l *Lab) startServers() error {
 	l.mu.Lock()
 	domain := l.estate.Domain
 	var nodes []nodeInfo
-	for _, h := range labSortedHosts(l.estate) {
+	for _, h := range l.estate.SortedHosts() {
 		n := l.estate.Nodes[h]
 		ni := nodeInfo{host: h, role: n.Role, sql: n.SQL != nil}
 		if n.SQL != nil {
@@ -45,10 +46,10 @@ func (l *Lab) startServers() error {
 	l.refreshRouteLocked()
 	l.mu.Unlock()
 
-	ep := Endpoints{CAFile: l.caFile, AdminUser: domain + `\` + AdminAccount}
+	ep := Endpoints{CAFile: l.caFile, AdminUser: domain + `\` + estate.AdminAccount}
 	sqlVersion := ""
 	for _, n := range nodes {
-		cert, err := l.ca.Issue(n.host, ShortName(n.host))
+		cert, err := l.ca.Issue(n.host, estate.ShortName(n.host))
 		if err != nil {
 			return fmt.Errorf("lab: certificate for %s: %w", n.host, err)
 		}
@@ -126,7 +127,7 @@ func (l *Lab) listenerCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error
 	if c, ok := l.listenerCerts[name]; ok {
 		return c, nil
 	}
-	names := []string{ShortName(name)}
+	names := []string{estate.ShortName(name)}
 	if strings.Contains(name, ".") {
 		names = append(names, name)
 	} else if suffix != "" {
@@ -151,8 +152,8 @@ func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		name := labQualifyAccount(l.estate, user)
-		if !strings.EqualFold(name, l.estate.Domain+`\`+AdminAccount) {
+		name := l.estate.QualifyAccount(user)
+		if !strings.EqualFold(name, l.estate.Domain+`\`+estate.AdminAccount) {
 			return "", false
 		}
 		a := l.estate.Accounts[strings.ToLower(name)]
@@ -195,9 +196,9 @@ func (l *Lab) winrmFault(host string) func(wsman.RequestInfo) *wsman.Fault {
 
 // tdsOptions configures the TDS endpoint of host's instance, or of the listener.
 func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls.Config) tds.Options {
-	name := strings.ToUpper(ShortName(host))
+	name := strings.ToUpper(estate.ShortName(host))
 	if viaListener {
-		name = strings.ToUpper(DefaultListenerName)
+		name = strings.ToUpper(defaultListenerName)
 	}
 	l.mu.Lock()
 	domain := l.estate.Domain
@@ -233,11 +234,11 @@ func (l *Lab) sqlPassword(host string, viaListener bool) func(string, bool) (str
 		if n == nil || n.SQL == nil {
 			return "", false
 		}
-		if labCheckLogin(l.estate, n.SQL, sqlSession{User: user, Windows: windows}) != nil {
+		if l.estate.CheckLogin(n.SQL, user, windows) != nil {
 			return "", false
 		}
 		if windows {
-			a := l.estate.Accounts[strings.ToLower(labQualifyAccount(l.estate, user))]
+			a := l.estate.Accounts[strings.ToLower(l.estate.QualifyAccount(user))]
 			if a == nil || !a.Enabled {
 				return "", false
 			}
@@ -253,7 +254,7 @@ func (l *Lab) sqlHandler(host string, viaListener bool) tds.Handler {
 			return nil, &tds.Error{Number: 18456, State: 1, Class: 14, Message: fmt.Sprintf("Login failed for user '%s'.", s.User)}
 		}
 		rs, err := l.runSQL(ctx, host, viaListener, sqlSession{User: s.User, Windows: s.Windows}, req.Text, req.Params)
-		var se *SQLError
+		var se *estate.SQLError
 		if errors.As(err, &se) {
 			return nil, &tds.Error{Number: se.Number, State: se.State, Class: se.Class, Message: se.Message}
 		}

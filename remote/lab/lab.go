@@ -1,3 +1,8 @@
+// Package lab runs a simulated Scale Out estate (package estate) so that ssisha's
+// client code runs against it exactly as against a real cluster: each node serves
+// real WinRM and each instance real TDS on loopback, and the listener routes to the
+// primary. The runtime dispatches each script to the estate's operation table, keeps
+// the lab clock, injects faults, counts what happened, and saves the state.
 package lab
 
 import (
@@ -5,12 +10,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/lab/labca"
 )
 
@@ -19,7 +24,7 @@ type Options struct {
 	// Dir keeps the state, the ports and the CA across restarts; "" keeps all in memory.
 	Dir string
 	// Seed shapes the starting estate when Dir holds no state yet.
-	Seed SeedOptions
+	Seed estate.SeedOptions
 	// Speed multiplies operation delays: 1 is realistic, 0 (the default) no waiting.
 	Speed float64
 	// Latency is added to every protocol round trip.
@@ -27,11 +32,13 @@ type Options struct {
 	// Encrypt is the TDS mode the instances offer: "strict" (TDS 8.0) or "tls"
 	// (TLS-in-TDS, the default).
 	Encrypt string
+	// ops is the operation table; nil is estate.NewOperations(). Tests add their own.
+	ops *estate.Operations
 }
 
-// DefaultListenerName is the listener DNS name the lab's listener endpoint answers to
+// defaultListenerName is the listener DNS name the lab's listener endpoint answers to
 // (and its certificate names) until the estate has a listener of its own.
-const DefaultListenerName = "ssislsn"
+const defaultListenerName = "ssislsn"
 
 // Lab is a running simulated estate: the model, its WinRM and TDS endpoints on
 // loopback, injected faults and counters.
@@ -40,7 +47,7 @@ type Lab struct {
 
 	// mu is the estate lock: every operation, failover and health check holds it.
 	mu        sync.Mutex
-	estate    *Estate
+	estate    *estate.Estate
 	secrets   map[string]string
 	savedHash [32]byte
 	saveErr   error
@@ -65,6 +72,9 @@ type Lab struct {
 	endpoints Endpoints
 	route     atomic.Pointer[route]
 	certCache
+
+	// ops is what the estate does for each operation a script names.
+	ops *estate.Operations
 
 	faults faultBook
 	stats  statsBook
@@ -123,7 +133,10 @@ func Start(opts Options) (*Lab, error) {
 	if opts.Speed < 0 {
 		return nil, fmt.Errorf("lab: speed %v is negative; use 0 (no delays) or more", opts.Speed)
 	}
-	l := &Lab{opts: opts, closing: make(chan struct{}), ports: map[string]int{}}
+	if opts.ops == nil {
+		opts.ops = estate.NewOperations()
+	}
+	l := &Lab{opts: opts, ops: opts.ops, closing: make(chan struct{}), ports: map[string]int{}}
 	l.faults.counts = map[FaultKind]int{}
 	l.stats.reset()
 	if opts.Dir != "" {
@@ -249,7 +262,7 @@ func (l *Lab) listenerNameLocked() string {
 	if ag := l.estate.AG; ag != nil && ag.Listener != nil && ag.Listener.DNSName != "" {
 		return ag.Listener.DNSName
 	}
-	return DefaultListenerName
+	return defaultListenerName
 }
 
 // Secrets returns the values ssisha's SSISHA_* secret variables need against this lab.
@@ -263,10 +276,10 @@ func (l *Lab) Secrets() map[string]string {
 		return ""
 	}
 	out := map[string]string{
-		EnvWinRMPassword:         pw(AdminAccount),
-		EnvSQLPassword:           pw(AdminAccount),
-		EnvMasterAccountPassword: pw(MasterServiceAccount),
-		EnvWorkerAccountPassword: pw(WorkerServiceAccount),
+		EnvWinRMPassword:         pw(estate.AdminAccount),
+		EnvSQLPassword:           pw(estate.AdminAccount),
+		EnvMasterAccountPassword: pw(estate.MasterServiceAccount),
+		EnvWorkerAccountPassword: pw(estate.WorkerServiceAccount),
 	}
 	for _, k := range generatedSecrets {
 		out[k] = l.secrets[k]
@@ -275,7 +288,7 @@ func (l *Lab) Secrets() map[string]string {
 }
 
 // Estate runs fn with the estate locked; fn must not keep the pointer.
-func (l *Lab) Estate(fn func(e *Estate)) {
+func (l *Lab) Estate(fn func(e *estate.Estate)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fn(l.estate)
@@ -336,20 +349,4 @@ func (l *Lab) wait(ctx interface{ Done() <-chan struct{} }, d time.Duration) {
 	case <-done:
 	case <-l.closing:
 	}
-}
-
-// labSortedHosts returns the estate's node keys, masters first, each group by name.
-func labSortedHosts(e *Estate) []string {
-	hosts := make([]string, 0, len(e.Nodes))
-	for h := range e.Nodes {
-		hosts = append(hosts, h)
-	}
-	sort.Slice(hosts, func(i, j int) bool {
-		ri, rj := e.Nodes[hosts[i]].Role, e.Nodes[hosts[j]].Role
-		if ri != rj {
-			return ri == "master"
-		}
-		return hosts[i] < hosts[j]
-	})
-	return hosts
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 func TestStartKeepsStatePortsAndSecretsAcrossRestarts(t *testing.T) {
@@ -17,7 +19,7 @@ func TestStartKeepsStatePortsAndSecretsAcrossRestarts(t *testing.T) {
 	}
 	before := l.Endpoints()
 	secrets := l.Secrets()
-	l.Estate(func(e *Estate) { e.Seq = 4242 })
+	l.Estate(func(e *estate.Estate) { e.Seq = 4242 })
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestStartKeepsStatePortsAndSecretsAcrossRestarts(t *testing.T) {
 		}
 	}
 	var seq int
-	l2.Estate(func(e *Estate) { seq = e.Seq })
+	l2.Estate(func(e *estate.Estate) { seq = e.Seq })
 	if seq != 4242 {
 		t.Errorf("estate not restored: seq %d", seq)
 	}
@@ -62,7 +64,7 @@ func TestEndpointsDescribeTheEstate(t *testing.T) {
 	if ep.AdminUser != `CONTOSO\dba` {
 		t.Errorf("admin user %q", ep.AdminUser)
 	}
-	if ep.ListenerName != DefaultListenerName {
+	if ep.ListenerName != defaultListenerName {
 		t.Errorf("listener name %q before a listener exists", ep.ListenerName)
 	}
 	pem, err := os.ReadFile(ep.CAFile)
@@ -135,7 +137,7 @@ func TestSecretsAreStrongAndMatchTheEstate(t *testing.T) {
 			t.Errorf("%s lacks a character class", k)
 		}
 	}
-	l.Estate(func(e *Estate) {
+	l.Estate(func(e *estate.Estate) {
 		if e.Accounts[`contoso\svc_ssismaster`].Password != s[EnvMasterAccountPassword] {
 			t.Error("master account password is not the estate's")
 		}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -16,7 +17,7 @@ import (
 
 // foDirect is a Direct over e whose clock-driven state (the master's heartbeat) has
 // already been brought up to date, so that comparisons see only what operations do.
-func foDirect(e *Estate) *Direct {
+func foDirect(e *estate.Estate) *Direct {
 	d := NewDirect(e)
 	d.Advance(0)
 	return d
@@ -50,11 +51,11 @@ func foPS(t *testing.T, d *Direct, host, op, node string) (map[string]any, error
 
 // foState is what a failover may change: the AG, the cluster's roles, and on each
 // master node its services and databases. (The rest moves with the lab's clock.)
-func foState(t *testing.T, e *Estate) string {
+func foState(t *testing.T, e *estate.Estate) string {
 	t.Helper()
 	type node struct {
-		Services  map[string]*Service
-		Databases map[string]*Database
+		Services  map[string]*estate.Service
+		Databases map[string]*estate.Database
 	}
 	nodes := map[string]node{}
 	for _, h := range []string{fxNode1, fxNode2} {
@@ -62,8 +63,8 @@ func foState(t *testing.T, e *Estate) string {
 		nodes[h] = node{n.Services, n.SQL.Databases}
 	}
 	b, err := json.Marshal(struct {
-		AG      *AvailabilityGroup
-		Cluster *Cluster
+		AG      *estate.AvailabilityGroup
+		Cluster *estate.Cluster
 		Nodes   map[string]node
 	}{e.AG, e.Cluster, nodes})
 	if err != nil {
@@ -113,13 +114,13 @@ func TestFailoverAGMoveAndBack(t *testing.T) {
 func TestFailoverAGMoveRefusals(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(e *Estate)
+		setup func(e *estate.Estate)
 		want  string
 	}{
-		{"not synchronized", func(e *Estate) { delete(e.Nodes[fxNode2].SQL.Databases, "ssisdb") }, "NOT SYNCHRONIZING, not SYNCHRONIZED"},
-		{"instance stopped", func(e *Estate) { e.Nodes[fxNode2].SQL.Running = false }, "not SYNCHRONIZED"},
-		{"not joined", func(e *Estate) { e.AG.Joined[fxNode2] = false }, "has not joined"},
-		{"not a replica", func(e *Estate) { e.AG.Replicas = e.AG.Replicas[:1] }, "no availability group"},
+		{"not synchronized", func(e *estate.Estate) { delete(e.Nodes[fxNode2].SQL.Databases, "ssisdb") }, "NOT SYNCHRONIZING, not SYNCHRONIZED"},
+		{"instance stopped", func(e *estate.Estate) { e.Nodes[fxNode2].SQL.Running = false }, "not SYNCHRONIZED"},
+		{"not joined", func(e *estate.Estate) { e.AG.Joined[fxNode2] = false }, "has not joined"},
+		{"not a replica", func(e *estate.Estate) { e.AG.Replicas = e.AG.Replicas[:1] }, "no availability group"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -174,13 +175,13 @@ func TestFailoverRoleMoveAndBack(t *testing.T) {
 func TestFailoverRoleMoveRefusals(t *testing.T) {
 	tests := []struct {
 		name  string
-		setup func(e *Estate)
+		setup func(e *estate.Estate)
 		node  string
 		want  string
 	}{
-		{"service missing", func(e *Estate) { delete(e.Nodes[fxNode2].Services, "ssisscaleoutmaster150") }, "NODE2", "not installed on NODE2"},
-		{"not a possible owner", func(e *Estate) { e.Cluster.Groups["ssismaster"].PossibleOwners = []string{fxNode1} }, "NODE2", "NODE2 is not a possible owner"},
-		{"no role", func(e *Estate) { delete(e.Cluster.Groups, "ssismaster") }, "NODE2", "step 7"},
+		{"service missing", func(e *estate.Estate) { delete(e.Nodes[fxNode2].Services, "ssisscaleoutmaster150") }, "NODE2", "not installed on NODE2"},
+		{"not a possible owner", func(e *estate.Estate) { e.Cluster.Groups["ssismaster"].PossibleOwners = []string{fxNode1} }, "NODE2", "NODE2 is not a possible owner"},
+		{"no role", func(e *estate.Estate) { delete(e.Cluster.Groups, "ssismaster") }, "NODE2", "step 7"},
 		{"run elsewhere", nil, "NODE1", "ran on NODE2, not NODE1"},
 	}
 	for _, tt := range tests {

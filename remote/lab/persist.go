@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // stateFormat versions state.json so that a future lab can refuse or migrate an old one.
@@ -18,7 +20,7 @@ const stateFormat = 1
 // passwords, so it is written 0600.
 type savedState struct {
 	Format  int               `json:"format"`
-	Estate  *Estate           `json:"estate"`
+	Estate  *estate.Estate    `json:"estate"`
 	Secrets map[string]string `json:"secrets"`
 	// Clock is the lab clock when the state was saved.
 	Clock time.Time `json:"clock"`
@@ -48,12 +50,10 @@ func (l *Lab) loadState() error {
 		}
 	}
 	if l.estate == nil {
-		l.estate = NewEstate(l.opts.Seed)
+		l.estate = estate.NewEstate(l.opts.Seed)
 	}
-	if l.estate.FileShares == nil {
-		l.estate.addFileServer()
-	}
-	l.estate.spend = func(host string, d time.Duration) {
+	l.estate.Migrate()
+	l.estate.Spend = func(host string, d time.Duration) {
 		l.stats.busy(host, time.Duration(float64(d)*l.opts.Speed))
 	}
 	if l.secrets == nil {
@@ -61,7 +61,7 @@ func (l *Lab) loadState() error {
 	}
 	for _, k := range generatedSecrets {
 		if l.secrets[k] == "" {
-			l.secrets[k] = GeneratePassword()
+			l.secrets[k] = estate.GeneratePassword()
 		}
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // ForLab returns the answers that point ssisha at a running lab reached at ep: the
@@ -18,9 +19,9 @@ func ForLab(ep lab.Endpoints, strict bool) *Answers {
 	ans.SQLVersion = 0
 	ans.Domain = "CONTOSO"
 	ans.Cluster = Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24",
-		Witness: `\\` + lab.FileServer + ".contoso.com\\" + lab.WitnessShare + `\SSISCL`}
-	ans.SetupMedia = lab.SetupMediaPath
-	ans.MasterService.Account = `CONTOSO\` + lab.MasterServiceAccount
+		Witness: `\\` + estate.FileServer + ".contoso.com\\" + estate.WitnessShare + `\SSISCL`}
+	ans.SetupMedia = estate.SetupMediaPath
+	ans.MasterService.Account = `CONTOSO\` + estate.MasterServiceAccount
 	ans.MasterService.DNSName = "ssismaster.contoso.com"
 	ans.MasterService.StaticAddress = "10.0.0.60/24"
 	ans.MasterService.Port = 8391
@@ -44,7 +45,7 @@ func ForLab(ep lab.Endpoints, strict bool) *Answers {
 			ans.Masters = append(ans.Masters, Master{Host: n.Host, SQLInstance: "MSSQLSERVER",
 				WinRM: Address{Address: wh, Port: wp}, SQL: Address{Address: sh, Port: sp}})
 		case "worker":
-			ans.Workers = append(ans.Workers, Worker{Host: n.Host, Account: `CONTOSO\` + lab.WorkerServiceAccount,
+			ans.Workers = append(ans.Workers, Worker{Host: n.Host, Account: `CONTOSO\` + estate.WorkerServiceAccount,
 				WinRM: Address{Address: wh, Port: wp}})
 		}
 	}

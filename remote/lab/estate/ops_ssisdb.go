@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -11,26 +11,27 @@ import (
 // SSISDB: the catalog, Scale Out, the database master key credential, Always On
 // support, the logging connection, the master address and the worker agents.
 
-func init() {
-	RegisterPS("ssisdb.catalog.create", ssisdbCatalogCreate)
-	RegisterSQL("ssisdb.catalog.drop", ssisdbCatalogDrop)
-	RegisterSQL("ssisdb.catalog.facts", ssisdbCatalogFacts)
-	RegisterSQL("ssisdb.schema.check", ssisdbSchemaCheck)
-	RegisterSQL("ssisdb.scaleout.enable", ssisdbScaleoutEnable)
-	RegisterSQL("ssisdb.user.master.ensure", ssisdbMasterUserEnsure)
-	RegisterSQL("ssisdb.user.drop", ssisdbUserDrop)
-	RegisterSQL("ssisdb.dmk.credential.add", ssisdbDMKCredentialAdd)
-	RegisterSQL("ssisdb.dmk.credential.drop", ssisdbDMKCredentialDrop)
-	RegisterSQL("ssisdb.alwayson.support", ssisdbAlwaysOnSupport)
-	RegisterSQL("ssisdb.alwayson.support.remove", ssisdbAlwaysOnSupportRemove)
-	RegisterSQL("ssisdb.alwayson.replica.add", ssisdbAlwaysOnReplicaAdd)
-	RegisterSQL("ssisdb.alwayson.replica.remove", ssisdbAlwaysOnReplicaRemove)
-	RegisterSQL("ssisdb.logdb.update", ssisdbLogDBUpdate)
-	RegisterSQL("ssisdb.master.address.set", ssisdbMasterAddressSet)
-	RegisterSQL("ssisdb.worker.get", ssisdbWorkerGet)
-	RegisterSQL("ssisdb.worker.enable", ssisdbWorkerSetEnabled(true))
-	RegisterSQL("ssisdb.worker.disable", ssisdbWorkerSetEnabled(false))
-	RegisterSQL("ssisdb.worker.delete", ssisdbWorkerDelete)
+// ssisdbOps adds the operations of this file to t.
+func ssisdbOps(t *Operations) {
+	t.AddPS("ssisdb.catalog.create", ssisdbCatalogCreate)
+	t.AddSQL("ssisdb.catalog.drop", ssisdbCatalogDrop)
+	t.AddSQL("ssisdb.catalog.facts", ssisdbCatalogFacts)
+	t.AddSQL("ssisdb.schema.check", ssisdbSchemaCheck)
+	t.AddSQL("ssisdb.scaleout.enable", ssisdbScaleoutEnable)
+	t.AddSQL("ssisdb.user.master.ensure", ssisdbMasterUserEnsure)
+	t.AddSQL("ssisdb.user.drop", ssisdbUserDrop)
+	t.AddSQL("ssisdb.dmk.credential.add", ssisdbDMKCredentialAdd)
+	t.AddSQL("ssisdb.dmk.credential.drop", ssisdbDMKCredentialDrop)
+	t.AddSQL("ssisdb.alwayson.support", ssisdbAlwaysOnSupport)
+	t.AddSQL("ssisdb.alwayson.support.remove", ssisdbAlwaysOnSupportRemove)
+	t.AddSQL("ssisdb.alwayson.replica.add", ssisdbAlwaysOnReplicaAdd)
+	t.AddSQL("ssisdb.alwayson.replica.remove", ssisdbAlwaysOnReplicaRemove)
+	t.AddSQL("ssisdb.logdb.update", ssisdbLogDBUpdate)
+	t.AddSQL("ssisdb.master.address.set", ssisdbMasterAddressSet)
+	t.AddSQL("ssisdb.worker.get", ssisdbWorkerGet)
+	t.AddSQL("ssisdb.worker.enable", ssisdbWorkerSetEnabled(true))
+	t.AddSQL("ssisdb.worker.disable", ssisdbWorkerSetEnabled(false))
+	t.AddSQL("ssisdb.worker.delete", ssisdbWorkerDelete)
 }
 
 // catalogHere returns SSISDB on the operation's instance when it is readable there.
@@ -60,10 +61,10 @@ func openMasterKey(in *Instance, db *Database) error {
 func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 	n := c.Node
 	if n.SQL == nil || !n.SQL.Running {
-		return nil, Errorf("Failed to connect to server %s: the SQL Server instance is not running.", sqlServerNameOf(n))
+		return nil, errorf("Failed to connect to server %s: the SQL Server instance is not running.", sqlServerNameOf(n))
 	}
 	if n.Installed["IS"] == "" {
-		return nil, Errorf("The catalog cannot be created: Integration Services is not installed on %s. Install the IS feature (step 2 or 3) and try again.", n.Host)
+		return nil, errorf("The catalog cannot be created: Integration Services is not installed on %s. Install the IS feature (step 2 or 3) and try again.", n.Host)
 	}
 	in := n.SQL
 	wasCLR := in.CLREnabled
@@ -71,11 +72,11 @@ func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 		return map[string]any{"created": false, "clrWasEnabled": wasCLR}, nil
 	}
 	if !callerIsSysadmin(c) {
-		return nil, Errorf("Exception calling \"Create\" with \"0\" argument(s): \"User does not have permission to perform this action.\"")
+		return nil, errorf("Exception calling \"Create\" with \"0\" argument(s): \"User does not have permission to perform this action.\"")
 	}
 	pw := p.String("masterKeyPassword")
 	if err := checkPasswordPolicy(pw); err != nil {
-		return nil, Errorf("Exception calling \"Create\" with \"0\" argument(s): \"%s\"", err.(*SQLError).Message)
+		return nil, errorf("Exception calling \"Create\" with \"0\" argument(s): \"%s\"", err.(*SQLError).Message)
 	}
 	in.CLREnabled = true
 	c.Sleep(20 * time.Second)
@@ -88,9 +89,9 @@ func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 			"MACHINE_IP": "", "LAST_ONLINE_TIME": "", "MASTER_SERVICE_PORT": "", "SSLCERT_THUMBPRINT": "",
 			"MASTER_HEARTBEAT_INTERVALINMS": "30000"},
 			WorkerAgents: map[string]*WorkerAgent{}, AlwaysOnReplicas: map[string]int{}}}
-	in.Logins[strings.ToLower(CleanupLogin)] = &Login{Name: CleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.NextSeq()), Password: GeneratePassword(), Disabled: true}
-	in.Jobs[MaintenanceJob] = true
-	in.StartupProcs[StartupProc] = true
+	in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.nextSeq()), Password: GeneratePassword(), Disabled: true}
+	in.Jobs[maintenanceJob] = true
+	in.StartupProcs[startupProc] = true
 	return map[string]any{"created": true, "clrWasEnabled": wasCLR}, nil
 }
 
@@ -106,9 +107,9 @@ func ssisdbCatalogDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 		delete(in.Databases, ssisdbKey)
 	}
 	delete(in.Logins, strings.ToLower(LoggingLogin))
-	delete(in.Logins, strings.ToLower(CleanupLogin))
-	delete(in.Jobs, MaintenanceJob)
-	delete(in.StartupProcs, StartupProc)
+	delete(in.Logins, strings.ToLower(cleanupLogin))
+	delete(in.Jobs, maintenanceJob)
+	delete(in.StartupProcs, startupProc)
 	if p.Bool("DisableClr") {
 		in.CLREnabled = false
 	}
@@ -162,7 +163,7 @@ func ssisdbScaleoutEnable(c *OpContext, _ Params) (*script.ResultSet, error) {
 	}
 	in := c.Node.SQL
 	pw := GeneratePassword()
-	in.Logins[strings.ToLower(LoggingLogin)] = &Login{Name: LoggingLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", 0x5150000+c.NextSeq()), Password: pw}
+	in.Logins[strings.ToLower(LoggingLogin)] = &Login{Name: LoggingLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", 0x5150000+c.nextSeq()), Password: pw}
 	db.Users[strings.ToLower(LoggingUser)] = &DBUser{Name: LoggingUser, SID: in.Logins[strings.ToLower(LoggingLogin)].SID, Roles: map[string]bool{"ssis_cluster_worker": true}}
 	server := sqlServerNameOf(c.Node)
 	db.Catalog.Properties["IS_SCALEOUT_ENABLED"] = "TRUE"
@@ -245,20 +246,20 @@ func ssisdbAlwaysOnSupport(c *OpContext, _ Params) (*script.ResultSet, error) {
 		return nil, SQLErrorf(911, "Database 'SSISDB' does not exist. Make sure that the name is entered correctly.")
 	}
 	var created []string
-	if in.Logins[strings.ToLower(CleanupLogin)] == nil {
-		in.Logins[strings.ToLower(CleanupLogin)] = &Login{Name: CleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.NextSeq()), Password: GeneratePassword(), Disabled: true}
+	if in.Logins[strings.ToLower(cleanupLogin)] == nil {
+		in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.nextSeq()), Password: GeneratePassword(), Disabled: true}
 		created = append(created, "login")
 	}
-	if !in.StartupProcs[StartupProc] {
-		in.StartupProcs[StartupProc] = true
+	if !in.StartupProcs[startupProc] {
+		in.StartupProcs[startupProc] = true
 		created = append(created, "startup")
 	}
-	if !in.Jobs[MaintenanceJob] {
-		in.Jobs[MaintenanceJob] = true
+	if !in.Jobs[maintenanceJob] {
+		in.Jobs[maintenanceJob] = true
 		created = append(created, "maintenance")
 	}
-	if !in.Jobs[FailoverMonitorJob] {
-		in.Jobs[FailoverMonitorJob] = true
+	if !in.Jobs[failoverMonitorJob] {
+		in.Jobs[failoverMonitorJob] = true
 		created = append(created, "monitor")
 	}
 	return resultRow([]string{"created"}, strings.Join(created, ",")), nil
@@ -272,13 +273,13 @@ func ssisdbAlwaysOnSupportRemove(c *OpContext, p Params) (*script.ResultSet, err
 	for _, o := range strings.Split(p.String("Objects"), ",") {
 		switch strings.TrimSpace(o) {
 		case "login":
-			delete(in.Logins, strings.ToLower(CleanupLogin))
+			delete(in.Logins, strings.ToLower(cleanupLogin))
 		case "startup":
-			delete(in.StartupProcs, StartupProc)
+			delete(in.StartupProcs, startupProc)
 		case "maintenance":
-			delete(in.Jobs, MaintenanceJob)
+			delete(in.Jobs, maintenanceJob)
 		case "monitor":
-			delete(in.Jobs, FailoverMonitorJob)
+			delete(in.Jobs, failoverMonitorJob)
 		}
 	}
 	return nil, nil

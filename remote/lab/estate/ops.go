@@ -1,10 +1,8 @@
-package lab
+package estate
 
 import (
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/ssisha/ssisha/remote/script"
@@ -19,10 +17,10 @@ type PSOp func(c *OpContext, p Params) (any, error)
 // (nil for none). It runs with the estate locked.
 type SQLOp func(c *OpContext, p Params) (*script.ResultSet, error)
 
-// Ticker advances time-based state before every operation (worker agents that
+// ticker advances time-based state before every operation (worker agents that
 // register some time after their service starts, the master's heartbeat). It runs
 // with the estate locked.
-type Ticker func(e *Estate, now time.Time)
+type ticker func(e *Estate, now time.Time)
 
 // OpContext is what an operation sees.
 type OpContext struct {
@@ -60,8 +58,8 @@ func (c *OpContext) Sleep(d time.Duration) {
 	}
 }
 
-// NextSeq returns a new number from the estate's sequence, for deterministic IDs.
-func (c *OpContext) NextSeq() int {
+// nextSeq returns a new number from the estate's sequence, for deterministic IDs.
+func (c *OpContext) nextSeq() int {
 	c.Estate.Seq++
 	return c.Estate.Seq
 }
@@ -76,8 +74,8 @@ type PSError struct {
 
 func (e *PSError) Error() string { return e.Message }
 
-// Errorf returns a PSError.
-func Errorf(format string, args ...any) error {
+// errorf returns a PSError.
+func errorf(format string, args ...any) error {
 	return &PSError{Message: fmt.Sprintf(format, args...)}
 }
 
@@ -97,79 +95,64 @@ func SQLErrorf(number int32, format string, args ...any) error {
 	return &SQLError{Number: number, State: 1, Class: 16, Message: fmt.Sprintf(format, args...)}
 }
 
-var registry = struct {
-	sync.RWMutex
+// Operations is the table of what the estate does for each operation a script names
+// on its first line (ssisha-op), and the time-based behaviour that runs before each
+// operation. NewOperations fills it; the runtime builds one and dispatches through it.
+type Operations struct {
 	ps      map[string]PSOp
 	sql     map[string]SQLOp
-	tickers []Ticker
-}{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
+	tickers []ticker
+}
 
-// RegisterPS makes a PowerShell operation known to the lab. Call it from init.
-func RegisterPS(op string, fn PSOp) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.ps[op]; dup {
-		panic("lab: PowerShell operation registered twice: " + op)
+// NewOperations returns the table of every operation the lab carries out. A new
+// operation is a function in an ops_*.go file, added to that file's list.
+func NewOperations() *Operations {
+	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps} {
+		add(t)
 	}
-	registry.ps[op] = fn
+	t.tickers = []ticker{masterHeartbeat, workerRegistration}
+	return t
 }
 
-// RegisterSQL makes a T-SQL operation known to the lab. Call it from init.
-func RegisterSQL(op string, fn SQLOp) {
-	registry.Lock()
-	defer registry.Unlock()
-	if _, dup := registry.sql[op]; dup {
-		panic("lab: T-SQL operation registered twice: " + op)
+// AddPS makes a PowerShell operation known; a name added twice is a programming error.
+func (t *Operations) AddPS(op string, fn PSOp) {
+	if _, dup := t.ps[op]; dup {
+		panic("lab: PowerShell operation added twice: " + op)
 	}
-	registry.sql[op] = fn
+	t.ps[op] = fn
 }
 
-// RegisterTicker adds a time-based state advance. Call it from init.
-func RegisterTicker(t Ticker) {
-	registry.Lock()
-	defer registry.Unlock()
-	registry.tickers = append(registry.tickers, t)
+// AddSQL makes a T-SQL operation known; a name added twice is a programming error.
+func (t *Operations) AddSQL(op string, fn SQLOp) {
+	if _, dup := t.sql[op]; dup {
+		panic("lab: T-SQL operation added twice: " + op)
+	}
+	t.sql[op] = fn
 }
 
-// LookupPS returns the handler of a PowerShell operation.
-func LookupPS(op string) (PSOp, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	fn, ok := registry.ps[op]
+// PowerShell returns the handler of a PowerShell operation.
+func (t *Operations) PowerShell(op string) (PSOp, bool) {
+	fn, ok := t.ps[op]
 	return fn, ok
 }
 
-// LookupSQL returns the handler of a T-SQL operation.
-func LookupSQL(op string) (SQLOp, bool) {
-	registry.RLock()
-	defer registry.RUnlock()
-	fn, ok := registry.sql[op]
+// SQL returns the handler of a T-SQL operation.
+func (t *Operations) SQL(op string) (SQLOp, bool) {
+	fn, ok := t.sql[op]
 	return fn, ok
 }
 
-// Tick runs every ticker.
-func Tick(e *Estate, now time.Time) {
-	registry.RLock()
-	ts := append([]Ticker(nil), registry.tickers...)
-	registry.RUnlock()
-	for _, t := range ts {
-		t(e, now)
+// Tick brings the estate's time-based state up to now. The estate lock must be held.
+func (t *Operations) Tick(e *Estate, now time.Time) {
+	for _, tick := range t.tickers {
+		tick(e, now)
 	}
 }
 
-// KnownOps lists the registered operations, for diagnostics and tests.
-func KnownOps() (ps, sql []string) {
-	registry.RLock()
-	defer registry.RUnlock()
-	for k := range registry.ps {
-		ps = append(ps, k)
-	}
-	for k := range registry.sql {
-		sql = append(sql, k)
-	}
-	sort.Strings(ps)
-	sort.Strings(sql)
-	return ps, sql
+// Names lists the operations, sorted, for diagnostics and tests.
+func (t *Operations) Names() (ps, sql []string) {
+	return sortedKeys(t.ps), sortedKeys(t.sql)
 }
 
 // Params are an operation's parameters as decoded from the script (JSON numbers stay
@@ -243,8 +226,8 @@ func (p Params) Strings(k string) []string {
 	return nil
 }
 
-// NodeTime is what the node's clock shows: Wall when set, else Now.
-func (c *OpContext) NodeTime() time.Time {
+// nodeTime is what the node's clock shows: Wall when set, else Now.
+func (c *OpContext) nodeTime() time.Time {
 	if !c.Wall.IsZero() {
 		return c.Wall
 	}

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -9,14 +9,15 @@ import (
 // Scale Out Master operations on a node: what SQL Server setup installs and removes,
 // the service's start mode and state, the certificate binding, and Always On.
 
-func init() {
-	RegisterPS("master.get", masterGet)
-	RegisterPS("master.install", masterInstall)
-	RegisterPS("master.uninstall", masterUninstall)
-	RegisterPS("master.service.set", masterServiceSet)
-	RegisterPS("master.cert.bind", masterCertBind)
-	RegisterPS("master.alwayson.enable", masterAlwaysOn(true))
-	RegisterPS("master.alwayson.disable", masterAlwaysOn(false))
+// masterOps adds the operations of this file to t.
+func masterOps(t *Operations) {
+	t.AddPS("master.get", masterGet)
+	t.AddPS("master.install", masterInstall)
+	t.AddPS("master.uninstall", masterUninstall)
+	t.AddPS("master.service.set", masterServiceSet)
+	t.AddPS("master.cert.bind", masterCertBind)
+	t.AddPS("master.alwayson.enable", masterAlwaysOn(true))
+	t.AddPS("master.alwayson.disable", masterAlwaysOn(false))
 }
 
 // masterFolder is the version folder (150) of the node's SQL Server.
@@ -36,18 +37,18 @@ func MasterMarkerKey(folder string) string {
 	return `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\` + folder + `\DTS\Setup\SQL_IS_Master!Version`
 }
 
-// DTSPathKey is the registry value that says where Integration Services is installed.
-func DTSPathKey(folder string) string {
+// dtsPathKey is the registry value that says where Integration Services is installed.
+func dtsPathKey(folder string) string {
 	return `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\` + folder + `\SSIS\Setup\DTSPath!`
 }
 
-// BinnDir is the DTS\Binn folder of a version folder.
-func BinnDir(folder string) string {
+// binnDir is the DTS\Binn folder of a version folder.
+func binnDir(folder string) string {
 	return `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\Binn`
 }
 
-// SetupSummaryPath is where SQL Server setup writes its summary.
-func SetupSummaryPath(folder string) string {
+// setupSummaryPath is where SQL Server setup writes its summary.
+func setupSummaryPath(folder string) string {
 	return `C:\Program Files\Microsoft SQL Server\` + folder + `\Setup Bootstrap\Log\Summary.txt`
 }
 
@@ -103,12 +104,12 @@ func masterGet(c *OpContext, p Params) (any, error) {
 
 // setupFailure is how SQL Server setup fails: an exit code and Summary.txt.
 func setupFailure(c *OpContext, folder string, code int, message string) error {
-	c.Node.SetFile(SetupSummaryPath(folder), fmt.Sprintf("Overall summary:\r\n  Final result:                  Failed: see details below\r\n  Exit code (Decimal):           %d\r\n  Exit message:                  %s\r\n", code, message))
-	return Errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", sqlServerNameOf(c.Node), code, message, SetupSummaryPath(folder))
+	c.Node.SetFile(setupSummaryPath(folder), fmt.Sprintf("Overall summary:\r\n  Final result:                  Failed: see details below\r\n  Exit code (Decimal):           %d\r\n  Exit message:                  %s\r\n", code, message))
+	return errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", sqlServerNameOf(c.Node), code, message, setupSummaryPath(folder))
 }
 
 func setupPassed(c *OpContext, folder string) {
-	c.Node.SetFile(SetupSummaryPath(folder), "Overall summary:\r\n  Final result:                  Passed\r\n  Exit code (Decimal):           0\r\n  Exit message:                  Passed\r\n")
+	c.Node.SetFile(setupSummaryPath(folder), "Overall summary:\r\n  Final result:                  Passed\r\n  Exit code (Decimal):           0\r\n  Exit message:                  Passed\r\n")
 }
 
 func masterInstall(c *OpContext, p Params) (any, error) {
@@ -116,10 +117,10 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	folder := masterFolder(n)
 	setupPath := p.String("setupPath")
 	if _, ok := n.File(setupPath); !ok {
-		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, sqlServerNameOf(n))
+		return nil, errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, sqlServerNameOf(n))
 	}
 	if n.PendingReboot {
-		return nil, Errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
+		return nil, errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
 	}
 	features := strings.Split(strings.ToUpper(p.String("features")), ",")
 	version := n.Installed["SQLEngine"]
@@ -142,7 +143,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	root := certStore(n, StoreRoot)
 	if thumb == "" {
 		if thumb = masterCertFor(n, p.String("certDnsName")); thumb == "" {
-			return nil, Errorf("no Scale Out Master certificate for %s with a private key is in LocalMachine\\Root on %s", p.String("certDnsName"), sqlServerNameOf(n))
+			return nil, errorf("no Scale Out Master certificate for %s with a private key is in LocalMachine\\Root on %s", p.String("certDnsName"), sqlServerNameOf(n))
 		}
 	}
 	if ct := root[thumb]; ct == nil || !ct.HasPrivateKey {
@@ -151,9 +152,9 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	major := majorOf(version)
 	if winHasHost(features, "IS") && n.Installed["IS"] == "" {
 		n.Installed["IS"] = version
-		n.Registry[DTSPathKey(folder)] = `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\`
+		n.Registry[dtsPathKey(folder)] = `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\`
 		name := "MsDtsServer" + folder
-		n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: fmt.Sprintf("SQL Server Integration Services %d.0", major), Account: `NT Service\` + name, StartMode: "Auto", State: "Running", PathName: `"` + BinnDir(folder) + `\MsDtsSrvr.exe"`}
+		n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: fmt.Sprintf("SQL Server Integration Services %d.0", major), Account: `NT Service\` + name, StartMode: "Auto", State: "Running", PathName: `"` + binnDir(folder) + `\MsDtsSrvr.exe"`}
 	}
 	n.Installed["IS_Master"] = version
 	n.Registry[MasterMarkerKey(folder)] = version
@@ -165,10 +166,10 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	n.Services[strings.ToLower(svcName)] = &Service{
 		Name: svcName, DisplayName: fmt.Sprintf("SQL Server Integration Services Scale Out Master %d.0", major),
 		Account: account, Password: p.String("password"), StartMode: mode, State: state,
-		PathName: `"` + BinnDir(folder) + `\MasterService.exe"`,
+		PathName: `"` + binnDir(folder) + `\MasterService.exe"`,
 	}
 	port := p.Int("port")
-	n.SetFile(BinnDir(folder)+`\MasterSettings.config`, MasterSettingsXML(port, thumb, masterLocalServerName(n)))
+	n.SetFile(binnDir(folder)+`\MasterSettings.config`, MasterSettingsXML(port, thumb, masterLocalServerName(n)))
 	n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", port)] = thumb
 	setupPassed(c, folder)
 	return map[string]any{"exitCode": 0, "rebootRequired": false, "thumbprint": thumb, "summary": "Final result: Passed Exit message: Passed"}, nil
@@ -187,7 +188,7 @@ func masterUninstall(c *OpContext, p Params) (any, error) {
 	n := c.Node
 	folder := masterFolder(n)
 	if _, ok := n.File(p.String("setupPath")); !ok {
-		return nil, Errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", p.String("setupPath"), sqlServerNameOf(n))
+		return nil, errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", p.String("setupPath"), sqlServerNameOf(n))
 	}
 	c.Sleep(120 * time.Second)
 	features := strings.Split(strings.ToUpper(p.String("features")), ",")
@@ -195,11 +196,11 @@ func masterUninstall(c *OpContext, p Params) (any, error) {
 		delete(n.Installed, "IS_Master")
 		delete(n.Registry, MasterMarkerKey(folder))
 		delete(n.Services, strings.ToLower("SSISScaleOutMaster"+folder))
-		n.RemoveFile(BinnDir(folder) + `\MasterSettings.config`)
+		n.removeFile(binnDir(folder) + `\MasterSettings.config`)
 	}
 	if winHasHost(features, "IS") && n.Installed["IS"] != "" {
 		delete(n.Installed, "IS")
-		delete(n.Registry, DTSPathKey(folder))
+		delete(n.Registry, dtsPathKey(folder))
 		delete(n.Services, strings.ToLower("MsDtsServer"+folder))
 	}
 	delete(n.SSLBindings, fmt.Sprintf("0.0.0.0:%d", p.Int("port")))
@@ -211,7 +212,7 @@ func masterServiceSet(c *OpContext, p Params) (any, error) {
 	name := p.String("serviceName")
 	svc := c.Node.Services[strings.ToLower(name)]
 	if svc == nil {
-		return nil, Errorf("Get-Service : Cannot find any service with service name '%s'.", name)
+		return nil, errorf("Get-Service : Cannot find any service with service name '%s'.", name)
 	}
 	switch strings.ToLower(p.String("startMode")) {
 	case "automatic", "auto":
@@ -221,7 +222,7 @@ func masterServiceSet(c *OpContext, p Params) (any, error) {
 	case "disabled":
 		svc.StartMode = "Disabled"
 	default:
-		return nil, Errorf("Set-Service : Cannot bind parameter 'StartupType' to the value '%s'.", p.String("startMode"))
+		return nil, errorf("Set-Service : Cannot bind parameter 'StartupType' to the value '%s'.", p.String("startMode"))
 	}
 	switch p.String("state") {
 	case "Stopped":
@@ -232,7 +233,7 @@ func masterServiceSet(c *OpContext, p Params) (any, error) {
 	case "Running":
 		if svc.State != "Running" {
 			if msg := serviceLogonProblem(c.Estate, svc); msg != "" {
-				return nil, Errorf("Start-Service : Service '%s (%s)' cannot be started due to the following error: %s", svc.DisplayName, svc.Name, msg)
+				return nil, errorf("Start-Service : Service '%s (%s)' cannot be started due to the following error: %s", svc.DisplayName, svc.Name, msg)
 			}
 			c.Sleep(5 * time.Second)
 			svc.State = "Running"
@@ -248,21 +249,21 @@ func masterCertBind(c *OpContext, p Params) (any, error) {
 		thumb = masterCertFor(n, p.String("certDnsName"))
 	}
 	if ct := certStore(n, StoreRoot)[thumb]; thumb == "" || ct == nil || !ct.HasPrivateKey {
-		return nil, Errorf("the master certificate (%s%s) with its private key is not in LocalMachine\\Root on %s", thumb, p.String("certDnsName"), sqlServerNameOf(n))
+		return nil, errorf("the master certificate (%s%s) with its private key is not in LocalMachine\\Root on %s", thumb, p.String("certDnsName"), sqlServerNameOf(n))
 	}
 	path := p.String("settingsPath")
 	content, ok := n.File(path)
 	if !ok {
-		return nil, Errorf("Get-Content : Cannot find path '%s' because it does not exist.", path)
+		return nil, errorf("Get-Content : Cannot find path '%s' because it does not exist.", path)
 	}
 	prev, err := XMLGet(content, "SSLCertThumbprint")
 	if err != nil {
-		return nil, Errorf("%s in %s", err.Error(), path)
+		return nil, errorf("%s in %s", err.Error(), path)
 	}
 	if !strings.EqualFold(prev, thumb) {
-		next, err := XMLSet(content, "SSLCertThumbprint", thumb)
+		next, err := xmlSet(content, "SSLCertThumbprint", thumb)
 		if err != nil {
-			return nil, Errorf("%s in %s", err.Error(), path)
+			return nil, errorf("%s in %s", err.Error(), path)
 		}
 		n.SetFile(path, next)
 	}
@@ -277,7 +278,7 @@ func masterAlwaysOn(enable bool) PSOp {
 	return func(c *OpContext, p Params) (any, error) {
 		in := c.Node.SQL
 		if in == nil {
-			return nil, Errorf("Enable-SqlAlwaysOn : Failed to connect to server %s.", p.String("serverInstance"))
+			return nil, errorf("Enable-SqlAlwaysOn : Failed to connect to server %s.", p.String("serverInstance"))
 		}
 		if in.HadrEnabled != enable {
 			// The cmdlet restarts the database engine.
@@ -295,7 +296,7 @@ func masterCertFor(n *Node, dnsName string) string {
 	root := certStore(n, StoreRoot)
 	for _, k := range sortedKeys(root) {
 		ct := root[k]
-		if ct.HasPrivateKey && ct.FriendlyName == MasterCertFriendlyName && certHasName(ct, dnsName) && (best == nil || ct.NotAfter.After(best.NotAfter)) {
+		if ct.HasPrivateKey && ct.FriendlyName == masterCertFriendlyName && certHasName(ct, dnsName) && (best == nil || ct.NotAfter.After(best.NotAfter)) {
 			best = ct
 		}
 	}

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"net/url"
@@ -14,11 +14,6 @@ import (
 // WorkerRegistrationDelay is how long after its service starts a healthy worker
 // appears in catalog.worker_agents.
 const WorkerRegistrationDelay = 60 * time.Second
-
-func init() {
-	RegisterTicker(masterHeartbeat)
-	RegisterTicker(workerRegistration)
-}
 
 // runningService returns the node's running service whose name starts with prefix.
 func runningService(n *Node, prefix string) *Service {
@@ -181,8 +176,8 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 		// The worker service spent the registration delay starting and reaching the
 		// master: no tool can enable the worker sooner, so it counts as the worker's
 		// busy time like an operation's.
-		if e.spend != nil {
-			e.spend(n.Host, WorkerRegistrationDelay)
+		if e.Spend != nil {
+			e.Spend(n.Host, WorkerRegistrationDelay)
 		}
 		wa = &WorkerAgent{ID: id, MachineName: strings.ToUpper(ShortName(n.Host)), DisplayName: get(ws, "DisplayName"), UserAccount: svc.Account}
 		db.Catalog.WorkerAgents[id] = wa

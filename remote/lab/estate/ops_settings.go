@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"encoding/base64"
@@ -10,11 +10,12 @@ import (
 // MasterSettings.config on a master node: read it, change one element, restart the
 // service where it is meant to run, and read the certificate it names.
 
-func init() {
-	RegisterPS("settings.master.read", settingsMasterRead)
-	RegisterPS("settings.master.set", settingsMasterSet)
-	RegisterPS("settings.master.restart", settingsMasterRestart)
-	RegisterPS("settings.master.cert.read", settingsMasterCertRead)
+// settingsOps adds the operations of this file to t.
+func settingsOps(t *Operations) {
+	t.AddPS("settings.master.read", settingsMasterRead)
+	t.AddPS("settings.master.set", settingsMasterSet)
+	t.AddPS("settings.master.restart", settingsMasterRestart)
+	t.AddPS("settings.master.cert.read", settingsMasterCertRead)
 }
 
 // serviceFolder returns the folder of a service executable, from its PathName.
@@ -70,7 +71,7 @@ func settingsMasterRead(c *OpContext, p Params) (any, error) {
 	for _, k := range []string{"SqlServerName", "SSLCertThumbprint", "PortNumber"} {
 		v, err := XMLGet(content, k)
 		if err != nil {
-			return nil, Errorf("%s: %v", file, err)
+			return nil, errorf("%s: %v", file, err)
 		}
 		out[k] = v
 	}
@@ -82,19 +83,19 @@ func settingsMasterSet(c *OpContext, p Params) (any, error) {
 	file := p.String("path")
 	content, ok := n.File(file)
 	if !ok {
-		return nil, Errorf("Cannot find path '%s' because it does not exist.", file)
+		return nil, errorf("Cannot find path '%s' because it does not exist.", file)
 	}
 	name := p.String("name")
 	prev, err := XMLGet(content, name)
 	if err != nil {
-		return nil, Errorf("%s: %v", file, err)
+		return nil, errorf("%s: %v", file, err)
 	}
 	if prev == p.String("value") {
 		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil
 	}
-	next, err := XMLSet(content, name, p.String("value"))
+	next, err := xmlSet(content, name, p.String("value"))
 	if err != nil {
-		return nil, Errorf("%s: %v", file, err)
+		return nil, errorf("%s: %v", file, err)
 	}
 	return map[string]any{"previous": prev, "changed": true, "backup": replaceSettings(c, file, content, next)}, nil
 }
@@ -125,7 +126,7 @@ func settingsMasterRestart(c *OpContext, p Params) (any, error) {
 	name := p.String("service")
 	svc := c.Node.Services[strings.ToLower(name)]
 	if svc == nil {
-		return nil, Errorf("Cannot find any service with service name '%s'.", name)
+		return nil, errorf("Cannot find any service with service name '%s'.", name)
 	}
 	via := "none"
 	if g := clusteredService(c.Estate, name); g != nil {
@@ -181,11 +182,11 @@ func encodeCer(c *Cert) string {
 func decodeCer(s string) (*Cert, error) {
 	b, err := base64.StdEncoding.DecodeString(s)
 	if err != nil {
-		return nil, Errorf("Cannot find the requested object. (the certificate data is not valid base64)")
+		return nil, errorf("Cannot find the requested object. (the certificate data is not valid base64)")
 	}
 	var lc labCer
 	if err := json.Unmarshal(b, &lc); err != nil || lc.Thumbprint == "" {
-		return nil, Errorf("Cannot find the requested object. (the data is not a certificate)")
+		return nil, errorf("Cannot find the requested object. (the data is not a certificate)")
 	}
 	return &Cert{Thumbprint: strings.ToUpper(lc.Thumbprint), Subject: lc.Subject, DNSNames: lc.DNSNames, NotAfter: lc.NotAfter}, nil
 }
@@ -198,7 +199,7 @@ func settingsMasterCertRead(c *OpContext, p Params) (any, error) {
 	}
 	thumb, err := XMLGet(content, "SSLCertThumbprint")
 	if err != nil {
-		return nil, Errorf("MasterSettings.config: %v", err)
+		return nil, errorf("MasterSettings.config: %v", err)
 	}
 	port, _ := XMLGet(content, "PortNumber")
 	cert := findCert(n, thumb)

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"strings"
@@ -8,20 +8,21 @@ import (
 // Windows operations: node facts, features, firewall rules, and the name, address,
 // account and host probes behind preflight and the wizard's live checks.
 
-// FailoverClustering is the Windows feature name of the failover cluster.
-const FailoverClustering = "Failover-Clustering"
+// failoverClustering is the Windows feature name of the failover cluster.
+const failoverClustering = "Failover-Clustering"
 
-func init() {
-	RegisterPS("win.node.facts", winNodeFacts)
-	RegisterPS("win.feature.get", winFeatureGet)
-	RegisterPS("win.feature.install", winFeatureInstall)
-	RegisterPS("win.feature.uninstall", winFeatureUninstall)
-	RegisterPS("win.firewall.add", winFirewallAdd)
-	RegisterPS("win.firewall.remove", winFirewallRemove)
-	RegisterPS("win.name.check", winNameCheck)
-	RegisterPS("win.address.check", winAddressCheck)
-	RegisterPS("win.account.check", winAccountCheck)
-	RegisterPS("win.host.check", winHostCheck)
+// winOps adds the operations of this file to t.
+func winOps(t *Operations) {
+	t.AddPS("win.node.facts", winNodeFacts)
+	t.AddPS("win.feature.get", winFeatureGet)
+	t.AddPS("win.feature.install", winFeatureInstall)
+	t.AddPS("win.feature.uninstall", winFeatureUninstall)
+	t.AddPS("win.firewall.add", winFirewallAdd)
+	t.AddPS("win.firewall.remove", winFirewallRemove)
+	t.AddPS("win.name.check", winNameCheck)
+	t.AddPS("win.address.check", winAddressCheck)
+	t.AddPS("win.account.check", winAccountCheck)
+	t.AddPS("win.host.check", winHostCheck)
 }
 
 // winComputerName is $env:COMPUTERNAME: the short name in upper case.
@@ -43,7 +44,7 @@ func winNodeFacts(c *OpContext, p Params) (any, error) {
 		"dnsDomain":        c.Estate.DNSSuffix,
 		"os":               "Microsoft Windows Server 2022 Datacenter",
 		"osBuild":          "20348",
-		"timeUtc":          c.NodeTime().UTC().Format(time.RFC3339Nano),
+		"timeUtc":          c.nodeTime().UTC().Format(time.RFC3339Nano),
 		"pendingReboot":    n.PendingReboot,
 		"rebootReasons":    winRebootReasons(n),
 		"setupMediaExists": p.String("setupMedia") != "" && media,
@@ -65,7 +66,7 @@ func winFeatureGet(c *OpContext, p Params) (any, error) {
 func winFeatureInstall(c *OpContext, p Params) (any, error) {
 	name := p.String("name")
 	if name == "" {
-		return nil, Errorf("Install-WindowsFeature : Cannot validate argument on parameter 'Name'. The argument is null or empty.")
+		return nil, errorf("Install-WindowsFeature : Cannot validate argument on parameter 'Name'. The argument is null or empty.")
 	}
 	if !c.Node.Features[name] {
 		c.Sleep(60 * time.Second)
@@ -80,8 +81,8 @@ func winFeatureUninstall(c *OpContext, p Params) (any, error) {
 	if !n.Features[name] {
 		return map[string]any{"name": name, "installState": "Available", "restartNeeded": "No"}, nil
 	}
-	if cl := clusterOf(c.Estate, n); name == FailoverClustering && cl != nil {
-		return nil, Errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), cl.Name)
+	if cl := clusterOf(c.Estate, n); name == failoverClustering && cl != nil {
+		return nil, errorf("Uninstall-WindowsFeature : %s is still a node of cluster %s. Remove it from the cluster (or destroy the cluster) first.", sqlServerNameOf(n), cl.Name)
 	}
 	c.Sleep(60 * time.Second)
 	delete(n.Features, name)
@@ -282,7 +283,7 @@ func winHostCheck(c *OpContext, p Params) (any, error) {
 func winCheckRunAs(e *Estate, user, password string) error {
 	acct := winAccount(e, user)
 	if acct == nil || !acct.Enabled || acct.Password != password {
-		return Errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
+		return errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
 	}
 	return nil
 }

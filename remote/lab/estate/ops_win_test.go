@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"encoding/json"
@@ -7,12 +7,12 @@ import (
 	"time"
 )
 
-// winRun calls one registered PowerShell operation on host.
+// winRun calls one PowerShell operation of the table on host.
 func winRun(t *testing.T, e *Estate, host, op string, p Params) (any, error) {
 	t.Helper()
-	fn, ok := LookupPS(op)
+	fn, ok := NewOperations().PowerShell(op)
 	if !ok {
-		t.Fatalf("operation %s is not registered", op)
+		t.Fatalf("operation %s is not in the table", op)
 	}
 	return fn(NewOpContext(e, e.Node(host), e.Domain+`\`+AdminAccount, false, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), nil), p)
 }
@@ -32,7 +32,7 @@ func winPassword(e *Estate, user string) string {
 
 func winInstallMaster(t *testing.T, e *Estate, host string) string {
 	t.Helper()
-	res, err := winRun(t, e, host, "cert.create", Params{"subject": "CN=ssismaster.contoso.com", "dnsNames": []any{"ssismaster.contoso.com", "ssismaster"}, "friendlyName": MasterCertFriendlyName, "years": 5})
+	res, err := winRun(t, e, host, "cert.create", Params{"subject": "CN=ssismaster.contoso.com", "dnsNames": []any{"ssismaster.contoso.com", "ssismaster"}, "friendlyName": masterCertFriendlyName, "years": 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,14 +49,14 @@ func TestWindowsReadOperationsChangeNothing(t *testing.T) {
 	before := winJSON(t, e)
 	reads := map[string]Params{
 		"win.node.facts":    {"setupMedia": SetupMediaPath},
-		"win.feature.get":   {"name": FailoverClustering},
+		"win.feature.get":   {"name": failoverClustering},
 		"win.name.check":    {"names": []any{"ssiscl", "node2"}},
 		"win.address.check": {"addresses": []any{"10.0.0.40"}},
 		"win.account.check": {"accounts": []any{`CONTOSO\svc_ssismaster`}},
 		"win.host.check":    {"host": "node2.contoso.com", "port": 5986},
 		"cluster.get":       {"name": "SSISCL"},
 		"cluster.role.get":  {"name": "ssismaster", "serviceName": "SSISScaleOutMaster150"},
-		"master.get":        {"serviceName": "SSISScaleOutMaster150", "folder": "150", "settingsPath": BinnDir("150") + `\MasterSettings.config`, "port": 8391, "firewallRule": "x", "setupMedia": SetupMediaPath, "instance": "MSSQLSERVER"},
+		"master.get":        {"serviceName": "SSISScaleOutMaster150", "folder": "150", "settingsPath": binnDir("150") + `\MasterSettings.config`, "port": 8391, "firewallRule": "x", "setupMedia": SetupMediaPath, "instance": "MSSQLSERVER"},
 		"cert.get":          {"dnsName": "ssismaster.contoso.com"},
 	}
 	for op, p := range reads {
@@ -90,7 +90,7 @@ func TestWindowsOperationFailures(t *testing.T) {
 		{"New-Cluster with a name in DNS", func(e *Estate) {
 			e.DNS["ssiscl"] = "10.0.0.99"
 			for _, n := range e.Nodes {
-				n.Features[FailoverClustering] = true
+				n.Features[failoverClustering] = true
 			}
 		}, "node1.contoso.com", "cluster.create", func(e *Estate) Params {
 			return Params{"name": "SSISCL", "nodes": []any{"node1.contoso.com", "node2.contoso.com"}, "staticAddress": "10.0.0.40", "runAsUser": `CONTOSO\dba`, "runAsPassword": winPassword(e, AdminAccount)}
@@ -159,7 +159,7 @@ func TestMasterInstallEffects(t *testing.T) {
 	if n.Registry[MasterMarkerKey("150")] == "" || n.Installed["IS_Master"] == "" || n.SSLBindings["0.0.0.0:8391"] != thumb {
 		t.Fatalf("install effects missing: %+v %+v", n.Registry, n.Installed)
 	}
-	cfg, ok := n.File(BinnDir("150") + `\MasterSettings.config`)
+	cfg, ok := n.File(binnDir("150") + `\MasterSettings.config`)
 	if !ok {
 		t.Fatal("no MasterSettings.config")
 	}

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"encoding/json"
@@ -10,15 +10,16 @@ import (
 
 // The availability group that holds SSISDB, its replicas, seeding and listener.
 
-func init() {
-	RegisterSQL("ag.replica.facts", agReplicaFacts)
-	RegisterSQL("ag.create", agCreate)
-	RegisterSQL("ag.drop", agDrop)
-	RegisterSQL("ag.join", agJoin)
-	RegisterSQL("ag.replica.remove", agReplicaRemove)
-	RegisterSQL("ag.secondary.cleanup", agSecondaryCleanup)
-	RegisterSQL("ag.listener.add", agListenerAdd)
-	RegisterSQL("ag.listener.remove", agListenerRemove)
+// agOps adds the operations of this file to t.
+func agOps(t *Operations) {
+	t.AddSQL("ag.replica.facts", agReplicaFacts)
+	t.AddSQL("ag.create", agCreate)
+	t.AddSQL("ag.drop", agDrop)
+	t.AddSQL("ag.join", agJoin)
+	t.AddSQL("ag.replica.remove", agReplicaRemove)
+	t.AddSQL("ag.secondary.cleanup", agSecondaryCleanup)
+	t.AddSQL("ag.listener.add", agListenerAdd)
+	t.AddSQL("ag.listener.remove", agListenerRemove)
 }
 
 const ssisdbKey = "ssisdb"
@@ -63,16 +64,16 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		}
 	}
 	var missing []string
-	if in.Logins[strings.ToLower(CleanupLogin)] == nil {
+	if in.Logins[strings.ToLower(cleanupLogin)] == nil {
 		missing = append(missing, "login")
 	}
-	if !in.StartupProcs[StartupProc] {
+	if !in.StartupProcs[startupProc] {
 		missing = append(missing, "startup")
 	}
-	if !in.Jobs[MaintenanceJob] {
+	if !in.Jobs[maintenanceJob] {
 		missing = append(missing, "maintenance")
 	}
-	if !in.Jobs[FailoverMonitorJob] {
+	if !in.Jobs[failoverMonitorJob] {
 		missing = append(missing, "monitor")
 	}
 	support := len(missing) == 0

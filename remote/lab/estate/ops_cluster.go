@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -10,14 +10,15 @@ import (
 // Generic Service role (step 7). The real scripts run these cmdlets in a scheduled
 // task as the operator, so each checks the operator's password first.
 
-func init() {
-	RegisterPS("cluster.get", clusterGet)
-	RegisterPS("cluster.create", clusterCreate)
-	RegisterPS("cluster.destroy", clusterDestroy)
-	RegisterPS("cluster.quorum.set", clusterQuorumSet)
-	RegisterPS("cluster.role.get", clusterRoleGet)
-	RegisterPS("cluster.role.create", clusterRoleCreate)
-	RegisterPS("cluster.role.remove", clusterRoleRemove)
+// clusterOps adds the operations of this file to t.
+func clusterOps(t *Operations) {
+	t.AddPS("cluster.get", clusterGet)
+	t.AddPS("cluster.create", clusterCreate)
+	t.AddPS("cluster.destroy", clusterDestroy)
+	t.AddPS("cluster.quorum.set", clusterQuorumSet)
+	t.AddPS("cluster.role.get", clusterRoleGet)
+	t.AddPS("cluster.role.create", clusterRoleCreate)
+	t.AddPS("cluster.role.remove", clusterRoleRemove)
 }
 
 // clusterOf returns the cluster the node belongs to, or nil.
@@ -60,7 +61,7 @@ func clusterIP(s string) string {
 func clusterGet(c *OpContext, p Params) (any, error) {
 	e := c.Estate
 	res := map[string]any{
-		"feature": winInstallState(c.Node, FailoverClustering), "exists": false, "name": "", "address": "",
+		"feature": winInstallState(c.Node, failoverClustering), "exists": false, "name": "", "address": "",
 		"nodes": []any{}, "groups": []string{}, "quorumType": "", "witness": "", "witnessPath": "",
 	}
 	if cl := clusterOf(e, c.Node); cl != nil {
@@ -90,36 +91,36 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 	name := p.String("name")
 	if cl := clusterOf(e, c.Node); cl != nil {
 		if !strings.EqualFold(cl.Name, name) {
-			return nil, Errorf("this node already belongs to cluster %s", cl.Name)
+			return nil, errorf("this node already belongs to cluster %s", cl.Name)
 		}
 		return map[string]any{"name": cl.Name, "created": false, "report": ""}, nil
 	}
 	if e.Cluster != nil {
-		return nil, Errorf("New-Cluster : The lab holds one cluster, %s, and %s is not in it.", e.Cluster.Name, sqlServerNameOf(c.Node))
+		return nil, errorf("New-Cluster : The lab holds one cluster, %s, and %s is not in it.", e.Cluster.Name, sqlServerNameOf(c.Node))
 	}
 	var members []string
 	for _, h := range p.Strings("nodes") {
 		n := e.Node(h)
 		if n == nil {
-			return nil, Errorf("New-Cluster : There was an error validating the cluster nodes. The computer '%s' could not be reached.", h)
+			return nil, errorf("New-Cluster : There was an error validating the cluster nodes. The computer '%s' could not be reached.", h)
 		}
-		if !n.Features[FailoverClustering] {
-			return nil, Errorf("New-Cluster : The Failover Clustering feature is not installed on node '%s'. Install it on every node first.", sqlServerNameOf(n))
+		if !n.Features[failoverClustering] {
+			return nil, errorf("New-Cluster : The Failover Clustering feature is not installed on node '%s'. Install it on every node first.", sqlServerNameOf(n))
 		}
 		members = append(members, strings.ToLower(n.Host))
 	}
 	if len(members) == 0 {
-		return nil, Errorf("New-Cluster : Cannot validate argument on parameter 'Node'. The argument is null or empty.")
+		return nil, errorf("New-Cluster : Cannot validate argument on parameter 'Node'. The argument is null or empty.")
 	}
 	if _, taken := winLookup(e, name); taken || winComputerObject(e, name) {
-		return nil, Errorf("New-Cluster : There was an error creating the cluster. The network name '%s' is already in use in DNS or Active Directory. Choose another cluster name, or remove the existing record and computer object.", strings.ToUpper(ShortName(name)))
+		return nil, errorf("New-Cluster : There was an error creating the cluster. The network name '%s' is already in use in DNS or Active Directory. Choose another cluster name, or remove the existing record and computer object.", strings.ToUpper(ShortName(name)))
 	}
 	ip := clusterIP(p.String("staticAddress"))
 	if ip == "" {
-		ip = fmt.Sprintf("10.0.0.%d", 200+c.NextSeq()%50)
+		ip = fmt.Sprintf("10.0.0.%d", 200+c.nextSeq()%50)
 	}
 	if clusterAddressInUse(e, ip) {
-		return nil, Errorf("New-Cluster : There was an error creating the cluster. The static address %s is already in use on the network.", ip)
+		return nil, errorf("New-Cluster : There was an error creating the cluster. The static address %s is already in use on the network.", ip)
 	}
 	c.Sleep(45 * time.Second)
 	e.Cluster = &Cluster{Name: strings.ToUpper(ShortName(name)), IP: ip, Nodes: members, Groups: map[string]*ClusterGroup{}}
@@ -139,11 +140,11 @@ func clusterQuorumSet(c *OpContext, p Params) (any, error) {
 		return map[string]any{"absent": true, "quorumType": "", "witnessPath": ""}, nil
 	}
 	if !strings.EqualFold(cl.Name, ShortName(p.String("name"))) {
-		return nil, Errorf("this node belongs to cluster %s, not %s", cl.Name, p.String("name"))
+		return nil, errorf("this node belongs to cluster %s, not %s", cl.Name, p.String("name"))
 	}
 	witness := p.String("witness")
 	if witness != "" && !shareExists(e, witness) {
-		return nil, Errorf("Set-ClusterQuorum : There was an error configuring the file share witness '%s'. The network path was not found. Check that the share exists and that the cluster's computer object %s$ may change it.", witness, cl.Name)
+		return nil, errorf("Set-ClusterQuorum : There was an error configuring the file share witness '%s'. The network path was not found. Check that the share exists and that the cluster's computer object %s$ may change it.", witness, cl.Name)
 	}
 	c.Sleep(10 * time.Second)
 	cl.Witness = witness
@@ -179,14 +180,14 @@ func clusterDestroy(c *OpContext, p Params) (any, error) {
 		return map[string]any{"name": name, "removed": false}, nil
 	}
 	if !strings.EqualFold(cl.Name, name) {
-		return nil, Errorf("this node belongs to cluster %s, not %s; nothing was removed", cl.Name, name)
+		return nil, errorf("this node belongs to cluster %s, not %s; nothing was removed", cl.Name, name)
 	}
 	if len(cl.Groups) > 0 {
 		var roles []string
 		for _, k := range sortedKeys(cl.Groups) {
 			roles = append(roles, cl.Groups[k].Name)
 		}
-		return nil, Errorf("cluster %s still hosts roles (%s); remove them first", cl.Name, strings.Join(roles, ", "))
+		return nil, errorf("cluster %s still hosts roles (%s); remove them first", cl.Name, strings.Join(roles, ", "))
 	}
 	c.Sleep(30 * time.Second)
 	clusterDNSRemove(e, cl.Name)
@@ -235,7 +236,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	}
 	cl := clusterOf(e, c.Node)
 	if cl == nil {
-		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", sqlServerNameOf(c.Node))
+		return nil, errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", sqlServerNameOf(c.Node))
 	}
 	name, svcName := strings.ToUpper(ShortName(p.String("name"))), p.String("serviceName")
 	key := strings.ToLower(name)
@@ -250,15 +251,15 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		for _, h := range cl.Nodes {
 			n := e.Node(h)
 			if n == nil || n.Services[strings.ToLower(svcName)] == nil {
-				return nil, Errorf("Add-ClusterGenericServiceRole : The service '%s' is not installed on cluster node '%s'. Install it on every node that can own the role.", svcName, strings.ToUpper(ShortName(h)))
+				return nil, errorf("Add-ClusterGenericServiceRole : The service '%s' is not installed on cluster node '%s'. Install it on every node that can own the role.", svcName, strings.ToUpper(ShortName(h)))
 			}
 		}
 		if _, taken := winLookup(e, name); taken || winComputerObject(e, name) {
-			return nil, Errorf("Add-ClusterGenericServiceRole : There was an error configuring the client access point. The network name '%s' is already in use in DNS or Active Directory.", name)
+			return nil, errorf("Add-ClusterGenericServiceRole : There was an error configuring the client access point. The network name '%s' is already in use in DNS or Active Directory.", name)
 		}
 		ip := clusterIP(p.String("staticAddress"))
 		if ip == "" || clusterAddressInUse(e, ip) {
-			return nil, Errorf("Add-ClusterGenericServiceRole : The static address '%s' is already in use on the network or not valid.", ip)
+			return nil, errorf("Add-ClusterGenericServiceRole : The static address '%s' is already in use on the network or not valid.", ip)
 		}
 		c.Sleep(30 * time.Second)
 		// The role comes online where the service already runs, else on this node.
@@ -279,7 +280,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		svc := n.Services[strings.ToLower(g.ServiceName)]
 		if msg := serviceLogonProblem(e, svc); msg != "" {
 			g.State = "Failed"
-			return nil, Errorf("Start-ClusterGroup : The role %s was created but did not come online on %s: %s", g.Name, sqlServerNameOf(n), msg)
+			return nil, errorf("Start-ClusterGroup : The role %s was created but did not come online on %s: %s", g.Name, sqlServerNameOf(n), msg)
 		}
 		svc.State = "Running"
 		g.State = "Online"

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"crypto/rand"
@@ -25,7 +25,7 @@ const AdminAccount = "dba"
 
 // Lab domain accounts besides the admin.
 const (
-	SQLServiceAccount    = "svc_sql"
+	sqlServiceAccount    = "svc_sql"
 	MasterServiceAccount = "svc_ssismaster"
 	WorkerServiceAccount = "svc_ssisworker"
 )
@@ -68,7 +68,7 @@ func NewEstate(o SeedOptions) *Estate {
 		Nodes:     map[string]*Node{},
 		DNS:       map[string]string{},
 	}
-	for i, name := range []string{AdminAccount, SQLServiceAccount, MasterServiceAccount, WorkerServiceAccount} {
+	for i, name := range []string{AdminAccount, sqlServiceAccount, MasterServiceAccount, WorkerServiceAccount} {
 		full := e.Domain + `\` + name
 		pw := o.Passwords[strings.ToLower(full)]
 		if pw == "" {
@@ -81,7 +81,7 @@ func NewEstate(o SeedOptions) *Estate {
 		host := fmt.Sprintf("node%d.%s", i, e.DNSSuffix)
 		n := newNode(host, "master", fmt.Sprintf("10.0.0.%d", 10+i))
 		n.Installed["SQLEngine"] = version
-		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: e.Domain + `\` + SQLServiceAccount, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
+		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: e.Domain + `\` + sqlServiceAccount, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
 		n.SQL = newInstance(e, version)
 		e.addNode(n)
 	}
@@ -91,6 +91,13 @@ func NewEstate(o SeedOptions) *Estate {
 	}
 	e.addFileServer()
 	return e
+}
+
+// Migrate brings an estate saved by an older lab up to date.
+func (e *Estate) Migrate() {
+	if e.FileShares == nil {
+		e.addFileServer()
+	}
 }
 
 // addFileServer gives the domain its file server, outside the cluster, with a share
@@ -139,7 +146,7 @@ func newInstance(e *Estate, version string) *Instance {
 		EngineEdition:      3,
 		MixedMode:          true,
 		Running:            true,
-		ServiceAccount:     e.Domain + `\` + SQLServiceAccount,
+		ServiceAccount:     e.Domain + `\` + sqlServiceAccount,
 		Logins:             map[string]*Login{},
 		Endpoints:          map[string]*Endpoint{},
 		Databases:          map[string]*Database{},
@@ -151,7 +158,7 @@ func newInstance(e *Estate, version string) *Instance {
 	admin := e.Domain + `\` + AdminAccount
 	in.Logins[strings.ToLower(admin)] = &Login{Name: admin, Type: "WINDOWS_LOGIN", SID: WindowsSID(admin), Sysadmin: true}
 	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
-	svc := e.Domain + `\` + SQLServiceAccount
+	svc := e.Domain + `\` + sqlServiceAccount
 	in.Logins[strings.ToLower(svc)] = &Login{Name: svc, Type: "WINDOWS_LOGIN", SID: WindowsSID(svc), Sysadmin: true}
 	for _, db := range []string{"master", "msdb", "model", "tempdb"} {
 		in.Databases[db] = &Database{Name: db, Recovery: "SIMPLE", State: "ONLINE", Users: map[string]*DBUser{}}
@@ -217,8 +224,8 @@ func (n *Node) SetFile(path, content string) {
 	n.Files[path] = content
 }
 
-// RemoveFile deletes a file; it reports whether it existed.
-func (n *Node) RemoveFile(path string) bool {
+// removeFile deletes a file; it reports whether it existed.
+func (n *Node) removeFile(path string) bool {
 	for k := range n.Files {
 		if strings.EqualFold(k, path) {
 			delete(n.Files, k)

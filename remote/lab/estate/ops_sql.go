@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"crypto/sha1"
@@ -19,25 +19,26 @@ const LoggingLogin = "##MS_SSISLogDBWorkerAgentLogin##"
 // LoggingUser is the SSISDB user the logging login maps to.
 const LoggingUser = "##MS_SSISLogDBWorkerAgentUser##"
 
-// CleanupLogin is the server login the SSIS maintenance job runs as.
-const CleanupLogin = "##MS_SSISServerCleanupJobLogin##"
+// cleanupLogin is the server login the SSIS maintenance job runs as.
+const cleanupLogin = "##MS_SSISServerCleanupJobLogin##"
 
 // The SSIS Agent jobs and startup procedure that live outside SSISDB.
 const (
-	MaintenanceJob     = "SSIS Server Maintenance Job"
-	FailoverMonitorJob = "SSIS Failover Monitor Job"
-	StartupProc        = "sp_ssis_startup"
+	maintenanceJob     = "SSIS Server Maintenance Job"
+	failoverMonitorJob = "SSIS Failover Monitor Job"
+	startupProc        = "sp_ssis_startup"
 )
 
-func init() {
-	RegisterSQL("sql.server.facts", sqlServerFacts)
-	RegisterSQL("sql.endpoint.ensure", sqlEndpointEnsure)
-	RegisterSQL("sql.endpoint.drop", sqlEndpointDrop)
-	RegisterSQL("sql.login.windows.ensure", sqlWindowsLoginEnsure)
-	RegisterSQL("sql.login.drop", sqlLoginDrop)
-	RegisterSQL("sql.login.logging.facts", sqlLoggingFacts)
-	RegisterSQL("sql.login.logging.set", sqlLoggingSet)
-	RegisterSQL("sql.login.logging.ensure", sqlLoggingEnsure)
+// sqlOps adds the operations of this file to t.
+func sqlOps(t *Operations) {
+	t.AddSQL("sql.server.facts", sqlServerFacts)
+	t.AddSQL("sql.endpoint.ensure", sqlEndpointEnsure)
+	t.AddSQL("sql.endpoint.drop", sqlEndpointDrop)
+	t.AddSQL("sql.login.windows.ensure", sqlWindowsLoginEnsure)
+	t.AddSQL("sql.login.drop", sqlLoginDrop)
+	t.AddSQL("sql.login.logging.facts", sqlLoggingFacts)
+	t.AddSQL("sql.login.logging.set", sqlLoggingSet)
+	t.AddSQL("sql.login.logging.ensure", sqlLoggingEnsure)
 }
 
 // sqlServerNameOf is the node's NetBIOS computer name, which is also @@SERVERNAME of
@@ -317,13 +318,13 @@ func sqlLoggingEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 
 // labThumbprint returns a deterministic 40-hex thumbprint for a new certificate.
 func labThumbprint(c *OpContext, what string) string {
-	h := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", what, c.Node.Host, c.NextSeq())))
+	h := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", what, c.Node.Host, c.nextSeq())))
 	return fmt.Sprintf("%X", h[:])
 }
 
 // labGUID returns a deterministic GUID for a new object.
 func labGUID(c *OpContext) string {
-	h := sha1.Sum([]byte(fmt.Sprintf("guid|%s|%d", c.Node.Host, c.NextSeq())))
+	h := sha1.Sum([]byte(fmt.Sprintf("guid|%s|%d", c.Node.Host, c.nextSeq())))
 	hs := fmt.Sprintf("%X", h[:16])
 	return hs[0:8] + "-" + hs[8:12] + "-4" + hs[13:16] + "-8" + hs[17:20] + "-" + hs[20:32]
 }

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"crypto/sha1"
@@ -14,8 +14,8 @@ import (
 // Certificate operations: the master certificate is made on the primary, moved to
 // LocalMachine\Root, and carried to every other master node as a PFX.
 
-// MasterCertFriendlyName marks the certificate ssisha makes for the master.
-const MasterCertFriendlyName = "SSISScaleOutMaster"
+// masterCertFriendlyName marks the certificate ssisha makes for the master.
+const masterCertFriendlyName = "SSISScaleOutMaster"
 
 // Certificate store names as the estate keys them.
 const (
@@ -23,13 +23,14 @@ const (
 	StoreRoot = `LocalMachine\Root`
 )
 
-func init() {
-	RegisterPS("cert.get", certGet)
-	RegisterPS("cert.create", certCreate)
-	RegisterPS("cert.copy.root", certCopyRoot)
-	RegisterPS("cert.remove", certRemove)
-	RegisterPS("cert.export", certExport)
-	RegisterPS("cert.import", certImport)
+// certOps adds the operations of this file to t.
+func certOps(t *Operations) {
+	t.AddPS("cert.get", certGet)
+	t.AddPS("cert.create", certCreate)
+	t.AddPS("cert.copy.root", certCopyRoot)
+	t.AddPS("cert.remove", certRemove)
+	t.AddPS("cert.export", certExport)
+	t.AddPS("cert.import", certImport)
 }
 
 func certInfo(ct *Cert, store string) map[string]any {
@@ -74,7 +75,7 @@ func certGet(c *OpContext, p Params) (any, error) {
 		certs := c.Node.Certs[store]
 		for _, k := range sortedKeys(certs) {
 			ct := certs[k]
-			if (thumb != "" && ct.Thumbprint == thumb) || (thumb == "" && ct.FriendlyName == MasterCertFriendlyName && certHasName(ct, dns)) {
+			if (thumb != "" && ct.Thumbprint == thumb) || (thumb == "" && ct.FriendlyName == masterCertFriendlyName && certHasName(ct, dns)) {
 				out = append(out, certInfo(ct, store))
 			}
 		}
@@ -93,13 +94,13 @@ func certCreate(c *OpContext, p Params) (any, error) {
 	}
 	names := p.Strings("dnsNames")
 	if len(names) == 0 {
-		return nil, Errorf("New-SelfSignedCertificate : Cannot validate argument on parameter 'DnsName'. The argument is null or empty.")
+		return nil, errorf("New-SelfSignedCertificate : Cannot validate argument on parameter 'DnsName'. The argument is null or empty.")
 	}
 	years := p.Int("years")
 	if years <= 0 {
 		years = 1
 	}
-	sum := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", c.Node.Host, subject, c.NextSeq())))
+	sum := sha1.Sum([]byte(fmt.Sprintf("%s|%s|%d", c.Node.Host, subject, c.nextSeq())))
 	ct := &Cert{
 		Thumbprint:    strings.ToUpper(hex.EncodeToString(sum[:])),
 		Subject:       subject,
@@ -120,15 +121,15 @@ func certCopyRoot(c *OpContext, p Params) (any, error) {
 	thumb := strings.ToUpper(p.String("thumbprint"))
 	ct := certStore(c.Node, StoreMy)[thumb]
 	if ct == nil {
-		return nil, Errorf("certificate %s is not in LocalMachine\\My on %s", thumb, sqlServerNameOf(c.Node))
+		return nil, errorf("certificate %s is not in LocalMachine\\My on %s", thumb, sqlServerNameOf(c.Node))
 	}
 	if !ct.HasPrivateKey {
-		return nil, Errorf("certificate %s on %s has no private key, so it cannot serve HTTPS", thumb, sqlServerNameOf(c.Node))
+		return nil, errorf("certificate %s on %s has no private key, so it cannot serve HTTPS", thumb, sqlServerNameOf(c.Node))
 	}
 	root := certStore(c.Node, StoreRoot)
 	if root[thumb] == nil {
 		if !ct.Exportable {
-			return nil, Errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
+			return nil, errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
 		}
 		c.Sleep(2 * time.Second)
 		cp := *ct
@@ -177,10 +178,10 @@ func certExport(c *OpContext, p Params) (any, error) {
 		ct = certStore(c.Node, StoreMy)[thumb]
 	}
 	if ct == nil {
-		return nil, Errorf("certificate %s is not on %s", thumb, sqlServerNameOf(c.Node))
+		return nil, errorf("certificate %s is not on %s", thumb, sqlServerNameOf(c.Node))
 	}
 	if !ct.HasPrivateKey || !ct.Exportable {
-		return nil, Errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
+		return nil, errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
 	}
 	c.Sleep(2 * time.Second)
 	data, err := json.Marshal(labPFX{
@@ -205,13 +206,13 @@ func certImport(c *OpContext, p Params) (any, error) {
 		err = json.Unmarshal(raw, &pfx)
 	}
 	if err != nil || pfx.Format != labPFXFormat {
-		return nil, Errorf("Import-PfxCertificate : The PFX file you are trying to import is not valid.")
+		return nil, errorf("Import-PfxCertificate : The PFX file you are trying to import is not valid.")
 	}
 	if pfx.PasswordHash != pfxPasswordHash(pfx.Thumbprint, p.String("password")) {
-		return nil, Errorf("Import-PfxCertificate : The specified network password is not correct. (Exception from HRESULT: 0x80070056)")
+		return nil, errorf("Import-PfxCertificate : The specified network password is not correct. (Exception from HRESULT: 0x80070056)")
 	}
 	if pfx.Thumbprint != thumb {
-		return nil, Errorf("the imported certificate is %s, not the expected %s", pfx.Thumbprint, thumb)
+		return nil, errorf("the imported certificate is %s, not the expected %s", pfx.Thumbprint, thumb)
 	}
 	c.Sleep(2 * time.Second)
 	root[thumb] = &Cert{

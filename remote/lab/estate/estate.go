@@ -1,12 +1,17 @@
-// Package lab simulates a Scale Out estate: master nodes and workers with their
-// services, files, certificates and SQL Server instances, the failover cluster, the
-// availability group and its listener, and SSISDB. Each node serves real WinRM and
-// each instance real TDS on loopback, so ssisha's client code runs against it exactly
-// as against a real cluster. It executes the operations that scripts name on their
-// first line (ssisha-op) against this model, with delays and errors like a real estate.
-package lab
+// Package estate is the lab's model of a Scale Out estate: master nodes and workers
+// with their services, files, certificates and SQL Server instances, the failover
+// cluster, the availability group and its listener, and SSISDB; what each operation
+// a script names on its first line (ssisha-op) does to it, with the errors Windows and
+// SQL Server raise; its time-based behaviour; and the health rules a real Scale Out HA
+// estate must meet. It does no I/O and keeps no clock or lock: the runtime (package
+// lab) serves it over WinRM and TDS, injects faults, saves it, and passes each
+// operation the time and a way to wait.
+package estate
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // Estate is the whole simulated world. It is persisted as JSON in the lab directory.
 // Map keys for hosts, services, logins and databases are lower case.
@@ -26,9 +31,9 @@ type Estate struct {
 	FileShares map[string]bool `json:"fileShares,omitempty"`
 	// Seq numbers objects the lab creates (SIDs, GUIDs, thumbprints) deterministically.
 	Seq int `json:"seq"`
-	// spend, when set, charges work the estate does by itself on a node (not an
-	// operation's) to that node's busy time, in lab time; the Lab sets it.
-	spend func(host string, d time.Duration)
+	// Spend, when set, charges work the estate does by itself on a node (not an
+	// operation's) to that node's busy time, in lab time; the runtime sets it.
+	Spend func(host string, d time.Duration) `json:"-"`
 }
 
 // Account is a domain account in the simulated Active Directory.
@@ -242,4 +247,30 @@ type AGListener struct {
 	Port    int    `json:"port"`
 	IP      string `json:"ip"`
 	Mask    string `json:"mask"`
+}
+
+// SortedHosts returns the estate's node keys, masters first, each group by name.
+func (e *Estate) SortedHosts() []string {
+	hosts := make([]string, 0, len(e.Nodes))
+	for h := range e.Nodes {
+		hosts = append(hosts, h)
+	}
+	sort.Slice(hosts, func(i, j int) bool {
+		ri, rj := e.Nodes[hosts[i]].Role, e.Nodes[hosts[j]].Role
+		if ri != rj {
+			return ri == "master"
+		}
+		return hosts[i] < hosts[j]
+	})
+	return hosts
+}
+
+// sortedKeys returns a map's keys in order, for deterministic walks of the estate.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"strings"
@@ -8,16 +8,17 @@ import (
 // Scale Out Worker machines: setup, certificates in both directions, the settings
 // file and the service.
 
-func init() {
-	RegisterPS("worker.facts", workerFacts)
-	RegisterPS("worker.install", workerInstall)
-	RegisterPS("worker.uninstall", workerUninstall)
-	RegisterPS("worker.cert.import", workerCertImport)
-	RegisterPS("worker.cert.remove", workerCertRemove)
-	RegisterPS("worker.cert.export", workerCertExport)
-	RegisterPS("worker.cert.check", workerCertCheck)
-	RegisterPS("worker.settings.set", workerSettingsSet)
-	RegisterPS("worker.service.restart", workerServiceRestart)
+// workerOps adds the operations of this file to t.
+func workerOps(t *Operations) {
+	t.AddPS("worker.facts", workerFacts)
+	t.AddPS("worker.install", workerInstall)
+	t.AddPS("worker.uninstall", workerUninstall)
+	t.AddPS("worker.cert.import", workerCertImport)
+	t.AddPS("worker.cert.remove", workerCertRemove)
+	t.AddPS("worker.cert.export", workerCertExport)
+	t.AddPS("worker.cert.check", workerCertCheck)
+	t.AddPS("worker.settings.set", workerSettingsSet)
+	t.AddPS("worker.service.restart", workerServiceRestart)
 }
 
 func storeName(s string) string {
@@ -42,7 +43,7 @@ func workerFacts(c *OpContext, p Params) (any, error) {
 		for _, k := range []string{"MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName"} {
 			v, err := XMLGet(content, k)
 			if err != nil {
-				return nil, Errorf("%s: %v", file, err)
+				return nil, errorf("%s: %v", file, err)
 			}
 			out[k] = v
 		}
@@ -63,14 +64,14 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 		return map[string]any{"installed": false, "exitCode": 0}, nil
 	}
 	if n.PendingReboot {
-		return nil, Errorf("SQL Server setup failed (exit code -2067919934): a computer restart is required before setup can continue. Restart %s and try again.", n.Host)
+		return nil, errorf("SQL Server setup failed (exit code -2067919934): a computer restart is required before setup can continue. Restart %s and try again.", n.Host)
 	}
 	if _, ok := n.File(p.String("setupPath")); !ok {
-		return nil, Errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", p.String("setupPath"))
+		return nil, errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", p.String("setupPath"))
 	}
 	acct := c.Estate.Accounts[strings.ToLower(p.String("account"))]
 	if acct == nil || !acct.Enabled || acct.Password != p.String("password") {
-		return nil, Errorf("SQL Server setup failed (exit code -2068578302): the credentials provided for the SSIS Scale Out Worker service are invalid. To continue, provide a valid account and password.")
+		return nil, errorf("SQL Server setup failed (exit code -2068578302): the credentials provided for the SSIS Scale Out Worker service are invalid. To continue, provide a valid account and password.")
 	}
 	c.Sleep(180 * time.Second)
 	n = c.Node
@@ -163,7 +164,7 @@ func workerSettingsSet(c *OpContext, p Params) (any, error) {
 	file := p.String("path")
 	content, ok := n.File(file)
 	if !ok {
-		return nil, Errorf("Cannot find path '%s' because it does not exist.", file)
+		return nil, errorf("Cannot find path '%s' because it does not exist.", file)
 	}
 	values, _ := p["values"].(map[string]any)
 	prev := map[string]any{}
@@ -171,11 +172,11 @@ func workerSettingsSet(c *OpContext, p Params) (any, error) {
 	for _, k := range sortedKeys(values) {
 		old, err := XMLGet(next, k)
 		if err != nil {
-			return nil, Errorf("%s: %v", file, err)
+			return nil, errorf("%s: %v", file, err)
 		}
 		prev[k] = old
-		if next, err = XMLSet(next, k, Params(values).String(k)); err != nil {
-			return nil, Errorf("%s: %v", file, err)
+		if next, err = xmlSet(next, k, Params(values).String(k)); err != nil {
+			return nil, errorf("%s: %v", file, err)
 		}
 	}
 	if next == content {
@@ -188,7 +189,7 @@ func workerServiceRestart(c *OpContext, p Params) (any, error) {
 	name := p.String("service")
 	svc := c.Node.Services[strings.ToLower(name)]
 	if svc == nil {
-		return nil, Errorf("Cannot find any service with service name '%s'.", name)
+		return nil, errorf("Cannot find any service with service name '%s'.", name)
 	}
 	restartService(c, svc, name)
 	return map[string]any{"state": "Running"}, nil

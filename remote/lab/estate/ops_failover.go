@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"errors"
@@ -10,15 +10,16 @@ import (
 
 // The moves of `ssisha verify --failover`: a planned manual failover of the availability
 // group that holds SSISDB, and a move of the master's Generic Service role, with the
-// reads that say where both are. The state changes themselves are failoverAG and
-// failoverMasterRole, which the Lab's fault injector uses too; these operations add the
+// reads that say where both are. The state changes themselves are Estate.FailoverAG and
+// Estate.FailoverMasterRole, which the lab's fault injector uses too; these operations add the
 // checks and the errors the real scripts make before they touch anything.
 
-func init() {
-	RegisterSQL("failover.ag.primary", failoverAGPrimary)
-	RegisterSQL("failover.ag.move", failoverAGMove)
-	RegisterPS("failover.role.owner", failoverRoleOwner)
-	RegisterPS("failover.role.move", failoverRoleMove)
+// failoverOps adds the operations of this file to t.
+func failoverOps(t *Operations) {
+	t.AddSQL("failover.ag.primary", failoverAGPrimary)
+	t.AddSQL("failover.ag.move", failoverAGMove)
+	t.AddPS("failover.role.owner", failoverRoleOwner)
+	t.AddPS("failover.role.move", failoverRoleMove)
 }
 
 // agHolding returns the estate's AG when n is one of its replicas and it holds db.
@@ -101,7 +102,7 @@ func failoverAGMove(c *OpContext, p Params) (*script.ResultSet, error) {
 	if ag = agHolding(c.Estate, n, db); ag == nil {
 		return nil, SQLErrorf(50000, "ssisha: %s is in no availability group that %s is a replica of; run step 4 first.", db, server)
 	}
-	if err := failoverAG(c.Estate, n.Host, nil); err != nil {
+	if err := c.Estate.FailoverAG(n.Host, nil); err != nil {
 		var fe *FailoverError
 		if errors.As(err, &fe) {
 			return nil, SQLErrorf(41142, "The availability replica for availability group '%s' on this instance of SQL Server cannot become the primary replica: %s.", ag.Name, fe.Message)
@@ -122,7 +123,7 @@ func roleNamed(cl *Cluster, name string) *ClusterGroup {
 func failoverRoleOwner(c *OpContext, p Params) (any, error) {
 	cl := clusterOf(c.Estate, c.Node)
 	if cl == nil {
-		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", sqlServerNameOf(c.Node))
+		return nil, errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", sqlServerNameOf(c.Node))
 	}
 	res := map[string]any{"node": sqlServerNameOf(c.Node), "exists": false, "owner": "", "state": "", "service": ""}
 	if g := roleNamed(cl, p.String("name")); g != nil {
@@ -139,37 +140,37 @@ func failoverRoleMove(c *OpContext, p Params) (any, error) {
 	name, svcName, node := p.String("name"), p.String("serviceName"), p.String("node")
 	here := sqlServerNameOf(n)
 	if !strings.EqualFold(ShortName(node), here) {
-		return nil, Errorf("failover.role.move moves the role to the node it runs on; it ran on %s, not %s", here, node)
+		return nil, errorf("failover.role.move moves the role to the node it runs on; it ran on %s, not %s", here, node)
 	}
 	cl := clusterOf(c.Estate, n)
 	if cl == nil {
-		return nil, Errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", here)
+		return nil, errorf("Get-ClusterGroup : The cluster service is not running on %s, or it is not a cluster node.", here)
 	}
 	g := roleNamed(cl, name)
 	if g == nil || !strings.EqualFold(g.Type, "GenericService") || !strings.EqualFold(g.ServiceName, svcName) {
-		return nil, Errorf("there is no Generic Service role %s for service %s in cluster %s; create it first (step 7)", name, svcName, cl.Name)
+		return nil, errorf("there is no Generic Service role %s for service %s in cluster %s; create it first (step 7)", name, svcName, cl.Name)
 	}
 	if n.Services[strings.ToLower(svcName)] == nil {
-		return nil, Errorf("service %s is not installed on %s, so role %s cannot run there; the role was not moved. Install the Scale Out Master on %s (step 3).", svcName, here, g.Name, here)
+		return nil, errorf("service %s is not installed on %s, so role %s cannot run there; the role was not moved. Install the Scale Out Master on %s (step 3).", svcName, here, g.Name, here)
 	}
 	if len(g.PossibleOwners) > 0 && !containsFold(g.PossibleOwners, n.Host) {
-		return nil, Errorf("%s is not a possible owner of role %s; the role was not moved. Add it with Set-ClusterOwnerNode.", here, g.Name)
+		return nil, errorf("%s is not a possible owner of role %s; the role was not moved. Add it with Set-ClusterOwnerNode.", here, g.Name)
 	}
 	moved := false
 	if !strings.EqualFold(g.Owner, n.Host) || g.State != "Online" {
 		moved = !strings.EqualFold(g.Owner, n.Host)
 		c.Sleep(15 * time.Second)
-		if err := failoverMasterRole(c.Estate, n.Host, c.Now, nil); err != nil {
+		if err := c.Estate.FailoverMasterRole(n.Host, c.Now, nil); err != nil {
 			var fe *FailoverError
 			if errors.As(err, &fe) {
-				return nil, Errorf("Move-ClusterGroup : role %s did not come online on %s: %s", g.Name, here, fe.Message)
+				return nil, errorf("Move-ClusterGroup : role %s did not come online on %s: %s", g.Name, here, fe.Message)
 			}
 			return nil, err
 		}
 	}
 	// Re-read: the estate lock was released while the move took its time.
 	if g = roleNamed(clusterOf(c.Estate, n), name); g == nil {
-		return nil, Errorf("role %s disappeared from the cluster while it was being moved to %s", name, here)
+		return nil, errorf("role %s disappeared from the cluster while it was being moved to %s", name, here)
 	}
 	state := ""
 	if svc := n.Services[strings.ToLower(svcName)]; svc != nil {

@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"fmt"
@@ -66,8 +66,8 @@ func XMLGet(content, name string) (string, error) {
 	return xmlUnescape(m[0][1]), nil
 }
 
-// XMLSet replaces the text of the one element with that local name.
-func XMLSet(content, name, value string) (string, error) {
+// xmlSet replaces the text of the one element with that local name.
+func xmlSet(content, name, value string) (string, error) {
 	re := elementRE(name)
 	if n := len(re.FindAllStringIndex(content, -1)); n != 1 {
 		return "", fmt.Errorf("expected 1 %s element, found %d", name, n)

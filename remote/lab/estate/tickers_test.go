@@ -1,4 +1,4 @@
-package lab
+package estate
 
 import (
 	"testing"
@@ -30,7 +30,7 @@ func TestMasterHeartbeat(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := heartbeatEstate(tc.sqlServerName)
-			Tick(e, now)
+			NewOperations().Tick(e, now)
 			got := e.Nodes["node1.contoso.com"].SQL.Databases[ssisdbKey].Catalog.Properties["MACHINE_NAME"]
 			if (got == "NODE1") != tc.beats {
 				t.Errorf("MACHINE_NAME = %q, heartbeat expected: %v", got, tc.beats)
