@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -26,6 +27,12 @@ type question struct {
 var questionGroups = []string{
 	"Nodes and version", "Accounts", "Master service", "Availability group",
 	"Workers", "Connection", "Secrets",
+}
+
+// sqlVersionHelp names the supported releases and shows how one names the services.
+func sqlVersionHelp() string {
+	r, _ := sqlversion.ByYear(sqlversion.Default)
+	return fmt.Sprintf("%s. Scale Out services and paths carry the version (%s for %s).", sqlversion.NameList(), r.MasterService, r.Name)
 }
 
 func splitList(v string) []string {
@@ -110,8 +117,8 @@ func newQuestions(a *answers.Answers, s *answers.Secrets) []*question {
 			help:     "Fully qualified host names, separated by commas. Each must run SQL Server with SSIS Scale Out Master installed (or installable) and answer WinRM.",
 			validate: masterList, network: true, value: str(strings.Join(a.MasterHosts(), ", "))},
 		{key: "sqlVersion", group: 0, title: "SQL Server version", desc: "Names the services and folders; detect reads it from the nodes.",
-			help:    "2017, 2019 or 2022. Scale Out services and paths carry the version (SSISScaleOutMaster150 for 2019).",
-			options: []string{"", "2017", "2019", "2022"}, value: num(a.SQLVersion)},
+			help:    sqlVersionHelp(),
+			options: append([]string{""}, sqlversion.Names()...), value: num(a.SQLVersion)},
 		{key: "domain", group: 0, title: "Domain (NetBIOS)", desc: "The NetBIOS name of the domain the nodes and accounts are in.",
 			help: "For example CONTOSO. Service accounts are written DOMAIN\\user.", validate: answers.ValidateNetBIOSName, value: str(a.Domain)},
 		{key: "cluster.name", group: 0, title: "Failover cluster name", desc: "The WSFC the master nodes belong to (at most 15 characters).",

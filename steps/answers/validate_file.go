@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // Validate checks the whole answers without touching the network and returns every
@@ -190,6 +192,11 @@ func validateConnection(r *report, a *Answers) {
 	case "strict", "true", "false", "disable":
 	default:
 		r.add("connection.sql.encrypt", fmt.Sprintf("%s is not an encryption mode", quote(s.Encrypt)), "type strict, true, false or disable")
+	}
+	if s.Encrypt == "strict" {
+		if rel, ok := sqlversion.ByYear(a.SQLVersion); ok && !rel.StrictTDS {
+			r.add("connection.sql.encrypt", fmt.Sprintf("strict is TDS 8.0, which SQL Server %s does not speak (sqlVersion)", rel.Name), "type true to encrypt with TLS inside TDS")
+		}
 	}
 	if s.Auth == "sql" && s.User == "" {
 		r.add("connection.sql.user", "sql authentication needs a login", "type the login in connection.sql.user, or set SSISHA_SQL_USER")

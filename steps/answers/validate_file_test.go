@@ -78,6 +78,7 @@ func TestValidateWholeFileRules(t *testing.T) {
 		{"bad sql auth", func(a *Answers) { a.Connection.SQL.Auth = "kerberos" }, "connection.sql.auth", "windows or sql"},
 		{"sql auth without user", func(a *Answers) { a.Connection.SQL.Auth = "sql" }, "connection.sql.user", "needs a login"},
 		{"version 2016", func(a *Answers) { a.SQLVersion = 2016 }, "sqlVersion", "no Scale Out"},
+		{"strict on 2019", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 2019, "strict" }, "connection.sql.encrypt", "SQL Server 2019 does not speak"},
 		{"relative setup media", func(a *Answers) { a.SetupMedia = "setup.exe" }, "setupMedia", "full Windows path"},
 	}
 	for _, tt := range tests {
@@ -107,6 +108,8 @@ func TestValidateAllowsValidVariants(t *testing.T) {
 			a.MasterService.Certificate = Certificate{Thumbprint: "a9 4a 8f 0c 21 77 1e 6d 5b 2c 3d 4e 5f 60 71 82 93 a4 b5 c6"}
 		}},
 		{"detect version", func(a *Answers) { a.SQLVersion = 0 }},
+		{"strict on 2022", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 2022, "strict" }},
+		{"strict, version detected", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 0, "strict" }},
 		{"lab overrides on loopback", func(a *Answers) {
 			for i := range a.Masters {
 				a.Masters[i].WinRM = Address{Address: "127.0.0.1", Port: 40001 + i}
