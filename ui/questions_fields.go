@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -159,14 +160,14 @@ func newQuestions(a *answers.Answers, s *answers.Secrets) []*question {
 		{key: "workers", group: 4, title: "Worker hosts", desc: "Machines that run Scale Out Worker; empty for none.", help: "Host names separated by commas. Each gets the master certificate and points at the master DNS name.",
 			validate: optional(hostList), network: true, value: str(strings.Join(a.WorkerHosts(), ", "))},
 
-		{key: "connection.winrm.auth", group: 5, title: "WinRM authentication", desc: "How ssisha logs in to the nodes.", help: "ntlm works from any client; kerberos needs a ticket; basic only over HTTPS.",
-			options: []string{"ntlm", "kerberos", "basic"}, value: str(a.Connection.WinRM.Auth)},
+		{key: "connection.winrm.auth", group: 5, title: "WinRM authentication", desc: "How ssisha logs in to the nodes.", help: "ntlm works from any client; kerberos needs a ticket; basic only over HTTPS; certificate needs certFile and keyFile in the answer file.",
+			options: remote.WinRMAuthModes(), value: str(a.Connection.WinRM.Auth)},
 		{key: "connection.winrm.https", group: 5, title: "WinRM over HTTPS", desc: "Port 5986 with TLS (recommended) or 5985.", help: "With HTTPS, caFile names the CA that signed the nodes' WinRM certificates.",
 			options: []string{"true", "false"}, value: yes(a.Connection.WinRM.HTTPS)},
 		{key: "connection.winrm.user", group: 5, title: "WinRM user", desc: "DOMAIN\\user ssisha connects as; empty for the current user.", help: "An administrator on every node.",
 			validate: optional(func(v string) error { return answers.ValidateDomainAccount(v, false) }), value: str(a.Connection.WinRM.User)},
 		{key: "connection.sql.auth", group: 5, title: "SQL authentication", desc: "windows (integrated) or sql (a login and password).", help: "The login must be sysadmin on every replica.",
-			options: []string{"windows", "sql"}, value: str(a.Connection.SQL.Auth)},
+			options: remote.SQLAuthModes(), value: str(a.Connection.SQL.Auth)},
 	}
 	for _, spec := range secretSpecsToAsk(a, s) {
 		login := ""

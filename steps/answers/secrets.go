@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -163,13 +164,13 @@ func (s *Secrets) needs(a *Answers, env string) bool {
 	switch env {
 	case EnvWinRMPassword:
 		auth := strings.ToLower(a.Connection.WinRM.Auth)
-		return auth != "kerberos" && auth != "certificate"
+		return auth != remote.WinRMAuthKerberos && auth != remote.WinRMAuthCertificate
 	case EnvSQLPassword:
 		user := s.userOr(EnvSQLUser, a.Connection.SQL.User)
 		switch strings.ToLower(a.Connection.SQL.Auth) {
-		case "sql":
+		case remote.SQLAuthSQL:
 			return true
-		case "", "windows":
+		case "", remote.SQLAuthWindows:
 			return user != "" && clientOS != "windows"
 		}
 		return false

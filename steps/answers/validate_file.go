@@ -3,8 +3,10 @@ package answers
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/sqlversion"
 )
 
@@ -173,32 +175,29 @@ func validateWorkers(r *report, a *Answers) {
 
 func validateConnection(r *report, a *Answers) {
 	w := a.Connection.WinRM
-	switch w.Auth {
-	case "ntlm", "kerberos", "certificate":
-	case "basic":
-		if !w.HTTPS && !w.AllowBasicOverHTTP {
-			r.add("connection.winrm.auth", "basic sends the password readable over plain HTTP", "set https: true, or choose ntlm or kerberos (allowBasicOverHttp: true accepts the risk)")
-		}
-	default:
-		r.add("connection.winrm.auth", fmt.Sprintf("%s is not a WinRM authentication ssisha knows", quote(w.Auth)), "type ntlm, kerberos, basic or certificate")
+	switch {
+	case !slices.Contains(remote.WinRMAuthModes(), w.Auth):
+		r.add("connection.winrm.auth", fmt.Sprintf("%s is not a WinRM authentication ssisha knows", quote(w.Auth)), "type "+orList(remote.WinRMAuthModes()))
+	case w.Auth == remote.WinRMAuthBasic && !w.HTTPS && !w.AllowBasicOverHTTP:
+		r.add("connection.winrm.auth", "basic sends the password readable over plain HTTP", "set https: true, or choose ntlm or kerberos (allowBasicOverHttp: true accepts the risk)")
+	case w.Auth == remote.WinRMAuthCertificate && !w.HTTPS:
+		r.add("connection.winrm.auth", "certificate authentication works only over HTTPS", "set https: true")
+	case w.Auth == remote.WinRMAuthCertificate && (w.CertFile == "" || w.KeyFile == ""):
+		r.add("connection.winrm.auth", "certificate authentication needs the client certificate and its key", "give both connection.winrm.certFile and connection.winrm.keyFile (PEM files)")
 	}
 	s := a.Connection.SQL
-	switch s.Auth {
-	case "windows", "sql":
-	default:
-		r.add("connection.sql.auth", fmt.Sprintf("%s is not a SQL Server authentication ssisha knows", quote(s.Auth)), "type windows or sql")
+	if !slices.Contains(remote.SQLAuthModes(), s.Auth) {
+		r.add("connection.sql.auth", fmt.Sprintf("%s is not a SQL Server authentication ssisha knows", quote(s.Auth)), "type "+orList(remote.SQLAuthModes()))
 	}
-	switch s.Encrypt {
-	case "strict", "true", "false", "disable":
-	default:
-		r.add("connection.sql.encrypt", fmt.Sprintf("%s is not an encryption mode", quote(s.Encrypt)), "type strict, true, false or disable")
+	if !slices.Contains(remote.EncryptModes(), s.Encrypt) {
+		r.add("connection.sql.encrypt", fmt.Sprintf("%s is not an encryption mode", quote(s.Encrypt)), "type "+orList(remote.EncryptModes()))
 	}
-	if s.Encrypt == "strict" {
+	if s.Encrypt == remote.EncryptStrict {
 		if rel, ok := sqlversion.ByYear(a.SQLVersion); ok && !rel.StrictTDS {
 			r.add("connection.sql.encrypt", fmt.Sprintf("strict is TDS 8.0, which SQL Server %s does not speak (sqlVersion)", rel.Name), "type true to encrypt with TLS inside TDS")
 		}
 	}
-	if s.Auth == "sql" && s.User == "" {
+	if s.Auth == remote.SQLAuthSQL && s.User == "" {
 		r.add("connection.sql.user", "sql authentication needs a login", "type the login in connection.sql.user, or set SSISHA_SQL_USER")
 	}
 }
