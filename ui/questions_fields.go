@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/sqlversion"
@@ -36,12 +37,10 @@ func sqlVersionHelp() string {
 	return fmt.Sprintf("%s. Scale Out services and paths carry the version (%s for %s).", sqlversion.NameList(), r.MasterService, r.Name)
 }
 
+// splitList splits a typed list of names at commas, semicolons and any white space
+// (a tab or a form feed pasted from elsewhere too), so no name is empty.
 func splitList(v string) []string {
-	var out []string
-	for _, p := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
-		out = append(out, strings.TrimSpace(p))
-	}
-	return out
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ';' || unicode.IsSpace(r) })
 }
 
 func hostList(v string) error {
