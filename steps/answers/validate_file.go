@@ -168,7 +168,7 @@ func validateWorkers(r *report, a *Answers) {
 		checkAccountDomain(r, a, p+".account", w.Account)
 		checkOverride(r, p+".winrm", w.WinRM)
 		if i > 0 && ValidateDomainAccount(w.Account, false) == nil && ValidateDomainAccount(a.Workers[0].Account, false) == nil && !strings.EqualFold(w.Account, a.Workers[0].Account) {
-			r.add(p+".account", fmt.Sprintf("%s differs from workers[0].account %s, but ssisha takes one worker account password (SSISHA_WORKER_ACCOUNT_PASSWORD)", w.Account, a.Workers[0].Account), "use one account for every worker")
+			r.add(p+".account", fmt.Sprintf("%s differs from workers[0].account %s, but ssisha takes one worker account password (%s)", w.Account, a.Workers[0].Account, EnvWorkerAccountPassword), "use one account for every worker")
 		}
 	}
 }
@@ -198,7 +198,7 @@ func validateConnection(r *report, a *Answers) {
 		}
 	}
 	if s.Auth == remote.SQLAuthSQL && s.User == "" {
-		r.add("connection.sql.user", "sql authentication needs a login", "type the login in connection.sql.user, or set SSISHA_SQL_USER")
+		r.add("connection.sql.user", "sql authentication needs a login", "type the login in connection.sql.user, or set "+EnvSQLUser)
 	}
 }
 
