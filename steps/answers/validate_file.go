@@ -3,7 +3,7 @@ package answers
 import (
 	"fmt"
 	"net/netip"
-	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ssisha/ssisha/remote"
@@ -39,11 +39,11 @@ func (a *Answers) clone() *Answers {
 }
 
 func validateTop(r *report, a *Answers) {
-	r.check("sqlVersion", ValidateSQLVersion(a.SQLVersion))
+	r.check("sqlVersion", rule("sqlVersion")(number(a.SQLVersion)))
 	r.check("domain", ValidateDomainName(a.Domain))
-	r.check("cluster.name", ValidateNetBIOSName(a.Cluster.Name))
+	r.check("cluster.name", rule("cluster.name")(a.Cluster.Name))
 	if w := a.Cluster.Witness; w != "" {
-		err := ValidateFileShareWitness(w)
+		err := rule("cluster.witness")(w)
 		r.check("cluster.witness", err)
 		if err == nil {
 			server := witnessServer(w)
@@ -76,8 +76,8 @@ func validateMasters(r *report, a *Answers) {
 	}
 	for i, m := range a.Masters {
 		p := fmt.Sprintf("masters[%d]", i)
-		r.check(p+".host", ValidateHostName(m.Host))
-		r.check(p+".sqlInstance", ValidateInstanceName(m.SQLInstance))
+		r.check(p+".host", rule(p+".host")(m.Host))
+		r.check(p+".sqlInstance", rule(p+".sqlInstance")(m.SQLInstance))
 		checkOverride(r, p+".winrm", m.WinRM)
 		checkOverride(r, p+".sql", m.SQL)
 	}
@@ -94,15 +94,15 @@ func checkOverride(r *report, path string, o Address) {
 
 func validateMasterService(r *report, a *Answers) {
 	ms := a.MasterService
-	r.check("masterService.account", ValidateDomainAccount(ms.Account, true))
+	r.check("masterService.account", rule("masterService.account")(ms.Account))
 	checkAccountDomain(r, a, "masterService.account", ms.Account)
 	checkVirtualName(r, "masterService.dnsName", ms.DNSName)
 	if ms.StaticAddress == "" {
 		r.add("masterService.staticAddress", "no address given for the master's client access point", "type an unused address of the nodes' subnet, such as 10.0.0.60/24")
 	} else {
-		r.check("masterService.staticAddress", ValidateIPv4Prefix(ms.StaticAddress))
+		r.check("masterService.staticAddress", rule("masterService.staticAddress")(ms.StaticAddress))
 	}
-	r.check("masterService.port", ValidatePort(ms.Port))
+	r.check("masterService.port", rule("masterService.port")(strconv.Itoa(ms.Port)))
 	cert := ms.Certificate
 	switch {
 	case cert.Generate && cert.Thumbprint != "":
@@ -110,7 +110,7 @@ func validateMasterService(r *report, a *Answers) {
 	case !cert.Generate && cert.Thumbprint == "":
 		r.add("masterService.certificate", "neither generate nor thumbprint is set", "add generate: true, or thumbprint: with the existing certificate's thumbprint")
 	case cert.Thumbprint != "":
-		r.check("masterService.certificate.thumbprint", ValidateThumbprint(cert.Thumbprint))
+		r.check("masterService.certificate.thumbprint", rule("masterService.certificate.thumbprint")(cert.Thumbprint))
 	}
 	for i, n := range cert.ExtraNames {
 		r.check(fmt.Sprintf("masterService.certificate.extraNames[%d]", i), ValidateHostName(n))
@@ -148,14 +148,14 @@ func validateAG(r *report, a *Answers) {
 	case len(ag.Name) > 128 || strings.ContainsAny(ag.Name, "[]\\"):
 		r.add("availabilityGroup.name", fmt.Sprintf("%s is not a name SQL Server takes for an availability group", quote(ag.Name)), "type at most 128 characters without brackets or backslashes, such as AG_SSIS")
 	}
-	r.check("availabilityGroup.endpointPort", ValidatePort(ag.EndpointPort))
+	r.check("availabilityGroup.endpointPort", rule("availabilityGroup.endpointPort")(strconv.Itoa(ag.EndpointPort)))
 	l := ag.Listener
 	checkVirtualName(r, "availabilityGroup.listener.dnsName", l.DNSName)
-	r.check("availabilityGroup.listener.port", ValidatePort(l.Port))
+	r.check("availabilityGroup.listener.port", rule("availabilityGroup.listener.port")(strconv.Itoa(l.Port)))
 	if l.StaticAddress == "" {
 		r.add("availabilityGroup.listener.staticAddress", "no address given for the listener", "type an unused address of the nodes' subnet, such as 10.0.0.50/24")
 	} else {
-		r.check("availabilityGroup.listener.staticAddress", ValidateIPv4Prefix(l.StaticAddress))
+		r.check("availabilityGroup.listener.staticAddress", rule("availabilityGroup.listener.staticAddress")(l.StaticAddress))
 	}
 	checkOverride(r, "availabilityGroup.listener.connect", l.Connect)
 }
@@ -163,8 +163,8 @@ func validateAG(r *report, a *Answers) {
 func validateWorkers(r *report, a *Answers) {
 	for i, w := range a.Workers {
 		p := fmt.Sprintf("workers[%d]", i)
-		r.check(p+".host", ValidateHostName(w.Host))
-		r.check(p+".account", ValidateDomainAccount(w.Account, false))
+		r.check(p+".host", rule(p+".host")(w.Host))
+		r.check(p+".account", rule(p+".account")(w.Account))
 		checkAccountDomain(r, a, p+".account", w.Account)
 		checkOverride(r, p+".winrm", w.WinRM)
 		if i > 0 && ValidateDomainAccount(w.Account, false) == nil && ValidateDomainAccount(a.Workers[0].Account, false) == nil && !strings.EqualFold(w.Account, a.Workers[0].Account) {
@@ -176,8 +176,8 @@ func validateWorkers(r *report, a *Answers) {
 func validateConnection(r *report, a *Answers) {
 	w := a.Connection.WinRM
 	switch {
-	case !slices.Contains(remote.WinRMAuthModes(), w.Auth):
-		r.add("connection.winrm.auth", fmt.Sprintf("%s is not a WinRM authentication ssisha knows", quote(w.Auth)), "type "+orList(remote.WinRMAuthModes()))
+	case rule("connection.winrm.auth")(w.Auth) != nil:
+		r.check("connection.winrm.auth", rule("connection.winrm.auth")(w.Auth))
 	case w.Auth == remote.WinRMAuthBasic && !w.HTTPS && !w.AllowBasicOverHTTP:
 		r.add("connection.winrm.auth", "basic sends the password readable over plain HTTP", "set https: true, or choose ntlm or kerberos (allowBasicOverHttp: true accepts the risk)")
 	case w.Auth == remote.WinRMAuthCertificate && !w.HTTPS:
@@ -186,12 +186,8 @@ func validateConnection(r *report, a *Answers) {
 		r.add("connection.winrm.auth", "certificate authentication needs the client certificate and its key", "give both connection.winrm.certFile and connection.winrm.keyFile (PEM files)")
 	}
 	s := a.Connection.SQL
-	if !slices.Contains(remote.SQLAuthModes(), s.Auth) {
-		r.add("connection.sql.auth", fmt.Sprintf("%s is not a SQL Server authentication ssisha knows", quote(s.Auth)), "type "+orList(remote.SQLAuthModes()))
-	}
-	if !slices.Contains(remote.EncryptModes(), s.Encrypt) {
-		r.add("connection.sql.encrypt", fmt.Sprintf("%s is not an encryption mode", quote(s.Encrypt)), "type "+orList(remote.EncryptModes()))
-	}
+	r.check("connection.sql.auth", rule("connection.sql.auth")(s.Auth))
+	r.check("connection.sql.encrypt", rule("connection.sql.encrypt")(s.Encrypt))
 	if s.Encrypt == remote.EncryptStrict {
 		if rel, ok := sqlversion.ByYear(a.SQLVersion); ok && !rel.StrictTDS {
 			r.add("connection.sql.encrypt", fmt.Sprintf("strict is TDS 8.0, which SQL Server %s does not speak (sqlVersion)", rel.Name), "type true to encrypt with TLS inside TDS")
