@@ -74,6 +74,13 @@ func TestValidateWholeFileRules(t *testing.T) {
 		{"both certificate choices", func(a *Answers) { a.MasterService.Certificate.Thumbprint = strings.Repeat("A", 40) }, "masterService.certificate", "both generate and thumbprint"},
 		{"no certificate choice", func(a *Answers) { a.MasterService.Certificate.Generate = false }, "masterService.certificate", "neither"},
 		{"basic over http", func(a *Answers) { a.Connection.WinRM = WinRMConnection{Auth: "basic", HTTPS: false} }, "connection.winrm.auth", "plain HTTP"},
+		{"certificate over http", func(a *Answers) {
+			a.Connection.WinRM = WinRMConnection{Auth: "certificate", CertFile: "c.pem", KeyFile: "c.key"}
+		}, "connection.winrm.auth", "only over HTTPS"},
+		{"certificate without key", func(a *Answers) {
+			a.Connection.WinRM = WinRMConnection{Auth: "certificate", HTTPS: true, CertFile: "c.pem"}
+		}, "connection.winrm.auth", "certFile and connection.winrm.keyFile"},
+		{"unknown winrm auth", func(a *Answers) { a.Connection.WinRM.Auth = "credssp" }, "connection.winrm.auth", "type ntlm, kerberos, basic or certificate"},
 		{"bad encrypt", func(a *Answers) { a.Connection.SQL.Encrypt = "yes" }, "connection.sql.encrypt", "not an encryption mode"},
 		{"bad sql auth", func(a *Answers) { a.Connection.SQL.Auth = "kerberos" }, "connection.sql.auth", "windows or sql"},
 		{"sql auth without user", func(a *Answers) { a.Connection.SQL.Auth = "sql" }, "connection.sql.user", "needs a login"},
