@@ -25,6 +25,7 @@ type catalog struct {
 		Name, Module, Repo, Commit, Doc string
 		Parameters                      []string
 		Aliases                         map[string][]string
+		Sets                            map[string][]string
 	} `json:"cmdlets"`
 	Procedures []struct {
 		Name, Repo, Commit, Doc string
@@ -35,11 +36,17 @@ type catalog struct {
 		Repo, Commit, Doc string
 		Switches          []string
 	} `json:"setup"`
+	Netsh []struct {
+		Repo, Commit, Doc, Context string
+		Commands                   map[string][]string
+	} `json:"netsh"`
 
 	cmdlets  map[string]map[string]string // cmdlet → parameter or alias → parameter
+	sets     map[string][]map[string]bool // cmdlet → its parameter sets
 	procs    map[string]map[string]bool   // procedure key → parameter
 	userArgs map[string]bool              // procedures that take the caller's own parameters
 	switches map[string]bool
+	netsh    map[string]map[string]bool // "http add sslcert" → key
 }
 
 func loadCatalog(t *testing.T) *catalog {
@@ -57,7 +64,7 @@ func loadCatalog(t *testing.T) *catalog {
 			t.Fatalf("catalog entry %s names no document or commit", name)
 		}
 	}
-	c.cmdlets = map[string]map[string]string{}
+	c.cmdlets, c.sets = map[string]map[string]string{}, map[string][]map[string]bool{}
 	for _, x := range c.Cmdlets {
 		sourced(x.Name, x.Doc, x.Commit)
 		ps := map[string]string{}
@@ -70,6 +77,13 @@ func loadCatalog(t *testing.T) *catalog {
 			}
 		}
 		c.cmdlets[strings.ToLower(x.Name)] = ps
+		for _, set := range x.Sets {
+			in := map[string]bool{}
+			for _, p := range set {
+				in[strings.ToLower(p)] = true
+			}
+			c.sets[strings.ToLower(x.Name)] = append(c.sets[strings.ToLower(x.Name)], in)
+		}
 	}
 	c.procs, c.userArgs = map[string]map[string]bool{}, map[string]bool{}
 	for _, x := range c.Procedures {
@@ -86,6 +100,17 @@ func loadCatalog(t *testing.T) *catalog {
 		sourced(x.Doc, x.Doc, x.Commit)
 		for _, s := range x.Switches {
 			c.switches[strings.ToUpper(s)] = true
+		}
+	}
+	c.netsh = map[string]map[string]bool{}
+	for _, x := range c.Netsh {
+		sourced(x.Doc, x.Doc, x.Commit)
+		for cmd, keys := range x.Commands {
+			in := map[string]bool{}
+			for _, k := range keys {
+				in[k] = true
+			}
+			c.netsh[x.Context+" "+cmd] = in
 		}
 	}
 	return &c
@@ -174,8 +199,11 @@ func (c *checker) check(s script) []finding {
 				continue
 			}
 			if !strings.Contains(name, "-") {
-				if _, ok := nativeCommands[strings.TrimSuffix(name, ".exe")]; !ok {
+				native := strings.TrimSuffix(name, ".exe")
+				if _, ok := nativeCommands[native]; !ok {
 					add(finding{Kind: "command", Name: call.Name, Line: call.Line, Hint: "not a cmdlet, a function of the script or an allowed program"})
+				} else if native == "netsh" {
+					out = append(out, c.checkNetsh(call, s.Origin)...)
 				}
 				continue
 			}
@@ -184,12 +212,20 @@ func (c *checker) check(s script) []finding {
 				add(finding{Kind: "cmdlet", Name: call.Name, Line: call.Line})
 				continue
 			}
+			var named []string
 			for _, p := range call.Params {
 				lp := strings.ToLower(p)
-				if _, ok := params[lp]; ok || commonParameters[lp] {
+				if commonParameters[lp] {
+					continue
+				}
+				if full, ok := params[lp]; ok {
+					named = append(named, full)
 					continue
 				}
 				add(finding{Kind: "parameter", Name: call.Name, Param: "-" + p, Line: call.Line, Hint: prefixHint(lp, params)})
+			}
+			if !c.inOneSet(name, named) {
+				add(finding{Kind: "parameter combination", Name: call.Name, Param: "-" + strings.Join(named, " -"), Line: call.Line, Hint: "no parameter set of the cmdlet has them all"})
 			}
 		}
 		setup := false
@@ -233,6 +269,49 @@ func (c *checker) check(s script) []finding {
 		}
 	}
 	return out
+}
+
+// checkNetsh checks "netsh <context> <verb> <object> key=value …": the command must
+// be documented, and so must every key it is given.
+func (c *checker) checkNetsh(call psCall, origin string) []finding {
+	if len(call.Args) < 3 || strings.HasPrefix(call.Args[0], "$") {
+		return nil // a command assembled at run time; its golden file shows it
+	}
+	cmd := strings.ToLower(strings.Join(call.Args[:3], " "))
+	keys, ok := c.cat.netsh[cmd]
+	if !ok {
+		return []finding{{Kind: "netsh command", Name: "netsh " + cmd, Origin: origin, Line: call.Line}}
+	}
+	var out []finding
+	for _, a := range call.Args[3:] {
+		if k, ok := strings.CutSuffix(strings.ToLower(a), "="); ok && !keys[k] {
+			out = append(out, finding{Kind: "netsh key", Name: "netsh " + cmd, Param: k + "=", Origin: origin, Line: call.Line})
+		}
+	}
+	return out
+}
+
+// inOneSet reports whether one parameter set of a cmdlet holds all the parameters a
+// call names: PowerShell refuses a call whose parameters span two sets. A page with
+// no syntax block says nothing, and passes.
+func (c *checker) inOneSet(cmdlet string, named []string) bool {
+	sets := c.cat.sets[cmdlet]
+	if len(sets) == 0 {
+		return true
+	}
+	for _, set := range sets {
+		all := true
+		for _, p := range named {
+			if !set[strings.ToLower(p)] {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 // prefixHint says which parameter an abbreviation stands for: PowerShell accepts a

@@ -117,6 +117,9 @@ New-Cluster -Name c -Nodes a,b
 Get-Content -Lit x
 Get-ClusterThing
 robocopy a b
+netsh http add sslcert ipport=0.0.0.0:1 certhash=$t appid='{1}' certstore=Root
+netsh http add sslcerts ipport=0.0.0.0:1
+Get-Content -Path a -LiteralPath b
 Test-Path -LiteralPath x -ErrorAction SilentlyContinue -Confirm:$false
 $cmd.CommandText = "EXEC msdb.dbo.sp_add_job @job = N'x'; EXEC SSISDB.catalog.no_such_thing"
 $argLine = '/Q /ACTION=Install /IACCEPTSQLSERVERLICENSETERMS /NOSUCHSWITCH=1'
@@ -133,6 +136,9 @@ $argLine = '/Q /ACTION=Install /IACCEPTSQLSERVERLICENSETERMS /NOSUCHSWITCH=1'
 		"parameter Get-Content -Lit",
 		"cmdlet Get-ClusterThing ",
 		"command robocopy ",
+		"netsh key netsh http add sslcert certstore=",
+		"netsh command netsh http add sslcerts ",
+		"parameter combination Get-Content -Path -LiteralPath",
 		"parameter Test-Path -Confirm",
 		"setup switch /NOSUCHSWITCH ",
 		"procedure parameter sp_add_job @job",

@@ -13,7 +13,10 @@ import (
 type psCall struct {
 	Name   string
 	Params []string
-	Line   int
+	// Args are the bare words after the name, "key=" for a word followed by "=":
+	// what a native command such as netsh reads.
+	Args []string
+	Line int
 }
 
 // psScript is what a PowerShell script holds for the conformance check.
@@ -289,6 +292,9 @@ func walkPowerShell(toks []psTok, s *psScript) {
 					}
 				}
 			}
+			if l.cur != nil && prev.kind == psWord && len(l.cur.Args) > 0 {
+				l.cur.Args[len(l.cur.Args)-1] += "="
+			}
 			if l.hashFor != "" && prev.kind == psWord {
 				s.Splats[l.hashFor] = append(s.Splats[l.hashFor], prev.text)
 			}
@@ -322,6 +328,9 @@ func walkPowerShell(toks []psTok, s *psScript) {
 				}
 				l.cur.Params = append(l.cur.Params, name)
 			default:
+				if l.cur != nil {
+					l.cur.Args = append(l.cur.Args, word)
+				}
 				l.cmdPos = false
 			}
 		default:

@@ -8,8 +8,8 @@
 // where DIR is a git directory (bare or not) of MicrosoftDocs/windows-powershell-docs
 // and of MicrosoftDocs/PowerShell-Docs. Only facts are kept: each cmdlet's name,
 // module, parameter names, aliases and parameter sets, with the file and commit they
-// came from. Entries read from single files of the SQL Server documentation are in
-// testdata/catalog-sqldocs.json and are copied in as they are.
+// came from. Entries read from single files of the SQL Server and Windows Server
+// documentation are in testdata/catalog-files.json and are copied in as they are.
 package main
 
 import (
@@ -56,6 +56,15 @@ type SetupSwitches struct {
 	Switches []string `json:"switches"`
 }
 
+// NetshContext is one netsh context's commands and the keys each takes.
+type NetshContext struct {
+	Repo     string              `json:"repo"`
+	Commit   string              `json:"commit"`
+	Doc      string              `json:"doc"`
+	Context  string              `json:"context"`
+	Commands map[string][]string `json:"commands"`
+}
+
 // Source names a documentation tree the catalog was read from.
 type Source struct {
 	Repo   string `json:"repo"`
@@ -69,13 +78,16 @@ type Catalog struct {
 	Cmdlets    []Cmdlet        `json:"cmdlets"`
 	Procedures []Procedure     `json:"procedures"`
 	Setup      []SetupSwitches `json:"setup"`
+	Netsh      []NetshContext  `json:"netsh"`
 }
 
-// sqlDocs is testdata/catalog-sqldocs.json.
-type sqlDocs struct {
+// singleFiles is testdata/catalog-files.json: facts read from single files of
+// repositories too large to check out.
+type singleFiles struct {
 	Cmdlets    []Cmdlet        `json:"cmdlets"`
 	Procedures []Procedure     `json:"procedures"`
 	Setup      []SetupSwitches `json:"setup"`
+	Netsh      []NetshContext  `json:"netsh"`
 }
 
 // The modules whose cmdlets Windows Server and Windows PowerShell 5.1 bring, and
@@ -91,7 +103,7 @@ func main() {
 	psdocs := flag.String("psdocs", "", "git directory of MicrosoftDocs/PowerShell-Docs")
 	docset := flag.String("docset", "docset/winserver2022-ps", "Windows Server docset folder")
 	psref := flag.String("psref", "reference/5.1", "PowerShell reference folder (the version WinRM runs)")
-	sql := flag.String("sqldocs", "testdata/catalog-sqldocs.json", "facts read from the SQL Server docs")
+	files := flag.String("files", "testdata/catalog-files.json", "facts read from single documentation files")
 	out := flag.String("o", "testdata/catalog.json", "output file")
 	flag.Parse()
 	if *winps == "" || *psdocs == "" {
@@ -123,15 +135,15 @@ func main() {
 			}
 		}
 	}
-	raw, err := os.ReadFile(*sql)
+	raw, err := os.ReadFile(*files)
 	check(err)
-	var s sqlDocs
+	var s singleFiles
 	check(json.Unmarshal(raw, &s))
 	cat.Cmdlets = append(cat.Cmdlets, s.Cmdlets...)
-	cat.Procedures, cat.Setup = s.Procedures, s.Setup
+	cat.Procedures, cat.Setup, cat.Netsh = s.Procedures, s.Setup, s.Netsh
 	sort.Slice(cat.Cmdlets, func(i, j int) bool { return cat.Cmdlets[i].Name < cat.Cmdlets[j].Name })
 	check(os.WriteFile(*out, encode(cat), 0o644))
-	fmt.Printf("%d cmdlets, %d procedures, %d setup pages\n", len(cat.Cmdlets), len(cat.Procedures), len(cat.Setup))
+	fmt.Printf("%d cmdlets, %d procedures, %d setup pages, %d netsh contexts\n", len(cat.Cmdlets), len(cat.Procedures), len(cat.Setup), len(cat.Netsh))
 }
 
 var (
@@ -256,7 +268,8 @@ func encode(cat Catalog) []byte {
 	list("sources", len(cat.Sources), func(i int) any { return cat.Sources[i] }, false)
 	list("cmdlets", len(cat.Cmdlets), func(i int) any { return cat.Cmdlets[i] }, false)
 	list("procedures", len(cat.Procedures), func(i int) any { return cat.Procedures[i] }, false)
-	list("setup", len(cat.Setup), func(i int) any { return cat.Setup[i] }, true)
+	list("setup", len(cat.Setup), func(i int) any { return cat.Setup[i] }, false)
+	list("netsh", len(cat.Netsh), func(i int) any { return cat.Netsh[i] }, true)
 	b.WriteString("}\n")
 	return b.Bytes()
 }
