@@ -94,7 +94,7 @@ type singleFiles struct {
 // which ssisha's scripts may call. Whole modules are kept so that a new call to a
 // cmdlet of the same module needs no regeneration.
 var (
-	winModules  = []string{"FailoverClusters", "pki", "NetSecurity", "ScheduledTasks", "ServerManager", "DnsClient", "DnsServer", "NetTCPIP"}
+	winModules  = []string{"FailoverClusters", "pki", "NetSecurity", "ScheduledTasks", "ServerManager", "DnsClient", "DnsServer", "NetTCPIP", "ActiveDirectory"}
 	coreModules = []string{"Microsoft.PowerShell.Core", "Microsoft.PowerShell.Management", "Microsoft.PowerShell.Utility", "Microsoft.PowerShell.Security", "CimCmdlets"}
 )
 
