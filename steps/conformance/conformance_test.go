@@ -181,90 +181,110 @@ type checker struct {
 
 var setupSwitch = regexp.MustCompile(`(?:^|[\s"'(])/([A-Za-z][A-Za-z0-9_]*)`)
 
-// check returns what a script uses that the catalog does not have.
+// check returns what a script uses that the catalog does not have, each finding
+// naming the script.
 func (c *checker) check(s script) []finding {
 	var out []finding
-	add := func(f finding) {
-		f.Origin = s.Origin
-		out = append(out, f)
-	}
-	var tsql []string
 	if s.Kind == kindTSQL {
-		tsql = append(tsql, s.Text)
+		out = c.checkTSQL(s.Text)
 	} else {
 		ps := scanPowerShell(s.Text)
-		for _, call := range ps.Calls {
-			name := strings.ToLower(call.Name)
-			if ps.Functions[name] || s.Fragment && c.fragmentFunctions[name] {
-				continue
-			}
-			if !strings.Contains(name, "-") {
-				native := strings.TrimSuffix(name, ".exe")
-				if _, ok := nativeCommands[native]; !ok {
-					add(finding{Kind: "command", Name: call.Name, Line: call.Line, Hint: "not a cmdlet, a function of the script or an allowed program"})
-				} else if native == "netsh" {
-					out = append(out, c.checkNetsh(call, s.Origin)...)
-				}
-				continue
-			}
-			params, ok := c.cat.cmdlets[name]
-			if !ok {
-				add(finding{Kind: "cmdlet", Name: call.Name, Line: call.Line})
-				continue
-			}
-			var named []string
-			for _, p := range call.Params {
-				lp := strings.ToLower(p)
-				if commonParameters[lp] {
-					continue
-				}
-				if full, ok := params[lp]; ok {
-					named = append(named, full)
-					continue
-				}
-				add(finding{Kind: "parameter", Name: call.Name, Param: "-" + p, Line: call.Line, Hint: prefixHint(lp, params)})
-			}
-			if !c.inOneSet(name, named) {
-				add(finding{Kind: "parameter combination", Name: call.Name, Param: "-" + strings.Join(named, " -"), Line: call.Line, Hint: "no parameter set of the cmdlet has them all"})
-			}
-		}
-		setup := false
+		out = c.checkPowerShell(ps, s.Fragment)
+		out = append(out, c.checkSetup(ps.Strings)...)
 		for _, str := range ps.Strings {
-			if strings.Contains(strings.ToUpper(str), "/ACTION=") {
-				setup = true
-			}
 			if hasExec.MatchString(str) {
-				tsql = append(tsql, str)
-			}
-		}
-		if setup {
-			for _, str := range ps.Strings {
-				for _, m := range setupSwitch.FindAllStringSubmatch(str, -1) {
-					if !c.cat.switches[strings.ToUpper(m[1])] {
-						add(finding{Kind: "setup switch", Name: "/" + m[1]})
-					}
-				}
+				out = append(out, c.checkTSQL(str)...)
 			}
 		}
 	}
-	for _, text := range tsql {
-		for _, call := range scanTSQL(text) {
-			if strings.Contains(call.Key, strings.ToLower(spliceTSQL)) {
-				continue // a name the template splices in: its golden file shows it
+	for i := range out {
+		out[i].Origin = s.Origin
+	}
+	return out
+}
+
+// checkPowerShell checks each command a script runs and the parameters it names.
+func (c *checker) checkPowerShell(ps psScript, fragment bool) []finding {
+	var out []finding
+	for _, call := range ps.Calls {
+		name := strings.ToLower(call.Name)
+		if ps.Functions[name] || fragment && c.fragmentFunctions[name] {
+			continue
+		}
+		if !strings.Contains(name, "-") {
+			native := strings.TrimSuffix(name, ".exe")
+			if _, ok := nativeCommands[native]; !ok {
+				out = append(out, finding{Kind: "command", Name: call.Name, Line: call.Line, Hint: "not a cmdlet, a function of the script or an allowed program"})
+			} else if native == "netsh" {
+				out = append(out, c.checkNetsh(call)...)
 			}
-			params, ok := c.cat.procs[call.Key]
-			if !ok {
-				add(finding{Kind: "procedure", Name: call.Key, Line: call.Line})
+			continue
+		}
+		params, ok := c.cat.cmdlets[name]
+		if !ok {
+			out = append(out, finding{Kind: "cmdlet", Name: call.Name, Line: call.Line})
+			continue
+		}
+		var named []string
+		for _, p := range call.Params {
+			lp := strings.ToLower(p)
+			if commonParameters[lp] {
 				continue
 			}
-			if c.cat.userArgs[call.Key] {
-				// sp_executesql: the names after @stmt and @params are the statement's own.
+			if full, ok := params[lp]; ok {
+				named = append(named, full)
 				continue
 			}
-			for _, p := range call.Params {
-				if !params[strings.ToLower(p)] {
-					add(finding{Kind: "procedure parameter", Name: call.Key, Param: "@" + p, Line: call.Line})
-				}
+			out = append(out, finding{Kind: "parameter", Name: call.Name, Param: "-" + p, Line: call.Line, Hint: prefixHint(lp, params)})
+		}
+		if !c.inOneSet(name, named) {
+			out = append(out, finding{Kind: "parameter combination", Name: call.Name, Param: "-" + strings.Join(named, " -"), Line: call.Line, Hint: "no parameter set of the cmdlet has them all"})
+		}
+	}
+	return out
+}
+
+// checkSetup checks the switches of a setup.exe command line: every /WORD in the
+// strings of a script that holds one (a string with /ACTION=), since a command
+// line is often built from several strings.
+func (c *checker) checkSetup(strs []string) []finding {
+	setup := false
+	for _, str := range strs {
+		setup = setup || strings.Contains(strings.ToUpper(str), "/ACTION=")
+	}
+	if !setup {
+		return nil
+	}
+	var out []finding
+	for _, str := range strs {
+		for _, m := range setupSwitch.FindAllStringSubmatch(str, -1) {
+			if !c.cat.switches[strings.ToUpper(m[1])] {
+				out = append(out, finding{Kind: "setup switch", Name: "/" + m[1]})
+			}
+		}
+	}
+	return out
+}
+
+// checkTSQL checks each procedure a batch executes and the parameters it names.
+func (c *checker) checkTSQL(text string) []finding {
+	var out []finding
+	for _, call := range scanTSQL(text) {
+		if strings.Contains(call.Key, strings.ToLower(spliceTSQL)) {
+			continue // a name the template splices in: its golden file shows it
+		}
+		params, ok := c.cat.procs[call.Key]
+		if !ok {
+			out = append(out, finding{Kind: "procedure", Name: call.Key, Line: call.Line})
+			continue
+		}
+		if c.cat.userArgs[call.Key] {
+			// sp_executesql: the names after @stmt and @params are the statement's own.
+			continue
+		}
+		for _, p := range call.Params {
+			if !params[strings.ToLower(p)] {
+				out = append(out, finding{Kind: "procedure parameter", Name: call.Key, Param: "@" + p, Line: call.Line})
 			}
 		}
 	}
@@ -273,19 +293,19 @@ func (c *checker) check(s script) []finding {
 
 // checkNetsh checks "netsh <context> <verb> <object> key=value …": the command must
 // be documented, and so must every key it is given.
-func (c *checker) checkNetsh(call psCall, origin string) []finding {
+func (c *checker) checkNetsh(call psCall) []finding {
 	if len(call.Args) < 3 || strings.HasPrefix(call.Args[0], "$") {
 		return nil // a command assembled at run time; its golden file shows it
 	}
 	cmd := strings.ToLower(strings.Join(call.Args[:3], " "))
 	keys, ok := c.cat.netsh[cmd]
 	if !ok {
-		return []finding{{Kind: "netsh command", Name: "netsh " + cmd, Origin: origin, Line: call.Line}}
+		return []finding{{Kind: "netsh command", Name: "netsh " + cmd, Line: call.Line}}
 	}
 	var out []finding
 	for _, a := range call.Args[3:] {
 		if k, ok := strings.CutSuffix(strings.ToLower(a), "="); ok && !keys[k] {
-			out = append(out, finding{Kind: "netsh key", Name: "netsh " + cmd, Param: k + "=", Origin: origin, Line: call.Line})
+			out = append(out, finding{Kind: "netsh key", Name: "netsh " + cmd, Param: k + "=", Line: call.Line})
 		}
 	}
 	return out

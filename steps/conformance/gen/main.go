@@ -3,7 +3,7 @@
 // Command gen builds testdata/catalog.json, the facts the conformance test checks
 // every script against, from local checkouts of Microsoft's documentation:
 //
-//	go run ./gen -winps DIR -psdocs DIR
+//	go run gen/main.go -winps DIR -psdocs DIR
 //
 // where DIR is a git directory (bare or not) of MicrosoftDocs/windows-powershell-docs
 // and of MicrosoftDocs/PowerShell-Docs. Only facts are kept: each cmdlet's name,
@@ -107,7 +107,7 @@ func main() {
 	out := flag.String("o", "testdata/catalog.json", "output file")
 	flag.Parse()
 	if *winps == "" || *psdocs == "" {
-		fmt.Fprintln(os.Stderr, "usage: go run ./gen -winps DIR -psdocs DIR")
+		fmt.Fprintln(os.Stderr, "usage: go run gen/main.go -winps DIR -psdocs DIR")
 		os.Exit(2)
 	}
 	var cat Catalog
