@@ -3,13 +3,15 @@
 // Command gen builds testdata/catalog.json, the facts the conformance test checks
 // every script against, from local checkouts of Microsoft's documentation:
 //
-//	go run gen/main.go -winps DIR -psdocs DIR
+//	go run gen/main.go -winps DIR -psdocs DIR [-sqldocs DIR]
 //
 // where DIR is a git directory (bare or not) of MicrosoftDocs/windows-powershell-docs
 // and of MicrosoftDocs/PowerShell-Docs. Only facts are kept: each cmdlet's name,
 // module, parameter names, aliases and parameter sets, with the file and commit they
 // came from. Entries read from single files of the SQL Server and Windows Server
-// documentation are in testdata/catalog-files.json and are copied in as they are.
+// documentation are in testdata/catalog-files.json and are copied in as they are;
+// with -sqldocs (a checkout of MicrosoftDocs/sql-docs) the procedure and setup pages
+// it names are read again and the file is rewritten first.
 package main
 
 import (
@@ -84,6 +86,7 @@ type Catalog struct {
 // singleFiles is testdata/catalog-files.json: facts read from single files of
 // repositories too large to check out.
 type singleFiles struct {
+	Note       string          `json:"note"`
 	Cmdlets    []Cmdlet        `json:"cmdlets"`
 	Procedures []Procedure     `json:"procedures"`
 	Setup      []SetupSwitches `json:"setup"`
@@ -104,6 +107,7 @@ func main() {
 	docset := flag.String("docset", "docset/winserver2022-ps", "Windows Server docset folder")
 	psref := flag.String("psref", "reference/5.1", "PowerShell reference folder (the version WinRM runs)")
 	files := flag.String("files", "testdata/catalog-files.json", "facts read from single documentation files")
+	sqldocs := flag.String("sqldocs", "", "optional git directory of MicrosoftDocs/sql-docs: re-reads the procedure and setup pages catalog-files.json names")
 	out := flag.String("o", "testdata/catalog.json", "output file")
 	flag.Parse()
 	if *winps == "" || *psdocs == "" {
@@ -139,6 +143,12 @@ func main() {
 	check(err)
 	var s singleFiles
 	check(json.Unmarshal(raw, &s))
+	if *sqldocs != "" {
+		refreshSQLDocs(*sqldocs, &s)
+		out, err := json.MarshalIndent(s, "", "  ")
+		check(err)
+		check(os.WriteFile(*files, append(out, '\n'), 0o644))
+	}
 	cat.Cmdlets = append(cat.Cmdlets, s.Cmdlets...)
 	cat.Procedures, cat.Setup, cat.Netsh = s.Procedures, s.Setup, s.Netsh
 	sort.Slice(cat.Cmdlets, func(i, j int) bool { return cat.Cmdlets[i].Name < cat.Cmdlets[j].Name })
@@ -237,6 +247,111 @@ func dedupe(xs []string) []string {
 			out = append(out, x)
 		}
 	}
+	return out
+}
+
+// refreshSQLDocs re-reads, from a checkout of MicrosoftDocs/sql-docs, the pages the
+// single-file facts name: each procedure's parameters and each page's setup switches,
+// with the checkout's commit.
+func refreshSQLDocs(dir string, s *singleFiles) {
+	const repo = "MicrosoftDocs/sql-docs"
+	commit := strings.TrimSpace(gitOut(dir, "rev-parse", "HEAD"))
+	for i, p := range s.Procedures {
+		if p.Repo != repo {
+			continue
+		}
+		params := procedureParameters(gitOut(dir, "show", commit+":"+p.Doc))
+		if len(params) == 0 && len(p.Parameters) > 0 {
+			fmt.Fprintf(os.Stderr, "gen: no parameters read from %s; kept the old ones\n", p.Doc)
+			continue
+		}
+		s.Procedures[i].Parameters, s.Procedures[i].Commit = params, commit
+	}
+	for i, x := range s.Setup {
+		if x.Repo != repo {
+			continue
+		}
+		s.Setup[i].Switches, s.Setup[i].Commit = setupSwitches(gitOut(dir, "show", commit+":"+x.Doc)), commit
+	}
+}
+
+var (
+	namedParam    = regexp.MustCompile(`@(\w+)\s*=`)
+	argumentLine  = regexp.MustCompile(`^[\s#>` + "`" + `\[*]*@(\w+)`)
+	switchInCell  = regexp.MustCompile(`(?:^|[\s*>])/([A-Za-z][A-Za-z0-9_]*)`)
+	quotedSwitch  = regexp.MustCompile("`" + `/([A-Za-z][A-Za-z0-9_]*)`)
+	sectionHeader = regexp.MustCompile(`^##\s+(\S.*)$`)
+)
+
+// procedureParameters reads a procedure page: the "@name =" of its Syntax blocks,
+// and the "@name" that starts an entry of its Arguments section.
+func procedureParameters(md string) []string {
+	out := []string{}
+	seen := map[string]bool{}
+	addParam := func(p string) {
+		if !seen[strings.ToLower(p)] {
+			seen[strings.ToLower(p)] = true
+			out = append(out, p)
+		}
+	}
+	section := ""
+	inFence := false
+	for _, line := range strings.Split(md, "\n") {
+		line = strings.TrimRight(line, " \t\r")
+		if m := sectionHeader.FindStringSubmatch(line); m != nil && !inFence {
+			section = strings.ToLower(strings.TrimSpace(m[1]))
+			continue
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			inFence = !inFence
+			continue
+		}
+		switch {
+		case section == "syntax" && inFence:
+			for _, m := range namedParam.FindAllStringSubmatch(line, -1) {
+				addParam(m[1])
+			}
+		case section == "arguments" && !inFence:
+			clean := strings.ReplaceAll(line, "\\@", "@")
+			if m := argumentLine.FindStringSubmatch(clean); m != nil {
+				addParam(m[1])
+			}
+		}
+	}
+	return out
+}
+
+// setupSwitches reads the switches of a setup page: every /NAME that starts a cell of
+// a table row, and every /NAME in backquotes.
+func setupSwitches(md string) []string {
+	var out []string
+	seen := map[string]bool{}
+	addSwitch := func(sw string) {
+		up := strings.ToUpper(sw)
+		if !seen[up] {
+			seen[up] = true
+			out = append(out, up)
+		}
+	}
+	for _, line := range strings.Split(md, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "|") {
+			for _, cell := range strings.Split(line, "|") {
+				cell = strings.TrimLeft(strings.TrimSpace(cell), "*")
+				if !strings.HasPrefix(cell, "/") {
+					continue
+				}
+				for _, part := range strings.Split(cell, "<br") {
+					for _, m := range switchInCell.FindAllStringSubmatch(" "+strings.TrimSpace(part), -1) {
+						addSwitch(m[1])
+					}
+				}
+			}
+		}
+		for _, m := range quotedSwitch.FindAllStringSubmatch(line, -1) {
+			addSwitch(m[1])
+		}
+	}
+	sort.Strings(out)
 	return out
 }
 
