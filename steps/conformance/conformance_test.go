@@ -151,7 +151,11 @@ func (f finding) String() string {
 	if f.Param != "" {
 		what += " " + f.Param
 	}
-	s := fmt.Sprintf("%s:%d: unknown %s %s", f.Origin, f.Line, f.Kind, what)
+	where := f.Origin
+	if f.Line > 0 {
+		where += fmt.Sprintf(":%d", f.Line)
+	}
+	s := fmt.Sprintf("%s: unknown %s %s", where, f.Kind, what)
 	if f.Hint != "" {
 		s += " (" + f.Hint + ")"
 	}
