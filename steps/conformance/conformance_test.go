@@ -421,3 +421,16 @@ func TestEveryGoldenScriptIsRead(t *testing.T) {
 		}
 	}
 }
+
+// TestTemplatesAreRead guards the Go side of the extraction: every operation a
+// golden file shows is named in a Go file the walk reads, so templates that move out
+// of the steps package are noticed rather than silently unread.
+func TestTemplatesAreRead(t *testing.T) {
+	_, literals := readGoLiterals(t)
+	for _, s := range goldenScripts(t) {
+		op := strings.Trim(strings.SplitN(s.Origin, " ", 2)[1], "()")
+		if !literals[op] {
+			t.Errorf("%s: operation %s is named in no Go file under steps/: widen goFragments' walk to where its template lives", s.Origin, op)
+		}
+	}
+}

@@ -108,7 +108,15 @@ const (
 // and nothing that only T-SQL has, as T-SQL if it holds an EXEC.
 func goFragments(t *testing.T) []script {
 	t.Helper()
+	out, _ := readGoLiterals(t)
+	return out
+}
+
+// readGoLiterals returns the fragments, and every string literal of the same files.
+func readGoLiterals(t *testing.T) ([]script, map[string]bool) {
+	t.Helper()
 	var out []script
+	all := map[string]bool{}
 	fset := token.NewFileSet()
 	err := filepath.WalkDir(stepsDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -135,6 +143,11 @@ func goFragments(t *testing.T) []script {
 				if !ok {
 					return true
 				}
+				if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if v, err := strconv.Unquote(lit.Value); err == nil {
+						all[v] = true
+					}
+				}
 				text, ok := literalChain(e)
 				if !ok {
 					return true
@@ -157,7 +170,7 @@ func goFragments(t *testing.T) []script {
 		t.Fatalf("reading the steps' Go files: %v", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Origin < out[j].Origin })
-	return out
+	return out, all
 }
 
 // literalChain reads a string literal, or a + chain holding at least one, as text.
