@@ -217,11 +217,6 @@ func witnessAction(env *Env, host, previous string) (a Action, blocked string) {
 	}, ""
 }
 
-func blockedDetection(det Detection, reason, fix string) Detection {
-	det.State, det.Reason, det.Fix, det.Actions = StateBlocked, reason, fix, nil
-	return det
-}
-
 // featureWait bounds how long the cluster creation waits for the other nodes' feature
 // installs, which run in parallel as their own targets of this step.
 const featureWait = 20 * time.Minute
@@ -431,12 +426,4 @@ func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, e
 		q.Fix = "give the cluster a witness: set cluster.witness to a file share outside the cluster and run step 1 again"
 	}
 	return append(checks, q), nil
-}
-
-// passFail is a Success or Failed check.
-func passFail(name string, ok bool, detail, fix string) Check {
-	if ok {
-		return Check{Name: name, Status: CheckSuccess, Detail: detail}
-	}
-	return Check{Name: name, Status: CheckFailed, Detail: detail, Fix: fix}
 }

@@ -145,45 +145,6 @@ func pfxTransferCommands(from, to, thumb string, pfx, password script.Secret) []
 	}
 }
 
-// applyImportCert carries the PFX: export on the primary, the bytes through ssisha as
-// a secret, import on the secondary. The commands are the plan's, with the secret
-// values filled in; their displayed text is the same.
-func applyImportCert(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	if len(a.Commands) != 2 || a.Commands[0].PS == nil {
-		return nil, fmt.Errorf("the certificate copy to %s has an unexpected plan; run detect again", t.Host)
-	}
-	from := a.Commands[0].Host
-	thumb, _ := a.Commands[0].PS.Params["thumbprint"].(string)
-	pw := pfxTransferPassword(env, transferPassword())
-	if env.Redactor != nil {
-		env.Redactor.Add(pw)
-	}
-	cmds := pfxTransferCommands(from, t.Host, thumb, script.Secret{}, pw)
-	env.Say(from, a.Summary)
-	var out struct {
-		PFX string `json:"pfx"`
-	}
-	if err := env.PS(ctx, from, *cmds[0].PS, &out); err != nil {
-		return nil, fmt.Errorf("exporting the master certificate %s on %s failed: %w", thumb, from, err)
-	}
-	pfx := script.NewSecret("master-pfx", out.PFX)
-	if env.Redactor != nil {
-		env.Redactor.Add(pfx)
-	}
-	cmds = pfxTransferCommands(from, t.Host, thumb, pfx, pw)
-	env.Say(t.Host, a.Summary)
-	var res struct {
-		HasPrivateKey bool `json:"hasPrivateKey"`
-	}
-	if err := env.PS(ctx, t.Host, *cmds[1].PS, &res); err != nil {
-		return nil, fmt.Errorf("importing the master certificate %s on %s failed: %w", thumb, t.Host, err)
-	}
-	if !res.HasPrivateKey {
-		return Undo{"thumbprint": thumb}, fmt.Errorf("certificate %s on %s arrived without its private key; http.sys cannot use it. Remove it from LocalMachine\\Root and run this step again", thumb, t.Host)
-	}
-	return Undo{"thumbprint": thumb}, nil
-}
-
 func transferPassword() string {
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
@@ -239,33 +200,4 @@ func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]
 			m.Service.State+", "+m.Service.StartMode, "run this step again (two running masters both write to SSISDB)")
 	}
 	return checks, nil
-}
-
-// masterRoleState is what cluster.role.get reports.
-type masterRoleState struct {
-	ClusterExists bool `json:"clusterExists"`
-	Group         *struct {
-		Name  string `json:"name"`
-		State string `json:"state"`
-		Owner string `json:"owner"`
-	} `json:"group"`
-	Services []struct {
-		Name  string `json:"name"`
-		Group string `json:"group"`
-		State string `json:"state"`
-	} `json:"services"`
-	DNSName        string   `json:"dnsName"`
-	Addresses      []string `json:"addresses"`
-	PossibleOwners []string `json:"possibleOwners"`
-	CAPInDNS       bool     `json:"capInDns"`
-	CAPAddresses   []string `json:"capAddresses"`
-}
-
-func readMasterRole(ctx context.Context, env *Env, host string) (masterRoleState, error) {
-	_, short := accessPointNames(env.Answers)
-	var r masterRoleState
-	if err := env.PS(ctx, host, psRoleGet(short, env.Version.MasterService()), &r); err != nil {
-		return r, fmt.Errorf("reading the master's cluster role from %s failed: %w", host, err)
-	}
-	return r, nil
 }

@@ -19,27 +19,6 @@ func (masterSettingsStep) ID() int       { return 5 }
 func (masterSettingsStep) Title() string { return "Point every master at the listener" }
 func (masterSettingsStep) Scope() Scope  { return EachMaster }
 
-// masterSettings is what settings.master.read finds on a node.
-type masterSettings struct {
-	Installed        bool   `json:"installed"`
-	Found            bool   `json:"found"`
-	Path             string `json:"path"`
-	SQLServerName    string `json:"SqlServerName"`
-	Thumbprint       string `json:"SSLCertThumbprint"`
-	Port             string `json:"PortNumber"`
-	ServiceState     string `json:"serviceState"`
-	ServiceStartMode string `json:"serviceStartMode"`
-	ServiceAccount   string `json:"serviceAccount"`
-}
-
-func readMasterSettings(ctx context.Context, env *Env, host string) (masterSettings, error) {
-	var ms masterSettings
-	if err := env.PS(ctx, host, psMasterSettingsRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &ms); err != nil {
-		return ms, fmt.Errorf("reading MasterSettings.config on %s: %w", host, err)
-	}
-	return ms, nil
-}
-
 func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	want := env.Answers.ListenerAddress()
 	// The settings (PowerShell) and the replica (T-SQL) travel on different channels

@@ -3,8 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/ssisha/ssisha/remote"
 )
@@ -20,50 +18,6 @@ func NewMasterAddressStep() Step { return masterAddressStep{} }
 func (masterAddressStep) ID() int       { return 8 }
 func (masterAddressStep) Title() string { return "Record the master address in SSISDB" }
 func (masterAddressStep) Scope() Scope  { return ClusterOnce }
-
-// masterCert is the certificate MasterSettings.config names on a master node.
-type masterCert struct {
-	Found         bool     `json:"found"`
-	SettingsFound bool     `json:"settingsFound"`
-	Thumbprint    string   `json:"thumbprint"`
-	Port          string   `json:"port"`
-	Subject       string   `json:"subject"`
-	DNSNames      []string `json:"dnsNames"`
-	Cer           string   `json:"cer"`
-}
-
-func readMasterCert(ctx context.Context, env *Env, host string) (masterCert, error) {
-	var mc masterCert
-	if err := env.PS(ctx, host, psMasterCertRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &mc); err != nil {
-		return mc, fmt.Errorf("reading the master certificate on %s: %w", host, err)
-	}
-	return mc, nil
-}
-
-// certNames reports whether the URL's host is one of the certificate's names.
-func (mc masterCert) names(host string) bool {
-	for _, n := range mc.DNSNames {
-		if strings.EqualFold(n, host) {
-			return true
-		}
-	}
-	return strings.EqualFold(strings.TrimPrefix(mc.Subject, "CN="), host)
-}
-
-// masterEndpointProblem says what is wrong with an address workers would use, or "".
-func masterEndpointProblem(address string, mc masterCert) string {
-	u, err := url.Parse(address)
-	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
-		return fmt.Sprintf("%q is not an https URL", address)
-	}
-	if !mc.names(u.Hostname()) {
-		return fmt.Sprintf("the host %s is not a name the master certificate %s carries (%s)", u.Hostname(), mc.Thumbprint, strings.Join(mc.DNSNames, ", "))
-	}
-	if mc.Port != "" && u.Port() != mc.Port {
-		return fmt.Sprintf("the port %s is not the master's PortNumber %s", u.Port(), mc.Port)
-	}
-	return ""
-}
 
 func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	want := env.Answers.MasterAddress()
