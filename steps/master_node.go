@@ -6,25 +6,11 @@ package steps
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
 
-	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps/answers"
-)
-
-// The action IDs of steps 2 and 3.
-const (
-	actCreateCert    = "create-certificate"
-	actCopyCertRoot  = "copy-certificate-to-root"
-	actImportCert    = "import-certificate"
-	actInstallMaster = "install-master"
-	actRebindCert    = "rebind-certificate"
-	actOpenFirewall  = "open-firewall"
-	actEnableHadr    = "enable-alwayson"
-	actStopUntilRole = "stop-master-until-clustered"
 )
 
 // masterCertFriendlyName marks the certificate ssisha makes, so later runs find it.
@@ -142,12 +128,9 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 		// installed master uses some other one.
 		if want == "" || cur != want || bound != want {
 			p.drift = append(p.drift, fmt.Sprintf("the master on %s uses certificate %s (http.sys: %s) instead of %s", host, cur, noneIfEmpty(bound), newIfEmpty(want)))
-			p.add(Action{
-				ID: actRebindCert, Kind: KindChange,
-				Summary:  "Point the master at certificate " + newIfEmpty(want) + " (settings file, http.sys binding, restart)",
-				Commands: []Command{PSCommand(host, psMasterCertBind(m.Settings.Path, env.Version.MasterService(), want, tg.certDNSName, port))},
-				UndoHint: Undo{"previousThumbprint": m.Settings.SSLCertThumbprint},
-			})
+			p.add(actRebindCert.New("Point the master at certificate "+newIfEmpty(want)+" (settings file, http.sys binding, restart)",
+				[]Command{PSCommand(host, psMasterCertBind(m.Settings.Path, env.Version.MasterService(), want, tg.certDNSName, port))},
+				&rebindUndo{PreviousThumbprint: m.Settings.SSLCertThumbprint}))
 		}
 	case m.MasterMarker != "" || m.Service != nil:
 		p.block(fmt.Sprintf("the Scale Out Master on %s is half installed (registry marker %q, service present: %t)", host, m.MasterMarker, m.Service != nil),
@@ -163,232 +146,30 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 		if !m.ISInstalled {
 			removes = features
 		}
-		p.add(Action{
-			ID: actInstallMaster, Kind: KindCreate,
-			Summary: fmt.Sprintf("Install Integration Services and Scale Out Master (service %s as %s, port %d, %s start)", env.Version.MasterService(), a.MasterService.Account, port, strings.ToLower(tg.setServiceStartup)),
-			Commands: []Command{PSCommand(host, psMasterInstall(masterSetup{
+		// The hint is what Apply returns but the thumbprint setup reports, which Undo
+		// does not use.
+		p.add(actInstallMaster.New(
+			fmt.Sprintf("Install Integration Services and Scale Out Master (service %s as %s, port %d, %s start)", env.Version.MasterService(), a.MasterService.Account, port, strings.ToLower(tg.setServiceStartup)),
+			[]Command{PSCommand(host, psMasterInstall(masterSetup{
 				SetupPath: a.SetupMedia, Folder: env.Version.Folder(), Account: a.MasterService.Account,
 				Password: masterAccountSecret(env), Port: port, Thumbprint: tg.thumbprint, CertDNSName: tg.certDNSName,
 				StartupType: tg.setServiceStartup, Features: features,
 			}))},
-			// What Apply returns but the thumbprint setup reports, which Undo does not use.
-			UndoHint: Undo{"features": removes},
-		})
+			&installUndo{Features: removes}))
 	}
 	// Workers reach the master on every node the role can move to.
 	if m.Firewall == nil || !m.Firewall.Enabled {
-		p.add(Action{
-			ID: actOpenFirewall, Kind: KindCreate,
-			Summary:  fmt.Sprintf("Open inbound TCP %d for the Scale Out Master", port),
-			Commands: []Command{PSCommand(host, psFirewallAdd(masterFirewallRule(port), fmt.Sprintf("SSIS Scale Out Master %d", port), port))},
-			// A disabled rule that exists is only enabled, and undo leaves it.
-			UndoHint: Undo{"created": m.Firewall == nil},
-		})
+		// A disabled rule that exists is only enabled, and undo leaves it.
+		p.add(actOpenFirewall.New(fmt.Sprintf("Open inbound TCP %d for the Scale Out Master", port),
+			[]Command{PSCommand(host, psFirewallAdd(masterFirewallRule(port), fmt.Sprintf("SSIS Scale Out Master %d", port), port))},
+			&firewallUndo{Created: m.Firewall == nil}))
 	}
 	if !m.HadrEnabled {
-		p.add(Action{
-			ID: actEnableHadr, Kind: KindRestart,
-			Summary:  "Enable Always On availability groups on " + sqlServerInstanceOf(a, host) + " (restarts the database engine)",
-			Commands: []Command{PSCommand(host, psAlwaysOn(true, sqlServerInstanceOf(a, host)))},
-			UndoHint: Undo{"enabled": true},
-		})
+		p.add(actEnableHadr.New("Enable Always On availability groups on "+sqlServerInstanceOf(a, host)+" (restarts the database engine)",
+			[]Command{PSCommand(host, psAlwaysOn(true, sqlServerInstanceOf(a, host)))},
+			&hadrUndo{Enabled: true}))
 	}
 	return false
-}
-
-// applyMasterAction runs one action of step 2 or 3 and records its undo.
-func applyMasterAction(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	switch a.ID {
-	case actInstallMaster:
-		// What setup adds is what Detect found missing, carried in the hint: reading
-		// the node again here would cost a round trip and tell nothing new, since the
-		// step re-detects just before it runs.
-		features := undoText(a.UndoHint, "features")
-		if features == "" {
-			before, err := readMasterNode(ctx, env, t.Host)
-			if err != nil {
-				return nil, err
-			}
-			features = "IS_Master"
-			if !before.ISInstalled {
-				features = "IS,IS_Master"
-			}
-		}
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("installing the Scale Out Master on %s failed: %w; fix the cause setup names and run this step again", t.Host, err)
-		}
-		var out struct {
-			ExitCode       int    `json:"exitCode"`
-			RebootRequired bool   `json:"rebootRequired"`
-			Thumbprint     string `json:"thumbprint"`
-		}
-		_ = json.Unmarshal(res[len(res)-1], &out)
-		if out.RebootRequired {
-			env.Say(t.Host, "setup finished and asks for a restart (exit code 3010); restart "+t.Host+" before the next step")
-		}
-		return Undo{"features": features, "thumbprint": out.Thumbprint}, nil
-	case actCreateCert:
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("creating the master certificate on %s failed: %w", t.Host, err)
-		}
-		var out struct {
-			Thumbprint string `json:"thumbprint"`
-			Created    bool   `json:"created"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		return Undo{"thumbprint": out.Thumbprint, "created": out.Created}, nil
-	case actCopyCertRoot:
-		if _, err := runCollect(ctx, env, a.Summary, a.Commands); err != nil {
-			return nil, fmt.Errorf("copying the master certificate into LocalMachine\\Root on %s failed: %w", t.Host, err)
-		}
-		return Undo{"thumbprint": a.Commands[0].PS.Params["thumbprint"], "created": true}, nil
-	case actRebindCert:
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("binding the master certificate on %s failed: %w", t.Host, err)
-		}
-		var out struct {
-			Previous string `json:"previousThumbprint"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		return Undo{"previousThumbprint": out.Previous}, nil
-	case actOpenFirewall:
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("opening the firewall on %s failed: %w", t.Host, err)
-		}
-		var out struct {
-			Created bool `json:"created"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		return Undo{"created": out.Created}, nil
-	case actEnableHadr:
-		if _, err := runCollect(ctx, env, a.Summary, a.Commands); err != nil {
-			return nil, fmt.Errorf("enabling Always On on %s failed: %w", t.Host, err)
-		}
-		return Undo{"enabled": true}, nil
-	case actStopUntilRole:
-		before, err := readMasterNode(ctx, env, t.Host)
-		if err != nil {
-			return nil, err
-		}
-		if _, err := runCollect(ctx, env, a.Summary, a.Commands); err != nil {
-			return nil, fmt.Errorf("stopping the master service on %s failed: %w", t.Host, err)
-		}
-		u := Undo{}
-		if before.Service != nil {
-			u["startMode"], u["state"] = before.Service.StartMode, before.Service.State
-		}
-		return u, nil
-	case actImportCert:
-		return applyImportCert(ctx, env, t, a)
-	}
-	return nil, fmt.Errorf("step 2/3 has no action %q on %s; run detect again", a.ID, t.Host)
-}
-
-// undoMasterAction reverses one action of step 2 or 3.
-func undoMasterAction(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	port := answersMasterPort(env.Answers)
-	run := func(s script.PowerShell) error { return env.PS(ctx, t.Host, s, nil) }
-	switch actionID {
-	case actInstallMaster:
-		features := undoText(data, "features")
-		if features == "" {
-			features = "IS_Master"
-		}
-		if err := run(psMasterUninstall(env.Answers.SetupMedia, env.Version.Folder(), features, port)); err != nil {
-			return fmt.Errorf("uninstalling the Scale Out Master on %s failed: %w", t.Host, err)
-		}
-		return nil
-	case actCreateCert, actCopyCertRoot, actImportCert:
-		if actionID == actCreateCert && undoText(data, "thumbprint") == "" && undoText(data, "dnsName") != "" {
-			return undoCreatedCertFromHint(ctx, env, t, data)
-		}
-		thumb := undoText(data, "thumbprint")
-		if thumb == "" || (actionID == actCreateCert && !undoFlag(data, "created")) {
-			return nil
-		}
-		stores := []string{"Root"}
-		if actionID == actCreateCert {
-			stores = []string{"My", "Root"}
-		}
-		if err := run(psMasterCertRemove(thumb, stores)); err != nil {
-			return fmt.Errorf("removing certificate %s on %s failed: %w", thumb, t.Host, err)
-		}
-		return nil
-	case actRebindCert:
-		prev := undoText(data, "previousThumbprint")
-		if prev == "" {
-			return fmt.Errorf("%w: the master on %s had no certificate before", ErrIrreversible, t.Host)
-		}
-		m, err := readMasterNode(ctx, env, t.Host)
-		if err != nil {
-			return err
-		}
-		if m.Settings == nil {
-			return nil
-		}
-		if err := run(psMasterCertBind(m.Settings.Path, env.Version.MasterService(), prev, "", port)); err != nil {
-			return fmt.Errorf("binding the previous certificate %s on %s failed: %w; it may have been removed", prev, t.Host, err)
-		}
-		return nil
-	case actOpenFirewall:
-		if !undoFlag(data, "created") {
-			return nil
-		}
-		return run(psFirewallRemove(masterFirewallRule(port)))
-	case actEnableHadr:
-		if !undoFlag(data, "enabled") {
-			return nil
-		}
-		if err := run(psAlwaysOn(false, sqlServerInstanceOf(env.Answers, t.Host))); err != nil {
-			return fmt.Errorf("disabling Always On on %s failed: %w", t.Host, err)
-		}
-		return nil
-	case actStopUntilRole:
-		mode := undoText(data, "startMode")
-		if mode == "" {
-			return nil
-		}
-		if err := run(psServiceSet(env.Version.MasterService(), setServiceStartup(mode), undoText(data, "state"))); err != nil {
-			return fmt.Errorf("restoring the master service on %s failed: %w", t.Host, err)
-		}
-		return nil
-	}
-	return fmt.Errorf("step 2/3 has no action %q to undo on %s", actionID, t.Host)
-}
-
-// undoCreatedCertFromHint removes the master certificate a create-certificate action
-// made when only its hint was recorded: the certificates carrying ssisha's friendly
-// name and the access point that were not there when Detect looked.
-func undoCreatedCertFromHint(ctx context.Context, env *Env, t Target, data Undo) error {
-	if !undoFlag(data, "created") {
-		return nil
-	}
-	before := map[string]bool{}
-	if list, ok := data["existedBefore"].([]any); ok {
-		for _, v := range list {
-			before[strings.ToUpper(Str(v))] = true
-		}
-	}
-	certs, err := readMasterCerts(ctx, env, t.Host, "", undoText(data, "dnsName"))
-	if err != nil {
-		return err
-	}
-	done := map[string]bool{}
-	for _, c := range certs {
-		thumb := strings.ToUpper(c.Thumbprint)
-		if thumb == "" || before[thumb] || done[thumb] || c.FriendlyName != undoText(data, "friendlyName") {
-			continue
-		}
-		done[thumb] = true
-		if err := env.PS(ctx, t.Host, psMasterCertRemove(c.Thumbprint, []string{"My", "Root"}), nil); err != nil {
-			return fmt.Errorf("removing certificate %s on %s failed: %w", c.Thumbprint, t.Host, err)
-		}
-	}
-	return nil
 }
 
 // setServiceStartup maps Win32_Service.StartMode (Auto) to Set-Service's word (Automatic).
@@ -445,43 +226,4 @@ func masterStepNumber(env *Env, host string) string {
 		return "2"
 	}
 	return "3"
-}
-
-// applyImportCert carries the PFX: export on the primary, the bytes through ssisha as
-// a secret, import on the secondary. The commands are the plan's, with the secret
-// values filled in; their displayed text is the same.
-func applyImportCert(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	if len(a.Commands) != 2 || a.Commands[0].PS == nil {
-		return nil, fmt.Errorf("the certificate copy to %s has an unexpected plan; run detect again", t.Host)
-	}
-	from := a.Commands[0].Host
-	thumb, _ := a.Commands[0].PS.Params["thumbprint"].(string)
-	pw := pfxTransferPassword(env, transferPassword())
-	if env.Redactor != nil {
-		env.Redactor.Add(pw)
-	}
-	cmds := pfxTransferCommands(from, t.Host, thumb, script.Secret{}, pw)
-	env.Say(from, a.Summary)
-	var out struct {
-		PFX string `json:"pfx"`
-	}
-	if err := env.PS(ctx, from, *cmds[0].PS, &out); err != nil {
-		return nil, fmt.Errorf("exporting the master certificate %s on %s failed: %w", thumb, from, err)
-	}
-	pfx := script.NewSecret("master-pfx", out.PFX)
-	if env.Redactor != nil {
-		env.Redactor.Add(pfx)
-	}
-	cmds = pfxTransferCommands(from, t.Host, thumb, pfx, pw)
-	env.Say(t.Host, a.Summary)
-	var res struct {
-		HasPrivateKey bool `json:"hasPrivateKey"`
-	}
-	if err := env.PS(ctx, t.Host, *cmds[1].PS, &res); err != nil {
-		return nil, fmt.Errorf("importing the master certificate %s on %s failed: %w", thumb, t.Host, err)
-	}
-	if !res.HasPrivateKey {
-		return Undo{"thumbprint": thumb}, fmt.Errorf("certificate %s on %s arrived without its private key; http.sys cannot use it. Remove it from LocalMachine\\Root and run this step again", thumb, t.Host)
-	}
-	return Undo{"thumbprint": thumb}, nil
 }

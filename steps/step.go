@@ -6,7 +6,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
@@ -141,14 +140,6 @@ type Detection struct {
 	Fix    string
 }
 
-// ErrIrreversible is what Undo wraps when an action cannot be reversed; the engine
-// reports such actions as skipped, with the reason, instead of failing the rollback.
-var ErrIrreversible = errors.New("this action cannot be undone")
-
-// Undo is what an action recorded for its undo: old values, which objects it created.
-// It is written to the journal, so it holds no secrets.
-type Undo map[string]any
-
 // CheckStatus is a verification result, in the words of the SSMS AG wizard.
 type CheckStatus string
 
@@ -176,13 +167,11 @@ type Step interface {
 	// Detect reads the target and says what is done and what would change. It never
 	// changes anything.
 	Detect(ctx context.Context, env *Env, t Target) (Detection, error)
-	// Apply performs one action from Detect and returns what undo needs.
-	Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error)
+	// Actions are the actions Detect may list, each declared once with its apply and
+	// its undo (see ActionDef).
+	Actions() []ActionType
 	// Verify reads back the outcome on the target.
 	Verify(ctx context.Context, env *Env, t Target) ([]Check, error)
-	// Undo reverses one applied action from what Apply recorded. It returns
-	// ErrIrreversible (wrapped, with the reason) when it cannot.
-	Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error
 }
 
 // SerialUndo is implemented by a step whose targets' undos depend on each other, so

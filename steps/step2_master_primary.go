@@ -96,9 +96,8 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 			if !mine.Exportable {
 				return p.block(fmt.Sprintf("certificate %s is only in LocalMachine\\My on %s and its private key is not exportable, so it cannot be placed in LocalMachine\\Root where setup and http.sys look", want, t.Host), "create a new certificate with an exportable key (or set masterService.certificate.generate: true); see \"Change the Scale Out Master certificate\""), nil
 			}
-			p.add(Action{ID: actCopyCertRoot, Kind: KindCreate, Summary: "Copy certificate " + want + " with its key into LocalMachine\\Root",
-				Commands: []Command{PSCommand(t.Host, psMasterCertCopyToRoot(want))},
-				UndoHint: Undo{"thumbprint": want, "created": true}})
+			p.add(actCopyCertRoot.New("Copy certificate "+want+" with its key into LocalMachine\\Root",
+				[]Command{PSCommand(t.Host, psMasterCertCopyToRoot(want))}, &certUndo{Thumbprint: want, Created: true}))
 		}
 		tg.thumbprint = want
 	} else {
@@ -120,14 +119,13 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 			// The thumbprint is only known once the certificate exists, so the hint
 			// names how Undo finds it instead: ssisha's friendly name and the access
 			// point, less the certificates that were there before.
-			var before []any
+			var before []string
 			for _, c := range certs {
 				before = append(before, strings.ToUpper(c.Thumbprint))
 			}
-			p.add(Action{ID: actCreateCert, Kind: KindCreate,
-				Summary:  "Create the master certificate for " + strings.Join(masterCertNames(a), ", ") + " (exportable, LocalMachine\\My and Root)",
-				Commands: []Command{PSCommand(t.Host, psMasterCertCreate("CN="+fqdn, masterCertNames(a), masterCertFriendlyName, 5))},
-				UndoHint: Undo{"created": true, "dnsName": fqdn, "friendlyName": masterCertFriendlyName, "existedBefore": before}})
+			p.add(actCreateCert.New("Create the master certificate for "+strings.Join(masterCertNames(a), ", ")+" (exportable, LocalMachine\\My and Root)",
+				[]Command{PSCommand(t.Host, psMasterCertCreate("CN="+fqdn, masterCertNames(a), masterCertFriendlyName, 5))},
+				&certUndo{Created: true, DNSName: fqdn, FriendlyName: masterCertFriendlyName, ExistedBefore: before}))
 		}
 	}
 	if planMaster(env, p, tg, m) {
@@ -136,12 +134,9 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 	return p.finish(), nil
 }
 
-func (s primaryMasterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	return applyMasterAction(ctx, env, t, a)
-}
-
-func (s primaryMasterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	return undoMasterAction(ctx, env, t, actionID, data)
+// Actions lists step 2's actions.
+func (primaryMasterStep) Actions() []ActionType {
+	return []ActionType{actCreateCert, actCopyCertRoot, actInstallMaster, actRebindCert, actOpenFirewall, actEnableHadr}
 }
 
 func (s primaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {

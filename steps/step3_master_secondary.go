@@ -2,8 +2,6 @@ package steps
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -93,12 +91,9 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 			return p.block(fmt.Sprintf("the private key of the master certificate %s on %s is not exportable, so it cannot be copied to %s", pm.thumbprint, pm.host, t.Host),
 				"follow \"Change the Scale Out Master certificate\": let ssisha generate one (masterService.certificate.generate: true), run step 2 again to rebind it, then this step"), nil
 		}
-		p.add(Action{
-			ID: actImportCert, Kind: KindCreate,
-			Summary:  fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
-			Commands: pfxTransferCommands(pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
-			UndoHint: Undo{"thumbprint": pm.thumbprint},
-		})
+		p.add(actImportCert.New(fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
+			pfxTransferCommands(pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
+			&certUndo{Thumbprint: pm.thumbprint, From: pm.host}))
 	}
 	tg := masterTarget{host: t.Host, thumbprint: pm.thumbprint, certDNSName: fqdn, setServiceStartup: "Manual"}
 	if planMaster(env, p, tg, m) {
@@ -113,52 +108,17 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 		}
 		if role.Group == nil {
 			p.drift = append(p.drift, fmt.Sprintf("the master service on %s is %s and %s before the cluster role exists", t.Host, m.Service.State, m.Service.StartMode))
-			act := stopUntilRoleAction(env, t.Host)
-			act.UndoHint = Undo{"startMode": m.Service.StartMode, "state": m.Service.State}
-			p.add(act)
+			p.add(actStopUntilRole.New("Stop the master service and set it to Manual until the cluster role owns it",
+				[]Command{PSCommand(t.Host, psServiceSet(env.Version.MasterService(), "Manual", "Stopped"))},
+				&serviceUndo{StartMode: m.Service.StartMode, State: m.Service.State}))
 		}
 	}
 	return p.finish(), nil
 }
 
-func stopUntilRoleAction(env *Env, host string) Action {
-	return Action{
-		ID: actStopUntilRole, Kind: KindChange,
-		Summary:  "Stop the master service and set it to Manual until the cluster role owns it",
-		Commands: []Command{PSCommand(host, psServiceSet(env.Version.MasterService(), "Manual", "Stopped"))},
-	}
-}
-
-// pfxTransferPassword protects the PFX while it travels. Without SSISHA_PFX_PASSWORD a random
-// one serves: the file exists only for the seconds of one action.
-func pfxTransferPassword(env *Env, fallback string) script.Secret {
-	if env.Secrets != nil && !env.Secrets.PFXPassword.IsZero() {
-		return script.NewSecret("pfx-password", env.Secrets.PFXPassword.Reveal())
-	}
-	return script.NewSecret("pfx-password", fallback)
-}
-
-func pfxTransferCommands(from, to, thumb string, pfx, password script.Secret) []Command {
-	return []Command{
-		PSCommand(from, psMasterCertExport(thumb, password)),
-		PSCommand(to, psMasterCertImport(thumb, pfx, password)),
-	}
-}
-
-func transferPassword() string {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		panic("no randomness for the PFX password: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (s secondaryMasterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	return applyMasterAction(ctx, env, t, a)
-}
-
-func (s secondaryMasterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	return undoMasterAction(ctx, env, t, actionID, data)
+// Actions lists step 3's actions.
+func (secondaryMasterStep) Actions() []ActionType {
+	return []ActionType{actImportCert, actInstallMaster, actRebindCert, actOpenFirewall, actEnableHadr, actStopUntilRole}
 }
 
 func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {

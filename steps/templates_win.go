@@ -867,35 +867,3 @@ func runCollect(ctx context.Context, env *Env, summary string, cmds []Command) (
 	}
 	return out, nil
 }
-
-// undoText and the helpers below read undo data back after the journal's JSON
-// round trip, where lists become []any.
-func undoText(u Undo, k string) string {
-	if v, ok := u[k].(string); ok {
-		return v
-	}
-	return ""
-}
-
-func undoFlag(u Undo, k string) bool {
-	v, _ := u[k].(bool)
-	return v
-}
-
-func undoTable(u Undo, k string) map[string]any {
-	switch v := u[k].(type) {
-	case map[string]any:
-		return v
-	case map[string]map[string]string:
-		out := map[string]any{}
-		for h, m := range v {
-			mm := map[string]any{}
-			for a, b := range m {
-				mm[a] = b
-			}
-			out[h] = mm
-		}
-		return out
-	}
-	return nil
-}

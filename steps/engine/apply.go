@@ -426,7 +426,7 @@ func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t
 	e.emit(started)
 	start := time.Now()
 	stopBeat := e.heartbeat(started)
-	undo, err := s.Apply(ctx, run.env, t, a)
+	undo, err := applyDeclared(ctx, run.env, s, t, a)
 	stopBeat()
 	ar.Duration = time.Since(start)
 	e.setRunning(t.Host, running{})
@@ -456,4 +456,15 @@ func orText(s, alt string) string {
 		return alt
 	}
 	return s
+}
+
+// applyDeclared applies a through the action its step declares under a's ID. Detect
+// builds every action from that declaration, so a miss means a plan written by another
+// version of ssisha.
+func applyDeclared(ctx context.Context, env *steps.Env, s steps.Step, t steps.Target, a steps.Action) (steps.Undo, error) {
+	typ, ok := steps.FindAction(s, a.ID)
+	if !ok {
+		return nil, fmt.Errorf("step %d does not declare the action %q (%s) that the plan lists; make a new plan with this version of ssisha", s.ID(), a.ID, a.Summary)
+	}
+	return typ.Apply(ctx, env, t, a)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps"
 )
 
 // Notice is an event that tells the person something the run decided, for example
@@ -71,6 +72,21 @@ func redactValue(r *script.Redactor, v any) any {
 		}
 		return redactValue(r, plain)
 	}
+}
+
+// redactUndo redacts every string of journaled undo data. Data that is not JSON (it
+// never is, but the journal must not carry it unredacted) is kept as a redacted string.
+func redactUndo(r *script.Redactor, u steps.Undo) steps.Undo {
+	var plain any
+	if err := json.Unmarshal(u, &plain); err != nil {
+		b, _ := json.Marshal(r.Redact(string(u)))
+		return b
+	}
+	b, err := json.Marshal(redactValue(r, plain))
+	if err != nil {
+		return nil
+	}
+	return b
 }
 
 // redactMap redacts a map of facts or undo data; nil stays nil.

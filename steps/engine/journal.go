@@ -241,7 +241,7 @@ func (j *Journal) write(rec Record) error {
 	rec.Irreversible = r.Redact(rec.Irreversible)
 	rec.Note = r.Redact(rec.Note)
 	if rec.Undo != nil {
-		rec.Undo = steps.Undo(redactMap(r, map[string]any(rec.Undo)))
+		rec.Undo = redactUndo(r, rec.Undo)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

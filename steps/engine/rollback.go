@@ -166,6 +166,10 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 	case rec.unrecorded():
 		skip = fmt.Sprintf("%s was interrupted and found done; what it changed was not recorded: check it on %s by hand and reverse it there", rec.Summary, t.Host)
 	}
+	typ, declared := steps.FindAction(s, rec.Action)
+	if skip == "" && !declared {
+		skip = fmt.Sprintf("%s was recorded by a version of ssisha whose step %d had the action %q, which this version does not know: check it on %s by hand and reverse it there", rec.Summary, s.ID(), rec.Action, t.Host)
+	}
 	if skip != "" {
 		ar.Status, ar.Err = StatusSkipped, skip
 		e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
@@ -186,7 +190,7 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 	e.emit(started)
 	start := time.Now()
 	stopBeat := e.heartbeat(started)
-	err := s.Undo(ctx, run.env, t, rec.Action, rec.Undo)
+	err := typ.Undo(ctx, run.env, t, rec.Undo)
 	stopBeat()
 	ar.Duration = time.Since(start)
 	e.setRunning(t.Host, running{})
