@@ -102,7 +102,9 @@ func (c Command) Op() string {
 	return ""
 }
 
-// Action is one change a step will make on a target.
+// Action is one change a step will make on a target, as its plan shows it. Detect
+// makes it with the New of the step's declaration (ActionDef), which fills the ID, the
+// kind, the irreversibility note and the encoded undo hint.
 type Action struct {
 	// ID is stable for the step and target across runs (for example "set-sqlservername"),
 	// so the journal can match intents with results and resume can find them.
@@ -122,8 +124,8 @@ type Action struct {
 	// holds what Undo can look it up by instead. The engine journals it with the
 	// intent and, when a later run finds the action done, undoes from it; nil (or
 	// empty) means the change cannot be undone safely without Apply's own record, and
-	// rollback then asks the DBA to check it by hand. It is journaled, so it holds no
-	// secrets.
+	// rollback then asks the DBA to check it by hand. It is the JSON of the action's
+	// undo struct, and it is journaled, so it holds no secrets.
 	UndoHint Undo `json:",omitempty"`
 }
 
