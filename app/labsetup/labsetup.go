@@ -1,4 +1,7 @@
-package answers
+// Package labsetup points ssisha at a running lab: the answers that name its nodes,
+// accounts and CA, and how much of the real waits to spend against it. It lives
+// beside the application layer so that nothing under steps imports the lab.
+package labsetup
 
 import (
 	"sort"
@@ -6,32 +9,33 @@ import (
 	"strings"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/steps/answers"
 )
 
-// ForLab returns the answers that point ssisha at a running lab reached at ep: the
+// Answers returns the answers that point ssisha at a running lab reached at ep: the
 // lab's nodes with their loopback addresses, its accounts and its CA, and the names a
 // DBA would choose. strict asks for TDS 8.0 encryption, for a lab started with it.
 // The CLI's lab commands and the benchmarks share it, so that both run the same
 // estate.
-func ForLab(ep lab.Endpoints, strict bool) *Answers {
-	ans := Example()
+func Answers(ep lab.Endpoints, strict bool) *answers.Answers {
+	ans := answers.Example()
 	ans.SQLVersion = 0
 	ans.Domain = "CONTOSO"
-	ans.Cluster = Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24",
+	ans.Cluster = answers.Cluster{Name: "SSISCL", Create: true, StaticAddress: "10.0.0.40/24",
 		Witness: `\\` + lab.FileServer + ".contoso.com\\" + lab.WitnessShare + `\SSISCL`}
 	ans.SetupMedia = lab.SetupMediaPath
 	ans.MasterService.Account = `CONTOSO\` + lab.MasterServiceAccount
 	ans.MasterService.DNSName = "ssismaster.contoso.com"
 	ans.MasterService.StaticAddress = "10.0.0.60/24"
 	ans.MasterService.Port = 8391
-	ans.MasterService.Certificate = Certificate{Generate: true, ExtraNames: []string{"ssismaster"}}
+	ans.MasterService.Certificate = answers.Certificate{Generate: true, ExtraNames: []string{"ssismaster"}}
 	ans.AvailabilityGroup.Name = "AG_SSIS"
 	ans.AvailabilityGroup.EndpointPort = 5022
 	ans.AvailabilityGroup.Listener.DNSName = ep.ListenerName
 	ans.AvailabilityGroup.Listener.Port = 1433
 	ans.AvailabilityGroup.Listener.StaticAddress = "10.0.0.50/24"
 	host, port := splitHostPort(ep.Listener)
-	ans.AvailabilityGroup.Listener.Connect = Address{Address: host, Port: port}
+	ans.AvailabilityGroup.Listener.Connect = answers.Address{Address: host, Port: port}
 	ans.Masters = nil
 	ans.Workers = nil
 	nodes := append([]lab.NodeEndpoint(nil), ep.Nodes...)
@@ -41,27 +45,27 @@ func ForLab(ep lab.Endpoints, strict bool) *Answers {
 		switch n.Role {
 		case "master":
 			sh, sp := splitHostPort(n.SQL)
-			ans.Masters = append(ans.Masters, Master{Host: n.Host, SQLInstance: "MSSQLSERVER",
-				WinRM: Address{Address: wh, Port: wp}, SQL: Address{Address: sh, Port: sp}})
+			ans.Masters = append(ans.Masters, answers.Master{Host: n.Host, SQLInstance: "MSSQLSERVER",
+				WinRM: answers.Address{Address: wh, Port: wp}, SQL: answers.Address{Address: sh, Port: sp}})
 		case "worker":
-			ans.Workers = append(ans.Workers, Worker{Host: n.Host, Account: `CONTOSO\` + lab.WorkerServiceAccount,
-				WinRM: Address{Address: wh, Port: wp}})
+			ans.Workers = append(ans.Workers, answers.Worker{Host: n.Host, Account: `CONTOSO\` + lab.WorkerServiceAccount,
+				WinRM: answers.Address{Address: wh, Port: wp}})
 		}
 	}
-	ans.Connection.WinRM = WinRMConnection{Auth: "ntlm", HTTPS: true, CAFile: ep.CAFile, User: ep.AdminUser}
+	ans.Connection.WinRM = answers.WinRMConnection{Auth: "ntlm", HTTPS: true, CAFile: ep.CAFile, User: ep.AdminUser}
 	encrypt := "true"
 	if strict {
 		encrypt = "strict"
 	}
-	ans.Connection.SQL = SQLConnection{Auth: "windows", Encrypt: encrypt, CAFile: ep.CAFile, User: ep.AdminUser}
+	ans.Connection.SQL = answers.SQLConnection{Auth: "windows", Encrypt: encrypt, CAFile: ep.CAFile, User: ep.AdminUser}
 	ans.ApplyDefaults()
 	return ans
 }
 
-// LabWaitScale is how much of the real waits (worker registration, service start)
+// WaitScale is how much of the real waits (worker registration, service start)
 // the steps spend against a lab of that speed. At speed 0 the lab skips its delays,
 // but polling still needs a little time between tries to stay meaningful.
-func LabWaitScale(speed float64) float64 {
+func WaitScale(speed float64) float64 {
 	if speed <= 0 {
 		return 0.001
 	}
