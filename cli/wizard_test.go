@@ -80,7 +80,7 @@ func TestWizardAgainstTheLab(t *testing.T) {
 		}
 	}
 	_ = sec.Set(answers.EnvWaitScale, "0.001")
-	b := newWizardBackend(a)
+	b := a.wizardSession()
 	defer b.Close()
 
 	m := ui.NewModel(ui.Options{Backend: b, Answers: ans, Secrets: sec, Lab: true, ASCII: true, Color: "never",
