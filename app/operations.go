@@ -19,33 +19,24 @@ func (s *Session) Preflight(ctx context.Context, ans *answers.Answers, sec *answ
 // PreflightChecks is Preflight that also returns the checks, in check order, then
 // target order.
 func (s *Session) PreflightChecks(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) ([]engine.VerifyCheck, error) {
-	r, err := s.engine(ctx, ans, sec, false, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.Preflight(ctx)
+	return withEngine(ctx, s, ans, sec, false, emit, func(e *engine.Engine) ([]engine.VerifyCheck, error) {
+		return e.Preflight(ctx)
+	})
 }
 
 // Plan detects what is done and what would change, per step and target (the steps
 // of Options.Steps, or all).
 func (s *Session) Plan(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) (*engine.Plan, error) {
-	r, err := s.engine(ctx, ans, sec, false, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.Plan(ctx, s.opts.Steps)
+	return withEngine(ctx, s, ans, sec, false, emit, func(e *engine.Engine) (*engine.Plan, error) {
+		return e.Plan(ctx, s.opts.Steps)
+	})
 }
 
 // Status detects every step on every target, as the status command shows it.
 func (s *Session) Status(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) (*engine.Plan, error) {
-	r, err := s.engine(ctx, ans, sec, false, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.Status(ctx)
+	return withEngine(ctx, s, ans, sec, false, emit, func(e *engine.Engine) (*engine.Plan, error) {
+		return e.Status(ctx)
+	})
 }
 
 // Apply runs the plan (all steps, or the ones in only), journaling every action.
@@ -70,12 +61,9 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	s.running.Add(1)
 	defer s.running.Done()
-	r, err := s.engine(ctx, ans, sec, true, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
+	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
+		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
+	})
 }
 
 // Rollback undoes what runs did, for the steps in only (all when empty), in reverse,
@@ -83,33 +71,24 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	s.running.Add(1)
 	defer s.running.Done()
-	r, err := s.engine(ctx, ans, sec, true, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.Rollback(ctx, only)
+	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
+		return e.Rollback(ctx, only)
+	})
 }
 
 // Verify reads back every step's outcome on every target.
 func (s *Session) Verify(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) (*engine.VerifyReport, error) {
-	r, err := s.engine(ctx, ans, sec, false, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.Verify(ctx)
+	return withEngine(ctx, s, ans, sec, false, emit, func(e *engine.Engine) (*engine.VerifyReport, error) {
+		return e.Verify(ctx)
+	})
 }
 
 // FailoverTest moves the availability group and the master role to every other
 // master node and back, verifying every step at each stop.
 func (s *Session) FailoverTest(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) ([]engine.VerifyCheck, error) {
-	r, err := s.engine(ctx, ans, sec, false, emit)
-	if err != nil {
-		return nil, err
-	}
-	defer r.close()
-	return r.eng.FailoverTest(ctx)
+	return withEngine(ctx, s, ans, sec, false, emit, func(e *engine.Engine) ([]engine.VerifyCheck, error) {
+		return e.FailoverTest(ctx)
+	})
 }
 
 // Interrupted returns the journal records of actions interrupted mid-run in the
@@ -137,4 +116,16 @@ func (s *Session) WriteBundle(p *engine.Plan, dir string) error {
 	}
 	eng := engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel})
 	return eng.WriteBundle(p, dir)
+}
+
+// withEngine runs fn on an engine for these answers (see Session.engine), and
+// releases what the engine opened when fn returns.
+func withEngine[T any](ctx context.Context, s *Session, ans *answers.Answers, sec *answers.Secrets, journal bool, emit func(engine.Event), fn func(*engine.Engine) (T, error)) (T, error) {
+	r, err := s.engine(ctx, ans, sec, journal, emit)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	defer r.close()
+	return fn(r.eng)
 }
