@@ -1,4 +1,7 @@
-package ui
+// Package uitest is what the wizard's tests, its screenshots and the benchmarks run
+// the wizard against instead of an estate: a fake backend. It imports nothing of the
+// wizard, so that the wizard's own tests can use it.
+package uitest
 
 import (
 	"context"
@@ -11,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -83,41 +87,41 @@ var fakeKnownNames = map[string]string{
 }
 
 // CheckField answers from the simulated DNS and AD.
-func (f *FakeBackend) CheckField(ctx context.Context, a *answers.Answers, s *answers.Secrets, field, value string) FieldCheck {
+func (f *FakeBackend) CheckField(ctx context.Context, a *answers.Answers, s *answers.Secrets, field, value string) app.FieldCheck {
 	switch field {
 	case "masters", "workers":
 		var msgs []string
 		for _, h := range splitList(value) {
 			ip, ok := fakeKnownNames[strings.ToLower(h)]
 			if !ok {
-				return FieldCheck{Message: h + " does not resolve; check the name or DNS"}
+				return app.FieldCheck{Message: h + " does not resolve; check the name or DNS"}
 			}
 			msgs = append(msgs, shortHost(h)+" "+ip)
 		}
-		return FieldCheck{OK: true, Message: "WinRM answers on " + strings.Join(msgs, ", ")}
+		return app.FieldCheck{OK: true, Message: "WinRM answers on " + strings.Join(msgs, ", ")}
 	case "masterService.dnsName", "availabilityGroup.listener.dnsName":
 		if _, ok := fakeKnownNames[strings.ToLower(value)]; ok {
-			return FieldCheck{Message: value + " is a node's name; the role needs a new name"}
+			return app.FieldCheck{Message: value + " is a node's name; the role needs a new name"}
 		}
-		return FieldCheck{OK: true, Message: "free in DNS and AD"}
+		return app.FieldCheck{OK: true, Message: "free in DNS and AD"}
 	case "masterService.staticAddress", "availabilityGroup.listener.staticAddress", "cluster.staticAddress":
-		return FieldCheck{OK: true, Message: "no host answers at " + strings.SplitN(value, "/", 2)[0]}
+		return app.FieldCheck{OK: true, Message: "no host answers at " + strings.SplitN(value, "/", 2)[0]}
 	case "masterService.account":
-		return FieldCheck{OK: true, Message: "account found in AD"}
+		return app.FieldCheck{OK: true, Message: "account found in AD"}
 	case "cluster.name":
-		return FieldCheck{OK: true, Message: "cluster " + value + " holds every master node"}
+		return app.FieldCheck{OK: true, Message: "cluster " + value + " holds every master node"}
 	case "cluster.witness":
 		server, _, _ := strings.Cut(strings.TrimPrefix(value, `\\`), `\`)
 		if _, ok := fakeKnownNames[strings.ToLower(server)]; ok {
-			return FieldCheck{Message: server + " is a node; the witness belongs on a server outside the cluster"}
+			return app.FieldCheck{Message: server + " is a node; the witness belongs on a server outside the cluster"}
 		}
-		return FieldCheck{OK: true, Message: server + " answers SMB"}
+		return app.FieldCheck{OK: true, Message: server + " answers SMB"}
 	case "masterService.certificate.thumbprint":
-		return FieldCheck{Warning: true, Message: "certificate not found on the primary; step 2 will generate one"}
+		return app.FieldCheck{Warning: true, Message: "certificate not found on the primary; step 2 will generate one"}
 	case "masterService.port", "availabilityGroup.endpointPort":
-		return FieldCheck{OK: true, Message: "port " + value + " is free on every node"}
+		return app.FieldCheck{OK: true, Message: "port " + value + " is free on every node"}
 	}
-	return FieldCheck{OK: true, Message: "ok"}
+	return app.FieldCheck{OK: true, Message: "ok"}
 }
 
 // Preflight reports a fixed grid: everything passes but one warning on the last master.
@@ -317,4 +321,15 @@ func (f *FakeBackend) WriteBundle(p *engine.Plan, dir string) error {
 		}
 	}
 	return nil
+}
+
+// splitList splits a list of hosts as the wizard's fields take them.
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
+}
+
+// shortHost is the first label of a host name.
+func shortHost(h string) string {
+	short, _, _ := strings.Cut(h, ".")
+	return short
 }
