@@ -91,6 +91,18 @@ func (s *Session) FailoverTest(ctx context.Context, ans *answers.Answers, sec *a
 	})
 }
 
+// CheckJournal opens and closes the journal and the log file of the answers'
+// cluster, so that a command that changes things fails before it asks anything when
+// they cannot be written.
+func (s *Session) CheckJournal(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) error {
+	r, err := s.engine(ctx, ans, sec, true, nil)
+	if err != nil {
+		return err
+	}
+	r.close()
+	return nil
+}
+
 // Interrupted returns the journal records of actions interrupted mid-run in the
 // answers' cluster, for the resume offer.
 func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {

@@ -31,6 +31,9 @@ type Options struct {
 	// LogPath receives the full event log of applies and rollbacks; empty means
 	// beside the journal.
 	LogPath string
+	// LogAll sends the events of every call to the log file, not only those of
+	// applies and rollbacks: the apply command logs the plan it asked to confirm.
+	LogAll bool
 	// Parallel bounds how many targets run at once within a step (0: all).
 	Parallel int
 	// Steps limits Plan to these steps (all when empty).
@@ -189,7 +192,8 @@ type run struct {
 }
 
 // engine connects for these answers and builds an engine whose events go to emit
-// (nil: nowhere) and, with journal, to the log file, every action being journaled.
+// (nil: nowhere) and, with journal or Options.LogAll, to the log file; with journal,
+// every action is journaled.
 func (s *Session) engine(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, journal bool, emit func(engine.Event)) (*run, error) {
 	c, err := s.conn(ctx, ans, sec)
 	if err != nil {
@@ -201,16 +205,17 @@ func (s *Session) engine(ctx context.Context, ans *answers.Answers, sec *answers
 		subs = append(subs, engine.Subscriber(emit))
 	}
 	var j *engine.Journal
-	if journal {
+	if journal || s.opts.LogAll {
 		path, err := s.JournalFile(c.ans.Cluster.Name)
 		if err != nil {
 			return nil, err
 		}
-		j, err = engine.OpenJournal(path)
-		if err != nil {
-			return nil, fmt.Errorf("journal %s: %w", path, err)
+		if journal {
+			if j, err = engine.OpenJournal(path); err != nil {
+				return nil, fmt.Errorf("journal %s: %w", path, err)
+			}
+			r.closers = append(r.closers, j.Close)
 		}
-		r.closers = append(r.closers, j.Close)
 		logPath := s.opts.LogPath
 		if logPath == "" {
 			logPath = strings.TrimSuffix(path, filepath.Ext(path)) + ".log"

@@ -78,7 +78,7 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 }
 
 func (a *app) applyCmd() *cobra.Command {
-	f := runFlags{progress: true}
+	f := runFlags{changes: true}
 	var bundle string
 	var yes, outOfOrder bool
 	cmd := &cobra.Command{
@@ -97,7 +97,7 @@ unless the estate still matches the plan the bundle was written from.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) { o.OutOfOrder = outOfOrder })
+			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) { o.OutOfOrder, o.LogAll = outOfOrder, true })
 			if err != nil {
 				return err
 			}
@@ -165,7 +165,7 @@ unless the estate still matches the plan the bundle was written from.`,
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
-	f := runFlags{progress: true}
+	f := runFlags{changes: true}
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "rollback -f answers.yaml [--steps 9-7] [--yes]",

@@ -48,20 +48,22 @@ func (a *app) open(ctx context.Context, ans *answers.Answers, sec *answers.Secre
 // file, --steps and --output.
 type runFlags struct {
 	file, only, output string
-	// progress shows the command's events as they come, in the --output format.
-	progress bool
+	// changes marks a command that changes the estate (apply, rollback): its events
+	// show as they come, in the --output format, and it needs the journal.
+	changes bool
 }
 
 // openRun reads the shared flags, refusing bad ones before anything connects, loads
 // and checks the answers and secrets, and opens a session with the global flags and
-// what set adds. It returns the steps --steps names (nil: all).
+// what set adds; for a command that changes things, it checks that the journal and
+// the log file can be written. It returns the steps --steps names (nil: all).
 func (a *app) openRun(ctx context.Context, f runFlags, set func(o *ssisha.Options)) (*estate, []int, error) {
 	only, err := parseSteps(f.only)
 	if err != nil {
 		return nil, nil, invalidErr(err)
 	}
 	var progress engine.Subscriber
-	if f.progress {
+	if f.changes {
 		if progress, err = a.progressSubscriber(f.output); err != nil {
 			return nil, nil, err
 		}
@@ -84,6 +86,12 @@ func (a *app) openRun(ctx context.Context, f runFlags, set func(o *ssisha.Option
 	e, err := a.open(ctx, ans, sec, o)
 	if err != nil {
 		return nil, nil, err
+	}
+	if f.changes {
+		if err := e.CheckJournal(ctx, ans, sec); err != nil {
+			e.Close()
+			return nil, nil, err
+		}
 	}
 	e.emit = progress
 	return e, only, nil
