@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,13 +26,10 @@ func openLab(t *testing.T, o Options) (*Session, *answers.Answers, *answers.Secr
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	ans := labsetup.Answers(l.Endpoints(), false)
-	sec := &answers.Secrets{}
-	for k, v := range l.Secrets() {
-		if err := sec.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
+	sec, err := labsetup.Secrets(l, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = sec.Set(answers.EnvWaitScale, fmt.Sprint(labsetup.WaitScale(0)))
 	o.JournalPath = filepath.Join(t.TempDir(), "journal.jsonl")
 	s, err := Open(context.Background(), ans, sec, o)
 	if err != nil {

@@ -69,12 +69,11 @@ func startEstate(ctx context.Context, e Estate) (*labEstate, error) {
 
 func (le *labEstate) connect(ctx context.Context, speed float64) error {
 	le.ans = labsetup.Answers(le.lab.Endpoints(), false)
-	le.sec = &answers.Secrets{}
-	for k, v := range le.lab.Secrets() {
-		if err := le.sec.Set(k, v); err != nil {
-			return fmt.Errorf("lab secret %s: %w", k, err)
-		}
+	sec, err := labsetup.Secrets(le.lab, speed)
+	if err != nil {
+		return err
 	}
+	le.sec = sec
 	cli, err := client.New(answers.RemoteConfig(le.ans, le.sec))
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	ssisha "github.com/ssisha/ssisha/app"
+	"github.com/ssisha/ssisha/app/labsetup"
 
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -131,13 +132,10 @@ func (a *app) setUpLabWizard(f labFlags, o *ui.Options) (l *lab.Lab, b *ssisha.S
 	}
 	undo = append(undo, func() { _ = l.Close() })
 	ans := labAnswers(l, f)
-	sec := &answers.Secrets{}
-	for k, v := range l.Secrets() {
-		if err := sec.Set(k, v); err != nil {
-			return nil, nil, nil, err
-		}
+	sec, err := labsetup.Secrets(l, f.speed)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	_ = sec.Set(answers.EnvWaitScale, fmt.Sprint(labWaitScale(f.speed)))
 	if a.journalPath == "" {
 		a.journalPath = filepath.Join(f.dir, "journal.jsonl")
 	}

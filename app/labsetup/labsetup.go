@@ -4,6 +4,7 @@
 package labsetup
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
@@ -60,6 +61,21 @@ func Answers(ep lab.Endpoints, strict bool) *answers.Answers {
 	ans.Connection.SQL = answers.SQLConnection{Auth: "windows", Encrypt: encrypt, CAFile: ep.CAFile, User: ep.AdminUser}
 	ans.ApplyDefaults()
 	return ans
+}
+
+// Secrets are the lab's passwords, and how much of the real waits to spend against a
+// lab of that speed (SSISHA_WAIT_SCALE), as the secrets ssisha runs with.
+func Secrets(l *lab.Lab, speed float64) (*answers.Secrets, error) {
+	sec := &answers.Secrets{}
+	for k, v := range l.Secrets() {
+		if err := sec.Set(k, v); err != nil {
+			return nil, fmt.Errorf("lab secret %s: %w", k, err)
+		}
+	}
+	if err := sec.Set(answers.EnvWaitScale, strconv.FormatFloat(WaitScale(speed), 'g', -1, 64)); err != nil {
+		return nil, err
+	}
+	return sec, nil
 }
 
 // WaitScale is how much of the real waits (worker registration, service start)
