@@ -139,10 +139,6 @@ func labAnswers(l *lab.Lab, f labFlags) *answers.Answers {
 	return labsetup.Answers(l.Endpoints(), f.encrypt == "strict")
 }
 
-// labWaitScale is how much of the real waits the steps spend against a lab of that
-// speed.
-func labWaitScale(speed float64) float64 { return labsetup.WaitScale(speed) }
-
 func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err error) {
 	ans := labAnswers(l, f)
 	ansPath = filepath.Join(f.dir, "answers.yaml")
@@ -150,7 +146,7 @@ func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err e
 		return "", "", fmt.Errorf("writing %s: %w", ansPath, err)
 	}
 	values := l.Secrets()
-	values[answers.EnvWaitScale] = strconv.FormatFloat(labWaitScale(f.speed), 'g', -1, 64)
+	values[answers.EnvWaitScale] = strconv.FormatFloat(labsetup.WaitScale(f.speed), 'g', -1, 64)
 	secPath = filepath.Join(f.dir, "secrets.env")
 	if err := answers.WriteSecretsFile(secPath, values); err != nil {
 		return "", "", fmt.Errorf("writing %s: %w", secPath, err)
