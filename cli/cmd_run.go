@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	ssisha "github.com/ssisha/ssisha/app"
-
 	"github.com/ssisha/ssisha/steps/engine"
 )
 

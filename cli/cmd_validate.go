@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	ssisha "github.com/ssisha/ssisha/app"
-
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 )

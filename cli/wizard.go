@@ -10,7 +10,6 @@ import (
 
 	ssisha "github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/app/labsetup"
-
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/ui"
