@@ -41,8 +41,9 @@ func FuzzParseRPC(f *testing.F) {
 	f.Add(buildRPC("", ""))
 	f.Add([]byte{4, 0, 0, 0, 0xFF, 0xFF, 10, 0, 0, 0, 0, 0, typDateTimeOffN, 7, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseRPC(b)
-		_, _ = parseSQLBatch(b)
+		_, _ = parseRPC(b, true)
+		_, _ = parseRPC(b, false)
+		_, _ = parseSQLBatch(b, true)
 	})
 }
 
