@@ -27,6 +27,10 @@ type Options struct {
 	// Encrypt is the TDS mode the instances offer: "strict" (TDS 8.0) or "tls"
 	// (TLS-in-TDS, the default).
 	Encrypt string
+	// WinRMBasic offers Basic authentication on the nodes' WinRM listeners. Windows
+	// ships with Basic off; like it, the lab offers only Negotiate and NTLM unless
+	// this is set.
+	WinRMBasic bool
 }
 
 // DefaultListenerName is the listener DNS name the lab's listener endpoint answers to
