@@ -223,6 +223,11 @@ func TestTDS71LoginGetsItsOwnLayouts(t *testing.T) {
 	if !bytes.Contains(reply, []byte{tokLoginAck}) || !bytes.Contains(reply, []byte{0x71, 0, 0, 1}) {
 		t.Fatalf("a TDS 7.1 login was answered % x, want LOGINACK 7.1", reply)
 	}
+	// INFO's line number is 2 bytes before 7.2: the token's length says so.
+	info := bytes.IndexByte(reply, tokInfo)
+	if info < 0 || int(binary.LittleEndian.Uint16(reply[info+1:])) != 4+1+1+2+2*len("Changed database context to 'master'.")+1+2*len("NODE1")+1+2 {
+		t.Errorf("7.1 INFO token is not in the 7.1 layout: % x", reply[max(info, 0):])
+	}
 	reply = c.batch("SELECT big_things")
 	if h.last().Text != "SELECT big_things" {
 		t.Fatalf("a batch without ALL_HEADERS reached the handler as %q", h.last().Text)

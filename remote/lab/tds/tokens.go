@@ -50,7 +50,7 @@ type tokens struct {
 }
 
 // before72 reports whether the stream uses the TDS 7.0/7.1 layouts: 4-byte row
-// counts in DONE, 2-byte user types, no (max) types. TDS 8.0 (0x08000000) and 0
+// counts in DONE, 2-byte user types and line numbers, no (max) types. TDS 8.0 (0x08000000) and 0
 // use the newest layouts.
 func (t *tokens) before72() bool {
 	return t.tds != 0 && t.tds != tdsVersionStrict && t.tds < tdsVersion72
@@ -112,7 +112,11 @@ func (t *tokens) message(tok byte, number int32, state, class byte, msg, server 
 	b = usVarchar(b, msg)
 	b = bVarchar(b, server)
 	b = bVarchar(b, "") // procedure
-	b = binary.LittleEndian.AppendUint32(b, 1)
+	if t.before72() {
+		b = binary.LittleEndian.AppendUint16(b, 1) // line number, 2 bytes before TDS 7.2
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, 1)
+	}
 	t.withLen(tok, b)
 }
 
