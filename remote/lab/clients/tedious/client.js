@@ -27,10 +27,15 @@ const conn = new Connection({
   },
 });
 
+// lastServerError is the number of the last ERROR token, which a failed login's
+// ConnectionError does not carry.
+let lastServerError = 0;
+conn.on('errorMessage', (m) => { lastServerError = m.number; });
+
 function report(step, err, rows) {
   if (err) {
     const inner = err.errors ? err.errors[0] : err;
-    console.log(`${step} error ${inner.number || 0} ${inner.message}`);
+    console.log(`${step} error ${inner.number || lastServerError} ${inner.message}`);
   } else {
     console.log(`${step} ok ${JSON.stringify(rows)}`);
   }
@@ -62,7 +67,7 @@ async function main() {
     const q = new Request(stmt, done);
     q.addParameter('name', TYPES.VarChar, 'café');
     q.addParameter('amount', TYPES.Decimal, 1234.5678, { precision: 18, scale: 4 });
-    q.addParameter('price', TYPES.Money, 19.99);
+    q.addParameter('price', TYPES.Money, 19.5);
     q.addParameter('at', TYPES.DateTime, new Date(Date.UTC(2026, 0, 2, 3, 4, 5)));
     conn.execSql(q);
     return q;
@@ -79,7 +84,12 @@ async function main() {
     for (const c of cols) row[c.metadata.colName] = c.value;
     rows.push(row);
   });
-  const prepErr = await new Promise((resolve) => { onDone = resolve; conn.prepare(prepared); });
+  // tedious ends a prepare with a 'prepared' or 'error' event, not the callback.
+  const prepErr = await new Promise((resolve) => {
+    prepared.once('prepared', () => resolve(null));
+    prepared.once('error', resolve);
+    conn.prepare(prepared);
+  });
   report('prepare', prepErr, prepared.handle === undefined ? [] : [{ handle: prepared.handle }]);
   if (!prepErr) {
     rows = [];
