@@ -1,6 +1,7 @@
-"""Runs one command on a lab node with pywinrm over HTTPS, verifying the lab CA.
+"""Runs one PowerShell script on a lab node with pywinrm over HTTPS, verifying
+the lab CA (the script goes as powershell -EncodedCommand).
 
-usage: pywinrm_shell.py URL USER PASSWORD_VAR TRANSPORT CA_FILE COMMAND
+usage: pywinrm_shell.py URL USER PASSWORD_VAR TRANSPORT CA_FILE SCRIPT
 TRANSPORT is ntlm or basic. The password comes from the environment variable
 PASSWORD_VAR. Prints "exit <code>" and the output, or "refused <error>" when the
 node refuses the credentials (HTTP 401).
@@ -13,11 +14,11 @@ from winrm.exceptions import InvalidCredentialsError
 
 
 def main():
-    url, user, pw_var, transport, ca, command = sys.argv[1:7]
+    url, user, pw_var, transport, ca, script = sys.argv[1:7]
     s = winrm.Session(url, auth=(user, os.environ[pw_var]), transport=transport,
                       server_cert_validation="validate", ca_trust_path=ca)
     try:
-        r = s.run_cmd(command)
+        r = s.run_ps(script)
     except InvalidCredentialsError as e:
         print("refused", e)
         return 0
