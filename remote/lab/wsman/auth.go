@@ -43,8 +43,15 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 		s.unauthorized(w, "")
 		return ""
 	case (strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM")) && !s.opts.DisableNTLM:
-		msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
 		if err != nil {
+			s.unauthorized(w, "")
+			return ""
+		}
+		// GSSAPI clients wrap NTLM in SPNEGO on Negotiate (RFC 4559); the
+		// answers go back wrapped the same way.
+		msg, wrapped, err := ntlmv2.Unwrap(raw)
+		if err != nil || (wrapped && !strings.EqualFold(scheme, "Negotiate")) {
 			s.unauthorized(w, "")
 			return ""
 		}
@@ -56,7 +63,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 			cs.challenge = challenge
 			cs.user = ""
 			cs.mu.Unlock()
-			s.unauthorized(w, scheme+" "+base64.StdEncoding.EncodeToString(s.challengeMessage(challenge)))
+			reply := s.challengeMessage(challenge)
+			if wrapped {
+				reply = ntlmv2.WrapChallenge(reply)
+			}
+			s.unauthorized(w, scheme+" "+base64.StdEncoding.EncodeToString(reply))
 			return ""
 		case ntlmv2.Authenticate:
 			cs.mu.Lock()
@@ -71,6 +82,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 			cs.mu.Lock()
 			cs.user = user
 			cs.mu.Unlock()
+			if wrapped {
+				w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(ntlmv2.Accepted()))
+			}
 			return user
 		}
 		s.unauthorized(w, "")

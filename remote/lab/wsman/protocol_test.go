@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/go-ntlmssp"
+	gasn1 "github.com/jcmturner/gofork/encoding/asn1"
+	"github.com/jcmturner/gokrb5/v8/spnego"
+
 	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
@@ -190,4 +194,53 @@ func between(s, from, to string) string {
 
 func basic(user, pass string) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+}
+
+// TestNegotiateSPNEGO authenticates as a GSSAPI client does: NTLM wrapped in
+// SPNEGO tokens on the Negotiate scheme (RFC 4559), on one connection.
+func TestNegotiateSPNEGO(t *testing.T) {
+	url := startPlain(t, Options{Host: "node1.lab.test", Domain: "LAB", PasswordFor: passwords})
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	send := func(token []byte) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(identify))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Authorization", "Negotiate "+base64.StdEncoding.EncodeToString(token))
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		return resp
+	}
+	negotiate, err := ntlmssp.NewNegotiateMessage("LAB", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	init := spnego.SPNEGOToken{Init: true, NegTokenInit: spnego.NegTokenInit{
+		MechTypes: []gasn1.ObjectIdentifier{{1, 3, 6, 1, 4, 1, 311, 2, 2, 10}}, MechTokenBytes: negotiate}}
+	initBytes, err := init.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := send(initBytes)
+	scheme, b64, _ := strings.Cut(resp.Header.Get("WWW-Authenticate"), " ")
+	raw, _ := base64.StdEncoding.DecodeString(b64)
+	var challenge spnego.SPNEGOToken
+	if resp.StatusCode != http.StatusUnauthorized || scheme != "Negotiate" || challenge.Unmarshal(raw) != nil || !challenge.Resp {
+		t.Fatalf("answer to a SPNEGO NegTokenInit: %d %q, want 401 with a NegTokenResp", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	auth, err := ntlmssp.NewAuthenticateMessage(challenge.NegTokenResp.ResponseToken, `LAB\alice`, "Right-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := spnego.SPNEGOToken{Resp: true, NegTokenResp: spnego.NegTokenResp{NegState: 1, ResponseToken: auth}}
+	nextBytes, err := next.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := send(nextBytes); resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate ") {
+		t.Fatalf("SPNEGO AUTHENTICATE: %d %q, want 200 with the final NegTokenResp", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
 }
