@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
 // conn is one client connection: setup (PRELOGIN, TLS, LOGIN7) here, requests in
@@ -218,9 +220,18 @@ func (c *conn) ntlm(negotiate []byte) (user string, ok bool, err error) {
 	if n.domain == "" {
 		n.domain = "LAB"
 	}
+	// SSPI clients may wrap NTLM in SPNEGO (Negotiate); the challenge goes back
+	// wrapped the same way.
+	negotiate, wrapped, err := ntlmv2.Unwrap(negotiate)
+	if err != nil {
+		return "", false, err
+	}
 	challenge, err := n.challengeMessage(negotiate)
 	if err != nil {
 		return "", false, err
+	}
+	if wrapped {
+		challenge = ntlmv2.WrapChallenge(challenge)
 	}
 	var t tokens
 	t.u8(tokSSPI)
@@ -236,7 +247,11 @@ func (c *conn) ntlm(negotiate []byte) (user string, ok bool, err error) {
 	if m.typ != pktSSPI {
 		return "", false, fmt.Errorf("tds: packet type %#x where the NTLM AUTHENTICATE was expected", m.typ)
 	}
-	a, err := parseAuthenticate(m.data)
+	authenticate, _, err := ntlmv2.Unwrap(m.data)
+	if err != nil {
+		return "", false, err
+	}
+	a, err := parseAuthenticate(authenticate)
 	if err != nil {
 		return "", false, err
 	}
