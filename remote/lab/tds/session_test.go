@@ -43,12 +43,24 @@ func (h *handled) last() Request {
 func startRaw(t *testing.T, version uint32) (*rawClient, []byte, *handled) {
 	t.Helper()
 	h := &handled{}
-	srv := NewServer(Options{ServerName: "NODE1", Handler: func(_ context.Context, _ *Session, req Request) (*script.ResultSet, error) {
+	c := dialServer(t, Options{ServerName: "NODE1", Handler: func(_ context.Context, _ *Session, req Request) (*script.ResultSet, error) {
 		h.mu.Lock()
 		h.reqs = append(h.reqs, req)
 		h.mu.Unlock()
 		return &script.ResultSet{Columns: []string{"text", "big", "when"}, Rows: [][]any{{strings.Repeat("x", 5000), []byte{1}, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}}, nil
 	}})
+	c.allHeaders = version >= tdsVersion72
+	login := buildLogin7("sa", "pw", "", nil)
+	binary.LittleEndian.PutUint32(login[4:], version)
+	c.send(pktLogin7, login)
+	return c, c.read(), h
+}
+
+// dialServer starts a server without TLS and connects a raw client that has
+// sent PRELOGIN.
+func dialServer(t *testing.T, opts Options) *rawClient {
+	t.Helper()
+	srv := NewServer(opts)
 	if err := srv.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -58,13 +70,10 @@ func startRaw(t *testing.T, version uint32) (*rawClient, []byte, *handled) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = nc.Close() })
-	c := &rawClient{t: t, nc: nc, allHeaders: version >= tdsVersion72}
+	c := &rawClient{t: t, nc: nc, allHeaders: true}
 	c.send(pktPrelogin, buildPrelogin([6]byte{}, encryptNotSup))
 	c.read()
-	login := buildLogin7("sa", "pw", "", nil)
-	binary.LittleEndian.PutUint32(login[4:], version)
-	c.send(pktLogin7, login)
-	return c, c.read(), h
+	return c
 }
 
 func (c *rawClient) send(typ byte, data []byte) {

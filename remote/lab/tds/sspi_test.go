@@ -3,7 +3,6 @@ package tds
 import (
 	"bytes"
 	"encoding/binary"
-	"net"
 	"testing"
 
 	"github.com/Azure/go-ntlmssp"
@@ -19,21 +18,9 @@ func TestSSPINegotiateSPNEGO(t *testing.T) {
 		ok             bool
 	}{{"right password", "Right-1", true}, {"wrong password", "wrong", false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := NewServer(Options{ServerName: "NODE1", Domain: "LAB", PasswordFor: func(u string, windows bool) (string, bool) {
+			c := dialServer(t, Options{ServerName: "NODE1", Domain: "LAB", PasswordFor: func(u string, windows bool) (string, bool) {
 				return "Right-1", windows && u == `LAB\alice`
 			}})
-			if err := srv.Start("127.0.0.1:0"); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = srv.Close() })
-			nc, err := net.Dial("tcp", srv.Addr())
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = nc.Close() })
-			c := &rawClient{t: t, nc: nc}
-			c.send(pktPrelogin, buildPrelogin([6]byte{}, encryptNotSup))
-			c.read()
 			negotiate, _ := ntlmssp.NewNegotiateMessage("LAB", "")
 			init := spnego.SPNEGOToken{Init: true, NegTokenInit: spnego.NegTokenInit{
 				MechTypes: []gasn1.ObjectIdentifier{{1, 3, 6, 1, 4, 1, 311, 2, 2, 10}}, MechTokenBytes: negotiate}}
