@@ -167,7 +167,10 @@ func (c *conn) prepare(stmt string) int32 {
 		c.prepared = map[int32]string{}
 	}
 	h := int32(len(c.prepared) + 1)
-	for c.prepared[h] != "" {
+	for {
+		if _, taken := c.prepared[h]; !taken {
+			break
+		}
 		h++
 	}
 	c.prepared[h] = stmt
