@@ -16,7 +16,7 @@ import (
 const tediousDir = "tedious"
 
 // TestTedious drives the instance with tedious over TLS, checking the lab CA:
-// SQL and NTLM logins, a batch, an RPC with varchar, decimal, money and datetime
+// SQL and NTLM logins asking for TDS 7.4 and older versions, a batch, an RPC with varchar, decimal, money and datetime
 // parameters, prepare and execute; a wrong password gets 18456.
 func TestTedious(t *testing.T) {
 	node := need(t, "node")
@@ -26,25 +26,27 @@ func TestTedious(t *testing.T) {
 	f := startLab(t, lab.Options{})
 	host, port := f.sqlAddr(t)
 	client := testdata(t, filepath.Join(tediousDir, "client.js"))
-	tedious := func(t *testing.T, user, passVar, domain string) string {
+	tedious := func(t *testing.T, user, passVar, domain, tdsVersion string) string {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, node, client, host, port, user, passVar, domain, f.ep.CAFile, echoOp)
 		cmd.Dir = tediousDir
-		cmd.Env = append(f.env(), "NODE_NO_WARNINGS=1")
+		cmd.Env = append(f.env(), "NODE_NO_WARNINGS=1", "TEDIOUS_TDS_VERSION="+tdsVersion)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("tedious: %v\n%s", err, out)
 		}
 		return string(out)
 	}
-	for _, tc := range []struct{ name, user, passVar, domain string }{
-		{"sql login", sqlLogin, envSQLPassword, ""},
-		{"ntlm login", f.admin, envWindowsPassword, f.domain},
+	for _, tc := range []struct{ name, user, passVar, domain, tdsVersion string }{
+		{"sql login", sqlLogin, envSQLPassword, "", "7_4"},
+		{"ntlm login", f.admin, envWindowsPassword, f.domain, "7_4"},
+		{"sql login asking for TDS 7.1", sqlLogin, envSQLPassword, "", "7_1"},
+		{"ntlm login asking for TDS 7.2", f.admin, envWindowsPassword, f.domain, "7_2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			out := tedious(t, tc.user, tc.passVar, tc.domain)
+			out := tedious(t, tc.user, tc.passVar, tc.domain, tc.tdsVersion)
 			want := map[string]string{
 				"login":   "login ok",
 				"batch":   `batch ok [{"":1}]`,
@@ -60,7 +62,7 @@ func TestTedious(t *testing.T) {
 		})
 	}
 	t.Run("wrong password", func(t *testing.T) {
-		out := tedious(t, sqlLogin, envWrongPassword, "")
+		out := tedious(t, sqlLogin, envWrongPassword, "", "7_4")
 		if got := lineOf(out, "login "); !strings.HasPrefix(got, "login error 18456") {
 			t.Fatalf("a wrong password: %q, want login error 18456\n%s", got, out)
 		}

@@ -4,7 +4,8 @@
 //
 // usage: node client.js HOST PORT USER PASSWORD_VAR DOMAIN CA_FILE ECHO_OP
 // DOMAIN "" means a SQL login, anything else an NTLM login. The password comes
-// from the environment variable PASSWORD_VAR.
+// from the environment variable PASSWORD_VAR; TEDIOUS_TDS_VERSION (e.g. 7_1)
+// picks the TDS version tedious asks for, 7_4 by default.
 'use strict';
 const fs = require('fs');
 const { Connection, Request, TYPES } = require('tedious');
@@ -22,6 +23,7 @@ const conn = new Connection({
     trustServerCertificate: false,
     cryptoCredentialsDetails: { ca: fs.readFileSync(caFile) },
     database: 'master',
+    tdsVersion: process.env.TEDIOUS_TDS_VERSION || '7_4',
     connectTimeout: 20000,
     requestTimeout: 20000,
   },
