@@ -17,6 +17,7 @@ type screenID int
 const (
 	scrStart screenID = iota
 	scrQuestions
+	scrReview
 	scrPreflight
 	scrPlan
 	scrRun
@@ -24,7 +25,7 @@ const (
 	scrSteps
 )
 
-var screenNames = []string{"Start", "Questions", "Preflight", "Plan", "Run", "Summary", "Steps"}
+var screenNames = []string{"Start", "Questions", "Review", "Preflight", "Plan", "Run", "Summary", "Steps"}
 
 // Model is the root of the wizard. It routes every message, owns focus and lays the
 // screens out; the screens are plain structs it drives.
@@ -41,6 +42,7 @@ type model struct {
 	screen    screenID
 	start     *startScreen
 	questions *questionsScreen
+	review    *reviewScreen
 	preflight *preflightScreen
 	plan      *planScreen
 	run       *runScreen
@@ -72,6 +74,7 @@ func NewModel(opts Options) Model {
 	m := &model{c: c, backend: opts.Backend, a: a, s: s, answersPath: opts.AnswersPath, ctx: ctx}
 	m.start = &startScreen{}
 	m.questions = newQuestionsScreen(m)
+	m.review = &reviewScreen{}
 	m.preflight = &preflightScreen{}
 	m.plan = &planScreen{}
 	m.run = newRunScreen()
@@ -320,6 +323,8 @@ func (m *model) current() screenModel {
 	switch m.screen {
 	case scrQuestions:
 		return m.questions
+	case scrReview:
+		return m.review
 	case scrPreflight:
 		return m.preflight
 	case scrPlan:

@@ -23,24 +23,7 @@ func newTestModel(t *testing.T, fb *FakeBackend, w, h int) Model {
 
 func press(m Model, keys ...string) {
 	for _, k := range keys {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case "backspace":
-			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
-		case "ctrl+c":
-			msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-		case "f1":
-			msg = tea.KeyPressMsg{Code: tea.KeyF1}
-		default:
-			r := []rune(k)[0]
-			msg = tea.KeyPressMsg{Code: r, Text: k}
-		}
+		msg := keyMsg(k)
 		drive(m, func() tea.Msg { return msg })
 	}
 }
@@ -90,7 +73,7 @@ func TestStartOffersResume(t *testing.T) {
 
 func TestQuestionsValidateAsTyped(t *testing.T) {
 	m := newTestModel(t, &FakeBackend{}, 120, 40)
-	press(m, "enter") // answer the questions
+	press(m, "down", "enter") // answer the questions
 	if m.screen != scrQuestions {
 		t.Fatalf("screen = %v, want questions", m.screen)
 	}
@@ -214,7 +197,7 @@ func TestCanarySecret(t *testing.T) {
 	m := newTestModel(t, fb, 120, 40)
 	var frames []string
 	snap := func() { frames = append(frames, m.render()) }
-	press(m, "enter")
+	press(m, "down", "enter")
 	for m.questions.group() < len(questionGroups)-1 {
 		drive(m, m.questions.form.NextGroup())
 	}
@@ -232,6 +215,8 @@ func TestCanarySecret(t *testing.T) {
 			t.Fatalf("stuck on %s: %s", before.key, screen(m))
 		}
 	}
+	snap()
+	press(m, "n")
 	snap()
 	press(m, "n")
 	snap()

@@ -167,7 +167,10 @@ func (p *preflightScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		m.plan.plan = nil
 		return m.startPlan()
 	case key.Matches(msg, k.Back):
-		m.goTo(scrQuestions)
+		if m.busy == opPreflight && m.cancel != nil {
+			m.cancel()
+		}
+		m.goTo(scrReview)
 	}
 	return nil
 }

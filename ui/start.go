@@ -25,9 +25,12 @@ type startItem struct {
 
 func (s *startScreen) items() []startItem {
 	items := []startItem{
-		{"Answer the questions", "Nodes, accounts, names and addresses, then preflight, plan and apply.", func(m *model) tea.Cmd {
-			m.goTo(scrQuestions)
-			return tea.Batch(m.questions.form.Init(), m.questions.checkAll(m))
+		{"Use these answers", "Review every answer on one page, change any of them, then preflight, plan and apply.", func(m *model) tea.Cmd {
+			m.goTo(scrReview)
+			return m.questions.checkAll(m)
+		}},
+		{"Answer the questions", "Nodes, accounts, names and addresses, page by page, then the review.", func(m *model) tea.Cmd {
+			return m.questions.restart(m)
 		}},
 		{"Open an answer file…", "Load answers from a YAML file; secrets still come from the environment or prompts.", func(m *model) tea.Cmd {
 			m.dlg = promptFor("Open an answer file", "Path of the answer file", m.answersFile(), func(m *model, p string) tea.Cmd { return loadAnswers(p) })
@@ -98,7 +101,7 @@ func (s *startScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Enter):
 		return items[min(s.cursor, len(items)-1)].run(m)
 	case key.Matches(msg, k.Load):
-		return items[1].run(m)
+		return items[2].run(m)
 	case key.Matches(msg, k.Steps):
 		return items[len(items)-2].run(m)
 	}
