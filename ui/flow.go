@@ -120,18 +120,17 @@ func (m *model) finished(msg tea.Msg) tea.Cmd {
 			return tea.Quit
 		}
 		if msg.err == nil && msg.report != nil && msg.report.Status != engine.StatusFailed && !m.run.paused {
+			// Read the estate back after an apply and after a rollback alike, so the
+			// summary never shows what was true before this run.
 			m.summary.set(m.run)
-			if msg.mode == opApply {
-				return m.startVerify()
-			}
-			m.goTo(scrSummary)
+			return m.startVerify()
 		}
 	case verifyDoneMsg:
+		m.summary.set(m.run)
 		m.summary.verify = msg.report
 		if msg.err != nil {
 			m.flash = "Verification failed to run: " + m.c.Redact(msg.err.Error())
 		}
-		m.summary.set(m.run)
 		m.goTo(scrSummary)
 	}
 	return nil
