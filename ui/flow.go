@@ -108,6 +108,7 @@ func (m *model) finished(msg tea.Msg) tea.Cmd {
 			m.afterPlan = nil
 			return nil
 		}
+		m.noteIrreversible(msg.plan)
 		m.plan.set(msg.plan)
 		m.steps.set(msg.plan)
 		if f := m.afterPlan; f != nil {
@@ -137,7 +138,7 @@ func (m *model) finished(msg tea.Msg) tea.Cmd {
 }
 
 // stepList formats step IDs for a confirmation.
-func stepList(ids []int) string {
+func stepList[T int | string](ids []T) string {
 	if len(ids) == 0 {
 		return "all steps"
 	}

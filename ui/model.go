@@ -49,6 +49,9 @@ type model struct {
 	summary   *summaryScreen
 	steps     *stepsScreen
 
+	// irreversible are the actions plans said cannot be undone, for undo confirmations.
+	irreversible []irreversibleNote
+
 	dlg      *dialog
 	flash    string
 	longHelp bool

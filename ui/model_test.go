@@ -126,7 +126,7 @@ func TestFailureRetryAndRollback(t *testing.T) {
 	if !strings.Contains(got, "Step 7 failed on node1.contoso.com") || !strings.Contains(got, "Fix: check the master service account") {
 		t.Fatalf("failure not shown with its fix:\n%s", got)
 	}
-	press(m, "u", "n")
+	press(m, "u", "esc")
 	press(m, "r")
 	if m.dlg == nil {
 		t.Fatal("retry did not ask for confirmation")
@@ -146,7 +146,9 @@ func TestRollbackFromFailure(t *testing.T) {
 	m := newTestModel(t, fb, 120, 40)
 	m.goTo(scrPlan)
 	drive(m, m.startPlan())
-	press(m, "a", "y", "u", "y")
+	press(m, "a", "y", "u")
+	typeText(m, "SSISCL")
+	press(m, "enter")
 	calls := strings.Join(fb.Calls(), "; ")
 	if !strings.Contains(calls, "rollback [1 2 3]") {
 		t.Errorf("calls = %s, want rollback of steps 1-3", calls)
@@ -165,7 +167,7 @@ func TestStepsUndoShowsLaterSteps(t *testing.T) {
 	press(m, "t")
 	press(m, "j", "u")
 	got := screen(m)
-	if !strings.Contains(got, "Undo from step 2 on?") || !strings.Contains(got, "steps 2, 3, 4") {
+	if !strings.Contains(got, "Undo from step 2 on?") || !strings.Contains(got, "node1: steps 4, 2") || !strings.Contains(got, "node2: step 3") {
 		t.Errorf("undo confirmation does not name the later steps:\n%s", got)
 	}
 }

@@ -179,9 +179,7 @@ func (r *runScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 				return m.planThenApply(ids)
 			})
 	case key.Matches(msg, k.Rollback):
-		ids := r.changedSteps()
-		m.dlg = confirm("Roll back what this run changed?", []string{"Undoes " + stepList(ids) + " in reverse order, from the journal. Actions marked irreversible stay as they are."}, "roll back",
-			func(m *model) tea.Cmd { return m.startRollback(ids) })
+		m.confirmUndo("Roll back what this run changed?", []string{"From the journal, in reverse order, per node:"}, r.changedSteps())
 	case key.Matches(msg, k.Enter):
 		if !r.running {
 			m.summary.set(r)

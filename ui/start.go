@@ -46,8 +46,7 @@ func (s *startScreen) items() []startItem {
 	}
 	items = append(items,
 		startItem{"Re-run or undo one step", "The nine steps with what is done on each node.", func(m *model) tea.Cmd {
-			m.goTo(scrSteps)
-			return m.startPlan()
+			return m.openSteps()
 		}},
 		startItem{"Quit", "", func(m *model) tea.Cmd { return tea.Quit }},
 	)

@@ -21,6 +21,14 @@ type stepsScreen struct {
 
 func (s *stepsScreen) set(p *engine.Plan) { s.plan, s.detecting = p, false }
 
+// openSteps shows the steps and detects their state again; until it is known the
+// screen says so rather than show what an earlier plan found.
+func (m *model) openSteps() tea.Cmd {
+	m.steps.plan = nil
+	m.goTo(scrSteps)
+	return m.startPlan()
+}
+
 func (s *stepsScreen) event(e engine.Event) {
 	if e.Kind == engine.DetectStarted {
 		s.detecting = true
@@ -94,11 +102,11 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 			m.flash = fmt.Sprintf("Nothing to undo: step %d and the steps after it are not applied.", ps.ID)
 			return nil
 		}
-		body := []string{"Undoes, in reverse order: " + stepList(ids) + "."}
+		intro := "From the journal, in reverse order, per node:"
 		if len(ids) > 1 {
-			body = append(body, fmt.Sprintf("Later steps depend on step %d, so they are undone first.", ps.ID))
+			intro = fmt.Sprintf("Later steps depend on step %d, so they are undone first. Per node:", ps.ID)
 		}
-		m.dlg = confirm(fmt.Sprintf("Undo from step %d on?", ps.ID), body, "undo", func(m *model) tea.Cmd { return m.startRollback(ids) })
+		m.confirmUndo(fmt.Sprintf("Undo from step %d on?", ps.ID), []string{intro}, ids)
 	}
 	return nil
 }

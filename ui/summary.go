@@ -40,8 +40,7 @@ func (s *summaryScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Up):
 		s.scroll = max(0, s.scroll-1)
 	case key.Matches(msg, k.Steps):
-		m.goTo(scrSteps)
-		return m.startPlan()
+		return m.openSteps()
 	case key.Matches(msg, k.Export):
 		rep, ver := s.report, s.verify
 		m.dlg = promptFor("Export the report as Markdown", "File", "ssisha-report.md", func(m *model, path string) tea.Cmd {

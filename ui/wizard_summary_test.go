@@ -38,7 +38,7 @@ func TestWizardSummaryAfterRollbackIsFresh(t *testing.T) {
 	wz := newWizard(t, Options{Backend: countedVerify{fb, new(int)}}, 80, 24, toAppliedSummary)
 	wz.waitFor("Summary", "read-back 1")
 	wz.keys("t")
-	wz.waitFor("9 Add Scale Out Workers")
+	wz.waitFor("9 Add Scale Out Workers", "worker1 done")
 	for range 8 {
 		wz.keys("j")
 	}
@@ -53,8 +53,34 @@ func TestWizardSummaryAfterRollbackIsFresh(t *testing.T) {
 	}
 }
 
-// confirmUndo answers the confirmation of an undo.
+// confirmUndo answers the confirmation of an undo by typing the cluster's name.
 func confirmUndo(wz *wizard) {
-	wz.waitFor("Undo from step")
-	wz.keys("y")
+	wz.waitFor("Undo from step", "Type the cluster name")
+	wz.typeText("SSISCL")
+	wz.keys("enter")
+}
+
+// TestWizardUndoAsksForTheClusterName: undoing every step lists what goes per node and
+// what cannot be undone with why; y does nothing, a wrong name undoes nothing, and
+// only the cluster's name runs the rollback.
+func TestWizardUndoAsksForTheClusterName(t *testing.T) {
+	fb := &FakeBackend{}
+	wz := newWizard(t, Options{Backend: fb}, 100, 40, toAppliedSummary)
+	wz.waitFor("targets succeeded")
+	wz.keys("t")
+	wz.waitFor("1 Prerequisites", "worker1 done")
+	wz.keys("u")
+	wz.waitFor("Undo from step 1 on?", "node1: steps 8, 7, 6, 5, 4, 2, 1", "worker1: step 9",
+		"Cannot be undone on node1, step 6", "cannot be recovered", "Type the cluster name (SSISCL)")
+	wz.keys("y", "enter")
+	wz.waitFor("nothing was undone")
+	wz.keys("u")
+	wz.waitFor("Type the cluster name")
+	wz.typeText("ssiscl")
+	wz.keys("enter")
+	wz.waitFor("Summary of the rollback")
+	calls := strings.Join(fb.Calls(), "; ")
+	if strings.Count(calls, "rollback") != 1 || !strings.Contains(calls, "rollback [1 2 3 4 5 6 7 8 9]") {
+		t.Errorf("calls = %s, want one rollback of every step", calls)
+	}
 }
