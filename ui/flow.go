@@ -15,8 +15,9 @@ func (m *model) begin(op opKind) context.Context {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.busy, m.cancel = op, cancel
+	actions, cancelActions := context.WithCancel(m.ctx)
+	ctx, cancel := context.WithCancel(context.WithValue(m.ctx, actionsKey{}, actions))
+	m.busy, m.cancel, m.cancelActions, m.stop = op, cancel, cancelActions, running
 	return ctx
 }
 
@@ -94,7 +95,10 @@ func (m *model) events(msg eventsMsg) tea.Cmd {
 // finished clears the operation in flight and routes its result, which always
 // arrives as the final item of its events.
 func (m *model) finished(msg tea.Msg) tea.Cmd {
-	m.busy, m.cancel = "", nil
+	if m.cancelActions != nil {
+		m.cancelActions()
+	}
+	m.busy, m.cancel, m.cancelActions, m.stop = "", nil, nil, running
 	switch msg := msg.(type) {
 	case preflightDoneMsg:
 		m.preflight.done(msg.err)

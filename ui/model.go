@@ -57,9 +57,12 @@ type model struct {
 	longHelp bool
 
 	// busy is the backend operation in flight, cancel stops it after running actions.
-	busy         opKind
-	cancel       context.CancelFunc
-	quitAfterRun bool
+	busy   opKind
+	cancel context.CancelFunc
+	// cancelActions cancels the running actions themselves (see ActionsContext).
+	cancelActions context.CancelFunc
+	stop          stopState
+	quitAfterRun  bool
 	// afterPlan runs once the next plan is ready (retry, skip, resume re-detect first).
 	afterPlan func(m *model) tea.Cmd
 	spin      int
@@ -187,14 +190,14 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Redraw):
 		return func() tea.Msg { return tea.ClearScreen() }
 	case msg.String() == "ctrl+c":
-		return m.askQuit()
+		return m.askQuit(true)
 	}
 	if m.screen == scrQuestions {
 		return m.questions.key(m, msg)
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		return m.askQuit()
+		return m.askQuit(false)
 	case key.Matches(msg, k.Help):
 		m.longHelp = !m.longHelp
 		return nil
@@ -210,20 +213,9 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // askQuit quits at once when nothing runs; during a run it offers to stop after the
 // actions already running, so no node is left half-changed.
-func (m *model) askQuit() tea.Cmd {
+func (m *model) askQuit(ctrlC bool) tea.Cmd {
 	if m.busy == opApply || m.busy == opRollback {
-		m.dlg = confirm("Stop the run and quit?",
-			[]string{"The actions running now finish first; nothing new starts. The journal lets you resume later."},
-			"stop after running actions and quit",
-			func(m *model) tea.Cmd {
-				m.quitAfterRun = true
-				if m.cancel != nil {
-					m.cancel()
-				}
-				m.flash = "Stopping after the running actions…"
-				return nil
-			})
-		return nil
+		return m.askStop(ctrlC)
 	}
 	if m.cancel != nil {
 		m.cancel()
@@ -288,7 +280,9 @@ func (m *model) render() string {
 		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
 	}
 	status := ""
-	if m.flash != "" {
+	if t := m.stopText(); t != "" && m.busy != "" {
+		status = m.c.Styles.Warn.Render(m.spinner() + " " + t)
+	} else if m.flash != "" {
 		status = m.c.Styles.Flash.Render(m.c.Redact(m.flash))
 	} else if m.busy != "" {
 		status = m.c.Styles.Run.Render(m.spinner() + " " + busyText(m.busy))
