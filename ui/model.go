@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"os"
 	"strings"
 	"time"
 
@@ -37,7 +38,10 @@ type model struct {
 	a           *answers.Answers
 	s           *answers.Secrets
 	answersPath string
-	ctx         context.Context
+	// answersFromFile says the starting answers were read from answersPath; else that
+	// path is only where saving writes.
+	answersFromFile bool
+	ctx             context.Context
 
 	screen    screenID
 	start     *startScreen
@@ -77,7 +81,8 @@ func NewModel(opts Options) Model {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := &model{c: c, backend: opts.Backend, a: a, s: s, answersPath: opts.AnswersPath, ctx: ctx}
+	m := &model{c: c, backend: opts.Backend, a: a, s: s, answersPath: opts.AnswersPath, ctx: ctx,
+		answersFromFile: opts.Answers != nil && opts.AnswersPath != "" && fileExists(opts.AnswersPath)}
 	m.start = &startScreen{}
 	m.questions = newQuestionsScreen(m)
 	m.review = &reviewScreen{}
@@ -221,6 +226,12 @@ func (m *model) askQuit(ctrlC bool) tea.Cmd {
 		m.cancel()
 	}
 	return tea.Quit
+}
+
+// fileExists reports whether path names a file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
 }
 
 // goTo switches screens.

@@ -112,14 +112,17 @@ func (s *startScreen) render(m *model, w, h int) string {
 	var b []string
 	b = append(b, st.Title.Render("SSIS Scale Out Master, highly available"), "")
 	if m.c.Lab {
-		b = append(b, st.Accent.Render("Lab")+fmt.Sprintf(": a simulated estate on this machine (%d master nodes with SQL Server, %d workers). Nothing real is touched.", len(m.a.Masters), len(m.a.Workers)))
+		b = append(b, st.Accent.Render("Lab")+": a simulated estate on this machine ("+plural(len(m.a.Masters), "master node")+" with SQL Server, "+plural(len(m.a.Workers), "worker")+"). Nothing real is touched.")
 	} else {
 		b = append(b, st.Warn.Render("Real cluster")+": ssisha connects to the nodes named in the answers. Nothing changes before you confirm the plan.")
 	}
 	src := "example answers (edit them in the questions)"
+	if m.c.Lab {
+		src = "the lab's answers"
+	}
 	if s.loaded != "" {
 		src = s.loaded
-	} else if m.answersPath != "" {
+	} else if m.answersPath != "" && m.answersFromFile {
 		src = m.answersPath
 	}
 	b = append(b, st.Muted.Render(fmt.Sprintf("Answers: %s %s masters %s", src, g.Dot, strings.Join(m.a.MasterHosts(), ", "))))

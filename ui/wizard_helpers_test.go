@@ -78,7 +78,7 @@ func allSecrets(t *testing.T) *answers.Secrets {
 // leads (nil: the start screen).
 func newWizard(t *testing.T, opts Options, w, h int, first func(m *model) tea.Cmd) *wizard {
 	t.Helper()
-	opts.Lab, opts.ASCII, opts.Color = true, true, "never"
+	opts.ASCII, opts.Color = true, "never"
 	if opts.Secrets == nil {
 		opts.Secrets = allSecrets(t)
 	}
@@ -142,6 +142,25 @@ func (wz *wizard) waitFor(texts ...string) string {
 			wz.t.Fatalf("screen never showed %q; last screen:\n%s", missing, got)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitFocus waits until the question titled title has the cursor (the line under a
+// narrow form names the focused question).
+func (wz *wizard) waitFocus(title string) {
+	wz.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got := wz.emu.String()
+		for _, l := range strings.Split(got, "\n") {
+			if f := strings.Fields(l); len(f) > 2 && f[0] == ">" && strings.HasPrefix(strings.Join(f[2:], " "), title) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			wz.t.Fatalf("question %q never had the cursor; last screen:\n%s", title, got)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -10,12 +10,15 @@ import (
 // review; Esc goes back one screen from the preflight, the review and the questions.
 func TestWizardReviewAndBack(t *testing.T) {
 	opts := Options{Backend: &FakeBackend{}}
-	n := len(NewModel(Options{Backend: opts.Backend, Secrets: allSecrets(t)}).questions.qs)
+	qs := NewModel(Options{Backend: opts.Backend, Secrets: allSecrets(t)}).questions.qs
 	wz := newWizard(t, opts, 80, 24, nil)
 	wz.waitFor("Answer the questions")
 	wz.keys("down", "enter")
 	wz.waitFor("Questions 1/7")
-	for range n {
+	for _, qu := range qs {
+		// One Enter per question, once it has the cursor: an Enter that arrives while
+		// the form turns a page would land on the page before.
+		wz.waitFocus(qu.title)
 		wz.keys("enter")
 	}
 	got := wz.waitFor("enter changes one", "Nodes and version", "Master nodes")
