@@ -135,10 +135,11 @@ func (r *runScreen) follow(host string) {
 
 // commandsOf writes each command of the started action into the pane of the node it
 // runs on: a T-SQL batch for another replica shows on that replica, not only on the
-// step's target. The commands come from the plan the run applies.
+// step's target. The commands come from the plan the run applies; an undo runs other
+// commands than the plan's, so a rollback shows none.
 func (r *runScreen) commandsOf(m *model, e engine.Event) {
 	p := m.plan.plan
-	if p == nil {
+	if p == nil || r.mode != opApply {
 		return
 	}
 	for _, ps := range p.Steps {
