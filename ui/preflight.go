@@ -90,6 +90,9 @@ func (p *preflightScreen) gate() string {
 	if p.running {
 		return "the checks are still running"
 	}
+	if p.err != nil {
+		return "the checks did not finish; r runs them again"
+	}
 	if n := len(p.unresolved()); n > 0 {
 		return plural(n, "check") + " failed: fix it and press r to re-run, or s to skip a check by typing its name"
 	}

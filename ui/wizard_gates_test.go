@@ -67,3 +67,24 @@ func TestWizardPreflightGateHolds(t *testing.T) {
 		}
 	}
 }
+
+// brokenPreflight stops part way with an error, as a lost connection does.
+type brokenPreflight struct{ *FakeBackend }
+
+func (b brokenPreflight) Preflight(ctx context.Context, a *answers.Answers, s *answers.Secrets, emit func(engine.Event)) error {
+	r := engine.CheckResult{Name: "WinRM reachable", Status: "Success"}
+	emit(engine.Event{Kind: engine.CheckFinished, Target: a.MasterHosts()[0], Check: &r})
+	return fmt.Errorf("the connection to node2 was lost")
+}
+
+// TestWizardPreflightGateHoldsWhenChecksStop: checks that did not finish are no pass.
+func TestWizardPreflightGateHoldsWhenChecksStop(t *testing.T) {
+	fb := &FakeBackend{}
+	wz := newWizard(t, Options{Backend: brokenPreflight{fb}}, 80, 24, toPreflight)
+	wz.waitFor("Preflight stopped")
+	wz.keys("enter")
+	wz.waitFor("the checks did not finish")
+	if m := wz.final(); m.screen != scrPreflight {
+		t.Errorf("screen = %v, want preflight", m.screen)
+	}
+}
