@@ -32,7 +32,7 @@ func (h heldRun) Apply(ctx context.Context, a *answers.Answers, s *answers.Secre
 	for _, at := range []struct {
 		step int
 		host string
-	}{{4, "node1.contoso.com"}, {9, "worker2.contoso.com"}} {
+	}{{4, "node1.contoso.com"}, {9, "worker2.contoso.com"}, {9, "worker1.contoso.com"}} {
 		pt := p.Steps[at.step-1]
 		var act steps.Action
 		for _, t := range pt.Targets {
@@ -50,7 +50,7 @@ func (h heldRun) Apply(ctx context.Context, a *answers.Answers, s *answers.Secre
 
 // TestWizardRunPanesFollowTheWork: at 120 columns the panes stand side by side, a
 // T-SQL batch shows in the pane of the replica it runs on, and the focused pane moves
-// to the worker when step 9 starts there.
+// to the worker when step 9 starts there, until the user picks a pane with tab.
 func TestWizardRunPanesFollowTheWork(t *testing.T) {
 	a := answers.Example()
 	a.Workers = append(a.Workers, answers.Worker{Host: "worker2.contoso.com", Account: a.Workers[0].Account})
@@ -68,5 +68,12 @@ func TestWizardRunPanesFollowTheWork(t *testing.T) {
 	}
 	h.hold <- struct{}{}
 	wz.waitFor("+- worker2", "Register the worker")
+	wz.keys("tab") // from worker2 round to node1
+	wz.waitFor("+- node1")
+	h.hold <- struct{}{}
 	close(h.hold)
+	wz.waitFor("targets succeeded")
+	if m := wz.final(); m.run.nodes[m.run.tab].host != "node1.contoso.com" {
+		t.Errorf("focused pane = %s after the user picked node1, want node1", m.run.nodes[m.run.tab].host)
+	}
 }
