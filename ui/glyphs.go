@@ -5,7 +5,7 @@ package ui
 type Glyphs struct {
 	OK, Warn, Fail, Skip, Pending, Undone               string
 	Create, Change, Delete, Done, Irreversible, Blocked string
-	Cursor, Sep, Dot                                    string
+	Cursor, Sep, Dot, Ellipsis                          string
 	TL, TR, BL, BR, H, V                                string
 	Spinner                                             []string
 }
@@ -13,7 +13,7 @@ type Glyphs struct {
 var unicodeGlyphs = Glyphs{
 	OK: "✓", Warn: "⚠", Fail: "✗", Skip: "↷", Pending: "·", Undone: "↶",
 	Create: "+", Change: "~", Delete: "-", Done: "=", Irreversible: "!", Blocked: "✗",
-	Cursor: "›", Sep: "│", Dot: "•",
+	Cursor: "›", Sep: "│", Dot: "•", Ellipsis: "…",
 	TL: "┌", TR: "┐", BL: "└", BR: "┘", H: "─", V: "│",
 	Spinner: []string{"⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"},
 }
@@ -21,7 +21,7 @@ var unicodeGlyphs = Glyphs{
 var asciiGlyphs = Glyphs{
 	OK: "v", Warn: "!", Fail: "x", Skip: ">", Pending: ".", Undone: "<",
 	Create: "+", Change: "~", Delete: "-", Done: "=", Irreversible: "!", Blocked: "x",
-	Cursor: ">", Sep: "|", Dot: "*",
+	Cursor: ">", Sep: "|", Dot: "*", Ellipsis: "...",
 	TL: "+", TR: "+", BL: "+", BR: "+", H: "-", V: "|",
 	Spinner: []string{"-", "\\", "|", "/"},
 }

@@ -264,10 +264,11 @@ func (m *model) spinner() string {
 func (m *model) bindings() []binding {
 	bs := m.current().bindings(m)
 	k := m.c.Keys
-	if m.screen != scrQuestions {
-		bs = append(bs, on(k.Help))
+	if m.screen == scrQuestions {
+		// ? and q are typed into the fields there.
+		return append(bs, on(k.QuitAnywhere), on(k.Redraw))
 	}
-	return append(bs, on(k.Quit), on(k.Redraw))
+	return append(bs, on(k.Help), on(k.Quit), on(k.Redraw))
 }
 
 // View lays out header, the focused screen, the status line and the key bar.
