@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -286,21 +287,42 @@ func (m *model) render() string {
 	}
 	bar := m.keyBar(w)
 	barLines := strings.Count(bar, "\n") + 1
-	bodyH := h - 2 - barLines
+	status := m.statusLines(w, max(1, (h-2-barLines)/3))
+	bodyH := h - 1 - len(status) - barLines
 	body := m.current().render(m, w, bodyH)
 	if m.dlg != nil {
 		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
 	}
-	status := ""
-	if t := m.stopText(); t != "" && m.busy != "" {
-		status = m.c.Styles.Warn.Render(m.spinner() + " " + t)
-	} else if m.flash != "" {
-		status = m.c.Styles.Flash.Render(m.c.Redact(m.flash))
-	} else if m.busy != "" {
-		status = m.c.Styles.Run.Render(m.spinner() + " " + busyText(m.busy))
-	}
-	out := []string{m.header(w), fit(body, w, bodyH), clip(status, w), bar}
+	out := []string{m.header(w), fit(body, w, bodyH), strings.Join(status, "\n"), bar}
 	return strings.Join(out, "\n")
+}
+
+// statusLines is the status under the screen: what runs, or the last message, in full
+// and wrapped at words (a file's problems one per line, as validate --offline lists
+// them), in at most limit lines; a message longer than that says how much is left out.
+func (m *model) statusLines(w, limit int) []string {
+	st := m.c.Styles
+	style, text := &st.Flash, ""
+	switch t := m.stopText(); {
+	case t != "" && m.busy != "":
+		style, text = &st.Warn, m.spinner()+" "+t
+	case m.flash != "":
+		text = m.c.Redact(m.flash)
+	case m.busy != "":
+		style, text = &st.Run, m.spinner()+" "+busyText(m.busy)
+	}
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		lines = append(lines, wrap(para, w)...)
+	}
+	if len(lines) > limit {
+		more := fmt.Sprintf("(%d more lines: make the window taller to read them)", len(lines)-limit+1)
+		lines = append(lines[:limit-1], clip(more, w))
+	}
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return lines
 }
 
 func busyText(op opKind) string {

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,4 +162,40 @@ func pageText(m Model) string {
 		words = append(words, strings.Fields(l)...)
 	}
 	return strings.Join(words, " ")
+}
+
+// An answer file that cannot be read shows every problem with its line, as validate
+// --offline lists them; one that reads but breaks rules is loaded, with its problems.
+func TestOpenAnswerFileShowsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("domain: CONTOSO\nfoo: 1\nmasters:\n  - host: node1\n    colour: blue\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := answers.Load(bad)
+	if loadErr == nil {
+		t.Fatal("the bad file loads")
+	}
+	m := newTestModel(t, &FakeBackend{}, 80, 24)
+	drive(m, loadAnswers(bad))
+	got := pageText(m)
+	for _, line := range strings.Split(loadErr.Error(), "\n")[1:] {
+		if !strings.Contains(got, strings.Join(strings.Fields(line), " ")) {
+			t.Errorf("the screen does not show %q:\n%s", line, screen(m))
+		}
+	}
+
+	hidden := filepath.Join("testdata", "hidden-problems.yaml")
+	a, err := answers.Load(hidden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m = newTestModel(t, &FakeBackend{}, 200, 60)
+	drive(m, loadAnswers(hidden))
+	got = pageText(m)
+	for _, e := range answers.Validate(a) {
+		if !strings.Contains(got, e.Error()) {
+			t.Errorf("the screen does not show %q:\n%s", e.Error(), screen(m))
+		}
+	}
 }
