@@ -293,8 +293,13 @@ func (m *model) render() string {
 	if m.dlg != nil {
 		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
 	}
-	out := []string{m.header(w), fit(body, w, bodyH), strings.Join(status, "\n"), bar}
-	return strings.Join(out, "\n")
+	out := strings.Join([]string{m.header(w), fit(body, w, bodyH), strings.Join(status, "\n"), bar}, "\n")
+	if m.c.ASCII {
+		// Whatever drew it (a screen, the form library, a message), --ascii prints
+		// only ASCII.
+		return asciiOnly(out)
+	}
+	return out
 }
 
 // statusLines is the status under the screen: what runs, or the last message, in full
