@@ -314,7 +314,7 @@ func (m *model) statusLines(w, limit int) []string {
 	case m.flash != "":
 		text = m.c.Redact(m.flash)
 	case m.busy != "":
-		style, text = &st.Run, m.spinner()+" "+busyText(m.busy)
+		style, text = &st.Run, m.spinner()+" "+strings.Replace(busyText(m.busy), "…", m.c.Glyphs.Ellipsis, 1)
 	}
 	var lines []string
 	for _, para := range strings.Split(text, "\n") {
