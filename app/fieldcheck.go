@@ -22,7 +22,11 @@ type FieldCheck struct {
 // "masters" or "workers" for a comma-separated list of hosts, each of which is also
 // reached from this machine.
 func (s *Session) CheckField(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, field, value string) FieldCheck {
-	c, err := s.conn(ctx, ans, sec)
+	// The checks run from the primary alone: a typo in another node's name (the very
+	// thing being checked, while the wizard asks) must not stop the connection.
+	from := *ans
+	from.Masters = ans.Masters[:min(1, len(ans.Masters))]
+	c, err := s.conn(ctx, &from, sec)
 	if err != nil {
 		return FieldCheck{OK: false, Message: "cannot check yet: " + err.Error()}
 	}

@@ -75,8 +75,11 @@ type nameProbe struct {
 }
 
 func checkNameFree(ctx context.Context, env *Env, via, field, value string) (bool, bool, string) {
-	if err := answers.ValidateNetBIOSName(hostShortName(value)); err != nil {
-		return false, false, err.Error()
+	// The field's own rule, so the example a problem gives is a name of its kind.
+	if f, ok := answers.FieldByPath(field); ok && f.Validate != nil {
+		if err := f.Validate(value); err != nil {
+			return false, false, err.Error()
+		}
 	}
 	var res nameProbe
 	if err := env.PS(ctx, via, psNameCheck([]string{value}), &res); err != nil {

@@ -123,3 +123,13 @@ func TestAddressesShownLeaveOutLoopback(t *testing.T) {
 		}
 	}
 }
+
+// A name that must be new is refused with an example of a new name of its kind,
+// never the cluster's.
+func TestCheckFieldNameExamples(t *testing.T) {
+	l := newWinLab(t)
+	_, _, msg := CheckField(context.Background(), l.env, "masterService.dnsName", "ssismaster-primary.contoso.com")
+	if !strings.Contains(msg, "ssismaster.contoso.com") || strings.Contains(msg, "SSISCL") {
+		t.Errorf("the master DNS name's problem: %q", msg)
+	}
+}
