@@ -246,8 +246,13 @@ func (p *preflightScreen) render(m *model, w, h int) string {
 		out = append(out, "", st.Muted.Render("Waiting for the first results…"))
 		return fit(strings.Join(out, "\n"), w, h)
 	}
-	nameW := min(28, max(12, w/3))
 	colW := 12
+	// The check names are whole when two node columns still fit beside them.
+	nameW := 12
+	for _, c := range p.checks {
+		nameW = max(nameW, width(c)+1)
+	}
+	nameW = max(12, min(nameW, w-2*colW))
 	visible := max(1, (w-nameW)/colW)
 	first := 0
 	if p.col >= visible {

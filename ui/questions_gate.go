@@ -85,7 +85,7 @@ func (q *questionsScreen) refresh(m *model) {
 		if set == nil {
 			continue
 		}
-		set(strings.Join(append([]string{qu.desc}, q.statusLines(m, qu, ps, w)...), "\n"))
+		set(strings.Join(append(wrap(qu.desc, w), q.statusLines(m, qu, ps, w)...), "\n"))
 	}
 	f, _ := q.form.Update(fieldsCheckedMsg{})
 	q.form = f.(*huh.Form)

@@ -70,7 +70,11 @@ func (s *summaryScreen) render(m *model, w, h int) string {
 		title = "Summary of the rollback"
 	}
 	out = append(out, st.Header.Render(title)+"  "+s.report.Recap())
+	// The step column takes the longest title when the width allows it.
 	stepW := min(34, w/3)
+	for _, t := range s.report.Results {
+		stepW = max(stepW, min(width(fmt.Sprintf("%d %s", t.Step, t.Title))+1, w/2))
+	}
 	hostW := 10
 	for _, t := range s.report.Results {
 		reason := t.Note
