@@ -191,10 +191,10 @@ func optional(f func(string) error) func(string) error {
 	}
 }
 
-// virtualName is the rule of a cluster network name given as a DNS name: a host
+// newNameRule is the rule of a cluster network name given as a DNS name: a host
 // name whose first label is also a NetBIOS name. The name must be new, so a problem's
 // example is example, a new name of its kind, never a node's.
-func virtualName(example string) func(string) error {
+func newNameRule(example string) func(string) error {
 	return func(v string) error {
 		err := ValidateHostName(v)
 		if err == nil {
@@ -300,7 +300,7 @@ var fields = []Field{
 
 	{Path: "masterService.dnsName", Group: GroupMasterService, Label: "Master DNS name", Desc: "Client access point of the master role; workers connect to it.",
 		Help:     "A new DNS name for the cluster role, for example ssismaster.contoso.com. The master certificate must carry it; workers use https://<name>:<port>.",
-		Validate: virtualName("ssismaster.contoso.com"), Check: CheckNameFree,
+		Validate: newNameRule("ssismaster.contoso.com"), Check: CheckNameFree,
 		get: func(a *Answers) string { return a.MasterService.DNSName },
 		set: func(a *Answers, v string) { a.MasterService.DNSName = v }},
 	{Path: "masterService.staticAddress", Group: GroupMasterService, Label: "Master IP address", Desc: "Static IPv4 address with prefix for the role, e.g. 10.0.0.60/24.",
@@ -330,7 +330,7 @@ var fields = []Field{
 		get:      func(a *Answers) string { return number(a.AvailabilityGroup.EndpointPort) },
 		set:      func(a *Answers, v string) { a.AvailabilityGroup.EndpointPort = atoi(v) }},
 	{Path: "availabilityGroup.listener.dnsName", Group: GroupAvailabilityGroup, Label: "Listener DNS name", Desc: "Name the master and workers use to reach SSISDB.", Help: "A new name, short (SSISLSN) or fully qualified; at most 15 characters before the first dot, since it becomes a computer object in AD.",
-		Validate: virtualName("ssislsn.contoso.com"), Check: CheckNameFree,
+		Validate: newNameRule("ssislsn.contoso.com"), Check: CheckNameFree,
 		get: func(a *Answers) string { return a.AvailabilityGroup.Listener.DNSName },
 		set: func(a *Answers, v string) { a.AvailabilityGroup.Listener.DNSName = v }},
 	{Path: "availabilityGroup.listener.port", Group: GroupAvailabilityGroup, Label: "Listener port", Desc: "TCP port of the listener (default 1433).", Help: "The master's connection string names listener,port.",
