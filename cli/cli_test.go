@@ -121,6 +121,15 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 	}
 }
 
+func TestLabRefusesStrictBefore2022(t *testing.T) {
+	for _, v := range []string{"2017", "2019"} {
+		code, out := runCLI(t, nil, false, "", "lab", "serve", "--dir", t.TempDir(), "--encrypt", "strict", "--sql-version", v)
+		if code != ExitInvalid || !strings.Contains(out, "SQL Server "+v+" has no TDS 8.0") || !strings.Contains(out, "--sql-version 2022") {
+			t.Errorf("lab serve --encrypt strict --sql-version %s exited %d:\n%s", v, code, out)
+		}
+	}
+}
+
 func TestValidateOffline(t *testing.T) {
 	code, out := runCLI(t, nil, false, "", "validate", "--offline", "-f", filepath.Join("..", "steps", "answers", "testdata", "good.yaml"))
 	if code != 0 {

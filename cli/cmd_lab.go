@@ -14,6 +14,7 @@ import (
 	"github.com/ssisha/ssisha/app/labsetup"
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -54,6 +55,9 @@ func (f *labFlags) check() error {
 	}
 	if f.encrypt != "tls" && f.encrypt != "strict" {
 		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
+	}
+	if r, ok := sqlversion.ByYear(f.sqlVersion); ok && f.encrypt == "strict" && !r.StrictTDS {
+		return invalid("--encrypt strict: SQL Server %s has no TDS 8.0 and closes TLS-first connections; use --sql-version 2022, or --encrypt tls", r.Name)
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/ssisha/ssisha/remote/lab/tds"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // endpointServer is what the lab needs of a protocol server.
@@ -210,6 +211,7 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 		Version:     version,
 		TLS:         cfg,
 		Strict:      l.opts.Encrypt == "strict",
+		NoTDS8:      !hasTDS8(version),
 		Domain:      domain,
 		PasswordFor: l.sqlPassword(host, viaListener),
 		Handler:     l.sqlHandler(host, viaListener),
@@ -220,6 +222,40 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 			}
 		},
 	}
+}
+
+// hasTDS8 says whether the release of a product version (e.g. 16.0.4135.4) speaks
+// TDS 8.0; SQL Server 2022 is the first that does.
+func hasTDS8(version string) bool {
+	r, ok := sqlversion.ByMajor(majorOf(version))
+	return ok && r.StrictTDS
+}
+
+// majorOf is the first number of a product version, 0 when there is none.
+func majorOf(version string) int {
+	major, _, _ := strings.Cut(version, ".")
+	n, _ := strconv.Atoi(major)
+	return n
+}
+
+// checkStrict refuses strict encryption on an estate with an instance whose release
+// has no TDS 8.0: such an instance closes every TLS-first connection.
+func (l *Lab) checkStrict() error {
+	if l.opts.Encrypt != "strict" {
+		return nil
+	}
+	for _, h := range l.estate.SortedHosts() {
+		in := l.estate.Nodes[h].SQL
+		if in == nil || hasTDS8(in.Version) {
+			continue
+		}
+		name := in.Version
+		if r, ok := sqlversion.ByMajor(majorOf(in.Version)); ok {
+			name = "SQL Server " + r.Name
+		}
+		return fmt.Errorf("lab: encryption mode strict is TDS 8.0, which %s on %s does not speak (SQL Server 2022 is the first); seed SQL Server 2022 or use \"tls\"", name, h)
+	}
+	return nil
 }
 
 // sqlPassword gives the password of a login the instance would accept: a SQL login

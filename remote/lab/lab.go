@@ -31,7 +31,8 @@ type Options struct {
 	// Latency is added to every protocol round trip.
 	Latency time.Duration
 	// Encrypt is the TDS mode the instances offer: "strict" (TDS 8.0) or "tls"
-	// (TLS-in-TDS, the default).
+	// (TLS-in-TDS, the default). Strict needs SQL Server 2022 on every instance:
+	// Start refuses it on older releases, which have no TDS 8.0.
 	Encrypt string
 	// WinRMBasic offers Basic authentication on the nodes' WinRM listeners. Windows
 	// ships with Basic off; like it, the lab offers only Negotiate and NTLM unless
@@ -152,6 +153,9 @@ func Start(opts Options) (*Lab, error) {
 		}
 	}
 	if err := l.loadState(); err != nil {
+		return nil, err
+	}
+	if err := l.checkStrict(); err != nil {
 		return nil, err
 	}
 	l.wallStart = time.Now()

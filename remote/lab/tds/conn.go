@@ -52,6 +52,8 @@ func (c *conn) serve() error {
 	switch {
 	case strict && opts.TLS == nil:
 		return errors.New("tds: TLS-first connection but the server has no certificate")
+	case strict && opts.NoTDS8:
+		return errors.New("tds: TLS-first connection to a release without TDS 8.0")
 	case !strict && opts.Strict:
 		return errors.New("tds: the server requires TDS 8.0 (encrypt=strict)")
 	case strict:
