@@ -147,7 +147,8 @@ func (l *Lab) listenerCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error
 	return &c, nil
 }
 
-// winrmPassword lets in the domain's local administrators: the lab's admin account.
+// winrmPassword lets in the node's administrators: the domain's admin account and
+// the node's local administrator.
 func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 	return func(user string) (string, bool) {
 		if l.faults.strike(AuthFailure, host) {
@@ -155,6 +156,9 @@ func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if local, pw := l.localAdminLocked(host); strings.EqualFold(user, local) {
+			return pw, true
+		}
 		name := l.estate.QualifyAccount(user)
 		if !strings.EqualFold(name, l.estate.Domain+`\`+estate.AdminAccount) {
 			return "", false

@@ -36,7 +36,7 @@ type Options struct {
 	Encrypt string
 	// WinRMBasic offers Basic authentication on the nodes' WinRM listeners. Windows
 	// ships with Basic off; like it, the lab offers only Negotiate and NTLM unless
-	// this is set.
+	// this is set. Basic takes only each node's local administrator (LocalAdmin).
 	WinRMBasic bool
 	// Ops is the operation table; nil is estate.NewOperations(). Tests add operations
 	// of their own to a table they make with it.

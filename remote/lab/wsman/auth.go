@@ -36,7 +36,13 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 			s.unauthorized(w, "")
 			return ""
 		}
-		full := s.qualify(user, "")
+		// WinRM takes Basic for local accounts only: a domain account is refused
+		// whatever its password, and an account naming no domain is the node's.
+		full, local := s.localAccount(user)
+		if !local {
+			s.unauthorized(w, "")
+			return ""
+		}
 		if want, known := s.password(full); known && want == pass {
 			return full
 		}
@@ -138,6 +144,21 @@ func (s *Server) qualify(user, domain string) string {
 		domain = s.opts.Domain
 	}
 	return strings.ToUpper(domain) + `\` + user
+}
+
+// localAccount qualifies a Basic user name as Windows does (no domain, or ".",
+// is this computer) and says whether it names one of this node's local accounts.
+func (s *Server) localAccount(user string) (string, bool) {
+	computer := strings.ToUpper(shortHost(s.opts.Host))
+	if d, u, ok := strings.Cut(user, `\`); ok && d == "." {
+		user = u
+	}
+	if !strings.ContainsAny(user, `\@`) {
+		user = computer + `\` + user
+	}
+	full := s.qualify(user, "")
+	d, _, _ := strings.Cut(full, `\`)
+	return full, computer != "" && d == computer
 }
 
 // challengeMessage builds an NTLM CHALLENGE for this node.

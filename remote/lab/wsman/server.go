@@ -80,8 +80,13 @@ type Options struct {
 	Domain string
 	// PasswordFor returns the password of user (DOMAIN\user); it verifies Basic and
 	// NTLMv2 so a wrong password gets 401.
-	PasswordFor               func(user string) (password string, ok bool)
-	DisableBasic, DisableNTLM bool
+	PasswordFor func(user string) (password string, ok bool)
+	// DisableBasic turns Basic off. When on, Basic takes only the node's local
+	// accounts (HOST\user, .\user, or a user naming no domain), as WinRM does; a
+	// domain account gets 401 whatever its password.
+	DisableBasic bool
+	// DisableNTLM turns NTLM off, raw or wrapped in SPNEGO.
+	DisableNTLM bool
 	// Handler runs the commands.
 	Handler Handler
 	// Fault optionally injects a failure into a request; nil means none.
