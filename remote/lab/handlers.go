@@ -66,6 +66,8 @@ func (l *Lab) startServers() error {
 				OnRequest:   func(wsman.RequestInfo) { l.stats.winrmRequest(host) },
 
 				DisableBasic: !l.opts.WinRMBasic, // off unless enabled, as Windows ships
+				DisableNTLM:  l.opts.DisableNTLM,
+				Kerberos:     l.krb,
 			})
 		})
 		if err != nil {
@@ -217,6 +219,9 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 		Strict:      l.opts.Encrypt == "strict",
 		NoTDS8:      !hasTDS8(version),
 		Domain:      domain,
+		DisableNTLM: l.opts.DisableNTLM,
+		Kerberos:    l.krb,
+		HostNames:   l.sqlHostNames(host, viaListener),
 		PasswordFor: l.sqlPassword(host, viaListener),
 		Handler:     l.sqlHandler(host, viaListener),
 		Fault:       l.sqlFault(host, viaListener),
@@ -260,6 +265,23 @@ func (l *Lab) checkStrict() error {
 		return fmt.Errorf("lab: encryption mode strict is TDS 8.0, which %s on %s does not speak (SQL Server 2022 is the first); seed SQL Server 2022 or use \"tls\"", name, h)
 	}
 	return nil
+}
+
+// sqlHostNames are the names a client knows an instance by, short and full, for
+// its Kerberos SPNs; the listener's follow the listener's name as it is now.
+func (l *Lab) sqlHostNames(host string, viaListener bool) func() []string {
+	return func() []string {
+		name := host
+		l.mu.Lock()
+		if viaListener {
+			name = l.listenerNameLocked()
+			if !strings.Contains(name, ".") && l.estate.DNSSuffix != "" {
+				name += "." + l.estate.DNSSuffix
+			}
+		}
+		l.mu.Unlock()
+		return []string{strings.ToLower(name), strings.ToLower(estate.ShortName(name))}
+	}
 }
 
 // sqlPassword gives the password of a login the instance would accept: a SQL login

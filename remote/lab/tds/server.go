@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -66,6 +67,14 @@ type Options struct {
 	NoTDS8            bool
 	RequireEncryption bool   // answer ENCRYPT_REQ
 	Domain            string // NetBIOS domain for the NTLM CHALLENGE
+	// DisableNTLM refuses Windows logins over NTLM, as an instance in a domain
+	// that has NTLM turned off does (Msg 18452).
+	DisableNTLM bool
+	// Kerberos, when set, accepts Windows logins with a Kerberos ticket (raw or
+	// in SPNEGO) for MSSQLSvc/<name>:<port> or MSSQLSvc/<name>, for the names
+	// HostNames returns and the port the client connected to.
+	Kerberos  *krbaccept.Acceptor
+	HostNames func() []string
 	// PasswordFor verifies SQL logins and NTLMv2 proofs; nil accepts every login.
 	PasswordFor func(user string, windows bool) (password string, ok bool)
 	Handler     Handler

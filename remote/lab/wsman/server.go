@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 )
 
 const contentType = "application/soap+xml;charset=UTF-8"
@@ -85,8 +87,13 @@ type Options struct {
 	// accounts (HOST\user, .\user, or a user naming no domain), as WinRM does; a
 	// domain account gets 401 whatever its password.
 	DisableBasic bool
-	// DisableNTLM turns NTLM off, raw or wrapped in SPNEGO.
+	// DisableNTLM turns NTLM off, raw or wrapped in SPNEGO, as a hardened domain
+	// does.
 	DisableNTLM bool
+	// Kerberos, when set, accepts Kerberos tickets for HTTP/<Host> and
+	// WSMAN/<Host> (short or full name) on Negotiate and Kerberos, raw or wrapped
+	// in SPNEGO; the account must be one PasswordFor knows.
+	Kerberos *krbaccept.Acceptor
 	// Handler runs the commands.
 	Handler Handler
 	// Fault optionally injects a failure into a request; nil means none.

@@ -1,0 +1,79 @@
+package lab
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/lab/labkdc"
+	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/remote/winrm"
+)
+
+// kerberosLab starts a real KDC and a lab in a domain that has NTLM off, whose
+// servers take the KDC's tickets; the admin account and every service principal
+// of the lab are in the realm.
+func kerberosLab(t *testing.T) (*Lab, *labkdc.KDC) {
+	t.Helper()
+	kdc := labkdc.StartForTest(t, "CONTOSO.COM", "contoso.com")
+	l := newTestLab(t, healthyEstate(t), Options{DisableNTLM: true, Kerberos: &Kerberos{Realm: kdc.Realm, Keytab: kdc.Keytab}})
+	if err := kdc.AddUser("dba", l.Secrets()[EnvWinRMPassword]); err != nil {
+		t.Fatal(err)
+	}
+	for _, spn := range l.ServicePrincipals() {
+		if err := kdc.AddService(spn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return l, kdc
+}
+
+// kerberosConfig is labConfig authenticating with Kerberos to WinRM.
+func kerberosConfig(t *testing.T, l *Lab, kdc *labkdc.KDC) remote.Config {
+	t.Helper()
+	cfg := labConfig(t, l)
+	cfg.WinRM.Auth, cfg.WinRM.KrbConfig, cfg.WinRM.KrbRealm = "kerberos", kdc.Config, kdc.Realm
+	return cfg
+}
+
+// TestWinRMKerberosWithARealKDC runs PowerShell on two nodes with ssisha's WinRM
+// client holding tickets from MIT's KDC, on a lab that has NTLM off: NTLM is
+// refused, a wrong password gets no ticket.
+func TestWinRMKerberosWithARealKDC(t *testing.T) {
+	l, kdc := kerberosLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ws, err := winrm.New(kerberosConfig(t, l, kdc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for _, host := range []string{fxNode1, fxNode2} {
+		if _, err := ws.PowerShell(ctx, host, script.PowerShell{Op: "test.echo", Body: "x"}); err != nil {
+			t.Errorf("Kerberos to %s: %v", host, err)
+		}
+	}
+
+	ntlm, err := winrm.New(labConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ntlm.Close()
+	if _, err := ntlm.PowerShell(ctx, fxNode1, script.PowerShell{Op: "test.echo", Body: "x"}); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("NTLM on a lab with NTLM off: %v, want a 401", err)
+	}
+
+	wrong := kerberosConfig(t, l, kdc)
+	wrong.WinRM.Password = script.NewSecret("wrong", "Wrong-Pa55-1")
+	wrong.Redactor = script.NewRedactor(wrong.WinRM.Password)
+	bad, err := winrm.New(wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer bad.Close()
+	if _, err := bad.PowerShell(ctx, fxNode1, script.PowerShell{Op: "test.echo", Body: "x"}); err == nil {
+		t.Error("a wrong Kerberos password got in")
+	}
+}
