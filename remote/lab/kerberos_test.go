@@ -2,12 +2,15 @@ package lab
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/lab/labkdc"
+	"github.com/ssisha/ssisha/remote/mssql"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/remote/winrm"
 )
@@ -30,11 +33,14 @@ func kerberosLab(t *testing.T) (*Lab, *labkdc.KDC) {
 	return l, kdc
 }
 
-// kerberosConfig is labConfig authenticating with Kerberos to WinRM.
+// kerberosConfig is labConfig authenticating with Kerberos to WinRM and SQL
+// Server, krb5.conf found through KRB5_CONFIG as MIT tools find it.
 func kerberosConfig(t *testing.T, l *Lab, kdc *labkdc.KDC) remote.Config {
 	t.Helper()
+	t.Setenv("KRB5_CONFIG", kdc.Config)
 	cfg := labConfig(t, l)
-	cfg.WinRM.Auth, cfg.WinRM.KrbConfig, cfg.WinRM.KrbRealm = "kerberos", kdc.Config, kdc.Realm
+	cfg.WinRM.Auth = remote.WinRMAuthKerberos
+	cfg.SQL.Auth = remote.SQLAuthKerberos
 	return cfg
 }
 
@@ -75,5 +81,38 @@ func TestWinRMKerberosWithARealKDC(t *testing.T) {
 	defer bad.Close()
 	if _, err := bad.PowerShell(ctx, fxNode1, script.PowerShell{Op: "test.echo", Body: "x"}); err == nil {
 		t.Error("a wrong Kerberos password got in")
+	}
+}
+
+// TestSQLKerberosWithARealKDC logs in to an instance and through the listener
+// with ssisha's SQL client and a ticket from MIT's KDC, on a lab that has NTLM
+// off; a Windows login over NTLM is refused with Msg 18452, as SQL Server does.
+func TestSQLKerberosWithARealKDC(t *testing.T) {
+	l, kdc := kerberosLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sq, err := mssql.New(kerberosConfig(t, l, kdc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.Close()
+	for _, target := range []string{fxNode1, remote.Listener} {
+		rs, err := sq.SQL(ctx, target, script.TSQL{Op: "test.sql.whoami", Text: "SELECT 1"})
+		if err != nil {
+			t.Fatalf("Kerberos to %s: %v", target, err)
+		}
+		if got := fmt.Sprint(rs.Rows); !strings.Contains(got, `CONTOSO\dba`) {
+			t.Errorf("%s saw the login as %s, want CONTOSO\\dba", target, got)
+		}
+	}
+	ntlm, err := mssql.New(labConfig(t, l))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ntlm.Close()
+	_, err = ntlm.SQL(ctx, fxNode1, script.TSQL{Op: "test.sql.whoami", Text: "SELECT 1"})
+	var se *mssql.SQLError
+	if !errors.As(err, &se) || se.Number != 18452 {
+		t.Errorf("NTLM on a lab with NTLM off: %v, want Msg 18452", err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	mssqldb "github.com/microsoft/go-mssqldb"
+	// Registers the krb5 authenticator that connection.sql.auth kerberos uses.
+	_ "github.com/microsoft/go-mssqldb/integratedauth/krb5"
 
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/script"
