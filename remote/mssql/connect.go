@@ -84,6 +84,10 @@ func connConfig(ep remote.Endpoint, listener bool, o remote.SQLOptions) (msdsn.C
 	if kerberos {
 		q.Set("authenticator", "krb5")
 		q.Set("krb5-configfile", krb5Config())
+		if cc := os.Getenv("KRB5CCNAME"); cc != "" && o.Password.IsZero() {
+			// kinit's ticket; the driver wants the file, without MIT's FILE: prefix.
+			q.Set("krb5-credcachefile", strings.TrimPrefix(cc, "FILE:"))
+		}
 	}
 	addr := sqlAddress(ep)
 	u := url.URL{Scheme: "sqlserver", RawQuery: q.Encode()}
