@@ -2,11 +2,19 @@ package lab
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jcmturner/gokrb5/v8/client"
+	"github.com/jcmturner/gokrb5/v8/config"
+	"github.com/jcmturner/gokrb5/v8/spnego"
 
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/lab/labkdc"
@@ -114,5 +122,53 @@ func TestSQLKerberosWithARealKDC(t *testing.T) {
 	var se *mssql.SQLError
 	if !errors.As(err, &se) || se.Number != 18452 {
 		t.Errorf("NTLM on a lab with NTLM off: %v, want Msg 18452", err)
+	}
+}
+
+// TestKerberosTicketForAnotherNodeRefused presents node2's service ticket to
+// node1's WinRM: Windows accepts only tickets for its own SPNs, and so does the
+// lab (401); node1's own ticket gets in with the SPNEGO completion.
+func TestKerberosTicketForAnotherNodeRefused(t *testing.T) {
+	l, kdc := kerberosLab(t)
+	cfg, err := config.Load(kdc.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := client.NewWithPassword("dba", kdc.Realm, l.Secrets()[EnvWinRMPassword], cfg, client.DisablePAFXFAST(true))
+	defer cl.Destroy()
+	pem, err := os.ReadFile(l.Endpoints().CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: fxNode1}}}
+	identify := `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope" xmlns:wsmid="http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"><s:Header/><s:Body><wsmid:Identify/></s:Body></s:Envelope>`
+	post := func(spn string) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPost, "https://"+l.Endpoints().Nodes[0].WinRM+"/wsman", strings.NewReader(identify))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
+		if err := spnego.SetSPNEGOHeader(cl, req, spn); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp
+	}
+	if l.Endpoints().Nodes[0].Host != fxNode1 {
+		t.Fatalf("the first node is %s", l.Endpoints().Nodes[0].Host)
+	}
+	if resp := post("HTTP/" + fxNode2); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("node1 took node2's ticket: %d", resp.StatusCode)
+	}
+	resp := post("HTTP/" + fxNode1)
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("WWW-Authenticate"), "Negotiate ") {
+		t.Errorf("node1's own ticket: %d, WWW-Authenticate %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
 	}
 }
