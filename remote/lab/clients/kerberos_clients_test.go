@@ -2,6 +2,7 @@ package clients_test
 
 import (
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +79,30 @@ func TestCurlNegotiate(t *testing.T) {
 		"https://"+node.Host+":"+port+"/wsman")
 	if err != nil || !strings.Contains(out, "IdentifyResponse") || !strings.Contains(out, "OS: 10.0") {
 		t.Fatalf("curl --negotiate: %v\n%s", err, out)
+	}
+}
+
+// TestFreeTDSKerberos logs in with tsql and no user name, which makes FreeTDS use
+// Kerberos (MIT GSSAPI) with kinit's ticket, on a lab that has NTLM off; the SPN
+// is pinned in freetds.conf, since the host dialled is a loopback address.
+func TestFreeTDSKerberos(t *testing.T) {
+	tsql := need(t, "tsql")
+	k := startKerberosLab(t)
+	host, port := k.sqlAddr(t)
+	var name string
+	for _, n := range k.ep.Nodes {
+		if strings.HasSuffix(n.SQL, ":"+port) {
+			name = strings.ToLower(n.Host)
+		}
+	}
+	conf := filepath.Join(t.TempDir(), "freetds.conf")
+	text := "[node]\n\thost = " + host + "\n\tport = " + port + "\n\ttds version = 7.4\n\tencryption = require\n\tca file = " + k.ep.CAFile +
+		"\n\tspn = MSSQLSvc/" + name + ":" + port + "\n"
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run(t, append(k.env, "FREETDSCONF="+conf), "SELECT 1\ngo\nexit\n", tsql, "-S", "node")
+	if err != nil || !strings.Contains(out, "(1 row affected)") {
+		t.Fatalf("tsql with Kerberos: %v\n%s", err, out)
 	}
 }
