@@ -130,6 +130,22 @@ func TestLabRefusesStrictBefore2022(t *testing.T) {
 	}
 }
 
+func TestLabKerberosFlagsGoTogether(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kerberos-realm", "CONTOSO.COM"}, "go together"},
+		{[]string{"--kerberos-keytab", "lab.keytab"}, "go together"},
+		{[]string{"--no-ntlm"}, "--kerberos-realm"},
+	} {
+		args := append([]string{"lab", "serve", "--dir", t.TempDir()}, tc.args...)
+		if code, out := runCLI(t, nil, false, "", args...); code != ExitInvalid || !strings.Contains(out, tc.want) {
+			t.Errorf("%v exited %d:\n%s", tc.args, code, out)
+		}
+	}
+}
+
 func TestValidateOffline(t *testing.T) {
 	code, out := runCLI(t, nil, false, "", "validate", "--offline", "-f", filepath.Join("..", "steps", "answers", "testdata", "good.yaml"))
 	if code != 0 {

@@ -21,11 +21,12 @@ import (
 func TestLabEndToEndWithKerberos(t *testing.T) {
 	kdc := labkdc.StartForTest(t, "CONTOSO.COM", "contoso.com")
 	dir := t.TempDir()
-	f := labFlags{dir: dir, masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls"}
-	opts := f.options()
-	opts.DisableNTLM = true
-	opts.Kerberos = &lab.Kerberos{Realm: kdc.Realm, Keytab: kdc.Keytab}
-	l, err := lab.Start(opts)
+	f := labFlags{dir: dir, masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls",
+		krbRealm: kdc.Realm, krbKeytab: kdc.Keytab, noNTLM: true}
+	if err := f.check(); err != nil {
+		t.Fatal(err)
+	}
+	l, err := lab.Start(f.options())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,8 +48,9 @@ func TestLabEndToEndWithKerberos(t *testing.T) {
 	t.Setenv("KRB5CCNAME", "FILE:"+ccache)
 
 	ans := labAnswers(l, f)
-	ans.Connection.WinRM.Auth = remote.WinRMAuthKerberos
-	ans.Connection.SQL.Auth = remote.SQLAuthKerberos
+	if ans.Connection.WinRM.Auth != remote.WinRMAuthKerberos || ans.Connection.SQL.Auth != remote.SQLAuthKerberos {
+		t.Fatalf("the lab's answers for a Kerberos lab authenticate with %s and %s", ans.Connection.WinRM.Auth, ans.Connection.SQL.Auth)
+	}
 	ansPath := filepath.Join(dir, "answers.yaml")
 	if err := answers.Save(ansPath, ans); err != nil {
 		t.Fatal(err)
