@@ -237,13 +237,15 @@ func (a *app) verifyCmd() *cobra.Command {
 	var report string
 	var failover bool
 	cmd := &cobra.Command{
-		Use:   "verify -f answers.yaml [--failover] [--report FILE.md]",
+		Use:   "verify -f answers.yaml [--failover] [--report FILE.md] [--output json]",
 		Short: "Post-install report per node and check",
 		Long: `verify reads back every step on every node and reports each check as Success,
 Warning, Failed or Skipped, with the detail and the fix. --report writes it as Markdown
 for the change ticket. --failover also moves the master role and the availability group
 to each other node and back, checking the master endpoint, SSISDB, logging and the
-workers at each stop.`,
+workers at each stop. --output json prints one object: ok, the counts by status
+(success, warning, failed, skipped) and checks (step, title, target, name, status,
+detail, fix).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -268,9 +270,7 @@ workers at each stop.`,
 				}
 			}
 			if f.output == "json" {
-				enc := json.NewEncoder(a.out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(vr); err != nil {
+				if err := writeJSON(a.out, toVerifyJSON(vr)); err != nil {
 					return err
 				}
 			} else {
