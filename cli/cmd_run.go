@@ -34,16 +34,19 @@ func (a *app) progressSubscriber(output string) (engine.Subscriber, error) {
 
 func (a *app) planCmd() *cobra.Command {
 	var f runFlags
-	var out string
+	var out, runbookPath string
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "plan -f answers.yaml [--out DIR]",
+		Use:   "plan -f answers.yaml [--out DIR] [--runbook FILE.md]",
 		Short: "Show what will change, per step and node, with the exact scripts",
 		Long: `plan detects, read-only and on every node in parallel, what each step has already
 done and what it would change, and shows it per step and node. With --out it writes the
 reviewable bundle: every PowerShell script and T-SQL batch as it will run, per node in
 run order, secrets only as placeholders, with a manifest of sha256 hashes. The plan's
-fingerprint ties it to the facts it was computed from: apply refuses a stale plan.`,
+fingerprint ties it to the facts it was computed from: apply refuses a stale plan.
+With --runbook it writes the plan as the change ticket's document (Markdown): the
+estate, the answers (no secrets), every step with its actions and scripts per node,
+the rollback plan and the verification to run after.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -60,6 +63,11 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 					return failed(fmt.Errorf("writing the bundle to %s: %w", out, err))
 				}
 			}
+			if runbookPath != "" {
+				if err := a.writeRunbook(runbookPath, s.ans, p, f.file); err != nil {
+					return failed(err)
+				}
+			}
 			if f.output == "json" {
 				return writePlanJSON(a.out, p)
 			}
@@ -73,6 +81,7 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
 	cmd.Flags().StringVar(&out, "out", "", "write the reviewable bundle of scripts to this directory")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every script in full")
+	cmd.Flags().StringVar(&runbookPath, "runbook", "", "write the plan as a change runbook (Markdown) to this file")
 	return cmd
 }
 
