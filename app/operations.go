@@ -52,7 +52,7 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 		case <-done:
 		}
 	}()
-	return s.ApplyUntil(context.WithoutCancel(ctx), stop, ans, sec, p, only, emit)
+	return s.ApplyUntil(ActionsContext(ctx), stop, ans, sec, p, only, emit)
 }
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
