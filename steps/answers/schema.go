@@ -232,7 +232,9 @@ func port(def int) obj {
 	return s
 }
 
-// override is the where-to-connect of a node: any field left empty or 0 keeps the default.
+// override is the where-to-connect of a node: any field left empty or 0 keeps the
+// default. Its properties replace the reflected ones (the same two keys) to carry their
+// rules and descriptions, which no registry field holds.
 func override() obj {
 	return obj{"properties": obj{
 		"address": obj{"type": "string", "description": "A host name or an IP address; empty: the node's host name.",
