@@ -113,7 +113,7 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 		return nil
 	}
 	defer j.Close()
-	return j.Pending()
+	return j.Interrupted()
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.
