@@ -59,8 +59,7 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 // closing stop lets the running actions finish and starts nothing new; cancelling
 // ctx cancels the running actions too.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
 	})
@@ -69,8 +68,7 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 // Rollback undoes what runs did, for the steps in only (all when empty), in reverse,
 // journaling every undo.
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.Rollback(ctx, only)
 	})
@@ -115,7 +113,7 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 		return nil
 	}
 	defer j.Close()
-	return j.Pending()
+	return j.Interrupted()
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.

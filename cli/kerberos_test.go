@@ -71,7 +71,7 @@ func TestLabEndToEndWithKerberos(t *testing.T) {
 
 	out := r.must("apply", "--yes")
 	r.assertNoSecretLeaked(out)
-	if !strings.Contains(out, "14 succeeded") {
+	if !strings.Contains(out, "14 of 14 targets succeeded") {
 		t.Errorf("apply with Kerberos did not report every target succeeded:\n%s", out)
 	}
 	r.assertAllDone("after apply with Kerberos")
