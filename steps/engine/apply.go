@@ -73,7 +73,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 			return e.finish(run, "apply", nil, err)
 		}
 	}
-	fresh := e.detect(ctx, run.id, sel)
+	fresh := e.planForward(ctx, run.id, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
 	}
@@ -115,9 +115,9 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		switch {
 		case pre != nil:
 			det = pre.wait()
-		case dirty:
-			// Earlier steps changed the estate, so what this step has to do is only
-			// known now.
+		case dirty || det.Predicted():
+			// Earlier steps changed the estate (or the plan only predicted what they
+			// leave), so what this step has to do is only known now.
 			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
 		}
 		var following steps.Step
