@@ -44,9 +44,20 @@ type PlanTarget struct {
 }
 
 // Plan detects every step (or those in only) on every target, in parallel within the
-// Parallel bound. A detection that fails is kept in the plan with its error; Plan
-// itself fails only for bad input or cancellation.
+// Parallel bound, and plans each step after the first change on the estate the
+// planned actions leave (plan_forward.go). A detection that fails is kept in the plan
+// with its error; Plan itself fails only for bad input or cancellation.
 func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
+	return e.plan(ctx, only, e.planForward)
+}
+
+// Status detects every step on every target as the estate is now, named for `ssisha
+// status`: no step is predicted.
+func (e *Engine) Status(ctx context.Context) (*Plan, error) {
+	return e.plan(ctx, nil, e.detect)
+}
+
+func (e *Engine) plan(ctx context.Context, only []int, detect func(context.Context, string, []steps.Step) *Plan) (*Plan, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
@@ -56,7 +67,7 @@ func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
 	}
 	runID := newRunID(e.now())
 	e.emit(Event{Kind: RunStarted, RunID: runID, Mode: "plan"})
-	p := e.planForward(ctx, runID, sel)
+	p := detect(ctx, runID, sel)
 	status := StatusSucceeded
 	if ctx.Err() != nil {
 		status = StatusCancelled
@@ -67,9 +78,6 @@ func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
 	}
 	return p, nil
 }
-
-// Status is Plan over every step, named for `ssisha status`.
-func (e *Engine) Status(ctx context.Context) (*Plan, error) { return e.Plan(ctx, nil) }
 
 // detect runs Detect for every step and target of sel, all at once within the bound,
 // since detection only reads.

@@ -145,3 +145,16 @@ func deviationError(devs []Deviation) error {
 	}
 	return &StalePlanError{Changes: changes}
 }
+
+// ActionsRun counts the actions of the report that ran and succeeded.
+func (r *Report) ActionsRun() int {
+	n := 0
+	for _, t := range r.Results {
+		for _, a := range t.Actions {
+			if a.Status == StatusSucceeded {
+				n++
+			}
+		}
+	}
+	return n
+}
