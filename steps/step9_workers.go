@@ -58,6 +58,10 @@ func (workersStep) worker(env *Env, host string) (acct string) {
 }
 
 func readWorkerFacts(ctx context.Context, env *Env, host, masterThumb string) (workerFacts, error) {
+	if IsPlaceholder(masterThumb) {
+		// A master certificate the plan makes is on no worker yet.
+		masterThumb = ""
+	}
 	var wf workerFacts
 	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), env.Version.WorkerSettingsPath(), masterThumb), &wf); err != nil {
 		return wf, fmt.Errorf("reading the worker on %s: %w", host, err)
