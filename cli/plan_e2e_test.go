@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
@@ -157,5 +158,33 @@ func TestPlanHalfDoneEstateE2E(t *testing.T) {
 	}
 	if text := r.must("plan"); strings.Contains(text, "waits for") || strings.Contains(text, "after earlier steps") {
 		t.Errorf("the plan of a half-done estate waits on something:\n%s", text)
+	}
+}
+
+// A real problem (here a replica that allows only Windows logins, which the workers'
+// logging needs) blocks the step it concerns, with its reason and fix; the steps after
+// it wait for it instead of being predicted.
+func TestPlanBlockedIsNotWaitingE2E(t *testing.T) {
+	r := startLab(t, 2, 2)
+	r.lab.Estate(func(e *estate.Estate) { e.Nodes["node2.contoso.com"].SQL.MixedMode = false })
+	doc := r.planDoc()
+	for _, s := range doc.Steps {
+		for _, tg := range s.Targets {
+			switch {
+			case s.ID < 6 && (tg.State == "blocked" || tg.WaitsFor != "" || len(tg.Actions) == 0):
+				t.Errorf("step %d on %s is %s (waits for %q); the login mode concerns step 6", s.ID, tg.Host, tg.State, tg.WaitsFor)
+			case s.ID == 6 && tg.Host == "node2.contoso.com" && (tg.State != "blocked" || tg.Fix == "" || !strings.Contains(tg.Reason, "Windows authentication")):
+				t.Errorf("step 6 on node2 is %s (%s; fix %q), want blocked on the login mode with a fix", tg.State, tg.Reason, tg.Fix)
+			case s.ID > 6 && !strings.Contains(tg.WaitsFor, "step 6"):
+				t.Errorf("step %d on %s waits for %q, want step 6", s.ID, tg.Host, tg.WaitsFor)
+			}
+		}
+	}
+	if doc.Counts.Blocked != 1 {
+		t.Errorf("the plan counts %d blocked targets, want 1", doc.Counts.Blocked)
+	}
+	text := r.must("plan")
+	if !strings.Contains(text, "waits for step 6") || !strings.Contains(text, "fix: set Server authentication") {
+		t.Errorf("the text plan does not tell the blocked step from the waiting ones:\n%s", text)
 	}
 }
