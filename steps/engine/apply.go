@@ -78,7 +78,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 			return e.finish(run, "apply", nil, err)
 		}
 	}
-	fresh := e.planForward(ctx, run.id, sel)
+	fresh := e.planFor(ctx, run.id, p, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
 	}

@@ -85,3 +85,31 @@ func (s PlanStep) Predicted() bool {
 	}
 	return false
 }
+
+// planFor is the forward plan Apply checks the given plan p against: that of p's steps
+// cut to sel when sel is part of them, so that a part of a plan is predicted as the
+// whole plan predicted it (`apply --steps 7 --out-of-order` after a plan of every step);
+// otherwise that of sel.
+func (e *Engine) planFor(ctx context.Context, runID string, p *Plan, sel []steps.Step) *Plan {
+	if p == nil || len(p.Steps) <= len(sel) {
+		return e.planForward(ctx, runID, sel)
+	}
+	in := map[int]bool{}
+	var ids []int
+	for _, s := range p.Steps {
+		in[s.ID] = true
+		ids = append(ids, s.ID)
+	}
+	for _, s := range sel {
+		if !in[s.ID()] {
+			return e.planForward(ctx, runID, sel)
+		}
+	}
+	scope, err := e.selectSteps(ids)
+	if err != nil {
+		return e.planForward(ctx, runID, sel)
+	}
+	out := subsetPlan(e.planForward(ctx, runID, scope), sel)
+	out.Fingerprint = fingerprint(out)
+	return out
+}

@@ -131,3 +131,36 @@ func TestMatchesPlanned(t *testing.T) {
 		}
 	}
 }
+
+// foresightStep is a fake step whose facts say which earlier steps' actions the plan
+// assumes have run, as a real step's facts differ on a projected estate.
+type foresightStep struct{ *fakeStep }
+
+func (s foresightStep) Detect(ctx context.Context, env *steps.Env, t steps.Target) (steps.Detection, error) {
+	d, err := s.fakeStep.Detect(ctx, env, t)
+	d.Facts["assumes"] = env.Projection.Steps()
+	return d, err
+}
+
+// A part of a plan of every step is checked against what the whole plan predicted,
+// not taken for a stale plan.
+func TestApplyPartOfAForwardPlan(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := newFakeStep(1, steps.EachMaster, w.tr, "install")
+	s2 := foresightStep{newFakeStep(2, steps.Primary, w.tr, "configure")}
+	e := w.engine(0, s1, s2)
+	p, err := e.Plan(testCtx(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.ApplyWith(testCtx(t), p, []int{2}, ApplyOptions{AllowOutOfOrder: true})
+	if err != nil {
+		t.Fatalf("applying step 2 of a plan of both steps: %v", err)
+	}
+	if statusOf(rep, 2, "node1.contoso.com") != StatusSucceeded || len(rep.Deviations) != 0 {
+		t.Errorf("step 2: %s, deviations %v", statusOf(rep, 2, "node1.contoso.com"), rep.Deviations)
+	}
+	if s1.isApplied("node1.contoso.com", "install") {
+		t.Error("step 1 ran though only step 2 was asked for")
+	}
+}
