@@ -215,7 +215,7 @@ type masterRoleState struct {
 
 func readMasterRole(ctx context.Context, env *Env, host string) (masterRoleState, error) {
 	_, short := accessPointNames(env.Answers)
-	return env.Projection.masterRole(env, func() (masterRoleState, error) {
+	return env.Projection.masterRole(func() (masterRoleState, error) {
 		var r masterRoleState
 		if err := env.PS(ctx, host, psRoleGet(short, env.Version.MasterService()), &r); err != nil {
 			return r, fmt.Errorf("reading the master's cluster role from %s failed: %w", host, err)

@@ -39,7 +39,9 @@ var (
 // the plan names them: lower case (a step may have upper-cased a thumbprint) and as
 // text where a binary parameter carried one.
 func ShowPlaceholders(s string) string {
-	if !strings.Contains(s, "0x3C") && !strings.Contains(s, "0x3c") && !strings.Contains(strings.ToLower(s), placeholderPrefix) {
+	if !strings.Contains(s, "0x3C") && !strings.Contains(s, placeholderPrefix) && !strings.Contains(s, strings.ToUpper(placeholderPrefix)) {
+		// Steps only ever upper-case a placeholder whole (a thumbprint), so these
+		// are all the forms one can take.
 		return s
 	}
 	s = placeholderHexRE.ReplaceAllStringFunc(s, func(m string) string {

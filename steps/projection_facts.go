@@ -118,7 +118,7 @@ func (p *Projection) masterCert(env *Env, host string, read func() (masterCert, 
 }
 
 // masterRole is what cluster.role.get will find from host.
-func (p *Projection) masterRole(env *Env, read func() (masterRoleState, error)) (masterRoleState, error) {
+func (p *Projection) masterRole(read func() (masterRoleState, error)) (masterRoleState, error) {
 	return projectedRead(p, read, false, func(r *masterRoleState) {
 		if p.changes(1, "") {
 			r.ClusterExists = true
