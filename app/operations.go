@@ -52,15 +52,14 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 		case <-done:
 		}
 	}()
-	return s.ApplyUntil(context.WithoutCancel(ctx), stop, ans, sec, p, only, emit)
+	return s.ApplyUntil(ActionsContext(ctx), stop, ans, sec, p, only, emit)
 }
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
 // closing stop lets the running actions finish and starts nothing new; cancelling
 // ctx cancels the running actions too.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan})
 	})
@@ -69,8 +68,7 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 // Rollback undoes what runs did, for the steps in only (all when empty), in reverse,
 // journaling every undo.
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.Rollback(ctx, only)
 	})
@@ -115,7 +113,7 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 		return nil
 	}
 	defer j.Close()
-	return j.Pending()
+	return j.Interrupted()
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.

@@ -118,6 +118,10 @@ line).`,
 			output := f.output
 			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
+				if r.Kind == engine.KindRunEnd {
+					a.note(output, "resuming: the last apply was stopped before it finished; every step is re-detected before anything continues")
+					continue
+				}
 				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
 			}
 			p, err := s.Plan(ctx, s.ans, s.sec, s.emit)
