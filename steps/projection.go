@@ -36,8 +36,8 @@ var (
 )
 
 // ShowPlaceholders rewrites the placeholders in a displayed script or summary the way
-// the plan names them: lower case (a step may have upper-cased a thumbprint) and as
-// text where a binary parameter carried one.
+// the plan names them: as text where a binary parameter carried one, and in lower
+// case where a step upper-cased one whole (as it does a thumbprint).
 func ShowPlaceholders(s string) string {
 	if !strings.Contains(s, "0x3C") && !strings.Contains(s, placeholderPrefix) && !strings.Contains(s, strings.ToUpper(placeholderPrefix)) {
 		// Steps only ever upper-case a placeholder whole (a thumbprint), so these
@@ -51,7 +51,12 @@ func ShowPlaceholders(s string) string {
 		}
 		return string(b)
 	})
-	return placeholderRE.ReplaceAllStringFunc(s, strings.ToLower)
+	return placeholderRE.ReplaceAllStringFunc(s, func(m string) string {
+		if m == strings.ToUpper(m) {
+			return strings.ToLower(m)
+		}
+		return m
+	})
 }
 
 // Placeholders lists the distinct placeholders in s, in order of first appearance.

@@ -39,7 +39,7 @@ func (p *Projection) masterNode(env *Env, host string, read func() (masterNodeSt
 			}
 			if m.Settings == nil {
 				m.Settings = &masterSettingsFile{Path: env.Version.MasterSettingsPath(), PortNumber: port,
-					SQLServerName: Placeholder("server name setup writes on " + host)}
+					SQLServerName: Placeholder("SqlServerName setup writes on " + host)}
 			}
 			m.Settings.SSLCertThumbprint = thumb
 			m.Binding = &httpBinding{CertificateHash: thumb, StoreName: "Root"}
@@ -87,7 +87,7 @@ func (p *Projection) masterSettings(env *Env, host string, read func() (masterSe
 				ms.Path = env.Version.MasterSettingsPath()
 			}
 			if ms.SQLServerName == "" {
-				ms.SQLServerName = Placeholder("server name setup writes on " + host)
+				ms.SQLServerName = Placeholder("SqlServerName setup writes on " + host)
 			}
 			ms.Thumbprint, ms.Port, ms.ServiceAccount = p.masterThumbprint(), strconv.Itoa(answersMasterPort(a)), a.MasterService.Account
 			ms.ServiceState, ms.ServiceStartMode = "Running", "Auto"
