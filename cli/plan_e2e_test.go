@@ -70,6 +70,8 @@ func TestPlanFreshLabE2E(t *testing.T) {
 	}
 	if a, b := r.must("plan", "--output", "json"), r.must("plan", "--output", "json"); a != b {
 		t.Error("two plans of the same estate, as JSON, differ: a pipeline could not diff them")
+	} else if !strings.Contains(a, "<after apply: master certificate thumbprint>") {
+		t.Error("plan --output json does not show the placeholders as the text plan does")
 	}
 
 	dir := filepath.Join(t.TempDir(), "bundle")

@@ -88,6 +88,8 @@ type planJSON = engine.PlanDoc
 func writePlanJSON(w io.Writer, doc engine.PlanDoc) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	// Scripts and placeholders stay readable: <after apply: …>, not \u003c.
+	enc.SetEscapeHTML(false)
 	return enc.Encode(doc)
 }
 
@@ -166,5 +168,7 @@ func writePlanAgainstActual(w io.Writer, c engine.PlanCounts, r *engine.Report) 
 	if out.Deviations == nil {
 		out.Deviations = []engine.Deviation{}
 	}
-	return json.NewEncoder(w).Encode(out)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
 }
