@@ -124,11 +124,15 @@ func (e *Engine) WriteBundle(p *Plan, dir string) error {
 		}
 		man.Files = append(man.Files, sc.ManifestFile)
 	}
-	mj, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
+	var mj strings.Builder
+	enc := json.NewEncoder(&mj)
+	enc.SetIndent("", "  ")
+	// The placeholders read as the scripts show them: <after apply: …>, not \u003c.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(man); err != nil {
 		return fmt.Errorf("cannot encode the bundle manifest: %w", err)
 	}
-	if err := writeBundleFile(dir, "manifest.json", e.redact(string(mj))+"\n"); err != nil {
+	if err := writeBundleFile(dir, "manifest.json", e.redact(mj.String())); err != nil {
 		return err
 	}
 	return writeBundleFile(dir, "README.md", e.redact(bundleReadme(p, man, blocked)))
