@@ -164,3 +164,39 @@ func TestApplyPartOfAForwardPlan(t *testing.T) {
 		t.Error("step 1 ran though only step 2 was asked for")
 	}
 }
+
+// An interrupted action is settled from the estate as it is, never from a prediction:
+// while an earlier step has work again, its step is only predicted, and the intent
+// waits for a run that detects it.
+func TestResumeIgnoresPredictedTargets(t *testing.T) {
+	w := newWorld(t, 1)
+	s1 := newFakeStep(1, steps.Primary, w.tr, "a")
+	s2 := hintStep{newFakeStep(2, steps.Primary, w.tr, "b"), map[string]bool{"b": true}}
+	e := w.engine(0, s1, s2)
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	intent := killAfterLastIntent(t, w)
+	s1.setApplied("node1.contoso.com", "a", false) // someone undid step 1 by hand
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := w.journal.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Kind == KindResult && r.Ref == intent.RunID && r.origin() == intent.origin() {
+			t.Fatalf("the interrupted intent was settled from a predicted detection: %+v", r)
+		}
+	}
+	if len(e.Interrupted()) != 1 {
+		t.Fatalf("interrupted: %v, want the intent of b still open", e.Interrupted())
+	}
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if res := resumedResult(t, w, intent); res.Resolution != ResolvedDone {
+		t.Errorf("once step 2 is detected as it is, the intent is settled %s, want done", res.Resolution)
+	}
+}
