@@ -57,12 +57,17 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
 // closing stop lets the running actions finish and starts nothing new; cancelling
-// ctx cancels the running actions too.
+// ctx cancels the running actions too. Before anything changes it passes the gate
+// (see Gate), unless the gate already passed for these answers and secrets.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	s.running.Add(1)
 	defer s.running.Done()
+	if err := s.gate(ctx, ans, sec, emit); err != nil {
+		return nil, err
+	}
+	skipped, _ := skipList(s.opts.SkipChecks)
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
-		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
+		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, SkippedChecks: skipped})
 	})
 }
 

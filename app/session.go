@@ -48,6 +48,9 @@ type Options struct {
 	// Getenv reads the environment (SSISHA_STATE_DIR, SSISHA_WAIT_SCALE); nil reads
 	// nothing.
 	Getenv func(string) string
+	// SkipChecks names the preflight checks whose failure does not stop an apply
+	// (--skip-check); the journal records each run that skipped them.
+	SkipChecks []string
 	// Warn receives the remote's warnings, free of secrets, once each; nil drops them.
 	Warn func(string)
 }
@@ -73,6 +76,8 @@ type Session struct {
 	mu  sync.Mutex
 	key string
 	c   *conn
+	// gated is the key of the answers and secrets the gate last passed for.
+	gated string
 }
 
 // conn is a connection to an estate: answers, secrets, the remote and the steps'
@@ -101,11 +106,10 @@ func Open(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, opts 
 
 // conn returns the connection for these answers, connecting when they changed.
 func (s *Session) conn(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) (*conn, error) {
-	data, err := answers.Marshal(ans)
+	key, err := gateKey(ans, sec)
 	if err != nil {
 		return nil, err
 	}
-	key := string(data) + fmt.Sprintf("|%p", sec)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.c != nil && s.key == key {

@@ -79,6 +79,7 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 func (a *app) applyCmd() *cobra.Command {
 	f := runFlags{changes: true}
 	var bundle string
+	var skipChecks []string
 	var yes, outOfOrder bool
 	cmd := &cobra.Command{
 		Use:   "apply -f answers.yaml [--steps 5,6] [--yes]",
@@ -92,16 +93,26 @@ and says per node what happened and what to do.
 An interrupted run is found in the journal and resumed: interrupted actions are
 re-detected on their node before anything continues. --steps re-runs just those steps
 (it refuses while an earlier step they depend on is not done). --bundle refuses to run
-unless the estate still matches the plan the bundle was written from.`,
+unless the estate still matches the plan the bundle was written from.
+
+Before anything changes, apply checks the answers and the secrets (exit 2) and runs
+the read-only preflight checks on every node (exit 1 when one fails). A failed check
+you have verified by hand may be skipped by naming it with --skip-check; the journal
+records that the run skipped it.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) { o.OutOfOrder, o.LogAll = outOfOrder, true })
+			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) {
+				o.OutOfOrder, o.LogAll, o.SkipChecks = outOfOrder, true, skipChecks
+			})
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			output := f.output
+			if err := a.gate(ctx, s); err != nil {
+				return err
+			}
 			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
 				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
@@ -160,6 +171,7 @@ unless the estate still matches the plan the bundle was written from.`,
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
 	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
+	cmd.Flags().StringArrayVar(&skipChecks, "skip-check", nil, "go on although this preflight check fails (its name, e.g. \"No restart pending\"; repeatable; the journal records it)")
 	return cmd
 }
 

@@ -36,6 +36,14 @@ Exit code 2 when anything is wrong.`,
 				return err
 			}
 			if offline {
+				// Offline, the secrets given are checked; missing ones are not asked for.
+				sec, err := answers.LoadSecrets(a.getenv, a.secretsFile)
+				if err != nil {
+					return invalidErr(err)
+				}
+				if err := checkSecrets(sec); err != nil {
+					return err
+				}
 				fmt.Fprintf(a.out, "%s: no problems found (offline: network facts not checked)\n", file)
 				return nil
 			}

@@ -80,6 +80,9 @@ type Record struct {
 	// action: what the re-detection found, in a word and in the DBA's words.
 	Resolution Resolution `json:"resolution,omitempty"`
 	Note       string     `json:"note,omitempty"`
+	// SkippedChecks, on a run's start, names the preflight checks the user chose to
+	// skip for that run.
+	SkippedChecks []string `json:"skippedChecks,omitempty"`
 }
 
 // origin identifies the action run a record belongs to: the same for an intent, its
