@@ -62,6 +62,11 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	s.running.Add(1)
 	defer s.running.Done()
+	release, err := s.Lock(ctx, ans, sec, "apply")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if err := s.gate(ctx, ans, sec, emit); err != nil {
 		return nil, err
 	}
@@ -76,6 +81,11 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	s.running.Add(1)
 	defer s.running.Done()
+	release, err := s.Lock(ctx, ans, sec, "rollback")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.Rollback(ctx, only)
 	})

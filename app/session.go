@@ -51,6 +51,9 @@ type Options struct {
 	// SkipChecks names the preflight checks whose failure does not stop an apply
 	// (--skip-check); the journal records each run that skipped them.
 	SkipChecks []string
+	// BreakLock replaces another run's lock marker on the primary node
+	// (--break-lock): for a marker left by a run whose machine or process died.
+	BreakLock bool
 	// Warn receives the remote's warnings, free of secrets, once each; nil drops them.
 	Warn func(string)
 }
@@ -78,6 +81,8 @@ type Session struct {
 	c   *conn
 	// gated is the key of the answers and secrets the gate last passed for.
 	gated string
+	// lock is the cluster lock the session holds, if any.
+	lock *heldLock
 }
 
 // conn is a connection to an estate: answers, secrets, the remote and the steps'

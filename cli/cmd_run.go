@@ -51,6 +51,7 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 				return err
 			}
 			defer s.Close()
+			a.showLock(cmd.Context(), s)
 			p, err := s.Plan(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
@@ -80,7 +81,7 @@ func (a *app) applyCmd() *cobra.Command {
 	f := runFlags{changes: true}
 	var bundle string
 	var skipChecks []string
-	var yes, outOfOrder bool
+	var yes, outOfOrder, breakLock bool
 	cmd := &cobra.Command{
 		Use:   "apply -f answers.yaml [--steps 5,6] [--yes]",
 		Short: "Run the steps (all, or the ones named); resumes an interrupted run",
@@ -98,18 +99,32 @@ unless the estate still matches the plan the bundle was written from.
 Before anything changes, apply checks the answers and the secrets (exit 2) and runs
 the read-only preflight checks on every node (exit 1 when one fails). A failed check
 you have verified by hand may be skipped by naming it with --skip-check; the journal
-records that the run skipped it.`,
+records that the run skipped it.
+
+Only one run changes a cluster at a time. apply and rollback take a lock file beside
+the journal (the system releases it when the process ends) and put a marker on the
+primary node (C:\ProgramData\ssisha\estate.lock.json) naming the machine, user,
+process and start time, which every ssisha honours from any machine; a second run
+exits at once (code 3) naming the holder, and plan and status show it. A marker
+left behind by a run whose machine died is removed with --break-lock, once you are
+sure that run is gone (a marker left by a process of this machine that has ended is
+taken over without it).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) {
-				o.OutOfOrder, o.LogAll, o.SkipChecks = outOfOrder, true, skipChecks
+				o.OutOfOrder, o.LogAll, o.SkipChecks, o.BreakLock = outOfOrder, true, skipChecks, breakLock
 			})
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			output := f.output
+			release, err := a.lock(ctx, s, "apply")
+			if err != nil {
+				return err
+			}
+			defer release()
 			if err := a.gate(ctx, s); err != nil {
 				return err
 			}
@@ -171,26 +186,34 @@ records that the run skipped it.`,
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
 	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
+	registerBreakLock(cmd, &breakLock)
 	cmd.Flags().StringArrayVar(&skipChecks, "skip-check", nil, "go on although this preflight check fails (its name, e.g. \"No restart pending\"; repeatable; the journal records it)")
 	return cmd
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
 	f := runFlags{changes: true}
-	var yes bool
+	var yes, breakLock bool
 	cmd := &cobra.Command{
 		Use:   "rollback -f answers.yaml [--steps 9-7] [--yes]",
 		Short: "Undo what the journal records, newest first",
 		Long: `rollback undoes the actions the journal records for this cluster, newest first, steps
 in reverse order. What cannot be undone (for example the original random password of
-the logging login) is skipped and reported with the reason.`,
+the logging login) is skipped and reported with the reason.
+
+Like apply, it takes the cluster's lock first (see apply --help).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, steps, err := a.openRun(cmd.Context(), f, nil)
+			s, steps, err := a.openRun(cmd.Context(), f, func(o *ssisha.Options) { o.BreakLock = breakLock })
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			release, err := a.lock(cmd.Context(), s, "rollback")
+			if err != nil {
+				return err
+			}
+			defer release()
 			what := "every step"
 			if len(steps) > 0 {
 				what = "steps " + f.only
@@ -214,6 +237,7 @@ the logging login) is skipped and reported with the reason.`,
 	}
 	f.register(cmd, "only these steps, e.g. 9-7", "progress as text or json")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	registerBreakLock(cmd, &breakLock)
 	return cmd
 }
 
@@ -229,6 +253,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			a.showLock(cmd.Context(), s)
 			p, err := s.Status(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
