@@ -45,6 +45,9 @@ func (es ParseErrors) Error() string {
 // Load reads an answer file, checks its keys and applies the defaults. It does not
 // validate the values; call Validate for that.
 func Load(path string) (*Answers, error) {
+	if info, err := os.Stat(path); err == nil && info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("answer file %s:\n%w", path, ParseErrors{tooBig(info.Size())})
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read answer file: %w", err)
@@ -68,6 +71,11 @@ func Parse(data []byte) (a *Answers, err error) {
 			a, err = nil, ParseErrors{{Problem: fmt.Sprintf("the file is not YAML ssisha can read (%v); check it for stray characters", r)}}
 		}
 	}()
+	// The YAML library's memory grows much faster than the input on deep nesting
+	// (200 KB of brackets took 15 GB): limits are checked before it sees the file.
+	if err := checkShape(data); err != nil {
+		return nil, ParseErrors{*err}
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, ParseErrors{syntaxProblem(err)}
