@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/steps/engine"
@@ -52,6 +53,16 @@ func CheckInput(ans *answers.Answers, sec *answers.Secrets) error {
 	return nil
 }
 
+// checkCleartext refuses an apply whose secrets would cross an unencrypted SQL
+// Server connection, unless Options.AllowCleartextSecrets allows it.
+func (s *Session) checkCleartext(ans *answers.Answers) error {
+	o := remote.SQLOptions{Encrypt: ans.Connection.SQL.Encrypt}
+	if s.opts.AllowCleartextSecrets || !o.Cleartext() {
+		return nil
+	}
+	return &InputError{fmt.Errorf("connection.sql.encrypt is %s, so the logging login's and the SSISDB master key's passwords would cross the network in clear text; set it to true or strict, or allow it with --allow-cleartext-secrets", ans.Connection.SQL.Encrypt)}
+}
+
 // PreflightCheckNames lists the names --skip-check takes, sorted, once each.
 func PreflightCheckNames() []string {
 	var names []string
@@ -88,6 +99,9 @@ func skipList(skip []string) ([]string, error) {
 // secrets, so that Apply does not run preflight again right after the command did.
 func (s *Session) Gate(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) ([]engine.VerifyCheck, error) {
 	if err := CheckInput(ans, sec); err != nil {
+		return nil, err
+	}
+	if err := s.checkCleartext(ans); err != nil {
 		return nil, err
 	}
 	skip, err := skipList(s.opts.SkipChecks)

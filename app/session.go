@@ -54,6 +54,9 @@ type Options struct {
 	// BreakLock replaces another run's lock marker on the primary node
 	// (--break-lock): for a marker left by a run whose machine or process died.
 	BreakLock bool
+	// AllowCleartextSecrets lets secrets cross an unencrypted SQL Server connection
+	// (connection.sql.encrypt false or disable; --allow-cleartext-secrets).
+	AllowCleartextSecrets bool
 	// Warn receives the remote's warnings, free of secrets, once each; nil drops them.
 	Warn func(string)
 }
@@ -137,6 +140,7 @@ func (s *Session) conn(ctx context.Context, ans *answers.Answers, sec *answers.S
 func (s *Session) connect(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) (*conn, error) {
 	red := sec.Redactor()
 	cfg := answers.RemoteConfig(ans, sec)
+	cfg.SQL.AllowCleartextSecrets = s.opts.AllowCleartextSecrets
 	var once sync.Map
 	cfg.Warn = func(msg string) {
 		if _, seen := once.LoadOrStore(msg, true); !seen && s.opts.Warn != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
@@ -83,4 +84,26 @@ func goodAnswers() string {
 		panic(err)
 	}
 	return p
+}
+
+// apply refuses to send the logging and master key passwords over a SQL connection
+// that is not encrypted, before any change, unless --allow-cleartext-secrets.
+func TestApplyRefusesCleartextSecrets(t *testing.T) {
+	r := startLab(t, 2, 0)
+	ans, err := answers.Load(r.answers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ans.Connection.SQL.Encrypt = "false"
+	if err := answers.Save(r.answers, ans); err != nil {
+		t.Fatal(err)
+	}
+	before := r.estateJSON()
+	code, out := r.cmd("apply", "--yes")
+	if code != ExitInvalid || !strings.Contains(out, "--allow-cleartext-secrets") {
+		t.Errorf("apply over unencrypted SQL exited %d, want 2 saying how to allow it:\n%s", code, out)
+	}
+	if d := estateDiff("", before, r.estateJSON()); len(d) > 0 {
+		t.Errorf("apply changed the estate although it refused: %v", d)
+	}
 }

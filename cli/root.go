@@ -41,6 +41,8 @@ type app struct {
 	ascii       bool
 	color       string
 	accessible  bool
+	// allowCleartextSecrets lets secrets cross an unencrypted SQL connection.
+	allowCleartextSecrets bool
 }
 
 // Main runs ssisha with args and returns the process exit code.
@@ -96,6 +98,7 @@ starts the wizard against a simulated cluster on this machine.`,
 	pf.IntVar(&a.parallel, "parallel", 0, "at most this many targets at once within a step (0: all)")
 	pf.BoolVar(&a.ascii, "ascii", false, "ASCII glyphs only (no box drawing or symbols)")
 	pf.StringVar(&a.color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
+	pf.BoolVar(&a.allowCleartextSecrets, "allow-cleartext-secrets", false, "send passwords over SQL Server connections that are not encrypted (connection.sql.encrypt false or disable)")
 	pf.BoolVar(&a.accessible, "accessible", false, "line-by-line prompts and progress for screen readers (also ACCESSIBLE=1 or TERM=dumb)")
 	root.Flags().StringP("file", "f", "", "answer file to start from")
 
