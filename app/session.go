@@ -163,7 +163,8 @@ func (s *Session) connect(ctx context.Context, ans *answers.Answers, sec *answer
 	v, err := steps.DetectVersion(ctx, c.env)
 	if err != nil {
 		_ = rem.Close()
-		return nil, fmt.Errorf("cannot tell the SQL Server version of the masters: %w; set sqlVersion in the answer file, or check that %s answers", red.RedactError(err), ans.Primary().Host)
+		// The error names the node that did not answer and says what to do.
+		return nil, fmt.Errorf("cannot tell the SQL Server version of the masters: %w", red.RedactError(err))
 	}
 	c.env.Version = v
 	if s.opts.SharedReads {

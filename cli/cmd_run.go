@@ -62,13 +62,16 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 				}
 			}
 			if f.output == "json" {
-				return writePlanJSON(a.out, p)
+				if err := writePlanJSON(a.out, p); err != nil {
+					return err
+				}
+				return undetected(p)
 			}
 			printPlan(a.out, p, verbose)
 			if out != "" {
 				fmt.Fprintf(a.out, "Bundle written to %s (review it, then: ssisha apply -f %s --bundle %s)\n", out, f.file, out)
 			}
-			return nil
+			return undetected(p)
 		},
 	}
 	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
@@ -259,10 +262,13 @@ func (a *app) statusCmd() *cobra.Command {
 				return failed(s.Redact(err))
 			}
 			if f.output == "json" {
-				return writePlanJSON(a.out, p)
+				if err := writePlanJSON(a.out, p); err != nil {
+					return err
+				}
+				return undetected(p)
 			}
 			printStatus(a.out, p)
-			return nil
+			return undetected(p)
 		},
 	}
 	f.register(cmd, "", "text or json")
