@@ -228,6 +228,9 @@ Like apply, it takes the cluster's lock first (see apply --help).`,
 			if r != nil && f.output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
+				if left := leftBehind(steps); left != "" {
+					fmt.Fprintln(a.out, left)
+				}
 			}
 			if err != nil {
 				return failed(s.Redact(err))
@@ -306,8 +309,8 @@ workers at each stop.`,
 				vr.Checks = append(vr.Checks, fr...)
 			}
 			if report != "" {
-				if err := os.WriteFile(report, []byte(vr.Markdown()), 0o644); err != nil {
-					return failed(err)
+				if err := engine.WritePrivateFile(report, []byte(vr.Markdown())); err != nil {
+					return failed(fmt.Errorf("writing the report %s: %w", report, err))
 				}
 			}
 			if f.output == "json" {

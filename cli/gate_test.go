@@ -107,3 +107,20 @@ func TestApplyRefusesCleartextSecrets(t *testing.T) {
 		t.Errorf("apply changed the estate although it refused: %v", d)
 	}
 }
+
+// verify --report writes a file for its user only, as the journal is.
+func TestVerifyReportIsPrivate(t *testing.T) {
+	r := startLab(t, 2, 0)
+	report := r.dir + "/report.md"
+	if err := os.WriteFile(report, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.cmd("verify", "--report", report)
+	info, err := os.Stat(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("the report has mode %04o, want 0600", info.Mode().Perm())
+	}
+}

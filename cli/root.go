@@ -88,6 +88,9 @@ starts the wizard against a simulated cluster on this machine.`,
 		SilenceErrors: true,
 		RunE:          a.runWizard,
 	}
+	// Global flags are checked before any command runs, so that a bad one is refused
+	// before anything connects.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.checkGlobalFlags() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return invalid("%v (see %s --help)", err, c.CommandPath())
 	})
@@ -113,6 +116,19 @@ starts the wizard against a simulated cluster on this machine.`,
 		a.versionCmd(),
 	)
 	return root
+}
+
+// checkGlobalFlags refuses global flag values that have no meaning (exit 2).
+func (a *app) checkGlobalFlags() error {
+	if a.parallel < 0 {
+		return invalid("--parallel %d: give how many targets may run at once within a step (0: all)", a.parallel)
+	}
+	switch a.color {
+	case "auto", "always", "never":
+	default:
+		return invalid("--color %q: choose auto, always or never", a.color)
+	}
+	return nil
 }
 
 func (a *app) noArgs(cmd *cobra.Command, args []string) error {

@@ -56,3 +56,16 @@ func TestAnswerFileLimits(t *testing.T) {
 		t.Errorf("a file over the size limit: %v", err)
 	}
 }
+
+// A port is a whole number: 8391.9 is not truncated and 1e3 is not read as 1000.
+func TestPortsAreWholeNumbers(t *testing.T) {
+	for _, v := range []string{"8391.9", "1e3", "8391.0", "0x20C7"} {
+		_, err := Parse([]byte("masterService:\n  port: " + v + "\n"))
+		if err == nil || !strings.Contains(err.Error(), "masterService.port") || !strings.Contains(err.Error(), "whole number") {
+			t.Errorf("port %s: error %v, want it refused as not a whole number", v, err)
+		}
+	}
+	if _, err := Parse([]byte("masterService:\n  port: 8391\n")); err != nil {
+		t.Errorf("port 8391 refused: %v", err)
+	}
+}

@@ -155,6 +155,17 @@ func (w *walker) walk(node ast.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	// The decoder truncates 8391.9 to 8391 and reads 1e3 as 1000: a whole number is
+	// written as one.
+	if kindWords(t) == "a whole number" {
+		switch node.(type) {
+		case *ast.FloatNode, *ast.IntegerNode, *ast.StringNode:
+			if v := node.GetToken().Value; !wholeNumber(v) {
+				w.fail(line(node), path, "%s is %s; type a whole number (digits only)", orField(path), strconv.Quote(v))
+				return
+			}
+		}
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		pairs := mappingPairs(node)
@@ -194,6 +205,20 @@ func (w *walker) walk(node ast.Node, t reflect.Type, path string) {
 			w.walk(v, t.Elem(), child)
 		}
 	}
+}
+
+// wholeNumber reports whether v is written as decimal digits, with an optional sign.
+func wholeNumber(v string) bool {
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "-"), "+")
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func join(path, key string) string {
