@@ -156,3 +156,26 @@ func withEngine[T any](ctx context.Context, s *Session, ans *answers.Answers, se
 	defer r.close()
 	return fn(r.eng)
 }
+
+// Facts reads the raw facts of every node, as the steps detect them; it changes
+// nothing and journals nothing.
+func (s *Session) Facts(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) ([]steps.NodeFacts, error) {
+	c, err := s.conn(ctx, ans, sec)
+	if err != nil {
+		return nil, err
+	}
+	env := *c.env
+	env.Reads = steps.NewReadCache()
+	return steps.ReadFacts(ctx, &env), nil
+}
+
+// RedactText removes the secrets of the current connection from text.
+func (s *Session) RedactText(text string) string {
+	s.mu.Lock()
+	c := s.c
+	s.mu.Unlock()
+	if c == nil {
+		return text
+	}
+	return c.red.Redact(text)
+}

@@ -113,6 +113,7 @@ starts the wizard against a simulated cluster on this machine.`,
 		a.rollbackCmd(),
 		a.statusCmd(),
 		a.verifyCmd(),
+		a.factsCmd(),
 		a.versionCmd(),
 	)
 	return root
