@@ -297,6 +297,15 @@ workers at each stop.`,
 				return err
 			}
 			defer s.Close()
+			if failover {
+				// The failover test moves the AG and the master role: no other run may
+				// change the cluster meanwhile.
+				release, err := a.lock(cmd.Context(), s, "verify --failover")
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
 			vr, err := s.Verify(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
