@@ -52,7 +52,7 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 		case <-done:
 		}
 	}()
-	return s.ApplyUntil(context.WithoutCancel(ctx), stop, ans, sec, p, only, emit)
+	return s.ApplyUntil(ActionsContext(ctx), stop, ans, sec, p, only, emit)
 }
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
@@ -60,8 +60,7 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 // ctx cancels the running actions too. Before anything changes it passes the gate
 // (see Gate), unless the gate already passed for these answers and secrets.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	release, err := s.Lock(ctx, ans, sec, "apply")
 	if err != nil {
 		return nil, err
@@ -79,8 +78,7 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 // Rollback undoes what runs did, for the steps in only (all when empty), in reverse,
 // journaling every undo.
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	release, err := s.Lock(ctx, ans, sec, "rollback")
 	if err != nil {
 		return nil, err
@@ -130,7 +128,7 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 		return nil
 	}
 	defer j.Close()
-	return j.Pending()
+	return j.Interrupted()
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.

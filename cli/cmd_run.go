@@ -34,16 +34,19 @@ func (a *app) progressSubscriber(output string) (engine.Subscriber, error) {
 
 func (a *app) planCmd() *cobra.Command {
 	var f runFlags
-	var out string
+	var out, runbookPath string
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "plan -f answers.yaml [--out DIR]",
+		Use:   "plan -f answers.yaml [--out DIR] [--runbook FILE.md]",
 		Short: "Show what will change, per step and node, with the exact scripts",
 		Long: `plan detects, read-only and on every node in parallel, what each step has already
 done and what it would change, and shows it per step and node. With --out it writes the
 reviewable bundle: every PowerShell script and T-SQL batch as it will run, per node in
 run order, secrets only as placeholders, with a manifest of sha256 hashes. The plan's
-fingerprint ties it to the facts it was computed from: apply refuses a stale plan.`,
+fingerprint ties it to the facts it was computed from: apply refuses a stale plan.
+With --runbook it writes the plan as the change ticket's document (Markdown): the
+estate, the answers (no secrets), every step with its actions and scripts per node,
+the rollback plan and the verification to run after.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -59,6 +62,11 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 			if out != "" {
 				if err := s.WriteBundle(p, out); err != nil {
 					return failed(fmt.Errorf("writing the bundle to %s: %w", out, err))
+				}
+			}
+			if runbookPath != "" {
+				if err := a.writeRunbook(runbookPath, s.ans, p, f.file); err != nil {
+					return failed(err)
 				}
 			}
 			if f.output == "json" {
@@ -77,6 +85,7 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
 	cmd.Flags().StringVar(&out, "out", "", "write the reviewable bundle of scripts to this directory")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every script in full")
+	cmd.Flags().StringVar(&runbookPath, "runbook", "", "write the plan as a change runbook (Markdown) to this file")
 	return cmd
 }
 
@@ -133,6 +142,10 @@ taken over without it).`,
 			}
 			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
+				if r.Kind == engine.KindRunEnd {
+					a.note(output, "resuming: the last apply was stopped before it finished; every step is re-detected before anything continues")
+					continue
+				}
 				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
 			}
 			p, err := s.Plan(ctx, s.ans, s.sec, s.emit)
@@ -283,13 +296,15 @@ func (a *app) verifyCmd() *cobra.Command {
 	var report string
 	var failover bool
 	cmd := &cobra.Command{
-		Use:   "verify -f answers.yaml [--failover] [--report FILE.md]",
+		Use:   "verify -f answers.yaml [--failover] [--report FILE.md] [--output json]",
 		Short: "Post-install report per node and check",
 		Long: `verify reads back every step on every node and reports each check as Success,
 Warning, Failed or Skipped, with the detail and the fix. --report writes it as Markdown
 for the change ticket. --failover also moves the master role and the availability group
 to each other node and back, checking the master endpoint, SSISDB, logging and the
-workers at each stop.`,
+workers at each stop. --output json prints one object: ok, the counts by status
+(success, warning, failed, skipped) and checks (step, title, target, name, status,
+detail, fix).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -323,9 +338,7 @@ workers at each stop.`,
 				}
 			}
 			if f.output == "json" {
-				enc := json.NewEncoder(a.out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(vr); err != nil {
+				if err := writeJSON(a.out, toVerifyJSON(vr)); err != nil {
 					return err
 				}
 			} else {

@@ -115,7 +115,10 @@ starts the wizard against a simulated cluster on this machine.`,
 		a.verifyCmd(),
 		a.factsCmd(),
 		a.versionCmd(),
+		a.schemaCmd(),
+		a.manCmd(),
 	)
+	completeStepsFlags(root)
 	return root
 }
 

@@ -225,6 +225,13 @@ func (e *Engine) finish(run *runState, mode string, rep *Report, err error) (*Re
 				if t.err != nil {
 					failures = append(failures, e.redactor().RedactError(t.err))
 				}
+			case StatusCancelled:
+				// A run stopped by the user (or cancelled) before all its targets ran
+				// did not succeed: the journal says so, and the next start offers
+				// to resume it.
+				if status == StatusSucceeded {
+					status = StatusCancelled
+				}
 			}
 		}
 	}
