@@ -110,6 +110,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"lab", "serve", "--dir", "x", "--masters", "1"},
 		{"status", "-f", "answers.yaml", "--output", "xml"},
 		{"plan", "-f", "answers.yaml", "--output", "yaml"},
+		{"validate", "--offline", "-f", "../steps/answers/testdata/good.yaml", "--parallel", "-5"},
+		{"version", "--color", "purple"},
 	} {
 		code, out := runCLI(t, nil, false, "", args...)
 		if code != ExitInvalid {
