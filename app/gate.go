@@ -94,7 +94,8 @@ func skipList(skip []string) ([]string, error) {
 
 // Gate runs what every apply passes before it changes anything: the offline
 // validation and the secrets' rules (an InputError), then preflight on every node (a
-// PreflightError when a check failed that Options.SkipChecks does not name). It
+// PreflightError when a check failed that neither Options.SkipChecks nor the
+// context's WithSkippedChecks names). It
 // returns the preflight checks. A passed gate is remembered for these answers and
 // secrets, so that Apply does not run preflight again right after the command did.
 func (s *Session) Gate(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) ([]engine.VerifyCheck, error) {
@@ -104,7 +105,7 @@ func (s *Session) Gate(ctx context.Context, ans *answers.Answers, sec *answers.S
 	if err := s.checkCleartext(ans); err != nil {
 		return nil, err
 	}
-	skip, err := skipList(s.opts.SkipChecks)
+	skip, err := s.skipChecks(ctx)
 	if err != nil {
 		return nil, err
 	}

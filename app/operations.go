@@ -69,7 +69,7 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 	if err := s.gate(ctx, ans, sec, emit); err != nil {
 		return nil, err
 	}
-	skipped, _ := skipList(s.opts.SkipChecks)
+	skipped, _ := s.skipChecks(ctx)
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan, SkippedChecks: skipped})
 	})
