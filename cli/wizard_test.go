@@ -143,7 +143,7 @@ func TestWizardAgainstTheLab(t *testing.T) {
 		key(string(r))
 	}
 	key("enter")
-	waitFor("13 undone", nil)
+	waitFor("13 of 13 targets undone", nil)
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}
