@@ -204,7 +204,8 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.askQuit(false)
-	case key.Matches(msg, k.Help):
+	case key.Matches(msg, k.Help), key.Matches(msg, k.FieldHelp):
+		// F1 is help wherever the user is; on the questions it is the field's.
 		m.longHelp = !m.longHelp
 		return nil
 	}

@@ -42,3 +42,26 @@ func TestFirstStatementSkipsComments(t *testing.T) {
 		}
 	}
 }
+
+// The summary goes back one screen, to the run it sums up, and F1 opens the keys'
+// help on every screen, with why a disabled key is off.
+func TestSummaryBackAndF1Help(t *testing.T) {
+	m := newTestModel(t, &FakeBackend{}, 120, 40)
+	m.goTo(scrPlan)
+	drive(m, m.startPlan())
+	press(m, "a", "y")
+	if m.screen != scrSummary {
+		t.Fatalf("screen = %v after apply, want summary", m.screen)
+	}
+	if !strings.Contains(screen(m), "esc back") {
+		t.Errorf("the summary offers no way back:\n%s", screen(m))
+	}
+	press(m, "esc")
+	if m.screen != scrRun {
+		t.Errorf("esc on the summary went to %v, want the run", m.screen)
+	}
+	press(m, "f1")
+	if !m.longHelp || !strings.Contains(screen(m), "(no step failed)") {
+		t.Errorf("f1 does not open the help with why keys are off:\n%s", screen(m))
+	}
+}
