@@ -31,6 +31,10 @@ type questionsScreen struct {
 	accepted map[string]string
 	showHelp bool
 	errs     answers.FieldErrors
+	// lastSig and lastProblems remember the last problems computed, by the values
+	// they were computed from.
+	lastSig      string
+	lastProblems fieldProblems
 	// editing is the one question opened from the review, and before its answer then.
 	editing *question
 	before  string

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 
@@ -39,6 +40,24 @@ type fieldProblems struct {
 // key's value replaced by v when key is not empty (the value a field is about to
 // take).
 func (q *questionsScreen) problems(m *model, key, v string) fieldProblems {
+	// Every key press and every frame asks; the answers change far less often.
+	var sig strings.Builder
+	sig.WriteString(fmt.Sprintf("%p\x00%s\x00%s", m.a, key, v))
+	for _, qu := range q.qs {
+		if qu.secret == nil {
+			sig.WriteString("\x00" + *qu.value)
+		}
+	}
+	if q.lastSig == sig.String() && q.lastProblems.at != nil {
+		return q.lastProblems
+	}
+	defer func() { q.lastSig = sig.String() }()
+	q.lastProblems = q.computeProblems(m, key, v)
+	return q.lastProblems
+}
+
+// computeProblems is problems without the memory of the last answer.
+func (q *questionsScreen) computeProblems(m *model, key, v string) fieldProblems {
 	a := q.snapshotWith(m, key, v)
 	out := fieldProblems{at: map[string][]fieldProblem{}}
 	order := map[string]int{}
