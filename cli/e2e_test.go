@@ -26,8 +26,14 @@ type labRun struct {
 
 func startLab(t *testing.T, masters, workers int) *labRun {
 	t.Helper()
+	return startLabWith(t, labFlags{masters: masters, workers: workers, sqlVersion: 2019, encrypt: "tls"})
+}
+
+// startLabWith starts a lab shaped by f (its dir is the test's own).
+func startLabWith(t *testing.T, f labFlags) *labRun {
+	t.Helper()
 	dir := t.TempDir()
-	f := labFlags{dir: dir, masters: masters, workers: workers, sqlVersion: 2019, encrypt: "tls"}
+	f.dir = dir
 	l, err := lab.Start(f.options())
 	if err != nil {
 		t.Fatal(err)

@@ -57,6 +57,7 @@ func healthyEstate(t testing.TB) *estate.Estate {
 		n.SSLBindings["0.0.0.0:8391"] = fxMasterThumb
 		in := n.SQL
 		in.HadrEnabled = true
+		in.Endpoints["hadr_endpoint"] = &estate.Endpoint{Name: "Hadr_endpoint", Port: 5022, State: "STARTED"}
 		in.Logins[strings.ToLower(acct)] = &estate.Login{Name: acct, Type: "WINDOWS_LOGIN", SID: estate.WindowsSID(acct)}
 		in.Logins[strings.ToLower(estate.LoggingLogin)] = &estate.Login{Name: estate.LoggingLogin, Type: "SQL_LOGIN", SID: fxLogSID, Password: fxLogPassword}
 		db := &estate.Database{Name: "SSISDB", Recovery: "FULL", State: "ONLINE", FamilyGUID: fxFamily, HasBackup: true, MasterKey: true, MasterKeyPassword: fxDMKPassword,

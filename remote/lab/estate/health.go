@@ -37,6 +37,7 @@ func CheckHealth(e *Estate) []Problem {
 	h := &healthCheck{e: e}
 	h.master()
 	h.ssisdb()
+	h.sqlServer()
 	h.logging()
 	h.workers()
 	return h.problems

@@ -111,7 +111,7 @@ func NewOperations() *Operations {
 	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps} {
 		add(t)
 	}
-	t.tickers = []ticker{masterHeartbeat, workerRegistration}
+	t.tickers = []ticker{automaticSeeding, masterHeartbeat, workerRegistration}
 	return t
 }
 

@@ -78,12 +78,21 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 	}
 	support := len(missing) == 0
 	acct := p.String("MasterAccount")
+	connected, errNumber, errText := "", int64(0), ""
+	if joined {
+		connected = "CONNECTED"
+		if msg := e.ReplicaConnectError(n); msg != "" {
+			connected, errNumber, errText = "DISCONNECTED", ErrEndpointConnect, msg
+		}
+	}
 	return resultRow([]string{"server_name", "hadr_enabled", "integrated_only", "endpoint_name", "endpoint_port", "endpoint_state",
 		"master_login", "ssisdb_state", "ssisdb_recovery", "family_guid", "dmk_credential",
-		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support", "ssis_support_missing"},
+		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support", "ssis_support_missing",
+		"connected_state", "last_connect_error_number", "last_connect_error_description"},
 		sqlServerNameOf(n), bit(in.HadrEnabled), bit(!in.MixedMode), epName, epPort, epState,
 		bit(acct != "" && in.Logins[strings.ToLower(acct)] != nil), dbState, recovery, family, bit(dmk),
-		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support), strings.Join(missing, ",")), nil
+		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support), strings.Join(missing, ","),
+		connected, errNumber, errText), nil
 }
 
 type agReplicaSpec struct {
@@ -187,14 +196,43 @@ func agJoin(c *OpContext, p Params) (*script.ResultSet, error) {
 		if ag == nil {
 			return nil, SQLErrorf(15151, "Cannot find the availability group '%s', because it does not exist or you do not have permission.", name)
 		}
-		if src := e.Node(ag.Primary); src != nil && src.SQL != nil && src.SQL.Databases[ssisdbKey] != nil && in.Databases[ssisdbKey] == nil {
-			from := src.SQL.Databases[ssisdbKey]
-			in.Databases[ssisdbKey] = &Database{Name: from.Name, Recovery: from.Recovery, State: "RESTORING", FamilyGUID: from.FamilyGUID,
-				MasterKey: from.MasterKey, MasterKeyPassword: from.MasterKeyPassword, Users: copyUsers(from.Users)}
+		if seedReplica(c.Estate, c.Node) {
 			seeded = 1
 		}
 	}
 	return resultRow([]string{"seeded"}, seeded), nil
+}
+
+// seedReplica creates the secondary n's copy of SSISDB by automatic seeding, which
+// runs only while the replicas' endpoints admit each other; it reports whether it
+// seeded.
+func seedReplica(e *Estate, n *Node) bool {
+	ag := e.AG
+	if ag == nil || n.SQL == nil || n.SQL.Databases[ssisdbKey] != nil || e.ReplicaConnectError(n) != "" {
+		return false
+	}
+	src := e.Node(ag.Primary)
+	if src == nil || src.SQL == nil || src.SQL.Databases[ssisdbKey] == nil {
+		return false
+	}
+	from := src.SQL.Databases[ssisdbKey]
+	n.SQL.Databases[ssisdbKey] = &Database{Name: from.Name, Recovery: from.Recovery, State: "RESTORING", FamilyGUID: from.FamilyGUID,
+		MasterKey: from.MasterKey, MasterKeyPassword: from.MasterKeyPassword, Users: copyUsers(from.Users)}
+	return true
+}
+
+// automaticSeeding seeds joined secondaries once their endpoints admit each other, as
+// a real replica retries its connection and then seeds.
+func automaticSeeding(e *Estate, _ time.Time) {
+	ag := e.AG
+	if ag == nil {
+		return
+	}
+	for _, r := range ag.Replicas {
+		if n := e.Node(r); n != nil && ag.Joined[strings.ToLower(n.Host)] && !strings.EqualFold(ag.Primary, n.Host) {
+			seedReplica(e, n)
+		}
+	}
 }
 
 func agReplicaRemove(c *OpContext, p Params) (*script.ResultSet, error) {

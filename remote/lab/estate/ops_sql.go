@@ -124,7 +124,7 @@ func sqlEndpointEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 			continue
 		}
 		if _, ok := in.Logins[strings.ToLower(acct)]; !ok {
-			if c.Estate.Accounts[strings.ToLower(acct)] == nil {
+			if !c.Estate.windowsPrincipalExists(acct) {
 				return nil, SQLErrorf(15401, "Windows NT user or group '%s' not found. Check the name again.", acct)
 			}
 			in.Logins[strings.ToLower(acct)] = &Login{Name: acct, Type: "WINDOWS_LOGIN", SID: WindowsSID(acct)}
@@ -185,7 +185,7 @@ func sqlWindowsLoginEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 	if _, ok := in.Logins[strings.ToLower(name)]; ok {
 		return resultRow([]string{"created"}, int64(0)), nil
 	}
-	if c.Estate.Accounts[strings.ToLower(name)] == nil {
+	if !c.Estate.windowsPrincipalExists(name) {
 		return nil, SQLErrorf(15401, "Windows NT user or group '%s' not found. Check the name again.", name)
 	}
 	in.Logins[strings.ToLower(name)] = &Login{Name: name, Type: "WINDOWS_LOGIN", SID: WindowsSID(name)}

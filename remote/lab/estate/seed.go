@@ -15,6 +15,10 @@ type SeedOptions struct {
 	Masters    int    // master nodes; default 2
 	Workers    int    // workers; default 2
 	SQLVersion int    // 2017 | 2019 | 2022; default 2019
+	// EngineAccount is what the database engines run as: "domain" (the default, the
+	// domain account svc_sql) or "virtual" (NT Service\MSSQLSERVER, setup's default),
+	// which reaches other instances as the computer account DOMAIN\HOST$.
+	EngineAccount string
 	// Passwords of the domain accounts, by lower-case DOMAIN\user; generated when absent.
 	Passwords map[string]string
 }
@@ -81,8 +85,12 @@ func NewEstate(o SeedOptions) *Estate {
 		host := fmt.Sprintf("node%d.%s", i, e.DNSSuffix)
 		n := newNode(host, "master", fmt.Sprintf("10.0.0.%d", 10+i))
 		n.Installed["SQLEngine"] = version
-		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: e.Domain + `\` + sqlServiceAccount, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
-		n.SQL = newInstance(e, version)
+		engine := e.Domain + `\` + sqlServiceAccount
+		if o.EngineAccount == "virtual" {
+			engine = `NT Service\MSSQLSERVER`
+		}
+		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: engine, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
+		n.SQL = newInstance(e, version, engine)
 		e.addNode(n)
 	}
 	for i := 1; i <= o.Workers; i++ {
@@ -138,7 +146,7 @@ func newNode(host, role, ip string) *Node {
 	}
 }
 
-func newInstance(e *Estate, version string) *Instance {
+func newInstance(e *Estate, version, engine string) *Instance {
 	in := &Instance{
 		Name:               "MSSQLSERVER",
 		Version:            version,
@@ -146,7 +154,7 @@ func newInstance(e *Estate, version string) *Instance {
 		EngineEdition:      3,
 		MixedMode:          true,
 		Running:            true,
-		ServiceAccount:     e.Domain + `\` + sqlServiceAccount,
+		ServiceAccount:     engine,
 		Logins:             map[string]*Login{},
 		Endpoints:          map[string]*Endpoint{},
 		Databases:          map[string]*Database{},
@@ -158,8 +166,9 @@ func newInstance(e *Estate, version string) *Instance {
 	admin := e.Domain + `\` + AdminAccount
 	in.Logins[strings.ToLower(admin)] = &Login{Name: admin, Type: "WINDOWS_LOGIN", SID: WindowsSID(admin), Sysadmin: true}
 	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
-	svc := e.Domain + `\` + sqlServiceAccount
-	in.Logins[strings.ToLower(svc)] = &Login{Name: svc, Type: "WINDOWS_LOGIN", SID: WindowsSID(svc), Sysadmin: true}
+	// Setup makes the engine's own account sysadmin: the service SID for a virtual
+	// account, the domain account otherwise.
+	in.Logins[strings.ToLower(engine)] = &Login{Name: engine, Type: "WINDOWS_LOGIN", SID: WindowsSID(engine), Sysadmin: true}
 	for _, db := range []string{"master", "msdb", "model", "tempdb"} {
 		in.Databases[db] = &Database{Name: db, Recovery: "SIMPLE", State: "ONLINE", Users: map[string]*DBUser{}}
 	}
