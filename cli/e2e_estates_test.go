@@ -16,6 +16,8 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 		f    labFlags
 	}{
 		{"2017 domain account", labFlags{sqlVersion: 2017, engine: "domain"}},
+		{"2019 virtual account", labFlags{sqlVersion: 2019, engine: "virtual"}},
+		{"2022 virtual account", labFlags{sqlVersion: 2022, engine: "virtual"}},
 		{"2022 domain account", labFlags{sqlVersion: 2022, engine: "domain"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

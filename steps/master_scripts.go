@@ -274,18 +274,25 @@ $r = [pscustomobject]@{ previousThumbprint = $previous; thumbprint = $thumb }
 `, true)
 }
 
+// AgentServiceName is the Windows service of the default instance's SQL Server Agent.
+const AgentServiceName = "SQLSERVERAGENT"
+
 func psAlwaysOn(enable bool, serverInstance string) script.PowerShell {
 	op, verb := "master.alwayson.enable", "Enable-SqlAlwaysOn"
 	if !enable {
 		op, verb = "master.alwayson.disable", "Disable-SqlAlwaysOn"
 	}
-	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
+	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance, "agentService": AgentServiceName}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
     Import-Module SqlServer -ErrorAction SilentlyContinue
     if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) { throw "the SqlServer PowerShell module is not installed on $env:COMPUTERNAME; run Install-Module SqlServer there and try again" }
 }
-# This restarts the database engine.
+# This restarts the database engine, which stops SQL Server Agent with it and does not
+# start it again: note whether the Agent ran, and start it after.
+$agent = Get-Service -Name $p.agentService -ErrorAction SilentlyContinue
+$agentWasRunning = [bool]($agent -and $agent.Status -eq 'Running')
 `+verb+` -ServerInstance $p.serverInstance -Force
-$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = `+map[bool]string{true: "$true", false: "$false"}[enable]+` }
+if ($agentWasRunning) { Start-Service -Name $p.agentService }
+$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = `+map[bool]string{true: "$true", false: "$false"}[enable]+`; agentWasRunning = $agentWasRunning }
 `, true)
 }
 

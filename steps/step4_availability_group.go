@@ -119,14 +119,29 @@ func engineAccounts(ctx context.Context, env *Env) (string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range all {
-		k := strings.ToLower(f.ServiceAccount)
-		if f.ServiceAccount == "" || seen[k] || strings.HasPrefix(k, "nt service\\") || strings.HasPrefix(k, "nt authority\\") {
+		id := engineIdentity(env.Answers.Domain, f)
+		if id == "" || seen[strings.ToLower(id)] {
 			continue
 		}
-		seen[k] = true
-		out = append(out, f.ServiceAccount)
+		seen[strings.ToLower(id)] = true
+		out = append(out, id)
 	}
 	return strings.Join(out, "\n"), nil
+}
+
+// engineIdentity is who a replica's engine is at its partners' endpoints: its domain
+// service account, or, under a virtual or built-in account (NT Service\…,
+// NT AUTHORITY\…, LocalSystem), its computer account DOMAIN\HOST$.
+func engineIdentity(domain string, f serverFacts) string {
+	k := strings.ToLower(strings.TrimSpace(f.ServiceAccount))
+	if k != "" && !strings.HasPrefix(k, `nt service\`) && !strings.HasPrefix(k, `nt authority\`) && k != "localsystem" {
+		return f.ServiceAccount
+	}
+	host, _, _ := strings.Cut(f.ServerName, `\`)
+	if host == "" || domain == "" {
+		return ""
+	}
+	return strings.ToUpper(domain) + `\` + strings.ToUpper(host) + "$"
 }
 
 func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Target, f replicaFacts, facts map[string]any, acts []Action) (Detection, error) {
@@ -248,8 +263,9 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 		// The objects missing now are the ones the action creates; those present stay,
 		// as its own undo data would say.
 		acts = append(acts, actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
-			[]Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
-			&supportUndo{Objects: f.SupportMissing, Server: server, ReplicaAdded: !registered}))
+			[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
+				SQLCommand(t.Host, tsqlAlwaysOnSupport(nil)), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
+			supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered)))
 		if f.Joined && reason == "" {
 			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
 			fix = "apply step 4 to enable it"
@@ -326,4 +342,15 @@ func failBackBeforeUndo(ctx context.Context, env *Env, primary string) error {
 	}
 	env.Say(primary, "the availability group's primary is "+place.Primary+"; failing it back to "+primary+" before undoing step 4")
 	return MoveAvailabilityGroup(ctx, env, primary)
+}
+
+// supportHint is the undo data of enabling Always On support as detection sees it:
+// the support objects missing now, and, where CLR is off, the assembly key and login
+// too (nothing made them without CLR).
+func supportHint(ctx context.Context, env *Env, host, missing, server string, replicaAdded bool) *supportUndo {
+	u := &supportUndo{Objects: missing, Server: server, ReplicaAdded: replicaAdded}
+	if sf, err := readServerFacts(ctx, env, host); err == nil && !sf.CLREnabled {
+		u.ClrWasOff, u.AssemblyKey, u.AssemblyLogin = true, true, true
+	}
+	return u
 }

@@ -83,11 +83,22 @@ type credentialUndo struct {
 	FamilyGUID string `json:"familyGuid"`
 }
 
+// cleanupJobLogin is the login SSISDB's maintenance job runs as.
+const cleanupJobLogin = "##MS_SSISServerCleanupJobLogin##"
+
+// isServerAssembly is the Integration Services server assembly in the version's
+// DTS\Binn, from which SSISDB's assembly-loading key is made.
+const isServerAssembly = "Microsoft.SqlServer.IntegrationServices.Server.dll"
+
 // supportUndo is what enabling Always On support for SSIS created.
 type supportUndo struct {
-	Objects      string `json:"objects"`
-	ReplicaAdded bool   `json:"replicaAdded,omitempty"`
-	Server       string `json:"server,omitempty"`
+	Objects string `json:"objects"`
+	// What the CLR part created: the assembly login, its key, and whether CLR was off.
+	AssemblyLogin bool   `json:"assemblyLogin,omitempty"`
+	AssemblyKey   bool   `json:"assemblyKey,omitempty"`
+	ClrWasOff     bool   `json:"clrWasOff,omitempty"`
+	ReplicaAdded  bool   `json:"replicaAdded,omitempty"`
+	Server        string `json:"server,omitempty"`
 }
 
 func agActionError(t Target, a Action, err error, fix string) error {
@@ -197,10 +208,27 @@ func applyAlwaysOnSupport(ctx context.Context, env *Env, t Target, a Action, hin
 	}
 	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
 	if err != nil {
-		return nil, agActionError(t, a, err, "run it as sysadmin on "+t.Host)
+		return nil, agActionError(t, a, err, "check that Integration Services of this version is installed on "+t.Host+" (its server assembly is where the key comes from)")
 	}
-	u := &supportUndo{Objects: Str(Row(rs)["created"])}
-	rs, err = env.SQL(ctx, a.Commands[1].Host, *a.Commands[1].SQL)
+	r := Row(rs)
+	u := &supportUndo{ClrWasOff: Int(r["clr_was_enabled"]) == 0, AssemblyKey: Int(r["key_created"]) == 1, AssemblyLogin: Int(r["login_created"]) == 1}
+	// The cleanup-job login takes the SID of the primary's, so that SSISDB's user for it
+	// maps after a failover.
+	primary := env.Answers.Primary().Host
+	rs, err = env.SQL(ctx, primary, tsqlLoginSID(cleanupJobLogin))
+	if err != nil {
+		return u, agActionError(t, a, err, "check that the catalog exists on "+primary)
+	}
+	sid, _ := Row(rs)["sid"].([]byte)
+	if len(sid) == 0 {
+		return u, agActionError(t, a, fmt.Errorf("%s has no login %s, so its SID cannot be copied", primary, cleanupJobLogin), "create the catalog on "+primary+" first")
+	}
+	rs, err = env.SQL(ctx, t.Host, tsqlAlwaysOnSupport(sid))
+	if err != nil {
+		return u, agActionError(t, a, err, "run it as sysadmin on "+t.Host)
+	}
+	u.Objects = Str(Row(rs)["created"])
+	rs, err = env.SQL(ctx, a.Commands[2].Host, *a.Commands[2].SQL)
 	if err != nil {
 		return u, agActionError(t, a, err, "check that SSISDB is online on the primary")
 	}
@@ -304,6 +332,7 @@ func undoAlwaysOnSupport(ctx context.Context, env *Env, t Target, u supportUndo)
 	if u.ReplicaAdded {
 		cmds = append(cmds, SQLCommand(env.Answers.Primary().Host, tsqlAlwaysOnReplicaRemove(u.Server)))
 	}
-	cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(u.Objects)))
+	cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(u.Objects)),
+		SQLCommand(t.Host, tsqlCLRAssemblyDrop(u.AssemblyLogin, u.AssemblyKey, u.ClrWasOff)))
 	return runUndo(ctx, env, t, cmds...)
 }

@@ -334,14 +334,23 @@ END;`}
 
 // tsqlAlwaysOnSupport creates on a secondary what SSMS's "Enable Always On support"
 // creates there: the server objects of the catalog that do not live in SSISDB.
-func tsqlAlwaysOnSupport() script.TSQL {
-	return script.TSQL{Op: "ssisdb.alwayson.support", Idempotent: true, Text: `SET NOCOUNT ON;
+// tsqlAlwaysOnSupport creates the cleanup-job login with the SID the primary's has
+// (cleanupSID), so SSISDB's ##MS_SSISServerCleanupJobUser## maps to it after a
+// failover; a login with another SID is dropped and created again.
+func tsqlAlwaysOnSupport(cleanupSID []byte) script.TSQL {
+	return script.TSQL{Op: "ssisdb.alwayson.support", Idempotent: true,
+		Params: []script.Param{{Name: "CleanupSID", Value: cleanupSID}},
+		Text: `SET NOCOUNT ON;
 DECLARE @created TABLE (name nvarchar(20));
 DECLARE @pwd nvarchar(128) = CONVERT(nvarchar(128), NEWID()) + N'Aa1!', @sql nvarchar(max);
+IF SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NOT NULL AND @CleanupSID IS NOT NULL
+   AND SUSER_SID(N'##MS_SSISServerCleanupJobLogin##') <> @CleanupSID
+    DROP LOGIN [##MS_SSISServerCleanupJobLogin##];
 IF SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NULL
 BEGIN
     SET @sql = N'CREATE LOGIN [##MS_SSISServerCleanupJobLogin##] WITH PASSWORD = N''' + REPLACE(@pwd, N'''', N'''''')
-        + N''', CHECK_POLICY = OFF; ALTER LOGIN [##MS_SSISServerCleanupJobLogin##] DISABLE;';
+        + N''', CHECK_POLICY = OFF' + CASE WHEN @CleanupSID IS NULL THEN N'' ELSE N', SID = ' + CONVERT(nvarchar(max), @CleanupSID, 1) END
+        + N'; ALTER LOGIN [##MS_SSISServerCleanupJobLogin##] DISABLE;';
     EXEC sys.sp_executesql @sql;
     INSERT @created VALUES (N'login');
 END;
@@ -412,4 +421,58 @@ func tsqlAlwaysOnReplicaRemove(server string) script.TSQL {
 	return script.TSQL{Op: "ssisdb.alwayson.replica.remove", Idempotent: true,
 		Params: []script.Param{{Name: "Server", Value: server}},
 		Text:   `DELETE FROM SSISDB.internal.alwayson_support_state WHERE server_name = @Server;`}
+}
+
+// tsqlCLRAssemblyEnsure gives an instance what SSISDB's CLR code needs there, as
+// catalog creation does on its own instance: clr enabled, the asymmetric key from the
+// Integration Services server assembly of the installed version, and the login made
+// from it with UNSAFE ASSEMBLY. Each is made only when missing, and said, for undo.
+func tsqlCLRAssemblyEnsure(assemblyPath string) script.TSQL {
+	return script.TSQL{Op: "sql.clr.assembly.ensure", Idempotent: true,
+		Params: []script.Param{{Name: "AssemblyPath", Value: assemblyPath}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @clr bit, @key bit = 0, @login bit = 0;
+SELECT @clr = CAST(value_in_use AS bit) FROM sys.configurations WHERE name = N'clr enabled';
+IF @clr = 0
+BEGIN
+    EXEC sys.sp_configure N'clr enabled', 1;
+    RECONFIGURE;
+END;
+IF NOT EXISTS (SELECT 1 FROM master.sys.asymmetric_keys WHERE name = N'MS_SQLEnableSystemAssemblyLoadingKey')
+BEGIN
+    SET @sql = N'USE [master]; CREATE ASYMMETRIC KEY [MS_SQLEnableSystemAssemblyLoadingKey] FROM EXECUTABLE FILE = N'''
+        + REPLACE(@AssemblyPath, N'''', N'''''') + N''';';
+    EXEC sys.sp_executesql @sql;
+    SET @key = 1;
+END;
+IF SUSER_ID(N'##MS_SQLEnableSystemAssemblyLoadingUser##') IS NULL
+BEGIN
+    CREATE LOGIN [##MS_SQLEnableSystemAssemblyLoadingUser##] FROM ASYMMETRIC KEY [MS_SQLEnableSystemAssemblyLoadingKey];
+    SET @login = 1;
+END;
+GRANT UNSAFE ASSEMBLY TO [##MS_SQLEnableSystemAssemblyLoadingUser##];
+SELECT @clr AS clr_was_enabled, @key AS key_created, @login AS login_created;`}
+}
+
+// tsqlCLRAssemblyDrop removes what tsqlCLRAssemblyEnsure made, as its result said.
+func tsqlCLRAssemblyDrop(dropLogin, dropKey, disableClr bool) script.TSQL {
+	return script.TSQL{Op: "sql.clr.assembly.drop", Idempotent: true,
+		Params: []script.Param{{Name: "DropLogin", Value: dropLogin}, {Name: "DropKey", Value: dropKey}, {Name: "DisableClr", Value: disableClr}},
+		Text: `SET NOCOUNT ON;
+IF @DropLogin = 1 AND SUSER_ID(N'##MS_SQLEnableSystemAssemblyLoadingUser##') IS NOT NULL
+    DROP LOGIN [##MS_SQLEnableSystemAssemblyLoadingUser##];
+IF @DropKey = 1 AND EXISTS (SELECT 1 FROM master.sys.asymmetric_keys WHERE name = N'MS_SQLEnableSystemAssemblyLoadingKey')
+    EXEC (N'USE [master]; DROP ASYMMETRIC KEY [MS_SQLEnableSystemAssemblyLoadingKey];');
+IF @DisableClr = 1
+BEGIN
+    EXEC sys.sp_configure N'clr enabled', 0;
+    RECONFIGURE;
+END;`}
+}
+
+// tsqlLoginSID reads a login's SID (NULL when there is none).
+func tsqlLoginSID(login string) script.TSQL {
+	return script.TSQL{Op: "sql.login.sid", ReadOnly: true,
+		Params: []script.Param{{Name: "Login", Value: login}},
+		Text:   `SELECT SUSER_SID(@Login) AS sid;`}
 }

@@ -173,6 +173,7 @@ func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSe
 	l.ops.Tick(l.estate, now)
 	c := estate.NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
 	c.Wall = time.Now()
+	c.Text = text
 	rs, err := labCallSQL(fn, c, p)
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr

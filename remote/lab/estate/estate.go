@@ -127,8 +127,10 @@ type Instance struct {
 	// MasterKeyPasswords are sp_control_dbmasterkey_password credentials by database
 	// family GUID -> password.
 	MasterKeyPasswords map[string]string `json:"masterKeyPasswords"`
-	// Jobs are SQL Agent job names present.
-	Jobs map[string]bool `json:"jobs"`
+	// Jobs are SQL Agent jobs by name.
+	Jobs map[string]*AgentJob `json:"jobs"`
+	// AsymmetricKeys in master, by name: the path of the file each was created from.
+	AsymmetricKeys map[string]string `json:"asymmetricKeys,omitempty"`
 	// StartupProcs are master.dbo procedures marked for startup, e.g. sp_ssis_startup.
 	StartupProcs map[string]bool `json:"startupProcs"`
 	// Grants are server-level permissions, "CONNECT ON ENDPOINT::Hadr_endpoint TO CONTOSO\\svc_sql".
@@ -190,8 +192,11 @@ type Catalog struct {
 	LogDBConnectionString string `json:"logdbConnectionString"`
 	// WorkerAgents by upper-case agent ID.
 	WorkerAgents map[string]*WorkerAgent `json:"workerAgents"`
-	// AlwaysOnReplicas are internal.alwayson_support_state rows: server -> state.
+	// AlwaysOnReplicas are internal.alwayson_support_state rows: server -> state
+	// (1: the primary at the monitor job's last run, 2: a secondary).
 	AlwaysOnReplicas map[string]int `json:"alwaysOnReplicas"`
+	// Executions are catalog.executions rows.
+	Executions []*Execution `json:"executions,omitempty"`
 }
 
 // WorkerAgent is a row of catalog.worker_agents.

@@ -70,10 +70,10 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 	if !in.StartupProcs[startupProc] {
 		missing = append(missing, "startup")
 	}
-	if !in.Jobs[maintenanceJob] {
+	if in.Jobs[maintenanceJob] == nil {
 		missing = append(missing, "maintenance")
 	}
-	if !in.Jobs[failoverMonitorJob] {
+	if in.Jobs[failoverMonitorJob] == nil {
 		missing = append(missing, "monitor")
 	}
 	support := len(missing) == 0

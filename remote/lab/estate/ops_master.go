@@ -280,12 +280,18 @@ func masterAlwaysOn(enable bool) PSOp {
 		if in == nil {
 			return nil, errorf("Enable-SqlAlwaysOn : Failed to connect to server %s.", p.String("serverInstance"))
 		}
+		agentWasRunning := agentRunning(c.Node)
 		if in.HadrEnabled != enable {
-			// The cmdlet restarts the database engine.
+			// The cmdlet restarts the database engine, which stops the Agent with it;
+			// only a script that starts it again (it names the service) gets it back.
 			c.Sleep(20 * time.Second)
 			in.HadrEnabled = enable
+			stopAgentWithEngine(c.Node)
+			if agent := c.Node.Services[strings.ToLower(p.String("agentService"))]; agent != nil && agentWasRunning {
+				agent.State = "Running"
+			}
 		}
-		return map[string]any{"serverInstance": p.String("serverInstance"), "hadrEnabled": enable}, nil
+		return map[string]any{"serverInstance": p.String("serverInstance"), "hadrEnabled": enable, "agentWasRunning": agentWasRunning}, nil
 	}
 }
 

@@ -36,6 +36,7 @@ func sqlOps(t *Operations) {
 	t.AddSQL("sql.endpoint.drop", sqlEndpointDrop)
 	t.AddSQL("sql.login.windows.ensure", sqlWindowsLoginEnsure)
 	t.AddSQL("sql.login.drop", sqlLoginDrop)
+	t.AddSQL("sql.login.sid", sqlLoginSID)
 	t.AddSQL("sql.login.logging.facts", sqlLoggingFacts)
 	t.AddSQL("sql.login.logging.set", sqlLoggingSet)
 	t.AddSQL("sql.login.logging.ensure", sqlLoggingEnsure)
@@ -327,4 +328,12 @@ func labGUID(c *OpContext) string {
 	h := sha1.Sum([]byte(fmt.Sprintf("guid|%s|%d", c.Node.Host, c.nextSeq())))
 	hs := fmt.Sprintf("%X", h[:16])
 	return hs[0:8] + "-" + hs[8:12] + "-4" + hs[13:16] + "-8" + hs[17:20] + "-" + hs[20:32]
+}
+
+// sqlLoginSID is SUSER_SID(@Login): the login's SID, NULL when there is none.
+func sqlLoginSID(c *OpContext, p Params) (*script.ResultSet, error) {
+	if l := c.Node.SQL.Logins[strings.ToLower(p.String("Login"))]; l != nil {
+		return resultRow([]string{"sid"}, hexSID(l.SID)), nil
+	}
+	return resultRow([]string{"sid"}, nil), nil
 }

@@ -89,8 +89,11 @@ func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 			"MACHINE_IP": "", "LAST_ONLINE_TIME": "", "MASTER_SERVICE_PORT": "", "SSLCERT_THUMBPRINT": "",
 			"MASTER_HEARTBEAT_INTERVALINMS": "30000"},
 			WorkerAgents: map[string]*WorkerAgent{}, AlwaysOnReplicas: map[string]int{}}}
-	in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.nextSeq()), Password: GeneratePassword(), Disabled: true}
-	in.Jobs[maintenanceJob] = true
+	cleanupSID := fmt.Sprintf("0x%032X", c.nextSeq())
+	in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: cleanupSID, Password: GeneratePassword(), Disabled: true}
+	in.Databases[ssisdbKey].Users[strings.ToLower(cleanupUser)] = &DBUser{Name: cleanupUser, SID: cleanupSID, Roles: map[string]bool{"ssis_failover_monitoring_agent": true}}
+	ensureAssemblyLoading(c, assemblyPath(n))
+	in.Jobs[maintenanceJob] = &AgentJob{Name: maintenanceJob, Owner: cleanupLogin, Steps: maintenanceSteps}
 	in.StartupProcs[startupProc] = true
 	return map[string]any{"created": true, "clrWasEnabled": wasCLR}, nil
 }
@@ -108,6 +111,7 @@ func ssisdbCatalogDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 	}
 	delete(in.Logins, strings.ToLower(LoggingLogin))
 	delete(in.Logins, strings.ToLower(cleanupLogin))
+	dropAssemblyLoading(in)
 	delete(in.Jobs, maintenanceJob)
 	delete(in.StartupProcs, startupProc)
 	if p.Bool("DisableClr") {
@@ -237,7 +241,7 @@ func ssisdbDMKCredentialDrop(c *OpContext, p Params) (*script.ResultSet, error) 
 	return nil, nil
 }
 
-func ssisdbAlwaysOnSupport(c *OpContext, _ Params) (*script.ResultSet, error) {
+func ssisdbAlwaysOnSupport(c *OpContext, p Params) (*script.ResultSet, error) {
 	if err := requireSysadmin(c); err != nil {
 		return nil, err
 	}
@@ -246,21 +250,43 @@ func ssisdbAlwaysOnSupport(c *OpContext, _ Params) (*script.ResultSet, error) {
 		return nil, SQLErrorf(911, "Database 'SSISDB' does not exist. Make sure that the name is entered correctly.")
 	}
 	var created []string
+	// CREATE LOGIN … SID = @CleanupSID when the batch gives the primary's SID; a
+	// login with another SID is dropped and created again.
+	sid := ""
+	switch v := p["CleanupSID"].(type) {
+	case []byte:
+		sid = sidHex(v)
+	case string:
+		sid = v
+	}
+	if l := in.Logins[strings.ToLower(cleanupLogin)]; l != nil && sid != "" && !strings.EqualFold(l.SID, sid) {
+		delete(in.Logins, strings.ToLower(cleanupLogin))
+	}
 	if in.Logins[strings.ToLower(cleanupLogin)] == nil {
-		in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.nextSeq()), Password: GeneratePassword(), Disabled: true}
+		if sid == "" {
+			sid = fmt.Sprintf("0x%032X", c.nextSeq())
+		}
+		in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: sid, Password: GeneratePassword(), Disabled: true}
 		created = append(created, "login")
 	}
 	if !in.StartupProcs[startupProc] {
 		in.StartupProcs[startupProc] = true
 		created = append(created, "startup")
 	}
-	if !in.Jobs[maintenanceJob] {
-		in.Jobs[maintenanceJob] = true
-		created = append(created, "maintenance")
-	}
-	if !in.Jobs[failoverMonitorJob] {
-		in.Jobs[failoverMonitorJob] = true
-		created = append(created, "monitor")
+	for _, job := range []struct{ name, created string }{{maintenanceJob, "maintenance"}, {failoverMonitorJob, "monitor"}} {
+		if in.Jobs[job.name] != nil {
+			continue
+		}
+		// The job is what the batch's sp_add_job and sp_add_jobstep calls say.
+		j := jobFromBatch(in, c.Text, job.name)
+		if j == nil {
+			continue
+		}
+		if j.Owner == "" || in.Logins[strings.ToLower(j.Owner)] == nil {
+			return nil, SQLErrorf(14262, "The specified @owner_login_name ('%s') does not exist.", j.Owner)
+		}
+		in.Jobs[job.name] = j
+		created = append(created, job.created)
 	}
 	return resultRow([]string{"created"}, strings.Join(created, ",")), nil
 }

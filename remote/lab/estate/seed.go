@@ -90,6 +90,7 @@ func NewEstate(o SeedOptions) *Estate {
 			engine = `NT Service\MSSQLSERVER`
 		}
 		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: engine, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
+		n.Services[strings.ToLower(AgentService)] = agentServiceFor(engine)
 		n.SQL = newInstance(e, version, engine)
 		e.addNode(n)
 	}
@@ -106,6 +107,32 @@ func (e *Estate) Migrate() {
 	if e.FileShares == nil {
 		e.addFileServer()
 	}
+	for _, n := range e.Nodes {
+		if n.SQL == nil {
+			continue
+		}
+		if n.Services[strings.ToLower(AgentService)] == nil {
+			n.Services[strings.ToLower(AgentService)] = agentServiceFor(n.SQL.ServiceAccount)
+		}
+		for name, j := range n.SQL.Jobs {
+			if j == nil || j.Name == "" {
+				n.SQL.Jobs[name] = &AgentJob{Name: name}
+			}
+		}
+		if n.SQL.AsymmetricKeys == nil {
+			n.SQL.AsymmetricKeys = map[string]string{}
+		}
+	}
+}
+
+// agentServiceFor is the SQL Server Agent service setup installs beside an engine
+// running as engine: running, started automatically, under the matching account.
+func agentServiceFor(engine string) *Service {
+	acct := engine
+	if IsVirtualAccount(engine) {
+		acct = `NT Service\SQLSERVERAGENT`
+	}
+	return &Service{Name: AgentService, DisplayName: "SQL Server Agent (MSSQLSERVER)", Account: acct, StartMode: "Auto", State: "Running"}
 }
 
 // addFileServer gives the domain its file server, outside the cluster, with a share
@@ -159,12 +186,15 @@ func newInstance(e *Estate, version, engine string) *Instance {
 		Endpoints:          map[string]*Endpoint{},
 		Databases:          map[string]*Database{},
 		MasterKeyPasswords: map[string]string{},
-		Jobs:               map[string]bool{},
+		Jobs:               map[string]*AgentJob{},
+		AsymmetricKeys:     map[string]string{},
 		StartupProcs:       map[string]bool{},
 		Grants:             map[string]bool{},
 	}
 	admin := e.Domain + `\` + AdminAccount
 	in.Logins[strings.ToLower(admin)] = &Login{Name: admin, Type: "WINDOWS_LOGIN", SID: WindowsSID(admin), Sysadmin: true}
+	// sa keeps SID 0x01 whatever it is called.
+	in.Logins["sa"] = &Login{Name: "sa", Type: "SQL_LOGIN", SID: "0x01", Password: GeneratePassword(), Disabled: true, Sysadmin: true}
 	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
 	// Setup makes the engine's own account sysadmin: the service SID for a virtual
 	// account, the domain account otherwise.

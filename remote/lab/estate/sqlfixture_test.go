@@ -10,11 +10,19 @@ import (
 // sqlRun calls one T-SQL operation of the table on host as the lab's DBA.
 func sqlRun(t *testing.T, e *Estate, host, op string, p Params) (*script.ResultSet, error) {
 	t.Helper()
+	return sqlRunText(t, e, host, op, "", p)
+}
+
+// sqlRunText is sqlRun with the batch's text.
+func sqlRunText(t *testing.T, e *Estate, host, op, text string, p Params) (*script.ResultSet, error) {
+	t.Helper()
 	fn, ok := NewOperations().SQL(op)
 	if !ok {
 		t.Fatalf("operation %s is not in the table", op)
 	}
-	return fn(NewOpContext(e, e.Node(host), e.Domain+`\`+AdminAccount, false, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), nil), p)
+	c := NewOpContext(e, e.Node(host), e.Domain+`\`+AdminAccount, false, time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC), nil)
+	c.Text = text
+	return fn(c, p)
 }
 
 // sqlMust is sqlRun that fails the test on an error.
