@@ -3,6 +3,9 @@ package cli
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // TestLabEstatesEndToEnd runs the whole life of an installation (apply, a failover
@@ -30,6 +33,7 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 			if p := r.lab.Health(); len(p) > 0 {
 				t.Fatalf("the lab finds the set-up estate unhealthy: %v", p)
 			}
+			r.runPackages(t)
 			for _, to := range []string{"node2.contoso.com", "node1.contoso.com"} {
 				if err := r.lab.FailoverAG(to); err != nil {
 					t.Fatal(err)
@@ -37,6 +41,7 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 				if err := r.lab.FailoverMasterRole(to); err != nil {
 					t.Fatal(err)
 				}
+				r.runPackages(t)
 				if p := r.lab.Health(); len(p) > 0 {
 					t.Errorf("after failing over to %s the estate is unhealthy: %v", to, p)
 				}
@@ -62,4 +67,19 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// runPackages is what the estate goes through between failovers: the Agent's jobs run
+// (the failover monitor job reacts to a role change once), a package starts on a Scale
+// Out worker through the catalog where it is read-write, and the jobs run again, as
+// every two minutes they do, while it runs.
+func (r *labRun) runPackages(t *testing.T) {
+	t.Helper()
+	r.lab.Estate(func(e *estate.Estate) {
+		e.RunAgentJobs(time.Now(), true)
+		if _, err := e.StartExecution(); err != nil {
+			t.Errorf("starting a package on the primary: %v", err)
+		}
+		e.RunAgentJobs(time.Now(), true)
+	})
 }

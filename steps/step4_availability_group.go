@@ -204,7 +204,26 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			[]Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))},
 			&agUndo{AG: a.AvailabilityGroup.Name, Listener: l.DNSName, Created: true}))
 	}
+	// The primary gets the failover monitor job too (catalog creation made the rest),
+	// and is registered as the replica that is primary: once it is a secondary after a
+	// failover, its job must act when the group comes back.
+	if !f.Support || !hasReplica(cat.Replicas, f.ServerName) {
+		acts = append(acts, alwaysOnSupportAction(ctx, env, t, f, hasReplica(cat.Replicas, f.ServerName), replicaStatePrimary))
+	}
 	return Detection{Actions: acts}, nil
+}
+
+// alwaysOnSupportAction enables Always On support for SSIS on t: what SSISDB's CLR
+// code needs, the cleanup login with the primary's SID, the startup procedure, the
+// two SSIS jobs, and the replica's row in internal.alwayson_support_state.
+func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFacts, registered bool, state int) Action {
+	server := f.ServerName
+	// The objects missing now are the ones the action creates; those present stay, as
+	// its own undo data would say.
+	return actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
+		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
+			SQLCommand(t.Host, tsqlAlwaysOnSupport(nil)), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state))},
+		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered))
 }
 
 // replicaSpecs is the replica list of CREATE AVAILABILITY GROUP as JSON: each master's
@@ -259,13 +278,7 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	}
 	facts["alwaysOnReplica"] = registered
 	if !f.Support || !registered {
-		server := f.ServerName
-		// The objects missing now are the ones the action creates; those present stay,
-		// as its own undo data would say.
-		acts = append(acts, actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
-			[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
-				SQLCommand(t.Host, tsqlAlwaysOnSupport(nil)), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
-			supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered)))
+		acts = append(acts, alwaysOnSupportAction(ctx, env, t, f, registered, replicaStateSecondary))
 		if f.Joined && reason == "" {
 			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
 			fix = "apply step 4 to enable it"

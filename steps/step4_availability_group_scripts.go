@@ -363,12 +363,26 @@ BEGIN
     EXEC master.dbo.sp_procoption @ProcName = N'sp_ssis_startup', @OptionName = N'startup', @OptionValue = N'on';
     INSERT @created VALUES (N'startup');
 END;
+-- The jobs are the product's: each step acts only where SSISDB is read-write, the
+-- monitor job runs catalog.startup only when internal.refresh_replica_status finds
+-- that this replica was a secondary at its last run (once per role change), and the
+-- owner is the login whose SID is 0x01, whatever it is called.
+DECLARE @owner sysname = SUSER_SNAME(0x01);
 IF NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Server Maintenance Job')
 BEGIN
     EXEC msdb.dbo.sp_add_job @job_name = N'SSIS Server Maintenance Job', @owner_login_name = N'##MS_SSISServerCleanupJobLogin##';
     EXEC msdb.dbo.sp_add_jobstep @job_name = N'SSIS Server Maintenance Job', @step_name = N'SSIS Server Operation Records Maintenance',
-        @subsystem = N'TSQL', @database_name = N'msdb',
-        @command = N'IF DB_ID(N''SSISDB'') IS NOT NULL AND sys.fn_hadr_is_primary_replica(N''SSISDB'') = 1 EXEC [SSISDB].[internal].[cleanup_server_retention_window];';
+        @subsystem = N'TSQL', @database_name = N'msdb', @on_success_action = 3, @retry_attempts = 3, @retry_interval = 3,
+        @command = N'DECLARE @role int = (SELECT hars.role FROM sys.dm_hadr_availability_replica_states hars
+    JOIN sys.availability_databases_cluster adc ON adc.group_id = hars.group_id WHERE hars.is_local = 1 AND adc.database_name = N''SSISDB'');
+IF DB_ID(N''SSISDB'') IS NOT NULL AND (@role IS NULL OR @role = 1)
+    EXEC [SSISDB].[internal].[cleanup_server_retention_window];';
+    EXEC msdb.dbo.sp_add_jobstep @job_name = N'SSIS Server Maintenance Job', @step_name = N'SSIS Server Max Version Per Project Maintenance',
+        @subsystem = N'TSQL', @database_name = N'msdb', @retry_attempts = 3, @retry_interval = 3,
+        @command = N'DECLARE @role int = (SELECT hars.role FROM sys.dm_hadr_availability_replica_states hars
+    JOIN sys.availability_databases_cluster adc ON adc.group_id = hars.group_id WHERE hars.is_local = 1 AND adc.database_name = N''SSISDB'');
+IF DB_ID(N''SSISDB'') IS NOT NULL AND (@role IS NULL OR @role = 1)
+    EXEC [SSISDB].[internal].[cleanup_server_project_version];';
     EXEC msdb.dbo.sp_add_jobschedule @job_name = N'SSIS Server Maintenance Job', @name = N'SSISDB Scheduler',
         @freq_type = 4, @freq_interval = 1, @active_start_time = 0;
     EXEC msdb.dbo.sp_add_jobserver @job_name = N'SSIS Server Maintenance Job';
@@ -376,10 +390,17 @@ BEGIN
 END;
 IF NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Failover Monitor Job')
 BEGIN
-    EXEC msdb.dbo.sp_add_job @job_name = N'SSIS Failover Monitor Job', @owner_login_name = N'sa';
+    EXEC msdb.dbo.sp_add_job @job_name = N'SSIS Failover Monitor Job', @owner_login_name = @owner;
     EXEC msdb.dbo.sp_add_jobstep @job_name = N'SSIS Failover Monitor Job', @step_name = N'AlwaysOn Failover Monitor',
-        @subsystem = N'TSQL', @database_name = N'msdb',
-        @command = N'IF DB_ID(N''SSISDB'') IS NOT NULL AND sys.fn_hadr_is_primary_replica(N''SSISDB'') = 1 EXEC [SSISDB].[catalog].[startup];';
+        @subsystem = N'TSQL', @database_name = N'msdb', @retry_attempts = 3, @retry_interval = 3,
+        @command = N'DECLARE @status tinyint;
+DECLARE @role int = (SELECT hars.role FROM sys.dm_hadr_availability_replica_states hars
+    JOIN sys.availability_databases_cluster adc ON adc.group_id = hars.group_id WHERE hars.is_local = 1 AND adc.database_name = N''SSISDB'');
+IF DB_ID(N''SSISDB'') IS NOT NULL AND @role = 1
+BEGIN
+    EXEC [SSISDB].[internal].[refresh_replica_status] @server_name = @@SERVERNAME, @status = @status OUTPUT;
+    IF @status = 1 EXEC [SSISDB].[catalog].[startup];
+END;';
     EXEC msdb.dbo.sp_add_jobschedule @job_name = N'SSIS Failover Monitor Job', @name = N'SSISDB Failover Monitor',
         @freq_type = 4, @freq_interval = 1, @freq_subday_type = 4, @freq_subday_interval = 2;
     EXEC msdb.dbo.sp_add_jobserver @job_name = N'SSIS Failover Monitor Job';
@@ -404,14 +425,24 @@ IF EXISTS (SELECT 1 FROM @o WHERE name = N'login') AND SUSER_ID(N'##MS_SSISServe
     DROP LOGIN [##MS_SSISServerCleanupJobLogin##];`}
 }
 
-func tsqlAlwaysOnReplicaAdd(server string) script.TSQL {
+// Replica states of internal.alwayson_support_state, as internal.refresh_replica_status
+// reads them: the replica that is primary, and one that is secondary (its monitor job
+// runs catalog.startup once when it finds itself primary).
+const (
+	replicaStatePrimary   = 1
+	replicaStateSecondary = 2
+)
+
+// tsqlAlwaysOnReplicaAdd registers a replica for Always On support (as
+// internal.add_replica_info does) with the state the catalog expects of its role.
+func tsqlAlwaysOnReplicaAdd(server string, state int) script.TSQL {
 	return script.TSQL{Op: "ssisdb.alwayson.replica.add", Idempotent: true,
-		Params: []script.Param{{Name: "Server", Value: server}},
+		Params: []script.Param{{Name: "Server", Value: server}, {Name: "State", Value: int64(state)}},
 		Text: `SET NOCOUNT ON;
 DECLARE @added bit = 0;
 IF NOT EXISTS (SELECT 1 FROM SSISDB.internal.alwayson_support_state WHERE server_name = @Server)
 BEGIN
-    INSERT SSISDB.internal.alwayson_support_state (server_name, state) VALUES (@Server, 1);
+    INSERT SSISDB.internal.alwayson_support_state (server_name, state) VALUES (@Server, @State);
     SET @added = 1;
 END;
 SELECT @added AS added;`}

@@ -24,7 +24,7 @@ func TestAvailabilityGroupStepLifecycle(t *testing.T) {
 	before := l.snapshot(t)
 	det := l.detectAll(t, s)
 	want := map[string]string{
-		"node1.contoso.com": "endpoint,master-login,create-catalog,master-user,create-ag,listener",
+		"node1.contoso.com": "endpoint,master-login,create-catalog,master-user,create-ag,listener,alwayson-support",
 		"node2.contoso.com": "endpoint,master-login,join,dmk-credential,alwayson-support",
 	}
 	for h, ids := range want {
@@ -48,6 +48,19 @@ func TestAvailabilityGroupStepLifecycle(t *testing.T) {
 	l.expectVerified(t, s)
 	if l.e.AG == nil || l.e.AG.Listener == nil || l.e.Nodes["node2.contoso.com"].SQL.Databases["ssisdb"].State != "RESTORING" {
 		t.Fatalf("the estate has no AG with a listener and a seeded secondary")
+	}
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		in := l.e.Nodes[h].SQL
+		j := in.Jobs["SSIS Failover Monitor Job"]
+		if j == nil || j.Owner != "sa" || len(j.Steps) != 1 || !strings.Contains(j.Steps[0].Command, "refresh_replica_status") {
+			t.Errorf("%s: the failover monitor job is not the product's, owned by the login with SID 0x01: %+v", h, j)
+		}
+		if m := in.Jobs["SSIS Server Maintenance Job"]; m == nil || len(m.Steps) != 2 {
+			t.Errorf("%s: the maintenance job has not both of its steps: %+v", h, m)
+		}
+	}
+	if got := l.e.Nodes["node1.contoso.com"].SQL.Databases["ssisdb"].Catalog.AlwaysOnReplicas; got["NODE1"] != 1 || got["NODE2"] != 2 {
+		t.Errorf("replicas registered for Always On support as %v, want NODE1 primary (1) and NODE2 secondary (2)", got)
 	}
 	if skipped := l.undo(t, s, applied); len(skipped) != 0 {
 		t.Errorf("irreversible: %v", skipped)

@@ -152,7 +152,7 @@ func TestAvailabilityGroupStepUndoesFromHints(t *testing.T) {
 	// The endpoint's logins and CLR's earlier setting are only known once the action
 	// ran.
 	wantApplied(t, applyUndoFromHints(t, haHintLab(l, s), s, "endpoint", "create-catalog"),
-		"endpoint,master-login,create-catalog,master-user,create-ag,listener,endpoint,master-login,join,dmk-credential,alwayson-support")
+		"endpoint,master-login,create-catalog,master-user,create-ag,listener,alwayson-support,endpoint,master-login,join,dmk-credential,alwayson-support")
 }
 
 func TestMasterSettingsStepUndoesFromHints(t *testing.T) {

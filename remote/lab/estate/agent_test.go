@@ -130,3 +130,23 @@ func TestCleanupLoginTakesThePrimarySID(t *testing.T) {
 		t.Errorf("cleanup login SID %s, want the primary's %s", got, primarySID)
 	}
 }
+
+// TestMonitorJobOwnerOnAHardenedServer: with sa renamed, a job owned by the literal
+// 'sa' cannot be created; the login found by SID 0x01 can own it.
+func TestMonitorJobOwnerOnAHardenedServer(t *testing.T) {
+	e := supportedAGEstate(t)
+	in := e.Nodes["node2.contoso.com"].SQL
+	sa := in.Logins["sa"]
+	delete(in.Logins, "sa")
+	sa.Name = "ssis_hardened_admin"
+	in.Logins["ssis_hardened_admin"] = sa
+	if _, err := sqlRunText(t, e, "node2.contoso.com", "ssisdb.alwayson.support", unconditionalMonitorBatch, Params{}); err == nil || err.(*SQLError).Number != 14262 {
+		t.Errorf("a job owned by 'sa' on a server without sa: %v, want 14262", err)
+	}
+	if _, err := sqlRunText(t, e, "node2.contoso.com", "ssisdb.alwayson.support", roleChangeMonitorBatch, Params{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := in.Jobs[failoverMonitorJob].Owner; got != "ssis_hardened_admin" {
+		t.Errorf("the job's owner is %q, want the login whose SID is 0x01", got)
+	}
+}

@@ -43,7 +43,7 @@ func (h *healthCheck) sqlServer() {
 		for _, job := range []string{maintenanceJob, failoverMonitorJob} {
 			j := in.Jobs[job]
 			switch {
-			case j == nil && job == maintenanceJob:
+			case j == nil:
 				h.add(AreaSSISDB, n.Host, "enable Always On support for SSIS on this replica (step 4)", "%sthe Agent job %q does not exist", when, job)
 			case j != nil && j.LastOutcome == jobOutcomeFailed:
 				h.add(AreaSSISDB, n.Host, "check the job's history (msdb.dbo.sysjobhistory) and Always On support (step 4)", "the Agent job %q failed: %s", job, j.LastMessage)

@@ -318,7 +318,13 @@ func ssisdbAlwaysOnReplicaAdd(c *OpContext, p Params) (*script.ResultSet, error)
 	}
 	s := strings.ToUpper(p.String("Server"))
 	_, had := db.Catalog.AlwaysOnReplicas[s]
-	db.Catalog.AlwaysOnReplicas[s] = 1
+	state := 1
+	if _, given := p["State"]; given {
+		state = p.Int("State")
+	}
+	if !had {
+		db.Catalog.AlwaysOnReplicas[s] = state
+	}
 	return resultRow([]string{"added"}, bit(!had)), nil
 }
 
