@@ -7,6 +7,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/ssisha/ssisha/remote"
 )
 
 // Step 4 runs on each master node. On the primary it creates the catalog with Scale
@@ -294,12 +296,36 @@ func waitSeeded(ctx context.Context, env *Env, host string) (replicaFacts, error
 	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "seeding of SSISDB on "+host, func() (bool, error) {
 		f, err := readReplicaFacts(ctx, env, host)
 		if err != nil {
-			return false, nil
+			return false, waitGivesUp(err)
 		}
 		last = f
+		if f.SSISDBState == "" && f.ConnectError != "" {
+			// Seeding needs the replicas connected; a refused handshake does not pass
+			// by waiting.
+			return false, fmt.Errorf("%s joined the group but is not connected to the primary (%s); seeding cannot start: "+
+				"on each replica, create a login for the partner's engine account and GRANT CONNECT ON ENDPOINT to it", host, f.ConnectError)
+		}
 		return f.SSISDBState != "", nil
 	})
 	return last, err
+}
+
+// transientSQL are the SQL Server errors a wait reads through: the estate is moving
+// (a failover, a restart, a database coming online) and the next read may pass.
+var transientSQL = map[int32]bool{
+	921: true, 922: true, 952: true, 976: true, 978: true, 983: true, 1205: true,
+	35250: true, 35281: true, 41104: true, 40613: true,
+}
+
+// waitGivesUp says whether an error of a read made while waiting ends the wait: nil
+// for a transient one (retried, within the wait's bounded attempts), else err. A
+// login failure, a permission denied and any other SQL Server error do not pass by
+// waiting, and every retry of a failed login counts toward a domain lockout.
+func waitGivesUp(err error) error {
+	if n := remote.SQLNumber(err); n != 0 && !transientSQL[n] {
+		return err
+	}
+	return nil
 }
 
 // UndoOneAtATime: the secondaries are undone before the primary, each to its end. A

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -172,17 +173,28 @@ func applyJoin(ctx context.Context, env *Env, t Target, a Action, _ joinUndo) (*
 	primary := ans.Primary().Host
 	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "the availability group "+ans.AvailabilityGroup.Name+" on "+primary, func() (bool, error) {
 		f, err := readReplicaFacts(ctx, env, primary)
-		return err == nil && f.AGExists, nil
+		if err != nil {
+			return false, waitGivesUp(err)
+		}
+		return f.AGExists, nil
 	})
 	if err != nil {
-		return nil, agActionError(t, a, err, "apply step 4 on the primary "+primary+" first")
+		fix := "apply step 4 on the primary " + primary + " first"
+		if !errors.Is(err, ErrTimedOut) {
+			fix = "fix what stops reading " + primary + " (above), then apply step 4 again"
+		}
+		return nil, agActionError(t, a, err, fix)
 	}
 	self, err := readReplicaFacts(ctx, env, t.Host)
 	if err != nil {
 		return nil, err
 	}
 	if err := env.Run(ctx, a.Commands[0]); err != nil {
-		return nil, agActionError(t, a, err, "check that the mirroring endpoints on both replicas are started and reachable on port "+fmt.Sprint(ans.AvailabilityGroup.EndpointPort))
+		fix := "check that the mirroring endpoints on both replicas are started and reachable on port " + fmt.Sprint(ans.AvailabilityGroup.EndpointPort)
+		if waitGivesUp(err) != nil {
+			fix = "fix the cause above on " + t.Host + ", then apply step 4 again"
+		}
+		return nil, agActionError(t, a, err, fix)
 	}
 	u := &joinUndo{AG: ans.AvailabilityGroup.Name, Server: self.ServerName}
 	if _, err := waitSeeded(ctx, env, t.Host); err != nil {
