@@ -14,6 +14,7 @@ import (
 	"github.com/ssisha/ssisha/remote/lab/tds"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // endpointServer is what the lab needs of a protocol server.
@@ -208,6 +209,7 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 		Version:     version,
 		TLS:         cfg,
 		Strict:      l.opts.Encrypt == "strict",
+		NoStrict:    !speaksStrict(version),
 		Domain:      domain,
 		PasswordFor: l.sqlPassword(host, viaListener),
 		Handler:     l.sqlHandler(host, viaListener),
@@ -320,4 +322,12 @@ func (l *Lab) routeSQLDown(host string) bool {
 type certCache struct {
 	certMu        sync.Mutex
 	listenerCerts map[string]*tls.Certificate
+}
+
+// speaksStrict reports whether an engine of this ProductVersion accepts TDS 8.0.
+func speaksStrict(version string) bool {
+	var major int
+	_, _ = fmt.Sscanf(version, "%d.", &major)
+	rel, ok := sqlversion.ByMajor(major)
+	return ok && rel.StrictTDS
 }

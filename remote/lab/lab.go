@@ -149,6 +149,14 @@ func Start(opts Options) (*Lab, error) {
 	if err := l.loadState(); err != nil {
 		return nil, err
 	}
+	if opts.Encrypt == "strict" {
+		for _, h := range l.estate.SortedHosts() {
+			if n := l.estate.Nodes[h]; n.SQL != nil && !speaksStrict(n.SQL.Version) {
+				l.cleanupTemp()
+				return nil, fmt.Errorf("lab: encryption mode strict is TDS 8.0, which the SQL Server %s instance on %s does not speak (SQL Server 2022 is the first); use \"tls\" or a 2022 lab", n.SQL.Version, h)
+			}
+		}
+	}
 	l.wallStart = time.Now()
 	if l.clockOrigin.Before(l.wallStart) {
 		l.clockOrigin = l.wallStart

@@ -46,6 +46,8 @@ func (c *conn) serve() error {
 	opts := &c.srv.opts
 	strict := first[0] == 0x16 // a TLS ClientHello: TDS 8.0
 	switch {
+	case strict && opts.NoStrict:
+		return errors.New("tds: the prelogin packet used to open the connection is structurally invalid; the connection has been closed (error 17828: a TLS-first, TDS 8.0 connection to an engine before SQL Server 2022)")
 	case strict && opts.TLS == nil:
 		return errors.New("tds: TLS-first connection but the server has no certificate")
 	case !strict && opts.Strict:

@@ -57,12 +57,15 @@ type Fault struct {
 
 // Options configures a Server.
 type Options struct {
-	ServerName        string      // shown in tokens (e.g. NODE1)
-	Version           string      // ProductVersion for LOGINACK, e.g. 15.0.4345.5
-	TLS               *tls.Config // nil: the server does not support encryption (PRELOGIN NOT_SUP)
-	Strict            bool        // TDS 8.0: TLS first on the TCP connection (ALPN tds/8.0)
-	RequireEncryption bool        // answer ENCRYPT_REQ
-	Domain            string      // NetBIOS domain for the NTLM CHALLENGE
+	ServerName string      // shown in tokens (e.g. NODE1)
+	Version    string      // ProductVersion for LOGINACK, e.g. 15.0.4345.5
+	TLS        *tls.Config // nil: the server does not support encryption (PRELOGIN NOT_SUP)
+	Strict     bool        // TDS 8.0: TLS first on the TCP connection (ALPN tds/8.0)
+	// NoStrict: the engine predates TDS 8.0 (before SQL Server 2022): a connection that
+	// opens with a TLS ClientHello is not a PRELOGIN it understands, and is closed.
+	NoStrict          bool
+	RequireEncryption bool   // answer ENCRYPT_REQ
+	Domain            string // NetBIOS domain for the NTLM CHALLENGE
 	// PasswordFor verifies SQL logins and NTLMv2 proofs; nil accepts every login.
 	PasswordFor func(user string, windows bool) (password string, ok bool)
 	Handler     Handler
