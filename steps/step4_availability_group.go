@@ -203,8 +203,8 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{State: StateBlocked, Facts: facts, Reason: "availabilityGroup.listener.staticAddress: " + err.Error(), Fix: "correct it in the answer file"}, nil
 		}
 		acts = append(acts, actListener.New("Add the listener "+a.ListenerAddress(),
-			[]Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))},
-			&agUndo{AG: a.AvailabilityGroup.Name, Listener: l.DNSName, Created: true}))
+			[]Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, listenerLabel(l.DNSName), ip, mask, l.Port))},
+			&agUndo{AG: a.AvailabilityGroup.Name, Listener: listenerLabel(l.DNSName), Created: true}))
 	}
 	// The primary gets the failover monitor job too (catalog creation made the rest),
 	// and is registered as the replica that is primary: once it is a secondary after a
@@ -392,4 +392,12 @@ func supportHint(ctx context.Context, env *Env, host, missing, server string, re
 		u.ClrWasOff, u.AssemblyKey, u.AssemblyLogin = true, true, true
 	}
 	return u
+}
+
+// listenerLabel is the host label ADD LISTENER takes (SQL Server refuses a dotted
+// name): the listener's name up to its first dot. Connection strings and
+// SqlServerName keep the name as the answers give it, FQDN or not.
+func listenerLabel(dnsName string) string {
+	label, _, _ := strings.Cut(strings.TrimSpace(dnsName), ".")
+	return label
 }

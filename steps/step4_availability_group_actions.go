@@ -165,7 +165,7 @@ func applyListener(ctx context.Context, env *Env, t Target, a Action, _ agUndo) 
 	if err != nil {
 		return nil, agActionError(t, a, err, "check that the listener name is free in DNS and AD, that its address is unused, and that the cluster name object may create computer objects")
 	}
-	return &agUndo{AG: ans.AvailabilityGroup.Name, Listener: ans.AvailabilityGroup.Listener.DNSName, Created: Int(Row(rs)["created"]) == 1}, nil
+	return &agUndo{AG: ans.AvailabilityGroup.Name, Listener: listenerLabel(ans.AvailabilityGroup.Listener.DNSName), Created: Int(Row(rs)["created"]) == 1}, nil
 }
 
 func applyJoin(ctx context.Context, env *Env, t Target, a Action, _ joinUndo) (*joinUndo, error) {

@@ -174,3 +174,20 @@ func TestAvailabilityGroupStepVirtualAccountEngines(t *testing.T) {
 		}
 	}
 }
+
+// TestAvailabilityGroupStepListenerGivenAsFQDN: ADD LISTENER takes the host label; the
+// name as given (an FQDN) stays for clients.
+func TestAvailabilityGroupStepListenerGivenAsFQDN(t *testing.T) {
+	l := newHALab(t, false)
+	l.env.Answers.AvailabilityGroup.Listener.DNSName = "ssislsn.contoso.com"
+	s := NewAvailabilityGroupStep()
+	applied := l.apply(t, s, nil)
+	if lsn := l.e.AG.Listener; lsn == nil || lsn.DNSName != "ssislsn" {
+		t.Fatalf("listener %+v, want ssislsn", lsn)
+	}
+	l.expectDone(t, s)
+	l.undo(t, s, applied)
+	if l.e.AG != nil {
+		t.Errorf("undo left the group")
+	}
+}

@@ -289,6 +289,11 @@ func agListenerAdd(c *OpContext, p Params) (*script.ResultSet, error) {
 		return nil, notPrimary(name)
 	}
 	dns := strings.ToLower(p.String("DNSName"))
+	if strings.Contains(dns, ".") {
+		// ADD LISTENER takes a host label (letters, digits, - and _): the cluster's
+		// network name resource cannot come online under a dotted name.
+		return nil, SQLErrorf(19471, "The WSFC cluster could not bring the Network Name resource with DNS name '%s' online. The DNS name may have been taken or have a conflict with existing name services, or the WSFC cluster service may not be running or may be inaccessible. Use a different DNS name to resolve name conflicts, or check the WSFC cluster log for more information.", p.String("DNSName"))
+	}
 	if ag.Listener != nil {
 		if strings.EqualFold(ag.Listener.DNSName, dns) {
 			return resultRow([]string{"created"}, int64(0)), nil
