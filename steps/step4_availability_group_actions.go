@@ -45,7 +45,21 @@ type endpointUndo struct {
 	Endpoint        string `json:"endpoint"`
 	EndpointCreated bool   `json:"endpointCreated"`
 	LoginsCreated   string `json:"loginsCreated"`
-	SystemGranted   bool   `json:"systemGranted"`
+	// ConnectGranted are the identities given CONNECT on an endpoint that existed.
+	ConnectGranted string `json:"connectGranted,omitempty"`
+	// SystemGrants are the permissions granted to NT AUTHORITY\SYSTEM, comma-separated.
+	SystemGrants string `json:"systemGrants,omitempty"`
+	// SystemGranted is what journals written before SystemGrants say: the batch granted
+	// the AG permissions to SYSTEM; CONNECT SQL, which setup grants, is never taken back.
+	SystemGranted bool `json:"systemGranted"`
+}
+
+// systemGrantsToRevoke is what undo takes back from NT AUTHORITY\SYSTEM.
+func (u endpointUndo) systemGrantsToRevoke() string {
+	if u.SystemGrants == "" && u.SystemGranted {
+		return "ALTER ANY AVAILABILITY GROUP,VIEW SERVER STATE"
+	}
+	return u.SystemGrants
 }
 
 // loginUndo is a login and whether the action created it.
@@ -113,7 +127,7 @@ func applyEndpoint(ctx context.Context, env *Env, t Target, a Action, _ endpoint
 	}
 	r := Row(rs)
 	return &endpointUndo{Endpoint: Str(r["endpoint_name"]), EndpointCreated: Int(r["endpoint_created"]) == 1,
-		LoginsCreated: Str(r["logins_created"]), SystemGranted: Int(r["system_granted"]) == 1}, nil
+		LoginsCreated: Str(r["logins_created"]), ConnectGranted: Str(r["connect_granted"]), SystemGrants: Str(r["system_granted"])}, nil
 }
 
 func applyMasterLogin(ctx context.Context, env *Env, t Target, a Action, _ loginUndo) (*loginUndo, error) {
@@ -276,7 +290,7 @@ func runUndo(ctx context.Context, env *Env, t Target, cmds ...Command) error {
 }
 
 func undoEndpoint(ctx context.Context, env *Env, t Target, u endpointUndo) error {
-	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlEndpointDrop(u.Endpoint, u.EndpointCreated, u.LoginsCreated, u.SystemGranted)))
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlEndpointDrop(u.Endpoint, u.EndpointCreated, u.LoginsCreated, u.ConnectGranted, u.systemGrantsToRevoke())))
 }
 
 func undoMasterLogin(ctx context.Context, env *Env, t Target, u loginUndo) error {

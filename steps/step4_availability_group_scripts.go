@@ -9,20 +9,26 @@ import "github.com/ssisha/ssisha/remote/script"
 // has none.
 const HadrEndpointName = "Hadr_endpoint"
 
+// tsqlEndpointEnsure creates the mirroring endpoint when the instance has none, gives
+// each partner engine identity a login and CONNECT on it, and gives NT AUTHORITY\SYSTEM
+// the permissions the cluster's health checks need. It says exactly what it added (the
+// logins, the CONNECT grants, each SYSTEM permission), so that undo takes back only that.
 func tsqlEndpointEnsure(name string, port int, accounts string) script.TSQL {
 	return script.TSQL{Op: "sql.endpoint.ensure", Idempotent: true,
 		Params: []script.Param{{Name: "Name", Value: name}, {Name: "Port", Value: int64(port)}, {Name: "Accounts", Value: accounts}},
 		Text: `SET NOCOUNT ON;
-DECLARE @sql nvarchar(max), @ep sysname, @created bit = 0, @system bit = 0, @acct sysname;
+DECLARE @sql nvarchar(max), @ep sysname, @epid int, @created bit = 0, @acct sysname, @perm nvarchar(60);
 DECLARE @logins TABLE (name sysname);
-SELECT @ep = name FROM sys.database_mirroring_endpoints;
+DECLARE @grants TABLE (name sysname);
+DECLARE @system TABLE (perm nvarchar(60));
+SELECT @ep = name, @epid = endpoint_id FROM sys.database_mirroring_endpoints;
 IF @ep IS NULL
 BEGIN
     SET @sql = N'CREATE ENDPOINT ' + QUOTENAME(@Name) + N' STATE = STARTED AS TCP (LISTENER_PORT = '
         + CAST(@Port AS nvarchar(10)) + N', LISTENER_IP = ALL) FOR DATABASE_MIRRORING (ROLE = ALL, '
         + N'AUTHENTICATION = WINDOWS NEGOTIATE, ENCRYPTION = REQUIRED ALGORITHM AES);';
     EXEC sys.sp_executesql @sql;
-    SELECT @ep = @Name, @created = 1;
+    SELECT @ep = name, @epid = endpoint_id, @created = 1 FROM sys.database_mirroring_endpoints;
 END;
 DECLARE accounts CURSOR LOCAL FAST_FORWARD FOR
     SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@Accounts, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
@@ -36,32 +42,73 @@ BEGIN
         EXEC sys.sp_executesql @sql;
         INSERT @logins VALUES (@acct);
     END;
-    SET @sql = N'GRANT CONNECT ON ENDPOINT::' + QUOTENAME(@ep) + N' TO ' + QUOTENAME(@acct) + N';';
-    EXEC sys.sp_executesql @sql;
+    IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe
+                   WHERE pe.class_desc = N'ENDPOINT' AND pe.major_id = @epid AND pe.permission_name = N'CONNECT'
+                     AND pe.state IN ('G', 'W') AND pe.grantee_principal_id = SUSER_ID(@acct))
+    BEGIN
+        SET @sql = N'GRANT CONNECT ON ENDPOINT::' + QUOTENAME(@ep) + N' TO ' + QUOTENAME(@acct) + N';';
+        EXEC sys.sp_executesql @sql;
+        INSERT @grants VALUES (@acct);
+    END;
     FETCH NEXT FROM accounts INTO @acct;
 END;
 CLOSE accounts;
 DEALLOCATE accounts;
-IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals pr ON pr.principal_id = pe.grantee_principal_id
-               WHERE pr.name = N'NT AUTHORITY\SYSTEM' AND pe.permission_name = N'ALTER ANY AVAILABILITY GROUP')
+-- Each permission only where SYSTEM lacks it: setup already grants CONNECT SQL.
+DECLARE perms CURSOR LOCAL FAST_FORWARD FOR
+    SELECT p FROM (VALUES (N'ALTER ANY AVAILABILITY GROUP'), (N'CONNECT SQL'), (N'VIEW SERVER STATE')) AS v(p);
+OPEN perms;
+FETCH NEXT FROM perms INTO @perm;
+WHILE @@FETCH_STATUS = 0
 BEGIN
-    GRANT ALTER ANY AVAILABILITY GROUP, CONNECT SQL, VIEW SERVER STATE TO [NT AUTHORITY\SYSTEM];
-    SET @system = 1;
+    IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals pr ON pr.principal_id = pe.grantee_principal_id
+                   WHERE pr.name = N'NT AUTHORITY\SYSTEM' AND pe.permission_name = @perm AND pe.state IN ('G', 'W'))
+    BEGIN
+        SET @sql = N'GRANT ' + @perm + N' TO [NT AUTHORITY\SYSTEM];';
+        EXEC sys.sp_executesql @sql;
+        INSERT @system VALUES (@perm);
+    END;
+    FETCH NEXT FROM perms INTO @perm;
 END;
+CLOSE perms;
+DEALLOCATE perms;
 SELECT @ep AS endpoint_name, @created AS endpoint_created,
-       ISNULL(STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)), N'') AS logins_created, @system AS system_granted
-FROM @logins;`}
+       ISNULL((SELECT STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)) FROM @logins), N'') AS logins_created,
+       ISNULL((SELECT STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)) FROM @grants), N'') AS connect_granted,
+       ISNULL((SELECT STRING_AGG(CAST(perm AS nvarchar(max)), N',') FROM @system), N'') AS system_granted;`}
 }
 
-func tsqlEndpointDrop(name string, dropEndpoint bool, logins string, revokeSystem bool) script.TSQL {
+// tsqlEndpointDrop takes back what tsqlEndpointEnsure said it added: the endpoint it
+// created, the logins it created, the CONNECT grants it made, and the SYSTEM
+// permissions it granted (only those three, whatever the list holds).
+func tsqlEndpointDrop(name string, dropEndpoint bool, logins, connectGrants, systemGrants string) script.TSQL {
 	return script.TSQL{Op: "sql.endpoint.drop", Idempotent: true,
-		Params: []script.Param{{Name: "Name", Value: name}, {Name: "DropEndpoint", Value: dropEndpoint}, {Name: "Logins", Value: logins}, {Name: "RevokeSystem", Value: revokeSystem}},
+		Params: []script.Param{{Name: "Name", Value: name}, {Name: "DropEndpoint", Value: dropEndpoint}, {Name: "Logins", Value: logins},
+			{Name: "ConnectGrants", Value: connectGrants}, {Name: "SystemGrants", Value: systemGrants}},
 		Text: `SET NOCOUNT ON;
-DECLARE @sql nvarchar(max), @login sysname;
+DECLARE @sql nvarchar(max), @login sysname, @perm nvarchar(60);
 IF @DropEndpoint = 1 AND EXISTS (SELECT 1 FROM sys.endpoints WHERE name = @Name)
 BEGIN
     SET @sql = N'DROP ENDPOINT ' + QUOTENAME(@Name) + N';';
     EXEC sys.sp_executesql @sql;
+END;
+IF EXISTS (SELECT 1 FROM sys.endpoints WHERE name = @Name)
+BEGIN
+    DECLARE granted CURSOR LOCAL FAST_FORWARD FOR
+        SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@ConnectGrants, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
+    OPEN granted;
+    FETCH NEXT FROM granted INTO @login;
+    WHILE @@FETCH_STATUS = 0
+    BEGIN
+        IF SUSER_ID(@login) IS NOT NULL
+        BEGIN
+            SET @sql = N'REVOKE CONNECT ON ENDPOINT::' + QUOTENAME(@Name) + N' FROM ' + QUOTENAME(@login) + N';';
+            EXEC sys.sp_executesql @sql;
+        END;
+        FETCH NEXT FROM granted INTO @login;
+    END;
+    CLOSE granted;
+    DEALLOCATE granted;
 END;
 DECLARE created CURSOR LOCAL FAST_FORWARD FOR
     SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@Logins, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
@@ -78,8 +125,19 @@ BEGIN
 END;
 CLOSE created;
 DEALLOCATE created;
-IF @RevokeSystem = 1
-    REVOKE ALTER ANY AVAILABILITY GROUP, CONNECT SQL, VIEW SERVER STATE FROM [NT AUTHORITY\SYSTEM];`}
+DECLARE perms CURSOR LOCAL FAST_FORWARD FOR
+    SELECT v.p FROM (VALUES (N'ALTER ANY AVAILABILITY GROUP'), (N'CONNECT SQL'), (N'VIEW SERVER STATE')) AS v(p)
+    JOIN STRING_SPLIT(@SystemGrants, N',') AS s ON LTRIM(RTRIM(s.value)) = v.p;
+OPEN perms;
+FETCH NEXT FROM perms INTO @perm;
+WHILE @@FETCH_STATUS = 0
+BEGIN
+    SET @sql = N'REVOKE ' + @perm + N' FROM [NT AUTHORITY\SYSTEM];';
+    EXEC sys.sp_executesql @sql;
+    FETCH NEXT FROM perms INTO @perm;
+END;
+CLOSE perms;
+DEALLOCATE perms;`}
 }
 
 func tsqlWindowsLoginEnsure(login string) script.TSQL {

@@ -3,6 +3,7 @@ package estate
 import (
 	"crypto/sha1"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -118,7 +119,7 @@ func sqlEndpointEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 		in.Endpoints[strings.ToLower(ep.Name)] = ep
 		created = true
 	}
-	var logins []string
+	var logins, granted, system []string
 	for _, acct := range strings.Split(p.String("Accounts"), "\n") {
 		acct = strings.TrimSpace(acct)
 		if acct == "" {
@@ -131,18 +132,19 @@ func sqlEndpointEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 			in.Logins[strings.ToLower(acct)] = &Login{Name: acct, Type: "WINDOWS_LOGIN", SID: WindowsSID(acct)}
 			logins = append(logins, acct)
 		}
-		in.Grants[grantKey("CONNECT", "ENDPOINT::"+ep.Name, acct)] = true
-	}
-	systemAdded := false
-	for _, g := range systemGrants {
-		k := grantKey(g, "", `NT AUTHORITY\SYSTEM`)
-		if !in.Grants[k] {
+		if k := grantKey("CONNECT", "ENDPOINT::"+ep.Name, acct); !in.Grants[k] {
 			in.Grants[k] = true
-			systemAdded = true
+			granted = append(granted, acct)
 		}
 	}
-	return resultRow([]string{"endpoint_name", "endpoint_created", "logins_created", "system_granted"},
-		ep.Name, bit(created), strings.Join(logins, "\n"), bit(systemAdded)), nil
+	for _, g := range systemGrants {
+		if k := grantKey(g, "", `NT AUTHORITY\SYSTEM`); !in.Grants[k] {
+			in.Grants[k] = true
+			system = append(system, g)
+		}
+	}
+	return resultRow([]string{"endpoint_name", "endpoint_created", "logins_created", "connect_granted", "system_granted"},
+		ep.Name, bit(created), strings.Join(logins, "\n"), strings.Join(granted, "\n"), strings.Join(system, ",")), nil
 }
 
 func sqlEndpointDrop(c *OpContext, p Params) (*script.ResultSet, error) {
@@ -159,6 +161,11 @@ func sqlEndpointDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 			}
 		}
 	}
+	for _, l := range strings.Split(p.String("ConnectGrants"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			delete(in.Grants, grantKey("CONNECT", "ENDPOINT::"+name, l))
+		}
+	}
 	for _, l := range strings.Split(p.String("Logins"), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			delete(in.Logins, strings.ToLower(l))
@@ -169,8 +176,8 @@ func sqlEndpointDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 			}
 		}
 	}
-	if p.Bool("RevokeSystem") {
-		for _, g := range systemGrants {
+	for _, g := range strings.Split(p.String("SystemGrants"), ",") {
+		if g = strings.TrimSpace(g); slices.Contains(systemGrants, g) {
 			delete(in.Grants, grantKey(g, "", `NT AUTHORITY\SYSTEM`))
 		}
 	}

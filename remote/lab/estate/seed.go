@@ -196,6 +196,9 @@ func newInstance(e *Estate, version, engine string) *Instance {
 	// sa keeps SID 0x01 whatever it is called.
 	in.Logins["sa"] = &Login{Name: "sa", Type: "SQL_LOGIN", SID: "0x01", Password: GeneratePassword(), Disabled: true, Sysadmin: true}
 	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
+	// Setup grants the SYSTEM login CONNECT SQL; backup and monitoring agents that run
+	// as SYSTEM depend on it.
+	in.Grants[grantKey("CONNECT SQL", "", `NT AUTHORITY\SYSTEM`)] = true
 	// Setup makes the engine's own account sysadmin: the service SID for a virtual
 	// account, the domain account otherwise.
 	in.Logins[strings.ToLower(engine)] = &Login{Name: engine, Type: "WINDOWS_LOGIN", SID: WindowsSID(engine), Sysadmin: true}
