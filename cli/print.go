@@ -167,20 +167,33 @@ func printStatus(w io.Writer, p *engine.Plan) {
 	_ = tw.Flush()
 }
 
-// printRecap writes the end of a run: per target, what happened.
+// printRecap writes the end of a run: per target, what happened, then the run's
+// recap and the actions that could not be undone, each counted once.
 func printRecap(w io.Writer, r *engine.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "STEP\tTARGET\tRESULT\tDETAIL")
-	counts := map[engine.Status]int{}
+	var notUndone []string
 	for _, t := range r.Results {
-		counts[t.Status]++
 		detail := t.Err
+		if detail == "" {
+			detail = t.Note
+		}
 		if t.Fix != "" {
 			detail += " (fix: " + t.Fix + ")"
+		}
+		for _, a := range t.Actions {
+			if a.Status == engine.StatusSkipped && a.Err != "" {
+				notUndone = append(notUndone, fmt.Sprintf("step %d on %s: %s: %s", t.Step, t.Target, a.Summary, a.Err))
+			}
 		}
 		fmt.Fprintf(tw, "%d %s\t%s\t%s\t%s\n", t.Step, t.Title, t.Target, t.Status, detail)
 	}
 	_ = tw.Flush()
-	fmt.Fprintf(w, "\n%d succeeded, %d already done, %d failed, %d undone, %d skipped as irreversible or not started\n",
-		counts[engine.StatusSucceeded], counts[engine.StatusSkipped], counts[engine.StatusFailed], counts[engine.StatusUndone], counts[engine.StatusCancelled]+counts[engine.StatusBlocked])
+	fmt.Fprintf(w, "\n%s\n", r.Recap())
+	if len(notUndone) > 0 {
+		fmt.Fprintf(w, "%d action(s) could not be undone; check them by hand:\n", len(notUndone))
+		for _, l := range notUndone {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 			return err
 		}
 		if errs := answers.Validate(a); len(errs) > 0 {
-			return fmt.Errorf("the answers have problems:\n%w", errs)
+			return &ExitError{Code: exitInvalid, Err: fmt.Errorf("the answers have problems:\n%w", errs)}
 		}
 		// What the full-screen wizard checks beside each field as it is typed: names,
 		// addresses, accounts and the certificate, through the primary node.
@@ -67,7 +68,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	}
 	red := s.Redactor()
 	line := func(e engine.Event) {
-		if t := eventLine(e); t != "" {
+		if t := engine.Text(e, engine.Spoken); t != "" {
 			fmt.Fprintln(out, red.Redact(t))
 		}
 	}
@@ -91,7 +92,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	}
 	if !ok {
 		fmt.Fprintln(out, "Nothing applied.")
-		return nil
+		return &ExitError{Code: exitAborted, Err: errors.New("the plan was not applied: the confirmation was declined")}
 	}
 	var only []int
 	for {
@@ -180,10 +181,10 @@ func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*quest
 		}
 		fmt.Fprintf(out, "%s: %s. %s\n", q.title, strings.TrimSuffix(q.desc, "."), keep)
 		f := huh.NewInput().Key(q.key).Title(q.title + ":").Value(q.value)
-		if q.validate != nil {
+		if validate := accessibleValidator(q); validate != nil {
 			// An empty line keeps the shown value, so it is the shown value that must be
 			// valid; the line-by-line prompt checks the raw line before defaulting.
-			validate, value := q.validate, *q.value
+			value := *q.value
 			f = f.Validate(func(v string) error {
 				if strings.TrimSpace(v) == "" {
 					return validate(value)
@@ -196,10 +197,35 @@ func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*quest
 		}
 		form := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(in).WithOutput(out)
 		if err := form.RunWithContext(ctx); err != nil {
-			return fmt.Errorf("questions: %w", err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("questions: %w", err)
+			}
+			// The input ended before a valid answer: the answers are invalid.
+			return &ExitError{Code: exitInvalid, Err: fmt.Errorf("questions: no valid answer for %s: %w", q.title, err)}
 		}
 	}
 	return nil
+}
+
+// accessibleValidator is the check a typed answer must pass: the question's own, or,
+// for a choice (a list in the full-screen wizard), being one of its options.
+func accessibleValidator(q *question) func(string) error {
+	if q.validate != nil || q.options == nil {
+		return q.validate
+	}
+	return func(v string) error {
+		v = strings.TrimSpace(v)
+		if slices.Contains(q.options, v) {
+			return nil
+		}
+		var named []string
+		for _, o := range q.options {
+			if o != "" {
+				named = append(named, o)
+			}
+		}
+		return fmt.Errorf("%q is not a choice; type one of: %s", v, strings.Join(named, ", "))
+	}
 }
 
 // quoteShown is a value as the accessible stream reads it out.
@@ -317,40 +343,4 @@ func stepsFrom(step int) []int {
 		out = append(out, i)
 	}
 	return out
-}
-
-// eventLine is one event as a sentence, for the line-by-line progress stream.
-func eventLine(e engine.Event) string {
-	switch e.Kind {
-	case engine.CheckFinished:
-		if e.Check == nil {
-			return ""
-		}
-		s := fmt.Sprintf("%s: %s: %s", e.Target, e.Check.Name, e.Check.Status)
-		if e.Check.Detail != "" {
-			s += ". " + e.Check.Detail
-		}
-		if e.Check.Fix != "" {
-			s += ". Fix: " + e.Check.Fix
-		}
-		return s
-	case engine.StepStarted:
-		return fmt.Sprintf("Step %d started: %s", e.Step, e.Title)
-	case engine.ActionStarted:
-		return fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Summary)
-	case engine.ActionRunning:
-		return fmt.Sprintf("Step %d on %s: still running after %s: %s", e.Step, e.Target, e.Elapsed.Round(time.Second), e.Summary)
-	case engine.TargetFinished:
-		s := fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Status)
-		if e.Error != "" {
-			s += ". " + e.Error
-		}
-		if e.Fix != "" {
-			s += ". Fix: " + e.Fix
-		}
-		return s
-	case engine.StepFinished:
-		return fmt.Sprintf("Step %d %s", e.Step, e.Status)
-	}
-	return ""
 }
