@@ -27,6 +27,7 @@ type labFlags struct {
 	latency    time.Duration
 	encrypt    string
 	engine     string
+	instance   string
 }
 
 func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
@@ -37,6 +38,7 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
 	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
+	cmd.Flags().StringVar(&f.instance, "instance", "MSSQLSERVER", "the masters' SQL Server instance: MSSQLSERVER (the default instance) or a named instance")
 	cmd.Flags().StringVar(&f.engine, "engine-account", "domain", "what the database engines run as: domain (a domain service account) or virtual (NT Service\\MSSQLSERVER)")
 }
 
@@ -55,6 +57,9 @@ func (f *labFlags) check() error {
 	if f.speed < 0 {
 		return invalid("--speed %v: choose 0 (no delays) or more (1 = real time)", f.speed)
 	}
+	if err := answers.ValidateInstanceName(f.instance); err != nil {
+		return invalid("--instance %q: %v", f.instance, err)
+	}
 	if f.engine != "domain" && f.engine != "virtual" {
 		return invalid("--engine-account %q: choose domain or virtual", f.engine)
 	}
@@ -67,7 +72,7 @@ func (f *labFlags) check() error {
 func (f *labFlags) options() lab.Options {
 	return lab.Options{
 		Dir:     f.dir,
-		Seed:    estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion, EngineAccount: f.engine},
+		Seed:    estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion, EngineAccount: f.engine, Instance: f.instance},
 		Speed:   f.speed,
 		Latency: f.latency,
 		Encrypt: f.encrypt,

@@ -22,6 +22,7 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 		{"2019 virtual account", labFlags{sqlVersion: 2019, engine: "virtual"}},
 		{"2022 virtual account", labFlags{sqlVersion: 2022, engine: "virtual"}},
 		{"2022 domain account", labFlags{sqlVersion: 2022, engine: "domain"}},
+		{"2019 named instance, virtual account", labFlags{sqlVersion: 2019, engine: "virtual", instance: "SSIS"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.f.masters, tc.f.workers, tc.f.encrypt = 2, 1, "tls"

@@ -4,7 +4,12 @@ package steps
 // facts share: reading it, installing and removing it, its service, its certificate,
 // its http.sys binding, its firewall rule, Always On, and the cluster role's state.
 
-import "github.com/ssisha/ssisha/remote/script"
+import (
+	"strings"
+
+	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps/answers"
+)
 
 // psCertInfoFn describes a certificate the way every cert script reports it.
 const psCertInfoFn = `function Get-SsishaCertInfo {
@@ -274,15 +279,21 @@ $r = [pscustomobject]@{ previousThumbprint = $previous; thumbprint = $thumb }
 `, true)
 }
 
-// AgentServiceName is the Windows service of the default instance's SQL Server Agent.
-const AgentServiceName = "SQLSERVERAGENT"
+// agentServiceOf is the Windows service of the SQL Server Agent of an instance given
+// as HOST or HOST\INSTANCE: SQLSERVERAGENT, or SQLAgent$INSTANCE.
+func agentServiceOf(serverInstance string) string {
+	if _, inst, ok := strings.Cut(serverInstance, `\`); ok && inst != "" && !strings.EqualFold(inst, answers.DefaultSQLInstance) {
+		return "SQLAgent$" + inst
+	}
+	return "SQLSERVERAGENT"
+}
 
 func psAlwaysOn(enable bool, serverInstance string) script.PowerShell {
 	op, verb := "master.alwayson.enable", "Enable-SqlAlwaysOn"
 	if !enable {
 		op, verb = "master.alwayson.disable", "Disable-SqlAlwaysOn"
 	}
-	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance, "agentService": AgentServiceName}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
+	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance, "agentService": agentServiceOf(serverInstance)}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
     Import-Module SqlServer -ErrorAction SilentlyContinue
     if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) { throw "the SqlServer PowerShell module is not installed on $env:COMPUTERNAME; run Install-Module SqlServer there and try again" }
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/steps/answers"
 )
 
 // Step 4 runs on each master node. On the primary it creates the catalog with Scale
@@ -172,7 +173,7 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file) and keep the password: adding replicas and restoring need it"}, nil
 		}
 		acts = append(acts, actCreateCatalog.New("Create the SSISDB catalog and enable Scale Out",
-			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder())), SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
+			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
 	} else if cat.ScaleOut != "TRUE" {
 		acts = append(acts, actEnableScaleout.New("Enable Scale Out in SSISDB (catalog.enable_scaleout)",
 			[]Command{SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
@@ -400,4 +401,13 @@ func supportHint(ctx context.Context, env *Env, host, missing, server string, re
 func listenerLabel(dnsName string) string {
 	label, _, _ := strings.Cut(strings.TrimSpace(dnsName), ".")
 	return label
+}
+
+// localDataSource is how a script on a node reaches that node's own instance: . for the
+// default instance, .\NAME for a named one.
+func localDataSource(instance string) string {
+	if instance == "" || strings.EqualFold(instance, answers.DefaultSQLInstance) {
+		return "."
+	}
+	return `.\` + instance
 }

@@ -267,10 +267,16 @@ END;`}
 // psCatalogCreate creates the catalog through the Integration Services management
 // API, which restores SSISDB from the template backup that ships with the binaries;
 // there is no T-SQL way to do it.
-func psCatalogCreate(masterKeyPassword script.Secret, folder string) script.PowerShell {
+// psCatalogCreate creates SSISDB on the node's own instance, dataSource (. for the
+// default instance, .\NAME for a named one), as the SSIS catalog API does.
+func psCatalogCreate(masterKeyPassword script.Secret, folder, dataSource string) script.PowerShell {
 	return script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
-		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0"},
-		Body: `$cn = New-Object System.Data.SqlClient.SqlConnection 'Data Source=.;Initial Catalog=master;Integrated Security=SSPI;'
+		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0", "dataSource": dataSource},
+		Body: `$csb = New-Object System.Data.SqlClient.SqlConnectionStringBuilder
+$csb['Data Source'] = $p.dataSource
+$csb['Initial Catalog'] = 'master'
+$csb['Integrated Security'] = $true
+$cn = New-Object System.Data.SqlClient.SqlConnection $csb.ConnectionString
 $cn.Open()
 try {
   $cmd = $cn.CreateCommand()

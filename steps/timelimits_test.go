@@ -28,7 +28,7 @@ func longScripts() []struct {
 		psFeatureInstall("x"), psFeatureUninstall("x"),
 		psClusterCreate("c", nil, "", "u", pw), psClusterDestroy("c", "u", pw), psClusterQuorumSet("c", "w", "u", pw),
 		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", "u", pw), psFailoverRoleMove("r", "s", "n", 60),
-		psAlwaysOn(true, "n"), psAlwaysOn(false, "n"), psCatalogCreate(pw, "160"),
+		psAlwaysOn(true, "n"), psAlwaysOn(false, "n"), psCatalogCreate(pw, "160", "."),
 		psMasterRestart("s"), psWorkerRestart("s"),
 	}
 	sql := []script.TSQL{

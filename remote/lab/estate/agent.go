@@ -72,16 +72,24 @@ const (
 	errReplicaNotSupported = 27228
 )
 
+// agentOf is the service of n's SQL Server Agent, or nil.
+func agentOf(n *Node) *Service {
+	if n.SQL == nil {
+		return nil
+	}
+	return n.Services[strings.ToLower(AgentServiceName(n.SQL.Name))]
+}
+
 // agentRunning reports whether n's SQL Server Agent runs.
 func agentRunning(n *Node) bool {
-	s := n.Services[strings.ToLower(AgentService)]
-	return s != nil && s.State == "Running" && n.SQL != nil && n.SQL.Running
+	s := agentOf(n)
+	return s != nil && s.State == "Running" && n.SQL.Running
 }
 
 // stopAgentWithEngine is what restarting the engine as Enable-SqlAlwaysOn -Force does to
 // the Agent: it stops, and nothing starts it again.
 func stopAgentWithEngine(n *Node) {
-	if s := n.Services[strings.ToLower(AgentService)]; s != nil {
+	if s := agentOf(n); s != nil {
 		s.State = "Stopped"
 	}
 }
@@ -197,7 +205,7 @@ func (e *Estate) runMonitorJob(n *Node, j *AgentJob, now time.Time) {
 	if !primary || db == nil || db.Catalog == nil {
 		return
 	}
-	server := sqlServerNameOf(n)
+	server := serverNameOf(n)
 	for _, st := range j.Steps {
 		cmd := strings.ToLower(st.Command)
 		if !strings.Contains(cmd, "startup") {

@@ -89,7 +89,7 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		"master_login", "ssisdb_state", "ssisdb_recovery", "family_guid", "dmk_credential",
 		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support", "ssis_support_missing",
 		"connected_state", "last_connect_error_number", "last_connect_error_description"},
-		sqlServerNameOf(n), bit(in.HadrEnabled), bit(!in.MixedMode), epName, epPort, epState,
+		serverNameOf(n), bit(in.HadrEnabled), bit(!in.MixedMode), epName, epPort, epState,
 		bit(acct != "" && in.Logins[strings.ToLower(acct)] != nil), dbState, recovery, family, bit(dmk),
 		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support), strings.Join(missing, ","),
 		connected, errNumber, errText), nil
@@ -101,7 +101,7 @@ type agReplicaSpec struct {
 }
 
 func hadrOff(c *OpContext) error {
-	return SQLErrorf(35221, "Could not process the operation. Always On Availability Groups replica manager is disabled on this instance of SQL Server '%s'. Enable Always On Availability Groups, by using the SQL Server Configuration Manager. Then, restart the SQL Server service, and retry the currently operation.", sqlServerNameOf(c.Node))
+	return SQLErrorf(35221, "Could not process the operation. Always On Availability Groups replica manager is disabled on this instance of SQL Server '%s'. Enable Always On Availability Groups, by using the SQL Server Configuration Manager. Then, restart the SQL Server service, and retry the currently operation.", serverNameOf(c.Node))
 }
 
 func agCreate(c *OpContext, p Params) (*script.ResultSet, error) {

@@ -61,18 +61,18 @@ func failoverAGPrimary(c *OpContext, p Params) (*script.ResultSet, error) {
 	cols := []string{"server_name", "ag_name", "local_role", "primary_replica", "sync_state", "availability_mode"}
 	ag := agHolding(e, n, p.String("Database"))
 	if ag == nil {
-		return resultRow(cols, sqlServerNameOf(n), "", "", "", "", ""), nil
+		return resultRow(cols, serverNameOf(n), "", "", "", "", ""), nil
 	}
 	primary := ""
 	if pn := e.Node(ag.Primary); pn != nil {
-		primary = sqlServerNameOf(pn)
+		primary = serverNameOf(pn)
 	}
 	role, sync := agLocalRole(ag, n), agLocalSyncState(e, n, p.String("Database"))
 	mode := ""
 	if role != "" {
 		mode = "SYNCHRONOUS_COMMIT"
 	}
-	return resultRow(cols, sqlServerNameOf(n), ag.Name, role, primary, sync, mode), nil
+	return resultRow(cols, serverNameOf(n), ag.Name, role, primary, sync, mode), nil
 }
 
 // failoverAGMove is the batch that runs on the replica that is to become primary. The
@@ -82,7 +82,7 @@ func failoverAGMove(c *OpContext, p Params) (*script.ResultSet, error) {
 		return nil, err
 	}
 	e, n := c.Estate, c.Node
-	db, server := p.String("Database"), sqlServerNameOf(n)
+	db, server := p.String("Database"), serverNameOf(n)
 	cols := []string{"ag_name", "server_name", "moved", "local_role"}
 	ag := agHolding(e, n, db)
 	if ag == nil {

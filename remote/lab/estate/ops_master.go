@@ -176,13 +176,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 }
 
 // masterLocalServerName is what setup writes as SqlServerName: the local instance.
-func masterLocalServerName(n *Node) string {
-	name := sqlServerNameOf(n)
-	if n.SQL != nil && !strings.EqualFold(n.SQL.Name, "MSSQLSERVER") && n.SQL.Name != "" {
-		name += `\` + n.SQL.Name
-	}
-	return name
-}
+func masterLocalServerName(n *Node) string { return serverNameOf(n) }
 
 func masterUninstall(c *OpContext, p Params) (any, error) {
 	n := c.Node

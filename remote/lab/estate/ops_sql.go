@@ -47,6 +47,15 @@ func sqlOps(t *Operations) {
 // its default instance.
 func sqlServerNameOf(n *Node) string { return strings.ToUpper(ShortName(n.Host)) }
 
+// serverNameOf is @@SERVERNAME of n's instance: the computer name, with \INSTANCE for
+// a named instance.
+func serverNameOf(n *Node) string {
+	if n.SQL != nil && isNamedInstance(n.SQL.Name) {
+		return sqlServerNameOf(n) + `\` + instanceName(n.SQL.Name)
+	}
+	return sqlServerNameOf(n)
+}
+
 func resultRow(cols []string, vals ...any) *script.ResultSet {
 	return &script.ResultSet{Columns: cols, Rows: [][]any{vals}}
 }
@@ -79,10 +88,10 @@ func sqlServerFacts(c *OpContext, _ Params) (*script.ResultSet, error) {
 	}
 	return resultRow([]string{"server_name", "product_version", "product_level", "update_level", "edition", "engine_edition",
 		"hadr_enabled", "integrated_only", "clr_enabled", "data_path", "log_path", "service_account"},
-		sqlServerNameOf(c.Node), in.Version, level, update, in.Edition, int64(in.EngineEdition),
+		serverNameOf(c.Node), in.Version, level, update, in.Edition, int64(in.EngineEdition),
 		bit(in.HadrEnabled), bit(!in.MixedMode), bit(in.CLREnabled),
-		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.MSSQLSERVER\MSSQL\DATA\`,
-		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.MSSQLSERVER\MSSQL\DATA\`,
+		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.`+instanceName(in.Name)+`\MSSQL\DATA\`,
+		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.`+instanceName(in.Name)+`\MSSQL\DATA\`,
 		in.ServiceAccount), nil
 }
 

@@ -63,6 +63,10 @@ func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 	if n.SQL == nil || !n.SQL.Running {
 		return nil, errorf("Failed to connect to server %s: the SQL Server instance is not running.", sqlServerNameOf(n))
 	}
+	// The script connects to the instance its data source names (.: the default one).
+	if inst := dataSourceInstance(p.String("dataSource")); n.SQL == nil || !strings.EqualFold(inst, instanceName(n.SQL.Name)) {
+		return nil, errorf(`Exception calling "Open" with "0" argument(s): "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible. Verify that the instance name is correct and that SQL Server is configured to allow remote connections. (provider: SQL Network Interfaces, error: 26 - Error Locating Server/Instance Specified)"`)
+	}
 	if n.Installed["IS"] == "" {
 		return nil, errorf("The catalog cannot be created: Integration Services is not installed on %s. Install the IS feature (step 2 or 3) and try again.", n.Host)
 	}
@@ -130,7 +134,7 @@ func ssisdbCatalogFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		if db != nil {
 			state = db.State
 		}
-		return resultRow(cols, sqlServerNameOf(c.Node), int64(0), state, "", int64(0), "", "", "", "", ""), nil
+		return resultRow(cols, serverNameOf(c.Node), int64(0), state, "", int64(0), "", "", "", "", ""), nil
 	}
 	cat := db.Catalog
 	admin := false
@@ -138,7 +142,7 @@ func ssisdbCatalogFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		admin = true
 	}
 	reps := sortedKeys(cat.AlwaysOnReplicas)
-	return resultRow(cols, sqlServerNameOf(c.Node), int64(1), db.State, cat.Properties["IS_SCALEOUT_ENABLED"], bit(admin),
+	return resultRow(cols, serverNameOf(c.Node), int64(1), db.State, cat.Properties["IS_SCALEOUT_ENABLED"], bit(admin),
 		strings.Join(reps, ","), cat.Properties["MASTER_ADDRESS"], cat.Properties["CLUSTER_LOGDB_SERVER"],
 		cat.Properties["MACHINE_NAME"], cat.Properties["LAST_ONLINE_TIME"]), nil
 }
@@ -169,7 +173,7 @@ func ssisdbScaleoutEnable(c *OpContext, _ Params) (*script.ResultSet, error) {
 	pw := GeneratePassword()
 	in.Logins[strings.ToLower(LoggingLogin)] = &Login{Name: LoggingLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", 0x5150000+c.nextSeq()), Password: pw}
 	db.Users[strings.ToLower(LoggingUser)] = &DBUser{Name: LoggingUser, SID: in.Logins[strings.ToLower(LoggingLogin)].SID, Roles: map[string]bool{"ssis_cluster_worker": true}}
-	server := sqlServerNameOf(c.Node)
+	server := serverNameOf(c.Node)
 	db.Catalog.Properties["IS_SCALEOUT_ENABLED"] = "TRUE"
 	db.Catalog.Properties["CLUSTER_LOGDB_SERVER"] = server
 	db.Catalog.LogDBConnectionString = "Data Source=" + server + ";Initial Catalog=SSISDB;User Id=" + LoggingLogin + ";Password='" + pw + "';"
@@ -415,4 +419,17 @@ func ssisdbWorkerDelete(c *OpContext, p Params) (*script.ResultSet, error) {
 		delete(db.Catalog.WorkerAgents, strings.ToUpper(wa.ID))
 	}
 	return nil, nil
+}
+
+// dataSourceInstance is the local instance a data source names: ".", "(local)" and
+// "localhost" are the default instance, ".\NAME" a named one.
+func dataSourceInstance(ds string) string {
+	ds = strings.TrimSpace(ds)
+	if ds == "" {
+		ds = "."
+	}
+	if _, inst, ok := strings.Cut(ds, `\`); ok {
+		return instanceName(inst)
+	}
+	return DefaultInstance
 }

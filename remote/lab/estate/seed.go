@@ -21,6 +21,9 @@ type SeedOptions struct {
 	// domain account svc_sql) or "virtual" (NT Service\MSSQLSERVER, setup's default),
 	// which reaches other instances as the computer account DOMAIN\HOST$.
 	EngineAccount string
+	// Instance names the masters' SQL Server instance; "" or MSSQLSERVER is the
+	// default instance.
+	Instance string
 	// Passwords of the domain accounts, by lower-case DOMAIN\user; generated when absent.
 	Passwords map[string]string
 }
@@ -85,13 +88,17 @@ func NewEstate(o SeedOptions) *Estate {
 		host := fmt.Sprintf("node%d.%s", i, e.DNSSuffix)
 		n := newNode(host, "master", fmt.Sprintf("10.0.0.%d", 10+i))
 		n.Installed["SQLEngine"] = version
+		inst := instanceName(o.Instance)
+		svc := EngineServiceName(inst)
 		engine := e.Domain + `\` + sqlServiceAccount
 		if o.EngineAccount == "virtual" {
-			engine = `NT Service\MSSQLSERVER`
+			engine = `NT Service\` + svc
 		}
-		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: engine, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
-		n.Services[strings.ToLower(AgentService)] = agentServiceFor(engine)
+		n.Services[strings.ToLower(svc)] = &Service{Name: svc, DisplayName: "SQL Server (" + inst + ")", Account: engine, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.` + inst + `\MSSQL\Binn\sqlservr.exe" -s` + inst}
+		agent := agentServiceFor(engine, inst)
+		n.Services[strings.ToLower(agent.Name)] = agent
 		n.SQL = newInstance(e, version, engine)
+		n.SQL.Name = inst
 		e.addNode(n)
 	}
 	for i := 1; i <= o.Workers; i++ {
@@ -111,8 +118,9 @@ func (e *Estate) Migrate() {
 		if n.SQL == nil {
 			continue
 		}
-		if n.Services[strings.ToLower(AgentService)] == nil {
-			n.Services[strings.ToLower(AgentService)] = agentServiceFor(n.SQL.ServiceAccount)
+		if agentOf(n) == nil {
+			agent := agentServiceFor(n.SQL.ServiceAccount, n.SQL.Name)
+			n.Services[strings.ToLower(agent.Name)] = agent
 		}
 		for name, j := range n.SQL.Jobs {
 			if j == nil || j.Name == "" {
@@ -126,13 +134,45 @@ func (e *Estate) Migrate() {
 }
 
 // agentServiceFor is the SQL Server Agent service setup installs beside an engine
-// running as engine: running, started automatically, under the matching account.
-func agentServiceFor(engine string) *Service {
+// of instance inst running as engine: running, started automatically, under the
+// matching account.
+func agentServiceFor(engine, inst string) *Service {
+	name := AgentServiceName(inst)
 	acct := engine
 	if IsVirtualAccount(engine) {
-		acct = `NT Service\SQLSERVERAGENT`
+		acct = `NT Service\` + name
 	}
-	return &Service{Name: AgentService, DisplayName: "SQL Server Agent (MSSQLSERVER)", Account: acct, StartMode: "Auto", State: "Running"}
+	return &Service{Name: name, DisplayName: "SQL Server Agent (" + instanceName(inst) + ")", Account: acct, StartMode: "Auto", State: "Running"}
+}
+
+// DefaultInstance is the name of a SQL Server default instance.
+const DefaultInstance = "MSSQLSERVER"
+
+func instanceName(inst string) string {
+	if inst == "" {
+		return DefaultInstance
+	}
+	return strings.ToUpper(inst)
+}
+
+func isNamedInstance(inst string) bool { return instanceName(inst) != DefaultInstance }
+
+// EngineServiceName is the Windows service of an instance's engine: MSSQLSERVER, or
+// MSSQL$NAME for a named instance.
+func EngineServiceName(inst string) string {
+	if isNamedInstance(inst) {
+		return "MSSQL$" + instanceName(inst)
+	}
+	return DefaultInstance
+}
+
+// AgentServiceName is the Windows service of an instance's SQL Server Agent:
+// SQLSERVERAGENT, or SQLAgent$NAME for a named instance.
+func AgentServiceName(inst string) string {
+	if isNamedInstance(inst) {
+		return "SQLAgent$" + instanceName(inst)
+	}
+	return AgentService
 }
 
 // addFileServer gives the domain its file server, outside the cluster, with a share
@@ -228,9 +268,10 @@ func WindowsSID(account string) string {
 	return fmt.Sprintf("0x010500000000000515000000%X", h[:16])
 }
 
-// Node returns the node for a host (FQDN or short name, any case), or nil.
+// Node returns the node for a host (FQDN or short name, any case, or a server name
+// HOST\INSTANCE), or nil.
 func (e *Estate) Node(host string) *Node {
-	h := strings.ToLower(host)
+	h, _, _ := strings.Cut(strings.ToLower(host), `\`)
 	if n, ok := e.Nodes[h]; ok {
 		return n
 	}
