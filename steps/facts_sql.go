@@ -85,3 +85,20 @@ func ssisdbHost(f replicaFacts, env *Env) string {
 	}
 	return env.Answers.Primary().Host
 }
+
+// replicaReadiness is what ag.replica.readiness reads on one instance.
+type replicaReadiness struct {
+	// ConnectMissing are the partner engine identities the endpoint does not admit,
+	// one a line.
+	ConnectMissing      string
+	AgentRunning, CLROK bool
+}
+
+func readReplicaReadiness(ctx context.Context, env *Env, host, partners string) (replicaReadiness, error) {
+	rs, err := env.SQL(ctx, host, tsqlReplicaReadiness(partners))
+	if err != nil {
+		return replicaReadiness{}, fmt.Errorf("reading the endpoint, Agent and CLR state on %s: %w", host, err)
+	}
+	r := Row(rs)
+	return replicaReadiness{ConnectMissing: Str(r["connect_missing"]), AgentRunning: Int(r["agent_running"]) == 1, CLROK: Int(r["clr_ready"]) == 1}, nil
+}

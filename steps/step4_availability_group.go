@@ -78,13 +78,27 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 			Fix:    "run step 2 (primary) or 3 (secondary), which enables Always On and restarts the engine, or enable it in SQL Server Configuration Manager"}, nil
 	}
 	var acts []Action
+	partners, err := engineAccounts(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	endpointReason := ""
 	if f.EndpointName == "" {
-		accounts, err := engineAccounts(ctx, env)
+		acts = append(acts, actEndpoint.New(fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
+			[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, partners))}, nil))
+	} else {
+		// An endpoint made before (by hand, or by an older run) may not admit the
+		// partners: the replicas then never connect.
+		rd, err := readReplicaReadiness(ctx, env, t.Host, partners)
 		if err != nil {
 			return Detection{}, err
 		}
-		acts = append(acts, actEndpoint.New(fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
-			[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, accounts))}, nil))
+		if rd.ConnectMissing != "" {
+			missing := strings.ReplaceAll(rd.ConnectMissing, "\n", ", ")
+			acts = append(acts, actEndpoint.New(fmt.Sprintf("Grant CONNECT on the mirroring endpoint %s to %s", f.EndpointName, missing),
+				[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(f.EndpointName, a.AvailabilityGroup.EndpointPort, partners))}, nil))
+			endpointReason = "the mirroring endpoint on " + t.Host + " does not admit " + missing + "; the replicas cannot connect (error 28034) and SSISDB does not synchronize"
+		}
 	}
 	if !f.MasterLogin {
 		acts = append(acts, actMasterLogin.New("Create the login "+a.MasterService.Account,
@@ -101,6 +115,9 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 		return d, err
 	}
 	d.Facts = facts
+	if endpointReason != "" && d.Reason == "" && f.Joined {
+		d.Reason, d.Fix = endpointReason, "apply step 4 to grant it"
+	}
 	switch {
 	case len(d.Actions) == 0:
 		d.State = StateDone
@@ -112,9 +129,9 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 	return d, nil
 }
 
-// engineAccounts lists the engine service accounts of every replica: each needs
-// CONNECT on the others' endpoints.
-func engineAccounts(ctx context.Context, env *Env) (string, error) {
+// engineAccounts lists the engine identities of the replicas other than host: each
+// needs CONNECT on host's endpoint.
+func engineAccounts(ctx context.Context, env *Env, host string) (string, error) {
 	all, err := readAllServerFacts(ctx, env)
 	if err != nil {
 		return "", err
@@ -122,6 +139,9 @@ func engineAccounts(ctx context.Context, env *Env) (string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range all {
+		if SameHost(f.Host, host) {
+			continue
+		}
 		id := engineIdentity(env.Answers.Domain, f)
 		if id == "" || seen[strings.ToLower(id)] {
 			continue
@@ -353,6 +373,18 @@ func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]
 		check("Master account login", f.MasterLogin, "present", "re-run step 4"),
 		check("SSISDB in "+ag, f.Joined && f.DBInAG, "joined", "re-run step 4 on "+t.Host),
 	}
+	partners, err := engineAccounts(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := readReplicaReadiness(ctx, env, t.Host, partners)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks,
+		check("Endpoint admits the other replicas", rd.ConnectMissing == "", "admitting them", "re-run step 4 on "+t.Host+" (it grants CONNECT to "+strings.ReplaceAll(rd.ConnectMissing, "\n", ", ")+")"),
+		check("SQL Server Agent running", rd.AgentRunning, "running", "start SQL Server Agent on "+t.Host+" (it runs the SSIS jobs) and leave it automatic"),
+		check("SSISDB's CLR code can run", rd.CLROK, "ready (clr enabled, assembly key and login)", "re-run step 4 on "+t.Host+" (Always On support)"))
 	cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
 	if err != nil {
 		return nil, err

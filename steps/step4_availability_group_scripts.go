@@ -571,3 +571,30 @@ func tsqlLoginSID(login string) script.TSQL {
 		Params: []script.Param{{Name: "Login", Value: login}},
 		Text:   `SELECT SUSER_SID(@Login) AS sid;`}
 }
+
+// tsqlReplicaReadiness reads what a replica needs beyond the group itself: which of
+// its partners' engine identities (partners, one a line) its mirroring endpoint does
+// not admit (no login, or neither CONNECT on the endpoint nor sysadmin), whether SQL
+// Server Agent runs (it runs the SSIS jobs), and whether SSISDB's CLR code can run
+// here (clr enabled, the assembly-loading key and its login with UNSAFE ASSEMBLY).
+func tsqlReplicaReadiness(partners string) script.TSQL {
+	return script.TSQL{Op: "ag.replica.readiness", ReadOnly: true,
+		Params: []script.Param{{Name: "Partners", Value: partners}},
+		Text: `SET NOCOUNT ON;
+DECLARE @epid int = (SELECT TOP (1) endpoint_id FROM sys.database_mirroring_endpoints);
+SELECT
+    ISNULL((SELECT STRING_AGG(CAST(LTRIM(RTRIM(v.value)) AS nvarchar(max)), NCHAR(10))
+            FROM STRING_SPLIT(@Partners, NCHAR(10)) AS v
+            WHERE LTRIM(RTRIM(v.value)) <> N''
+              AND ISNULL(IS_SRVROLEMEMBER(N'sysadmin', LTRIM(RTRIM(v.value))), 0) = 0
+              AND NOT EXISTS (SELECT 1 FROM sys.server_permissions pe
+                              WHERE pe.class_desc = N'ENDPOINT' AND pe.major_id = @epid AND pe.permission_name = N'CONNECT'
+                                AND pe.state IN ('G', 'W') AND pe.grantee_principal_id = SUSER_ID(LTRIM(RTRIM(v.value))))), N'') AS connect_missing,
+    CASE WHEN EXISTS (SELECT 1 FROM sys.dm_server_services WHERE servicename LIKE N'SQL Server Agent (%' AND status_desc = N'Running')
+         THEN 1 ELSE 0 END AS agent_running,
+    CASE WHEN (SELECT CAST(value_in_use AS int) FROM sys.configurations WHERE name = N'clr enabled') = 1
+          AND EXISTS (SELECT 1 FROM master.sys.asymmetric_keys WHERE name = N'MS_SQLEnableSystemAssemblyLoadingKey')
+          AND EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals p ON p.principal_id = pe.grantee_principal_id
+                      WHERE p.name = N'##MS_SQLEnableSystemAssemblyLoadingUser##' AND pe.permission_name = N'UNSAFE ASSEMBLY')
+         THEN 1 ELSE 0 END AS clr_ready;`}
+}

@@ -126,52 +126,64 @@ func TestAvailabilityGroupStepWrongMasterKeyPasswordKeepsItSecret(t *testing.T) 
 }
 
 // TestAvailabilityGroupStepVirtualAccountEngines: engines under NT Service\MSSQLSERVER
-// reach each other's endpoints as their computer accounts. The endpoint action grants
-// CONNECT to the partner's DOMAIN\HOST$; an endpoint that lacks it ends the wait for
-// seeding at once with the real handshake error, not after the timeout.
+// reach each other's endpoints as their computer accounts. Step 4 grants CONNECT to the
+// partner's DOMAIN\HOST$, also on an endpoint made by hand without it; while the grant
+// is missing, the wait for seeding ends at once with the real handshake error.
 func TestAvailabilityGroupStepVirtualAccountEngines(t *testing.T) {
-	for _, granted := range []bool{true, false} {
-		l := newHALab(t, false)
-		for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
-			in := l.e.Nodes[h].SQL
-			delete(in.Logins, `contoso\svc_sql`)
-			in.ServiceAccount = `NT Service\MSSQLSERVER`
-			in.Logins[`nt service\mssqlserver`] = &estate.Login{Name: `NT Service\MSSQLSERVER`, Type: "WINDOWS_LOGIN", Sysadmin: true}
-			if !granted {
-				// An endpoint made by hand, without CONNECT for the partner.
-				in.Endpoints["hadr_endpoint"] = &estate.Endpoint{Name: "Hadr_endpoint", Port: 5022, State: "STARTED"}
-			}
-		}
-		s := NewAvailabilityGroupStep()
-		ctx := context.Background()
-		var joinErr error
-		for _, tg := range haTargets(l.env.Answers, s.Scope()) {
-			d, err := s.Detect(ctx, l.env, tg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, a := range d.Actions {
-				if _, err := applyAction(s, ctx, l.env, tg, a); err != nil {
-					if a.ID != "join" {
-						t.Fatalf("%s on %s: %v", a.ID, tg.Host, err)
-					}
-					joinErr = err
-					break
+	for _, tc := range []struct {
+		name                 string
+		handMade, skipGrants bool
+	}{
+		{"endpoint made by step 4", false, false},
+		{"endpoint made by hand without CONNECT", true, false},
+		{"grants not applied", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newHALab(t, false)
+			for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+				in := l.e.Nodes[h].SQL
+				delete(in.Logins, `contoso\svc_sql`)
+				in.ServiceAccount = `NT Service\MSSQLSERVER`
+				in.Logins[`nt service\mssqlserver`] = &estate.Login{Name: `NT Service\MSSQLSERVER`, Type: "WINDOWS_LOGIN", Sysadmin: true}
+				if tc.handMade {
+					in.Endpoints["hadr_endpoint"] = &estate.Endpoint{Name: "Hadr_endpoint", Port: 5022, State: "STARTED"}
 				}
 			}
-		}
-		if granted {
+			s := NewAvailabilityGroupStep()
+			ctx := context.Background()
+			var joinErr error
+			for _, tg := range haTargets(l.env.Answers, s.Scope()) {
+				d, err := s.Detect(ctx, l.env, tg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range d.Actions {
+					if a.ID == "endpoint" && tc.skipGrants {
+						continue
+					}
+					if _, err := applyAction(s, ctx, l.env, tg, a); err != nil {
+						if a.ID != "join" {
+							t.Fatalf("%s on %s: %v", a.ID, tg.Host, err)
+						}
+						joinErr = err
+						break
+					}
+				}
+			}
+			if tc.skipGrants {
+				if joinErr == nil || errors.Is(joinErr, ErrTimedOut) || !strings.Contains(joinErr.Error(), `The login 'CONTOSO\NODE2$' does not have CONNECT permission`) {
+					t.Errorf("without CONNECT the join ends with %v, want the handshake error at once", joinErr)
+				}
+				return
+			}
 			if joinErr != nil {
 				t.Errorf("with CONNECT granted to the computer accounts: %v", joinErr)
 			}
 			if !l.e.Nodes["node1.contoso.com"].SQL.Grants[`CONNECT ON ENDPOINT::Hadr_endpoint TO CONTOSO\NODE2$`] {
 				t.Errorf("node1 does not grant CONNECT to node2's computer account: %v", l.e.Nodes["node1.contoso.com"].SQL.Grants)
 			}
-			continue
-		}
-		if joinErr == nil || errors.Is(joinErr, ErrTimedOut) || !strings.Contains(joinErr.Error(), `The login 'CONTOSO\NODE2$' does not have CONNECT permission`) {
-			t.Errorf("without CONNECT the join ends with %v, want the handshake error at once", joinErr)
-		}
+			l.expectVerified(t, s)
+		})
 	}
 }
 

@@ -3,6 +3,8 @@ package estate
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ssisha/ssisha/remote/script"
 )
 
 // How two replicas' database mirroring endpoints let each other in: each engine
@@ -93,4 +95,29 @@ func (e *Estate) ReplicaConnectError(n *Node) string {
 		return msg
 	}
 	return e.endpointRefusal(p, n)
+}
+
+// agReplicaReadiness is ag.replica.readiness: which partner identities the local
+// endpoint does not admit, whether the Agent runs, and whether SSISDB's CLR code can.
+func agReplicaReadiness(c *OpContext, p Params) (*script.ResultSet, error) {
+	in := c.Node.SQL
+	var ep *Endpoint
+	for _, k := range sortedKeys(in.Endpoints) {
+		ep = in.Endpoints[k]
+	}
+	var missing []string
+	for _, id := range strings.Split(p.String("Partners"), "\n") {
+		if id = strings.TrimSpace(id); id == "" {
+			continue
+		}
+		l := in.Logins[strings.ToLower(id)]
+		if l != nil && l.Sysadmin {
+			continue
+		}
+		if l == nil || ep == nil || !in.Grants[grantKey("CONNECT", "ENDPOINT::"+ep.Name, l.Name)] {
+			missing = append(missing, id)
+		}
+	}
+	return resultRow([]string{"connect_missing", "agent_running", "clr_ready"},
+		strings.Join(missing, "\n"), bit(agentRunning(c.Node)), bit(clrProblem(in) == nil)), nil
 }

@@ -13,6 +13,7 @@ import (
 // agOps adds the operations of this file to t.
 func agOps(t *Operations) {
 	t.AddSQL("ag.replica.facts", agReplicaFacts)
+	t.AddSQL("ag.replica.readiness", agReplicaReadiness)
 	t.AddSQL("ag.create", agCreate)
 	t.AddSQL("ag.drop", agDrop)
 	t.AddSQL("ag.join", agJoin)
