@@ -61,7 +61,7 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
-		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
+		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan})
 	})
 }
 
@@ -113,19 +113,37 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 		return nil
 	}
 	defer j.Close()
-	return j.Pending()
+	return j.Interrupted()
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.
 func (s *Session) WriteBundle(p *engine.Plan, dir string) error {
+	eng, err := s.planEngine()
+	if err != nil {
+		return err
+	}
+	return eng.WriteBundle(p, dir)
+}
+
+// PlanDoc is the plan as data, as `plan --output json` writes it.
+func (s *Session) PlanDoc(p *engine.Plan) (engine.PlanDoc, error) {
+	eng, err := s.planEngine()
+	if err != nil {
+		return engine.PlanDoc{}, err
+	}
+	return eng.Doc(p), nil
+}
+
+// planEngine is an engine over the session's connection, for what is derived from a
+// plan made before.
+func (s *Session) planEngine() (*engine.Engine, error) {
 	s.mu.Lock()
 	c := s.c
 	s.mu.Unlock()
 	if c == nil {
-		return fmt.Errorf("no plan has been made yet")
+		return nil, fmt.Errorf("no plan has been made yet")
 	}
-	eng := engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel})
-	return eng.WriteBundle(p, dir)
+	return engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel}), nil
 }
 
 // withEngine runs fn on an engine for these answers (see Session.engine), and

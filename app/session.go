@@ -42,6 +42,10 @@ type Options struct {
 	// OutOfOrder lets Apply run the steps it is given even when an earlier step is
 	// not done.
 	OutOfOrder bool
+	// FollowPlan makes Apply stop, before a step changes anything, when what the step
+	// has to do differs from the plan it was given beyond the plan's placeholders
+	// (`apply --bundle`: the reviewed scripts are the ones that run).
+	FollowPlan bool
 	// SharedReads makes every read-only call of the session read one moment of the
 	// estate: a fact several checks need is read once for the session's life
 	// (validate's network facts and preflight).

@@ -151,6 +151,9 @@ func (s *startScreen) render(m *model, w, h int) string {
 // interruptedText says where the interrupted run stopped, in one line.
 func interruptedText(rs []engine.Record) string {
 	r := rs[len(rs)-1]
+	if r.Kind == engine.KindRunEnd {
+		return "the last apply was stopped before it finished"
+	}
 	s := fmt.Sprintf("interrupted during step %d on %s", r.Step, r.Target)
 	if r.Summary != "" {
 		s += ": " + r.Summary
