@@ -56,13 +56,6 @@ func FuzzValidateHostName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, v string) { _ = ValidateHostName(v) })
 }
 
-func FuzzValidateListenerName(f *testing.F) {
-	for _, s := range []string{"ssislsn", "ssislsn.contoso.com", "a-very-long-listener-name.contoso.com", ".", "a..b", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, v string) { _ = ValidateListenerName(v) })
-}
-
 func FuzzValidateNetBIOSName(f *testing.F) {
 	for _, s := range []string{"SSISCL", "a.b", "123", "-", ""} {
 		f.Add(s)

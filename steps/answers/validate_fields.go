@@ -197,24 +197,6 @@ func witnessServer(v string) string {
 	return strings.ToLower(server)
 }
 
-// ValidateListenerName checks the listener's name: a host label, or an FQDN whose
-// first label is one. ALTER AVAILABILITY GROUP … ADD LISTENER takes only the label
-// (the cluster makes a computer object of it, so at most 15 characters); connection
-// strings and SqlServerName use the name as given.
-func ValidateListenerName(v string) error {
-	if err := ValidateHostName(v); err != nil {
-		return err
-	}
-	label, _, _ := strings.Cut(v, ".")
-	if err := ValidateNetBIOSName(label); err != nil {
-		if p, ok := err.(*problem); ok && strings.Contains(v, ".") {
-			return &problem{what: fmt.Sprintf("the availability group gets the part before the first dot: %s", p.what), fix: p.fix}
-		}
-		return err
-	}
-	return nil
-}
-
 // ValidateNetBIOSName checks a computer name that must also work as a NetBIOS name:
 // the cluster name and the short names of the listener and the master's access point.
 func ValidateNetBIOSName(v string) error {

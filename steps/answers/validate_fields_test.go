@@ -49,20 +49,6 @@ func TestValidateDomainAccount(t *testing.T) {
 	}
 }
 
-func TestValidateListenerName(t *testing.T) {
-	tests := []struct{ v, want string }{
-		{"ssislsn", ""},
-		{"ssislsn.contoso.com", ""},
-		{"a-very-long-listener.contoso.com", "part before the first dot"},
-		{"a-very-long-listener", "15"},
-		{"ssis_lsn.contoso.com", "underscore"},
-		{"", "no host name"},
-	}
-	for _, tt := range tests {
-		wantErr(t, tt.v, ValidateListenerName(tt.v), tt.want)
-	}
-}
-
 func TestValidateHostName(t *testing.T) {
 	tests := []struct{ v, want string }{
 		{"node1", ""},
