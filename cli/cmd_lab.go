@@ -57,10 +57,12 @@ func (f *labFlags) check() error {
 	if f.speed < 0 {
 		return invalid("--speed %v: choose 0 (no delays) or more (1 = real time)", f.speed)
 	}
-	if err := answers.ValidateInstanceName(f.instance); err != nil {
-		return invalid("--instance %q: %v", f.instance, err)
+	if f.instance != "" {
+		if err := answers.ValidateInstanceName(f.instance); err != nil {
+			return invalid("--instance %q: %v", f.instance, err)
+		}
 	}
-	if f.engine != "domain" && f.engine != "virtual" {
+	if f.engine != "" && f.engine != "domain" && f.engine != "virtual" {
 		return invalid("--engine-account %q: choose domain or virtual", f.engine)
 	}
 	if f.encrypt != "tls" && f.encrypt != "strict" {
