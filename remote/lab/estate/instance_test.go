@@ -27,3 +27,22 @@ func TestNamedInstance(t *testing.T) {
 		t.Errorf("through .\\SSIS: %v", err)
 	}
 }
+
+// TestMigrateGivesOldStatesWhatSetupMakes: a state saved before the lab modelled the
+// Agent, sa and job contents loads with them.
+func TestMigrateGivesOldStatesWhatSetupMakes(t *testing.T) {
+	e := NewEstate(SeedOptions{})
+	n := e.Nodes["node1.contoso.com"]
+	delete(n.SQL.Logins, "sa")
+	delete(n.Services, "sqlserveragent")
+	n.SQL.Jobs = map[string]*AgentJob{maintenanceJob: {}}
+	n.SQL.AsymmetricKeys = nil
+	e.Migrate()
+	if loginWithSID(n.SQL, "0x01") != "sa" || agentOf(n) == nil || n.SQL.Jobs[maintenanceJob].Name != maintenanceJob || n.SQL.AsymmetricKeys == nil {
+		t.Errorf("after Migrate: sa %q, agent %v, job %+v", loginWithSID(n.SQL, "0x01"), agentOf(n), n.SQL.Jobs[maintenanceJob])
+	}
+	var j AgentJob
+	if err := j.UnmarshalJSON([]byte("true")); err != nil {
+		t.Errorf("a job saved as true: %v", err)
+	}
+}

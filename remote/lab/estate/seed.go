@@ -130,6 +130,9 @@ func (e *Estate) Migrate() {
 		if n.SQL.AsymmetricKeys == nil {
 			n.SQL.AsymmetricKeys = map[string]string{}
 		}
+		if loginWithSID(n.SQL, "0x01") == "" {
+			n.SQL.Logins["sa"] = saLogin()
+		}
 	}
 }
 
@@ -234,7 +237,7 @@ func newInstance(e *Estate, version, engine string) *Instance {
 	admin := e.Domain + `\` + AdminAccount
 	in.Logins[strings.ToLower(admin)] = &Login{Name: admin, Type: "WINDOWS_LOGIN", SID: WindowsSID(admin), Sysadmin: true}
 	// sa keeps SID 0x01 whatever it is called.
-	in.Logins["sa"] = &Login{Name: "sa", Type: "SQL_LOGIN", SID: "0x01", Password: GeneratePassword(), Disabled: true, Sysadmin: true}
+	in.Logins["sa"] = saLogin()
 	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
 	// Setup grants the SYSTEM login CONNECT SQL; backup and monitoring agents that run
 	// as SYSTEM depend on it.
@@ -353,4 +356,9 @@ func randIntn(n int) int {
 		panic("lab: no randomness: " + err.Error())
 	}
 	return int(v.Int64())
+}
+
+// saLogin is the login setup makes with SID 0x01, disabled as hardened servers keep it.
+func saLogin() *Login {
+	return &Login{Name: "sa", Type: "SQL_LOGIN", SID: "0x01", Password: GeneratePassword(), Disabled: true, Sysadmin: true}
 }
