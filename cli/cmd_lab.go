@@ -24,6 +24,7 @@ type labFlags struct {
 	speed      float64
 	latency    time.Duration
 	encrypt    string
+	settings   string
 }
 
 func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
@@ -34,6 +35,7 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
 	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
+	cmd.Flags().StringVar(&f.settings, "settings-format", estate.DefaultSettingsFormat, "how Scale Out setup writes MasterSettings.config and WorkerSettings.config: json or xml")
 }
 
 func (f *labFlags) check() error {
@@ -54,13 +56,16 @@ func (f *labFlags) check() error {
 	if f.encrypt != "tls" && f.encrypt != "strict" {
 		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
 	}
+	if f.settings != "" && f.settings != estate.SettingsJSON && f.settings != estate.SettingsXML {
+		return invalid("--settings-format %q: choose json or xml", f.settings)
+	}
 	return nil
 }
 
 func (f *labFlags) options() lab.Options {
 	return lab.Options{
 		Dir:     f.dir,
-		Seed:    estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
+		Seed:    estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion, SettingsFormat: f.settings},
 		Speed:   f.speed,
 		Latency: f.latency,
 		Encrypt: f.encrypt,

@@ -29,6 +29,9 @@ type Estate struct {
 	// FileShares are the shares of the domain's file server, as lower-case
 	// \\server\share: where a cluster's file share witness can live.
 	FileShares map[string]bool `json:"fileShares,omitempty"`
+	// SettingsFormat is how Scale Out setup writes its settings files here:
+	// SettingsJSON or SettingsXML; empty is the lab's default.
+	SettingsFormat string `json:"settingsFormat,omitempty"`
 	// Seq numbers objects the lab creates (SIDs, GUIDs, thumbprints) deterministically.
 	Seq int `json:"seq"`
 	// Spend, when set, charges work the estate does by itself on a node (not an

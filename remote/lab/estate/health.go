@@ -89,7 +89,7 @@ func hcSettingsValue(n *Node, file, element string) string {
 	if !ok {
 		return ""
 	}
-	v, _ := XMLGet(content, element)
+	v, _ := SettingGet(content, element)
 	return strings.TrimSpace(v)
 }
 

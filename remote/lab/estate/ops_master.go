@@ -69,8 +69,11 @@ func masterGet(c *OpContext, p Params) (any, error) {
 	}
 	var settings map[string]any
 	if content, ok := n.File(settingsPath); ok {
+		if err := c.convertSettings(settingsPath, content); err != nil {
+			return nil, err
+		}
 		get := func(k string) any {
-			v, err := XMLGet(content, k)
+			v, err := SettingGet(content, k)
 			if err != nil {
 				return nil
 			}
@@ -169,7 +172,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		PathName: `"` + binnDir(folder) + `\MasterService.exe"`,
 	}
 	port := p.Int("port")
-	n.SetFile(binnDir(folder)+`\MasterSettings.config`, MasterSettingsXML(port, thumb, masterLocalServerName(n)))
+	n.SetFile(binnDir(folder)+`\MasterSettings.config`, MasterSettingsFile(c.Estate.settingsFormat(), port, thumb, masterLocalServerName(n)))
 	n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", port)] = thumb
 	setupPassed(c, folder)
 	return map[string]any{"exitCode": 0, "rebootRequired": false, "thumbprint": thumb, "summary": "Final result: Passed Exit message: Passed"}, nil
@@ -256,14 +259,15 @@ func masterCertBind(c *OpContext, p Params) (any, error) {
 	if !ok {
 		return nil, errorf("Get-Content : Cannot find path '%s' because it does not exist.", path)
 	}
-	prev, err := XMLGet(content, "SSLCertThumbprint")
+	old, err := c.readSettings(path, content, "SSLCertThumbprint")
 	if err != nil {
-		return nil, errorf("%s in %s", err.Error(), path)
+		return nil, err
 	}
+	prev := old["SSLCertThumbprint"]
 	if !strings.EqualFold(prev, thumb) {
-		next, err := xmlSet(content, "SSLCertThumbprint", thumb)
+		_, next, err := c.writeSettings(path, content, map[string]string{"SSLCertThumbprint": thumb})
 		if err != nil {
-			return nil, errorf("%s in %s", err.Error(), path)
+			return nil, err
 		}
 		n.SetFile(path, next)
 	}

@@ -40,11 +40,11 @@ func workerFacts(c *OpContext, p Params) (any, error) {
 	out["path"] = file
 	if ok {
 		out["settingsFound"] = true
-		for _, k := range []string{"MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName"} {
-			v, err := XMLGet(content, k)
-			if err != nil {
-				return nil, errorf("%s: %v", file, err)
-			}
+		values, err := c.readSettings(file, content, "MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName")
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range values {
 			out[k] = v
 		}
 		if wc := n.Certs[`LocalMachine\My`][strings.ToUpper(out["WorkerHttpsCertThumbprint"].(string))]; wc != nil {
@@ -87,7 +87,7 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	n.Certs[`LocalMachine\My`][thumb] = cert
 	n.SetFile(binn+`\SSISScaleOutWorker.cer`, encodeCer(cert))
 	agent := labGUID(c)
-	n.SetFile(binn+`\WorkerSettings.config`, WorkerSettingsXML(strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent))
+	n.SetFile(binn+`\WorkerSettings.config`, WorkerSettingsFile(c.Estate.settingsFormat(), strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent))
 	name := p.String("service")
 	n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: "SQL Server Integration Services Scale Out Worker " + version,
 		Account: acct.Name, Password: p.String("password"), StartMode: "Auto", State: "Running", PathName: `"` + binn + `\ScaleOutWorkerService.exe"`, StartedAt: c.Now.Add(180 * time.Second)}
@@ -102,7 +102,7 @@ func workerUninstall(c *OpContext, p Params) (any, error) {
 	}
 	binn := p.String("binn")
 	if content, ok := n.File(binn + `\WorkerSettings.config`); ok {
-		if t, err := XMLGet(content, "WorkerHttpsCertThumbprint"); err == nil {
+		if t, err := SettingGet(content, "WorkerHttpsCertThumbprint"); err == nil {
 			delete(n.Certs[`LocalMachine\My`], strings.ToUpper(t))
 		}
 	}
@@ -167,17 +167,13 @@ func workerSettingsSet(c *OpContext, p Params) (any, error) {
 		return nil, errorf("Cannot find path '%s' because it does not exist.", file)
 	}
 	values, _ := p["values"].(map[string]any)
-	prev := map[string]any{}
-	next := content
-	for _, k := range sortedKeys(values) {
-		old, err := XMLGet(next, k)
-		if err != nil {
-			return nil, errorf("%s: %v", file, err)
-		}
-		prev[k] = old
-		if next, err = xmlSet(next, k, Params(values).String(k)); err != nil {
-			return nil, errorf("%s: %v", file, err)
-		}
+	want := map[string]string{}
+	for k := range values {
+		want[k] = Params(values).String(k)
+	}
+	prev, next, err := c.writeSettings(file, content, want)
+	if err != nil {
+		return nil, err
 	}
 	if next == content {
 		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil

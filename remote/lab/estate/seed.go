@@ -15,6 +15,9 @@ type SeedOptions struct {
 	Masters    int    // master nodes; default 2
 	Workers    int    // workers; default 2
 	SQLVersion int    // 2017 | 2019 | 2022; default 2019
+	// SettingsFormat is how setup writes MasterSettings.config and WorkerSettings.config:
+	// SettingsJSON (the default) or SettingsXML.
+	SettingsFormat string
 	// Passwords of the domain accounts, by lower-case DOMAIN\user; generated when absent.
 	Passwords map[string]string
 }
@@ -68,6 +71,7 @@ func NewEstate(o SeedOptions) *Estate {
 		Nodes:     map[string]*Node{},
 		DNS:       map[string]string{},
 	}
+	e.SettingsFormat = o.SettingsFormat
 	for i, name := range []string{AdminAccount, sqlServiceAccount, MasterServiceAccount, WorkerServiceAccount} {
 		full := e.Domain + `\` + name
 		pw := o.Passwords[strings.ToLower(full)]

@@ -71,7 +71,7 @@ func masterCatalog(e *Estate, n *Node) (*Service, *Database) {
 	if !ok {
 		return nil, nil
 	}
-	name, err := XMLGet(content, "SqlServerName")
+	name, err := SettingGet(content, "SqlServerName")
 	if err != nil {
 		return nil, nil
 	}
@@ -146,7 +146,7 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 	if !ok {
 		return
 	}
-	get := func(doc, k string) string { v, _ := XMLGet(doc, k); return v }
+	get := func(doc, k string) string { v, _ := SettingGet(doc, k); return v }
 	mthumb := strings.ToUpper(get(ms, "SSLCertThumbprint"))
 	mcert := findCert(master, mthumb)
 	if mcert == nil {
