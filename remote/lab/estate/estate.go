@@ -67,6 +67,9 @@ type Node struct {
 	SSLBindings map[string]string `json:"sslBindings"`
 	// Firewall rules by name.
 	Firewall map[string]*FirewallRule `json:"firewall"`
+	// FirewallOn is Windows Firewall's domain profile: on, inbound traffic from other
+	// machines reaches only the ports a rule allows.
+	FirewallOn bool `json:"firewallOn,omitempty"`
 	// Registry values by "HKLM\\...\\Key!Value".
 	Registry      map[string]string `json:"registry"`
 	PendingReboot bool              `json:"pendingReboot"`

@@ -39,6 +39,7 @@ func CheckHealth(e *Estate) []Problem {
 	h.ssisdb()
 	h.logging()
 	h.workers()
+	h.firewall()
 	return h.problems
 }
 

@@ -187,7 +187,9 @@ func agJoin(c *OpContext, p Params) (*script.ResultSet, error) {
 		if ag == nil {
 			return nil, SQLErrorf(15151, "Cannot find the availability group '%s', because it does not exist or you do not have permission.", name)
 		}
-		if src := e.Node(ag.Primary); src != nil && src.SQL != nil && src.SQL.Databases[ssisdbKey] != nil && in.Databases[ssisdbKey] == nil {
+		// Automatic seeding streams the database over the endpoints: with either
+		// side's endpoint port blocked it never starts, and the join still succeeds.
+		if src := e.Node(ag.Primary); src != nil && src.SQL != nil && src.SQL.Databases[ssisdbKey] != nil && in.Databases[ssisdbKey] == nil && replicasConnect(src, c.Node) {
 			from := src.SQL.Databases[ssisdbKey]
 			in.Databases[ssisdbKey] = &Database{Name: from.Name, Recovery: from.Recovery, State: "RESTORING", FamilyGUID: from.FamilyGUID,
 				MasterKey: from.MasterKey, MasterKeyPassword: from.MasterKeyPassword, Users: copyUsers(from.Users)}

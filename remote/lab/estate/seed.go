@@ -139,6 +139,7 @@ func newNode(host, role, ip string) *Node {
 		SSLBindings: map[string]string{},
 		Firewall:    map[string]*FirewallRule{},
 		Registry:    map[string]string{},
+		FirewallOn:  FirewallOnByDefault,
 	}
 }
 

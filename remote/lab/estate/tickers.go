@@ -2,6 +2,7 @@ package estate
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -76,7 +77,7 @@ func masterCatalog(e *Estate, n *Node) (*Service, *Database) {
 		return nil, nil
 	}
 	target, db := catalogFor(e, name)
-	if db == nil {
+	if db == nil || !reaches(n, target, sqlPortOf(e, name)) {
 		return nil, nil
 	}
 	acct := strings.ToLower(svc.Account)
@@ -154,6 +155,9 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 	}
 	u, err := url.Parse(get(ws, "MasterEndpoint"))
 	if err != nil || u.Scheme != "https" || u.Port() != get(ms, "PortNumber") || !containsFold(mcert.DNSNames, u.Hostname()) {
+		return
+	}
+	if port, _ := strconv.Atoi(u.Port()); !reaches(n, master, port) {
 		return
 	}
 	if !strings.EqualFold(get(ws, "MasterHttpsCertThumbprint"), mthumb) || n.Certs[`LocalMachine\Root`][mthumb] == nil {
