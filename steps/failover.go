@@ -279,7 +279,7 @@ LEFT JOIN sys.dm_hadr_database_replica_states drs ON drs.group_database_id = adc
 // in between, and it never forces: FORCE_FAILOVER_ALLOW_DATA_LOSS is a disaster
 // recovery decision, not a test. On the primary already it does nothing.
 func tsqlFailoverAGMove(database string) script.TSQL {
-	return script.TSQL{Op: "failover.ag.move", Idempotent: true,
+	return script.TSQL{Op: "failover.ag.move", Timeout: limitAG, Idempotent: true,
 		Params: []script.Param{{Name: "Database", Value: database}},
 		Text: `SET NOCOUNT ON;
 DECLARE @sql nvarchar(max), @msg nvarchar(2048), @ag sysname, @role nvarchar(60), @mode nvarchar(60), @moved bit = 0;
@@ -353,7 +353,7 @@ $r = [pscustomobject]@{
 // first, locally and without a second hop, that the service exists: Move-ClusterGroup
 // to a node without it would leave the role Failed instead of where it was.
 func psFailoverRoleMove(name, serviceName, node string, timeoutSec int) script.PowerShell {
-	return psWinChange("failover.role.move", map[string]any{"name": name, "serviceName": serviceName, "node": node, "timeoutSec": timeoutSec}, `if (-not (Get-Command Move-ClusterGroup -ErrorAction SilentlyContinue)) {
+	return psWinChangeWithin(limitCluster, "failover.role.move", map[string]any{"name": name, "serviceName": serviceName, "node": node, "timeoutSec": timeoutSec}, `if (-not (Get-Command Move-ClusterGroup -ErrorAction SilentlyContinue)) {
     throw "the FailoverClusters module is not installed on $env:COMPUTERNAME; it is not a cluster node (step 1)"
 }
 if ($env:COMPUTERNAME -ne $p.node) {

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/ssisha/ssisha/steps/answers"
@@ -19,16 +18,11 @@ const NoNetworkCheck = "no network check"
 // box may not resolve the domain's names. Array fields may carry their index
 // (masters[1].host). A field without a network side answers NoNetworkCheck.
 func CheckField(ctx context.Context, env *Env, field, value string) (ok bool, warning bool, message string) {
-	field = fieldIndex.ReplaceAllString(field, "[]")
-	value = strings.TrimSpace(value)
-	switch field {
-	case "cluster.name", "availabilityGroup.listener.dnsName", "masterService.dnsName",
-		"masterService.staticAddress", "availabilityGroup.listener.staticAddress", "cluster.staticAddress",
-		"masterService.account", "workers[].account", "masterService.certificate.thumbprint",
-		"masters[].host", "workers[].host", "cluster.witness":
-	default:
+	f, known := answers.FieldByPath(field)
+	if !known || f.List || !liveCheck[f.Check] {
 		return true, false, NoNetworkCheck
 	}
+	value = strings.TrimSpace(value)
 	if value == "" {
 		return true, false, "nothing to check yet"
 	}
@@ -36,26 +30,31 @@ func CheckField(ctx context.Context, env *Env, field, value string) (ok bool, wa
 		return true, true, "cannot check yet: no master node to check from"
 	}
 	via := env.Answers.Masters[0].Host
-	if field == "masters[].host" && strings.EqualFold(value, via) {
+	if f.Path == "masters[].host" && strings.EqualFold(value, via) {
 		return checkOwnHost(ctx, env, via)
 	}
-	switch field {
-	case "cluster.name", "availabilityGroup.listener.dnsName", "masterService.dnsName":
-		return checkNameFree(ctx, env, via, field, value)
-	case "masterService.staticAddress", "availabilityGroup.listener.staticAddress", "cluster.staticAddress":
+	switch f.Check {
+	case answers.CheckNameFree:
+		return checkNameFree(ctx, env, via, f.Path, value)
+	case answers.CheckAddressFree:
 		return checkAddressFree(ctx, env, via, value)
-	case "masterService.account", "workers[].account":
-		return checkAccountLive(ctx, env, via, value, field == "masterService.account")
-	case "masterService.certificate.thumbprint":
+	case answers.CheckAccount:
+		return checkAccountLive(ctx, env, via, value, f.Path == "masterService.account")
+	case answers.CheckThumbprint:
 		return checkThumbprintLive(ctx, env, via, value)
-	case "cluster.witness":
+	case answers.CheckWitness:
 		return checkWitnessServer(ctx, env, via, value)
 	default:
 		return checkHostLive(ctx, env, via, value)
 	}
 }
 
-var fieldIndex = regexp.MustCompile(`\[\d+\]`)
+// liveCheck are the network checks CheckField runs; a list's hosts are checked one
+// by one, by the path of one element (masters[1].host).
+var liveCheck = map[answers.NetworkCheck]bool{
+	answers.CheckHost: true, answers.CheckNameFree: true, answers.CheckAddressFree: true,
+	answers.CheckAccount: true, answers.CheckThumbprint: true, answers.CheckWitness: true,
+}
 
 // couldNotCheck turns a probe failure into a warning: the field may be fine, the check
 // could not run.

@@ -100,8 +100,5 @@ func (p preflightScopeStep) Scope() Scope  { return p.scope }
 func (p preflightScopeStep) Detect(context.Context, *Env, Target) (Detection, error) {
 	return Detection{}, nil
 }
-func (p preflightScopeStep) Apply(context.Context, *Env, Target, Action) (Undo, error) {
-	return nil, nil
-}
-func (p preflightScopeStep) Verify(context.Context, *Env, Target) ([]Check, error)  { return nil, nil }
-func (p preflightScopeStep) Undo(context.Context, *Env, Target, string, Undo) error { return nil }
+func (p preflightScopeStep) Actions() []ActionType                                 { return nil }
+func (p preflightScopeStep) Verify(context.Context, *Env, Target) ([]Check, error) { return nil, nil }

@@ -124,7 +124,7 @@ func (l *haLab) apply(t *testing.T, s Step, before func(Action)) []haApplied {
 			if before != nil {
 				before(a)
 			}
-			u, err := s.Apply(ctx, l.env, tg, a)
+			u, err := applyAction(s, ctx, l.env, tg, a)
 			if err != nil {
 				t.Fatalf("step %d apply %s on %s: %v", s.ID(), a.ID, tg.Host, err)
 			}
@@ -140,7 +140,7 @@ func (l *haLab) undo(t *testing.T, s Step, applied []haApplied) []string {
 	var skipped []string
 	for i := len(applied) - 1; i >= 0; i-- {
 		ap := applied[i]
-		err := s.Undo(context.Background(), l.env, ap.target, ap.action.ID, roundTrip(t, ap.undo))
+		err := undoAction(s, context.Background(), l.env, ap.target, ap.action.ID, roundTrip(t, ap.undo))
 		if errors.Is(err, ErrIrreversible) {
 			if ap.action.Irreversible == "" {
 				t.Errorf("undo of %s on %s is irreversible but the action did not say so", ap.action.ID, ap.target.Host)

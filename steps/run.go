@@ -15,7 +15,6 @@ import (
 // PS runs a PowerShell script on host and decodes its JSON result into out (which
 // may be nil).
 func (env *Env) PS(ctx context.Context, host string, s script.PowerShell, out any) error {
-	s = psTimed(s)
 	var raw json.RawMessage
 	var err error
 	if s.ReadOnly && env.Reads != nil {
@@ -41,7 +40,6 @@ func (env *Env) PS(ctx context.Context, host string, s script.PowerShell, out an
 
 // SQL runs a T-SQL batch on host (a node or remote.Listener).
 func (env *Env) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
-	b = sqlTimed(b)
 	var rs *script.ResultSet
 	var err error
 	if b.ReadOnly && env.Reads != nil {
@@ -210,4 +208,38 @@ func SameHost(a, b string) bool {
 		return true
 	}
 	return hostShortName(a) == hostShortName(b) && (!strings.Contains(a, ".") || !strings.Contains(b, "."))
+}
+
+// runAsOperator is the account the scheduled-task scripts log on as: the operator's
+// WinRM credentials. problem says what is missing when there are none.
+func runAsOperator(env *Env) (user string, password script.Secret, problem string) {
+	user = env.Answers.Connection.WinRM.User
+	if env.Secrets != nil {
+		password = script.NewSecret("operator-password", env.Secrets.WinRMPassword.Reveal())
+	}
+	if user == "" || password.IsZero() {
+		return user, password, "New-Cluster and Add-ClusterGenericServiceRole must run with your own credentials on the node (a WinRM session cannot pass them on to Active Directory), so ssisha runs them in a one-shot scheduled task as you; set connection.winrm.user and SSISHA_WINRM_PASSWORD"
+	}
+	return user, password, ""
+}
+
+// runCollect runs commands in order and returns each one's JSON result.
+func runCollect(ctx context.Context, env *Env, summary string, cmds []Command) ([]json.RawMessage, error) {
+	out := make([]json.RawMessage, 0, len(cmds))
+	for _, c := range cmds {
+		env.Say(c.Host, summary)
+		var raw json.RawMessage
+		var err error
+		switch {
+		case c.PS != nil:
+			err = env.PS(ctx, c.Host, *c.PS, &raw)
+		default:
+			err = env.Run(ctx, c)
+		}
+		if err != nil {
+			return out, err
+		}
+		out = append(out, raw)
+	}
+	return out, nil
 }

@@ -6,7 +6,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
@@ -103,7 +102,9 @@ func (c Command) Op() string {
 	return ""
 }
 
-// Action is one change a step will make on a target.
+// Action is one change a step will make on a target, as its plan shows it. Detect
+// makes it with the New of the step's declaration (ActionDef), which fills the ID, the
+// kind, the irreversibility note and the encoded undo hint.
 type Action struct {
 	// ID is stable for the step and target across runs (for example "set-sqlservername"),
 	// so the journal can match intents with results and resume can find them.
@@ -123,8 +124,8 @@ type Action struct {
 	// holds what Undo can look it up by instead. The engine journals it with the
 	// intent and, when a later run finds the action done, undoes from it; nil (or
 	// empty) means the change cannot be undone safely without Apply's own record, and
-	// rollback then asks the DBA to check it by hand. It is journaled, so it holds no
-	// secrets.
+	// rollback then asks the DBA to check it by hand. It is the JSON of the action's
+	// undo struct, and it is journaled, so it holds no secrets.
 	UndoHint Undo `json:",omitempty"`
 }
 
@@ -140,14 +141,6 @@ type Detection struct {
 	Reason string
 	Fix    string
 }
-
-// ErrIrreversible is what Undo wraps when an action cannot be reversed; the engine
-// reports such actions as skipped, with the reason, instead of failing the rollback.
-var ErrIrreversible = errors.New("this action cannot be undone")
-
-// Undo is what an action recorded for its undo: old values, which objects it created.
-// It is written to the journal, so it holds no secrets.
-type Undo map[string]any
 
 // CheckStatus is a verification result, in the words of the SSMS AG wizard.
 type CheckStatus string
@@ -176,13 +169,11 @@ type Step interface {
 	// Detect reads the target and says what is done and what would change. It never
 	// changes anything.
 	Detect(ctx context.Context, env *Env, t Target) (Detection, error)
-	// Apply performs one action from Detect and returns what undo needs.
-	Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error)
+	// Actions are the actions Detect may list, each declared once with its apply and
+	// its undo (see ActionDef).
+	Actions() []ActionType
 	// Verify reads back the outcome on the target.
 	Verify(ctx context.Context, env *Env, t Target) ([]Check, error)
-	// Undo reverses one applied action from what Apply recorded. It returns
-	// ErrIrreversible (wrapped, with the reason) when it cannot.
-	Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error
 }
 
 // SerialUndo is implemented by a step whose targets' undos depend on each other, so

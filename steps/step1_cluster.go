@@ -16,11 +16,36 @@ import (
 // the cluster is handled once.
 
 // The action IDs of step 1.
-const (
-	actInstallFeature = "install-failover-clustering"
-	actCreateCluster  = "create-cluster"
-	actSetWitness     = "set-witness"
+var (
+	actInstallFeature = &ActionDef[featureUndo]{ActionInfo: ActionInfo{ID: "install-failover-clustering", Kind: KindCreate,
+		Summary: "Install the Failover-Clustering feature"}, Run: applyInstallFeature, Reverse: undoInstallFeature}
+	actCreateCluster = &ActionDef[clusterUndo]{ActionInfo: ActionInfo{ID: "create-cluster", Kind: KindCreate,
+		Summary: "Create the failover cluster"}, Run: applyCreateCluster, Reverse: undoCreateCluster}
+	actSetWitness = &ActionDef[witnessUndo]{ActionInfo: ActionInfo{ID: "set-witness", Kind: KindChange,
+		Summary: "Set the cluster's file share witness"}, Run: applySetWitness, Reverse: undoSetWitness}
 )
+
+// featureUndo says whether this run installed Failover-Clustering.
+type featureUndo struct {
+	Installed bool `json:"installed"`
+}
+
+// clusterUndo names the cluster and says whether this run created it.
+type clusterUndo struct {
+	Created bool   `json:"created"`
+	Name    string `json:"name"`
+}
+
+// witnessUndo is the witness the cluster had before.
+type witnessUndo struct {
+	Name            string `json:"name"`
+	PreviousWitness string `json:"previousWitness"`
+}
+
+// Actions lists step 1's actions.
+func (clusterStep) Actions() []ActionType {
+	return []ActionType{actInstallFeature, actCreateCluster, actSetWitness}
+}
 
 const featureClustering = "Failover-Clustering"
 
@@ -118,12 +143,8 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	}
 	det.Facts["feature"] = f.InstallState
 	if !strings.EqualFold(f.InstallState, "Installed") {
-		det.Actions = append(det.Actions, Action{
-			ID: actInstallFeature, Kind: KindCreate,
-			Summary:  "Install the Failover-Clustering feature with its management tools",
-			Commands: []Command{PSCommand(t.Host, psFeatureInstall(featureClustering))},
-			UndoHint: Undo{"installed": true},
-		})
+		det.Actions = append(det.Actions, actInstallFeature.New("Install the Failover-Clustering feature with its management tools",
+			[]Command{PSCommand(t.Host, psFeatureInstall(featureClustering))}, &featureUndo{Installed: true}))
 	}
 	if isClusterHost(env, t.Host) {
 		c, err := readWSFC(ctx, env, t.Host)
@@ -176,13 +197,11 @@ func (s clusterStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			if problem != "" {
 				return blockedDetection(det, "the cluster cannot be created: "+problem, "set connection.winrm.user and SSISHA_WINRM_PASSWORD to a domain administrator's"), nil
 			}
-			det.Actions = append(det.Actions, Action{
-				ID: actCreateCluster, Kind: KindCreate,
-				Summary:  fmt.Sprintf("Create failover cluster %s with %s (no storage), as %s in a one-shot scheduled task", a.Cluster.Name, strings.Join(a.MasterHosts(), ", "), user),
-				Commands: []Command{PSCommand(t.Host, psClusterCreate(a.Cluster.Name, a.MasterHosts(), addressOnly(a.Cluster.StaticAddress), user, pw))},
-				// Detect found no cluster, so one of that name afterwards is this action's.
-				UndoHint: Undo{"name": a.Cluster.Name, "created": true},
-			})
+			// Detect found no cluster, so one of that name afterwards is this action's.
+			det.Actions = append(det.Actions, actCreateCluster.New(
+				fmt.Sprintf("Create failover cluster %s with %s (no storage), as %s in a one-shot scheduled task", a.Cluster.Name, strings.Join(a.MasterHosts(), ", "), user),
+				[]Command{PSCommand(t.Host, psClusterCreate(a.Cluster.Name, a.MasterHosts(), addressOnly(a.Cluster.StaticAddress), user, pw))},
+				&clusterUndo{Name: a.Cluster.Name, Created: true}))
 			if a.Cluster.Witness != "" {
 				act, _ := witnessAction(env, t.Host, "")
 				det.Actions = append(det.Actions, act)
@@ -210,68 +229,57 @@ func witnessAction(env *Env, host, previous string) (a Action, blocked string) {
 	if previous != "" {
 		summary = fmt.Sprintf("Move cluster %s's file share witness from %s to %s, as %s in a one-shot scheduled task", name, previous, w, user)
 	}
-	return Action{
-		ID: actSetWitness, Kind: KindChange, Summary: summary,
-		Commands: []Command{PSCommand(host, psClusterQuorumSet(name, w, user, pw))},
-		UndoHint: Undo{"name": name, "previousWitness": previous},
-	}, ""
-}
-
-func blockedDetection(det Detection, reason, fix string) Detection {
-	det.State, det.Reason, det.Fix, det.Actions = StateBlocked, reason, fix, nil
-	return det
+	return actSetWitness.New(summary, []Command{PSCommand(host, psClusterQuorumSet(name, w, user, pw))},
+		&witnessUndo{Name: name, PreviousWitness: previous}), ""
 }
 
 // featureWait bounds how long the cluster creation waits for the other nodes' feature
 // installs, which run in parallel as their own targets of this step.
 const featureWait = 20 * time.Minute
 
-func (s clusterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	switch a.ID {
-	case actInstallFeature:
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("installing Failover-Clustering on %s failed: %w", t.Host, err)
-		}
-		var out struct {
-			RestartNeeded string `json:"restartNeeded"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		if strings.EqualFold(out.RestartNeeded, "Yes") {
-			env.Say(t.Host, "Failover-Clustering is installed and asks for a restart; restart "+t.Host+" before creating the cluster")
-		}
-		return Undo{"installed": true}, nil
-	case actCreateCluster:
-		if err := waitForFeature(ctx, env); err != nil {
-			return nil, err
-		}
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("creating failover cluster %s from %s failed: %w; read the validation report under C:\\ProgramData\\ssisha there, fix the cause and run this step again", env.Answers.Cluster.Name, t.Host, err)
-		}
-		var out struct {
-			Name    string `json:"name"`
-			Created bool   `json:"created"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		// Undo may only remove a cluster this run created.
-		return Undo{"name": out.Name, "created": out.Created}, nil
-	case actSetWitness:
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("setting the witness of cluster %s failed: %w; check that the share exists and that the cluster's computer object %s$ has Full Control on it, then run this step again", env.Answers.Cluster.Name, err, env.Answers.Cluster.Name)
-		}
-		var out struct {
-			Absent      bool   `json:"absent"`
-			WitnessPath string `json:"witnessPath"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		if out.Absent {
-			return nil, fmt.Errorf("%s is not in cluster %s, so its witness cannot be set; run step 1 again", t.Host, env.Answers.Cluster.Name)
-		}
-		return Undo{"name": env.Answers.Cluster.Name, "previousWitness": undoText(a.UndoHint, "previousWitness")}, nil
+func applyInstallFeature(ctx context.Context, env *Env, t Target, a Action, _ featureUndo) (*featureUndo, error) {
+	res, err := runCollect(ctx, env, a.Summary, a.Commands)
+	if err != nil {
+		return nil, fmt.Errorf("installing Failover-Clustering on %s failed: %w", t.Host, err)
 	}
-	return nil, fmt.Errorf("step 1 has no action %q on %s; run detect again", a.ID, t.Host)
+	var out struct {
+		RestartNeeded string `json:"restartNeeded"`
+	}
+	_ = json.Unmarshal(res[0], &out)
+	if strings.EqualFold(out.RestartNeeded, "Yes") {
+		env.Say(t.Host, "Failover-Clustering is installed and asks for a restart; restart "+t.Host+" before creating the cluster")
+	}
+	return &featureUndo{Installed: true}, nil
+}
+
+func applyCreateCluster(ctx context.Context, env *Env, t Target, a Action, _ clusterUndo) (*clusterUndo, error) {
+	if err := waitForFeature(ctx, env); err != nil {
+		return nil, err
+	}
+	res, err := runCollect(ctx, env, a.Summary, a.Commands)
+	if err != nil {
+		return nil, fmt.Errorf("creating failover cluster %s from %s failed: %w; read the validation report under C:\\ProgramData\\ssisha there, fix the cause and run this step again", env.Answers.Cluster.Name, t.Host, err)
+	}
+	var out clusterUndo
+	_ = json.Unmarshal(res[0], &out)
+	// Undo may only remove a cluster this run created.
+	return &out, nil
+}
+
+func applySetWitness(ctx context.Context, env *Env, t Target, a Action, hint witnessUndo) (*witnessUndo, error) {
+	res, err := runCollect(ctx, env, a.Summary, a.Commands)
+	if err != nil {
+		return nil, fmt.Errorf("setting the witness of cluster %s failed: %w; check that the share exists and that the cluster's computer object %s$ has Full Control on it, then run this step again", env.Answers.Cluster.Name, err, env.Answers.Cluster.Name)
+	}
+	var out struct {
+		Absent      bool   `json:"absent"`
+		WitnessPath string `json:"witnessPath"`
+	}
+	_ = json.Unmarshal(res[0], &out)
+	if out.Absent {
+		return nil, fmt.Errorf("%s is not in cluster %s, so its witness cannot be set; run step 1 again", t.Host, env.Answers.Cluster.Name)
+	}
+	return &witnessUndo{Name: env.Answers.Cluster.Name, PreviousWitness: hint.PreviousWitness}, nil
 }
 
 // waitForFeature waits until every master node has the feature; New-Cluster needs it
@@ -340,56 +348,55 @@ func waitOutOfCluster(ctx context.Context, env *Env, host string) error {
 	}
 }
 
-func (s clusterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	switch actionID {
-	case actInstallFeature:
-		if !undoFlag(data, "installed") {
-			return nil
-		}
-		// The last master's target destroys the cluster; the feature can only go
-		// once this node is no longer a member of it.
-		if err := waitOutOfCluster(ctx, env, t.Host); err != nil {
-			return err
-		}
-		if err := env.PS(ctx, t.Host, psFeatureUninstall(featureClustering), nil); err != nil {
-			return fmt.Errorf("removing Failover-Clustering from %s failed: %w", t.Host, err)
-		}
-		env.Say(t.Host, "Failover-Clustering is removed; restart "+t.Host+" to finish")
-		return nil
-	case actSetWitness:
-		name := undoText(data, "name")
-		user, pw, problem := runAsOperator(env)
-		if problem != "" {
-			return fmt.Errorf("the witness of cluster %s cannot be put back: %s", name, problem)
-		}
-		// A cluster that is gone has no witness to put back.
-		if err := env.PS(ctx, t.Host, psClusterQuorumSet(name, undoText(data, "previousWitness"), user, pw), nil); err != nil {
-			return fmt.Errorf("putting back the witness of cluster %s on %s failed: %w", name, t.Host, err)
-		}
-		return nil
-	case actCreateCluster:
-		name := undoText(data, "name")
-		if !undoFlag(data, "created") || name == "" {
-			// Pitfall: never remove a cluster ssisha did not create.
-			return fmt.Errorf("%w: cluster %s existed before ssisha ran, so it stays", ErrIrreversible, noneIfEmpty(name))
-		}
-		c, err := readWSFC(ctx, env, t.Host)
-		if err != nil {
-			return err
-		}
-		if c.Exists && len(c.Groups) > 0 {
-			return fmt.Errorf("cluster %s still hosts roles (%s); undo steps 7 and 4 first, then undo step 1", name, strings.Join(c.Groups, ", "))
-		}
-		user, pw, problem := runAsOperator(env)
-		if problem != "" {
-			return fmt.Errorf("cluster %s cannot be removed: %s", name, problem)
-		}
-		if err := env.PS(ctx, t.Host, psClusterDestroy(name, user, pw), nil); err != nil {
-			return fmt.Errorf("removing cluster %s from %s failed: %w", name, t.Host, err)
-		}
+func undoInstallFeature(ctx context.Context, env *Env, t Target, u featureUndo) error {
+	if !u.Installed {
 		return nil
 	}
-	return fmt.Errorf("step 1 has no action %q to undo on %s", actionID, t.Host)
+	// The last master's target destroys the cluster; the feature can only go once
+	// this node is no longer a member of it.
+	if err := waitOutOfCluster(ctx, env, t.Host); err != nil {
+		return err
+	}
+	if err := env.PS(ctx, t.Host, psFeatureUninstall(featureClustering), nil); err != nil {
+		return fmt.Errorf("removing Failover-Clustering from %s failed: %w", t.Host, err)
+	}
+	env.Say(t.Host, "Failover-Clustering is removed; restart "+t.Host+" to finish")
+	return nil
+}
+
+func undoSetWitness(ctx context.Context, env *Env, t Target, u witnessUndo) error {
+	user, pw, problem := runAsOperator(env)
+	if problem != "" {
+		return fmt.Errorf("the witness of cluster %s cannot be put back: %s", u.Name, problem)
+	}
+	// A cluster that is gone has no witness to put back.
+	if err := env.PS(ctx, t.Host, psClusterQuorumSet(u.Name, u.PreviousWitness, user, pw), nil); err != nil {
+		return fmt.Errorf("putting back the witness of cluster %s on %s failed: %w", u.Name, t.Host, err)
+	}
+	return nil
+}
+
+func undoCreateCluster(ctx context.Context, env *Env, t Target, u clusterUndo) error {
+	name := u.Name
+	if !u.Created || name == "" {
+		// Pitfall: never remove a cluster ssisha did not create.
+		return fmt.Errorf("%w: cluster %s existed before ssisha ran, so it stays", ErrIrreversible, noneIfEmpty(name))
+	}
+	c, err := readWSFC(ctx, env, t.Host)
+	if err != nil {
+		return err
+	}
+	if c.Exists && len(c.Groups) > 0 {
+		return fmt.Errorf("cluster %s still hosts roles (%s); undo steps 7 and 4 first, then undo step 1", name, strings.Join(c.Groups, ", "))
+	}
+	user, pw, problem := runAsOperator(env)
+	if problem != "" {
+		return fmt.Errorf("cluster %s cannot be removed: %s", name, problem)
+	}
+	if err := env.PS(ctx, t.Host, psClusterDestroy(name, user, pw), nil); err != nil {
+		return fmt.Errorf("removing cluster %s from %s failed: %w", name, t.Host, err)
+	}
+	return nil
 }
 
 func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
@@ -431,12 +438,4 @@ func (s clusterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, e
 		q.Fix = "give the cluster a witness: set cluster.witness to a file share outside the cluster and run step 1 again"
 	}
 	return append(checks, q), nil
-}
-
-// passFail is a Success or Failed check.
-func passFail(name string, ok bool, detail, fix string) Check {
-	if ok {
-		return Check{Name: name, Status: CheckSuccess, Detail: detail}
-	}
-	return Check{Name: name, Status: CheckFailed, Detail: detail, Fix: fix}
 }

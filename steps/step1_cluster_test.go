@@ -43,8 +43,8 @@ func TestClusterStepCreateWaitsForEveryNode(t *testing.T) {
 	s := NewClusterStep()
 	det := l.detect(t, s, l.targets(s)[1])
 	for _, a := range det.Actions {
-		_, err := s.Apply(context.Background(), l.env, l.targets(s)[1], a)
-		if a.ID == actCreateCluster {
+		_, err := applyAction(s, context.Background(), l.env, l.targets(s)[1], a)
+		if a.ID == actCreateCluster.ID {
 			if err == nil || !strings.Contains(err.Error(), "node1.contoso.com") {
 				t.Fatalf("create without the feature on node1: %v", err)
 			}
@@ -88,7 +88,7 @@ func TestClusterStepBlocked(t *testing.T) {
 
 func TestClusterStepNeverRemovesAForeignCluster(t *testing.T) {
 	l := newWinLab(t)
-	err := NewClusterStep().Undo(context.Background(), l.env, l.targets(NewClusterStep())[1], actCreateCluster, Undo{"name": "SSISCL", "created": false})
+	err := undoAction(NewClusterStep(), context.Background(), l.env, l.targets(NewClusterStep())[1], actCreateCluster.ID, undoJSON(clusterUndo{Name: "SSISCL", Created: false}))
 	if !errors.Is(err, ErrIrreversible) {
 		t.Fatalf("undo of a cluster ssisha did not create: %v", err)
 	}
@@ -111,7 +111,7 @@ func TestClusterStepWitness(t *testing.T) {
 	if !strings.Contains(det.Actions[0].Summary, "from "+old) {
 		t.Errorf("summary %q does not name the witness it replaces", det.Actions[0].Summary)
 	}
-	undo, err := s.Apply(context.Background(), l.env, tgs[1], det.Actions[0])
+	undo, err := applyAction(s, context.Background(), l.env, tgs[1], det.Actions[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestClusterStepWitness(t *testing.T) {
 		t.Fatalf("witness %q after apply", l.estate.Cluster.Witness)
 	}
 	l.expectDone(t, s)
-	if err := s.Undo(context.Background(), l.env, tgs[1], actSetWitness, undo); err != nil {
+	if err := undoAction(s, context.Background(), l.env, tgs[1], actSetWitness.ID, undo); err != nil {
 		t.Fatal(err)
 	}
 	if l.estate.Cluster.Witness != old {
@@ -128,7 +128,7 @@ func TestClusterStepWitness(t *testing.T) {
 
 	l.env.Answers.Cluster.Witness = `\\fs01.contoso.com\nosuchshare`
 	det = l.detect(t, s, tgs[1])
-	_, err = s.Apply(context.Background(), l.env, tgs[1], det.Actions[0])
+	_, err = applyAction(s, context.Background(), l.env, tgs[1], det.Actions[0])
 	if err == nil || !strings.Contains(err.Error(), "network path was not found") || !strings.Contains(err.Error(), "Full Control") {
 		t.Fatalf("a missing share: %v", err)
 	}

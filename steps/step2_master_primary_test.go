@@ -76,8 +76,8 @@ func TestPrimaryMasterStepSetupRefusesWrongPassword(t *testing.T) {
 	s := NewPrimaryMasterStep()
 	tg := l.targets(s)[0]
 	for _, a := range l.detect(t, s, tg).Actions {
-		_, err := s.Apply(context.Background(), l.env, tg, a)
-		if a.ID != actInstallMaster {
+		_, err := applyAction(s, context.Background(), l.env, tg, a)
+		if a.ID != actInstallMaster.ID {
 			continue
 		}
 		if err == nil || !strings.Contains(err.Error(), "credentials") || !strings.Contains(err.Error(), "exit code") {
@@ -100,7 +100,7 @@ func TestPrimaryMasterStepRebindsDriftedBinding(t *testing.T) {
 	good := n.SSLBindings["0.0.0.0:8391"]
 	n.SSLBindings["0.0.0.0:8391"] = "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StateDrift || winActionIDs(det.Actions) != actRebindCert {
+	if det.State != StateDrift || winActionIDs(det.Actions) != actRebindCert.ID {
 		t.Fatalf("drifted binding: %s %s", det.State, winActionIDs(det.Actions))
 	}
 	l.applyTargets(t, s, l.targets(s))

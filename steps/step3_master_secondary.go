@@ -2,8 +2,6 @@ package steps
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"strings"
 
@@ -93,12 +91,9 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 			return p.block(fmt.Sprintf("the private key of the master certificate %s on %s is not exportable, so it cannot be copied to %s", pm.thumbprint, pm.host, t.Host),
 				"follow \"Change the Scale Out Master certificate\": let ssisha generate one (masterService.certificate.generate: true), run step 2 again to rebind it, then this step"), nil
 		}
-		p.add(Action{
-			ID: actImportCert, Kind: KindCreate,
-			Summary:  fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
-			Commands: pfxTransferCommands(pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
-			UndoHint: Undo{"thumbprint": pm.thumbprint},
-		})
+		p.add(actImportCert.New(fmt.Sprintf("Copy the master certificate %s with its key from %s into LocalMachine\\Root on %s", pm.thumbprint, pm.host, t.Host),
+			pfxTransferCommands(pm.host, t.Host, pm.thumbprint, script.NewSecret("master-pfx", ""), pfxTransferPassword(env, "")),
+			&certUndo{Thumbprint: pm.thumbprint, From: pm.host}))
 	}
 	tg := masterTarget{host: t.Host, thumbprint: pm.thumbprint, certDNSName: fqdn, setServiceStartup: "Manual"}
 	if planMaster(env, p, tg, m) {
@@ -113,91 +108,17 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 		}
 		if role.Group == nil {
 			p.drift = append(p.drift, fmt.Sprintf("the master service on %s is %s and %s before the cluster role exists", t.Host, m.Service.State, m.Service.StartMode))
-			act := stopUntilRoleAction(env, t.Host)
-			act.UndoHint = Undo{"startMode": m.Service.StartMode, "state": m.Service.State}
-			p.add(act)
+			p.add(actStopUntilRole.New("Stop the master service and set it to Manual until the cluster role owns it",
+				[]Command{PSCommand(t.Host, psServiceSet(env.Version.MasterService(), "Manual", "Stopped"))},
+				&serviceUndo{StartMode: m.Service.StartMode, State: m.Service.State}))
 		}
 	}
 	return p.finish(), nil
 }
 
-func stopUntilRoleAction(env *Env, host string) Action {
-	return Action{
-		ID: actStopUntilRole, Kind: KindChange,
-		Summary:  "Stop the master service and set it to Manual until the cluster role owns it",
-		Commands: []Command{PSCommand(host, psServiceSet(env.Version.MasterService(), "Manual", "Stopped"))},
-	}
-}
-
-// pfxTransferPassword protects the PFX while it travels. Without SSISHA_PFX_PASSWORD a random
-// one serves: the file exists only for the seconds of one action.
-func pfxTransferPassword(env *Env, fallback string) script.Secret {
-	if env.Secrets != nil && !env.Secrets.PFXPassword.IsZero() {
-		return script.NewSecret("pfx-password", env.Secrets.PFXPassword.Reveal())
-	}
-	return script.NewSecret("pfx-password", fallback)
-}
-
-func pfxTransferCommands(from, to, thumb string, pfx, password script.Secret) []Command {
-	return []Command{
-		PSCommand(from, psMasterCertExport(thumb, password)),
-		PSCommand(to, psMasterCertImport(thumb, pfx, password)),
-	}
-}
-
-// applyImportCert carries the PFX: export on the primary, the bytes through ssisha as
-// a secret, import on the secondary. The commands are the plan's, with the secret
-// values filled in; their displayed text is the same.
-func applyImportCert(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	if len(a.Commands) != 2 || a.Commands[0].PS == nil {
-		return nil, fmt.Errorf("the certificate copy to %s has an unexpected plan; run detect again", t.Host)
-	}
-	from := a.Commands[0].Host
-	thumb, _ := a.Commands[0].PS.Params["thumbprint"].(string)
-	pw := pfxTransferPassword(env, transferPassword())
-	if env.Redactor != nil {
-		env.Redactor.Add(pw)
-	}
-	cmds := pfxTransferCommands(from, t.Host, thumb, script.Secret{}, pw)
-	env.Say(from, a.Summary)
-	var out struct {
-		PFX string `json:"pfx"`
-	}
-	if err := env.PS(ctx, from, *cmds[0].PS, &out); err != nil {
-		return nil, fmt.Errorf("exporting the master certificate %s on %s failed: %w", thumb, from, err)
-	}
-	pfx := script.NewSecret("master-pfx", out.PFX)
-	if env.Redactor != nil {
-		env.Redactor.Add(pfx)
-	}
-	cmds = pfxTransferCommands(from, t.Host, thumb, pfx, pw)
-	env.Say(t.Host, a.Summary)
-	var res struct {
-		HasPrivateKey bool `json:"hasPrivateKey"`
-	}
-	if err := env.PS(ctx, t.Host, *cmds[1].PS, &res); err != nil {
-		return nil, fmt.Errorf("importing the master certificate %s on %s failed: %w", thumb, t.Host, err)
-	}
-	if !res.HasPrivateKey {
-		return Undo{"thumbprint": thumb}, fmt.Errorf("certificate %s on %s arrived without its private key; http.sys cannot use it. Remove it from LocalMachine\\Root and run this step again", thumb, t.Host)
-	}
-	return Undo{"thumbprint": thumb}, nil
-}
-
-func transferPassword() string {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		panic("no randomness for the PFX password: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-func (s secondaryMasterStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	return applyMasterAction(ctx, env, t, a)
-}
-
-func (s secondaryMasterStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	return undoMasterAction(ctx, env, t, actionID, data)
+// Actions lists step 3's actions.
+func (secondaryMasterStep) Actions() []ActionType {
+	return []ActionType{actImportCert, actInstallMaster, actRebindCert, actOpenFirewall, actEnableHadr, actStopUntilRole}
 }
 
 func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
@@ -239,33 +160,4 @@ func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]
 			m.Service.State+", "+m.Service.StartMode, "run this step again (two running masters both write to SSISDB)")
 	}
 	return checks, nil
-}
-
-// masterRoleState is what cluster.role.get reports.
-type masterRoleState struct {
-	ClusterExists bool `json:"clusterExists"`
-	Group         *struct {
-		Name  string `json:"name"`
-		State string `json:"state"`
-		Owner string `json:"owner"`
-	} `json:"group"`
-	Services []struct {
-		Name  string `json:"name"`
-		Group string `json:"group"`
-		State string `json:"state"`
-	} `json:"services"`
-	DNSName        string   `json:"dnsName"`
-	Addresses      []string `json:"addresses"`
-	PossibleOwners []string `json:"possibleOwners"`
-	CAPInDNS       bool     `json:"capInDns"`
-	CAPAddresses   []string `json:"capAddresses"`
-}
-
-func readMasterRole(ctx context.Context, env *Env, host string) (masterRoleState, error) {
-	_, short := accessPointNames(env.Answers)
-	var r masterRoleState
-	if err := env.PS(ctx, host, psRoleGet(short, env.Version.MasterService()), &r); err != nil {
-		return r, fmt.Errorf("reading the master's cluster role from %s failed: %w", host, err)
-	}
-	return r, nil
 }

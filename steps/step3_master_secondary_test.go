@@ -46,7 +46,7 @@ func TestSecondaryMasterStepStopsASecondMaster(t *testing.T) {
 	svc := l.node("node2.contoso.com").Services["ssisscaleoutmaster150"]
 	svc.StartMode, svc.State = "Auto", "Running"
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StateDrift || winActionIDs(det.Actions) != actStopUntilRole {
+	if det.State != StateDrift || winActionIDs(det.Actions) != actStopUntilRole.ID {
 		t.Fatalf("running second master: %s %s", det.State, winActionIDs(det.Actions))
 	}
 	applied := l.applyTargets(t, s, l.targets(s))

@@ -7,8 +7,6 @@ import (
 	"net"
 	"strings"
 	"time"
-
-	"github.com/ssisha/ssisha/remote"
 )
 
 // Step 4 runs on each master node. On the primary it creates the catalog with Scale
@@ -34,47 +32,6 @@ const (
 	agWaitTimeout  = 10 * time.Minute
 	agWaitInterval = 2 * time.Second
 )
-
-// replicaFacts is what ag.replica.facts reads on one instance.
-type replicaFacts struct {
-	ServerName, EndpointName, SSISDBState, FamilyGUID, Role, ListenerDNS string
-	Hadr, IntegratedOnly, MasterLogin, DMKCredential, AGExists, Joined   bool
-	DBInAG, Support                                                      bool
-	// SupportMissing lists the Always On support objects absent now (login, startup,
-	// maintenance, monitor), comma-separated: what the action will create.
-	SupportMissing string
-}
-
-func readReplicaFacts(ctx context.Context, env *Env, host string) (replicaFacts, error) {
-	a := env.Answers
-	rs, err := env.SQL(ctx, host, tsqlAGReplicaFacts(a.AvailabilityGroup.Name, a.MasterService.Account))
-	if err != nil {
-		return replicaFacts{}, fmt.Errorf("reading the availability group state on %s: %w", host, err)
-	}
-	r := Row(rs)
-	return replicaFacts{ServerName: Str(r["server_name"]), EndpointName: Str(r["endpoint_name"]), SSISDBState: Str(r["ssisdb_state"]),
-		FamilyGUID: Str(r["family_guid"]), Role: strings.ToLower(Str(r["ag_role"])), ListenerDNS: Str(r["listener_dns"]),
-		Hadr: Int(r["hadr_enabled"]) == 1, IntegratedOnly: Int(r["integrated_only"]) == 1, MasterLogin: Int(r["master_login"]) == 1,
-		DMKCredential: Int(r["dmk_credential"]) == 1, AGExists: Int(r["ag_exists"]) == 1, Joined: Int(r["ag_joined"]) == 1,
-		DBInAG: Int(r["db_in_ag"]) == 1, Support: Int(r["ssis_support"]) == 1, SupportMissing: Str(r["ssis_support_missing"])}, nil
-}
-
-// catalogFacts is what ssisdb.catalog.facts reads where SSISDB is readable.
-type catalogFacts struct {
-	Catalog, MasterUserAdmin                                         bool
-	DBState, ScaleOut, Replicas, MasterAddress, LogDBServer, Machine string
-}
-
-func readCatalogFacts(ctx context.Context, env *Env, host string) (catalogFacts, error) {
-	rs, err := env.SQL(ctx, host, tsqlCatalogFacts(env.Answers.MasterService.Account))
-	if err != nil {
-		return catalogFacts{}, fmt.Errorf("reading SSISDB on %s: %w", host, err)
-	}
-	r := Row(rs)
-	return catalogFacts{Catalog: Int(r["catalog"]) == 1, MasterUserAdmin: Int(r["master_user_admin"]) == 1, DBState: Str(r["db_state"]),
-		ScaleOut: Str(r["scaleout_enabled"]), Replicas: Str(r["alwayson_replicas"]), MasterAddress: Str(r["master_address"]),
-		LogDBServer: Str(r["logdb_server"]), Machine: Str(r["machine_name"])}, nil
-}
 
 // hasReplica reports whether a comma list of server names holds name.
 func hasReplica(list, name string) bool {
@@ -103,19 +60,6 @@ func listenerIPMask(s string) (string, string, error) {
 	return ip, net.IP(m).String(), nil
 }
 
-// agRole is the target's role in the setup: the replica that created the catalog
-// (the answers' first master) or a secondary. It is the plan's role, not the group's
-// current one, because what each replica needs does not change with a failover: the
-// creator opens SSISDB's master key with its own service master key, a secondary with
-// the credential added for it, and only secondaries are registered for Always On
-// support. The group's current role counts only when the plan names none.
-func agRole(t Target, f replicaFacts) string {
-	if t.Role == "primary" || t.Role == "secondary" {
-		return t.Role
-	}
-	return f.Role
-}
-
 func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	a := env.Answers
 	f, err := readReplicaFacts(ctx, env, t.Host)
@@ -136,14 +80,13 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 		if err != nil {
 			return Detection{}, err
 		}
-		acts = append(acts, Action{ID: "endpoint", Kind: KindCreate,
-			Summary:  fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
-			Commands: []Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, accounts))}})
+		acts = append(acts, actEndpoint.New(fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
+			[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, accounts))}, nil))
 	}
 	if !f.MasterLogin {
-		acts = append(acts, Action{ID: "master-login", Kind: KindCreate, Summary: "Create the login " + a.MasterService.Account,
-			Commands: []Command{SQLCommand(t.Host, tsqlWindowsLoginEnsure(a.MasterService.Account))},
-			UndoHint: Undo{"login": a.MasterService.Account, "created": true}})
+		acts = append(acts, actMasterLogin.New("Create the login "+a.MasterService.Account,
+			[]Command{SQLCommand(t.Host, tsqlWindowsLoginEnsure(a.MasterService.Account))},
+			&loginUndo{Login: a.MasterService.Account, Created: true}))
 	}
 	var d Detection
 	if role == "primary" {
@@ -211,31 +154,30 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; creating the catalog needs it",
 				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file) and keep the password: adding replicas and restoring need it"}, nil
 		}
-		acts = append(acts, Action{ID: "create-catalog", Kind: KindCreate, Summary: "Create the SSISDB catalog and enable Scale Out",
-			Commands: []Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder())), SQLCommand(t.Host, tsqlScaleoutEnable())}})
+		acts = append(acts, actCreateCatalog.New("Create the SSISDB catalog and enable Scale Out",
+			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder())), SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
 	} else if cat.ScaleOut != "TRUE" {
-		acts = append(acts, Action{ID: "enable-scaleout", Kind: KindChange, Summary: "Enable Scale Out in SSISDB (catalog.enable_scaleout)",
-			Commands:     []Command{SQLCommand(t.Host, tsqlScaleoutEnable())},
-			Irreversible: "disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses; undo leaves it enabled"})
+		acts = append(acts, actEnableScaleout.New("Enable Scale Out in SSISDB (catalog.enable_scaleout)",
+			[]Command{SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
 	}
 	if !cat.MasterUserAdmin {
-		act := Action{ID: "master-user", Kind: KindCreate, Summary: "Give " + a.MasterService.Account + " an SSISDB user in ssis_admin",
-			Commands: []Command{SQLCommand(t.Host, tsqlMasterUserEnsure(a.MasterService.Account))}}
+		var hint *userUndo
 		if f.SSISDBState == "" {
 			// Only in a catalog this run creates is the user known to be new; an
 			// existing catalog may have it outside ssis_admin.
-			act.UndoHint = Undo{"user": a.MasterService.Account, "created": true}
+			hint = &userUndo{User: a.MasterService.Account, Created: true}
 		}
-		acts = append(acts, act)
+		acts = append(acts, actMasterUser.New("Give "+a.MasterService.Account+" an SSISDB user in ssis_admin",
+			[]Command{SQLCommand(t.Host, tsqlMasterUserEnsure(a.MasterService.Account))}, hint))
 	}
 	if !f.AGExists {
 		replicas, err := replicaSpecs(ctx, env)
 		if err != nil {
 			return Detection{}, err
 		}
-		acts = append(acts, Action{ID: "create-ag", Kind: KindCreate, Summary: "Back up SSISDB and create the availability group " + a.AvailabilityGroup.Name,
-			Commands: []Command{SQLCommand(t.Host, tsqlAGCreate(a.AvailabilityGroup.Name, replicas))},
-			UndoHint: Undo{"ag": a.AvailabilityGroup.Name, "created": true}})
+		acts = append(acts, actCreateAG.New("Back up SSISDB and create the availability group "+a.AvailabilityGroup.Name,
+			[]Command{SQLCommand(t.Host, tsqlAGCreate(a.AvailabilityGroup.Name, replicas))},
+			&agUndo{AG: a.AvailabilityGroup.Name, Created: true}))
 	}
 	if f.ListenerDNS == "" {
 		l := a.AvailabilityGroup.Listener
@@ -243,9 +185,9 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 		if err != nil {
 			return Detection{State: StateBlocked, Facts: facts, Reason: "availabilityGroup.listener.staticAddress: " + err.Error(), Fix: "correct it in the answer file"}, nil
 		}
-		acts = append(acts, Action{ID: "listener", Kind: KindCreate, Summary: "Add the listener " + a.ListenerAddress(),
-			Commands: []Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))},
-			UndoHint: Undo{"ag": a.AvailabilityGroup.Name, "listener": l.DNSName, "created": true}})
+		acts = append(acts, actListener.New("Add the listener "+a.ListenerAddress(),
+			[]Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))},
+			&agUndo{AG: a.AvailabilityGroup.Name, Listener: l.DNSName, Created: true}))
 	}
 	return Detection{Actions: acts}, nil
 }
@@ -269,24 +211,14 @@ func replicaSpecs(ctx context.Context, env *Env) (string, error) {
 	return string(b), err
 }
 
-// ssisdbHost is where batches that change SSISDB go: the listener once it exists,
-// else the initial primary.
-func ssisdbHost(f replicaFacts, env *Env) string {
-	if f.ListenerDNS != "" {
-		return remote.Listener
-	}
-	return env.Answers.Primary().Host
-}
-
 func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Target, f replicaFacts, facts map[string]any, acts []Action) (Detection, error) {
 	a := env.Answers
 	ag := a.AvailabilityGroup.Name
 	facts["dmkCredential"] = f.DMKCredential
 	facts["ssisSupport"] = f.Support
 	if !f.Joined {
-		acts = append(acts, Action{ID: "join", Kind: KindChange, Summary: "Join " + ag + " and seed SSISDB",
-			Commands: []Command{SQLCommand(t.Host, tsqlAGJoin(ag))},
-			UndoHint: Undo{"ag": ag, "server": f.ServerName}})
+		acts = append(acts, actJoin.New("Join "+ag+" and seed SSISDB",
+			[]Command{SQLCommand(t.Host, tsqlAGJoin(ag))}, &joinUndo{AG: ag, Server: f.ServerName}))
 	}
 	reason, fix := "", ""
 	if !f.DMKCredential {
@@ -296,9 +228,9 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 		}
 		// SSISDB's family GUID is only known here once it is seeded; Undo reads it when
 		// the hint has none.
-		acts = append(acts, Action{ID: "dmk-credential", Kind: KindCreate, Summary: "Add the SSISDB master key credential (sp_control_dbmasterkey_password)",
-			Commands: []Command{SQLCommand(t.Host, tsqlDMKCredentialAdd(env.Secrets.MasterKeyPassword))},
-			UndoHint: Undo{"familyGuid": f.FamilyGUID}})
+		acts = append(acts, actDMKCredential.New("Add the SSISDB master key credential (sp_control_dbmasterkey_password)",
+			[]Command{SQLCommand(t.Host, tsqlDMKCredentialAdd(env.Secrets.MasterKeyPassword))},
+			&credentialUndo{FamilyGUID: f.FamilyGUID}))
 		if f.Joined {
 			reason = "SSISDB is joined on " + t.Host + " but no credential opens its master key there; after a failover SSIS fails with error 15581 (Please create a master key in the database or open the master key in the session)"
 			fix = "apply step 4 to add the credential"
@@ -313,124 +245,17 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	facts["alwaysOnReplica"] = registered
 	if !f.Support || !registered {
 		server := f.ServerName
-		acts = append(acts, Action{ID: "alwayson-support", Kind: KindCreate, Summary: "Enable Always On support for SSIS on " + server,
-			Commands: []Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
-			// The objects missing now are the ones the action creates; those present
-			// stay, as its own undo data would say.
-			UndoHint: Undo{"objects": f.SupportMissing, "server": server, "replicaAdded": !registered}})
+		// The objects missing now are the ones the action creates; those present stay,
+		// as its own undo data would say.
+		acts = append(acts, actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
+			[]Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
+			&supportUndo{Objects: f.SupportMissing, Server: server, ReplicaAdded: !registered}))
 		if f.Joined && reason == "" {
 			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
 			fix = "apply step 4 to enable it"
 		}
 	}
 	return Detection{Actions: acts, Reason: reason, Fix: fix}, nil
-}
-
-func (s availabilityGroupStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	fail := func(err error, fix string) (Undo, error) {
-		return nil, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
-	}
-	ans := env.Answers
-	switch a.ID {
-	case "endpoint":
-		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
-		if err != nil {
-			return fail(err, "check that port "+fmt.Sprint(ans.AvailabilityGroup.EndpointPort)+" is free on "+t.Host)
-		}
-		r := Row(rs)
-		return Undo{"endpoint": Str(r["endpoint_name"]), "endpointCreated": Int(r["endpoint_created"]) == 1,
-			"loginsCreated": Str(r["logins_created"]), "systemGranted": Int(r["system_granted"]) == 1}, nil
-	case "master-login":
-		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
-		if err != nil {
-			return fail(err, "check that "+ans.MasterService.Account+" exists in the domain")
-		}
-		return Undo{"login": ans.MasterService.Account, "created": Int(Row(rs)["created"]) == 1}, nil
-	case "create-catalog":
-		var res struct {
-			Created       bool `json:"created"`
-			ClrWasEnabled bool `json:"clrWasEnabled"`
-		}
-		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
-			return fail(err, "check that Integration Services is installed (step 2) and that the master key password meets the password policy")
-		}
-		u := Undo{"created": res.Created, "clrWasEnabled": res.ClrWasEnabled}
-		if err := env.Run(ctx, a.Commands[1]); err != nil {
-			return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "run it as sysadmin on a node where the Scale Out Master is installed (step 2)"}
-		}
-		return u, nil
-	case "master-user":
-		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
-		if err != nil {
-			return fail(err, "create the login first (this step's master-login action)")
-		}
-		return Undo{"user": ans.MasterService.Account, "created": Int(Row(rs)["created"]) == 1}, nil
-	case "create-ag":
-		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
-		if err != nil {
-			return fail(err, "check the cluster (step 1), Always On (steps 2 and 3) and the backup directory on "+t.Host)
-		}
-		return Undo{"ag": ans.AvailabilityGroup.Name, "created": Int(Row(rs)["created"]) == 1}, nil
-	case "listener":
-		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
-		if err != nil {
-			return fail(err, "check that the listener name is free in DNS and AD, that its address is unused, and that the cluster name object may create computer objects")
-		}
-		return Undo{"ag": ans.AvailabilityGroup.Name, "listener": ans.AvailabilityGroup.Listener.DNSName, "created": Int(Row(rs)["created"]) == 1}, nil
-	case "join":
-		return s.applyJoin(ctx, env, t, a)
-	case "dmk-credential":
-		f, err := waitSeeded(ctx, env, t.Host)
-		if err != nil {
-			return fail(err, "check that "+t.Host+" joined "+ans.AvailabilityGroup.Name+" and that automatic seeding runs (sys.dm_hadr_automatic_seeding)")
-		}
-		if err := env.Run(ctx, a.Commands[0]); err != nil {
-			return fail(err, "check that SSISHA_MASTER_KEY_PASSWORD is the password SSISDB's master key was created with")
-		}
-		return Undo{"familyGuid": f.FamilyGUID}, nil
-	case "alwayson-support":
-		if _, err := waitSeeded(ctx, env, t.Host); err != nil {
-			return fail(err, "")
-		}
-		rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
-		if err != nil {
-			return fail(err, "run it as sysadmin on "+t.Host)
-		}
-		u := Undo{"objects": Str(Row(rs)["created"])}
-		rs, err = env.SQL(ctx, a.Commands[1].Host, *a.Commands[1].SQL)
-		if err != nil {
-			return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "check that SSISDB is online on the primary"}
-		}
-		u["server"] = Str(a.Commands[1].SQL.Params[0].Value)
-		u["replicaAdded"] = Int(Row(rs)["added"]) == 1
-		return u, nil
-	}
-	return nil, fmt.Errorf("step 4 has no action %q", a.ID)
-}
-
-func (availabilityGroupStep) applyJoin(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	ans := env.Answers
-	primary := ans.Primary().Host
-	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "the availability group "+ans.AvailabilityGroup.Name+" on "+primary, func() (bool, error) {
-		f, err := readReplicaFacts(ctx, env, primary)
-		return err == nil && f.AGExists, nil
-	})
-	if err != nil {
-		return nil, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "apply step 4 on the primary " + primary + " first"}
-	}
-	self, err := readReplicaFacts(ctx, env, t.Host)
-	if err != nil {
-		return nil, err
-	}
-	if err := env.Run(ctx, a.Commands[0]); err != nil {
-		return nil, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err,
-			Fix: "check that the mirroring endpoints on both replicas are started and reachable on port " + fmt.Sprint(ans.AvailabilityGroup.EndpointPort)}
-	}
-	u := Undo{"ag": ans.AvailabilityGroup.Name, "server": self.ServerName}
-	if _, err := waitSeeded(ctx, env, t.Host); err != nil {
-		return u, &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: "check sys.dm_hadr_automatic_seeding on the primary"}
-	}
-	return u, nil
 }
 
 // waitSeeded waits until automatic seeding has created SSISDB on host and returns
@@ -487,80 +312,6 @@ func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]
 			check("Always On support for SSIS", f.Support && hasReplica(cat.Replicas, f.ServerName), "enabled", "re-run step 4 on "+t.Host))
 	}
 	return checks, nil
-}
-
-func (availabilityGroupStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	str := func(k string) string { return Str(data[k]) }
-	flag := func(k string) bool { b, _ := data[k].(bool); return b }
-	run := func(host string, cmds ...Command) error {
-		for _, c := range cmds {
-			if err := env.Run(ctx, c); err != nil {
-				return &ActionError{Step: 4, Host: host, Action: "undo " + actionID, Err: err}
-			}
-		}
-		return nil
-	}
-	primary := env.Answers.Primary().Host
-	// Every undo of this step assumes the group's primary is the replica that created
-	// it (the listener and the replicas are removed there, the catalog dropped there).
-	// After a failover, fail the group back first; a planned failover needs the
-	// replica synchronized, and MoveAvailabilityGroup says so when it is not.
-	if err := failBackBeforeUndo(ctx, env, primary); err != nil {
-		return &ActionError{Step: 4, Host: t.Host, Action: "undo " + actionID, Err: err,
-			Fix: "bring the availability group back to " + primary + " (ALTER AVAILABILITY GROUP … FAILOVER on it), then run rollback --steps 4 again"}
-	}
-	switch actionID {
-	case "endpoint":
-		return run(t.Host, SQLCommand(t.Host, tsqlEndpointDrop(str("endpoint"), flag("endpointCreated"), str("loginsCreated"), flag("systemGranted"))))
-	case "master-login":
-		if flag("created") {
-			return run(t.Host, SQLCommand(t.Host, tsqlLoginDrop(str("login"))))
-		}
-	case "create-catalog":
-		if flag("created") {
-			return run(t.Host, SQLCommand(t.Host, tsqlCatalogDrop(!flag("clrWasEnabled"))))
-		}
-	case "enable-scaleout":
-		return irreversible("disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses")
-	case "master-user":
-		if flag("created") {
-			return run(t.Host, SQLCommand(t.Host, tsqlUserDrop(str("user"))))
-		}
-	case "create-ag":
-		if flag("created") {
-			return run(t.Host, SQLCommand(t.Host, tsqlAGDrop(str("ag"))))
-		}
-	case "listener":
-		if flag("created") {
-			return run(t.Host, SQLCommand(t.Host, tsqlListenerRemove(str("ag"), str("listener"))))
-		}
-	case "join":
-		return run(t.Host, SQLCommand(primary, tsqlAGReplicaRemove(str("ag"), str("server"))), SQLCommand(t.Host, tsqlAGSecondaryCleanup(str("ag"))))
-	case "dmk-credential":
-		guid := str("familyGuid")
-		if guid == "" {
-			// A hint written before SSISDB was seeded here: the credential names the
-			// family GUID of the copy this replica holds now.
-			f, err := readReplicaFacts(ctx, env, t.Host)
-			if err != nil {
-				return &ActionError{Step: 4, Host: t.Host, Action: "undo " + actionID, Err: err}
-			}
-			if guid = f.FamilyGUID; guid == "" {
-				return nil // no SSISDB here, so no credential was added for it
-			}
-		}
-		return run(t.Host, SQLCommand(t.Host, tsqlDMKCredentialDrop(guid)))
-	case "alwayson-support":
-		var cmds []Command
-		if flag("replicaAdded") {
-			cmds = append(cmds, SQLCommand(primary, tsqlAlwaysOnReplicaRemove(str("server"))))
-		}
-		cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(str("objects"))))
-		return run(t.Host, cmds...)
-	default:
-		return fmt.Errorf("step 4 has no action %q to undo", actionID)
-	}
-	return nil
 }
 
 // failBackBeforeUndo moves the availability group holding SSISDB back to primary when a

@@ -103,7 +103,7 @@ func TestAvailabilityGroupStepWrongMasterKeyPasswordKeepsItSecret(t *testing.T) 
 	if err != nil || len(d.Actions) != 1 {
 		t.Fatalf("detect: %v %s", err, actionIDs(d.Actions))
 	}
-	_, err = s.Apply(context.Background(), l.env, tg, d.Actions[0])
+	_, err = applyAction(s, context.Background(), l.env, tg, d.Actions[0])
 	var ae *ActionError
 	if !errors.As(err, &ae) || ae.Host != "node2.contoso.com" || ae.Fix == "" || !remote.IsSQLError(err, 15313) {
 		t.Fatalf("got %v, want an ActionError on node2 carrying SQL error 15313 and a fix", err)

@@ -19,27 +19,6 @@ func (masterSettingsStep) ID() int       { return 5 }
 func (masterSettingsStep) Title() string { return "Point every master at the listener" }
 func (masterSettingsStep) Scope() Scope  { return EachMaster }
 
-// masterSettings is what settings.master.read finds on a node.
-type masterSettings struct {
-	Installed        bool   `json:"installed"`
-	Found            bool   `json:"found"`
-	Path             string `json:"path"`
-	SQLServerName    string `json:"SqlServerName"`
-	Thumbprint       string `json:"SSLCertThumbprint"`
-	Port             string `json:"PortNumber"`
-	ServiceState     string `json:"serviceState"`
-	ServiceStartMode string `json:"serviceStartMode"`
-	ServiceAccount   string `json:"serviceAccount"`
-}
-
-func readMasterSettings(ctx context.Context, env *Env, host string) (masterSettings, error) {
-	var ms masterSettings
-	if err := env.PS(ctx, host, psMasterSettingsRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &ms); err != nil {
-		return ms, fmt.Errorf("reading MasterSettings.config on %s: %w", host, err)
-	}
-	return ms, nil
-}
-
 func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	want := env.Answers.ListenerAddress()
 	// The settings (PowerShell) and the replica (T-SQL) travel on different channels
@@ -72,12 +51,12 @@ func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detec
 	if strings.EqualFold(strings.TrimSpace(ms.SQLServerName), want) {
 		return Detection{State: StateDone, Facts: facts}, nil
 	}
-	act := Action{ID: "set-sqlservername", Kind: KindChange, Summary: fmt.Sprintf("Set SqlServerName to %s and restart the master where it runs", want),
-		Commands: []Command{
+	act := actSetSQLServerName.New(fmt.Sprintf("Set SqlServerName to %s and restart the master where it runs", want),
+		[]Command{
 			PSCommand(t.Host, psMasterSettingsSet(ms.Path, "SqlServerName", want)),
 			PSCommand(t.Host, psMasterRestart(env.Version.MasterService())),
 		},
-		UndoHint: Undo{"path": ms.Path, "previous": ms.SQLServerName}}
+		&settingUndo{Path: ms.Path, Previous: ms.SQLServerName})
 	d := Detection{State: StatePending, Facts: facts, Actions: []Action{act}}
 	if ms.SQLServerName != "" {
 		d.State = StateDrift
@@ -87,10 +66,21 @@ func (masterSettingsStep) Detect(ctx context.Context, env *Env, t Target) (Detec
 	return d, nil
 }
 
-func (masterSettingsStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	if a.ID != "set-sqlservername" {
-		return nil, fmt.Errorf("step 5 has no action %q", a.ID)
-	}
+// actSetSQLServerName points the master's settings file at the listener.
+var actSetSQLServerName = &ActionDef[settingUndo]{ActionInfo: ActionInfo{ID: "set-sqlservername", Kind: KindChange,
+	Summary: "Point the master's SqlServerName at the listener"}, Run: applySetSQLServerName, Reverse: undoSetSQLServerName}
+
+// settingUndo is the settings file, the value before, and the backup of the file.
+type settingUndo struct {
+	Backup   string `json:"backup,omitempty"`
+	Path     string `json:"path"`
+	Previous string `json:"previous"`
+}
+
+// Actions lists step 5's action.
+func (masterSettingsStep) Actions() []ActionType { return []ActionType{actSetSQLServerName} }
+
+func applySetSQLServerName(ctx context.Context, env *Env, t Target, a Action, hint settingUndo) (*settingUndo, error) {
 	var res struct {
 		Previous string `json:"previous"`
 		Changed  bool   `json:"changed"`
@@ -99,7 +89,7 @@ func (masterSettingsStep) Apply(ctx context.Context, env *Env, t Target, a Actio
 	if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
 		return nil, &ActionError{Step: 5, Host: t.Host, Action: a.Summary, Err: err, Fix: "check that MasterSettings.config is writable and holds exactly one SqlServerName element"}
 	}
-	u := Undo{"path": Str(a.Commands[0].PS.Params["path"]), "previous": res.Previous, "backup": res.Backup}
+	u := &settingUndo{Path: hint.Path, Previous: res.Previous, Backup: res.Backup}
 	if err := env.Run(ctx, a.Commands[1]); err != nil {
 		return u, &ActionError{Step: 5, Host: t.Host, Action: a.Summary, Err: err, Fix: "restart " + env.Version.MasterService() + " by hand and read its log under the service account's AppData\\Local\\SSIS\\ScaleOut\\Master"}
 	}
@@ -132,16 +122,13 @@ func (masterSettingsStep) Verify(ctx context.Context, env *Env, t Target) ([]Che
 	return append(checks, hb), nil
 }
 
-func (masterSettingsStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	if actionID != "set-sqlservername" {
-		return fmt.Errorf("step 5 has no action %q to undo", actionID)
-	}
+func undoSetSQLServerName(ctx context.Context, env *Env, t Target, u settingUndo) error {
 	for _, c := range []Command{
-		PSCommand(t.Host, psMasterSettingsSet(Str(data["path"]), "SqlServerName", Str(data["previous"]))),
+		PSCommand(t.Host, psMasterSettingsSet(u.Path, "SqlServerName", u.Previous)),
 		PSCommand(t.Host, psMasterRestart(env.Version.MasterService())),
 	} {
 		if err := env.Run(ctx, c); err != nil {
-			return &ActionError{Step: 5, Host: t.Host, Action: "undo " + actionID, Err: err, Fix: "restore " + Str(data["backup"]) + " by hand and restart the master"}
+			return &ActionError{Step: 5, Host: t.Host, Err: err, Fix: "restore " + u.Backup + " by hand and restart the master"}
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -99,13 +98,13 @@ func detectLoggingPrimary(ctx context.Context, env *Env, t Target, self loginFac
 	facts["logdbServer"] = cat.LogDBServer
 	var acts []Action
 	if !self.PasswordMatches {
-		acts = append(acts, Action{ID: "set-password", Kind: KindChange, Summary: "Set the password of " + login,
-			Commands: []Command{SQLCommand(t.Host, tsqlLoggingSet(login, pw))}, Irreversible: loggingPasswordIrreversible})
+		acts = append(acts, actSetLoggingPassword.New("Set the password of "+login,
+			[]Command{SQLCommand(t.Host, tsqlLoggingSet(login, pw))}, nil))
 	}
 	if !self.PasswordMatches || !strings.EqualFold(cat.LogDBServer, a.ListenerAddress()) {
-		acts = append(acts, Action{ID: "update-logdb", Kind: KindChange, Summary: "Point the logging connection at " + a.ListenerAddress(),
-			Commands: []Command{SQLCommand(remote.Listener, tsqlLogDBUpdate(a.ListenerAddress(), login, pw))},
-			UndoHint: Undo{"previousServer": cat.LogDBServer}})
+		acts = append(acts, actUpdateLogDB.New("Point the logging connection at "+a.ListenerAddress(),
+			[]Command{SQLCommand(remote.Listener, tsqlLogDBUpdate(a.ListenerAddress(), login, pw))},
+			&logDBUndo{PreviousServer: cat.LogDBServer}))
 	}
 	if len(acts) == 0 {
 		return Detection{State: StateDone, Facts: facts}, nil
@@ -128,50 +127,85 @@ func detectLoggingSecondary(ctx context.Context, env *Env, t Target, self loginF
 	ensure := []Command{SQLCommand(t.Host, tsqlLoggingEnsure(login, pw, pf.SID))}
 	switch {
 	case !self.Exists:
-		return Detection{State: StatePending, Facts: facts, Actions: []Action{{ID: "create-login", Kind: KindCreate,
-			Summary: "Create " + login + " with the primary's SID and the logging password", Commands: ensure,
-			UndoHint: Undo{"action": "created"}}}}, nil
+		return Detection{State: StatePending, Facts: facts, Actions: []Action{actCreateLoggingLogin.New(
+			"Create "+login+" with the primary's SID and the logging password", ensure, &loggingLoginUndo{Action: "created"})}}, nil
 	case !strings.EqualFold(fmt.Sprintf("%X", self.SID), fmt.Sprintf("%X", pf.SID)):
-		return Detection{State: StateDrift, Facts: facts, Actions: []Action{{ID: "recreate-login", Kind: KindChange,
-			Summary: "Recreate " + login + " with the primary's SID", Commands: ensure, Irreversible: "the dropped login's password is not known"}},
+		return Detection{State: StateDrift, Facts: facts, Actions: []Action{actRecreateLoggingLogin.New(
+			"Recreate "+login+" with the primary's SID", ensure, nil)},
 			Reason: fmt.Sprintf("%s on %s has SID 0x%X, the primary's is 0x%X: the SSISDB user %s would be orphaned after a failover", login, t.Host, self.SID, pf.SID, "##MS_SSISLogDBWorkerAgentUser##"),
 			Fix:    "apply step 6 to recreate it with the primary's SID"}, nil
 	case !self.PasswordMatches:
-		return Detection{State: StateDrift, Facts: facts, Actions: []Action{{ID: "set-password", Kind: KindChange,
-			Summary: "Set the password of " + login, Commands: ensure, Irreversible: "the previous password is not known"}},
+		return Detection{State: StateDrift, Facts: facts, Actions: []Action{secondaryPasswordAction(login, ensure)},
 			Reason: login + " on " + t.Host + " has another password than the logging password: after a failover workers could not log",
 			Fix:    "apply step 6 to set it"}, nil
 	}
 	return Detection{State: StateDone, Facts: facts}, nil
 }
 
-func (loggingStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	fail := func(err error, fix string) (Undo, error) {
-		return nil, &ActionError{Step: 6, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
-	}
+// The actions of step 6.
+var (
+	actSetLoggingPassword = &ActionDef[loggingLoginUndo]{ActionInfo: ActionInfo{ID: "set-password", Kind: KindChange,
+		Summary: "Set the logging login's password", Irreversible: loggingPasswordIrreversible}, Run: applyLoggingLogin, Reverse: undoLoggingPassword}
+	actCreateLoggingLogin = &ActionDef[loggingLoginUndo]{ActionInfo: ActionInfo{ID: "create-login", Kind: KindCreate,
+		Summary: "Create the logging login with the primary's SID"}, Run: applyLoggingLogin, Reverse: undoCreateLoggingLogin}
+	actRecreateLoggingLogin = &ActionDef[loggingLoginUndo]{ActionInfo: ActionInfo{ID: "recreate-login", Kind: KindChange,
+		Summary: "Recreate the logging login with the primary's SID", Irreversible: "the dropped login's password is not known"},
+		Run: applyLoggingLogin, Reverse: undoLoggingPassword}
+	actUpdateLogDB = &ActionDef[logDBUndo]{ActionInfo: ActionInfo{ID: "update-logdb", Kind: KindChange,
+		Summary: "Point the logging connection at the listener"}, Run: applyUpdateLogDB, Reverse: undoUpdateLogDB}
+)
+
+// Actions lists step 6's actions.
+func (loggingStep) Actions() []ActionType {
+	return []ActionType{actSetLoggingPassword, actCreateLoggingLogin, actRecreateLoggingLogin, actUpdateLogDB}
+}
+
+// loggingLoginUndo is what the login script did: "created", or what it changed.
+type loggingLoginUndo struct {
+	Action string `json:"action"`
+}
+
+// logDBUndo is the logging server before the action.
+type logDBUndo struct {
+	PreviousServer string `json:"previousServer"`
+}
+
+// secondaryPasswordAction sets the logging password on a secondary, whose login
+// existed with a password nobody recorded.
+func secondaryPasswordAction(login string, ensure []Command) Action {
+	a := actSetLoggingPassword.New("Set the password of "+login, ensure, nil)
+	a.Irreversible = "the previous password is not known"
+	return a
+}
+
+func loggingActionError(t Target, a Action, err error, fix string) error {
+	return &ActionError{Step: 6, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
+}
+
+func applyLoggingLogin(ctx context.Context, env *Env, t Target, a Action, _ loggingLoginUndo) (*loggingLoginUndo, error) {
 	c := a.Commands[0]
 	rs, err := env.SQL(ctx, c.Host, *c.SQL)
-	switch a.ID {
-	case "set-password", "create-login", "recreate-login":
-		if err != nil {
-			fix := "run it as sysadmin on " + t.Host
-			if remote.IsSQLError(err, 15116, 15118) {
-				fix = "choose a logging password that meets the Windows password policy of " + t.Host
-			}
-			return fail(err, fix)
+	if err != nil {
+		fix := "run it as sysadmin on " + t.Host
+		if remote.IsSQLError(err, 15116, 15118) {
+			fix = "choose a logging password that meets the Windows password policy of " + t.Host
 		}
-		return Undo{"action": Str(Row(rs)["action"])}, nil
-	case "update-logdb":
-		if err != nil {
-			fix := "check that SSISDB is online on the primary"
-			if remote.IsSQLError(err, 15581, 33111) {
-				fix = "SSISDB's master key cannot be opened on the current primary; apply step 4 on it (master key credential)"
-			}
-			return fail(err, fix)
-		}
-		return Undo{"previousServer": Str(Row(rs)["previous_server"])}, nil
+		return nil, loggingActionError(t, a, err, fix)
 	}
-	return nil, fmt.Errorf("step 6 has no action %q", a.ID)
+	return &loggingLoginUndo{Action: Str(Row(rs)["action"])}, nil
+}
+
+func applyUpdateLogDB(ctx context.Context, env *Env, t Target, a Action, _ logDBUndo) (*logDBUndo, error) {
+	c := a.Commands[0]
+	rs, err := env.SQL(ctx, c.Host, *c.SQL)
+	if err != nil {
+		fix := "check that SSISDB is online on the primary"
+		if remote.IsSQLError(err, 15581, 33111) {
+			fix = "SSISDB's master key cannot be opened on the current primary; apply step 4 on it (master key credential)"
+		}
+		return nil, loggingActionError(t, a, err, fix)
+	}
+	return &logDBUndo{PreviousServer: Str(Row(rs)["previous_server"])}, nil
 }
 
 func (loggingStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
@@ -210,31 +244,29 @@ func (loggingStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, err
 	return checks, nil
 }
 
-func (loggingStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	login := loggingLogin(env.Answers)
-	switch actionID {
-	case "set-password", "recreate-login":
-		return irreversible(loggingPasswordIrreversible)
-	case "create-login":
-		if Str(data["action"]) != "created" {
-			return irreversible("the login existed before and its previous password is not known")
-		}
-		if err := env.Run(ctx, SQLCommand(t.Host, tsqlLoginDrop(login))); err != nil {
-			return &ActionError{Step: 6, Host: t.Host, Action: "undo " + actionID, Err: err}
-		}
-		return nil
-	case "update-logdb":
-		prev := Str(data["previousServer"])
-		if prev == "" {
-			return nil
-		}
-		// The previous connection string held the unrecoverable password; the restored
-		// one names the previous server with the password known now.
-		err := env.Run(ctx, SQLCommand(remote.Listener, tsqlLogDBUpdate(prev, login, env.Secrets.LoggingPassword)))
-		if err != nil {
-			return &ActionError{Step: 6, Host: t.Host, Action: "undo " + actionID, Err: err}
-		}
+func undoLoggingPassword(context.Context, *Env, Target, loggingLoginUndo) error {
+	return irreversible(loggingPasswordIrreversible)
+}
+
+func undoCreateLoggingLogin(ctx context.Context, env *Env, t Target, u loggingLoginUndo) error {
+	if u.Action != "created" {
+		return irreversible("the login existed before and its previous password is not known")
+	}
+	if err := env.Run(ctx, SQLCommand(t.Host, tsqlLoginDrop(loggingLogin(env.Answers)))); err != nil {
+		return &ActionError{Step: 6, Host: t.Host, Err: err}
+	}
+	return nil
+}
+
+func undoUpdateLogDB(ctx context.Context, env *Env, t Target, u logDBUndo) error {
+	if u.PreviousServer == "" {
 		return nil
 	}
-	return errors.New("step 6 has no action " + actionID + " to undo")
+	// The previous connection string held the unrecoverable password; the restored one
+	// names the previous server with the password known now.
+	err := env.Run(ctx, SQLCommand(remote.Listener, tsqlLogDBUpdate(u.PreviousServer, loggingLogin(env.Answers), env.Secrets.LoggingPassword)))
+	if err != nil {
+		return &ActionError{Step: 6, Host: t.Host, Err: err}
+	}
+	return nil
 }

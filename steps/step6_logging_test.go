@@ -108,7 +108,7 @@ func TestLoggingStepMasterKeyErrorKeepsPasswordSecret(t *testing.T) {
 	}
 	var last error
 	for _, a := range d.Actions {
-		_, last = s.Apply(context.Background(), l.env, tg, a)
+		_, last = applyAction(s, context.Background(), l.env, tg, a)
 	}
 	var ae *ActionError
 	if !errors.As(last, &ae) || !remote.IsSQLError(last, 15581) || !strings.Contains(ae.Fix, "step 4") {

@@ -14,11 +14,31 @@ import (
 // role's owner.
 
 // The action IDs of step 7.
-const (
-	actServicesManual = "set-master-services-manual"
-	actCreateRole     = "create-master-role"
-	actStartRole      = "start-master-role"
+// The actions of step 7.
+var (
+	actServicesManual = &ActionDef[servicesUndo]{ActionInfo: ActionInfo{ID: "set-master-services-manual", Kind: KindChange,
+		Summary: "Set the master service to Manual on every master node"}, Run: applyServicesManual, Reverse: undoServicesManual}
+	actCreateRole = &ActionDef[roleUndo]{ActionInfo: ActionInfo{ID: "create-master-role", Kind: KindCreate,
+		Summary: "Create the master's Generic Service role"}, Run: applyRole, Reverse: undoCreateRole}
+	actStartRole = &ActionDef[roleUndo]{ActionInfo: ActionInfo{ID: "start-master-role", Kind: KindCreate,
+		Summary: "Bring the master's role online"}, Run: applyRole, Reverse: undoStartRole}
 )
+
+// servicesUndo is, per master node, how its master service was before the action.
+type servicesUndo struct {
+	Services map[string]serviceUndo `json:"services"`
+}
+
+// roleUndo names the role and says whether the action created it.
+type roleUndo struct {
+	Created bool   `json:"created"`
+	Name    string `json:"name"`
+}
+
+// Actions lists step 7's actions.
+func (clusterRoleStep) Actions() []ActionType {
+	return []ActionType{actServicesManual, actCreateRole, actStartRole}
+}
 
 // NewClusterRoleStep returns step 7.
 func NewClusterRoleStep() Step { return clusterRoleStep{} }
@@ -103,7 +123,7 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	det.Facts["owner"] = owner
 	var drift []string
 	var cmds []Command
-	oldServices := map[string]any{}
+	oldServices := map[string]serviceUndo{}
 	for _, h := range a.MasterHosts() {
 		svc := services[h].Service
 		want := "Stopped"
@@ -117,16 +137,13 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 				drift = append(drift, fmt.Sprintf("%s: master service %s, %s", h, svc.StartMode, svc.State))
 			}
 			cmds = append(cmds, PSCommand(h, psServiceSet(env.Version.MasterService(), "Manual", want)))
-			oldServices[h] = map[string]any{"startMode": svc.StartMode, "state": svc.State}
+			oldServices[h] = serviceUndo{StartMode: svc.StartMode, State: svc.State}
 		}
 	}
 	if len(cmds) > 0 {
-		det.Actions = append(det.Actions, Action{
-			ID: actServicesManual, Kind: KindChange,
-			Summary:  "Set the master service to Manual on every master node and stop it where the role will not run",
-			Commands: cmds,
-			UndoHint: Undo{"services": oldServices},
-		})
+		det.Actions = append(det.Actions, actServicesManual.New(
+			"Set the master service to Manual on every master node and stop it where the role will not run",
+			cmds, &servicesUndo{Services: oldServices}))
 	}
 	user, pw, problem := runAsOperator(env)
 	switch {
@@ -134,17 +151,15 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 		if problem != "" {
 			return blockedDetection(det, "the role cannot be created: "+problem, "set connection.winrm.user and SSISHA_WINRM_PASSWORD"), nil
 		}
-		id, summary := actCreateRole, fmt.Sprintf("Create Generic Service role %s for %s at %s (possible owners: the master nodes), as %s in a one-shot scheduled task", short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), user)
+		def, summary := actCreateRole, fmt.Sprintf("Create Generic Service role %s for %s at %s (possible owners: the master nodes), as %s in a one-shot scheduled task", short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), user)
 		if role.Group != nil {
-			id, summary = actStartRole, "Bring role "+short+" online (it is "+role.Group.State+")"
+			def, summary = actStartRole, "Bring role "+short+" online (it is "+role.Group.State+")"
 			drift = append(drift, "role "+short+" is "+role.Group.State)
 		}
-		det.Actions = append(det.Actions, Action{
-			ID: id, Kind: KindCreate, Summary: summary,
-			Commands: []Command{PSCommand(t.Host, psRoleCreate(short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), clusterNodeNames(a.MasterHosts()), user, pw))},
-			// Detect found no role of that name, so one afterwards is this action's.
-			UndoHint: Undo{"name": short, "created": id == actCreateRole},
-		})
+		// Detect found no role of that name, so one afterwards is this action's.
+		det.Actions = append(det.Actions, def.New(summary,
+			[]Command{PSCommand(t.Host, psRoleCreate(short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), clusterNodeNames(a.MasterHosts()), user, pw))},
+			&roleUndo{Name: short, Created: def == actCreateRole}))
 	}
 	switch {
 	case len(det.Actions) == 0:
@@ -213,84 +228,78 @@ func hasFold(list []string, s string) bool {
 	return false
 }
 
-func (s clusterRoleStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	switch a.ID {
-	case actServicesManual:
-		// Detect read each service just before the step and put what it found in the
-		// hint; without one (a plan from an older ssisha) the nodes are asked again.
-		old, _ := a.UndoHint["services"].(map[string]any)
-		if old == nil {
-			old = map[string]any{}
-			for _, c := range a.Commands {
-				m, err := readMasterNode(ctx, env, c.Host)
-				if err != nil {
-					return nil, err
-				}
-				if m.Service != nil {
-					old[c.Host] = map[string]any{"startMode": m.Service.StartMode, "state": m.Service.State}
-				}
+func applyServicesManual(ctx context.Context, env *Env, t Target, a Action, hint servicesUndo) (*servicesUndo, error) {
+	// Detect read each service just before the step and put what it found in the
+	// hint; without one (a plan from an older ssisha) the nodes are asked again.
+	old := hint.Services
+	if old == nil {
+		old = map[string]serviceUndo{}
+		for _, c := range a.Commands {
+			m, err := readMasterNode(ctx, env, c.Host)
+			if err != nil {
+				return nil, err
+			}
+			if m.Service != nil {
+				old[c.Host] = serviceUndo{StartMode: m.Service.StartMode, State: m.Service.State}
 			}
 		}
-		// One command per node, each on its own node: they run at once.
-		runs := make([]func() error, len(a.Commands))
-		for i, c := range a.Commands {
-			runs[i] = func() error {
-				env.Say(c.Host, a.Summary)
-				return env.Run(ctx, c)
-			}
-		}
-		if err := errors.Join(concurrently(runs...)...); err != nil {
-			return Undo{"services": old}, fmt.Errorf("setting the master service to Manual failed: %w", err)
-		}
-		return Undo{"services": old}, nil
-	case actCreateRole, actStartRole:
-		res, err := runCollect(ctx, env, a.Summary, a.Commands)
-		if err != nil {
-			return nil, fmt.Errorf("creating the master's cluster role from %s failed: %w; fix the cause (Failover Cluster Manager shows the role's events) and run step 7 again", t.Host, err)
-		}
-		var out struct {
-			Name  string `json:"name"`
-			Owner string `json:"owner"`
-		}
-		_ = json.Unmarshal(res[0], &out)
-		env.Say(t.Host, "role "+out.Name+" is online on "+out.Owner)
-		return Undo{"name": out.Name, "created": a.ID == actCreateRole}, nil
 	}
-	return nil, fmt.Errorf("step 7 has no action %q on %s; run detect again", a.ID, t.Host)
+	// One command per node, each on its own node: they run at once.
+	runs := make([]func() error, len(a.Commands))
+	for i, c := range a.Commands {
+		runs[i] = func() error {
+			env.Say(c.Host, a.Summary)
+			return env.Run(ctx, c)
+		}
+	}
+	if err := errors.Join(concurrently(runs...)...); err != nil {
+		return &servicesUndo{Services: old}, fmt.Errorf("setting the master service to Manual failed: %w", err)
+	}
+	return &servicesUndo{Services: old}, nil
 }
 
-func (s clusterRoleStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	switch actionID {
-	case actServicesManual:
-		for _, h := range env.Answers.MasterHosts() {
-			old, ok := undoTable(data, "services")[h].(map[string]any)
-			if !ok {
-				continue
-			}
-			mode, _ := old["startMode"].(string)
-			state, _ := old["state"].(string)
-			if err := env.PS(ctx, h, psServiceSet(env.Version.MasterService(), setServiceStartup(mode), state), nil); err != nil {
-				return fmt.Errorf("restoring the master service on %s failed: %w", h, err)
-			}
+func applyRole(ctx context.Context, env *Env, t Target, a Action, hint roleUndo) (*roleUndo, error) {
+	res, err := runCollect(ctx, env, a.Summary, a.Commands)
+	if err != nil {
+		return nil, fmt.Errorf("creating the master's cluster role from %s failed: %w; fix the cause (Failover Cluster Manager shows the role's events) and run step 7 again", t.Host, err)
+	}
+	var out struct {
+		Name  string `json:"name"`
+		Owner string `json:"owner"`
+	}
+	_ = json.Unmarshal(res[0], &out)
+	env.Say(t.Host, "role "+out.Name+" is online on "+out.Owner)
+	return &roleUndo{Name: out.Name, Created: hint.Created}, nil
+}
+
+func undoServicesManual(ctx context.Context, env *Env, t Target, u servicesUndo) error {
+	for _, h := range env.Answers.MasterHosts() {
+		old, ok := u.Services[h]
+		if !ok {
+			continue
 		}
-		return nil
-	case actStartRole:
-		return nil
-	case actCreateRole:
-		name := undoText(data, "name")
-		if !undoFlag(data, "created") || name == "" {
-			return nil
+		if err := env.PS(ctx, h, psServiceSet(env.Version.MasterService(), setServiceStartup(old.StartMode), old.State), nil); err != nil {
+			return fmt.Errorf("restoring the master service on %s failed: %w", h, err)
 		}
-		user, pw, problem := runAsOperator(env)
-		if problem != "" {
-			return fmt.Errorf("role %s cannot be removed: %s", name, problem)
-		}
-		if err := env.PS(ctx, t.Host, psRoleRemove(name, user, pw), nil); err != nil {
-			return fmt.Errorf("removing role %s from %s failed: %w", name, t.Host, err)
-		}
+	}
+	return nil
+}
+
+// undoStartRole leaves the role: it existed before, and only its state changed.
+func undoStartRole(context.Context, *Env, Target, roleUndo) error { return nil }
+
+func undoCreateRole(ctx context.Context, env *Env, t Target, u roleUndo) error {
+	if !u.Created || u.Name == "" {
 		return nil
 	}
-	return fmt.Errorf("step 7 has no action %q to undo on %s", actionID, t.Host)
+	user, pw, problem := runAsOperator(env)
+	if problem != "" {
+		return fmt.Errorf("role %s cannot be removed: %s", u.Name, problem)
+	}
+	if err := env.PS(ctx, t.Host, psRoleRemove(u.Name, user, pw), nil); err != nil {
+		return fmt.Errorf("removing role %s from %s failed: %w", u.Name, t.Host, err)
+	}
+	return nil
 }
 
 func (s clusterRoleStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {

@@ -53,7 +53,7 @@ func TestClusterRoleStepCorrectsAutomaticServices(t *testing.T) {
 	l.applyTargets(t, s, l.targets(s))
 	l.node("node2.contoso.com").Services["ssisscaleoutmaster150"].StartMode = "Auto"
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StateDrift || winActionIDs(det.Actions) != actServicesManual {
+	if det.State != StateDrift || winActionIDs(det.Actions) != actServicesManual.ID {
 		t.Fatalf("automatic service on a non-owner: %s %s", det.State, winActionIDs(det.Actions))
 	}
 	l.applyTargets(t, s, l.targets(s))

@@ -3,8 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"net/url"
-	"strings"
 
 	"github.com/ssisha/ssisha/remote"
 )
@@ -20,50 +18,6 @@ func NewMasterAddressStep() Step { return masterAddressStep{} }
 func (masterAddressStep) ID() int       { return 8 }
 func (masterAddressStep) Title() string { return "Record the master address in SSISDB" }
 func (masterAddressStep) Scope() Scope  { return ClusterOnce }
-
-// masterCert is the certificate MasterSettings.config names on a master node.
-type masterCert struct {
-	Found         bool     `json:"found"`
-	SettingsFound bool     `json:"settingsFound"`
-	Thumbprint    string   `json:"thumbprint"`
-	Port          string   `json:"port"`
-	Subject       string   `json:"subject"`
-	DNSNames      []string `json:"dnsNames"`
-	Cer           string   `json:"cer"`
-}
-
-func readMasterCert(ctx context.Context, env *Env, host string) (masterCert, error) {
-	var mc masterCert
-	if err := env.PS(ctx, host, psMasterCertRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &mc); err != nil {
-		return mc, fmt.Errorf("reading the master certificate on %s: %w", host, err)
-	}
-	return mc, nil
-}
-
-// certNames reports whether the URL's host is one of the certificate's names.
-func (mc masterCert) names(host string) bool {
-	for _, n := range mc.DNSNames {
-		if strings.EqualFold(n, host) {
-			return true
-		}
-	}
-	return strings.EqualFold(strings.TrimPrefix(mc.Subject, "CN="), host)
-}
-
-// masterEndpointProblem says what is wrong with an address workers would use, or "".
-func masterEndpointProblem(address string, mc masterCert) string {
-	u, err := url.Parse(address)
-	if err != nil || u.Scheme != "https" || u.Hostname() == "" {
-		return fmt.Sprintf("%q is not an https URL", address)
-	}
-	if !mc.names(u.Hostname()) {
-		return fmt.Sprintf("the host %s is not a name the master certificate %s carries (%s)", u.Hostname(), mc.Thumbprint, strings.Join(mc.DNSNames, ", "))
-	}
-	if mc.Port != "" && u.Port() != mc.Port {
-		return fmt.Sprintf("the port %s is not the master's PortNumber %s", u.Port(), mc.Port)
-	}
-	return ""
-}
 
 func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	want := env.Answers.MasterAddress()
@@ -107,10 +61,8 @@ func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	if cat.MasterAddress == want {
 		return Detection{State: StateDone, Facts: facts}, nil
 	}
-	d := Detection{State: StatePending, Facts: facts, Actions: []Action{{ID: "set-master-address", Kind: KindChange,
-		Summary:  "Set MASTER_ADDRESS to " + want,
-		Commands: []Command{SQLCommand(remote.Listener, tsqlMasterAddressSet(want))},
-		UndoHint: Undo{"previous": cat.MasterAddress}}}}
+	d := Detection{State: StatePending, Facts: facts, Actions: []Action{actSetMasterAddress.New("Set MASTER_ADDRESS to "+want,
+		[]Command{SQLCommand(remote.Listener, tsqlMasterAddressSet(want))}, &addressUndo{Previous: cat.MasterAddress})}}
 	if cat.MasterAddress != "" {
 		d.State = StateDrift
 		d.Reason = "MASTER_ADDRESS is " + cat.MasterAddress
@@ -122,15 +74,24 @@ func (masterAddressStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 	return d, nil
 }
 
-func (masterAddressStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	if a.ID != "set-master-address" {
-		return nil, fmt.Errorf("step 8 has no action %q", a.ID)
-	}
+// actSetMasterAddress records the master's address (the access point) in SSISDB.
+var actSetMasterAddress = &ActionDef[addressUndo]{ActionInfo: ActionInfo{ID: "set-master-address", Kind: KindChange,
+	Summary: "Set MASTER_ADDRESS in SSISDB"}, Run: applySetMasterAddress, Reverse: undoSetMasterAddress}
+
+// addressUndo is MASTER_ADDRESS before the action.
+type addressUndo struct {
+	Previous string `json:"previous"`
+}
+
+// Actions lists step 8's action.
+func (masterAddressStep) Actions() []ActionType { return []ActionType{actSetMasterAddress} }
+
+func applySetMasterAddress(ctx context.Context, env *Env, t Target, a Action, _ addressUndo) (*addressUndo, error) {
 	rs, err := env.SQL(ctx, remote.Listener, *a.Commands[0].SQL)
 	if err != nil {
 		return nil, &ActionError{Step: 8, Host: remote.Listener, Action: a.Summary, Err: err, Fix: "run it as ssis_admin or sysadmin through the listener"}
 	}
-	return Undo{"previous": Str(Row(rs)["previous"])}, nil
+	return &addressUndo{Previous: Str(Row(rs)["previous"])}, nil
 }
 
 func (masterAddressStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
@@ -145,12 +106,9 @@ func (masterAddressStep) Verify(ctx context.Context, env *Env, t Target) ([]Chec
 	return []Check{{Name: "MASTER_ADDRESS", Status: CheckSuccess, Detail: want}}, nil
 }
 
-func (masterAddressStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	if actionID != "set-master-address" {
-		return fmt.Errorf("step 8 has no action %q to undo", actionID)
-	}
-	if err := env.Run(ctx, SQLCommand(remote.Listener, tsqlMasterAddressSet(Str(data["previous"])))); err != nil {
-		return &ActionError{Step: 8, Host: remote.Listener, Action: "undo " + actionID, Err: err}
+func undoSetMasterAddress(ctx context.Context, env *Env, t Target, u addressUndo) error {
+	if err := env.Run(ctx, SQLCommand(remote.Listener, tsqlMasterAddressSet(u.Previous))); err != nil {
+		return &ActionError{Step: 8, Host: remote.Listener, Err: err}
 	}
 	return nil
 }

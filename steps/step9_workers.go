@@ -153,9 +153,8 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		"workerThumbprint": wf.WorkerThumbprint, "agentId": wf.AgentID, "mastersWithoutWorkerCert": missing, "enabled": enabled}
 	var acts []Action
 	if !wf.MasterCertInRoot {
-		acts = append(acts, Action{ID: "trust-master", Kind: KindCreate, Summary: "Import the master certificate into LocalMachine\\Root",
-			Commands: []Command{PSCommand(t.Host, psCertImport("Root", mc.Cer))},
-			UndoHint: Undo{"thumbprint": mc.Thumbprint, "added": true}})
+		acts = append(acts, actTrustMaster.New("Import the master certificate into LocalMachine\\Root",
+			[]Command{PSCommand(t.Host, psCertImport("Root", mc.Cer))}, &trustMasterUndo{Thumbprint: mc.Thumbprint, Added: true}))
 	}
 	binn := env.Version.BinnPath()
 	if !wf.Installed {
@@ -164,12 +163,12 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the worker service account or its password is not given for " + t.Host,
 				Fix: "set workers[].account in the answer file and SSISHA_WORKER_ACCOUNT_PASSWORD"}, nil
 		}
-		acts = append(acts, Action{ID: "install", Kind: KindCreate, Summary: "Install the Scale Out Worker",
-			Commands: []Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
+		// Setup generates the AgentId; without it in the hint, Undo reads it from
+		// WorkerSettings.config before uninstalling.
+		acts = append(acts, actInstallWorker.New("Install the Scale Out Worker",
+			[]Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
 				env.Version.WorkerService(), env.Version.Folder(), fmt.Sprintf("%d.0", env.Version.Major), binn))},
-			// Setup generates the AgentId; without it in the hint, Undo reads it from
-			// WorkerSettings.config before uninstalling.
-			UndoHint: Undo{"installed": true}})
+			&workerInstallUndo{Installed: true}))
 	}
 	settingsPath := wf.Path
 	if settingsPath == "" {
@@ -178,14 +177,14 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	if !wf.Installed || wf.MasterEndpoint != want || !strings.EqualFold(wf.MasterThumbprint, mc.Thumbprint) {
 		// On a worker this run installs, the install action's undo removes the
 		// settings, so there is nothing of its own for this one to restore.
-		hint := Undo{"changed": false}
+		hint := &configureUndo{Path: settingsPath}
 		if wf.Installed {
-			hint = Undo{"path": settingsPath, "changed": true,
-				"previous": map[string]any{"MasterEndpoint": wf.MasterEndpoint, "MasterHttpsCertThumbprint": wf.MasterThumbprint}}
+			hint.Changed = true
+			hint.Previous = map[string]any{"MasterEndpoint": wf.MasterEndpoint, "MasterHttpsCertThumbprint": wf.MasterThumbprint}
 		}
-		acts = append(acts, Action{ID: "configure", Kind: KindChange, Summary: "Point WorkerSettings.config at " + want,
-			Commands: []Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
-			UndoHint: hint})
+		acts = append(acts, actConfigureWorker.New("Point WorkerSettings.config at "+want,
+			[]Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
+			hint))
 	}
 	if len(missing) > 0 {
 		cmds := []Command{PSCommand(t.Host, psCertExport(cmp.Or(wf.WorkerThumbprint, "<WorkerHttpsCertThumbprint>")))}
@@ -194,27 +193,22 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		}
 		// The worker certificate of a worker this run installs is made by setup; Undo
 		// reads its thumbprint on the worker when the hint has none.
-		addedOn := make([]any, len(missing))
-		for i, h := range missing {
-			addedOn[i] = h
-		}
-		acts = append(acts, Action{ID: "trust-worker", Kind: KindCreate, Summary: "Import the worker certificate into LocalMachine\\Root on " + strings.Join(missing, ", "), Commands: cmds,
-			UndoHint: Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": addedOn}})
+		acts = append(acts, actTrustWorker.New("Import the worker certificate into LocalMachine\\Root on "+strings.Join(missing, ", "), cmds,
+			&trustWorkerUndo{Thumbprint: wf.WorkerThumbprint, AddedOn: missing}))
 	}
-	restart := len(acts) > 0 && !(len(acts) == 1 && acts[0].ID == "trust-worker" && wf.Installed && enabled)
+	restart := len(acts) > 0 && !(len(acts) == 1 && acts[0].ID == actTrustWorker.ID && wf.Installed && enabled)
 	if restart || (wf.Installed && wf.ServiceState != "Running") {
-		acts = append(acts, Action{ID: "restart", Kind: KindRestart, Summary: "Restart " + env.Version.WorkerService(),
-			Commands: []Command{PSCommand(t.Host, psWorkerRestart(env.Version.WorkerService()))},
-			// A restart changes nothing to undo; the hint says so (an empty one would
-			// read as "not known").
-			UndoHint: Undo{"restarted": true}})
+		// A restart changes nothing to undo; the hint says so (an empty one would read
+		// as "not known").
+		acts = append(acts, actRestartWorker.New("Restart "+env.Version.WorkerService(),
+			[]Command{PSCommand(t.Host, psWorkerRestart(env.Version.WorkerService()))}, &restartUndo{Restarted: true}))
 	}
 	if !enabled {
 		id := cmp.Or(wf.AgentID, agentPlaceholder)
-		acts = append(acts, Action{ID: "enable", Kind: KindChange, Summary: "Wait for the worker to register, then enable it",
-			Commands: []Command{SQLCommand(remote.Listener, tsqlWorkerGet(id)), SQLCommand(remote.Listener, tsqlWorkerEnable(id))},
-			// Empty on a worker this run installs; Undo then reads the AgentId.
-			UndoHint: Undo{"agentId": wf.AgentID}})
+		// The AgentId is empty on a worker this run installs; Undo then reads it.
+		acts = append(acts, actEnableWorker.New("Wait for the worker to register, then enable it",
+			[]Command{SQLCommand(remote.Listener, tsqlWorkerGet(id)), SQLCommand(remote.Listener, tsqlWorkerEnable(id))},
+			&enableUndo{AgentID: wf.AgentID}))
 	}
 	d := Detection{State: StatePending, Facts: facts, Actions: acts}
 	switch {
@@ -229,54 +223,9 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	return d, nil
 }
 
-func (s workersStep) Apply(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
-	fail := func(err error, fix string) (Undo, error) {
-		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
-	}
-	switch a.ID {
-	case "trust-master":
-		var res struct {
-			Thumbprint string `json:"thumbprint"`
-			Added      bool   `json:"added"`
-		}
-		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
-			return fail(err, "run it as a local administrator of "+t.Host)
-		}
-		return Undo{"thumbprint": res.Thumbprint, "added": res.Added}, nil
-	case "install":
-		var res struct {
-			Installed bool   `json:"installed"`
-			AgentID   string `json:"agentId"`
-		}
-		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
-			return fail(err, "read Summary.txt under Setup Bootstrap\\Log on "+t.Host+"; check the account, its password and a pending reboot")
-		}
-		return Undo{"installed": res.Installed, "agentId": res.AgentID}, nil
-	case "configure":
-		var res struct {
-			Previous map[string]any `json:"previous"`
-			Changed  bool           `json:"changed"`
-		}
-		if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
-			return fail(err, "check that WorkerSettings.config exists and holds one MasterEndpoint element")
-		}
-		return Undo{"path": Str(a.Commands[0].PS.Params["path"]), "previous": res.Previous, "changed": res.Changed}, nil
-	case "trust-worker":
-		return s.applyTrustWorker(ctx, env, t, a)
-	case "restart":
-		if err := env.Run(ctx, a.Commands[0]); err != nil {
-			return fail(err, "read the worker log under the service account's AppData\\Local\\SSIS\\ScaleOut\\Agent")
-		}
-		return Undo{}, nil
-	case "enable":
-		return s.applyEnable(ctx, env, t, a)
-	}
-	return nil, fmt.Errorf("step 9 has no action %q", a.ID)
-}
-
 // applyTrustWorker exports the worker certificate now (setup may have made it during
 // this run) and imports it where it is missing.
-func (workersStep) applyTrustWorker(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+func applyTrustWorker(ctx context.Context, env *Env, t Target, a Action, _ trustWorkerUndo) (*trustWorkerUndo, error) {
 	wf, err := readWorkerFacts(ctx, env, t.Host, "")
 	if err != nil {
 		return nil, err
@@ -317,7 +266,7 @@ func (workersStep) applyTrustWorker(ctx context.Context, env *Env, t Target, a A
 		}
 	}
 	ierrs := concurrently(imports...)
-	var added []any
+	var added []string
 	for i, h := range missing {
 		if addedOn[i] {
 			added = append(added, h)
@@ -325,13 +274,13 @@ func (workersStep) applyTrustWorker(ctx context.Context, env *Env, t Target, a A
 	}
 	for _, err := range ierrs {
 		if err != nil {
-			return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, err
+			return &trustWorkerUndo{Thumbprint: wf.WorkerThumbprint, AddedOn: added}, err
 		}
 	}
-	return Undo{"thumbprint": wf.WorkerThumbprint, "addedOn": added}, nil
+	return &trustWorkerUndo{Thumbprint: wf.WorkerThumbprint, AddedOn: added}, nil
 }
 
-func (workersStep) applyEnable(ctx context.Context, env *Env, t Target, a Action) (Undo, error) {
+func applyEnableWorker(ctx context.Context, env *Env, t Target, a Action, _ enableUndo) (*enableUndo, error) {
 	wf, err := readWorkerFacts(ctx, env, t.Host, "")
 	if err != nil {
 		return nil, err
@@ -353,7 +302,7 @@ func (workersStep) applyEnable(ctx context.Context, env *Env, t Target, a Action
 	if err := env.Run(ctx, SQLCommand(remote.Listener, tsqlWorkerEnable(wf.AgentID))); err != nil {
 		return nil, &ActionError{Step: 9, Host: t.Host, Action: a.Summary, Err: err, Fix: "run it as ssis_admin or sysadmin"}
 	}
-	return Undo{"agentId": wf.AgentID}, nil
+	return &enableUndo{AgentID: wf.AgentID}, nil
 }
 
 func (workersStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
@@ -369,84 +318,4 @@ func (workersStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, err
 		open = append(open, a.Summary)
 	}
 	return []Check{{Name: "Worker registered and enabled", Status: CheckFailed, Detail: cmp.Or(d.Reason, "still to do: "+strings.Join(open, "; ")), Fix: cmp.Or(d.Fix, "re-run step 9 on "+t.Host)}}, nil
-}
-
-func (workersStep) Undo(ctx context.Context, env *Env, t Target, actionID string, data Undo) error {
-	run := func(cmds ...Command) error {
-		for _, c := range cmds {
-			if err := env.Run(ctx, c); err != nil {
-				return &ActionError{Step: 9, Host: c.Host, Action: "undo " + actionID, Err: err}
-			}
-		}
-		return nil
-	}
-	switch actionID {
-	case "enable":
-		id := Str(data["agentId"])
-		if id == "" {
-			// A hint written before setup generated the AgentId.
-			wf, err := readWorkerFacts(ctx, env, t.Host, "")
-			if err != nil {
-				return err
-			}
-			if id = wf.AgentID; id == "" {
-				return nil // no agent, so none was enabled
-			}
-		}
-		return run(SQLCommand(remote.Listener, tsqlWorkerDisable(id)), SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
-	case "restart":
-		return nil
-	case "trust-worker":
-		list, _ := data["addedOn"].([]any)
-		thumb := Str(data["thumbprint"])
-		if thumb == "" && len(list) > 0 {
-			// A hint written before setup made the worker certificate: read it on the
-			// worker, which this step's later undo uninstalls.
-			wf, err := readWorkerFacts(ctx, env, t.Host, "")
-			if err != nil {
-				return err
-			}
-			if thumb = wf.WorkerThumbprint; thumb == "" {
-				return nil // no worker certificate, so none was imported
-			}
-		}
-		var cmds []Command
-		for _, h := range list {
-			cmds = append(cmds, PSCommand(Str(h), psCertRemove("Root", thumb)))
-		}
-		return run(cmds...)
-	case "configure":
-		changed, _ := data["changed"].(bool)
-		prev, _ := data["previous"].(map[string]any)
-		if !changed || len(prev) == 0 {
-			return nil
-		}
-		return run(PSCommand(t.Host, psWorkerSettingsSet(Str(data["path"]), prev)))
-	case "install":
-		if ok, _ := data["installed"].(bool); !ok {
-			return nil
-		}
-		// The agent row goes after the worker, which would otherwise register again.
-		id := Str(data["agentId"])
-		if _, recorded := data["agentId"]; !recorded {
-			// From the hint: setup's AgentId is in WorkerSettings.config until the
-			// uninstall removes it.
-			wf, err := readWorkerFacts(ctx, env, t.Host, "")
-			if err != nil {
-				return err
-			}
-			id = wf.AgentID
-		}
-		cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), env.Version.BinnPath(), true))}
-		if id != "" {
-			cmds = append(cmds, SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
-		}
-		return run(cmds...)
-	case "trust-master":
-		if ok, _ := data["added"].(bool); !ok {
-			return nil
-		}
-		return run(PSCommand(t.Host, psCertRemove("Root", Str(data["thumbprint"]))))
-	}
-	return fmt.Errorf("step 9 has no action %q to undo", actionID)
 }

@@ -93,7 +93,7 @@ func TestWorkersStepDoesNotRegisterWithoutTrust(t *testing.T) {
 		if a.ID == "enable" {
 			l.d.Advance(5 * time.Minute)
 		}
-		if _, err = s.Apply(t.Context(), l.env, tg, a); err != nil {
+		if _, err = applyAction(s, t.Context(), l.env, tg, a); err != nil {
 			break
 		}
 	}

@@ -64,7 +64,7 @@ func applyUndoFromHints(t *testing.T, l hintLab, s Step, noHint ...string) []str
 				l.before(a)
 			}
 			hint := hintRoundTrip(t, a.UndoHint)
-			u, err := s.Apply(ctx, l.env, tg, a)
+			u, err := applyAction(s, ctx, l.env, tg, a)
 			if err != nil {
 				t.Fatalf("step %d apply %s on %s: %v", s.ID(), a.ID, tg.Host, err)
 			}
@@ -82,7 +82,7 @@ func applyUndoFromHints(t *testing.T, l hintLab, s Step, noHint ...string) []str
 		}
 	}
 	for _, ap := range slices.Backward(applied) {
-		err := s.Undo(ctx, l.env, ap.target, ap.action.ID, ap.undo)
+		err := undoAction(s, ctx, l.env, ap.target, ap.action.ID, ap.undo)
 		if errors.Is(err, ErrIrreversible) && ap.action.Irreversible != "" {
 			continue
 		}

@@ -1,49 +1,52 @@
 package steps
 
-import "fmt"
+import (
+	"fmt"
 
-// Version is a SQL Server version as the Scale Out names and paths need it.
+	"github.com/ssisha/ssisha/sqlversion"
+)
+
+// Version is a SQL Server version as the Scale Out names and paths need it. Its names
+// come from the release table in package sqlversion.
 type Version struct {
 	Year  int // 2017, 2019, 2022
 	Major int // 14, 15, 16
 }
 
+func versionOf(r sqlversion.Release) Version { return Version{Year: r.Year, Major: r.Major} }
+
 // VersionFromYear maps a release year to its version.
 func VersionFromYear(year int) (Version, error) {
-	switch year {
-	case 2017:
-		return Version{2017, 14}, nil
-	case 2019:
-		return Version{2019, 15}, nil
-	case 2022:
-		return Version{2022, 16}, nil
+	if r, ok := sqlversion.ByYear(year); ok {
+		return versionOf(r), nil
 	}
-	return Version{}, fmt.Errorf("SQL Server %d has no Scale Out support ssisha knows (2017, 2019 or 2022)", year)
+	return Version{}, fmt.Errorf("SQL Server %d has no Scale Out support ssisha knows (%s)", year, sqlversion.NameList())
 }
 
 // VersionFromMajor maps a product major version (from SERVERPROPERTY('ProductVersion'))
 // to its version.
 func VersionFromMajor(major int) (Version, error) {
-	switch major {
-	case 14:
-		return Version{2017, 14}, nil
-	case 15:
-		return Version{2019, 15}, nil
-	case 16:
-		return Version{2022, 16}, nil
+	if r, ok := sqlversion.ByMajor(major); ok {
+		return versionOf(r), nil
 	}
-	return Version{}, fmt.Errorf("SQL Server major version %d is not one ssisha supports (14, 15 or 16)", major)
+	return Version{}, fmt.Errorf("SQL Server major version %d is not one ssisha supports (%s)", major, sqlversion.MajorList())
 }
 
-// Folder is the version folder under Microsoft SQL Server, for example "150". It is
-// derived the way internal.enable_scaleout builds its registry path.
-func (v Version) Folder() string { return fmt.Sprintf("%d0", v.Major) }
+// Release is the table row of v. A Version is only made from the table, so the row
+// is always there.
+func (v Version) Release() sqlversion.Release {
+	r, _ := sqlversion.ByMajor(v.Major)
+	return r
+}
+
+// Folder is the version folder under Microsoft SQL Server, for example "150".
+func (v Version) Folder() string { return v.Release().Folder }
 
 // MasterService is the Scale Out Master service name, for example SSISScaleOutMaster150.
-func (v Version) MasterService() string { return "SSISScaleOutMaster" + v.Folder() }
+func (v Version) MasterService() string { return v.Release().MasterService }
 
 // WorkerService is the Scale Out Worker service name.
-func (v Version) WorkerService() string { return "SSISScaleOutWorker" + v.Folder() }
+func (v Version) WorkerService() string { return v.Release().WorkerService }
 
 // BinnPath is the DTS\Binn folder that holds the settings files.
 func (v Version) BinnPath() string {

@@ -105,7 +105,7 @@ func (l *winLab) applyTargets(t *testing.T, s Step, tgs []Target) []winApplied {
 			t.Fatalf("step %d on %s blocked: %s (%s)", s.ID(), tg.Host, det.Reason, det.Fix)
 		}
 		for _, a := range det.Actions {
-			u, err := s.Apply(context.Background(), l.env, tg, a)
+			u, err := applyAction(s, context.Background(), l.env, tg, a)
 			if err != nil {
 				winNoSecret(t, "apply error", err.Error())
 				t.Fatalf("step %d apply %s on %s: %v", s.ID(), a.ID, tg.Host, err)
@@ -120,7 +120,7 @@ func (l *winLab) undoAll(t *testing.T, s Step, applied []winApplied) {
 	t.Helper()
 	for i := len(applied) - 1; i >= 0; i-- {
 		ap := applied[i]
-		if err := s.Undo(context.Background(), l.env, ap.target, ap.action, ap.undo); err != nil {
+		if err := undoAction(s, context.Background(), l.env, ap.target, ap.action, ap.undo); err != nil {
 			t.Fatalf("step %d undo %s on %s: %v", s.ID(), ap.action, ap.target.Host, err)
 		}
 	}

@@ -72,10 +72,15 @@ func width(s string) int {
 			n++
 			i++
 		case c == 0x1b && i+1 < len(s) && s[i+1] == '[':
-			// Parameter and intermediate bytes, then a final byte, leave the parser
-			// in the ground state having printed nothing.
+			// Parameter bytes, then intermediate bytes, then a final byte leave the
+			// parser in the ground state having printed nothing. A parameter byte
+			// after an intermediate one is malformed, and the parser's own reading
+			// of it is the one to follow.
 			j := i + 2
-			for j < len(s) && s[j] >= 0x20 && s[j] <= 0x3f {
+			for j < len(s) && s[j] >= 0x30 && s[j] <= 0x3f {
+				j++
+			}
+			for j < len(s) && s[j] >= 0x20 && s[j] <= 0x2f {
 				j++
 			}
 			if j == len(s) || s[j] < 0x40 || s[j] > 0x7e {

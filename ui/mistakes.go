@@ -73,7 +73,7 @@ func QuestionMistake(g int, a *answers.Answers, s *answers.Secrets) (Mistake, bo
 }
 
 // secretsGroup is the index of the secrets page in questionGroups.
-const secretsGroup = 6
+const secretsGroup = int(answers.GroupSecrets)
 
 // runeKeys are the key presses that type s.
 func runeKeys(s string) []tea.KeyPressMsg {

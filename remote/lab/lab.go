@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/lab/labca"
 )
@@ -104,15 +105,16 @@ type Endpoints struct {
 	AdminUser    string // DOMAIN\dba
 }
 
-// Secret environment variable names the lab supplies values for.
+// Secret environment variable names the lab supplies values for, as package envvar
+// names them.
 const (
-	EnvWinRMPassword         = "SSISHA_WINRM_PASSWORD"
-	EnvSQLPassword           = "SSISHA_SQL_PASSWORD"
-	EnvMasterAccountPassword = "SSISHA_MASTER_ACCOUNT_PASSWORD"
-	EnvWorkerAccountPassword = "SSISHA_WORKER_ACCOUNT_PASSWORD"
-	EnvLoggingPassword       = "SSISHA_LOGGING_PASSWORD"
-	EnvMasterKeyPassword     = "SSISHA_MASTER_KEY_PASSWORD"
-	EnvPFXPassword           = "SSISHA_PFX_PASSWORD"
+	EnvWinRMPassword         = envvar.WinRMPassword
+	EnvSQLPassword           = envvar.SQLPassword
+	EnvMasterAccountPassword = envvar.MasterAccountPassword
+	EnvWorkerAccountPassword = envvar.WorkerAccountPassword
+	EnvLoggingPassword       = envvar.LoggingPassword
+	EnvMasterKeyPassword     = envvar.MasterKeyPassword
+	EnvPFXPassword           = envvar.PFXPassword
 )
 
 // generatedSecrets are chosen by the lab once and kept in its state; the others are

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -14,21 +15,18 @@ import (
 	"github.com/ssisha/ssisha/remote"
 )
 
-// encryptModes are the accepted SQLOptions.Encrypt values.
-var encryptModes = map[string]bool{"strict": true, "true": true, "false": true, "disable": true}
-
 // checkOptions rejects settings that could never connect, before any dial.
 func checkOptions(o remote.SQLOptions) error {
 	enc := encryptMode(o)
-	if !encryptModes[enc] {
+	if !slices.Contains(remote.EncryptModes(), enc) {
 		return fmt.Errorf("connection.sql.encrypt is %q: use strict, true, false or disable", o.Encrypt)
 	}
 	switch strings.ToLower(o.Auth) {
-	case "", "windows":
+	case "", remote.SQLAuthWindows:
 		if runtime.GOOS != "windows" && !strings.Contains(o.User, `\`) {
 			return fmt.Errorf("connection.sql.user is %q: Windows authentication from %s needs DOMAIN\\user and a password", o.User, runtime.GOOS)
 		}
-	case "sql":
+	case remote.SQLAuthSQL:
 		if o.User == "" || strings.Contains(o.User, `\`) {
 			return fmt.Errorf("connection.sql.user is %q: SQL authentication needs a SQL login name (no domain)", o.User)
 		}
@@ -40,7 +38,7 @@ func checkOptions(o remote.SQLOptions) error {
 			return fmt.Errorf("connection.sql.caFile %q cannot be read: %w", o.CAFile, err)
 		}
 	}
-	if o.TrustServerCertificate && enc == "strict" {
+	if o.TrustServerCertificate && enc == remote.EncryptStrict {
 		return fmt.Errorf("connection.sql: encrypt strict always verifies the certificate; give caFile instead of trustServerCertificate")
 	}
 	return nil
@@ -48,7 +46,7 @@ func checkOptions(o remote.SQLOptions) error {
 
 func encryptMode(o remote.SQLOptions) string {
 	if o.Encrypt == "" {
-		return "true"
+		return remote.EncryptTrue
 	}
 	return strings.ToLower(o.Encrypt)
 }
@@ -60,7 +58,7 @@ func connConfig(ep remote.Endpoint, listener bool, o remote.SQLOptions) (msdsn.C
 	q := url.Values{}
 	q.Set("encrypt", enc)
 	q.Set("app name", "ssisha")
-	if enc != "disable" {
+	if enc != remote.EncryptDisable {
 		q.Set("hostnameincertificate", ep.Host)
 		if o.CAFile != "" {
 			q.Set("certificate", o.CAFile)
@@ -74,7 +72,7 @@ func connConfig(ep remote.Endpoint, listener bool, o remote.SQLOptions) (msdsn.C
 	if listener {
 		q.Set("multisubnetfailover", "true")
 	}
-	windows := o.Auth == "" || strings.EqualFold(o.Auth, "windows")
+	windows := o.Auth == "" || strings.EqualFold(o.Auth, remote.SQLAuthWindows)
 	if windows && runtime.GOOS != "windows" {
 		q.Set("authenticator", "ntlm")
 	}

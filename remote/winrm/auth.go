@@ -14,12 +14,12 @@ import (
 	"github.com/ssisha/ssisha/remote"
 )
 
-// Auth methods WinRMOptions.Auth accepts.
+// Auth methods WinRMOptions.Auth accepts, as package remote names them.
 const (
-	AuthNTLM        = "ntlm"
-	AuthKerberos    = "kerberos"
-	AuthBasic       = "basic"
-	AuthCertificate = "certificate"
+	AuthNTLM        = remote.WinRMAuthNTLM
+	AuthKerberos    = remote.WinRMAuthKerberos
+	AuthBasic       = remote.WinRMAuthBasic
+	AuthCertificate = remote.WinRMAuthCertificate
 )
 
 // settings are the options checked once, shared by every node.

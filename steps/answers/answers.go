@@ -103,9 +103,11 @@ type Connection struct {
 
 // WinRMConnection is the WinRM part of Connection.
 type WinRMConnection struct {
-	Auth               string `yaml:"auth"` // ntlm | kerberos | basic | certificate
+	Auth               string `yaml:"auth"` // ntlm | kerberos | basic | certificate (remote.WinRMAuthModes)
 	HTTPS              bool   `yaml:"https"`
 	CAFile             string `yaml:"caFile,omitempty"`
+	CertFile           string `yaml:"certFile,omitempty"` // certificate auth: the client certificate (PEM)
+	KeyFile            string `yaml:"keyFile,omitempty"`  // certificate auth: its private key (PEM)
 	Insecure           bool   `yaml:"insecure,omitempty"`
 	AllowBasicOverHTTP bool   `yaml:"allowBasicOverHttp,omitempty"`
 	User               string `yaml:"user,omitempty"`
@@ -113,8 +115,8 @@ type WinRMConnection struct {
 
 // SQLConnection is the SQL part of Connection.
 type SQLConnection struct {
-	Auth                   string `yaml:"auth"`    // windows | sql
-	Encrypt                string `yaml:"encrypt"` // strict | true | false | disable
+	Auth                   string `yaml:"auth"`    // windows | sql (remote.SQLAuthModes)
+	Encrypt                string `yaml:"encrypt"` // strict | true | false | disable (remote.EncryptModes)
 	CAFile                 string `yaml:"caFile,omitempty"`
 	TrustServerCertificate bool   `yaml:"trustServerCertificate,omitempty"`
 	User                   string `yaml:"user,omitempty"`

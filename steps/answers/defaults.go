@@ -1,6 +1,10 @@
 package answers
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/ssisha/ssisha/remote"
+)
 
 // The defaults ApplyDefaults fills in.
 const (
@@ -9,9 +13,9 @@ const (
 	DefaultListenerPort   = 1433
 	DefaultSQLInstance    = "MSSQLSERVER"
 	DefaultLoggingLogin   = "##MS_SSISLogDBWorkerAgentLogin##"
-	DefaultWinRMAuth      = "ntlm"
-	DefaultSQLAuth        = "windows"
-	DefaultEncrypt        = "true"
+	DefaultWinRMAuth      = remote.WinRMAuthNTLM
+	DefaultSQLAuth        = remote.SQLAuthWindows
+	DefaultEncrypt        = remote.EncryptTrue
 	DefaultWinRMHTTPPort  = 5985
 	DefaultWinRMHTTPSPort = 5986
 	DefaultSQLPort        = 1433

@@ -88,3 +88,11 @@ func (r *report) sorted() FieldErrors {
 	}
 	return r.errs
 }
+
+// orList joins choices as a fix names them: "windows or sql", "a, b or c".
+func orList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}

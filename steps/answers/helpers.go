@@ -3,6 +3,8 @@ package answers
 import (
 	"fmt"
 	"strconv"
+
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // Primary is the initial primary replica: the first master. It is the zero Master
@@ -64,7 +66,7 @@ func (a *Answers) MasterAddress() string {
 // Example is the answer file of the design, with defaults applied; it is valid.
 func Example() *Answers {
 	a := &Answers{
-		SQLVersion: 2019,
+		SQLVersion: sqlversion.Default,
 		Domain:     "CONTOSO",
 		Cluster:    Cluster{Name: "SSISCL", StaticAddress: "10.0.0.40/24", Witness: `\\fs01.contoso.com\witness\SSISCL`},
 		Masters: []Master{

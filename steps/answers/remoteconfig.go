@@ -48,6 +48,8 @@ func RemoteConfig(a *Answers, s *Secrets) remote.Config {
 		Auth:               strings.ToLower(w.Auth),
 		HTTPS:              w.HTTPS,
 		CAFile:             w.CAFile,
+		CertFile:           w.CertFile,
+		KeyFile:            w.KeyFile,
 		Insecure:           w.Insecure,
 		AllowBasicOverHTTP: w.AllowBasicOverHTTP,
 		User:               s.userOr(EnvWinRMUser, w.User),

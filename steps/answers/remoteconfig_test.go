@@ -49,6 +49,10 @@ func TestRemoteConfig(t *testing.T) {
 	if got := cfg.Redactor.Redact("x " + canary + " y"); strings.Contains(got, "Canary") {
 		t.Errorf("redactor left the secret: %s", got)
 	}
+	a.Connection.WinRM.Auth, a.Connection.WinRM.CertFile, a.Connection.WinRM.KeyFile = "certificate", "client.pem", "client.key"
+	if w := RemoteConfig(a, s).WinRM; w.Auth != remote.WinRMAuthCertificate || w.CertFile != "client.pem" || w.KeyFile != "client.key" {
+		t.Errorf("certificate auth: winrm = %+v", w)
+	}
 	plain := RemoteConfig(Example(), nil)
 	if plain.Listener.SQLPort != 1433 || plain.Redactor == nil {
 		t.Errorf("config without secrets: %+v", plain)

@@ -6,37 +6,24 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ssisha/ssisha/envvar"
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
-// The environment variables (and secrets file keys) ssisha reads. The secrets:
-//
-//   - SSISHA_WINRM_PASSWORD: the WinRM user's password
-//   - SSISHA_SQL_PASSWORD: the SQL login's password (or the Windows user's, from a non-Windows client)
-//   - SSISHA_MASTER_ACCOUNT_PASSWORD: the master service account's password
-//   - SSISHA_WORKER_ACCOUNT_PASSWORD: the worker service account's password
-//   - SSISHA_LOGGING_PASSWORD: the new password of the logging login
-//   - SSISHA_MASTER_KEY_PASSWORD: the SSISDB database master key password
-//   - SSISHA_PFX_PASSWORD: protects the master certificate while it is copied
-//
-// And two user names, which are not secret but often live next to their passwords;
-// when set they replace connection.winrm.user and connection.sql.user:
-//
-//   - SSISHA_WINRM_USER: DOMAIN\user or user@domain for WinRM
-//   - SSISHA_SQL_USER: DOMAIN\user for windows authentication, or the SQL login
-//   - SSISHA_WAIT_SCALE: how much of the real waits (worker registration, service
-//     starts) to spend, 1 by default; the lab's files set it to match the lab's speed
+// The environment variables (and secrets file keys) ssisha reads, as package envvar
+// names them: the seven secrets, the two user names and the wait scale.
 const (
-	EnvWinRMPassword         = "SSISHA_WINRM_PASSWORD"
-	EnvSQLPassword           = "SSISHA_SQL_PASSWORD"
-	EnvMasterAccountPassword = "SSISHA_MASTER_ACCOUNT_PASSWORD"
-	EnvWorkerAccountPassword = "SSISHA_WORKER_ACCOUNT_PASSWORD"
-	EnvLoggingPassword       = "SSISHA_LOGGING_PASSWORD"
-	EnvMasterKeyPassword     = "SSISHA_MASTER_KEY_PASSWORD"
-	EnvPFXPassword           = "SSISHA_PFX_PASSWORD"
-	EnvWinRMUser             = "SSISHA_WINRM_USER"
-	EnvSQLUser               = "SSISHA_SQL_USER"
-	EnvWaitScale             = "SSISHA_WAIT_SCALE"
+	EnvWinRMPassword         = envvar.WinRMPassword
+	EnvSQLPassword           = envvar.SQLPassword
+	EnvMasterAccountPassword = envvar.MasterAccountPassword
+	EnvWorkerAccountPassword = envvar.WorkerAccountPassword
+	EnvLoggingPassword       = envvar.LoggingPassword
+	EnvMasterKeyPassword     = envvar.MasterKeyPassword
+	EnvPFXPassword           = envvar.PFXPassword
+	EnvWinRMUser             = envvar.WinRMUser
+	EnvSQLUser               = envvar.SQLUser
+	EnvWaitScale             = envvar.WaitScale
 )
 
 // SecretSpec describes one secret: where it comes from and how to ask for it.
@@ -49,7 +36,7 @@ type SecretSpec struct {
 
 // Name is the placeholder name of the secret, for example winrm-password.
 func (s SecretSpec) Name() string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(s.Env, "SSISHA_"), "_", "-"))
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(s.Env, envvar.Prefix), "_", "-"))
 }
 
 var secretSpecs = []SecretSpec{
@@ -163,13 +150,13 @@ func (s *Secrets) needs(a *Answers, env string) bool {
 	switch env {
 	case EnvWinRMPassword:
 		auth := strings.ToLower(a.Connection.WinRM.Auth)
-		return auth != "kerberos" && auth != "certificate"
+		return auth != remote.WinRMAuthKerberos && auth != remote.WinRMAuthCertificate
 	case EnvSQLPassword:
 		user := s.userOr(EnvSQLUser, a.Connection.SQL.User)
 		switch strings.ToLower(a.Connection.SQL.Auth) {
-		case "sql":
+		case remote.SQLAuthSQL:
 			return true
-		case "", "windows":
+		case "", remote.SQLAuthWindows:
 			return user != "" && clientOS != "windows"
 		}
 		return false

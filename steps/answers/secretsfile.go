@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"github.com/ssisha/ssisha/envvar"
 )
 
 // LoadSecrets reads the secrets from file (KEY=VALUE lines; "" for none) and then
@@ -69,10 +71,10 @@ func (s *Secrets) parseFile(file string, data []byte) error {
 		key = strings.TrimSpace(key)
 		if !ok {
 			// The line may be a bare password, so it is not repeated.
-			return fmt.Errorf("secrets file %s, line %d: expected KEY=VALUE; write it as SSISHA_NAME=value (for example SSISHA_LOGGING_PASSWORD=...)", file, n)
+			return fmt.Errorf("secrets file %s, line %d: expected KEY=VALUE; write it as %sNAME=value (for example %s=...)", file, n, envvar.Prefix, EnvLoggingPassword)
 		}
 		if !looksLikeName(key) {
-			return fmt.Errorf("secrets file %s, line %d: the key is not a name such as SSISHA_LOGGING_PASSWORD; the names are %s", file, n, knownNames())
+			return fmt.Errorf("secrets file %s, line %d: the key is not a name such as %s; the names are %s", file, n, EnvLoggingPassword, knownNames())
 		}
 		value = unquote(strings.TrimSpace(value))
 		if err := s.Set(key, value); err != nil {

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // problem is what a field validator returns: what is wrong and what to type instead.
@@ -255,17 +257,26 @@ func ValidatePort(n int) error {
 	return nil
 }
 
+// olderReleases are SQL Server releases without Scale Out; newerReleases are ones
+// that shipped after the newest release in the sqlversion table.
+var (
+	olderReleases = map[int]bool{2012: true, 2014: true, 2016: true}
+	newerReleases = map[int]bool{2025: true}
+)
+
 // ValidateSQLVersion checks the SQL Server release year; 0 means detect it.
 func ValidateSQLVersion(n int) error {
-	switch n {
-	case 0, 2017, 2019, 2022:
+	if _, ok := sqlversion.ByYear(n); ok || n == 0 {
 		return nil
-	case 2016, 2014, 2012:
-		return bad("SQL Server %d has no Scale Out; it first shipped in 2017", "type 2017, 2019 or 2022, or leave it out to detect it", n)
-	case 2025:
-		return bad("SQL Server 2025 Scale Out is not yet supported by ssisha", "type 2017, 2019 or 2022", n)
 	}
-	return bad("%d is not a SQL Server version ssisha knows", "type 2017, 2019 or 2022, or leave it out to detect it from the nodes", n)
+	names := sqlversion.NameList()
+	switch {
+	case olderReleases[n]:
+		return bad("SQL Server %d has no Scale Out; it first shipped in %s", "type "+names+", or leave it out to detect it", n, sqlversion.First().Name)
+	case newerReleases[n]:
+		return bad("SQL Server %d Scale Out is not yet supported by ssisha", "type "+names, n)
+	}
+	return bad("%d is not a SQL Server version ssisha knows", "type "+names+", or leave it out to detect it from the nodes", n)
 }
 
 // reservedInstanceNames are words SQL Server setup refuses as instance names.

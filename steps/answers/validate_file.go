@@ -3,7 +3,11 @@ package answers
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
+
+	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // Validate checks the whole answers without touching the network and returns every
@@ -35,11 +39,11 @@ func (a *Answers) clone() *Answers {
 }
 
 func validateTop(r *report, a *Answers) {
-	r.check("sqlVersion", ValidateSQLVersion(a.SQLVersion))
+	r.check("sqlVersion", rule("sqlVersion")(number(a.SQLVersion)))
 	r.check("domain", ValidateDomainName(a.Domain))
-	r.check("cluster.name", ValidateNetBIOSName(a.Cluster.Name))
+	r.check("cluster.name", rule("cluster.name")(a.Cluster.Name))
 	if w := a.Cluster.Witness; w != "" {
-		err := ValidateFileShareWitness(w)
+		err := rule("cluster.witness")(w)
 		r.check("cluster.witness", err)
 		if err == nil {
 			server := witnessServer(w)
@@ -72,8 +76,8 @@ func validateMasters(r *report, a *Answers) {
 	}
 	for i, m := range a.Masters {
 		p := fmt.Sprintf("masters[%d]", i)
-		r.check(p+".host", ValidateHostName(m.Host))
-		r.check(p+".sqlInstance", ValidateInstanceName(m.SQLInstance))
+		r.check(p+".host", rule(p+".host")(m.Host))
+		r.check(p+".sqlInstance", rule(p+".sqlInstance")(m.SQLInstance))
 		checkOverride(r, p+".winrm", m.WinRM)
 		checkOverride(r, p+".sql", m.SQL)
 	}
@@ -90,15 +94,15 @@ func checkOverride(r *report, path string, o Address) {
 
 func validateMasterService(r *report, a *Answers) {
 	ms := a.MasterService
-	r.check("masterService.account", ValidateDomainAccount(ms.Account, true))
+	r.check("masterService.account", rule("masterService.account")(ms.Account))
 	checkAccountDomain(r, a, "masterService.account", ms.Account)
 	checkVirtualName(r, "masterService.dnsName", ms.DNSName)
 	if ms.StaticAddress == "" {
 		r.add("masterService.staticAddress", "no address given for the master's client access point", "type an unused address of the nodes' subnet, such as 10.0.0.60/24")
 	} else {
-		r.check("masterService.staticAddress", ValidateIPv4Prefix(ms.StaticAddress))
+		r.check("masterService.staticAddress", rule("masterService.staticAddress")(ms.StaticAddress))
 	}
-	r.check("masterService.port", ValidatePort(ms.Port))
+	r.check("masterService.port", rule("masterService.port")(strconv.Itoa(ms.Port)))
 	cert := ms.Certificate
 	switch {
 	case cert.Generate && cert.Thumbprint != "":
@@ -106,7 +110,7 @@ func validateMasterService(r *report, a *Answers) {
 	case !cert.Generate && cert.Thumbprint == "":
 		r.add("masterService.certificate", "neither generate nor thumbprint is set", "add generate: true, or thumbprint: with the existing certificate's thumbprint")
 	case cert.Thumbprint != "":
-		r.check("masterService.certificate.thumbprint", ValidateThumbprint(cert.Thumbprint))
+		r.check("masterService.certificate.thumbprint", rule("masterService.certificate.thumbprint")(cert.Thumbprint))
 	}
 	for i, n := range cert.ExtraNames {
 		r.check(fmt.Sprintf("masterService.certificate.extraNames[%d]", i), ValidateHostName(n))
@@ -144,14 +148,14 @@ func validateAG(r *report, a *Answers) {
 	case len(ag.Name) > 128 || strings.ContainsAny(ag.Name, "[]\\"):
 		r.add("availabilityGroup.name", fmt.Sprintf("%s is not a name SQL Server takes for an availability group", quote(ag.Name)), "type at most 128 characters without brackets or backslashes, such as AG_SSIS")
 	}
-	r.check("availabilityGroup.endpointPort", ValidatePort(ag.EndpointPort))
+	r.check("availabilityGroup.endpointPort", rule("availabilityGroup.endpointPort")(strconv.Itoa(ag.EndpointPort)))
 	l := ag.Listener
 	checkVirtualName(r, "availabilityGroup.listener.dnsName", l.DNSName)
-	r.check("availabilityGroup.listener.port", ValidatePort(l.Port))
+	r.check("availabilityGroup.listener.port", rule("availabilityGroup.listener.port")(strconv.Itoa(l.Port)))
 	if l.StaticAddress == "" {
 		r.add("availabilityGroup.listener.staticAddress", "no address given for the listener", "type an unused address of the nodes' subnet, such as 10.0.0.50/24")
 	} else {
-		r.check("availabilityGroup.listener.staticAddress", ValidateIPv4Prefix(l.StaticAddress))
+		r.check("availabilityGroup.listener.staticAddress", rule("availabilityGroup.listener.staticAddress")(l.StaticAddress))
 	}
 	checkOverride(r, "availabilityGroup.listener.connect", l.Connect)
 }
@@ -159,40 +163,38 @@ func validateAG(r *report, a *Answers) {
 func validateWorkers(r *report, a *Answers) {
 	for i, w := range a.Workers {
 		p := fmt.Sprintf("workers[%d]", i)
-		r.check(p+".host", ValidateHostName(w.Host))
-		r.check(p+".account", ValidateDomainAccount(w.Account, false))
+		r.check(p+".host", rule(p+".host")(w.Host))
+		r.check(p+".account", rule(p+".account")(w.Account))
 		checkAccountDomain(r, a, p+".account", w.Account)
 		checkOverride(r, p+".winrm", w.WinRM)
 		if i > 0 && ValidateDomainAccount(w.Account, false) == nil && ValidateDomainAccount(a.Workers[0].Account, false) == nil && !strings.EqualFold(w.Account, a.Workers[0].Account) {
-			r.add(p+".account", fmt.Sprintf("%s differs from workers[0].account %s, but ssisha takes one worker account password (SSISHA_WORKER_ACCOUNT_PASSWORD)", w.Account, a.Workers[0].Account), "use one account for every worker")
+			r.add(p+".account", fmt.Sprintf("%s differs from workers[0].account %s, but ssisha takes one worker account password (%s)", w.Account, a.Workers[0].Account, EnvWorkerAccountPassword), "use one account for every worker")
 		}
 	}
 }
 
 func validateConnection(r *report, a *Answers) {
 	w := a.Connection.WinRM
-	switch w.Auth {
-	case "ntlm", "kerberos", "certificate":
-	case "basic":
-		if !w.HTTPS && !w.AllowBasicOverHTTP {
-			r.add("connection.winrm.auth", "basic sends the password readable over plain HTTP", "set https: true, or choose ntlm or kerberos (allowBasicOverHttp: true accepts the risk)")
-		}
-	default:
-		r.add("connection.winrm.auth", fmt.Sprintf("%s is not a WinRM authentication ssisha knows", quote(w.Auth)), "type ntlm, kerberos, basic or certificate")
+	switch {
+	case rule("connection.winrm.auth")(w.Auth) != nil:
+		r.check("connection.winrm.auth", rule("connection.winrm.auth")(w.Auth))
+	case w.Auth == remote.WinRMAuthBasic && !w.HTTPS && !w.AllowBasicOverHTTP:
+		r.add("connection.winrm.auth", "basic sends the password readable over plain HTTP", "set https: true, or choose ntlm or kerberos (allowBasicOverHttp: true accepts the risk)")
+	case w.Auth == remote.WinRMAuthCertificate && !w.HTTPS:
+		r.add("connection.winrm.auth", "certificate authentication works only over HTTPS", "set https: true")
+	case w.Auth == remote.WinRMAuthCertificate && (w.CertFile == "" || w.KeyFile == ""):
+		r.add("connection.winrm.auth", "certificate authentication needs the client certificate and its key", "give both connection.winrm.certFile and connection.winrm.keyFile (PEM files)")
 	}
 	s := a.Connection.SQL
-	switch s.Auth {
-	case "windows", "sql":
-	default:
-		r.add("connection.sql.auth", fmt.Sprintf("%s is not a SQL Server authentication ssisha knows", quote(s.Auth)), "type windows or sql")
+	r.check("connection.sql.auth", rule("connection.sql.auth")(s.Auth))
+	r.check("connection.sql.encrypt", rule("connection.sql.encrypt")(s.Encrypt))
+	if s.Encrypt == remote.EncryptStrict {
+		if rel, ok := sqlversion.ByYear(a.SQLVersion); ok && !rel.StrictTDS {
+			r.add("connection.sql.encrypt", fmt.Sprintf("strict is TDS 8.0, which SQL Server %s does not speak (sqlVersion)", rel.Name), "type true to encrypt with TLS inside TDS")
+		}
 	}
-	switch s.Encrypt {
-	case "strict", "true", "false", "disable":
-	default:
-		r.add("connection.sql.encrypt", fmt.Sprintf("%s is not an encryption mode", quote(s.Encrypt)), "type strict, true, false or disable")
-	}
-	if s.Auth == "sql" && s.User == "" {
-		r.add("connection.sql.user", "sql authentication needs a login", "type the login in connection.sql.user, or set SSISHA_SQL_USER")
+	if s.Auth == remote.SQLAuthSQL && s.User == "" {
+		r.add("connection.sql.user", "sql authentication needs a login", "type the login in connection.sql.user, or set "+EnvSQLUser)
 	}
 }
 

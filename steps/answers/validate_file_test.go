@@ -74,10 +74,18 @@ func TestValidateWholeFileRules(t *testing.T) {
 		{"both certificate choices", func(a *Answers) { a.MasterService.Certificate.Thumbprint = strings.Repeat("A", 40) }, "masterService.certificate", "both generate and thumbprint"},
 		{"no certificate choice", func(a *Answers) { a.MasterService.Certificate.Generate = false }, "masterService.certificate", "neither"},
 		{"basic over http", func(a *Answers) { a.Connection.WinRM = WinRMConnection{Auth: "basic", HTTPS: false} }, "connection.winrm.auth", "plain HTTP"},
+		{"certificate over http", func(a *Answers) {
+			a.Connection.WinRM = WinRMConnection{Auth: "certificate", CertFile: "c.pem", KeyFile: "c.key"}
+		}, "connection.winrm.auth", "only over HTTPS"},
+		{"certificate without key", func(a *Answers) {
+			a.Connection.WinRM = WinRMConnection{Auth: "certificate", HTTPS: true, CertFile: "c.pem"}
+		}, "connection.winrm.auth", "certFile and connection.winrm.keyFile"},
+		{"unknown winrm auth", func(a *Answers) { a.Connection.WinRM.Auth = "credssp" }, "connection.winrm.auth", "type ntlm, kerberos, basic or certificate"},
 		{"bad encrypt", func(a *Answers) { a.Connection.SQL.Encrypt = "yes" }, "connection.sql.encrypt", "not an encryption mode"},
 		{"bad sql auth", func(a *Answers) { a.Connection.SQL.Auth = "kerberos" }, "connection.sql.auth", "windows or sql"},
 		{"sql auth without user", func(a *Answers) { a.Connection.SQL.Auth = "sql" }, "connection.sql.user", "needs a login"},
 		{"version 2016", func(a *Answers) { a.SQLVersion = 2016 }, "sqlVersion", "no Scale Out"},
+		{"strict on 2019", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 2019, "strict" }, "connection.sql.encrypt", "SQL Server 2019 does not speak"},
 		{"relative setup media", func(a *Answers) { a.SetupMedia = "setup.exe" }, "setupMedia", "full Windows path"},
 	}
 	for _, tt := range tests {
@@ -107,6 +115,8 @@ func TestValidateAllowsValidVariants(t *testing.T) {
 			a.MasterService.Certificate = Certificate{Thumbprint: "a9 4a 8f 0c 21 77 1e 6d 5b 2c 3d 4e 5f 60 71 82 93 a4 b5 c6"}
 		}},
 		{"detect version", func(a *Answers) { a.SQLVersion = 0 }},
+		{"strict on 2022", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 2022, "strict" }},
+		{"strict, version detected", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 0, "strict" }},
 		{"lab overrides on loopback", func(a *Answers) {
 			for i := range a.Masters {
 				a.Masters[i].WinRM = Address{Address: "127.0.0.1", Port: 40001 + i}

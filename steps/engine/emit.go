@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps"
 )
 
 // Notice is an event that tells the person something the run decided, for example
@@ -17,26 +18,24 @@ func (e *Engine) emit(ev Event) {
 		ev.Time = e.now()
 	}
 	r := e.redactor()
-	ev.Title = r.Redact(ev.Title)
-	ev.Target = r.Redact(ev.Target)
-	ev.Action = r.Redact(ev.Action)
-	ev.Summary = r.Redact(ev.Summary)
-	ev.Script = r.Redact(ev.Script)
-	ev.State = r.Redact(ev.State)
-	ev.Message = r.Redact(ev.Message)
-	ev.Error = r.Redact(ev.Error)
-	ev.Fix = r.Redact(ev.Fix)
+	redactText(r, &ev.Title, &ev.Target, &ev.Action, &ev.Summary, &ev.Script, &ev.State, &ev.Message, &ev.Error, &ev.Fix)
 	if ev.Check != nil {
 		c := *ev.Check
-		c.Name = r.Redact(c.Name)
-		c.Detail = r.Redact(c.Detail)
-		c.Fix = r.Redact(c.Fix)
+		redactText(r, &c.Name, &c.Detail, &c.Fix)
 		ev.Check = &c
 	}
 	e.subMu.Lock()
 	defer e.subMu.Unlock()
 	for _, s := range e.subs {
 		s(ev)
+	}
+}
+
+// redactText redacts the given free-text fields in place: the one way the fields of
+// an event and of a journal record are cleaned.
+func redactText(r *script.Redactor, fields ...*string) {
+	for _, f := range fields {
+		*f = r.Redact(*f)
 	}
 }
 
@@ -73,7 +72,22 @@ func redactValue(r *script.Redactor, v any) any {
 	}
 }
 
-// redactMap redacts a map of facts or undo data; nil stays nil.
+// redactUndo redacts every string of journaled undo data. Data that is not JSON (it
+// never is, but the journal must not carry it unredacted) is kept as a redacted string.
+func redactUndo(r *script.Redactor, u steps.Undo) steps.Undo {
+	var plain any
+	if err := json.Unmarshal(u, &plain); err != nil {
+		b, _ := json.Marshal(r.Redact(string(u)))
+		return b
+	}
+	b, err := json.Marshal(redactValue(r, plain))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// redactMap redacts a map of facts; nil stays nil.
 func redactMap(r *script.Redactor, m map[string]any) map[string]any {
 	if m == nil {
 		return nil

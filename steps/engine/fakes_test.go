@@ -151,6 +151,8 @@ type fakeStep struct {
 	blocked      map[string]bool // host -> Detect says blocked
 	verifyFails  map[string]bool // host -> a Failed check
 	secret       script.Secret
+	// onUndo, when set, replaces the fake's undo of every action.
+	onUndo func(t steps.Target) error
 
 	mu      sync.Mutex
 	applied map[string]bool // host|action
@@ -211,7 +213,40 @@ func (f *fakeStep) Detect(_ context.Context, _ *steps.Env, t steps.Target) (step
 	return d, nil
 }
 
-func (f *fakeStep) Apply(ctx context.Context, env *steps.Env, t steps.Target, a steps.Action) (steps.Undo, error) {
+// fakeUndo is the fake's undo data: the old value, and a secret a careless step leaked.
+type fakeUndo struct {
+	Leak string `json:"leak,omitempty"`
+	Old  string `json:"old"`
+}
+
+// undoData decodes journaled undo data of the fake, or of any test.
+func undoData(u steps.Undo) map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(u, &m)
+	return m
+}
+
+// Actions declares one action per name in acts, all applied and undone by the fake.
+func (f *fakeStep) Actions() []steps.ActionType {
+	var out []steps.ActionType
+	for _, act := range f.acts {
+		out = append(out, &steps.ActionDef[fakeUndo]{
+			ActionInfo: steps.ActionInfo{ID: act, Kind: steps.KindChange, Irreversible: f.irreversible[act]},
+			Run: func(ctx context.Context, env *steps.Env, t steps.Target, a steps.Action, _ fakeUndo) (*fakeUndo, error) {
+				return f.apply(ctx, env, t, a)
+			},
+			Reverse: func(ctx context.Context, env *steps.Env, t steps.Target, u fakeUndo) error {
+				if f.onUndo != nil {
+					return f.onUndo(t)
+				}
+				return f.undo(t, act, u)
+			},
+		})
+	}
+	return out
+}
+
+func (f *fakeStep) apply(ctx context.Context, env *steps.Env, t steps.Target, a steps.Action) (*fakeUndo, error) {
 	f.tr.add("start s%d %s %s", f.id, t.Host, a.ID)
 	defer f.tr.add("end s%d %s %s", f.id, t.Host, a.ID)
 	if f.gate != nil {
@@ -240,7 +275,7 @@ func (f *fakeStep) Apply(ctx context.Context, env *steps.Env, t steps.Target, a 
 	}
 	f.setApplied(t.Host, a.ID, true)
 	// A careless step leaking a secret into undo data: the journal must still be clean.
-	return steps.Undo{"old": "before-" + a.ID, "leak": f.secret.Reveal()}, nil
+	return &fakeUndo{Old: "before-" + a.ID, Leak: f.secret.Reveal()}, nil
 }
 
 func (f *fakeStep) Verify(_ context.Context, _ *steps.Env, t steps.Target) ([]steps.Check, error) {
@@ -250,11 +285,11 @@ func (f *fakeStep) Verify(_ context.Context, _ *steps.Env, t steps.Target) ([]st
 	return []steps.Check{{Name: fmt.Sprintf("step %d state", f.id), Status: steps.CheckSuccess, Detail: "as expected"}}, nil
 }
 
-func (f *fakeStep) Undo(_ context.Context, _ *steps.Env, t steps.Target, actionID string, data steps.Undo) error {
+func (f *fakeStep) undo(t steps.Target, actionID string, data fakeUndo) error {
 	if f.undoRefuses[actionID] {
 		return fmt.Errorf("%w: the old value was never recorded", steps.ErrIrreversible)
 	}
-	if data["old"] != "before-"+actionID {
+	if data.Old != "before-"+actionID {
 		return errors.New("undo data lost")
 	}
 	f.tr.add("undo s%d %s %s", f.id, t.Host, actionID)

@@ -233,15 +233,9 @@ func (j *Journal) write(rec Record) error {
 		return fmt.Errorf("the journal %s is closed", j.path)
 	}
 	r := j.red
-	rec.Target = r.Redact(rec.Target)
-	rec.Role = r.Redact(rec.Role)
-	rec.Action = r.Redact(rec.Action)
-	rec.Summary = r.Redact(rec.Summary)
-	rec.Error = r.Redact(rec.Error)
-	rec.Irreversible = r.Redact(rec.Irreversible)
-	rec.Note = r.Redact(rec.Note)
+	redactText(r, &rec.Target, &rec.Role, &rec.Action, &rec.Summary, &rec.Error, &rec.Irreversible, &rec.Note)
 	if rec.Undo != nil {
-		rec.Undo = steps.Undo(redactMap(r, map[string]any(rec.Undo)))
+		rec.Undo = redactUndo(r, rec.Undo)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -24,7 +24,7 @@ func (h hintStep) Detect(ctx context.Context, env *steps.Env, t steps.Target) (s
 	d, err := h.fakeStep.Detect(ctx, env, t)
 	for i, a := range d.Actions {
 		if h.hinted[a.ID] {
-			d.Actions[i].UndoHint = steps.Undo{"old": "before-" + a.ID, "leak": h.secret.Reveal()}
+			d.Actions[i].UndoHint, _ = json.Marshal(fakeUndo{Old: "before-" + a.ID, Leak: h.secret.Reveal()})
 		}
 	}
 	return d, err
@@ -96,7 +96,7 @@ func TestResumeFoundDoneUndoesFromTheHint(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 	intent := killAfterLastIntent(t, w)
-	if intent.Action != "b" || intent.Undo["old"] != "before-b" {
+	if intent.Action != "b" || undoData(intent.Undo)["old"] != "before-b" {
 		t.Fatalf("the intent of b carries undo %v, want the action's hint", intent.Undo)
 	}
 	raw, _ := os.ReadFile(w.journal.Path())
@@ -117,7 +117,7 @@ func TestResumeFoundDoneUndoesFromTheHint(t *testing.T) {
 		t.Errorf("resume notice %q does not say rollback will undo it", notice)
 	}
 	res := resumedResult(t, w, intent)
-	if res.Status != StatusSucceeded || res.Resolution != ResolvedDone || res.Undo["old"] != "before-b" || res.Summary != intent.Summary || res.Note == "" {
+	if res.Status != StatusSucceeded || res.Resolution != ResolvedDone || undoData(res.Undo)["old"] != "before-b" || res.Summary != intent.Summary || res.Note == "" {
 		t.Errorf("resumed result %+v, want succeeded, found done, with the intent's hint, summary and a note", res)
 	}
 	if got := w.journal.Applied(1, "node1.contoso.com"); len(got) != 2 {

@@ -166,6 +166,10 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 	case rec.unrecorded():
 		skip = fmt.Sprintf("%s was interrupted and found done; what it changed was not recorded: check it on %s by hand and reverse it there", rec.Summary, t.Host)
 	}
+	typ, declared := steps.FindAction(s, rec.Action)
+	if skip == "" && !declared {
+		skip = fmt.Sprintf("%s was recorded by a version of ssisha whose step %d had the action %q, which this version does not know: check it on %s by hand and reverse it there", rec.Summary, s.ID(), rec.Action, t.Host)
+	}
 	if skip != "" {
 		ar.Status, ar.Err = StatusSkipped, skip
 		e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
@@ -176,24 +180,16 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 	// not the run that wrote its result.
 	base := Record{RunID: run.id, Ref: rec.originRun(), Step: s.ID(), Target: t.Host, Role: t.Role, Action: rec.Action, Summary: rec.Summary}
 	intent := base
-	intent.Time, intent.Kind = e.now(), KindUndoIntent
-	if err := e.journal.write(intent); err != nil {
-		ar.Status, ar.Err = StatusFailed, e.redact(err.Error())
-		return ar, fmt.Errorf("not started, because the journal cannot record it: %w", err)
-	}
-	e.setRunning(t.Host, running{step: s.ID(), action: rec.Action, runID: run.id})
+	intent.Kind = KindUndoIntent
 	started := Event{Kind: ActionStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host, Action: rec.Action, Summary: ar.Summary}
-	e.emit(started)
-	start := time.Now()
-	stopBeat := e.heartbeat(started)
-	err := s.Undo(ctx, run.env, t, rec.Action, rec.Undo)
-	stopBeat()
-	ar.Duration = time.Since(start)
-	e.setRunning(t.Host, running{})
-	err = e.redactor().RedactError(err)
-
+	err := e.journaledCall(run, &ar, intent, started, func() error {
+		return typ.Undo(ctx, run.env, t, rec.Undo)
+	})
+	if errors.Is(err, errNotStarted) {
+		return ar, err
+	}
 	result := base
-	result.Time, result.Kind = e.now(), KindUndoResult
+	result.Kind = KindUndoResult
 	switch {
 	case err == nil:
 		result.Status, ar.Status = StatusUndone, StatusUndone
@@ -205,11 +201,5 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 		result.Status, ar.Status = StatusFailed, StatusFailed
 		result.Error, ar.Err = err.Error(), err.Error()
 	}
-	if jerr := e.journal.write(result); jerr != nil && err == nil {
-		ar.Status, ar.Err = StatusFailed, e.redact(jerr.Error())
-		err = fmt.Errorf("the undo ran but its result could not be journaled: %w", jerr)
-	}
-	e.emit(Event{Kind: ActionFinished, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host,
-		Action: rec.Action, Summary: ar.Summary, Status: ar.Status, Error: ar.Err, Elapsed: ar.Duration})
-	return ar, err
+	return ar, e.recordResult(run, s, t, result, &ar, err, "the undo ran but its result could not be journaled")
 }

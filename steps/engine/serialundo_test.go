@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"sync"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ type overlapStep struct {
 
 func (o *overlapStep) UndoOneAtATime() bool { return o.serial }
 
-func (o *overlapStep) Undo(ctx context.Context, env *steps.Env, t steps.Target, actionID string, data steps.Undo) error {
+func (o *overlapStep) undo(t steps.Target) error {
 	o.mu.Lock()
 	o.cur++
 	o.max = max(o.max, o.cur)
@@ -39,6 +38,7 @@ func TestStepsThatAskAreUndoneOneTargetAtATime(t *testing.T) {
 	for _, serial := range []bool{false, true} {
 		w := newWorld(t, 3)
 		s := &overlapStep{fakeStep: newFakeStep(4, steps.EachMaster, w.tr, "join"), serial: serial}
+		s.onUndo = s.undo
 		eng := w.engine(0, s)
 		if _, err := eng.Apply(testCtx(t), nil, nil); err != nil {
 			t.Fatal(err)

@@ -39,11 +39,19 @@ func (r *readingStep) Detect(ctx context.Context, env *steps.Env, t steps.Target
 	if !r.act {
 		return steps.Detection{State: steps.StateDone}, nil
 	}
-	return steps.Detection{State: steps.StatePending, Actions: []steps.Action{{ID: "change", Summary: "change", Kind: steps.KindChange,
-		Commands: []steps.Command{{Host: t.Host, PS: &script.PowerShell{Op: "facts.change", Body: "@{} | ConvertTo-Json"}}}}}}, nil
+	return steps.Detection{State: steps.StatePending, Actions: []steps.Action{r.change().New("change",
+		[]steps.Command{{Host: t.Host, PS: &script.PowerShell{Op: "facts.change", Body: "@{} | ConvertTo-Json"}}}, nil)}}, nil
 }
 
-func (r *readingStep) Apply(ctx context.Context, env *steps.Env, t steps.Target, a steps.Action) (steps.Undo, error) {
+// change is the reading step's one action.
+func (r *readingStep) change() *steps.ActionDef[struct{}] {
+	return &steps.ActionDef[struct{}]{ActionInfo: steps.ActionInfo{ID: "change", Kind: steps.KindChange}, Run: r.apply,
+		Reverse: func(context.Context, *steps.Env, steps.Target, struct{}) error { return nil }}
+}
+
+func (r *readingStep) Actions() []steps.ActionType { return []steps.ActionType{r.change()} }
+
+func (r *readingStep) apply(ctx context.Context, env *steps.Env, t steps.Target, a steps.Action, _ struct{}) (*struct{}, error) {
 	if strings.HasPrefix(t.Host, "node2") {
 		select {
 		case <-r.node1Verified:
@@ -51,7 +59,7 @@ func (r *readingStep) Apply(ctx context.Context, env *steps.Env, t steps.Target,
 			return nil, ctx.Err()
 		}
 	}
-	return steps.Undo{}, env.RunAll(ctx, a)
+	return nil, env.RunAll(ctx, a)
 }
 
 func (r *readingStep) Verify(ctx context.Context, env *steps.Env, t steps.Target) ([]steps.Check, error) {
@@ -60,10 +68,6 @@ func (r *readingStep) Verify(ctx context.Context, env *steps.Env, t steps.Target
 		r.once.Do(func() { close(r.node1Verified) })
 	}
 	return []steps.Check{{Name: "read", Status: steps.CheckSuccess}}, err
-}
-
-func (r *readingStep) Undo(context.Context, *steps.Env, steps.Target, string, steps.Undo) error {
-	return nil
 }
 
 // countingRemote counts the calls per "host op".

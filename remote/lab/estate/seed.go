@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/big"
 	"strings"
+
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // SeedOptions shape the starting estate of a new lab.
@@ -14,7 +16,7 @@ type SeedOptions struct {
 	DNSSuffix  string // default contoso.com
 	Masters    int    // master nodes; default 2
 	Workers    int    // workers; default 2
-	SQLVersion int    // 2017 | 2019 | 2022; default 2019
+	SQLVersion int    // a year of the sqlversion table; default sqlversion.Default
 	// SettingsFormat is how setup writes MasterSettings.config and WorkerSettings.config:
 	// SettingsJSON (the default) or SettingsXML.
 	SettingsFormat string
@@ -36,16 +38,14 @@ const (
 // SetupMediaPath is where the seed puts SQL Server setup on every node.
 const SetupMediaPath = `C:\SQLMedia\setup.exe`
 
-// ProductVersion is the SQL Server build the seed installs for a release year.
+// ProductVersion is the SQL Server build the seed installs for a release year; an
+// unknown year gets the default release's.
 func ProductVersion(year int) string {
-	switch year {
-	case 2017:
-		return "14.0.3465.1"
-	case 2022:
-		return "16.0.4135.4"
-	default:
-		return "15.0.4345.5"
+	if r, ok := sqlversion.ByYear(year); ok {
+		return r.Build
 	}
+	r, _ := sqlversion.ByYear(sqlversion.Default)
+	return r.Build
 }
 
 // NewEstate returns the starting estate: master nodes with the SQL Server engine
@@ -62,7 +62,7 @@ func NewEstate(o SeedOptions) *Estate {
 		o.Masters = 2
 	}
 	if o.SQLVersion == 0 {
-		o.SQLVersion = 2019
+		o.SQLVersion = sqlversion.Default
 	}
 	e := &Estate{
 		Domain:    strings.ToUpper(o.Domain),

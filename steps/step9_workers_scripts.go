@@ -1,9 +1,40 @@
 package steps
 
+// The scripts of step 9: what Scale Out Manager does for a worker, done on the worker,
+// on every master node and in SSISDB.
+
 import "github.com/ssisha/ssisha/remote/script"
 
-// The PowerShell of step 9: what Scale Out Manager does for a worker, done on the
-// worker and on every master node.
+func tsqlWorkerGet(agentID string) script.TSQL {
+	return script.TSQL{Op: "ssisdb.worker.get", ReadOnly: true,
+		Params: []script.Param{{Name: "AgentId", Value: agentID}},
+		Text: `SELECT CONVERT(nvarchar(36), WorkerAgentId) AS WorkerAgentId, MachineName, CAST(IsEnabled AS int) AS IsEnabled,
+       CONVERT(nvarchar(40), LastOnlineTime, 127) AS LastOnlineTime, UserAccount
+FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = TRY_CONVERT(uniqueidentifier, @AgentId);`}
+}
+
+func tsqlWorkerCall(op, proc, agentID string) script.TSQL {
+	return script.TSQL{Op: op, Idempotent: true,
+		Params: []script.Param{{Name: "AgentId", Value: agentID}},
+		Text: `DECLARE @id uniqueidentifier = TRY_CONVERT(uniqueidentifier, @AgentId);
+EXEC SSISDB.catalog.` + proc + ` @WorkerAgentId = @id;`}
+}
+
+func tsqlWorkerEnable(agentID string) script.TSQL {
+	return tsqlWorkerCall("ssisdb.worker.enable", "enable_worker_agent", agentID)
+}
+
+func tsqlWorkerDisable(agentID string) script.TSQL {
+	return tsqlWorkerCall("ssisdb.worker.disable", "disable_worker_agent", agentID)
+}
+
+func tsqlWorkerDelete(agentID string) script.TSQL {
+	return script.TSQL{Op: "ssisdb.worker.delete", Idempotent: true,
+		Params: []script.Param{{Name: "AgentId", Value: agentID}},
+		Text: `DECLARE @id uniqueidentifier = TRY_CONVERT(uniqueidentifier, @AgentId);
+IF EXISTS (SELECT 1 FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = @id)
+    EXEC SSISDB.catalog.delete_worker_agent @WorkerAgentId = @id;`}
+}
 
 func psWorkerFacts(service, defaultPath, masterThumbprint string) script.PowerShell {
 	return script.PowerShell{Op: "worker.facts", ReadOnly: true,
@@ -37,7 +68,7 @@ if ($p.masterThumbprint) {
 // psWorkerInstall runs SQL Server setup for the worker feature. The account password
 // reaches setup.exe through a variable, never through a logged command line.
 func psWorkerInstall(setupPath, account string, password script.Secret, masterEndpoint, masterThumbprint, service, folder, version, binn string) script.PowerShell {
-	return script.PowerShell{Op: "worker.install",
+	return script.PowerShell{Op: "worker.install", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
 			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
 		Body: `if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
@@ -62,7 +93,7 @@ if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {
 }
 
 func psWorkerUninstall(setupPath, service, folder, binn string, removeIS bool) script.PowerShell {
-	return script.PowerShell{Op: "worker.uninstall",
+	return script.PowerShell{Op: "worker.uninstall", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "service": service, "folder": folder, "binn": binn, "removeIS": removeIS},
 		Body: `if (-not (Get-Service -Name $p.service -ErrorAction SilentlyContinue)) {
   [pscustomobject]@{ removed = $false } | ConvertTo-Json -Compress -Depth 5
@@ -133,7 +164,7 @@ if ($changed) { $backup = Save-Settings $x $p.path }
 }
 
 func psWorkerRestart(service string) script.PowerShell {
-	return script.PowerShell{Op: "worker.service.restart", Idempotent: true,
+	return script.PowerShell{Op: "worker.service.restart", Timeout: limitServiceRestart, Idempotent: true,
 		Params: map[string]any{"service": service},
 		Body: `Restart-Service -Name $p.service -Force
 (Get-Service -Name $p.service).WaitForStatus('Running', [TimeSpan]::FromSeconds(120))

@@ -1,17 +1,216 @@
 package steps
 
+// The scripts of step 4: the mirroring endpoint, the availability group and its
+// listener, the SSISDB catalog, the master key credential and Always On support.
+
 import "github.com/ssisha/ssisha/remote/script"
 
-// The scripts that create and change SSISDB: the catalog, Scale Out, the master key
-// credential, Always On support, logging, the master address and worker agents.
-// Batches that change SSISDB run on the current primary (through the listener once
-// it exists).
+// HadrEndpointName is the database mirroring endpoint ssisha creates when a replica
+// has none.
+const HadrEndpointName = "Hadr_endpoint"
+
+func tsqlEndpointEnsure(name string, port int, accounts string) script.TSQL {
+	return script.TSQL{Op: "sql.endpoint.ensure", Idempotent: true,
+		Params: []script.Param{{Name: "Name", Value: name}, {Name: "Port", Value: int64(port)}, {Name: "Accounts", Value: accounts}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @ep sysname, @created bit = 0, @system bit = 0, @acct sysname;
+DECLARE @logins TABLE (name sysname);
+SELECT @ep = name FROM sys.database_mirroring_endpoints;
+IF @ep IS NULL
+BEGIN
+    SET @sql = N'CREATE ENDPOINT ' + QUOTENAME(@Name) + N' STATE = STARTED AS TCP (LISTENER_PORT = '
+        + CAST(@Port AS nvarchar(10)) + N', LISTENER_IP = ALL) FOR DATABASE_MIRRORING (ROLE = ALL, '
+        + N'AUTHENTICATION = WINDOWS NEGOTIATE, ENCRYPTION = REQUIRED ALGORITHM AES);';
+    EXEC sys.sp_executesql @sql;
+    SELECT @ep = @Name, @created = 1;
+END;
+DECLARE accounts CURSOR LOCAL FAST_FORWARD FOR
+    SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@Accounts, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
+OPEN accounts;
+FETCH NEXT FROM accounts INTO @acct;
+WHILE @@FETCH_STATUS = 0
+BEGIN
+    IF SUSER_ID(@acct) IS NULL
+    BEGIN
+        SET @sql = N'CREATE LOGIN ' + QUOTENAME(@acct) + N' FROM WINDOWS;';
+        EXEC sys.sp_executesql @sql;
+        INSERT @logins VALUES (@acct);
+    END;
+    SET @sql = N'GRANT CONNECT ON ENDPOINT::' + QUOTENAME(@ep) + N' TO ' + QUOTENAME(@acct) + N';';
+    EXEC sys.sp_executesql @sql;
+    FETCH NEXT FROM accounts INTO @acct;
+END;
+CLOSE accounts;
+DEALLOCATE accounts;
+IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals pr ON pr.principal_id = pe.grantee_principal_id
+               WHERE pr.name = N'NT AUTHORITY\SYSTEM' AND pe.permission_name = N'ALTER ANY AVAILABILITY GROUP')
+BEGIN
+    GRANT ALTER ANY AVAILABILITY GROUP, CONNECT SQL, VIEW SERVER STATE TO [NT AUTHORITY\SYSTEM];
+    SET @system = 1;
+END;
+SELECT @ep AS endpoint_name, @created AS endpoint_created,
+       ISNULL(STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)), N'') AS logins_created, @system AS system_granted
+FROM @logins;`}
+}
+
+func tsqlEndpointDrop(name string, dropEndpoint bool, logins string, revokeSystem bool) script.TSQL {
+	return script.TSQL{Op: "sql.endpoint.drop", Idempotent: true,
+		Params: []script.Param{{Name: "Name", Value: name}, {Name: "DropEndpoint", Value: dropEndpoint}, {Name: "Logins", Value: logins}, {Name: "RevokeSystem", Value: revokeSystem}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @login sysname;
+IF @DropEndpoint = 1 AND EXISTS (SELECT 1 FROM sys.endpoints WHERE name = @Name)
+BEGIN
+    SET @sql = N'DROP ENDPOINT ' + QUOTENAME(@Name) + N';';
+    EXEC sys.sp_executesql @sql;
+END;
+DECLARE created CURSOR LOCAL FAST_FORWARD FOR
+    SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@Logins, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
+OPEN created;
+FETCH NEXT FROM created INTO @login;
+WHILE @@FETCH_STATUS = 0
+BEGIN
+    IF SUSER_ID(@login) IS NOT NULL
+    BEGIN
+        SET @sql = N'DROP LOGIN ' + QUOTENAME(@login) + N';';
+        EXEC sys.sp_executesql @sql;
+    END;
+    FETCH NEXT FROM created INTO @login;
+END;
+CLOSE created;
+DEALLOCATE created;
+IF @RevokeSystem = 1
+    REVOKE ALTER ANY AVAILABILITY GROUP, CONNECT SQL, VIEW SERVER STATE FROM [NT AUTHORITY\SYSTEM];`}
+}
+
+func tsqlWindowsLoginEnsure(login string) script.TSQL {
+	return script.TSQL{Op: "sql.login.windows.ensure", Idempotent: true,
+		Params: []script.Param{{Name: "Login", Value: login}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @created bit = 0;
+IF SUSER_ID(@Login) IS NULL
+BEGIN
+    SET @sql = N'CREATE LOGIN ' + QUOTENAME(@Login) + N' FROM WINDOWS;';
+    EXEC sys.sp_executesql @sql;
+    SET @created = 1;
+END;
+SELECT @created AS created;`}
+}
+
+func tsqlAGCreate(ag, replicasJSON string) script.TSQL {
+	return script.TSQL{Op: "ag.create", Timeout: limitAG,
+		Params: []script.Param{{Name: "AGName", Value: ag}, {Name: "Replicas", Value: replicasJSON}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @dir nvarchar(4000), @file nvarchar(4000), @replicas nvarchar(max), @created bit = 0;
+DECLARE @prev nvarchar(60) = (SELECT recovery_model_desc FROM sys.databases WHERE name = N'SSISDB');
+IF NOT EXISTS (SELECT 1 FROM sys.availability_groups WHERE name = @AGName)
+BEGIN
+    IF @prev <> N'FULL' ALTER DATABASE [SSISDB] SET RECOVERY FULL;
+    EXEC master.dbo.xp_instance_regread N'HKEY_LOCAL_MACHINE', N'Software\Microsoft\MSSQLServer\MSSQLServer', N'BackupDirectory', @dir OUTPUT;
+    SET @file = @dir + N'\SSISDB_ssisha_preAG_' + FORMAT(SYSUTCDATETIME(), 'yyyyMMddHHmmss') + N'.bak';
+    BACKUP DATABASE [SSISDB] TO DISK = @file WITH INIT, CHECKSUM;
+    SELECT @replicas = STRING_AGG(CAST(QUOTENAME(r.server, '''') + N' WITH (ENDPOINT_URL = ' + QUOTENAME(r.endpointUrl, '''')
+        + N', AVAILABILITY_MODE = SYNCHRONOUS_COMMIT, FAILOVER_MODE = AUTOMATIC, SEEDING_MODE = AUTOMATIC, '
+        + N'SECONDARY_ROLE (ALLOW_CONNECTIONS = NO))' AS nvarchar(max)), N', ')
+    FROM OPENJSON(@Replicas) WITH (server nvarchar(128) '$.server', endpointUrl nvarchar(256) '$.endpointUrl') AS r;
+    SET @sql = N'CREATE AVAILABILITY GROUP ' + QUOTENAME(@AGName)
+        + N' WITH (AUTOMATED_BACKUP_PREFERENCE = PRIMARY, DB_FAILOVER = ON, CLUSTER_TYPE = WSFC)'
+        + N' FOR DATABASE [SSISDB] REPLICA ON ' + @replicas + N';';
+    EXEC sys.sp_executesql @sql;
+    SET @created = 1;
+END;
+SELECT @created AS created, @prev AS prev_recovery;`}
+}
+
+func tsqlAGDrop(ag string) script.TSQL {
+	return script.TSQL{Op: "ag.drop", Timeout: limitAG, Idempotent: true,
+		Params: []script.Param{{Name: "AGName", Value: ag}},
+		Text: `DECLARE @sql nvarchar(max);
+IF EXISTS (SELECT 1 FROM sys.availability_groups WHERE name = @AGName)
+BEGIN
+    SET @sql = N'DROP AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N';';
+    EXEC sys.sp_executesql @sql;
+END;`}
+}
+
+func tsqlAGJoin(ag string) script.TSQL {
+	return script.TSQL{Op: "ag.join", Timeout: limitAG, Idempotent: true,
+		Params: []script.Param{{Name: "AGName", Value: ag}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @seeded bit = 0;
+IF NOT EXISTS (SELECT 1 FROM sys.dm_hadr_availability_replica_states rs
+               JOIN sys.availability_groups g ON g.group_id = rs.group_id
+               WHERE g.name = @AGName AND rs.is_local = 1)
+BEGIN
+    SET @sql = N'ALTER AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N' JOIN;';
+    EXEC sys.sp_executesql @sql;
+END;
+SET @sql = N'ALTER AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N' GRANT CREATE ANY DATABASE;';
+EXEC sys.sp_executesql @sql;
+IF DB_ID(N'SSISDB') IS NOT NULL SET @seeded = 1;
+SELECT @seeded AS seeded;`}
+}
+
+func tsqlAGReplicaRemove(ag, server string) script.TSQL {
+	return script.TSQL{Op: "ag.replica.remove", Idempotent: true,
+		Params: []script.Param{{Name: "AGName", Value: ag}, {Name: "Server", Value: server}},
+		Text: `DECLARE @sql nvarchar(max);
+IF EXISTS (SELECT 1 FROM sys.availability_replicas r JOIN sys.availability_groups g ON g.group_id = r.group_id
+           WHERE g.name = @AGName AND r.replica_server_name = @Server)
+BEGIN
+    SET @sql = N'ALTER AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N' REMOVE REPLICA ON ' + QUOTENAME(@Server, '''') + N';';
+    EXEC sys.sp_executesql @sql;
+END;`}
+}
+
+// tsqlAGSecondaryCleanup drops the copy of SSISDB a removed replica keeps in
+// RESTORING, and the seeding permission.
+func tsqlAGSecondaryCleanup(ag string) script.TSQL {
+	return script.TSQL{Op: "ag.secondary.cleanup", Idempotent: true,
+		Params: []script.Param{{Name: "AGName", Value: ag}},
+		Text: `DECLARE @sql nvarchar(max);
+IF EXISTS (SELECT 1 FROM sys.databases WHERE name = N'SSISDB' AND state_desc = N'RESTORING' AND group_database_id IS NULL)
+    DROP DATABASE [SSISDB];
+IF EXISTS (SELECT 1 FROM sys.availability_groups WHERE name = @AGName)
+BEGIN
+    SET @sql = N'ALTER AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N' DENY CREATE ANY DATABASE;';
+    EXEC sys.sp_executesql @sql;
+END;`}
+}
+
+func tsqlListenerAdd(ag, dns, ip, mask string, port int) script.TSQL {
+	return script.TSQL{Op: "ag.listener.add", Timeout: limitAG,
+		Params: []script.Param{{Name: "AGName", Value: ag}, {Name: "DNSName", Value: dns}, {Name: "IP", Value: ip}, {Name: "Mask", Value: mask}, {Name: "Port", Value: int64(port)}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @created bit = 0;
+IF NOT EXISTS (SELECT 1 FROM sys.availability_group_listeners l JOIN sys.availability_groups g ON g.group_id = l.group_id
+               WHERE g.name = @AGName AND l.dns_name = @DNSName)
+BEGIN
+    SET @sql = N'ALTER AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N' ADD LISTENER ' + QUOTENAME(@DNSName, '''')
+        + N' (WITH IP ((' + QUOTENAME(@IP, '''') + N', ' + QUOTENAME(@Mask, '''') + N')), PORT = '
+        + CAST(@Port AS nvarchar(10)) + N');';
+    EXEC sys.sp_executesql @sql;
+    SET @created = 1;
+END;
+SELECT @created AS created;`}
+}
+
+func tsqlListenerRemove(ag, dns string) script.TSQL {
+	return script.TSQL{Op: "ag.listener.remove", Timeout: limitAG, Idempotent: true,
+		Params: []script.Param{{Name: "AGName", Value: ag}, {Name: "DNSName", Value: dns}},
+		Text: `DECLARE @sql nvarchar(max);
+IF EXISTS (SELECT 1 FROM sys.availability_group_listeners l JOIN sys.availability_groups g ON g.group_id = l.group_id
+           WHERE g.name = @AGName AND l.dns_name = @DNSName)
+BEGIN
+    SET @sql = N'ALTER AVAILABILITY GROUP ' + QUOTENAME(@AGName) + N' REMOVE LISTENER ' + QUOTENAME(@DNSName, '''') + N';';
+    EXEC sys.sp_executesql @sql;
+END;`}
+}
 
 // psCatalogCreate creates the catalog through the Integration Services management
 // API, which restores SSISDB from the template backup that ships with the binaries;
 // there is no T-SQL way to do it.
 func psCatalogCreate(masterKeyPassword script.Secret, folder string) script.PowerShell {
-	return script.PowerShell{Op: "ssisdb.catalog.create",
+	return script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
 		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0"},
 		Body: `$cn = New-Object System.Data.SqlClient.SqlConnection 'Data Source=.;Initial Catalog=master;Integrated Security=SSPI;'
 $cn.Open()
@@ -58,49 +257,6 @@ BEGIN
     EXEC sys.sp_configure N'clr enabled', 0;
     RECONFIGURE;
 END;`}
-}
-
-func tsqlCatalogFacts(masterAccount string) script.TSQL {
-	return script.TSQL{Op: "ssisdb.catalog.facts", ReadOnly: true,
-		Params: []script.Param{{Name: "MasterAccount", Value: masterAccount}},
-		Text: `SET NOCOUNT ON;
-DECLARE @state nvarchar(60) = ISNULL((SELECT state_desc FROM sys.databases WHERE name = N'SSISDB'), N'');
-DECLARE @facts TABLE (catalog int, scaleout_enabled nvarchar(max), master_user_admin int, alwayson_replicas nvarchar(max),
-                      master_address nvarchar(max), logdb_server nvarchar(max), machine_name nvarchar(max), last_online_time nvarchar(max));
-IF @state = N'ONLINE' AND ISNULL(sys.fn_hadr_is_primary_replica(N'SSISDB'), 1) = 1
-    INSERT @facts EXEC sys.sp_executesql N'
-    SELECT 1,
-        ISNULL((SELECT CAST(property_value AS nvarchar(max)) FROM SSISDB.catalog.master_properties WHERE property_name = N''IS_SCALEOUT_ENABLED''), N''''),
-        CASE WHEN EXISTS (SELECT 1 FROM SSISDB.sys.database_principals u
-                          JOIN SSISDB.sys.database_role_members rm ON rm.member_principal_id = u.principal_id
-                          JOIN SSISDB.sys.database_principals r ON r.principal_id = rm.role_principal_id
-                          WHERE u.name = @MasterAccount AND r.name = N''ssis_admin'') THEN 1 ELSE 0 END,
-        ISNULL((SELECT STRING_AGG(CAST(server_name AS nvarchar(max)), N'','') WITHIN GROUP (ORDER BY server_name) FROM SSISDB.catalog.alwayson_replicas), N''''),
-        ISNULL((SELECT CAST(property_value AS nvarchar(max)) FROM SSISDB.catalog.master_properties WHERE property_name = N''MASTER_ADDRESS''), N''''),
-        ISNULL((SELECT CAST(property_value AS nvarchar(max)) FROM SSISDB.catalog.master_properties WHERE property_name = N''CLUSTER_LOGDB_SERVER''), N''''),
-        ISNULL((SELECT CAST(property_value AS nvarchar(max)) FROM SSISDB.catalog.master_properties WHERE property_name = N''MACHINE_NAME''), N''''),
-        ISNULL((SELECT CAST(property_value AS nvarchar(max)) FROM SSISDB.catalog.master_properties WHERE property_name = N''LAST_ONLINE_TIME''), N'''');',
-        N'@MasterAccount sysname', @MasterAccount = @MasterAccount;
-SELECT CAST(SERVERPROPERTY('ServerName') AS nvarchar(256)) AS server_name, ISNULL(f.catalog, 0) AS catalog, @state AS db_state,
-       ISNULL(f.scaleout_enabled, N'') AS scaleout_enabled, ISNULL(f.master_user_admin, 0) AS master_user_admin,
-       ISNULL(f.alwayson_replicas, N'') AS alwayson_replicas, ISNULL(f.master_address, N'') AS master_address,
-       ISNULL(f.logdb_server, N'') AS logdb_server, ISNULL(f.machine_name, N'') AS machine_name,
-       ISNULL(f.last_online_time, N'') AS last_online_time
-FROM (SELECT 1 AS one) AS x LEFT JOIN @facts f ON 1 = 1;`}
-}
-
-func tsqlSchemaCheck() script.TSQL {
-	return script.TSQL{Op: "ssisdb.schema.check", ReadOnly: true, Text: `SET NOCOUNT ON;
-DECLARE @present int = CASE WHEN DB_ID(N'SSISDB') IS NULL THEN 0 ELSE 1 END, @matches int = 0;
-IF @present = 1
-BEGIN TRY
-    EXEC SSISDB.catalog.check_schema_version @use32bitruntime = 0;
-    SET @matches = 1;
-END TRY
-BEGIN CATCH
-    SET @matches = 0;
-END CATCH;
-SELECT @present AS present, @matches AS matches;`}
 }
 
 func tsqlScaleoutEnable() script.TSQL {
@@ -256,59 +412,4 @@ func tsqlAlwaysOnReplicaRemove(server string) script.TSQL {
 	return script.TSQL{Op: "ssisdb.alwayson.replica.remove", Idempotent: true,
 		Params: []script.Param{{Name: "Server", Value: server}},
 		Text:   `DELETE FROM SSISDB.internal.alwayson_support_state WHERE server_name = @Server;`}
-}
-
-// tsqlLogDBUpdate builds the logging connection string on the server, with the
-// password single-quoted and its quotes doubled as catalog.enable_scaleout does.
-func tsqlLogDBUpdate(server, login string, password script.Secret) script.TSQL {
-	return script.TSQL{Op: "ssisdb.logdb.update", Idempotent: true,
-		Params: []script.Param{{Name: "ServerName", Value: server}, {Name: "Login", Value: login}, {Name: "Password", Value: password}},
-		Text: `SET NOCOUNT ON;
-DECLARE @prev nvarchar(max) = ISNULL((SELECT CAST(property_value AS nvarchar(max)) FROM SSISDB.catalog.master_properties
-                                      WHERE property_name = N'CLUSTER_LOGDB_SERVER'), N'');
-DECLARE @cs nvarchar(max) = N'Data Source=' + @ServerName + N';Initial Catalog=SSISDB;User Id=' + @Login
-    + N';Password=''' + REPLACE(@Password, N'''', N'''''') + N''';';
-EXEC SSISDB.catalog.update_logdb_info @server_name = @ServerName, @connection_string = @cs;
-SELECT @prev AS previous_server;`}
-}
-
-func tsqlMasterAddressSet(address string) script.TSQL {
-	return script.TSQL{Op: "ssisdb.master.address.set", Idempotent: true,
-		Params: []script.Param{{Name: "MasterAddress", Value: address}},
-		Text: `SET NOCOUNT ON;
-DECLARE @prev nvarchar(256) = ISNULL((SELECT CAST(property_value AS nvarchar(256)) FROM SSISDB.catalog.master_properties
-                                      WHERE property_name = N'MASTER_ADDRESS'), N'');
-EXEC SSISDB.catalog.update_master_address @MasterAddress = @MasterAddress;
-SELECT @prev AS previous;`}
-}
-
-func tsqlWorkerGet(agentID string) script.TSQL {
-	return script.TSQL{Op: "ssisdb.worker.get", ReadOnly: true,
-		Params: []script.Param{{Name: "AgentId", Value: agentID}},
-		Text: `SELECT CONVERT(nvarchar(36), WorkerAgentId) AS WorkerAgentId, MachineName, CAST(IsEnabled AS int) AS IsEnabled,
-       CONVERT(nvarchar(40), LastOnlineTime, 127) AS LastOnlineTime, UserAccount
-FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = TRY_CONVERT(uniqueidentifier, @AgentId);`}
-}
-
-func tsqlWorkerCall(op, proc, agentID string) script.TSQL {
-	return script.TSQL{Op: op, Idempotent: true,
-		Params: []script.Param{{Name: "AgentId", Value: agentID}},
-		Text: `DECLARE @id uniqueidentifier = TRY_CONVERT(uniqueidentifier, @AgentId);
-EXEC SSISDB.catalog.` + proc + ` @WorkerAgentId = @id;`}
-}
-
-func tsqlWorkerEnable(agentID string) script.TSQL {
-	return tsqlWorkerCall("ssisdb.worker.enable", "enable_worker_agent", agentID)
-}
-
-func tsqlWorkerDisable(agentID string) script.TSQL {
-	return tsqlWorkerCall("ssisdb.worker.disable", "disable_worker_agent", agentID)
-}
-
-func tsqlWorkerDelete(agentID string) script.TSQL {
-	return script.TSQL{Op: "ssisdb.worker.delete", Idempotent: true,
-		Params: []script.Param{{Name: "AgentId", Value: agentID}},
-		Text: `DECLARE @id uniqueidentifier = TRY_CONVERT(uniqueidentifier, @AgentId);
-IF EXISTS (SELECT 1 FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = @id)
-    EXEC SSISDB.catalog.delete_worker_agent @WorkerAgentId = @id;`}
 }

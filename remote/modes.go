@@ -1,0 +1,40 @@
+package remote
+
+// WinRM authentication modes: the values of connection.winrm.auth in the answer file
+// and of WinRMOptions.Auth.
+const (
+	WinRMAuthNTLM        = "ntlm"
+	WinRMAuthKerberos    = "kerberos"
+	WinRMAuthBasic       = "basic"
+	WinRMAuthCertificate = "certificate"
+)
+
+// WinRMAuthModes lists the WinRM authentication modes, the default first.
+func WinRMAuthModes() []string {
+	return []string{WinRMAuthNTLM, WinRMAuthKerberos, WinRMAuthBasic, WinRMAuthCertificate}
+}
+
+// SQL Server authentication modes: the values of connection.sql.auth and
+// SQLOptions.Auth.
+const (
+	SQLAuthWindows = "windows"
+	SQLAuthSQL     = "sql"
+)
+
+// SQLAuthModes lists the SQL Server authentication modes, the default first.
+func SQLAuthModes() []string { return []string{SQLAuthWindows, SQLAuthSQL} }
+
+// TDS encryption modes: the values of connection.sql.encrypt and SQLOptions.Encrypt.
+// Strict is TDS 8.0, where TLS comes before any TDS packet; only some SQL Server
+// releases speak it (sqlversion.Release.StrictTDS).
+const (
+	EncryptStrict  = "strict"
+	EncryptTrue    = "true"
+	EncryptFalse   = "false"
+	EncryptDisable = "disable"
+)
+
+// EncryptModes lists the TDS encryption modes, the strongest first.
+func EncryptModes() []string {
+	return []string{EncryptStrict, EncryptTrue, EncryptFalse, EncryptDisable}
+}

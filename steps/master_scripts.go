@@ -1,0 +1,415 @@
+package steps
+
+// The PowerShell of the master on a node, which steps 2, 3 and 7 and the master's
+// facts share: reading it, installing and removing it, its service, its certificate,
+// its http.sys binding, its firewall rule, Always On, and the cluster role's state.
+
+import "github.com/ssisha/ssisha/remote/script"
+
+// psCertInfoFn describes a certificate the way every cert script reports it.
+const psCertInfoFn = `function Get-SsishaCertInfo {
+    param($Cert, [string]$Store)
+    $exportable = $false
+    if ($Cert.HasPrivateKey) {
+        try {
+            $key = [System.Security.Cryptography.X509Certificates.RSACertificateExtensions]::GetRSAPrivateKey($Cert)
+            if ($key -is [System.Security.Cryptography.RSACng]) {
+                $exportable = ($key.Key.ExportPolicy -band [System.Security.Cryptography.CngExportPolicies]::AllowPlaintextExport) -ne 0 -or
+                              ($key.Key.ExportPolicy -band [System.Security.Cryptography.CngExportPolicies]::AllowExport) -ne 0
+            } elseif ($key -is [System.Security.Cryptography.RSACryptoServiceProvider]) {
+                $exportable = $key.CspKeyContainerInfo.Exportable
+            }
+        } catch { $exportable = $false }
+    }
+    [pscustomobject]@{
+        thumbprint    = $Cert.Thumbprint.ToUpperInvariant()
+        store         = $Store
+        subject       = $Cert.Subject
+        dnsNames      = @($Cert.DnsNameList | ForEach-Object { $_.Unicode })
+        friendlyName  = $Cert.FriendlyName
+        hasPrivateKey = $Cert.HasPrivateKey
+        exportable    = $exportable
+        notAfter      = $Cert.NotAfter.ToUniversalTime().ToString('o')
+    }
+}
+`
+
+func psFirewallAdd(name, display string, port int) script.PowerShell {
+	return psWinChange("win.firewall.add", map[string]any{"name": name, "displayName": display, "port": port}, `$rule = Get-NetFirewallRule -Name $p.name -ErrorAction SilentlyContinue
+$created = $false
+if (-not $rule) {
+    New-NetFirewallRule -Name $p.name -DisplayName $p.displayName -Direction Inbound -Protocol TCP -LocalPort $p.port -Action Allow -Profile Any | Out-Null
+    $created = $true
+} elseif ($rule.Enabled -ne 'True') {
+    Enable-NetFirewallRule -Name $p.name
+}
+$r = [pscustomobject]@{ name = $p.name; created = $created }
+`, true)
+}
+
+func psFirewallRemove(name string) script.PowerShell {
+	return psWinChange("win.firewall.remove", map[string]any{"name": name}, `$rule = Get-NetFirewallRule -Name $p.name -ErrorAction SilentlyContinue
+if ($rule) { Remove-NetFirewallRule -Name $p.name }
+$r = [pscustomobject]@{ name = $p.name; removed = [bool]$rule }
+`, true)
+}
+
+func psRoleGet(name, serviceName string) script.PowerShell {
+	return psWinRead("cluster.role.get", map[string]any{"name": name, "serviceName": serviceName}, `$cl = $null
+if (Get-Command Get-Cluster -ErrorAction SilentlyContinue) { $cl = Get-Cluster -ErrorAction SilentlyContinue }
+$group = $null; $services = @(); $dnsName = ''; $addresses = @(); $owners = @()
+if ($cl) {
+    $services = @(Get-ClusterResource | Where-Object { $_.ResourceType.Name -eq 'Generic Service' } |
+        Where-Object { ($_ | Get-ClusterParameter -Name ServiceName).Value -eq $p.serviceName } |
+        ForEach-Object { [pscustomobject]@{ name = $_.Name; group = $_.OwnerGroup.Name; state = [string]$_.State } })
+    $g = Get-ClusterGroup -Name $p.name -ErrorAction SilentlyContinue
+    if ($g) {
+        $res = @(Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $g.Name })
+        $nn = $res | Where-Object { $_.ResourceType.Name -eq 'Network Name' } | Select-Object -First 1
+        if ($nn) { $dnsName = ($nn | Get-ClusterParameter -Name DnsName).Value }
+        $addresses = @($res | Where-Object { $_.ResourceType.Name -eq 'IP Address' } | ForEach-Object { ($_ | Get-ClusterParameter -Name Address).Value })
+        $owners = @(($g | Get-ClusterOwnerNode).OwnerNodes | ForEach-Object { $_.Name })
+        $group = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name }
+    }
+}
+$capAddrs = @(Resolve-DnsName -Name $p.name -Type A -DnsOnly -ErrorAction SilentlyContinue | Where-Object { $_.IPAddress } | ForEach-Object { $_.IPAddress })
+$r = [pscustomobject]@{
+    clusterExists  = [bool]$cl
+    group          = $group
+    services       = $services
+    dnsName        = $dnsName
+    addresses      = $addresses
+    possibleOwners = $owners
+    capInDns       = $capAddrs.Count -gt 0
+    capAddresses   = $capAddrs
+}
+`)
+}
+
+// masterProbe are what master.get reads on a node.
+type masterProbe struct {
+	ServiceName  string
+	Folder       string
+	SettingsPath string
+	Port         int
+	FirewallRule string
+	SetupMedia   string
+	Instance     string
+}
+
+func psMasterGet(q masterProbe) script.PowerShell {
+	return psWinRead("master.get", map[string]any{
+		"serviceName": q.ServiceName, "folder": q.Folder, "settingsPath": q.SettingsPath, "port": q.Port,
+		"firewallRule": q.FirewallRule, "setupMedia": q.SetupMedia, "instance": q.Instance,
+	}, psPendingReboot+`$root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
+$marker = (Get-ItemProperty -Path "$root\$($p.folder)\DTS\Setup\SQL_IS_Master" -Name Version -ErrorAction SilentlyContinue).Version
+$isPath = (Get-ItemProperty -Path "$root\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue).'(default)'
+$engine = Get-Service -Name $(if ($p.instance -eq 'MSSQLSERVER') { 'MSSQLSERVER' } else { 'MSSQL$' + $p.instance }) -ErrorAction SilentlyContinue
+$svc = Get-CimInstance Win32_Service -Filter "Name='$($p.serviceName)'"
+$service = $null
+$settingsPath = $p.settingsPath
+if ($svc) {
+    $service = [pscustomobject]@{ name = $svc.Name; startName = $svc.StartName; startMode = $svc.StartMode; state = $svc.State; pathName = $svc.PathName }
+    # The settings file sits next to the service executable; that beats the default path.
+    $exe = ($svc.PathName -replace '^"([^"]+)".*$', '$1') -replace '^(\S+\.exe).*$', '$1'
+    $candidate = Join-Path (Split-Path -Parent $exe) 'MasterSettings.config'
+    if (Test-Path -LiteralPath $candidate) { $settingsPath = $candidate }
+}
+$settings = $null
+if (Test-Path -LiteralPath $settingsPath) {
+    [xml]$x = Get-Content -LiteralPath $settingsPath -Raw
+    $read = { param($n) $m = $x.SelectNodes("//*[local-name()='$n']"); if ($m.Count -eq 1) { $m[0].InnerText } else { $null } }
+    $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
+}
+$binding = $null
+$show = netsh http show sslcert ipport=0.0.0.0:$($p.port) 2>$null
+if ($LASTEXITCODE -eq 0) {
+    $hash = ($show | Where-Object { $_ -match 'Certificate Hash\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
+    $store = ($show | Where-Object { $_ -match 'Certificate Store Name\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
+    if ($hash) { $binding = [pscustomobject]@{ certificateHash = $hash.ToUpperInvariant(); storeName = $store } }
+}
+$fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
+$firewall = $null
+if ($fw) { $firewall = [pscustomobject]@{ name = $fw.Name; enabled = ($fw.Enabled -eq 'True') } }
+$instKey = (Get-ItemProperty -Path "$root\Instance Names\SQL" -Name $p.instance -ErrorAction SilentlyContinue).($p.instance)
+$hadr = $false
+if ($instKey) { $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1 }
+$reasons = Get-SsishaRebootReasons
+$r = [pscustomobject]@{
+    engineInstalled  = [bool]$engine
+    isInstalled      = [bool]$isPath
+    masterMarker     = [string]$marker
+    service          = $service
+    settings         = $settings
+    binding          = $binding
+    firewall         = $firewall
+    hadrEnabled      = $hadr
+    pendingReboot    = $reasons.Count -gt 0
+    rebootReasons    = @($reasons)
+    setupMediaExists = [bool]($p.setupMedia -and (Test-Path -LiteralPath $p.setupMedia -PathType Leaf))
+}
+`)
+}
+
+// masterSetup are the values of a Scale Out Master setup run.
+type masterSetup struct {
+	SetupPath   string
+	Folder      string
+	Account     string
+	Password    script.Secret
+	Port        int
+	Thumbprint  string // empty: the certificate found by CertDNSName
+	CertDNSName string
+	StartupType string // Automatic | Manual
+	Features    string // IS,IS_Master or IS_Master
+}
+
+// psSetupSummary reads the outcome setup wrote, since its exit code alone says little.
+const psSetupSummary = `function Get-SsishaSetupSummary {
+    param([string]$Folder)
+    $summary = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder\Setup Bootstrap\Log\Summary.txt"
+    $msg = ''
+    if (Test-Path -LiteralPath $summary) {
+        $lines = Get-Content -LiteralPath $summary -TotalCount 60
+        $msg = (($lines | Where-Object { $_ -match '^\s*(Final result|Exit message):' }) -replace '^\s+', '') -join ' '
+    }
+    [pscustomobject]@{ path = $summary; message = $msg }
+}
+`
+
+func psMasterInstall(m masterSetup) script.PowerShell {
+	return psWinChangeWithin(limitSetup, "master.install", map[string]any{
+		"setupPath": m.SetupPath, "folder": m.Folder, "account": m.Account, "password": m.Password,
+		"port": m.Port, "thumbprint": m.Thumbprint, "certDnsName": m.CertDNSName,
+		"startupType": m.StartupType, "features": m.Features,
+	}, psPendingReboot+psSetupSummary+`if (-not (Test-Path -LiteralPath $p.setupPath -PathType Leaf)) { throw "SQL Server setup is not at $($p.setupPath) on $env:COMPUTERNAME; copy the installation media to a local disk" }
+$reasons = Get-SsishaRebootReasons
+if ($reasons.Count -gt 0) { throw "$env:COMPUTERNAME must restart before SQL Server setup can run ($($reasons -join ', '))" }
+$thumb = $p.thumbprint
+if (-not $thumb) {
+    # The certificate ssisha made for the access point: newest first.
+    $c = Get-ChildItem Cert:\LocalMachine\Root | Where-Object { $_.HasPrivateKey -and $_.FriendlyName -eq 'SSISScaleOutMaster' -and ($_.DnsNameList.Unicode -contains $p.certDnsName) } | Sort-Object NotAfter -Descending | Select-Object -First 1
+    if (-not $c) { throw "no Scale Out Master certificate for $($p.certDnsName) with a private key is in LocalMachine\Root on $env:COMPUTERNAME" }
+    $thumb = $c.Thumbprint
+}
+# The command line is built here and never printed: it carries the password.
+$argLine = '/Q /ACTION=Install /IACCEPTSQLSERVERLICENSETERMS /SUPPRESSPRIVACYSTATEMENTNOTICE /INDICATEPROGRESS=False ' +
+    ('/FEATURES={0} /ISMASTERSVCACCOUNT="{1}" /ISMASTERSVCPASSWORD="{2}" /ISMASTERSVCSTARTUPTYPE={3} /ISMASTERSVCPORT={4} /ISMASTERSVCTHUMBPRINT="{5}"' -f $p.features, $p.account, $p.password, $p.startupType, $p.port, $thumb)
+$psi = New-Object System.Diagnostics.ProcessStartInfo
+$psi.FileName = $p.setupPath
+$psi.Arguments = $argLine
+$psi.UseShellExecute = $false
+$psi.WorkingDirectory = Split-Path -Parent $p.setupPath
+$proc = [System.Diagnostics.Process]::Start($psi)
+$proc.WaitForExit()
+$code = $proc.ExitCode
+$argLine = $null
+$summary = Get-SsishaSetupSummary -Folder $p.folder
+if ($code -ne 0 -and $code -ne 3010) {
+    throw "SQL Server setup failed on $env:COMPUTERNAME with exit code $code. $($summary.message) See $($summary.path)"
+}
+$r = [pscustomobject]@{ exitCode = $code; rebootRequired = ($code -eq 3010); thumbprint = $thumb; summary = $summary.message }
+`, false)
+}
+
+func psMasterUninstall(setupPath, folder, features string, port int) script.PowerShell {
+	return psWinChangeWithin(limitSetup, "master.uninstall", map[string]any{"setupPath": setupPath, "folder": folder, "features": features, "port": port},
+		psSetupSummary+`if (-not (Test-Path -LiteralPath $p.setupPath -PathType Leaf)) { throw "SQL Server setup is not at $($p.setupPath) on $env:COMPUTERNAME; copy the installation media to a local disk" }
+$psi = New-Object System.Diagnostics.ProcessStartInfo
+$psi.FileName = $p.setupPath
+$psi.Arguments = '/Q /ACTION=Uninstall /SUPPRESSPRIVACYSTATEMENTNOTICE /FEATURES=' + $p.features
+$psi.UseShellExecute = $false
+$proc = [System.Diagnostics.Process]::Start($psi)
+$proc.WaitForExit()
+$code = $proc.ExitCode
+$summary = Get-SsishaSetupSummary -Folder $p.folder
+if ($code -ne 0 -and $code -ne 3010) { throw "SQL Server setup could not uninstall $($p.features) on $env:COMPUTERNAME (exit code $code). $($summary.message) See $($summary.path)" }
+# Uninstall leaves the http.sys binding behind; a later install would collide with it.
+netsh http show sslcert ipport=0.0.0.0:$($p.port) *> $null
+if ($LASTEXITCODE -eq 0) { netsh http delete sslcert ipport=0.0.0.0:$($p.port) | Out-Null }
+$r = [pscustomobject]@{ exitCode = $code; rebootRequired = ($code -eq 3010) }
+`, true)
+}
+
+func psServiceSet(serviceName, startMode, state string) script.PowerShell {
+	return psWinChange("master.service.set", map[string]any{"serviceName": serviceName, "startMode": startMode, "state": state}, `$svc = Get-Service -Name $p.serviceName
+Set-Service -Name $p.serviceName -StartupType $p.startMode
+if ($p.state -eq 'Stopped' -and $svc.Status -ne 'Stopped') { Stop-Service -Name $p.serviceName -Force }
+if ($p.state -eq 'Running' -and $svc.Status -ne 'Running') { Start-Service -Name $p.serviceName }
+$c = Get-CimInstance Win32_Service -Filter "Name='$($p.serviceName)'"
+$r = [pscustomobject]@{ name = $c.Name; startMode = $c.StartMode; state = $c.State }
+`, true)
+}
+
+// psMasterCertBind points the master at another certificate: the settings file, the
+// http.sys binding, and a restart. An empty thumbprint means the certificate ssisha
+// made for certDnsName.
+func psMasterCertBind(settingsPath, serviceName, thumbprint, certDNSName string, port int) script.PowerShell {
+	return psWinChange("master.cert.bind", map[string]any{"settingsPath": settingsPath, "serviceName": serviceName, "thumbprint": thumbprint, "certDnsName": certDNSName, "port": port}, `if ($p.thumbprint) {
+    $cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
+} else {
+    $cert = Get-ChildItem Cert:\LocalMachine\Root | Where-Object { $_.HasPrivateKey -and $_.FriendlyName -eq 'SSISScaleOutMaster' -and ($_.DnsNameList.Unicode -contains $p.certDnsName) } | Sort-Object NotAfter -Descending | Select-Object -First 1
+}
+if (-not $cert -or -not $cert.HasPrivateKey) { throw "the master certificate ($($p.thumbprint)$($p.certDnsName)) with its private key is not in LocalMachine\Root on $env:COMPUTERNAME" }
+$thumb = $cert.Thumbprint
+[xml]$x = Get-Content -LiteralPath $p.settingsPath -Raw
+$n = $x.SelectNodes("//*[local-name()='SSLCertThumbprint']")
+if ($n.Count -ne 1) { throw "expected 1 SSLCertThumbprint element in $($p.settingsPath), found $($n.Count)" }
+$previous = $n[0].InnerText
+if ($previous -ne $thumb) {
+    Copy-Item -LiteralPath $p.settingsPath -Destination ("$($p.settingsPath).bak-" + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))
+    $n[0].InnerText = $thumb
+    $tmp = "$($p.settingsPath).tmp"
+    $x.Save($tmp)
+    Move-Item -LiteralPath $tmp -Destination $p.settingsPath -Force
+}
+$ipport = "0.0.0.0:$($p.port)"
+netsh http show sslcert ipport=$ipport *> $null
+if ($LASTEXITCODE -eq 0) { netsh http delete sslcert ipport=$ipport | Out-Null }
+$out = netsh http add sslcert ipport=$ipport certhash=$($thumb) certstorename=Root appid='{2f8a1c4e-7f0a-4d7b-9a51-5c3b8e6d0a11}'
+if ($LASTEXITCODE -ne 0) { throw "netsh could not bind $($thumb) to ${ipport}: $out" }
+$svc = Get-Service -Name $p.serviceName -ErrorAction SilentlyContinue
+if ($svc -and $svc.Status -eq 'Running') { Restart-Service -Name $p.serviceName -Force }
+$r = [pscustomobject]@{ previousThumbprint = $previous; thumbprint = $thumb }
+`, true)
+}
+
+func psAlwaysOn(enable bool, serverInstance string) script.PowerShell {
+	op, verb := "master.alwayson.enable", "Enable-SqlAlwaysOn"
+	if !enable {
+		op, verb = "master.alwayson.disable", "Disable-SqlAlwaysOn"
+	}
+	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
+    Import-Module SqlServer -ErrorAction SilentlyContinue
+    if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) { throw "the SqlServer PowerShell module is not installed on $env:COMPUTERNAME; run Install-Module SqlServer there and try again" }
+}
+# This restarts the database engine.
+`+verb+` -ServerInstance $p.serverInstance -Force
+$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = `+map[bool]string{true: "$true", false: "$false"}[enable]+` }
+`, true)
+}
+
+func psMasterCertGet(thumbprint, dnsName string) script.PowerShell {
+	return psWinRead("cert.get", map[string]any{"thumbprint": thumbprint, "dnsName": dnsName}, psCertInfoFn+`$out = foreach ($store in 'My', 'Root') {
+    Get-ChildItem "Cert:\LocalMachine\$store" | Where-Object {
+        ($p.thumbprint -and $_.Thumbprint -eq $p.thumbprint) -or
+        (-not $p.thumbprint -and $_.FriendlyName -eq 'SSISScaleOutMaster' -and ($_.DnsNameList.Unicode -contains $p.dnsName))
+    } | ForEach-Object { Get-SsishaCertInfo -Cert $_ -Store "LocalMachine\$store" }
+}
+$r = [pscustomobject]@{ certs = @($out) }
+`)
+}
+
+// psPfxRoundTrip moves a certificate with its key into LocalMachine\Root the way the
+// SSIS documentation does: export, then Import-PfxCertificate, which keeps the key in
+// the machine key set (a raw .NET import over remoting would put it in the remoting
+// user's profile, where http.sys cannot use it).
+const psPfxRoundTrip = `function Copy-SsishaCertToRoot {
+    param($Cert)
+    $pw = New-Object System.Security.SecureString
+    $bytes = New-Object byte[] 24
+    [System.Security.Cryptography.RandomNumberGenerator]::Create().GetBytes($bytes)
+    foreach ($ch in [Convert]::ToBase64String($bytes).ToCharArray()) { $pw.AppendChar($ch) }
+    $tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
+    try {
+        Export-PfxCertificate -Cert $Cert -FilePath $tmp -Password $pw -ChainOption EndEntityCertOnly | Out-Null
+        Import-PfxCertificate -FilePath $tmp -CertStoreLocation Cert:\LocalMachine\Root -Password $pw -Exportable | Out-Null
+    } finally {
+        Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
+    }
+}
+`
+
+func psMasterCertRemove(thumbprint string, stores []string) script.PowerShell {
+	return psWinChange("cert.remove", map[string]any{"thumbprint": thumbprint, "stores": stores}, `$removed = foreach ($store in @($p.stores)) {
+    $path = "Cert:\LocalMachine\$store\$($p.thumbprint)"
+    if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path -DeleteKey -ErrorAction SilentlyContinue; if (Test-Path -LiteralPath $path) { Remove-Item -LiteralPath $path }; "LocalMachine\$store" }
+}
+$r = [pscustomobject]@{ thumbprint = $p.thumbprint; removed = @($removed) }
+`, true)
+}
+
+func psMasterCertExport(thumbprint string, password script.Secret) script.PowerShell {
+	return psWinChange("cert.export", map[string]any{"thumbprint": thumbprint, "password": password}, `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
+if (-not $cert) { $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue }
+if (-not $cert) { throw "certificate $($p.thumbprint) is not on $env:COMPUTERNAME" }
+$pw = ConvertTo-SecureString -String $p.password -AsPlainText -Force
+$tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
+try {
+    Export-PfxCertificate -Cert $cert -FilePath $tmp -Password $pw -ChainOption EndEntityCertOnly | Out-Null
+    $b64 = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($tmp))
+} finally {
+    # The file holds the private key; it leaves the node only as this result.
+    Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
+}
+$r = [pscustomobject]@{ thumbprint = $p.thumbprint; pfx = $b64 }
+`, true)
+}
+
+func psMasterCertImport(thumbprint string, pfx, password script.Secret) script.PowerShell {
+	return psWinChange("cert.import", map[string]any{"thumbprint": thumbprint, "pfx": pfx, "password": password}, `$existing = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
+if (-not ($existing -and $existing.HasPrivateKey)) {
+    $pw = ConvertTo-SecureString -String $p.password -AsPlainText -Force
+    $tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
+    try {
+        [System.IO.File]::WriteAllBytes($tmp, [Convert]::FromBase64String($p.pfx))
+        # Import-PfxCertificate into a LocalMachine store keeps the key in the machine
+        # key set, where http.sys can use it.
+        $imported = Import-PfxCertificate -FilePath $tmp -CertStoreLocation Cert:\LocalMachine\Root -Password $pw -Exportable
+    } finally {
+        Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
+    }
+    if ($imported.Thumbprint -ne $p.thumbprint) { throw "the imported certificate is $($imported.Thumbprint), not the expected $($p.thumbprint)" }
+}
+$c = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)"
+$r = [pscustomobject]@{ thumbprint = $c.Thumbprint; hasPrivateKey = $c.HasPrivateKey }
+`, true)
+}
+
+func psMasterSettingsRead(service, defaultPath string) script.PowerShell {
+	return script.PowerShell{Op: "settings.master.read", ReadOnly: true,
+		Params: map[string]any{"service": service, "defaultPath": defaultPath},
+		Body: psFindSettings + `
+$out = [ordered]@{ installed = $false; found = $false }
+$svc = Get-CimInstance Win32_Service -Filter ("Name='" + $p.service.Replace("'", "''") + "'") -ErrorAction SilentlyContinue
+if ($svc) {
+  $out.installed = $true
+  $out.serviceState = [string]$svc.State
+  $out.serviceStartMode = [string]$svc.StartMode
+  $out.serviceAccount = [string]$svc.StartName
+}
+$path = Find-Settings $p.service 'MasterSettings.config' $p.defaultPath
+$out.path = $path
+if (Test-Path -LiteralPath $path) {
+  [xml]$x = Get-Content -LiteralPath $path -Raw
+  $out.found = $true
+  foreach ($k in 'SqlServerName', 'SSLCertThumbprint', 'PortNumber') { $out[$k] = (Get-One $x $k).InnerText }
+}
+[pscustomobject]$out | ConvertTo-Json -Compress -Depth 5`}
+}
+
+// psMasterCertRead reads the certificate MasterSettings.config names, with its names
+// and its public part, which workers import into their Root store.
+func psMasterCertRead(service, defaultPath string) script.PowerShell {
+	return script.PowerShell{Op: "settings.master.cert.read", ReadOnly: true,
+		Params: map[string]any{"service": service, "defaultPath": defaultPath},
+		Body: psFindSettings + `
+$path = Find-Settings $p.service 'MasterSettings.config' $p.defaultPath
+if (-not (Test-Path -LiteralPath $path)) {
+  [pscustomobject]@{ found = $false; settingsFound = $false } | ConvertTo-Json -Compress -Depth 5
+  return
+}
+[xml]$x = Get-Content -LiteralPath $path -Raw
+$thumb = (Get-One $x 'SSLCertThumbprint').InnerText.Trim().ToUpperInvariant()
+$port = (Get-One $x 'PortNumber').InnerText
+$cert = Get-ChildItem -Path "Cert:\LocalMachine\Root\$thumb", "Cert:\LocalMachine\My\$thumb" -ErrorAction SilentlyContinue | Select-Object -First 1
+if (-not $cert) {
+  [pscustomobject]@{ found = $false; settingsFound = $true; thumbprint = $thumb; port = $port } | ConvertTo-Json -Compress -Depth 5
+  return
+}
+[pscustomobject]@{
+  found = $true; settingsFound = $true; thumbprint = $cert.Thumbprint; port = $port; subject = $cert.Subject
+  dnsNames = @($cert.DnsNameList | ForEach-Object { $_.Unicode })
+  cer = [Convert]::ToBase64String($cert.RawData)
+} | ConvertTo-Json -Compress -Depth 5`}
+}

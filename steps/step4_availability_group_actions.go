@@ -1,0 +1,309 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+)
+
+// Step 4's actions, each with its apply, its undo and the undo data the journal keeps.
+
+// The actions of step 4.
+var (
+	actEndpoint = agAction(ActionInfo{ID: "endpoint", Kind: KindCreate,
+		Summary: "Create the mirroring endpoint"}, applyEndpoint, undoEndpoint)
+	actMasterLogin = agAction(ActionInfo{ID: "master-login", Kind: KindCreate,
+		Summary: "Create the master account's login"}, applyMasterLogin, undoMasterLogin)
+	actCreateCatalog = agAction(ActionInfo{ID: "create-catalog", Kind: KindCreate,
+		Summary: "Create the SSISDB catalog and enable Scale Out"}, applyCreateCatalog, undoCreateCatalog)
+	actEnableScaleout = agAction(ActionInfo{ID: "enable-scaleout", Kind: KindChange,
+		Summary:      "Enable Scale Out in SSISDB",
+		Irreversible: "disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses; undo leaves it enabled"},
+		applyEnableScaleout, undoEnableScaleout)
+	actMasterUser = agAction(ActionInfo{ID: "master-user", Kind: KindCreate,
+		Summary: "Give the master account an SSISDB user in ssis_admin"}, applyMasterUser, undoMasterUser)
+	actCreateAG = agAction(ActionInfo{ID: "create-ag", Kind: KindCreate,
+		Summary: "Create the availability group"}, applyCreateAG, undoCreateAG)
+	actListener = agAction(ActionInfo{ID: "listener", Kind: KindCreate,
+		Summary: "Add the listener"}, applyListener, undoListener)
+	actJoin = agAction(ActionInfo{ID: "join", Kind: KindChange,
+		Summary: "Join the availability group and seed SSISDB"}, applyJoin, undoJoin)
+	actDMKCredential = agAction(ActionInfo{ID: "dmk-credential", Kind: KindCreate,
+		Summary: "Add the SSISDB master key credential"}, applyDMKCredential, undoDMKCredential)
+	actAlwaysOnSupport = agAction(ActionInfo{ID: "alwayson-support", Kind: KindCreate,
+		Summary: "Enable Always On support for SSIS"}, applyAlwaysOnSupport, undoAlwaysOnSupport)
+)
+
+// Actions lists step 4's actions.
+func (availabilityGroupStep) Actions() []ActionType {
+	return []ActionType{actEndpoint, actMasterLogin, actCreateCatalog, actEnableScaleout, actMasterUser,
+		actCreateAG, actListener, actJoin, actDMKCredential, actAlwaysOnSupport}
+}
+
+// endpointUndo is what the endpoint action created or granted.
+type endpointUndo struct {
+	Endpoint        string `json:"endpoint"`
+	EndpointCreated bool   `json:"endpointCreated"`
+	LoginsCreated   string `json:"loginsCreated"`
+	SystemGranted   bool   `json:"systemGranted"`
+}
+
+// loginUndo is a login and whether the action created it.
+type loginUndo struct {
+	Created bool   `json:"created"`
+	Login   string `json:"login"`
+}
+
+// catalogUndo says whether the action created SSISDB and whether CLR was on before.
+type catalogUndo struct {
+	ClrWasEnabled bool `json:"clrWasEnabled"`
+	Created       bool `json:"created"`
+}
+
+// userUndo is an SSISDB user and whether the action created it.
+type userUndo struct {
+	Created bool   `json:"created"`
+	User    string `json:"user"`
+}
+
+// agUndo is the availability group (and listener) and whether the action created it.
+type agUndo struct {
+	AG       string `json:"ag"`
+	Created  bool   `json:"created"`
+	Listener string `json:"listener,omitempty"`
+}
+
+// joinUndo is the replica that joined the group.
+type joinUndo struct {
+	AG     string `json:"ag"`
+	Server string `json:"server"`
+}
+
+// credentialUndo names the SSISDB copy whose master key credential was added.
+type credentialUndo struct {
+	FamilyGUID string `json:"familyGuid"`
+}
+
+// supportUndo is what enabling Always On support for SSIS created.
+type supportUndo struct {
+	Objects      string `json:"objects"`
+	ReplicaAdded bool   `json:"replicaAdded,omitempty"`
+	Server       string `json:"server,omitempty"`
+}
+
+func agActionError(t Target, a Action, err error, fix string) error {
+	return &ActionError{Step: 4, Host: t.Host, Action: a.Summary, Err: err, Fix: fix}
+}
+
+func applyEndpoint(ctx context.Context, env *Env, t Target, a Action, _ endpointUndo) (*endpointUndo, error) {
+	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, agActionError(t, a, err, "check that port "+fmt.Sprint(env.Answers.AvailabilityGroup.EndpointPort)+" is free on "+t.Host)
+	}
+	r := Row(rs)
+	return &endpointUndo{Endpoint: Str(r["endpoint_name"]), EndpointCreated: Int(r["endpoint_created"]) == 1,
+		LoginsCreated: Str(r["logins_created"]), SystemGranted: Int(r["system_granted"]) == 1}, nil
+}
+
+func applyMasterLogin(ctx context.Context, env *Env, t Target, a Action, _ loginUndo) (*loginUndo, error) {
+	ans := env.Answers
+	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, agActionError(t, a, err, "check that "+ans.MasterService.Account+" exists in the domain")
+	}
+	return &loginUndo{Login: ans.MasterService.Account, Created: Int(Row(rs)["created"]) == 1}, nil
+}
+
+func applyCreateCatalog(ctx context.Context, env *Env, t Target, a Action, _ catalogUndo) (*catalogUndo, error) {
+	var u catalogUndo
+	if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &u); err != nil {
+		return nil, agActionError(t, a, err, "check that Integration Services is installed (step 2) and that the master key password meets the password policy")
+	}
+	if err := env.Run(ctx, a.Commands[1]); err != nil {
+		return &u, agActionError(t, a, err, "run it as sysadmin on a node where the Scale Out Master is installed (step 2)")
+	}
+	return &u, nil
+}
+
+func applyEnableScaleout(ctx context.Context, env *Env, t Target, a Action, _ struct{}) (*struct{}, error) {
+	if _, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL); err != nil {
+		return nil, agActionError(t, a, err, "run it as sysadmin on a node where the Scale Out Master is installed (step 2)")
+	}
+	return nil, nil
+}
+
+func applyMasterUser(ctx context.Context, env *Env, t Target, a Action, _ userUndo) (*userUndo, error) {
+	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, agActionError(t, a, err, "create the login first (this step's master-login action)")
+	}
+	return &userUndo{User: env.Answers.MasterService.Account, Created: Int(Row(rs)["created"]) == 1}, nil
+}
+
+func applyCreateAG(ctx context.Context, env *Env, t Target, a Action, _ agUndo) (*agUndo, error) {
+	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, agActionError(t, a, err, "check the cluster (step 1), Always On (steps 2 and 3) and the backup directory on "+t.Host)
+	}
+	return &agUndo{AG: env.Answers.AvailabilityGroup.Name, Created: Int(Row(rs)["created"]) == 1}, nil
+}
+
+func applyListener(ctx context.Context, env *Env, t Target, a Action, _ agUndo) (*agUndo, error) {
+	ans := env.Answers
+	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, agActionError(t, a, err, "check that the listener name is free in DNS and AD, that its address is unused, and that the cluster name object may create computer objects")
+	}
+	return &agUndo{AG: ans.AvailabilityGroup.Name, Listener: ans.AvailabilityGroup.Listener.DNSName, Created: Int(Row(rs)["created"]) == 1}, nil
+}
+
+func applyJoin(ctx context.Context, env *Env, t Target, a Action, _ joinUndo) (*joinUndo, error) {
+	ans := env.Answers
+	primary := ans.Primary().Host
+	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "the availability group "+ans.AvailabilityGroup.Name+" on "+primary, func() (bool, error) {
+		f, err := readReplicaFacts(ctx, env, primary)
+		return err == nil && f.AGExists, nil
+	})
+	if err != nil {
+		return nil, agActionError(t, a, err, "apply step 4 on the primary "+primary+" first")
+	}
+	self, err := readReplicaFacts(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	if err := env.Run(ctx, a.Commands[0]); err != nil {
+		return nil, agActionError(t, a, err, "check that the mirroring endpoints on both replicas are started and reachable on port "+fmt.Sprint(ans.AvailabilityGroup.EndpointPort))
+	}
+	u := &joinUndo{AG: ans.AvailabilityGroup.Name, Server: self.ServerName}
+	if _, err := waitSeeded(ctx, env, t.Host); err != nil {
+		return u, agActionError(t, a, err, "check sys.dm_hadr_automatic_seeding on the primary")
+	}
+	return u, nil
+}
+
+func applyDMKCredential(ctx context.Context, env *Env, t Target, a Action, _ credentialUndo) (*credentialUndo, error) {
+	f, err := waitSeeded(ctx, env, t.Host)
+	if err != nil {
+		return nil, agActionError(t, a, err, "check that "+t.Host+" joined "+env.Answers.AvailabilityGroup.Name+" and that automatic seeding runs (sys.dm_hadr_automatic_seeding)")
+	}
+	if err := env.Run(ctx, a.Commands[0]); err != nil {
+		return nil, agActionError(t, a, err, "check that SSISHA_MASTER_KEY_PASSWORD is the password SSISDB's master key was created with")
+	}
+	return &credentialUndo{FamilyGUID: f.FamilyGUID}, nil
+}
+
+func applyAlwaysOnSupport(ctx context.Context, env *Env, t Target, a Action, hint supportUndo) (*supportUndo, error) {
+	if _, err := waitSeeded(ctx, env, t.Host); err != nil {
+		return nil, agActionError(t, a, err, "")
+	}
+	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
+	if err != nil {
+		return nil, agActionError(t, a, err, "run it as sysadmin on "+t.Host)
+	}
+	u := &supportUndo{Objects: Str(Row(rs)["created"])}
+	rs, err = env.SQL(ctx, a.Commands[1].Host, *a.Commands[1].SQL)
+	if err != nil {
+		return u, agActionError(t, a, err, "check that SSISDB is online on the primary")
+	}
+	u.Server, u.ReplicaAdded = hint.Server, Int(Row(rs)["added"]) == 1
+	return u, nil
+}
+
+// agAction declares an action of step 4 whose undo runs once the group is back on the
+// replica that created it: every undo of this step assumes so (the listener and the
+// replicas are removed there, the catalog dropped there). After a failover the undo
+// fails the group back first; a planned failover needs the replica synchronized, and
+// MoveAvailabilityGroup says so when it is not.
+func agAction[U any](info ActionInfo, run func(ctx context.Context, env *Env, t Target, a Action, hint U) (*U, error),
+	undo func(ctx context.Context, env *Env, t Target, u U) error) *ActionDef[U] {
+	return &ActionDef[U]{ActionInfo: info, Run: run, Reverse: func(ctx context.Context, env *Env, t Target, u U) error {
+		primary := env.Answers.Primary().Host
+		if err := failBackBeforeUndo(ctx, env, primary); err != nil {
+			return &ActionError{Step: 4, Host: t.Host, Action: "undo " + info.ID, Err: err,
+				Fix: "bring the availability group back to " + primary + " (ALTER AVAILABILITY GROUP … FAILOVER on it), then run rollback --steps 4 again"}
+		}
+		return undo(ctx, env, t, u)
+	}}
+}
+
+// runUndo runs the commands of an undo of step 4 in order.
+func runUndo(ctx context.Context, env *Env, t Target, cmds ...Command) error {
+	for _, c := range cmds {
+		if err := env.Run(ctx, c); err != nil {
+			return &ActionError{Step: 4, Host: t.Host, Err: err}
+		}
+	}
+	return nil
+}
+
+func undoEndpoint(ctx context.Context, env *Env, t Target, u endpointUndo) error {
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlEndpointDrop(u.Endpoint, u.EndpointCreated, u.LoginsCreated, u.SystemGranted)))
+}
+
+func undoMasterLogin(ctx context.Context, env *Env, t Target, u loginUndo) error {
+	if !u.Created {
+		return nil
+	}
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlLoginDrop(u.Login)))
+}
+
+func undoCreateCatalog(ctx context.Context, env *Env, t Target, u catalogUndo) error {
+	if !u.Created {
+		return nil
+	}
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlCatalogDrop(!u.ClrWasEnabled)))
+}
+
+func undoEnableScaleout(context.Context, *Env, Target, struct{}) error {
+	return irreversible("disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses")
+}
+
+func undoMasterUser(ctx context.Context, env *Env, t Target, u userUndo) error {
+	if !u.Created {
+		return nil
+	}
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlUserDrop(u.User)))
+}
+
+func undoCreateAG(ctx context.Context, env *Env, t Target, u agUndo) error {
+	if !u.Created {
+		return nil
+	}
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlAGDrop(u.AG)))
+}
+
+func undoListener(ctx context.Context, env *Env, t Target, u agUndo) error {
+	if !u.Created {
+		return nil
+	}
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlListenerRemove(u.AG, u.Listener)))
+}
+
+func undoJoin(ctx context.Context, env *Env, t Target, u joinUndo) error {
+	primary := env.Answers.Primary().Host
+	return runUndo(ctx, env, t, SQLCommand(primary, tsqlAGReplicaRemove(u.AG, u.Server)), SQLCommand(t.Host, tsqlAGSecondaryCleanup(u.AG)))
+}
+
+func undoDMKCredential(ctx context.Context, env *Env, t Target, u credentialUndo) error {
+	guid := u.FamilyGUID
+	if guid == "" {
+		// A hint written before SSISDB was seeded here: the credential names the
+		// family GUID of the copy this replica holds now.
+		f, err := readReplicaFacts(ctx, env, t.Host)
+		if err != nil {
+			return &ActionError{Step: 4, Host: t.Host, Err: err}
+		}
+		if guid = f.FamilyGUID; guid == "" {
+			return nil // no SSISDB here, so no credential was added for it
+		}
+	}
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlDMKCredentialDrop(guid)))
+}
+
+func undoAlwaysOnSupport(ctx context.Context, env *Env, t Target, u supportUndo) error {
+	var cmds []Command
+	if u.ReplicaAdded {
+		cmds = append(cmds, SQLCommand(env.Answers.Primary().Host, tsqlAlwaysOnReplicaRemove(u.Server)))
+	}
+	cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(u.Objects)))
+	return runUndo(ctx, env, t, cmds...)
+}
