@@ -26,8 +26,15 @@ type labRun struct {
 
 func startLab(t *testing.T, masters, workers int) *labRun {
 	t.Helper()
+	return startLabWithSettings(t, masters, workers, "")
+}
+
+// startLabWithSettings starts a lab whose setup writes the settings files in format
+// ("": the lab's default).
+func startLabWithSettings(t *testing.T, masters, workers int, format string) *labRun {
+	t.Helper()
 	dir := t.TempDir()
-	f := labFlags{dir: dir, masters: masters, workers: workers, sqlVersion: 2019, encrypt: "tls"}
+	f := labFlags{dir: dir, masters: masters, workers: workers, sqlVersion: 2019, encrypt: "tls", settings: format}
 	l, err := lab.Start(f.options())
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +63,13 @@ func (r *labRun) estateJSON() map[string]any {
 }
 
 func TestLabEndToEnd(t *testing.T) {
-	r := startLab(t, 2, 2)
+	for _, format := range []string{estate.SettingsJSON, estate.SettingsXML} {
+		t.Run(format, func(t *testing.T) { testLabEndToEnd(t, format) })
+	}
+}
+
+func testLabEndToEnd(t *testing.T, format string) {
+	r := startLabWithSettings(t, 2, 2, format)
 	before := r.estateJSON()
 
 	out := r.must("apply", "--yes")

@@ -101,7 +101,8 @@ func psMasterGet(q masterProbe) script.PowerShell {
 	return psWinRead("master.get", map[string]any{
 		"serviceName": q.ServiceName, "folder": q.Folder, "settingsPath": q.SettingsPath, "port": q.Port,
 		"firewallRule": q.FirewallRule, "setupMedia": q.SetupMedia, "instance": q.Instance,
-	}, psPendingReboot+`$root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
+	}, psPendingReboot+psSettingsFile+`
+$root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
 $marker = (Get-ItemProperty -Path "$root\$($p.folder)\DTS\Setup\SQL_IS_Master" -Name Version -ErrorAction SilentlyContinue).Version
 $isPath = (Get-ItemProperty -Path "$root\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue).'(default)'
 $engine = Get-Service -Name $(if ($p.instance -eq 'MSSQLSERVER') { 'MSSQLSERVER' } else { 'MSSQL$' + $p.instance }) -ErrorAction SilentlyContinue
@@ -117,8 +118,8 @@ if ($svc) {
 }
 $settings = $null
 if (Test-Path -LiteralPath $settingsPath) {
-    [xml]$x = Get-Content -LiteralPath $settingsPath -Raw
-    $read = { param($n) $m = $x.SelectNodes("//*[local-name()='$n']"); if ($m.Count -eq 1) { $m[0].InnerText } else { $null } }
+    $s = Read-Settings $settingsPath
+    $read = { param($n) try { Get-Setting $s $n } catch { $null } }
     $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
 }
 $binding = $null
@@ -245,23 +246,19 @@ $r = [pscustomobject]@{ name = $c.Name; startMode = $c.StartMode; state = $c.Sta
 // http.sys binding, and a restart. An empty thumbprint means the certificate ssisha
 // made for certDnsName.
 func psMasterCertBind(settingsPath, serviceName, thumbprint, certDNSName string, port int) script.PowerShell {
-	return psWinChange("master.cert.bind", map[string]any{"settingsPath": settingsPath, "serviceName": serviceName, "thumbprint": thumbprint, "certDnsName": certDNSName, "port": port}, `if ($p.thumbprint) {
+	return psWinChange("master.cert.bind", map[string]any{"settingsPath": settingsPath, "serviceName": serviceName, "thumbprint": thumbprint, "certDnsName": certDNSName, "port": port}, psSettingsFile+`
+if ($p.thumbprint) {
     $cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 } else {
     $cert = Get-ChildItem Cert:\LocalMachine\Root | Where-Object { $_.HasPrivateKey -and $_.FriendlyName -eq 'SSISScaleOutMaster' -and ($_.DnsNameList.Unicode -contains $p.certDnsName) } | Sort-Object NotAfter -Descending | Select-Object -First 1
 }
 if (-not $cert -or -not $cert.HasPrivateKey) { throw "the master certificate ($($p.thumbprint)$($p.certDnsName)) with its private key is not in LocalMachine\Root on $env:COMPUTERNAME" }
 $thumb = $cert.Thumbprint
-[xml]$x = Get-Content -LiteralPath $p.settingsPath -Raw
-$n = $x.SelectNodes("//*[local-name()='SSLCertThumbprint']")
-if ($n.Count -ne 1) { throw "expected 1 SSLCertThumbprint element in $($p.settingsPath), found $($n.Count)" }
-$previous = $n[0].InnerText
+$s = Read-Settings $p.settingsPath
+$previous = Get-Setting $s 'SSLCertThumbprint'
 if ($previous -ne $thumb) {
-    Copy-Item -LiteralPath $p.settingsPath -Destination ("$($p.settingsPath).bak-" + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))
-    $n[0].InnerText = $thumb
-    $tmp = "$($p.settingsPath).tmp"
-    $x.Save($tmp)
-    Move-Item -LiteralPath $tmp -Destination $p.settingsPath -Force
+    Set-Setting $s 'SSLCertThumbprint' $thumb
+    $null = Save-Settings $s
 }
 $ipport = "0.0.0.0:$($p.port)"
 netsh http show sslcert ipport=$ipport *> $null
@@ -381,9 +378,10 @@ if ($svc) {
 $path = Find-Settings $p.service 'MasterSettings.config' $p.defaultPath
 $out.path = $path
 if (Test-Path -LiteralPath $path) {
-  [xml]$x = Get-Content -LiteralPath $path -Raw
+  $s = Read-Settings $path
   $out.found = $true
-  foreach ($k in 'SqlServerName', 'SSLCertThumbprint', 'PortNumber') { $out[$k] = (Get-One $x $k).InnerText }
+  $out.format = $s.Format
+  foreach ($k in 'SqlServerName', 'SSLCertThumbprint', 'PortNumber') { $out[$k] = Get-Setting $s $k }
 }
 [pscustomobject]$out | ConvertTo-Json -Compress -Depth 5`}
 }
@@ -399,9 +397,9 @@ if (-not (Test-Path -LiteralPath $path)) {
   [pscustomobject]@{ found = $false; settingsFound = $false } | ConvertTo-Json -Compress -Depth 5
   return
 }
-[xml]$x = Get-Content -LiteralPath $path -Raw
-$thumb = (Get-One $x 'SSLCertThumbprint').InnerText.Trim().ToUpperInvariant()
-$port = (Get-One $x 'PortNumber').InnerText
+$s = Read-Settings $path
+$thumb = (Get-Setting $s 'SSLCertThumbprint').Trim().ToUpperInvariant()
+$port = Get-Setting $s 'PortNumber'
 $cert = Get-ChildItem -Path "Cert:\LocalMachine\Root\$thumb", "Cert:\LocalMachine\My\$thumb" -ErrorAction SilentlyContinue | Select-Object -First 1
 if (-not $cert) {
   [pscustomobject]@{ found = $false; settingsFound = $true; thumbprint = $thumb; port = $port } | ConvertTo-Json -Compress -Depth 5

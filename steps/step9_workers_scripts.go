@@ -51,10 +51,11 @@ if ($svc) {
 $path = Find-Settings $p.service 'WorkerSettings.config' $p.defaultPath
 $out.path = $path
 if (Test-Path -LiteralPath $path) {
-  [xml]$x = Get-Content -LiteralPath $path -Raw
+  $s = Read-Settings $path
   $out.settingsFound = $true
+  $out.format = $s.Format
   foreach ($k in 'MasterEndpoint', 'MasterHttpsCertThumbprint', 'WorkerHttpsCertThumbprint', 'AgentId', 'DisplayName') {
-    $out[$k] = (Get-One $x $k).InnerText
+    $out[$k] = Get-Setting $s $k
   }
   $wc = Get-Item -LiteralPath ("Cert:\LocalMachine\My\" + $out.WorkerHttpsCertThumbprint.Trim()) -ErrorAction SilentlyContinue
   if ($wc) { $out.workerCertInMy = $true; $out.workerCertHasKey = [bool]$wc.HasPrivateKey }
@@ -71,7 +72,8 @@ func psWorkerInstall(setupPath, account string, password script.Secret, masterEn
 	return script.PowerShell{Op: "worker.install", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
 			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
-		Body: `if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
+		Body: psSettingsFile + `
+if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
   [pscustomobject]@{ installed = $false; exitCode = 0 } | ConvertTo-Json -Compress -Depth 5
   return
 }
@@ -84,11 +86,11 @@ if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {
   $detail = if (Test-Path -LiteralPath $summary) { (Get-Content -LiteralPath $summary -TotalCount 40) -join "` + "`n" + `" } else { '' }
   throw "SQL Server setup failed (exit code $($proc.ExitCode)). $detail"
 }
-[xml]$x = Get-Content -LiteralPath (Join-Path $p.binn 'WorkerSettings.config') -Raw
+$s = Read-Settings (Join-Path $p.binn 'WorkerSettings.config')
 [pscustomobject]@{
   installed = $true; exitCode = $proc.ExitCode
-  thumbprint = $x.SelectSingleNode("//*[local-name()='WorkerHttpsCertThumbprint']").InnerText
-  agentId = $x.SelectSingleNode("//*[local-name()='AgentId']").InnerText
+  thumbprint = Get-Setting $s 'WorkerHttpsCertThumbprint'
+  agentId = Get-Setting $s 'AgentId'
 } | ConvertTo-Json -Compress -Depth 5`}
 }
 
@@ -149,17 +151,16 @@ func psCertCheck(store, thumbprint string) script.PowerShell {
 func psWorkerSettingsSet(path string, values map[string]any) script.PowerShell {
 	return script.PowerShell{Op: "worker.settings.set", Idempotent: true,
 		Params: map[string]any{"path": path, "values": values},
-		Body: psFindSettings + "\n" + psSaveSettings + `
-[xml]$x = Get-Content -LiteralPath $p.path -Raw
+		Body: psSettingsFile + `
+$s = Read-Settings $p.path
 $prev = [ordered]@{}
 $changed = $false
 foreach ($k in ($p.values.PSObject.Properties.Name | Sort-Object)) {
-  $n = Get-One $x $k
-  $prev[$k] = $n.InnerText
-  if ($n.InnerText -cne $p.values.$k) { $n.InnerText = $p.values.$k; $changed = $true }
+  $prev[$k] = Get-Setting $s $k
+  if ($prev[$k] -cne $p.values.$k) { Set-Setting $s $k $p.values.$k; $changed = $true }
 }
 $backup = ''
-if ($changed) { $backup = Save-Settings $x $p.path }
+if ($changed) { $backup = Save-Settings $s }
 [pscustomobject]@{ previous = $prev; changed = $changed; backup = $backup } | ConvertTo-Json -Compress -Depth 5`}
 }
 

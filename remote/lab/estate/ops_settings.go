@@ -68,6 +68,7 @@ func settingsMasterRead(c *OpContext, p Params) (any, error) {
 		return out, nil
 	}
 	out["found"] = true
+	out["format"], _ = settingsFormatOf(content)
 	values, err := c.readSettings(file, content, "SqlServerName", "SSLCertThumbprint", "PortNumber")
 	if err != nil {
 		return nil, err

@@ -40,6 +40,7 @@ func workerFacts(c *OpContext, p Params) (any, error) {
 	out["path"] = file
 	if ok {
 		out["settingsFound"] = true
+		out["format"], _ = settingsFormatOf(content)
 		values, err := c.readSettings(file, content, "MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName")
 		if err != nil {
 			return nil, err
@@ -87,11 +88,16 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	n.Certs[`LocalMachine\My`][thumb] = cert
 	n.SetFile(binn+`\SSISScaleOutWorker.cer`, encodeCer(cert))
 	agent := labGUID(c)
-	n.SetFile(binn+`\WorkerSettings.config`, WorkerSettingsFile(c.Estate.settingsFormat(), strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent))
+	settings := WorkerSettingsFile(c.Estate.settingsFormat(), strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent)
+	n.SetFile(binn+`\WorkerSettings.config`, settings)
 	name := p.String("service")
 	n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: "SQL Server Integration Services Scale Out Worker " + version,
 		Account: acct.Name, Password: p.String("password"), StartMode: "Auto", State: "Running", PathName: `"` + binn + `\ScaleOutWorkerService.exe"`, StartedAt: c.Now.Add(180 * time.Second)}
 	n.Registry[`HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\`+p.String("folder")+`\DTS\Setup\SQL_IS_Worker!Version`] = version
+	// Setup succeeded; the script then reads the new settings file.
+	if err := c.convertSettings(binn+`\WorkerSettings.config`, settings); err != nil {
+		return nil, err
+	}
 	return map[string]any{"installed": true, "exitCode": 0, "thumbprint": thumb, "agentId": agent}, nil
 }
 

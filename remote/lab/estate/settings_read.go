@@ -11,7 +11,7 @@ import (
 // script's code makes and applies the one PowerShell would.
 
 // DefaultSettingsFormat is the format setup writes when the estate names none.
-const DefaultSettingsFormat = SettingsXML
+const DefaultSettingsFormat = SettingsJSON
 
 // settingsFormat is the format setup writes on this estate.
 func (e *Estate) settingsFormat() string {

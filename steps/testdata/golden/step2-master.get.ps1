@@ -13,6 +13,65 @@ function Get-SsishaRebootReasons {
     if ($active -ne $pending) { $reasons += 'pending computer rename' }
     ,$reasons
 }
+function Read-Settings([string]$path) {
+  $bytes = [System.IO.File]::ReadAllBytes($path)
+  $bom = $bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF
+  $enc = New-Object System.Text.UTF8Encoding($bom)
+  $text = $enc.GetString($bytes)
+  if ($text.Length -gt 0 -and $text[0] -eq [char]0xFEFF) { $text = $text.Substring(1) }
+  $start = $text.TrimStart()
+  $s = [pscustomobject]@{ Path = $path; Format = ''; Text = $text; Encoding = $enc; Doc = $null }
+  if ($start.StartsWith('{')) {
+    $null = $text | ConvertFrom-Json
+    $s.Format = 'json'
+  } elseif ($start.StartsWith('<')) {
+    [xml]$doc = $text
+    $s.Format = 'xml'; $s.Doc = $doc
+  } else {
+    $line = @($text -split "`r?`n" | Where-Object { $_.Trim() })[0]
+    if ($line) { $line = $line.Trim() }
+    throw "$path is neither JSON nor XML; its first line is '$line'"
+  }
+  return $s
+}
+function Find-JsonSetting($s, [string]$name) {
+  $re = '"' + [regex]::Escape($name) + '"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\s]+)'
+  $m = [regex]::Matches($s.Text, $re)
+  if ($m.Count -ne 1) { throw "expected 1 $name property in $($s.Path), found $($m.Count)" }
+  return $m[0].Groups[1]
+}
+function Get-Setting($s, [string]$name) {
+  if ($s.Format -eq 'xml') {
+    $n = $s.Doc.SelectNodes("//*[local-name()='" + $name + "']")
+    if ($n.Count -ne 1) { throw "expected 1 $name element in $($s.Path), found $($n.Count)" }
+    return $n[0].InnerText
+  }
+  $raw = (Find-JsonSetting $s $name).Value
+  if ($raw -eq 'null') { return '' }
+  return [string](('{"v":' + $raw + '}') | ConvertFrom-Json).v
+}
+function Set-Setting($s, [string]$name, [string]$value) {
+  if ($s.Format -eq 'xml') {
+    $n = $s.Doc.SelectNodes("//*[local-name()='" + $name + "']")
+    if ($n.Count -ne 1) { throw "expected 1 $name element in $($s.Path), found $($n.Count)" }
+    $n[0].InnerText = $value
+    return
+  }
+  $g = Find-JsonSetting $s $name
+  if ($value -match '[\x00-\x1f]') { throw "the value for $name holds a control character" }
+  $new = '"' + $value.Replace('\', '\\').Replace('"', '\"') + '"'
+  if (-not $g.Value.StartsWith('"') -and $value -match '^-?\d+(\.\d+)?$') { $new = $value }
+  $s.Text = $s.Text.Substring(0, $g.Index) + $new + $s.Text.Substring($g.Index + $g.Length)
+}
+function Save-Settings($s) {
+  $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss')
+  $backup = "$($s.Path).bak-$stamp"
+  Copy-Item -LiteralPath $s.Path -Destination $backup -Force
+  $tmp = "$($s.Path).ssisha-tmp"
+  if ($s.Format -eq 'xml') { $s.Doc.Save($tmp) } else { [System.IO.File]::WriteAllText($tmp, $s.Text, $s.Encoding) }
+  Move-Item -LiteralPath $tmp -Destination $s.Path -Force
+  return $backup
+}
 $root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
 $marker = (Get-ItemProperty -Path "$root\$($p.folder)\DTS\Setup\SQL_IS_Master" -Name Version -ErrorAction SilentlyContinue).Version
 $isPath = (Get-ItemProperty -Path "$root\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue).'(default)'
@@ -29,8 +88,8 @@ if ($svc) {
 }
 $settings = $null
 if (Test-Path -LiteralPath $settingsPath) {
-    [xml]$x = Get-Content -LiteralPath $settingsPath -Raw
-    $read = { param($n) $m = $x.SelectNodes("//*[local-name()='$n']"); if ($m.Count -eq 1) { $m[0].InnerText } else { $null } }
+    $s = Read-Settings $settingsPath
+    $read = { param($n) try { Get-Setting $s $n } catch { $null } }
     $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
 }
 $binding = $null
