@@ -52,6 +52,8 @@ var (
 		Summary: "Point the master at its certificate"}, Run: applyRebindCert, Reverse: undoRebindCert}
 	actOpenFirewall = &ActionDef[firewallUndo]{ActionInfo: ActionInfo{ID: "open-firewall", Kind: KindCreate,
 		Summary: "Open the firewall for the master port"}, Run: applyOpenFirewall, Reverse: undoOpenFirewall}
+	actOpenReplicaPorts = &ActionDef[replicaFirewallUndo]{ActionInfo: ActionInfo{ID: "open-replica-ports", Kind: KindCreate,
+		Summary: "Open the firewall for the replica's endpoint, instance and listener ports"}, Run: applyOpenReplicaPorts, Reverse: undoOpenReplicaPorts}
 	actEnableHadr = &ActionDef[hadrUndo]{ActionInfo: ActionInfo{ID: "enable-alwayson", Kind: KindRestart,
 		Summary: "Enable Always On availability groups"}, Run: applyEnableHadr, Reverse: undoEnableHadr}
 	actStopUntilRole = &ActionDef[serviceUndo]{ActionInfo: ActionInfo{ID: "stop-master-until-clustered", Kind: KindChange,
@@ -89,6 +91,12 @@ type rebindUndo struct {
 // enabled, and undo leaves it).
 type firewallUndo struct {
 	Created bool `json:"created"`
+}
+
+// replicaFirewallUndo names the rules the action created; rules that existed (only
+// enabled) are left by undo.
+type replicaFirewallUndo struct {
+	Created []string `json:"created,omitempty"`
 }
 
 // hadrUndo says whether the action enabled Always On.
@@ -299,6 +307,33 @@ func undoOpenFirewall(ctx context.Context, env *Env, t Target, u firewallUndo) e
 		return nil
 	}
 	return env.PS(ctx, t.Host, psFirewallRemove(masterFirewallRule(answersMasterPort(env.Answers))), nil)
+}
+
+func applyOpenReplicaPorts(ctx context.Context, env *Env, t Target, a Action, _ replicaFirewallUndo) (*replicaFirewallUndo, error) {
+	res, err := runCollect(ctx, env, a.Summary, a.Commands)
+	u := &replicaFirewallUndo{}
+	for _, r := range res {
+		var out struct {
+			Name    string `json:"name"`
+			Created bool   `json:"created"`
+		}
+		if json.Unmarshal(r, &out) == nil && out.Created {
+			u.Created = append(u.Created, out.Name)
+		}
+	}
+	if err != nil {
+		return u, fmt.Errorf("opening the firewall for the replica's ports on %s failed: %w", t.Host, err)
+	}
+	return u, nil
+}
+
+func undoOpenReplicaPorts(ctx context.Context, env *Env, t Target, u replicaFirewallUndo) error {
+	for _, name := range u.Created {
+		if err := env.PS(ctx, t.Host, psFirewallRemove(name), nil); err != nil {
+			return fmt.Errorf("removing firewall rule %s on %s failed: %w", name, t.Host, err)
+		}
+	}
+	return nil
 }
 
 func applyEnableHadr(ctx context.Context, env *Env, t Target, a Action, _ hadrUndo) (*hadrUndo, error) {

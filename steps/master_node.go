@@ -164,6 +164,28 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 			[]Command{PSCommand(host, psFirewallAdd(masterFirewallRule(port), fmt.Sprintf("SSIS Scale Out Master %d", port), port))},
 			&firewallUndo{Created: m.Firewall == nil}))
 	}
+	// Seeding, synchronisation, the masters' catalog connection and the workers' logging
+	// cross between machines on these ports; the Windows default blocks them all.
+	var open []Command
+	var ports []string
+	// The hint names the rules that do not exist yet: an existing one is only enabled,
+	// and undo leaves it.
+	hint := &replicaFirewallUndo{}
+	for _, rp := range replicaPorts(a, m) {
+		name := replicaFirewallRule(rp.Port)
+		enabled, exists := m.ReplicaFirewall[name]
+		if enabled {
+			continue
+		}
+		if !exists {
+			hint.Created = append(hint.Created, name)
+		}
+		open = append(open, PSCommand(host, psFirewallAdd(name, fmt.Sprintf("ssisha: %s (TCP %d)", rp.What, rp.Port), rp.Port)))
+		ports = append(ports, strconv.Itoa(rp.Port))
+	}
+	if len(open) > 0 {
+		p.add(actOpenReplicaPorts.New("Open inbound TCP "+strings.Join(ports, ", ")+" for the replica (endpoint, instance, listener)", open, hint))
+	}
 	if !m.HadrEnabled {
 		p.add(actEnableHadr.New("Enable Always On availability groups on "+sqlServerInstanceOf(a, host)+" (restarts the database engine)",
 			[]Command{PSCommand(host, psAlwaysOn(true, sqlServerInstanceOf(a, host)))},
@@ -217,6 +239,13 @@ func verifyMasterNode(ctx context.Context, env *Env, host string, m masterNodeSt
 	}
 	add("http.sys binding", bound != "" && bound == thumb, fmt.Sprintf("0.0.0.0:%d -> %s", port, noneIfEmpty(bound)), "run step "+masterStepNumber(env, host)+" again to rebind the certificate")
 	add("Firewall open for the master port", m.Firewall != nil && m.Firewall.Enabled, "rule "+masterFirewallRule(port), "run step "+masterStepNumber(env, host)+" again")
+	var closed []string
+	for _, rp := range replicaPorts(a, m) {
+		if !m.ReplicaFirewall[replicaFirewallRule(rp.Port)] {
+			closed = append(closed, strconv.Itoa(rp.Port))
+		}
+	}
+	add("Firewall open for the replica's ports", len(closed) == 0, "closed: "+noneIfEmpty(strings.Join(closed, ", ")), "run step "+masterStepNumber(env, host)+" again")
 	add("Always On enabled", m.HadrEnabled, "HADR_Enabled", "run step "+masterStepNumber(env, host)+" again")
 	return checks, nil
 }

@@ -93,14 +93,16 @@ type masterProbe struct {
 	SettingsPath string
 	Port         int
 	FirewallRule string
-	SetupMedia   string
-	Instance     string
+	// ReplicaRulePrefix finds ssisha's rules for the replica's ports.
+	ReplicaRulePrefix string
+	SetupMedia        string
+	Instance          string
 }
 
 func psMasterGet(q masterProbe) script.PowerShell {
 	return psWinRead("master.get", map[string]any{
 		"serviceName": q.ServiceName, "folder": q.Folder, "settingsPath": q.SettingsPath, "port": q.Port,
-		"firewallRule": q.FirewallRule, "setupMedia": q.SetupMedia, "instance": q.Instance,
+		"firewallRule": q.FirewallRule, "replicaRulePrefix": q.ReplicaRulePrefix, "setupMedia": q.SetupMedia, "instance": q.Instance,
 	}, psPendingReboot+psSettingsFile+`
 $root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
 $marker = (Get-ItemProperty -Path "$root\$($p.folder)\DTS\Setup\SQL_IS_Master" -Name Version -ErrorAction SilentlyContinue).Version
@@ -132,9 +134,17 @@ if ($LASTEXITCODE -eq 0) {
 $fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
 $firewall = $null
 if ($fw) { $firewall = [pscustomobject]@{ name = $fw.Name; enabled = ($fw.Enabled -eq 'True') } }
+$replicaFirewall = [ordered]@{}
+foreach ($rule in @(Get-NetFirewallRule -Name ($p.replicaRulePrefix + '*') -ErrorAction SilentlyContinue)) { $replicaFirewall[$rule.Name] = ($rule.Enabled -eq 'True') }
 $instKey = (Get-ItemProperty -Path "$root\Instance Names\SQL" -Name $p.instance -ErrorAction SilentlyContinue).($p.instance)
 $hadr = $false
-if ($instKey) { $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1 }
+$sqlTcpPort = 0
+if ($instKey) {
+    $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1
+    # The static port of IPAll; a dynamic-only instance reports 0 and the default is assumed.
+    $tcp = Get-ItemProperty -Path "$root\$instKey\MSSQLServer\SuperSocketNetLib\Tcp\IPAll" -ErrorAction SilentlyContinue
+    if ($tcp -and $tcp.TcpPort) { $sqlTcpPort = [int](([string]$tcp.TcpPort).Split(',')[0].Trim()) }
+}
 $reasons = Get-SsishaRebootReasons
 $r = [pscustomobject]@{
     engineInstalled  = [bool]$engine
@@ -144,6 +154,8 @@ $r = [pscustomobject]@{
     settings         = $settings
     binding          = $binding
     firewall         = $firewall
+    replicaFirewall  = [pscustomobject]$replicaFirewall
+    sqlTcpPort       = $sqlTcpPort
     hadrEnabled      = $hadr
     pendingReboot    = $reasons.Count -gt 0
     rebootReasons    = @($reasons)

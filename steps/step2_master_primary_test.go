@@ -14,7 +14,7 @@ func TestPrimaryMasterStepLifecycle(t *testing.T) {
 	s := NewPrimaryMasterStep()
 	before := l.snapshot(t)
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StatePending || winActionIDs(det.Actions) != "create-certificate,install-master,open-firewall,enable-alwayson" {
+	if det.State != StatePending || winActionIDs(det.Actions) != "create-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson" {
 		t.Fatalf("detect: %s %s", det.State, winActionIDs(det.Actions))
 	}
 	applied := l.applyTargets(t, s, l.targets(s))
@@ -33,6 +33,30 @@ func TestPrimaryMasterStepLifecycle(t *testing.T) {
 	l.undoAll(t, s, applied)
 	if after := l.snapshot(t); after != before {
 		t.Errorf("undo did not restore the estate")
+	}
+}
+
+func TestPrimaryMasterStepOpensTheReplicaPortsAndUndoesOnlyItsOwnRules(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	n := l.node("node1.contoso.com")
+	// The DBA's own rule for the instance stays whatever ssisha does; ssisha's own
+	// endpoint rule, found disabled, is enabled and left on undo.
+	n.Firewall["SQL Server"] = &estate.FirewallRule{Name: "SQL Server", Port: 1433, Enabled: true}
+	n.Firewall[replicaFirewallRule(5022)] = &estate.FirewallRule{Name: replicaFirewallRule(5022), Port: 5022, Enabled: false}
+	applied := l.applyTargets(t, s, l.targets(s))
+	for _, port := range []int{5022, 1433} {
+		if r := n.Firewall[replicaFirewallRule(port)]; r == nil || !r.Enabled || r.Port != port {
+			t.Errorf("after apply the rule for TCP %d is %+v", port, r)
+		}
+	}
+	l.expectVerified(t, s)
+	l.undoAll(t, s, applied)
+	if n.Firewall["SQL Server"] == nil || n.Firewall[replicaFirewallRule(5022)] == nil {
+		t.Errorf("undo removed a rule ssisha did not create: %v", n.Firewall)
+	}
+	if n.Firewall[replicaFirewallRule(1433)] != nil {
+		t.Error("undo left the rule ssisha created")
 	}
 }
 

@@ -14,7 +14,7 @@ func TestSecondaryMasterStepLifecycle(t *testing.T) {
 	s := NewSecondaryMasterStep()
 	before := l.snapshot(t)
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StatePending || winActionIDs(det.Actions) != "import-certificate,install-master,open-firewall,enable-alwayson" {
+	if det.State != StatePending || winActionIDs(det.Actions) != "import-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson" {
 		t.Fatalf("detect: %s %s (%s)", det.State, winActionIDs(det.Actions), det.Reason)
 	}
 	applied := l.applyTargets(t, s, l.targets(s))

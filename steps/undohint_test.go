@@ -134,7 +134,7 @@ func TestPrimaryMasterStepUndoesFromHints(t *testing.T) {
 	l := newWinLab(t)
 	s := NewPrimaryMasterStep()
 	wantApplied(t, applyUndoFromHints(t, winHintLab(l, s), s),
-		"create-certificate,install-master,open-firewall,enable-alwayson")
+		"create-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson")
 }
 
 func TestSecondaryMasterStepUndoesFromHints(t *testing.T) {
@@ -143,7 +143,7 @@ func TestSecondaryMasterStepUndoesFromHints(t *testing.T) {
 	l.applyTargets(t, p, l.targets(p))
 	s := NewSecondaryMasterStep()
 	wantApplied(t, applyUndoFromHints(t, winHintLab(l, s), s),
-		"import-certificate,install-master,open-firewall,enable-alwayson")
+		"import-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson")
 }
 
 func TestAvailabilityGroupStepUndoesFromHints(t *testing.T) {

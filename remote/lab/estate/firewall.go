@@ -15,7 +15,7 @@ import (
 // who can reach the nodes at all has them open, and preflight checks them.
 
 // FirewallOnByDefault is whether new lab nodes have the firewall's domain profile on.
-const FirewallOnByDefault = false
+const FirewallOnByDefault = true
 
 // admits reports whether an inbound connection from another machine reaches port.
 func (n *Node) admits(port int) bool {
@@ -52,6 +52,34 @@ func endpointPort(n *Node) int {
 func replicasConnect(a, b *Node) bool {
 	pa, pb := endpointPort(a), endpointPort(b)
 	return (pb == 0 || reaches(a, b, pb)) && (pa == 0 || reaches(b, a, pa))
+}
+
+// instancePort is the TCP port a node's SQL Server instance listens on: every lab
+// instance is a default one on the default port.
+func instancePort(*Node) int { return DefaultSQLPort }
+
+// isWinRMPort is a WinRM port: every node answers on them (the controller reaches the
+// nodes there, so the rule that allows them is on).
+func isWinRMPort(port int) bool { return port == 5985 || port == 5986 }
+
+// listens reports whether something on n accepts connections on port: its running
+// instance, a started mirroring endpoint, the listener while n is primary, a running
+// master.
+func listens(e *Estate, n *Node, port int) bool {
+	if in := n.SQL; in != nil && in.Running {
+		if port == instancePort(n) {
+			return true
+		}
+		for _, ep := range in.Endpoints {
+			if ep.Port == port && ep.State == "STARTED" {
+				return true
+			}
+		}
+		if ag := e.AG; ag != nil && ag.Listener != nil && ag.Listener.Port == port && strings.EqualFold(ag.Primary, n.Host) {
+			return true
+		}
+	}
+	return runningService(n, "ssisscaleoutmaster") != nil && masterPortOf(n) == port
 }
 
 // DefaultSQLPort is the TCP port of a default instance.

@@ -89,6 +89,18 @@ func masterGet(c *OpContext, p Params) (any, error) {
 	if fw := n.Firewall[p.String("firewallRule")]; fw != nil {
 		firewall = map[string]any{"name": fw.Name, "enabled": fw.Enabled}
 	}
+	replicaFirewall := map[string]bool{}
+	if prefix := strings.ToLower(p.String("replicaRulePrefix")); prefix != "" {
+		for name, fw := range n.Firewall {
+			if strings.HasPrefix(strings.ToLower(name), prefix) {
+				replicaFirewall[fw.Name] = fw.Enabled
+			}
+		}
+	}
+	sqlTCPPort := 0
+	if n.SQL != nil {
+		sqlTCPPort = instancePort(n)
+	}
 	_, media := n.File(p.String("setupMedia"))
 	return map[string]any{
 		"engineInstalled":  n.SQL != nil && n.Installed["SQLEngine"] != "",
@@ -98,6 +110,8 @@ func masterGet(c *OpContext, p Params) (any, error) {
 		"settings":         settings,
 		"binding":          binding,
 		"firewall":         firewall,
+		"replicaFirewall":  replicaFirewall,
+		"sqlTcpPort":       sqlTCPPort,
 		"hadrEnabled":      n.SQL != nil && n.SQL.HadrEnabled,
 		"pendingReboot":    n.PendingReboot,
 		"rebootReasons":    winRebootReasons(n),

@@ -272,9 +272,14 @@ func winAccountCheck(c *OpContext, p Params) (any, error) {
 func winHostCheck(c *OpContext, p Params) (any, error) {
 	host := p.String("host")
 	ok, addrs := winAddresses(c.Estate, host)
-	// Every node of the lab answers WinRM, and the file server SMB; nothing else
-	// listens.
-	tcp := ok && (c.Estate.Node(host) != nil || p.Int("port") == 445 && isFileServer(c.Estate, host))
+	// Every node of the lab answers WinRM, and the file server SMB; a node's own
+	// services listen on their ports, behind its firewall.
+	port := p.Int("port")
+	target := c.Estate.Node(host)
+	tcp := ok && (port == 445 && isFileServer(c.Estate, host) || target != nil && isWinRMPort(port))
+	if ok && target != nil && !tcp {
+		tcp = listens(c.Estate, target, port) && reaches(c.Node, target, port)
+	}
 	return map[string]any{"host": host, "resolved": ok, "addresses": addrs, "port": p.Int("port"), "tcp": tcp}, nil
 }
 

@@ -1,7 +1,7 @@
 # ssisha-op: master.get
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"firewallRule":"SSISScaleOutMaster-8391","folder":"150","instance":"MSSQLSERVER","port":8391,"serviceName":"SSISScaleOutMaster150","settingsPath":"C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MasterSettings.config","setupMedia":"C:\\SQLMedia\\setup.exe"}'
+$p = ConvertFrom-Json '{"firewallRule":"SSISScaleOutMaster-8391","folder":"150","instance":"MSSQLSERVER","port":8391,"replicaRulePrefix":"","serviceName":"SSISScaleOutMaster150","settingsPath":"C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MasterSettings.config","setupMedia":"C:\\SQLMedia\\setup.exe"}'
 function Get-SsishaRebootReasons {
     $reasons = @()
     if (Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') { $reasons += 'Component Based Servicing' }
@@ -102,9 +102,17 @@ if ($LASTEXITCODE -eq 0) {
 $fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
 $firewall = $null
 if ($fw) { $firewall = [pscustomobject]@{ name = $fw.Name; enabled = ($fw.Enabled -eq 'True') } }
+$replicaFirewall = [ordered]@{}
+foreach ($rule in @(Get-NetFirewallRule -Name ($p.replicaRulePrefix + '*') -ErrorAction SilentlyContinue)) { $replicaFirewall[$rule.Name] = ($rule.Enabled -eq 'True') }
 $instKey = (Get-ItemProperty -Path "$root\Instance Names\SQL" -Name $p.instance -ErrorAction SilentlyContinue).($p.instance)
 $hadr = $false
-if ($instKey) { $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1 }
+$sqlTcpPort = 0
+if ($instKey) {
+    $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1
+    # The static port of IPAll; a dynamic-only instance reports 0 and the default is assumed.
+    $tcp = Get-ItemProperty -Path "$root\$instKey\MSSQLServer\SuperSocketNetLib\Tcp\IPAll" -ErrorAction SilentlyContinue
+    if ($tcp -and $tcp.TcpPort) { $sqlTcpPort = [int](([string]$tcp.TcpPort).Split(',')[0].Trim()) }
+}
 $reasons = Get-SsishaRebootReasons
 $r = [pscustomobject]@{
     engineInstalled  = [bool]$engine
@@ -114,6 +122,8 @@ $r = [pscustomobject]@{
     settings         = $settings
     binding          = $binding
     firewall         = $firewall
+    replicaFirewall  = [pscustomobject]$replicaFirewall
+    sqlTcpPort       = $sqlTcpPort
     hadrEnabled      = $hadr
     pendingReboot    = $reasons.Count -gt 0
     rebootReasons    = @($reasons)
