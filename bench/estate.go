@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/app/labsetup"
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/client"
 	"github.com/ssisha/ssisha/remote/lab"
@@ -68,13 +69,12 @@ func startEstate(ctx context.Context, e Estate) (*labEstate, error) {
 }
 
 func (le *labEstate) connect(ctx context.Context, speed float64) error {
-	le.ans = answers.ForLab(le.lab.Endpoints(), false)
-	le.sec = &answers.Secrets{}
-	for k, v := range le.lab.Secrets() {
-		if err := le.sec.Set(k, v); err != nil {
-			return fmt.Errorf("lab secret %s: %w", k, err)
-		}
+	le.ans = labsetup.Answers(le.lab.Endpoints(), false)
+	sec, err := labsetup.Secrets(le.lab, speed)
+	if err != nil {
+		return err
 	}
+	le.sec = sec
 	cli, err := client.New(answers.RemoteConfig(le.ans, le.sec))
 	if err != nil {
 		return err
@@ -87,7 +87,7 @@ func (le *labEstate) connect(ctx context.Context, speed float64) error {
 		Remote:    le.count,
 		Redactor:  le.sec.Redactor(),
 		Now:       time.Now,
-		WaitScale: answers.LabWaitScale(speed),
+		WaitScale: labsetup.WaitScale(speed),
 	}
 	v, err := steps.DetectVersion(ctx, le.env)
 	if err != nil {

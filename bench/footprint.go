@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ssisha/ssisha/app/labsetup"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -67,7 +68,7 @@ func PlanPeakRSS(ctx context.Context, e Estate, self []string) (int64, error) {
 		return 0, err
 	}
 	values := le.lab.Secrets()
-	values[answers.EnvWaitScale] = strconv.FormatFloat(answers.LabWaitScale(e.Speed), 'g', -1, 64)
+	values[answers.EnvWaitScale] = strconv.FormatFloat(labsetup.WaitScale(e.Speed), 'g', -1, 64)
 	secPath := filepath.Join(le.dir, "secrets.env")
 	if err := answers.WriteSecretsFile(secPath, values); err != nil {
 		return 0, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/ui"
+	"github.com/ssisha/ssisha/ui/uitest"
 )
 
 // screenAnswers are answers with 2 masters and workers-2 more nodes, for the screen
@@ -32,7 +33,7 @@ func screenAnswers(nodes int) *answers.Answers {
 // ViewCost is the mean time of one View() of the run screen with nodes panes at
 // width x height, over n calls.
 func ViewCost(nodes, width, height, n int) time.Duration {
-	m := ui.BenchRunScreen(ui.Options{Backend: &ui.FakeBackend{}, Answers: screenAnswers(nodes)}, width, height)
+	m := ui.BenchRunScreen(ui.Options{Backend: &uitest.FakeBackend{}, Answers: screenAnswers(nodes)}, width, height)
 	_ = m.View() // the first call sizes caches; a person's terminal sees the steady cost
 	start := time.Now()
 	for range n {
@@ -57,7 +58,7 @@ func OutputRate(ctx context.Context, nodes, width, height int, lowBandwidth bool
 	in, inW := io.Pipe()
 	defer inW.Close()
 	err := ui.BenchApply(ctx, ui.Options{
-		Backend:      &ui.FakeBackend{Delay: step},
+		Backend:      &uitest.FakeBackend{Delay: step},
 		Answers:      screenAnswers(nodes),
 		LowBandwidth: lowBandwidth,
 		Input:        in,
@@ -80,7 +81,7 @@ func FirstFrame(ctx context.Context) (time.Duration, error) {
 	defer inW.Close()
 	errc := make(chan error, 1)
 	go func() {
-		errc <- ui.Run(ctx, ui.Options{Backend: &ui.FakeBackend{}, Input: in, Output: w})
+		errc <- ui.Run(ctx, ui.Options{Backend: &uitest.FakeBackend{}, Input: in, Output: w})
 	}()
 	select {
 	case d := <-first:

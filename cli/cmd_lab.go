@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ssisha/ssisha/app/labsetup"
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -141,12 +142,8 @@ across restarts. Then, in another terminal:
 
 // labAnswers is the answer file that points ssisha at a running lab.
 func labAnswers(l *lab.Lab, f labFlags) *answers.Answers {
-	return answers.ForLab(l.Endpoints(), f.encrypt == "strict")
+	return labsetup.Answers(l.Endpoints(), f.encrypt == "strict")
 }
-
-// labWaitScale is how much of the real waits the steps spend against a lab of that
-// speed.
-func labWaitScale(speed float64) float64 { return answers.LabWaitScale(speed) }
 
 func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err error) {
 	ans := labAnswers(l, f)
@@ -155,7 +152,7 @@ func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err e
 		return "", "", fmt.Errorf("writing %s: %w", ansPath, err)
 	}
 	values := l.Secrets()
-	values[answers.EnvWaitScale] = strconv.FormatFloat(labWaitScale(f.speed), 'g', -1, 64)
+	values[answers.EnvWaitScale] = strconv.FormatFloat(labsetup.WaitScale(f.speed), 'g', -1, 64)
 	secPath = filepath.Join(f.dir, "secrets.env")
 	if err := answers.WriteSecretsFile(secPath, values); err != nil {
 		return "", "", fmt.Errorf("writing %s: %w", secPath, err)

@@ -3,11 +3,13 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	ssisha "github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
@@ -31,7 +33,8 @@ func (a *app) progressSubscriber(output string) (engine.Subscriber, error) {
 }
 
 func (a *app) planCmd() *cobra.Command {
-	var file, out, output, only string
+	var f runFlags
+	var out string
 	var verbose bool
 	cmd := &cobra.Command{
 		Use:   "plan -f answers.yaml [--out DIR]",
@@ -43,50 +46,39 @@ run order, secrets only as placeholders, with a manifest of sha256 hashes. The p
 fingerprint ties it to the facts it was computed from: apply refuses a stale plan.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			steps, err := parseSteps(only)
-			if err != nil {
-				return invalidErr(err)
-			}
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
+			s, _, err := a.openRun(cmd.Context(), f, nil)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			p, err := s.eng.Plan(cmd.Context(), steps)
+			p, err := s.Plan(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
-				return failed(s.red.RedactError(err))
+				return failed(s.Redact(err))
 			}
 			if out != "" {
-				if err := s.eng.WriteBundle(p, out); err != nil {
+				if err := s.WriteBundle(p, out); err != nil {
 					return failed(fmt.Errorf("writing the bundle to %s: %w", out, err))
 				}
 			}
-			switch output {
-			case "json":
+			if f.output == "json" {
 				return writePlanJSON(a.out, p)
-			case "", "text":
-				printPlan(a.out, p, verbose)
-				if out != "" {
-					fmt.Fprintf(a.out, "Bundle written to %s (review it, then: ssisha apply -f %s --bundle %s)\n", out, file, out)
-				}
-				return nil
 			}
-			return invalid("--output %q: choose text or json", output)
+			printPlan(a.out, p, verbose)
+			if out != "" {
+				fmt.Fprintf(a.out, "Bundle written to %s (review it, then: ssisha apply -f %s --bundle %s)\n", out, f.file, out)
+			}
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
 	cmd.Flags().StringVar(&out, "out", "", "write the reviewable bundle of scripts to this directory")
-	cmd.Flags().StringVar(&only, "steps", "", "only these steps, e.g. 5,6 or 7-9")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every script in full")
 	return cmd
 }
 
 func (a *app) applyCmd() *cobra.Command {
-	var file, output, only, bundle string
+	f := runFlags{changes: true}
+	var bundle string
 	var yes, outOfOrder bool
 	cmd := &cobra.Command{
 		Use:   "apply -f answers.yaml [--steps 5,6] [--yes]",
@@ -103,27 +95,20 @@ re-detected on their node before anything continues. --steps re-runs just those 
 unless the estate still matches the plan the bundle was written from.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			steps, err := parseSteps(only)
-			if err != nil {
-				return invalidErr(err)
-			}
-			progress, err := a.progressSubscriber(output)
-			if err != nil {
-				return err
-			}
-			s, err := a.openSession(cmd.Context(), file, sessionOptions{journal: true, subscribers: []engine.Subscriber{progress}, outOfOrder: outOfOrder})
+			ctx := cmd.Context()
+			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) { o.OutOfOrder, o.LogAll = outOfOrder, true })
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			ctx := cmd.Context()
-			interrupted := s.eng.Interrupted()
+			output := f.output
+			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
 				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
 			}
-			p, err := s.eng.Plan(ctx, steps)
+			p, err := s.Plan(ctx, s.ans, s.sec, s.emit)
 			if err != nil {
-				return failed(s.red.RedactError(err))
+				return failed(s.Redact(err))
 			}
 			if bundle != "" {
 				want, err := bundleFingerprint(bundle)
@@ -151,7 +136,7 @@ unless the estate still matches the plan the bundle was written from.`,
 			}
 			runCtx, stop, release := a.gracefulStop(ctx)
 			defer release()
-			r, err := s.eng.ApplyWith(runCtx, p, steps, engine.ApplyOptions{Stop: stop})
+			r, err := s.ApplyUntil(runCtx, stop, s.ans, s.sec, p, steps, s.emit)
 			if r != nil && output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
@@ -160,7 +145,7 @@ unless the estate still matches the plan the bundle was written from.`,
 				if ctx.Err() != nil || runCtx.Err() != nil {
 					return aborted("interrupted; the journal is ready: run the same command again to resume")
 				}
-				return failed(s.red.RedactError(err))
+				return failed(s.Redact(err))
 			}
 			if ctx.Err() != nil {
 				return aborted("stopped after the running actions; the journal is ready: run the same command again to resume")
@@ -171,17 +156,15 @@ unless the estate still matches the plan the bundle was written from.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
-	cmd.Flags().StringVar(&only, "steps", "", "only these steps, e.g. 5,6 or 7-9")
+	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "progress as text or json (one event per line)")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().StringVar(&output, "output", "text", "progress as text or json (one event per line)")
 	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
 	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
 	return cmd
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
-	var file, output, only string
+	f := runFlags{changes: true}
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "rollback -f answers.yaml [--steps 9-7] [--yes]",
@@ -191,33 +174,25 @@ in reverse order. What cannot be undone (for example the original random passwor
 the logging login) is skipped and reported with the reason.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			steps, err := parseSteps(only)
-			if err != nil {
-				return invalidErr(err)
-			}
-			progress, err := a.progressSubscriber(output)
-			if err != nil {
-				return err
-			}
-			s, err := a.openSession(cmd.Context(), file, sessionOptions{journal: true, subscribers: []engine.Subscriber{progress}})
+			s, steps, err := a.openRun(cmd.Context(), f, nil)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			what := "every step"
 			if len(steps) > 0 {
-				what = "steps " + only
+				what = "steps " + f.only
 			}
 			if err := a.confirm(yes, fmt.Sprintf("Undo %s on cluster %s, newest first?", what, s.ans.Cluster.Name)); err != nil {
 				return err
 			}
-			r, err := s.eng.Rollback(cmd.Context(), steps)
-			if r != nil && output != "json" {
+			r, err := s.Rollback(cmd.Context(), s.ans, s.sec, steps, s.emit)
+			if r != nil && f.output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
 			}
 			if err != nil {
-				return failed(s.red.RedactError(err))
+				return failed(s.Redact(err))
 			}
 			if r != nil && r.Status == engine.StatusFailed {
 				return failed(fmt.Errorf("the rollback failed on at least one node; see above"))
@@ -225,49 +200,41 @@ the logging login) is skipped and reported with the reason.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
-	cmd.Flags().StringVar(&only, "steps", "", "only these steps, e.g. 9-7")
+	f.register(cmd, "only these steps, e.g. 9-7", "progress as text or json")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
-	cmd.Flags().StringVar(&output, "output", "text", "progress as text or json")
 	return cmd
 }
 
 func (a *app) statusCmd() *cobra.Command {
-	var file, output string
+	var f runFlags
 	cmd := &cobra.Command{
 		Use:   "status -f answers.yaml [--output json]",
 		Short: "Per step and node: done, pending, drift or blocked",
 		Args:  a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
+			s, _, err := a.openRun(cmd.Context(), f, nil)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			p, err := s.eng.Status(cmd.Context())
+			p, err := s.Status(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
-				return failed(s.red.RedactError(err))
+				return failed(s.Redact(err))
 			}
-			switch output {
-			case "json":
+			if f.output == "json" {
 				return writePlanJSON(a.out, p)
-			case "", "text":
-				printStatus(a.out, p)
-				return nil
 			}
-			return invalid("--output %q: choose text or json", output)
+			printStatus(a.out, p)
+			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	f.register(cmd, "", "text or json")
 	return cmd
 }
 
 func (a *app) verifyCmd() *cobra.Command {
-	var file, report, output string
+	var f runFlags
+	var report string
 	var failover bool
 	cmd := &cobra.Command{
 		Use:   "verify -f answers.yaml [--failover] [--report FILE.md]",
@@ -279,22 +246,19 @@ to each other node and back, checking the master endpoint, SSISDB, logging and t
 workers at each stop.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			s, err := a.openSession(cmd.Context(), file, sessionOptions{})
+			s, _, err := a.openRun(cmd.Context(), f, nil)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			vr, err := s.eng.Verify(cmd.Context())
+			vr, err := s.Verify(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
-				return failed(s.red.RedactError(err))
+				return failed(s.Redact(err))
 			}
 			if failover {
-				fr, err := runFailoverTest(cmd.Context(), s)
+				fr, err := s.FailoverTest(cmd.Context(), s.ans, s.sec, nil)
 				if err != nil {
-					return failed(s.red.RedactError(err))
+					return failed(s.Redact(err))
 				}
 				vr.Checks = append(vr.Checks, fr...)
 			}
@@ -303,7 +267,7 @@ workers at each stop.`,
 					return failed(err)
 				}
 			}
-			if output == "json" {
+			if f.output == "json" {
 				enc := json.NewEncoder(a.out)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(vr); err != nil {
@@ -320,11 +284,20 @@ workers at each stop.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVarP(&file, "file", "f", "", "answer file (required)")
+	f.register(cmd, "", "text or json")
 	cmd.Flags().BoolVar(&failover, "failover", false, "also move the master role and the availability group around and check each stop")
 	cmd.Flags().StringVar(&report, "report", "", "write the report as Markdown to this file")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	return cmd
+}
+
+// register adds the shared flags to cmd: the answer file, --steps when stepsHelp
+// says what it takes, and --output.
+func (f *runFlags) register(cmd *cobra.Command, stepsHelp, outputHelp string) {
+	cmd.Flags().StringVarP(&f.file, "file", "f", "", "answer file (required)")
+	if stepsHelp != "" {
+		cmd.Flags().StringVar(&f.only, "steps", "", stepsHelp)
+	}
+	cmd.Flags().StringVar(&f.output, "output", "text", outputHelp)
 }
 
 // note writes an informational line, unless the output is JSON events.
@@ -357,15 +330,21 @@ func bundleFingerprint(dir string) (string, error) {
 	return strings.TrimSpace(m.Fingerprint), nil
 }
 
-func printChecks(w interface{ Write([]byte) (int, error) }, vr *engine.VerifyReport) {
+func printChecks(w io.Writer, vr *engine.VerifyReport) {
 	for _, c := range vr.Checks {
-		fmt.Fprintf(w, "%-8s step %d  %-26s %s", c.Status, c.Step, c.Target, c.Name)
-		if c.Detail != "" {
-			fmt.Fprintf(w, ": %s", c.Detail)
-		}
-		fmt.Fprintln(w)
-		if c.Fix != "" && c.Status != "Success" {
-			fmt.Fprintf(w, "         fix: %s\n", c.Fix)
-		}
+		printCheck(w, fmt.Sprintf("step %d  ", c.Step), c)
+	}
+}
+
+// printCheck writes one check: its status, where (after the prefix), what, the
+// detail and, unless it passed, the fix on a line of its own.
+func printCheck(w io.Writer, prefix string, c engine.VerifyCheck) {
+	fmt.Fprintf(w, "%-8s %s%-26s %s", c.Status, prefix, c.Target, c.Name)
+	if c.Detail != "" {
+		fmt.Fprintf(w, ": %s", c.Detail)
+	}
+	fmt.Fprintln(w)
+	if c.Fix != "" && c.Status != "Success" {
+		fmt.Fprintf(w, "         fix: %s\n", c.Fix)
 	}
 }

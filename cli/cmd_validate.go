@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	ssisha "github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -42,34 +43,32 @@ Exit code 2 when anything is wrong.`,
 			if err != nil {
 				return err
 			}
-			s, err := a.sessionFor(cmd.Context(), ans, sec, sessionOptions{})
+			// validate only reads: the network facts and the preflight checks read one
+			// moment of the estate and share their reads.
+			o := a.sessionOptions()
+			o.SharedReads = true
+			s, err := a.open(cmd.Context(), ans, sec, o)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			problems := 0
 			fmt.Fprintln(a.out, "From this machine:")
-			for _, r := range checkReach(cmd.Context(), ans) {
-				fmt.Fprintf(a.out, "%-4s %-42s %s\n", r.mark, r.what, r.detail)
-				if r.mark == "FAIL" {
+			for _, r := range ssisha.Reach(cmd.Context(), ans) {
+				fmt.Fprintf(a.out, "%-4s %-42s %s\n", r.Mark, r.What, r.Detail)
+				if r.Mark == ssisha.ReachFail {
 					problems++
 				}
 			}
-			// validate only reads: the network facts and the preflight checks read one
-			// moment of the estate and share their reads.
-			s.env.Reads = steps.NewReadCache()
 			fmt.Fprintln(a.out, "\nFrom the primary node:")
 			problems += a.checkNetworkFacts(cmd.Context(), s)
 			fmt.Fprintln(a.out, "\nPreflight (read-only, every node):")
-			for _, c := range runPreflight(cmd.Context(), s.conn, nil) {
-				fmt.Fprintf(a.out, "%-8s %-26s %s", c.Status, c.Target, c.Name)
-				if c.Detail != "" {
-					fmt.Fprintf(a.out, ": %s", c.Detail)
-				}
-				fmt.Fprintln(a.out)
-				if c.Fix != "" && c.Status != steps.CheckSuccess {
-					fmt.Fprintf(a.out, "         fix: %s\n", c.Fix)
-				}
+			checks, err := s.PreflightChecks(cmd.Context(), ans, sec, nil)
+			if err != nil {
+				return failed(s.Redact(err))
+			}
+			for _, c := range checks {
+				printCheck(a.out, "", c)
 				if c.Status == steps.CheckFailed {
 					problems++
 				}
@@ -114,22 +113,22 @@ func networkFields(ans *answers.Answers) [][2]string {
 }
 
 // checkNetworkFacts prints one line per fact and returns how many are wrong.
-func (a *app) checkNetworkFacts(ctx context.Context, s *session) int {
+func (a *app) checkNetworkFacts(ctx context.Context, s *openSession) int {
 	problems := 0
 	for _, kv := range networkFields(s.ans) {
 		if strings.TrimSpace(kv[1]) == "" {
 			continue
 		}
-		ok, warn, msg := steps.CheckField(ctx, s.env, kv[0], kv[1])
+		fc := s.CheckField(ctx, s.ans, s.sec, kv[0], kv[1])
 		mark := "ok  "
 		switch {
-		case !ok:
+		case !fc.OK:
 			mark = "FAIL"
 			problems++
-		case warn:
+		case fc.Warning:
 			mark = "warn"
 		}
-		fmt.Fprintf(a.out, "%s %-42s %s\n", mark, kv[0], s.red.Redact(msg))
+		fmt.Fprintf(a.out, "%s %-42s %s\n", mark, kv[0], fc.Message)
 	}
 	return problems
 }

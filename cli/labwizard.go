@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 
+	ssisha "github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/ui"
@@ -35,7 +36,7 @@ type LabWizard struct {
 	Answers *answers.Answers
 	Secrets *answers.Secrets
 
-	backend *wizardBackend
+	backend *ssisha.Session
 	stop    func()
 }
 

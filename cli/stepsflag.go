@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ssisha/ssisha/steps"
 )
 
 // parseSteps reads a --steps value: numbers and ranges, "5,6", "9-7", "1-3,8".
@@ -45,8 +47,8 @@ func parseSteps(v string) ([]int, error) {
 
 func stepNumber(s string) (int, error) {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1 || n > 9 {
-		return 0, fmt.Errorf("--steps: %q is not a step; steps are numbered 1 to 9, for example --steps 5,6 or --steps 7-9", s)
+	if last := len(steps.All()); err != nil || n < 1 || n > last {
+		return 0, fmt.Errorf("--steps: %q is not a step; steps are numbered 1 to %d, for example --steps 5,6 or --steps 7-9", s, last)
 	}
 	return n, nil
 }

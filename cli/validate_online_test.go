@@ -56,7 +56,7 @@ func TestWizardHostCheckProbesFromThisMachine(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := newApp(BuildInfo{}, strings.NewReader(""), io.Discard, io.Discard, func(k string) string { return r.env[k] })
-	b := newWizardBackend(a)
+	b := a.wizardSession()
 	defer b.Close()
 	hosts := strings.Join(ans.MasterHosts(), ", ")
 	if fc := b.CheckField(context.Background(), ans, sec, "masters", hosts); !fc.OK {

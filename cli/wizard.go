@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	ssisha "github.com/ssisha/ssisha/app"
+	"github.com/ssisha/ssisha/app/labsetup"
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/ui"
@@ -31,7 +33,7 @@ func (a *app) uiOptions() ui.Options {
 // startWizard runs the wizard, then waits for any run it started to stop after its
 // running actions: quitting, Ctrl-C and a dropped terminal (SIGHUP) all end the
 // screen first, never an action half done.
-func (a *app) startWizard(ctx context.Context, o ui.Options, b *wizardBackend) error {
+func (a *app) startWizard(ctx context.Context, o ui.Options, b *ssisha.Session) error {
 	var err error
 	if o.Accessible {
 		err = ui.RunAccessible(ctx, o)
@@ -47,6 +49,19 @@ func (a *app) startWizard(ctx context.Context, o ui.Options, b *wizardBackend) e
 		<-done
 	}
 	return err
+}
+
+// The session is the wizard's backend.
+var _ ui.Backend = (*ssisha.Session)(nil)
+
+// wizardSession is the wizard's backend: a session that connects once the answers
+// are filled in, and lets a step the person picks run before earlier ones are done.
+func (a *app) wizardSession() *ssisha.Session {
+	o := a.sessionOptions()
+	o.OutOfOrder = true
+	// Without answers Open connects on first use, so it cannot fail.
+	s, _ := ssisha.Open(context.Background(), nil, nil, o)
+	return s
 }
 
 // runWizard is `ssisha` with no command: the wizard against a real cluster.
@@ -67,7 +82,7 @@ func (a *app) runWizard(cmd *cobra.Command, _ []string) error {
 		return invalidErr(err)
 	}
 	o.Secrets = sec
-	b := newWizardBackend(a)
+	b := a.wizardSession()
 	defer b.Close()
 	o.Backend = b
 	return a.startWizard(cmd.Context(), o, b)
@@ -89,7 +104,7 @@ func (a *app) runLabWizard(ctx context.Context, f labFlags) error {
 // names none) and fills in o for the wizard against it: the lab, its answers and
 // secrets, and the backend, which it also returns. stop closes the backend and the lab
 // and removes the temporary directory.
-func (a *app) setUpLabWizard(f labFlags, o *ui.Options) (l *lab.Lab, b *wizardBackend, stop func(), err error) {
+func (a *app) setUpLabWizard(f labFlags, o *ui.Options) (l *lab.Lab, b *ssisha.Session, stop func(), err error) {
 	var undo []func()
 	undoAll := func() {
 		for i := len(undo) - 1; i >= 0; i-- {
@@ -116,20 +131,17 @@ func (a *app) setUpLabWizard(f labFlags, o *ui.Options) (l *lab.Lab, b *wizardBa
 	}
 	undo = append(undo, func() { _ = l.Close() })
 	ans := labAnswers(l, f)
-	sec := &answers.Secrets{}
-	for k, v := range l.Secrets() {
-		if err := sec.Set(k, v); err != nil {
-			return nil, nil, nil, err
-		}
+	sec, err := labsetup.Secrets(l, f.speed)
+	if err != nil {
+		return nil, nil, nil, err
 	}
-	_ = sec.Set(answers.EnvWaitScale, fmt.Sprint(labWaitScale(f.speed)))
 	if a.journalPath == "" {
 		a.journalPath = filepath.Join(f.dir, "journal.jsonl")
 	}
 	o.Lab = true
 	o.Answers, o.Secrets = ans, sec
 	o.AnswersPath = filepath.Join(f.dir, "answers.yaml")
-	b = newWizardBackend(a)
+	b = a.wizardSession()
 	undo = append(undo, b.Close)
 	o.Backend = b
 	return l, b, undoAll, nil

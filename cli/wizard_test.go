@@ -13,7 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/charmbracelet/x/vt"
 
-	"github.com/ssisha/ssisha/steps/answers"
+	"github.com/ssisha/ssisha/app/labsetup"
 	"github.com/ssisha/ssisha/ui"
 )
 
@@ -73,14 +73,11 @@ func TestWizardAgainstTheLab(t *testing.T) {
 	a.journalPath = filepath.Join(r.dir, "journal.jsonl")
 	f := labFlags{dir: r.dir, masters: 2, workers: 1, sqlVersion: 2019, encrypt: "tls"}
 	ans := labAnswers(r.lab, f)
-	sec := &answers.Secrets{}
-	for k, v := range r.lab.Secrets() {
-		if err := sec.Set(k, v); err != nil {
-			t.Fatal(err)
-		}
+	sec, err := labsetup.Secrets(r.lab, 0)
+	if err != nil {
+		t.Fatal(err)
 	}
-	_ = sec.Set(answers.EnvWaitScale, "0.001")
-	b := newWizardBackend(a)
+	b := a.wizardSession()
 	defer b.Close()
 
 	m := ui.NewModel(ui.Options{Backend: b, Answers: ans, Secrets: sec, Lab: true, ASCII: true, Color: "never",

@@ -67,7 +67,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 	}
 	red := s.Redactor()
 	line := func(e engine.Event) {
-		if t := eventLine(e); t != "" {
+		if t := engine.Text(e, engine.Spoken); t != "" {
 			fmt.Fprintln(out, red.Redact(t))
 		}
 	}
@@ -317,40 +317,4 @@ func stepsFrom(step int) []int {
 		out = append(out, i)
 	}
 	return out
-}
-
-// eventLine is one event as a sentence, for the line-by-line progress stream.
-func eventLine(e engine.Event) string {
-	switch e.Kind {
-	case engine.CheckFinished:
-		if e.Check == nil {
-			return ""
-		}
-		s := fmt.Sprintf("%s: %s: %s", e.Target, e.Check.Name, e.Check.Status)
-		if e.Check.Detail != "" {
-			s += ". " + e.Check.Detail
-		}
-		if e.Check.Fix != "" {
-			s += ". Fix: " + e.Check.Fix
-		}
-		return s
-	case engine.StepStarted:
-		return fmt.Sprintf("Step %d started: %s", e.Step, e.Title)
-	case engine.ActionStarted:
-		return fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Summary)
-	case engine.ActionRunning:
-		return fmt.Sprintf("Step %d on %s: still running after %s: %s", e.Step, e.Target, e.Elapsed.Round(time.Second), e.Summary)
-	case engine.TargetFinished:
-		s := fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Status)
-		if e.Error != "" {
-			s += ". " + e.Error
-		}
-		if e.Fix != "" {
-			s += ". Fix: " + e.Fix
-		}
-		return s
-	case engine.StepFinished:
-		return fmt.Sprintf("Step %d %s", e.Step, e.Status)
-	}
-	return ""
 }

@@ -100,8 +100,8 @@ func TestAccessibleStopsWhenAsked(t *testing.T) {
 }
 
 func TestAccessibleSaysALongActionIsStillRunning(t *testing.T) {
-	got := eventLine(engine.Event{Kind: engine.ActionRunning, Step: 2, Target: "node1.contoso.com",
-		Summary: "Install Integration Services and Scale Out Master", Elapsed: 3*time.Minute + 400*time.Millisecond})
+	got := engine.Text(engine.Event{Kind: engine.ActionRunning, Step: 2, Target: "node1.contoso.com",
+		Summary: "Install Integration Services and Scale Out Master", Elapsed: 3*time.Minute + 400*time.Millisecond}, engine.Spoken)
 	want := "Step 2 on node1.contoso.com: still running after 3m0s: Install Integration Services and Scale Out Master"
 	if got != want {
 		t.Errorf("line = %q, want %q", got, want)

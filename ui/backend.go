@@ -7,12 +7,14 @@ package ui
 import (
 	"context"
 
+	"github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
-// Backend is everything the wizard asks of the rest of the program. The CLI wires it to
-// the engine; tests and screenshots use FakeBackend.
+// Backend is everything the wizard asks of the rest of the program: the application
+// layer's session (app.Session) is one; tests, screenshots and the benchmarks use
+// uitest.FakeBackend.
 type Backend interface {
 	// CheckField checks a network fact behind one answer (the name resolves or is free,
 	// the port answers, the certificate carries the master's DNS name). The UI calls it
@@ -38,8 +40,4 @@ type Backend interface {
 }
 
 // FieldCheck is the result of one background network check.
-type FieldCheck struct {
-	OK      bool
-	Warning bool
-	Message string
-}
+type FieldCheck = app.FieldCheck

@@ -13,17 +13,27 @@ import (
 // frameClock is the fixed time of screenshots and goldens.
 var frameClock = time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC)
 
-// Frames renders every screen in a representative state against the fake backend (or
-// opts.Backend when it is a *FakeBackend), for screenshots. The result maps a name to
-// the screen's ANSI view; it is the same on every call.
-func Frames(opts Options, width, height int) (map[string]string, error) {
+// FrameEstate is the estate one of Frames' screens is drawn against.
+type FrameEstate struct {
+	// Now is the clock the backend stamps its events with.
+	Now func() time.Time
+	// Interrupted is what the backend's Interrupted returns.
+	Interrupted []engine.Record
+	// FailStep, when above 0, is a step that fails once on FailHost.
+	FailStep int
+	FailHost string
+}
+
+// Frames renders every screen in a representative state, each against a fresh
+// backend from estate, for screenshots and golden files. The result maps a name to
+// the screen's ANSI view; it is the same on every call for a deterministic estate.
+func Frames(opts Options, width, height int, estate func(FrameEstate) Backend) (map[string]string, error) {
 	out := map[string]string{}
 	fixed := func() time.Time { return frameClock }
 	opts.now = fixed
-	newFake := func() *FakeBackend {
-		return &FakeBackend{Now: fixed, Records: []engine.Record{{Time: frameClock, Step: 5, Target: "node2.contoso.com", Action: "set-sqlservername", Summary: "Set SqlServerName to SSISLSN,1433", Kind: engine.KindIntent}}}
-	}
-	fresh := func(fb *FakeBackend) Model {
+	base := FrameEstate{Now: fixed, Interrupted: []engine.Record{{Time: frameClock, Step: 5, Target: "node2.contoso.com", Action: "set-sqlservername", Summary: "Set SqlServerName to SSISLSN,1433", Kind: engine.KindIntent}}}
+	newFake := func() Backend { return estate(base) }
+	fresh := func(fb Backend) Model {
 		o := opts
 		o.Backend = fb
 		m := NewModel(o)
@@ -101,9 +111,9 @@ func Frames(opts Options, width, height int) (map[string]string, error) {
 	out["run"] = m.render()
 	m.busy = ""
 
-	fail := newFake()
-	fail.FailStep, fail.FailHost, fail.FailTimes = 7, hosts[0], 1
-	m = fresh(fail)
+	failing := base
+	failing.FailStep, failing.FailHost = 7, hosts[0]
+	m = fresh(estate(failing))
 	drive(m, m.startPlan())
 	drive(m, m.startApply(nil))
 	out["run-failed"] = m.render()

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ssisha/ssisha/ui/uitest"
 )
 
 // updating reports the -update flag, which the golden package of teatest defines.
@@ -39,7 +41,7 @@ func golden(t *testing.T, name, got string) {
 // frames with the golden files; every line fits the width.
 func TestFramesGolden(t *testing.T) {
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		frames, err := Frames(Options{Lab: true, ASCII: true}, size[0], size[1])
+		frames, err := Frames(Options{Lab: true, ASCII: true}, size[0], size[1], fakeEstate)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -62,4 +64,12 @@ func TestFramesGolden(t *testing.T) {
 			golden(t, n+"-"+itoa(size[0])+"x"+itoa(size[1]), plain)
 		}
 	}
+}
+
+// FakeBackend is the wizard's tests' fake estate.
+type FakeBackend = uitest.FakeBackend
+
+// fakeEstate is the fake backend for one of Frames' screens.
+func fakeEstate(e FrameEstate) Backend {
+	return &uitest.FakeBackend{Now: e.Now, Records: e.Interrupted, FailStep: e.FailStep, FailHost: e.FailHost, FailTimes: min(e.FailStep, 1)}
 }

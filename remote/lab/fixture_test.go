@@ -101,9 +101,9 @@ func newTestLab(t testing.TB, e *estate.Estate, opts Options) *Lab {
 	if opts.Dir == "" {
 		opts.Dir = t.TempDir()
 	}
-	if opts.ops == nil {
-		opts.ops = estate.NewOperations()
-		addTestOperations(opts.ops)
+	if opts.Ops == nil {
+		opts.Ops = estate.NewOperations()
+		addTestOperations(opts.Ops)
 	}
 	l, err := Start(opts)
 	if err != nil {

@@ -63,6 +63,8 @@ func (l *Lab) startServers() error {
 				Handler:     l.winrmHandler(host),
 				Fault:       l.winrmFault(host),
 				OnRequest:   func(wsman.RequestInfo) { l.stats.winrmRequest(host) },
+
+				DisableBasic: !l.opts.WinRMBasic, // off unless enabled, as Windows ships
 			})
 		})
 		if err != nil {

@@ -33,8 +33,13 @@ type Options struct {
 	// Encrypt is the TDS mode the instances offer: "strict" (TDS 8.0) or "tls"
 	// (TLS-in-TDS, the default).
 	Encrypt string
-	// ops is the operation table; nil is estate.NewOperations(). Tests add their own.
-	ops *estate.Operations
+	// WinRMBasic offers Basic authentication on the nodes' WinRM listeners. Windows
+	// ships with Basic off; like it, the lab offers only Negotiate and NTLM unless
+	// this is set.
+	WinRMBasic bool
+	// Ops is the operation table; nil is estate.NewOperations(). Tests add operations
+	// of their own to a table they make with it.
+	Ops *estate.Operations
 }
 
 // defaultListenerName is the listener DNS name the lab's listener endpoint answers to
@@ -135,10 +140,10 @@ func Start(opts Options) (*Lab, error) {
 	if opts.Speed < 0 {
 		return nil, fmt.Errorf("lab: speed %v is negative; use 0 (no delays) or more", opts.Speed)
 	}
-	if opts.ops == nil {
-		opts.ops = estate.NewOperations()
+	if opts.Ops == nil {
+		opts.Ops = estate.NewOperations()
 	}
-	l := &Lab{opts: opts, ops: opts.ops, closing: make(chan struct{}), ports: map[string]int{}}
+	l := &Lab{opts: opts, ops: opts.Ops, closing: make(chan struct{}), ports: map[string]int{}}
 	l.faults.counts = map[FaultKind]int{}
 	l.stats.reset()
 	if opts.Dir != "" {

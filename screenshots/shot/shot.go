@@ -22,6 +22,7 @@ import (
 
 	"github.com/charmbracelet/colorprofile"
 	"github.com/ssisha/ssisha/ui"
+	"github.com/ssisha/ssisha/ui/uitest"
 )
 
 // Names are the screens the README shows, in the order it shows them. ui.Frames must
@@ -62,7 +63,7 @@ func Options() ui.Options {
 // TrueColor terminal emulator. The result holds the names of Names first, in that
 // order, then any other screen Frames renders, by name.
 func Screens(opts ui.Options, width, height int) ([]Screen, error) {
-	frames, err := ui.Frames(opts, width, height)
+	frames, err := ui.Frames(opts, width, height, fakeEstate)
 	if err != nil {
 		return nil, err
 	}
@@ -179,4 +180,9 @@ func PNG(ctx context.Context, freeze, in, out string) error {
 		return fmt.Errorf("freeze %s: %w: %s", filepath.Base(in), err, strings.TrimSpace(stderr.String()))
 	}
 	return shrink(big, out, 2)
+}
+
+// fakeEstate is the fake backend Screens draws each screen against.
+func fakeEstate(e ui.FrameEstate) ui.Backend {
+	return &uitest.FakeBackend{Now: e.Now, Records: e.Interrupted, FailStep: e.FailStep, FailHost: e.FailHost, FailTimes: min(e.FailStep, 1)}
 }

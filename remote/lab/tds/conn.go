@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"strings"
+
+	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
 // conn is one client connection: setup (PRELOGIN, TLS, LOGIN7) here, requests in
@@ -20,6 +22,8 @@ type conn struct {
 	size int
 	sess Session
 	tds  uint32 // the TDS version of LOGINACK
+	// prepared holds the statements of sp_prepare and sp_prepexec by handle.
+	prepared map[int32]string
 	// closed is closed when the connection ends, to stop waits early.
 	closed chan struct{}
 }
@@ -154,7 +158,7 @@ func (c *conn) login(payload []byte, strict bool) (ok bool, err error) {
 		return false, err
 	}
 	srv := &c.srv.opts
-	c.tds = tdsVersionDefault74
+	c.tds = agreedVersion(l.TDSVersion)
 	if strict || l.TDSVersion == tdsVersionStrict {
 		c.tds = tdsVersionStrict
 	}
@@ -190,13 +194,18 @@ func (c *conn) login(payload []byte, strict bool) (ok bool, err error) {
 	if db == "" {
 		db = "master"
 	}
-	var t tokens
+	t := c.tokens()
 	t.envChangeString(envDatabase, db, "master")
 	t.message(tokInfo, 5701, 2, 0, fmt.Sprintf("Changed database context to '%s'.", db), srv.ServerName)
+	// The server collation and language, which clients need before they send
+	// varchar parameters.
+	t.envChangeBytes(envCollation, collation, nil)
+	t.envChangeString(envLanguage, "us_english", "")
+	t.message(tokInfo, 5703, 1, 0, "Changed language setting to us_english.", srv.ServerName)
 	t.loginAck(c.tds, func() uint32 { _, v := parseVersion(srv.Version); return v }())
 	t.packetSize(size)
 	t.done(tokDone, doneFinal, 0, 0)
-	if err := writeMessage(c.rw, pktReply, t.Bytes(), c.size); err != nil {
+	if err := c.write(t); err != nil {
 		return false, err
 	}
 	c.size = size
@@ -211,9 +220,18 @@ func (c *conn) ntlm(negotiate []byte) (user string, ok bool, err error) {
 	if n.domain == "" {
 		n.domain = "LAB"
 	}
+	// SSPI clients may wrap NTLM in SPNEGO (Negotiate); the challenge goes back
+	// wrapped the same way.
+	negotiate, wrapped, err := ntlmv2.Unwrap(negotiate)
+	if err != nil {
+		return "", false, err
+	}
 	challenge, err := n.challengeMessage(negotiate)
 	if err != nil {
 		return "", false, err
+	}
+	if wrapped {
+		challenge = ntlmv2.WrapChallenge(challenge)
 	}
 	var t tokens
 	t.u8(tokSSPI)
@@ -229,7 +247,11 @@ func (c *conn) ntlm(negotiate []byte) (user string, ok bool, err error) {
 	if m.typ != pktSSPI {
 		return "", false, fmt.Errorf("tds: packet type %#x where the NTLM AUTHENTICATE was expected", m.typ)
 	}
-	a, err := parseAuthenticate(m.data)
+	authenticate, _, err := ntlmv2.Unwrap(m.data)
+	if err != nil {
+		return "", false, err
+	}
+	a, err := parseAuthenticate(authenticate)
 	if err != nil {
 		return "", false, err
 	}
@@ -248,8 +270,14 @@ func (c *conn) ntlm(negotiate []byte) (user string, ok bool, err error) {
 // loginFailed sends error 18456 the way SQL Server does: the reason stays in
 // the server's log, the client only learns that the login failed.
 func (c *conn) loginFailed(user string) error {
-	var t tokens
+	t := c.tokens()
 	t.message(tokError, 18456, 1, 14, fmt.Sprintf("Login failed for user '%s'.", user), c.srv.opts.ServerName)
 	t.done(tokDone, doneError, 0, 0)
-	return writeMessage(c.rw, pktReply, t.Bytes(), c.size)
+	return c.write(t)
 }
+
+// tokens starts a reply in the layouts of the agreed TDS version.
+func (c *conn) tokens() *tokens { return &tokens{tds: c.tds} }
+
+// write sends a reply.
+func (c *conn) write(t *tokens) error { return writeMessage(c.rw, pktReply, t.Bytes(), c.size) }

@@ -41,15 +41,16 @@ func FuzzParseRPC(f *testing.F) {
 	f.Add(buildRPC("", ""))
 	f.Add([]byte{4, 0, 0, 0, 0xFF, 0xFF, 10, 0, 0, 0, 0, 0, typDateTimeOffN, 7, 10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_, _ = parseRPC(b)
-		_, _ = parseSQLBatch(b)
+		_, _ = parseRPC(b, true)
+		_, _ = parseRPC(b, false)
+		_, _ = parseSQLBatch(b, true)
 	})
 }
 
 func FuzzParseAuthenticate(f *testing.F) {
 	msg := make([]byte, 64)
-	copy(msg, ntlmSignature)
-	msg[8] = ntlmAuthenticate
+	copy(msg, "NTLMSSP\x00")
+	msg[8] = 3 // AUTHENTICATE
 	f.Add(msg)
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if a, err := parseAuthenticate(b); err == nil {

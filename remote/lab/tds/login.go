@@ -13,6 +13,8 @@ const (
 	flagReadOnlyIntent  = 0x20 // TypeFlags: fReadOnlyIntent
 	tdsVersionStrict    = 0x08000000
 	tdsVersionDefault74 = 0x74000004
+	tdsVersion72        = 0x72090002
+	tdsVersion73        = 0x730A0003
 )
 
 // login7 is the part of a LOGIN7 message the server acts on.
@@ -86,6 +88,28 @@ func parseLogin7(b []byte) (*login7, error) {
 		l.SSPI = append([]byte(nil), b[off:off+n]...)
 	}
 	return l, nil
+}
+
+// agreedVersion is the TDS version a server that speaks up to 7.4 answers a
+// client asking for v with: the highest both speak, in LOGINACK's spelling
+// (MS-TDS 2.2.7.14, which writes 7.0 and 7.1 differently from LOGIN7).
+func agreedVersion(v uint32) uint32 {
+	switch {
+	case v >= tdsVersionDefault74 || v == tdsVersionStrict:
+		return tdsVersionDefault74
+	case v >= 0x730B0003:
+		return 0x730B0003
+	case v >= tdsVersion73:
+		return tdsVersion73
+	case v >= tdsVersion72:
+		return tdsVersion72
+	case v >= 0x71000001:
+		return 0x71000001
+	case v >= 0x71000000:
+		return 0x07010000
+	default:
+		return 0x07000000
+	}
 }
 
 // unmangle reverses the LOGIN7 password obfuscation: each byte was nibble-swapped

@@ -131,7 +131,7 @@ func buildRPC(stmt, a string) []byte {
 }
 
 func TestParseRPC(t *testing.T) {
-	req, err := parseRPC(buildRPC("SELECT @a", ""))
+	req, err := parseRPC(buildRPC("SELECT @a", ""), true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,10 @@ const (
 	colFloat
 	colDateTime2
 	colDateTimeOffset
+	// What the newer types become for clients that speak an older TDS.
+	colNText    // nvarchar(max) before TDS 7.2
+	colImage    // varbinary(max) before TDS 7.2
+	colDateTime // datetime2 and datetimeoffset before TDS 7.3
 )
 
 // TDS type bytes for result columns and parameters.
@@ -46,6 +50,17 @@ const (
 	typBigBinary      = 0xAD
 	typBigChar        = 0xAF
 	typNVarChar       = 0xE7
+	typImage          = 0x22
+	typText           = 0x23
+	typDateTim4       = 0x3A
+	typMoney          = 0x3C
+	typDateTime       = 0x3D
+	typNText          = 0x63
+	typDecimalN       = 0x6A
+	typNumericN       = 0x6C
+	typMoneyN         = 0x6E
+	typDateTimeN      = 0x6F
+	typMoney4         = 0x7A
 	typNChar          = 0xEF
 	plpNull           = 0xFFFFFFFFFFFFFFFF
 	plpUnknownLength  = 0xFFFFFFFFFFFFFFFE
@@ -114,10 +129,20 @@ func kindOf(v any) colType {
 // writeResult appends COLMETADATA and one ROW per row.
 func writeResult(t *tokens, rs *script.ResultSet) {
 	types := inferColumns(rs)
+	for i, ct := range types {
+		switch {
+		case ct == colNVarcharMax && t.before72():
+			types[i] = colNText
+		case ct == colVarbinaryMax && t.before72():
+			types[i] = colImage
+		case (ct == colDateTime2 || ct == colDateTimeOffset) && t.before73():
+			types[i] = colDateTime
+		}
+	}
 	t.u8(tokColMetadata)
 	t.u16(uint16(len(types)))
 	for i, ct := range types {
-		t.u32(0)      // user type
+		t.userType()
 		t.u16(0x0001) // nullable
 		switch ct {
 		case colNVarchar:
@@ -146,6 +171,18 @@ func writeResult(t *tokens, rs *script.ResultSet) {
 		case colDateTimeOffset:
 			t.u8(typDateTimeOffN)
 			t.u8(7)
+		case colNText:
+			t.u8(typNText)
+			t.u32(0x7FFFFFFE)
+			t.Write(collation)
+			t.u16(0) // no table name
+		case colImage:
+			t.u8(typImage)
+			t.u32(0x7FFFFFFF)
+			t.u16(0) // no table name
+		case colDateTime:
+			t.u8(typDateTimeN)
+			t.u8(8)
 		}
 		t.Write(bVarchar(nil, rs.Columns[i]))
 	}
@@ -163,6 +200,26 @@ func writeResult(t *tokens, rs *script.ResultSet) {
 
 func writeValue(t *tokens, ct colType, v any) {
 	switch ct {
+	case colNText, colImage:
+		if v == nil {
+			t.u8(0) // no text pointer: NULL
+			return
+		}
+		b, ok := v.([]byte)
+		if ct == colNText || !ok {
+			b = ucs2(toText(v))
+		}
+		t.u8(16)
+		t.Write(make([]byte, 16+8)) // text pointer and timestamp, unused by readers
+		t.u32(uint32(len(b)))
+		t.Write(b)
+	case colDateTime:
+		if v == nil {
+			t.u8(0)
+			return
+		}
+		t.u8(8)
+		t.Write(encodeLegacyDateTime(v.(time.Time)))
 	case colNVarchar:
 		if v == nil {
 			t.u16(0xFFFF)

@@ -4,16 +4,43 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 )
 
-// procExecuteSQL is sp_executesql's well-known procedure ID.
-const procExecuteSQL = 10
+// The well-known procedure IDs (MS-TDS 2.2.6.6) the lab serves.
+const (
+	procExecuteSQL = 10
+	procPrepare    = 11
+	procExecute    = 12
+	procPrepExec   = 13
+	procUnprepare  = 15
+)
 
-// parseSQLBatch reads a SQLBatch payload: ALL_HEADERS, then the UTF-16 text.
-func parseSQLBatch(b []byte) (Request, error) {
+// procByName maps the names clients may send instead of the IDs.
+var procByName = map[string]uint16{
+	"sp_executesql": procExecuteSQL,
+	"sp_prepare":    procPrepare,
+	"sp_execute":    procExecute,
+	"sp_prepexec":   procPrepExec,
+	"sp_unprepare":  procUnprepare,
+}
+
+// rpcCall is one RPC as read: the request the handler gets, and for the
+// prepare family the handle it names.
+type rpcCall struct {
+	Request
+	proc   uint16 // one of the proc* IDs, 0 for a procedure called by name
+	handle int32  // sp_execute's and sp_unprepare's handle
+}
+
+// parseSQLBatch reads a SQLBatch payload: ALL_HEADERS (from TDS 7.2), then the
+// UTF-16 text.
+func parseSQLBatch(b []byte, allHeaders bool) (Request, error) {
 	r := &reader{b: b}
-	r.skipAllHeaders()
+	if allHeaders {
+		r.skipAllHeaders()
+	}
 	if r.err != nil {
 		return Request{}, r.err
 	}
@@ -24,59 +51,99 @@ func parseSQLBatch(b []byte) (Request, error) {
 	return Request{Text: text}, nil
 }
 
-// parseRPC reads an RPC payload. For sp_executesql the statement becomes Text and
-// the declaration is dropped; any other procedure is named in Text and all its
-// parameters are kept.
-func parseRPC(b []byte) (Request, error) {
+// parseRPC reads an RPC payload. The statement of sp_executesql, sp_prepexec and
+// sp_prepare becomes Text and the declaration is dropped; the values that follow
+// are Params. Any other procedure is named in Text and all its parameters are
+// kept.
+func parseRPC(b []byte, allHeaders bool) (rpcCall, error) {
 	r := &reader{b: b}
-	r.skipAllHeaders()
+	if allHeaders {
+		r.skipAllHeaders()
+	}
 	nameLen := r.u16()
-	var proc string
-	isExec := false
+	var call rpcCall
 	if nameLen == 0xFFFF {
-		isExec = r.u16() == procExecuteSQL
-		if !isExec && r.err == nil {
-			return Request{}, errors.New("tds: RPC calls a special procedure other than sp_executesql")
+		call.proc = r.u16()
+		if !isKnownProc(call.proc) && r.err == nil {
+			return rpcCall{}, &Error{Number: 2812, State: 62, Class: 16, Message: fmt.Sprintf("Could not find stored procedure with ID %d.", call.proc)}
 		}
 	} else {
-		proc = r.ucs2(int(nameLen))
-		isExec = strings.EqualFold(strings.TrimPrefix(proc, "sys."), "sp_executesql")
+		name := r.ucs2(int(nameLen))
+		call.proc = procByName[strings.ToLower(strings.TrimPrefix(strings.ToLower(name), "sys."))]
+		if call.proc == 0 {
+			call.Text = name
+		}
 	}
 	r.u16() // option flags
 	if r.err != nil {
-		return Request{}, r.err
+		return rpcCall{}, r.err
 	}
-	req := Request{RPC: true, Params: map[string]any{}}
-	if !isExec {
-		req.Text = proc
-	}
+	call.RPC = true
+	call.Params = map[string]any{}
+	// fixed is how many leading parameters the procedure itself takes: its
+	// statement, declaration and handle.
+	fixed := map[uint16]int{procExecuteSQL: 2, procPrepare: 4, procExecute: 1, procPrepExec: 3, procUnprepare: 1}[call.proc]
 	for i := 0; r.remaining() > 0; i++ {
 		if r.b[r.off] == 0x80 || r.b[r.off] == 0xFF {
 			break // batch separator: only the first call is served
 		}
 		name := r.ucs2(int(r.u8()))
-		r.u8() // status flags (output parameters are not supported)
+		r.u8() // status flags: an OUTPUT value is sent back only for the prepare handle
 		if r.err != nil {
-			return Request{}, r.err
+			return rpcCall{}, r.err
 		}
 		v, err := readValue(r)
 		if err != nil {
-			return Request{}, fmt.Errorf("tds: RPC parameter %d (%q): %w", i+1, name, err)
+			return rpcCall{}, badParameter(i+1, name, err)
 		}
 		switch {
-		case isExec && i == 0:
+		case i >= fixed || (call.proc == procExecuteSQL && i == 1 && !strings.HasPrefix(name, "@params")):
+			if name == "" {
+				name = "@P" + strconv.Itoa(i+1-fixed)
+			}
+			call.Params[strings.TrimPrefix(name, "@")] = v
+		case isStatement(call.proc, i):
 			s, ok := v.(string)
 			if !ok {
-				return Request{}, errors.New("tds: sp_executesql statement is not a string")
+				return rpcCall{}, badParameter(i+1, name, errors.New("the statement is not a string"))
 			}
-			req.Text = s
-		case isExec && i == 1 && strings.HasPrefix(name, "@params"):
-			// the declaration string describes the parameters that follow
-		default:
-			req.Params[strings.TrimPrefix(name, "@")] = v
+			call.Text = s
+		case (call.proc == procExecute || call.proc == procUnprepare) && i == 0:
+			n, ok := v.(int64)
+			if !ok {
+				return rpcCall{}, badParameter(i+1, name, errors.New("the handle is not an int"))
+			}
+			call.handle = int32(n)
 		}
 	}
-	return req, nil
+	return call, nil
+}
+
+func isKnownProc(id uint16) bool {
+	for _, p := range procByName {
+		if p == id {
+			return true
+		}
+	}
+	return false
+}
+
+// isStatement reports whether parameter i of proc is its statement text.
+func isStatement(proc uint16, i int) bool {
+	switch proc {
+	case procExecuteSQL:
+		return i == 0
+	case procPrepare, procPrepExec:
+		return i == 2
+	}
+	return false
+}
+
+// badParameter is the error SQL Server answers a parameter it cannot read with;
+// the session survives it.
+func badParameter(ordinal int, name string, err error) error {
+	return &Error{Number: 8016, State: 1, Class: 16, Message: fmt.Sprintf(
+		"The incoming tabular data stream (TDS) remote procedure call (RPC) protocol stream is incorrect. Parameter %d (%q): %v.", ordinal, name, err)}
 }
 
 // readValue reads one TYPE_INFO and the value that follows it.
@@ -137,7 +204,8 @@ func readValue(r *reader) (any, error) {
 			return nil, r.err
 		}
 		if typ == typTimeN {
-			return nil, errors.New("time parameters are not supported")
+			// A time of day is a datetime2 on 0001-01-01.
+			return decodeDateTime(append(append([]byte{}, p...), 0, 0, 0), scale)
 		}
 		tm, err := decodeDateTime(p, scale)
 		if err != nil {
@@ -160,8 +228,48 @@ func readValue(r *reader) (any, error) {
 			return nil, fmt.Errorf("date of %d bytes", len(p))
 		}
 		return decodeDateTime(append([]byte{0, 0, 0}, p...), 0)
+	case typDecimalN, typNumericN:
+		r.u8() // declared size
+		r.u8() // precision
+		scale := int(r.u8())
+		p := r.bytes8()
+		if p == nil {
+			return nil, r.err
+		}
+		return decimalValue(p, scale)
+	case typMoneyN, typDateTimeN:
+		r.u8() // declared size
+		p := r.bytes8()
+		if p == nil {
+			return nil, r.err
+		}
+		return legacyValue(typ, p)
+	case typMoney, typDateTime:
+		return legacyValue(typ, r.take(8))
+	case typMoney4, typDateTim4:
+		return legacyValue(typ, r.take(4))
+	case typText, typNText, typImage:
+		r.u32() // declared size
+		if typ != typImage {
+			r.take(len(collation))
+		}
+		n := r.u32()
+		if n == 0xFFFFFFFF {
+			return nil, r.err
+		}
+		if uint64(n) > uint64(r.remaining()) {
+			return nil, errShort
+		}
+		p := r.take(int(n))
+		switch typ {
+		case typText:
+			return latin1(p), r.err
+		case typNText:
+			return fromUCS2(p)
+		}
+		return append([]byte{}, p...), r.err
 	}
-	return nil, fmt.Errorf("parameter type %#x is not supported", typ)
+	return nil, fmt.Errorf("data type 0x%02X is unknown", typ)
 }
 
 func fixedValue(typ byte, p []byte) (any, error) {

@@ -20,10 +20,6 @@ const (
 // requests serves the connection after login. A goroutine reads messages so that
 // an ATTENTION arriving while a handler runs cancels it.
 func (c *conn) requests() error {
-	type read struct {
-		m   message
-		err error
-	}
 	in := make(chan read)
 	go func() {
 		for {
@@ -44,7 +40,7 @@ func (c *conn) requests() error {
 		if r.err != nil {
 			return r.err
 		}
-		var t tokens
+		t := c.tokens()
 		switch r.m.typ {
 		case pktAttention:
 			// The request it meant to cancel already finished: just confirm.
@@ -56,46 +52,17 @@ func (c *conn) requests() error {
 			if c.srv.fault("request", c.closed) {
 				return errors.New("tds: connection reset by an injected fault")
 			}
-			var req Request
-			var err error
-			if r.m.typ == pktRPC {
-				req, err = parseRPC(r.m.data)
-			} else {
-				req, err = parseSQLBatch(r.m.data)
-			}
-			if err != nil {
+			if err := c.request(t, r.m, in); err != nil {
 				return err
-			}
-			ctx, cancel := context.WithCancel(context.Background())
-			res := make(chan result, 1)
-			go func() { res <- c.run(ctx, req) }()
-			var out result
-			attention := false
-			select {
-			case out = <-res:
-			case r2 := <-in:
-				cancel()
-				out = <-res
-				if r2.err != nil {
-					return r2.err
-				}
-				if r2.m.typ != pktAttention {
-					return fmt.Errorf("tds: packet type %#x while a request was running", r2.m.typ)
-				}
-				attention = true
-			}
-			cancel()
-			if attention {
-				t.done(tokDone, doneAttn, 0, 0)
-			} else {
-				c.reply(&t, req.RPC, out)
 			}
 		case pktTransMgr:
 			if f := c.srv.opts.OnRoundTrip; f != nil {
 				f()
 			}
 			rd := &reader{b: r.m.data}
-			rd.skipAllHeaders()
+			if !t.before72() {
+				rd.skipAllHeaders()
+			}
 			kind := rd.u16()
 			if rd.err != nil {
 				return rd.err
@@ -121,10 +88,114 @@ func (c *conn) requests() error {
 		default:
 			return fmt.Errorf("tds: packet type %#x is not a request", r.m.typ)
 		}
-		if err := writeMessage(c.rw, pktReply, t.Bytes(), c.size); err != nil {
+		if err := c.write(t); err != nil {
 			return err
 		}
 	}
+}
+
+// request serves one SQLBatch or RPC into t. A stream it cannot read is answered
+// with an error and the session goes on, as SQL Server does. It reports whether
+// the connection must end, and why.
+func (c *conn) request(t *tokens, m message, in <-chan read) error {
+	var call rpcCall
+	var err error
+	if m.typ == pktRPC {
+		call, err = parseRPC(m.data, !t.before72())
+	} else {
+		call.Request, err = parseSQLBatch(m.data, !t.before72())
+		if err == nil && harmless(t, call.Text) {
+			return nil
+		}
+	}
+	if err != nil {
+		var e *Error
+		if !errors.As(err, &e) {
+			err = &Error{Number: 4002, State: 1, Class: 16, Message: "The incoming tabular data stream (TDS) protocol stream is incorrect. The stream ended unexpectedly."}
+		}
+		c.reply(t, m.typ == pktRPC, result{err: err})
+		return nil
+	}
+	switch call.proc {
+	case procPrepare:
+		h := c.prepare(call.Text)
+		t.returnInt(0, "@handle", h)
+		c.reply(t, true, result{})
+		return nil
+	case procUnprepare:
+		delete(c.prepared, call.handle)
+		c.reply(t, true, result{})
+		return nil
+	case procExecute:
+		stmt, ok := c.prepared[call.handle]
+		if !ok {
+			c.reply(t, true, result{err: &Error{Number: 8179, State: 4, Class: 16, Message: fmt.Sprintf("Could not find prepared statement with handle %d.", call.handle)}})
+			return nil
+		}
+		call.Text = stmt
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res := make(chan result, 1)
+	go func() { res <- c.run(ctx, call.Request) }()
+	var out result
+	select {
+	case out = <-res:
+	case r2 := <-in:
+		cancel()
+		<-res
+		switch {
+		case r2.err != nil:
+			return r2.err
+		case r2.m.typ != pktAttention:
+			return fmt.Errorf("tds: packet type %#x while a request was running", r2.m.typ)
+		}
+		t.done(tokDone, doneAttn, 0, 0)
+		return nil
+	}
+	if call.proc == procPrepExec {
+		c.replyPrepExec(t, c.prepare(call.Text), out)
+		return nil
+	}
+	c.reply(t, call.RPC, out)
+	return nil
+}
+
+// prepare keeps a statement for sp_execute and returns its handle.
+func (c *conn) prepare(stmt string) int32 {
+	if c.prepared == nil {
+		c.prepared = map[int32]string{}
+	}
+	h := int32(len(c.prepared) + 1)
+	for {
+		if _, taken := c.prepared[h]; !taken {
+			break
+		}
+		h++
+	}
+	c.prepared[h] = stmt
+	return h
+}
+
+// replyPrepExec answers sp_prepexec: the statement's outcome, then its handle.
+func (c *conn) replyPrepExec(t *tokens, handle int32, out result) {
+	var body tokens
+	body.tds = t.tds
+	c.reply(&body, true, out)
+	b := body.Bytes()
+	// The handle goes between RETURNSTATUS and the final DONEPROC.
+	doneLen := 1 + 2 + 2 + 8
+	if t.before72() {
+		doneLen = 1 + 2 + 2 + 4
+	}
+	t.Write(b[:len(b)-doneLen])
+	t.returnInt(0, "@handle", handle)
+	t.Write(b[len(b)-doneLen:])
+}
+
+type read struct {
+	m   message
+	err error
 }
 
 type result struct {

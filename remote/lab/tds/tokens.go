@@ -3,12 +3,14 @@ package tds
 import (
 	"bytes"
 	"encoding/binary"
+	"math"
 	"strconv"
 )
 
 // Token types and DONE status bits (MS-TDS 2.2.7).
 const (
 	tokReturnStatus = 0x79
+	tokReturnValue  = 0xAC
 	tokColMetadata  = 0x81
 	tokError        = 0xAA
 	tokInfo         = 0xAB
@@ -29,7 +31,9 @@ const (
 	curCmdSelect = 0xC1
 
 	envDatabase   = 1
+	envLanguage   = 2
 	envPacketSize = 4
+	envCollation  = 7
 	envBeginTran  = 8
 	envCommit     = 9
 	envRollback   = 10
@@ -38,8 +42,24 @@ const (
 // collation is Latin1_General_CI_AS, what SQL Server reports for nvarchar.
 var collation = []byte{0x09, 0x04, 0xD0, 0x00, 0x34}
 
-// tokens builds a reply's token stream.
-type tokens struct{ bytes.Buffer }
+// tokens builds a reply's token stream in the layouts of the TDS version the
+// login agreed (0 means the newest).
+type tokens struct {
+	bytes.Buffer
+	tds uint32
+}
+
+// before72 reports whether the stream uses the TDS 7.0/7.1 layouts: 4-byte row
+// counts in DONE, 2-byte user types and line numbers, no (max) types. TDS 8.0 (0x08000000) and 0
+// use the newest layouts.
+func (t *tokens) before72() bool {
+	return t.tds != 0 && t.tds != tdsVersionStrict && t.tds < tdsVersion72
+}
+
+// before73 reports whether the stream predates the date and time types of TDS 7.3.
+func (t *tokens) before73() bool {
+	return t.tds != 0 && t.tds != tdsVersionStrict && t.tds < tdsVersion73
+}
 
 func (t *tokens) u8(v byte)    { t.WriteByte(v) }
 func (t *tokens) u16(v uint16) { t.Write(binary.LittleEndian.AppendUint16(nil, v)) }
@@ -92,7 +112,11 @@ func (t *tokens) message(tok byte, number int32, state, class byte, msg, server 
 	b = usVarchar(b, msg)
 	b = bVarchar(b, server)
 	b = bVarchar(b, "") // procedure
-	b = binary.LittleEndian.AppendUint32(b, 1)
+	if t.before72() {
+		b = binary.LittleEndian.AppendUint16(b, 1) // line number, 2 bytes before TDS 7.2
+	} else {
+		b = binary.LittleEndian.AppendUint32(b, 1)
+	}
 	t.withLen(tok, b)
 }
 
@@ -108,7 +132,34 @@ func (t *tokens) done(tok byte, status uint16, curCmd uint16, rows uint64) {
 	t.u8(tok)
 	t.u16(status)
 	t.u16(curCmd)
+	if t.before72() {
+		t.u32(uint32(min(rows, math.MaxUint32)))
+		return
+	}
 	t.u64(rows)
+}
+
+// userType writes a column's or return value's user type, 2 bytes before TDS 7.2.
+func (t *tokens) userType() {
+	if t.before72() {
+		t.u16(0)
+		return
+	}
+	t.u32(0)
+}
+
+// returnInt writes an int OUTPUT parameter's value, as sp_prepare returns a handle.
+func (t *tokens) returnInt(ordinal uint16, name string, v int32) {
+	t.u8(tokReturnValue)
+	t.u16(ordinal)
+	t.Write(bVarchar(nil, name))
+	t.u8(0x01) // an output parameter
+	t.userType()
+	t.u16(0x0001) // nullable
+	t.u8(typIntN)
+	t.u8(4)
+	t.u8(4)
+	t.u32(uint32(v))
 }
 
 func (t *tokens) packetSize(n int) {

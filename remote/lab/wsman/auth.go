@@ -1,15 +1,12 @@
 package wsman
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"net/http"
 	"strings"
 	"sync"
-	"unicode/utf16"
 
 	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
@@ -21,13 +18,6 @@ type connState struct {
 	challenge []byte // server challenge sent in the last CHALLENGE, nil when none is pending
 	user      string // DOMAIN\user once NTLM succeeded on this connection
 }
-
-// NTLM negotiate flags the CHALLENGE offers: Unicode, target requested, NTLM, a
-// domain target, extended session security and target info. No LM key and no key
-// exchange, so clients answer with plain NTLMv2.
-const challengeFlags = 0x00000001 | 0x00000004 | 0x00000200 | 0x00010000 | 0x00080000 | 0x00800000
-
-var ntlmSignature = []byte("NTLMSSP\x00")
 
 // authenticate decides who sent r. It returns the user, or writes the 401 and
 // returns "" when the request must not proceed.
@@ -53,22 +43,33 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 		s.unauthorized(w, "")
 		return ""
 	case (strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM")) && !s.opts.DisableNTLM:
-		msg, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
-		if err != nil || len(msg) < 12 || !bytes.Equal(msg[:8], ntlmSignature) {
+		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+		if err != nil {
 			s.unauthorized(w, "")
 			return ""
 		}
-		switch binary.LittleEndian.Uint32(msg[8:12]) {
-		case 1:
+		// GSSAPI clients wrap NTLM in SPNEGO on Negotiate (RFC 4559); the
+		// answers go back wrapped the same way.
+		msg, wrapped, err := ntlmv2.Unwrap(raw)
+		if err != nil || (wrapped && !strings.EqualFold(scheme, "Negotiate")) {
+			s.unauthorized(w, "")
+			return ""
+		}
+		switch ntlmv2.MessageType(msg) {
+		case ntlmv2.Negotiate:
 			challenge := make([]byte, 8)
 			_, _ = rand.Read(challenge)
 			cs.mu.Lock()
 			cs.challenge = challenge
 			cs.user = ""
 			cs.mu.Unlock()
-			s.unauthorized(w, scheme+" "+base64.StdEncoding.EncodeToString(s.challengeMessage(challenge)))
+			reply := s.challengeMessage(challenge)
+			if wrapped {
+				reply = ntlmv2.WrapChallenge(reply)
+			}
+			s.unauthorized(w, scheme+" "+base64.StdEncoding.EncodeToString(reply))
 			return ""
-		case 3:
+		case ntlmv2.Authenticate:
 			cs.mu.Lock()
 			challenge := cs.challenge
 			cs.challenge = nil
@@ -81,6 +82,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 			cs.mu.Lock()
 			cs.user = user
 			cs.mu.Unlock()
+			if wrapped {
+				w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(ntlmv2.Accepted()))
+			}
 			return user
 		}
 		s.unauthorized(w, "")
@@ -136,89 +140,39 @@ func (s *Server) qualify(user, domain string) string {
 	return strings.ToUpper(domain) + `\` + user
 }
 
-func utf16le(s string) []byte {
-	u := utf16.Encode([]rune(s))
-	b := make([]byte, 2*len(u))
-	for i, c := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], c)
-	}
-	return b
-}
-
-func fromUTF16LE(b []byte) string {
-	u := make([]uint16, len(b)/2)
-	for i := range u {
-		u[i] = binary.LittleEndian.Uint16(b[2*i:])
-	}
-	return string(utf16.Decode(u))
-}
-
-// challengeMessage builds an NTLM CHALLENGE. TargetName carries the NetBIOS domain
-// because some clients take the user's domain from it.
+// challengeMessage builds an NTLM CHALLENGE for this node.
 func (s *Server) challengeMessage(challenge []byte) []byte {
-	target := utf16le(strings.ToUpper(s.opts.Domain))
-	info := []byte{0, 0, 0, 0} // MsvAvEOL
-	const fixed = 48
-	m := make([]byte, fixed, fixed+len(target)+len(info))
-	copy(m, ntlmSignature)
-	binary.LittleEndian.PutUint32(m[8:], 2)
-	putVar(m[12:], len(target), fixed)
-	binary.LittleEndian.PutUint32(m[20:], challengeFlags)
-	copy(m[24:32], challenge)
-	putVar(m[40:], len(info), fixed+len(target))
-	m = append(m, target...)
-	return append(m, info...)
+	return ntlmv2.Challenge(s.opts.Domain, shortHost(s.opts.Host), challenge)
 }
 
-func putVar(b []byte, n, off int) {
-	binary.LittleEndian.PutUint16(b, uint16(n))
-	binary.LittleEndian.PutUint16(b[2:], uint16(n))
-	binary.LittleEndian.PutUint32(b[4:], uint32(off))
-}
-
-func readVar(msg []byte, at int) ([]byte, error) {
-	if len(msg) < at+8 {
-		return nil, errors.New("NTLM message too short")
-	}
-	n := int(binary.LittleEndian.Uint16(msg[at:]))
-	off := int(binary.LittleEndian.Uint32(msg[at+4:]))
-	if off < 0 || off+n > len(msg) || off+n < off {
-		return nil, errors.New("NTLM field beyond the message")
-	}
-	return msg[off : off+n], nil
-}
-
-// verifyAuthenticate checks an NTLMv2 AUTHENTICATE against the challenge this
-// connection was sent, recomputing the NTProofStr from the user's password.
+// verifyAuthenticate checks an AUTHENTICATE against the challenge this connection
+// was sent, recomputing the NTLMv2 or LMv2 proof from the user's password.
 func (s *Server) verifyAuthenticate(msg, challenge []byte) (string, error) {
 	if challenge == nil {
 		return "", errors.New("AUTHENTICATE without a CHALLENGE on this connection")
 	}
-	nt, err := readVar(msg, 20)
-	if err != nil {
-		return "", err
-	}
-	domainRaw, err := readVar(msg, 28)
-	if err != nil {
-		return "", err
-	}
-	userRaw, err := readVar(msg, 36)
+	a, err := ntlmv2.ParseAuthenticate(msg)
 	if err != nil {
 		return "", err
 	}
 	// Checked before the password is asked for, so a response that cannot pass
 	// never reaches PasswordFor.
-	if len(nt) < ntlmv2.MinResponse {
-		return "", errors.New("not an NTLMv2 response")
+	if !a.Checkable() {
+		return "", errors.New("neither an NTLMv2 nor an LMv2 response")
 	}
-	domain, user := fromUTF16LE(domainRaw), fromUTF16LE(userRaw)
-	full := s.qualify(user, domain)
+	full := s.qualify(a.User, a.Domain)
 	pass, ok := s.password(full)
 	if !ok {
 		return "", errors.New("unknown user")
 	}
-	if !ntlmv2.Verify(pass, user, domain, challenge, nt) {
+	if !ntlmv2.Verify(pass, a, challenge) {
 		return "", errors.New("wrong password")
 	}
 	return full, nil
+}
+
+// shortHost is a host's first DNS label, its NetBIOS computer name.
+func shortHost(host string) string {
+	h, _, _ := strings.Cut(host, ".")
+	return h
 }

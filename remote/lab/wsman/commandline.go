@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
 // progressPrefix is what winrm.Powershell puts before every encoded script.
@@ -112,7 +114,7 @@ func decodeEncodedCommand(line string) (string, error) {
 			if err != nil || len(raw)%2 != 0 {
 				return "", errors.New("EncodedCommand is not base64 UTF-16LE")
 			}
-			return strings.TrimPrefix(fromUTF16LE(raw), progressPrefix), nil
+			return strings.TrimPrefix(ntlmv2.FromUTF16LE(raw), progressPrefix), nil
 		}
 	}
 	return "", errors.New("no -EncodedCommand")

@@ -14,6 +14,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -89,8 +90,10 @@ type Options struct {
 	OnRequest func(RequestInfo)
 	// MaxCommandLine is the longest command line accepted; 0 means 8191, cmd.exe's limit.
 	MaxCommandLine int
-	// PollTimeout is how long Receive waits for output before a w:TimedOut fault;
-	// 0 means 2s.
+	// PollTimeout, when set, is how long Receive waits for output before a
+	// w:TimedOut fault whatever the client asks (tests use it to see timeouts
+	// quickly); 0 honours the client's w:OperationTimeout, as Windows does, and
+	// waits 60s when the client names none.
 	PollTimeout time.Duration
 }
 
@@ -113,9 +116,6 @@ type connKey struct{}
 func NewServer(opts Options) *Server {
 	if opts.MaxCommandLine <= 0 {
 		opts.MaxCommandLine = 8191
-	}
-	if opts.PollTimeout <= 0 {
-		opts.PollTimeout = 2 * time.Second
 	}
 	if opts.Handler == nil {
 		opts.Handler = func(context.Context, string, Command) Result {
@@ -189,6 +189,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	if cs == nil {
 		cs = &connState{}
 	}
+	if action == "Identify" && strings.EqualFold(r.Header.Get("WSMANIDENTIFY"), "unauthenticated") {
+		s.reply(w, http.StatusOK, identifyResponse(false))
+		return
+	}
 	user := s.authenticate(w, r, cs)
 	info.User = user
 	if s.opts.OnRequest != nil {
@@ -213,6 +217,10 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		if f := s.opts.Fault(info); f != nil && s.inject(w, r, f, req) {
 			return
 		}
+	}
+	if action == "Identify" {
+		s.reply(w, http.StatusOK, identifyResponse(true))
+		return
 	}
 	status, out := s.dispatch(r.Context(), user, action, req)
 	s.reply(w, status, out)

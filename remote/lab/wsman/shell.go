@@ -116,7 +116,7 @@ func (s *Server) dispatch(ctx context.Context, user, action string, req *request
 		if c == nil {
 			return fault(faultNoShell)
 		}
-		t := time.NewTimer(s.opts.PollTimeout)
+		t := time.NewTimer(s.receiveTimeout(req))
 		defer t.Stop()
 		select {
 		case <-c.done:
@@ -296,4 +296,16 @@ func (p *stdinPipe) Read(b []byte) (int, error) {
 		p.mu.Unlock()
 		<-p.ready
 	}
+}
+
+// receiveTimeout is how long a Receive waits for output: the client's
+// OperationTimeout unless the server's PollTimeout overrides it.
+func (s *Server) receiveTimeout(req *request) time.Duration {
+	if s.opts.PollTimeout > 0 {
+		return s.opts.PollTimeout
+	}
+	if d, ok := operationTimeout(req.Header.OperationTimeout); ok {
+		return d
+	}
+	return 60 * time.Second
 }

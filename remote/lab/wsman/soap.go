@@ -4,7 +4,9 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // The namespaces of the WS-Management messages the WinRS shell uses.
@@ -15,6 +17,7 @@ const (
 	nsShell      = "http://schemas.microsoft.com/wbem/wsman/1/windows/shell"
 	nsTransfer   = "http://schemas.xmlsoap.org/ws/2004/09/transfer"
 	nsFault      = "http://schemas.microsoft.com/wbem/wsman/1/wsmanfault"
+	nsIdentity   = "http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd"
 
 	resourceCmd  = nsShell + "/cmd"
 	stateDone    = nsShell + "/CommandState/Done"
@@ -57,13 +60,15 @@ type stream struct {
 type request struct {
 	XMLName xml.Name `xml:"http://www.w3.org/2003/05/soap-envelope Envelope"`
 	Header  struct {
-		Action      string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing Action"`
-		MessageID   string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing MessageID"`
-		SelectorSet struct {
+		Action           string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing Action"`
+		MessageID        string `xml:"http://schemas.xmlsoap.org/ws/2004/08/addressing MessageID"`
+		OperationTimeout string `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OperationTimeout"`
+		SelectorSet      struct {
 			Selectors []selector `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Selector"`
 		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
 	Body struct {
+		Identify    *struct{} `xml:"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd Identify"`
 		CommandLine *struct {
 			Command   string   `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Command"`
 			Arguments []string `xml:"http://schemas.microsoft.com/wbem/wsman/1/windows/shell Arguments"`
@@ -88,6 +93,9 @@ func parseRequest(body []byte) (*request, string, error) {
 	var r request
 	if err := xml.Unmarshal(body, &r); err != nil {
 		return nil, "", fmt.Errorf("request is not a SOAP envelope: %w", err)
+	}
+	if r.Body.Identify != nil && strings.TrimSpace(r.Header.Action) == "" {
+		return &r, "Identify", nil
 	}
 	action, ok := actions[strings.TrimSpace(r.Header.Action)]
 	if !ok {
@@ -142,8 +150,21 @@ var (
 	faultNoSuchAction = soapFault{"a:ActionNotSupported", "The action is not supported by the service.", 2150858797}
 )
 
+// senderFaults are the subcodes Windows blames on the client (s:Sender); the
+// others are the service's own failures (s:Receiver).
+var senderFaults = map[string]bool{
+	faultNoShell.Subcode:      true,
+	faultQuota.Subcode:        true,
+	faultBadRequest.Subcode:   true,
+	faultNoSuchAction.Subcode: true,
+}
+
 func (f soapFault) body(machine string) string {
-	return `<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>` + esc(f.Subcode) +
+	code := "s:Receiver"
+	if senderFaults[f.Subcode] {
+		code = "s:Sender"
+	}
+	return `<s:Fault><s:Code><s:Value>` + code + `</s:Value><s:Subcode><s:Value>` + esc(f.Subcode) +
 		`</s:Value></s:Subcode></s:Code><s:Reason><s:Text xml:lang="en-US">` + esc(f.Reason) +
 		`</s:Text></s:Reason><s:Detail><f:WSManFault xmlns:f="` + nsFault + `" Code="` + fmt.Sprint(f.Code) +
 		`" Machine="` + esc(machine) + `"><f:Message>` + esc(f.Reason) + `</f:Message></f:WSManFault></s:Detail></s:Fault>`
@@ -151,4 +172,40 @@ func (f soapFault) body(machine string) string {
 
 func faultEnvelope(f soapFault, relatesTo, machine string) []byte {
 	return envelope("http://schemas.dmtf.org/wbem/wsman/1/wsman/fault", relatesTo, f.body(machine))
+}
+
+// identifyResponse is what Windows answers WS-Management Identify with. Asked
+// without credentials it names no operating system, as Windows does.
+func identifyResponse(authenticated bool) []byte {
+	product := "OS: 0.0.0 SP: 0.0 Stack: 3.0"
+	if authenticated {
+		product = "OS: 10.0.17763 SP: 0.0 Stack: 3.0"
+	}
+	return []byte(`<s:Envelope xmlns:s="` + nsEnvelope + `" xml:lang="en-US"><s:Header/><s:Body><wsmid:IdentifyResponse xmlns:wsmid="` + nsIdentity +
+		`"><wsmid:ProtocolVersion>` + nsWSMan + `</wsmid:ProtocolVersion><wsmid:ProductVendor>Microsoft Corporation</wsmid:ProductVendor><wsmid:ProductVersion>` +
+		product + `</wsmid:ProductVersion></wsmid:IdentifyResponse></s:Body></s:Envelope>`)
+}
+
+// operationTimeout reads a w:OperationTimeout (an xs:duration such as PT60.000S);
+// ok is false when there is none or it cannot be read.
+func operationTimeout(v string) (d time.Duration, ok bool) {
+	v = strings.TrimSpace(v)
+	rest, found := strings.CutPrefix(v, "PT")
+	if !found || rest == "" {
+		return 0, false
+	}
+	for rest != "" {
+		i := strings.IndexAny(rest, "HMS")
+		if i <= 0 {
+			return 0, false
+		}
+		n, err := strconv.ParseFloat(rest[:i], 64)
+		if err != nil || n < 0 {
+			return 0, false
+		}
+		unit := map[byte]time.Duration{'H': time.Hour, 'M': time.Minute, 'S': time.Second}[rest[i]]
+		d += time.Duration(n * float64(unit))
+		rest = rest[i+1:]
+	}
+	return d, d > 0
 }

@@ -1,4 +1,7 @@
-package ui
+// Package uitest is what the wizard's tests, its screenshots and the benchmarks run
+// the wizard against instead of an estate: a fake backend. It imports nothing of the
+// wizard, so that the wizard's own tests can use it.
+package uitest
 
 import (
 	"context"
@@ -11,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
@@ -37,22 +41,23 @@ type FakeBackend struct {
 	calls   []string
 }
 
-// fakeSteps are the nine steps of the procedure as the fake plans them.
-var fakeSteps = []struct {
-	title string
-	scope steps.Scope
-	kind  steps.ActionKind
-	what  string
+// fakeActions say, per step ID, what the fake's one action on each target does. The
+// steps themselves (IDs, titles, scopes) and their targets are the real ones, from
+// steps.All() and engine.Targets, so the fake cannot drift from the procedure.
+var fakeActions = map[int]struct {
+	kind steps.ActionKind
+	op   string
+	what string
 }{
-	{"Prerequisites: failover cluster", steps.ClusterOnce, steps.KindChange, "Check cluster %s holds every master node"},
-	{"Install Scale Out Master on the primary", steps.Primary, steps.KindCreate, "Install SSIS Scale Out Master with certificate CN=%s"},
-	{"Install Scale Out Master on each secondary", steps.EachSecondary, steps.KindCreate, "Install SSIS Scale Out Master and import the certificate for %s"},
-	{"SSISDB in the availability group with a listener", steps.ClusterOnce, steps.KindCreate, "Create availability group %s with SSISDB"},
-	{"Point every master at the listener", steps.EachMaster, steps.KindChange, "Set SqlServerName to %s in MasterSettings.config"},
-	{"Package execution logging across replicas", steps.EachMaster, steps.KindChange, "Set the logging login password for %s"},
-	{"Master service as a cluster Generic Service role", steps.ClusterOnce, steps.KindCreate, "Create the Generic Service role %s"},
-	{"Record the master address in SSISDB", steps.Primary, steps.KindChange, "Set MASTER_ADDRESS to %s"},
-	{"Add Scale Out Workers", steps.EachWorker, steps.KindCreate, "Register the worker with %s"},
+	1: {steps.KindChange, "add-cluster-node", "Join the node to failover cluster %s"},
+	2: {steps.KindCreate, "install-scale-out-master", "Install SSIS Scale Out Master with certificate CN=%s"},
+	3: {steps.KindCreate, "install-scale-out-master", "Install SSIS Scale Out Master and import the certificate for %s"},
+	4: {steps.KindCreate, "join-availability-group", "Join the replica to availability group %s with SSISDB"},
+	5: {steps.KindChange, "set-master-settings", "Set SqlServerName to %s in MasterSettings.config"},
+	6: {steps.KindChange, "set-logging-password", "Set the logging login password for %s"},
+	7: {steps.KindCreate, "add-cluster-role", "Create the Generic Service role %s"},
+	8: {steps.KindChange, "set-master-address", "Set MASTER_ADDRESS to %s"},
+	9: {steps.KindCreate, "register-worker", "Register the worker with %s"},
 }
 
 func (f *FakeBackend) now() time.Time {
@@ -82,69 +87,41 @@ var fakeKnownNames = map[string]string{
 }
 
 // CheckField answers from the simulated DNS and AD.
-func (f *FakeBackend) CheckField(ctx context.Context, a *answers.Answers, s *answers.Secrets, field, value string) FieldCheck {
+func (f *FakeBackend) CheckField(ctx context.Context, a *answers.Answers, s *answers.Secrets, field, value string) app.FieldCheck {
 	switch field {
 	case "masters", "workers":
 		var msgs []string
 		for _, h := range splitList(value) {
 			ip, ok := fakeKnownNames[strings.ToLower(h)]
 			if !ok {
-				return FieldCheck{Message: h + " does not resolve; check the name or DNS"}
+				return app.FieldCheck{Message: h + " does not resolve; check the name or DNS"}
 			}
 			msgs = append(msgs, shortHost(h)+" "+ip)
 		}
-		return FieldCheck{OK: true, Message: "WinRM answers on " + strings.Join(msgs, ", ")}
+		return app.FieldCheck{OK: true, Message: "WinRM answers on " + strings.Join(msgs, ", ")}
 	case "masterService.dnsName", "availabilityGroup.listener.dnsName":
 		if _, ok := fakeKnownNames[strings.ToLower(value)]; ok {
-			return FieldCheck{Message: value + " is a node's name; the role needs a new name"}
+			return app.FieldCheck{Message: value + " is a node's name; the role needs a new name"}
 		}
-		return FieldCheck{OK: true, Message: "free in DNS and AD"}
+		return app.FieldCheck{OK: true, Message: "free in DNS and AD"}
 	case "masterService.staticAddress", "availabilityGroup.listener.staticAddress", "cluster.staticAddress":
-		return FieldCheck{OK: true, Message: "no host answers at " + strings.SplitN(value, "/", 2)[0]}
+		return app.FieldCheck{OK: true, Message: "no host answers at " + strings.SplitN(value, "/", 2)[0]}
 	case "masterService.account":
-		return FieldCheck{OK: true, Message: "account found in AD"}
+		return app.FieldCheck{OK: true, Message: "account found in AD"}
 	case "cluster.name":
-		return FieldCheck{OK: true, Message: "cluster " + value + " holds every master node"}
+		return app.FieldCheck{OK: true, Message: "cluster " + value + " holds every master node"}
 	case "cluster.witness":
 		server, _, _ := strings.Cut(strings.TrimPrefix(value, `\\`), `\`)
 		if _, ok := fakeKnownNames[strings.ToLower(server)]; ok {
-			return FieldCheck{Message: server + " is a node; the witness belongs on a server outside the cluster"}
+			return app.FieldCheck{Message: server + " is a node; the witness belongs on a server outside the cluster"}
 		}
-		return FieldCheck{OK: true, Message: server + " answers SMB"}
+		return app.FieldCheck{OK: true, Message: server + " answers SMB"}
 	case "masterService.certificate.thumbprint":
-		return FieldCheck{Warning: true, Message: "certificate not found on the primary; step 2 will generate one"}
+		return app.FieldCheck{Warning: true, Message: "certificate not found on the primary; step 2 will generate one"}
 	case "masterService.port", "availabilityGroup.endpointPort":
-		return FieldCheck{OK: true, Message: "port " + value + " is free on every node"}
+		return app.FieldCheck{OK: true, Message: "port " + value + " is free on every node"}
 	}
-	return FieldCheck{OK: true, Message: "ok"}
-}
-
-func (f *FakeBackend) targets(a *answers.Answers, sc steps.Scope) []steps.Target {
-	var ts []steps.Target
-	hosts := a.MasterHosts()
-	switch sc {
-	case steps.EachMaster:
-		for i, h := range hosts {
-			role := "secondary"
-			if i == 0 {
-				role = "primary"
-			}
-			ts = append(ts, steps.Target{Host: h, Role: role})
-		}
-	case steps.Primary, steps.ClusterOnce:
-		if len(hosts) > 0 {
-			ts = append(ts, steps.Target{Host: hosts[0], Role: "primary"})
-		}
-	case steps.EachSecondary:
-		for _, h := range hosts[min(1, len(hosts)):] {
-			ts = append(ts, steps.Target{Host: h, Role: "secondary"})
-		}
-	case steps.EachWorker:
-		for _, h := range a.WorkerHosts() {
-			ts = append(ts, steps.Target{Host: h, Role: "worker"})
-		}
-	}
-	return ts
+	return app.FieldCheck{OK: true, Message: "ok"}
 }
 
 // Preflight reports a fixed grid: everything passes but one warning on the last master.
@@ -176,10 +153,10 @@ func (f *FakeBackend) Plan(ctx context.Context, a *answers.Answers, s *answers.S
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := &engine.Plan{Fingerprint: "5f1c0a9e7b2d4c3e8a6f", Created: f.now()}
-	for i, fs := range fakeSteps {
-		id := i + 1
-		ps := engine.PlanStep{ID: id, Title: fs.title, Scope: fs.scope.String()}
-		for _, t := range f.targets(a, fs.scope) {
+	for _, st := range steps.All() {
+		id := st.ID()
+		ps := engine.PlanStep{ID: id, Title: st.Title(), Scope: st.Scope().String()}
+		for _, t := range engine.Targets(a, st.Scope()) {
 			emit(engine.Event{Time: f.now(), Kind: engine.DetectStarted, Step: id, Target: t.Host})
 			d := steps.Detection{State: steps.StatePending}
 			if f.applied[id] {
@@ -196,19 +173,15 @@ func (f *FakeBackend) Plan(ctx context.Context, a *answers.Answers, s *answers.S
 }
 
 func (f *FakeBackend) actions(a *answers.Answers, id int, t steps.Target) []steps.Action {
-	fs := fakeSteps[id-1]
+	fa := fakeActions[id]
 	arg := map[int]string{1: a.Cluster.Name, 2: a.MasterService.DNSName, 3: a.MasterService.DNSName, 4: a.AvailabilityGroup.Name,
 		5: a.AvailabilityGroup.Listener.DNSName + "," + fmt.Sprint(a.AvailabilityGroup.Listener.Port), 6: "##MS_SSISLogDBWorkerAgentLogin##",
 		7: a.MasterService.DNSName, 8: a.MasterAddress(), 9: a.MasterAddress()}[id]
-	op := strings.ToLower(strings.ReplaceAll(fs.title, " ", "-"))
-	if len(op) > 24 {
-		op = op[:24]
-	}
-	ps := &script.PowerShell{Op: op, Params: map[string]any{"Host": t.Host, "Value": arg}}
+	ps := &script.PowerShell{Op: fa.op, Params: map[string]any{"Host": t.Host, "Value": arg}}
 	if id == 6 {
 		ps.Params["Password"] = script.NewSecret("logging-password", "fake-logging-value")
 	}
-	act := steps.Action{ID: fmt.Sprintf("step%d-action", id), Summary: fmt.Sprintf(fs.what, arg), Kind: fs.kind,
+	act := steps.Action{ID: fmt.Sprintf("step%d-action", id), Summary: fmt.Sprintf(fa.what, arg), Kind: fa.kind,
 		Commands: []steps.Command{{Host: t.Host, PS: ps}}}
 	if id == 6 {
 		act.Irreversible = "the logging login's original random password cannot be recovered"
@@ -295,16 +268,18 @@ func (f *FakeBackend) fail(step int, host string) bool {
 func (f *FakeBackend) Rollback(ctx context.Context, a *answers.Answers, s *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	f.record(fmt.Sprintf("rollback %v", only))
 	rep := &engine.Report{RunID: "undo-fake", Status: engine.StatusSucceeded}
-	for i := len(fakeSteps); i >= 1; i-- {
+	all := steps.All()
+	for j := len(all) - 1; j >= 0; j-- {
+		st := all[j]
+		i := st.ID()
 		if len(only) > 0 && !slices.Contains(only, i) {
 			continue
 		}
-		fs := fakeSteps[i-1]
-		emit(engine.Event{Time: f.now(), Kind: engine.StepStarted, Step: i, Title: fs.title})
-		for _, t := range f.targets(a, fs.scope) {
+		emit(engine.Event{Time: f.now(), Kind: engine.StepStarted, Step: i, Title: st.Title()})
+		for _, t := range engine.Targets(a, st.Scope()) {
 			emit(engine.Event{Time: f.now(), Kind: engine.TargetStarted, Step: i, Target: t.Host})
 			emit(engine.Event{Time: f.now(), Kind: engine.TargetFinished, Step: i, Target: t.Host, Status: engine.StatusUndone})
-			rep.Results = append(rep.Results, engine.TargetResult{Step: i, Title: fs.title, Target: t.Host, Status: engine.StatusUndone})
+			rep.Results = append(rep.Results, engine.TargetResult{Step: i, Title: st.Title(), Target: t.Host, Status: engine.StatusUndone})
 		}
 		emit(engine.Event{Time: f.now(), Kind: engine.StepFinished, Step: i, Status: engine.StatusUndone})
 		f.mu.Lock()
@@ -318,10 +293,10 @@ func (f *FakeBackend) Rollback(ctx context.Context, a *answers.Answers, s *answe
 func (f *FakeBackend) Verify(ctx context.Context, a *answers.Answers, s *answers.Secrets, emit func(engine.Event)) (*engine.VerifyReport, error) {
 	f.record("verify")
 	r := &engine.VerifyReport{}
-	for i, fs := range fakeSteps {
-		for _, t := range f.targets(a, fs.scope) {
-			r.Checks = append(r.Checks, engine.VerifyCheck{Step: i + 1, Title: fs.title, Target: t.Host,
-				Check: steps.Check{Name: fs.title, Status: steps.CheckSuccess, Detail: "read back as expected"}})
+	for _, st := range steps.All() {
+		for _, t := range engine.Targets(a, st.Scope()) {
+			r.Checks = append(r.Checks, engine.VerifyCheck{Step: st.ID(), Title: st.Title(), Target: t.Host,
+				Check: steps.Check{Name: st.Title(), Status: steps.CheckSuccess, Detail: "read back as expected"}})
 		}
 	}
 	return r, ctx.Err()
@@ -346,4 +321,15 @@ func (f *FakeBackend) WriteBundle(p *engine.Plan, dir string) error {
 		}
 	}
 	return nil
+}
+
+// splitList splits a list of hosts as the wizard's fields take them.
+func splitList(v string) []string {
+	return strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == ';' })
+}
+
+// shortHost is the first label of a host name.
+func shortHost(h string) string {
+	short, _, _ := strings.Cut(h, ".")
+	return short
 }

@@ -1,0 +1,57 @@
+package clients_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
+)
+
+// whoamiOp answers with the account the node authenticated.
+const whoamiOp = "clients.whoami"
+
+func init() {
+	testOps.AddPS(whoamiOp, func(c *estate.OpContext, _ estate.Params) (any, error) { return "whoami:" + c.User, nil })
+}
+
+// TestPyWinRM runs PowerShell on a node with pywinrm over HTTPS, the lab CA
+// verified: NTLM works; Basic is refused (401) until the lab enables it; a wrong
+// password gets 401.
+func TestPyWinRM(t *testing.T) {
+	py := needPython(t, "winrm")
+	script := testdata(t, "python/pywinrm_shell.py")
+	ps := "# ssisha-op: " + whoamiOp + "\n"
+	shell := func(t *testing.T, f *fixture, transport, passVar string) string {
+		t.Helper()
+		url := "https://" + f.ep.Nodes[0].WinRM + "/wsman"
+		out, err := run(t, f.env(), "", py, script, url, f.ep.AdminUser, passVar, transport, f.ep.CAFile, ps)
+		if err != nil {
+			t.Fatalf("pywinrm %s: %v\n%s", transport, err, out)
+		}
+		return out
+	}
+	f := startLab(t, lab.Options{})
+	t.Run("ntlm", func(t *testing.T) {
+		out := shell(t, f, "ntlm", envWindowsPassword)
+		if lineOf(out, "exit ") != "exit 0" || !strings.Contains(out, "whoami:"+f.domain) {
+			t.Fatalf("pywinrm over NTLM:\n%s", out)
+		}
+	})
+	t.Run("ntlm wrong password", func(t *testing.T) {
+		if out := shell(t, f, "ntlm", envWrongPassword); lineOf(out, "refused") == "" {
+			t.Fatalf("a wrong password was not refused with 401:\n%s", out)
+		}
+	})
+	t.Run("basic off by default", func(t *testing.T) {
+		if out := shell(t, f, "basic", envWindowsPassword); lineOf(out, "refused") == "" {
+			t.Fatalf("Basic was accepted on a lab that did not enable it:\n%s", out)
+		}
+	})
+	t.Run("basic when enabled", func(t *testing.T) {
+		fb := startLab(t, lab.Options{WinRMBasic: true})
+		if out := shell(t, fb, "basic", envWindowsPassword); lineOf(out, "exit ") != "exit 0" {
+			t.Fatalf("pywinrm over Basic on a lab that enabled it:\n%s", out)
+		}
+	})
+}
