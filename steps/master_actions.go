@@ -15,7 +15,7 @@ import (
 )
 
 // pfxTransferPassword protects the PFX while it travels. Without SSISHA_PFX_PASSWORD a random
-// one serves: the file exists only for the seconds of one action.
+// one serves, good for this one transfer only.
 func pfxTransferPassword(env *Env, fallback string) script.Secret {
 	if env.Secrets != nil && !env.Secrets.PFXPassword.IsZero() {
 		return script.NewSecret("pfx-password", env.Secrets.PFXPassword.Reveal())
@@ -229,6 +229,15 @@ func undoCertInRoot(ctx context.Context, env *Env, t Target, u certUndo) error {
 // applyImportCert carries the PFX: export on the primary, the bytes through ssisha as
 // a secret, import on the secondary. The commands are the plan's, with the secret
 // values filled in; their displayed text is the same.
+//
+// Where the key is on disk: both scripts export and import in memory, so no PFX file
+// is ever written on either node. The import script, though, carries the PFX and its
+// password and is longer than a WinRM command line, so the client uploads it: for the
+// seconds of the run it is a .ps1 file in the WinRM user's %TEMP% (the profile's
+// temporary folder, which only that user, SYSTEM and Administrators can read), deleted
+// after the run, also when the run is cancelled. A connection that dies between the
+// run and the delete leaves that file behind, password-protected, until someone
+// removes it (%TEMP%\ssisha-*.ps1 of the WinRM user).
 func applyImportCert(ctx context.Context, env *Env, t Target, a Action, hint certUndo) (*certUndo, error) {
 	from, thumb := hint.From, hint.Thumbprint
 	if from == "" || thumb == "" {

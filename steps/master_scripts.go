@@ -342,15 +342,8 @@ func psMasterCertExport(thumbprint string, password script.Secret) script.PowerS
 	return psWinChange("cert.export", map[string]any{"thumbprint": thumbprint, "password": password}, `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not $cert) { $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue }
 if (-not $cert) { throw "certificate $($p.thumbprint) is not on $env:COMPUTERNAME" }
-$pw = ConvertTo-SecureString -String $p.password -AsPlainText -Force
-$tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
-try {
-    Export-PfxCertificate -Cert $cert -FilePath $tmp -Password $pw -ChainOption EndEntityCertOnly | Out-Null
-    $b64 = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($tmp))
-} finally {
-    # The file holds the private key; it leaves the node only as this result.
-    Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
-}
+# Exported in memory: the private key never reaches a file on this node.
+$b64 = [Convert]::ToBase64String($cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $p.password))
 $r = [pscustomobject]@{ thumbprint = $p.thumbprint; pfx = $b64 }
 `, true)
 }
@@ -358,17 +351,16 @@ $r = [pscustomobject]@{ thumbprint = $p.thumbprint; pfx = $b64 }
 func psMasterCertImport(thumbprint string, pfx, password script.Secret) script.PowerShell {
 	return psWinChange("cert.import", map[string]any{"thumbprint": thumbprint, "pfx": pfx, "password": password}, `$existing = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not ($existing -and $existing.HasPrivateKey)) {
-    $pw = ConvertTo-SecureString -String $p.password -AsPlainText -Force
-    $tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
-    try {
-        [System.IO.File]::WriteAllBytes($tmp, [Convert]::FromBase64String($p.pfx))
-        # Import-PfxCertificate into a LocalMachine store keeps the key in the machine
-        # key set, where http.sys can use it.
-        $imported = Import-PfxCertificate -FilePath $tmp -CertStoreLocation Cert:\LocalMachine\Root -Password $pw -Exportable
-    } finally {
-        Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
-    }
+    # Imported from the bytes in memory. MachineKeySet puts the key in the machine key
+    # set, where http.sys can use it (without it the key would land in the WinRM
+    # user's profile); PersistKeySet keeps it after this process ends.
+    $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'MachineKeySet, PersistKeySet, Exportable'
+    $bytes = [Convert]::FromBase64String($p.pfx)
+    $imported = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $bytes, $p.password, $flags
     if ($imported.Thumbprint -ne $p.thumbprint) { throw "the imported certificate is $($imported.Thumbprint), not the expected $($p.thumbprint)" }
+    $st = New-Object System.Security.Cryptography.X509Certificates.X509Store ('Root', 'LocalMachine')
+    $st.Open('ReadWrite')
+    try { $st.Add($imported) } finally { $st.Close() }
 }
 $c = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)"
 $r = [pscustomobject]@{ thumbprint = $c.Thumbprint; hasPrivateKey = $c.HasPrivateKey }

@@ -26,6 +26,13 @@ func TestSecondaryMasterStepLifecycle(t *testing.T) {
 	if n.SSLBindings["0.0.0.0:8391"] != primaryThumb {
 		t.Fatalf("node2 bound %s, primary %s", n.SSLBindings["0.0.0.0:8391"], primaryThumb)
 	}
+	// The private key crosses as bytes: no PFX file on either node's disk, not even for
+	// a moment.
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		if w := l.node(h).PrivateKeyWrites; len(w) > 0 {
+			t.Errorf("the PFX was written to %s's disk: %v", h, w)
+		}
+	}
 	// Pitfall: two running masters before the cluster role exists.
 	if svc := n.Services["ssisscaleoutmaster150"]; svc == nil || svc.State != "Stopped" || svc.StartMode != "Manual" {
 		t.Fatalf("node2 master service: %+v", svc)

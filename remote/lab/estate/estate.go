@@ -73,6 +73,10 @@ type Node struct {
 	// Registry values by "HKLM\\...\\Key!Value".
 	Registry      map[string]string `json:"registry"`
 	PendingReboot bool              `json:"pendingReboot"`
+	// PrivateKeyWrites are the files a private key was written to on this node's disk,
+	// even for a moment: a deleted file's bytes stay on the disk until overwritten, and
+	// a session that dies before its cleanup leaves the file itself.
+	PrivateKeyWrites []string `json:"privateKeyWrites,omitempty"`
 	// SQL is the node's SQL Server instance (masters only).
 	SQL *Instance `json:"sql,omitempty"`
 }
