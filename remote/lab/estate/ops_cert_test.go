@@ -7,7 +7,7 @@ import (
 
 func TestAPFXThroughAFileLeavesTheKeyOnDisk(t *testing.T) {
 	for code, want := range map[string]int{
-		"Export-PfxCertificate -Cert $cert -FilePath $tmp -Password $pw": 1,
+		"Export-PfxCertificate -Cert $cert -FilePath $tmp -Password $pw":                                  1,
 		"$cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $p.password)": 0,
 	} {
 		e := NewEstate(SeedOptions{})
