@@ -36,11 +36,15 @@ IF EXISTS (SELECT 1 FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = @id)
     EXEC SSISDB.catalog.delete_worker_agent @WorkerAgentId = @id;`}
 }
 
-func psWorkerFacts(service, defaultPath, masterThumbprint string) script.PowerShell {
+func psWorkerFacts(service, defaultPath, masterThumbprint, folder string) script.PowerShell {
 	return script.PowerShell{Op: "worker.facts", ReadOnly: true,
-		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint},
-		Body: psFindSettings + `
+		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint, "folder": folder},
+		Body: psFindSettings + psPendingReboot + `
 $out = [ordered]@{ installed = $false; settingsFound = $false }
+# Integration Services of this version, with or without the worker: undo removes it only
+# where the worker's install brought it.
+$out.isInstalled = [bool](Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue)
+$out.rebootReasons = @(Get-SsishaRebootReasons)
 $svc = Get-CimInstance Win32_Service -Filter ("Name='" + $p.service.Replace("'", "''") + "'") -ErrorAction SilentlyContinue
 if ($svc) {
   $out.installed = $true

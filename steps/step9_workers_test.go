@@ -102,3 +102,32 @@ func TestWorkersStepDoesNotRegisterWithoutTrust(t *testing.T) {
 		t.Fatalf("got %v, want a registration timeout with a fix", err)
 	}
 }
+
+func TestWorkersStepUndoKeepsIntegrationServicesInstalledBefore(t *testing.T) {
+	l := newWorkerLab(t)
+	w := l.e.Nodes["worker1.contoso.com"]
+	// SSIS was there before ssisha: the worker's install adds only the worker.
+	w.Installed["IS"] = "15.0.4345.5"
+	s := NewWorkersStep()
+	applied := l.apply(t, s, func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	l.undo(t, s, applied)
+	if w.Installed["IS_Worker"] != "" {
+		t.Error("undo left the worker installed")
+	}
+	if w.Installed["IS"] == "" {
+		t.Error("undo removed Integration Services, which was installed before ssisha")
+	}
+}
+
+func TestWorkersStepBlocksOnAPendingRestart(t *testing.T) {
+	l := newWorkerLab(t)
+	l.e.Nodes["worker1.contoso.com"].PendingReboot = true
+	d := l.detectAll(t, NewWorkersStep())["worker1.contoso.com"]
+	if d.State != StateBlocked || !strings.Contains(d.Reason, "restart pending") || !strings.Contains(d.Fix, "restart worker1.contoso.com") {
+		t.Errorf("got %s %q %q, want blocked on the pending restart", d.State, d.Reason, d.Fix)
+	}
+}

@@ -30,7 +30,8 @@ func storeName(s string) string {
 
 func workerFacts(c *OpContext, p Params) (any, error) {
 	n := c.Node
-	out := map[string]any{"installed": n.Installed["IS_Worker"] != "", "settingsFound": false}
+	out := map[string]any{"installed": n.Installed["IS_Worker"] != "", "settingsFound": false,
+		"isInstalled": n.Installed["IS"] != "", "rebootReasons": winRebootReasons(n)}
 	if svc := n.Services[strings.ToLower(p.String("service"))]; svc != nil {
 		out["serviceState"] = svc.State
 		out["serviceAccount"] = svc.Account
