@@ -39,7 +39,7 @@ IF EXISTS (SELECT 1 FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = @id)
 func psWorkerFacts(service, defaultPath, masterThumbprint, folder string) script.PowerShell {
 	return script.PowerShell{Op: "worker.facts", ReadOnly: true,
 		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint, "folder": folder},
-		Body: psFindSettings + psPendingReboot + `
+		Body: psFindSettings + "\n" + psPendingReboot + `
 $out = [ordered]@{ installed = $false; settingsFound = $false }
 # Integration Services of this version, with or without the worker: undo removes it only
 # where the worker's install brought it.
