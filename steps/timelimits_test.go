@@ -27,7 +27,7 @@ func longScripts() []struct {
 		psWorkerInstall("", "", pw, "", "", "", "", "", ""), psWorkerUninstall("", "", "", "", true),
 		psFeatureInstall("x"), psFeatureUninstall("x"),
 		psClusterCreate("c", nil, "", "u", pw), psClusterDestroy("c", "u", pw), psClusterQuorumSet("c", "w", "u", pw),
-		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", "u", pw), psFailoverRoleMove("r", "s", "n", 60),
+		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", true, "", "u", pw), psFailoverRoleMove("r", "s", "n", 60),
 		psAlwaysOn(true, "n"), psAlwaysOn(false, "n"), psCatalogCreate(pw, "160"),
 		psMasterRestart("s"), psWorkerRestart("s"),
 	}

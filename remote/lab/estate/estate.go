@@ -26,6 +26,9 @@ type Estate struct {
 	Cluster *Cluster          `json:"cluster,omitempty"`
 	// AG is the availability group holding SSISDB, once created.
 	AG *AvailabilityGroup `json:"ag,omitempty"`
+	// ComputerObjects are the AD computer objects of the cluster's roles' network
+	// names (virtual computer objects), by lower-case short name.
+	ComputerObjects map[string]*ComputerObject `json:"computerObjects,omitempty"`
 	// FileShares are the shares of the domain's file server, as lower-case
 	// \\server\share: where a cluster's file share witness can live.
 	FileShares map[string]bool `json:"fileShares,omitempty"`
@@ -37,6 +40,13 @@ type Estate struct {
 	// Spend, when set, charges work the estate does by itself on a node (not an
 	// operation's) to that node's busy time, in lab time; the runtime sets it.
 	Spend func(host string, d time.Duration) `json:"-"`
+}
+
+// ComputerObject is a computer object in AD: enabled while a network name uses it,
+// disabled as AD admins pre-stage one or as a removed role leaves it.
+type ComputerObject struct {
+	Enabled     bool      `json:"enabled"`
+	WhenCreated time.Time `json:"whenCreated"`
 }
 
 // Account is a domain account in the simulated Active Directory.

@@ -247,6 +247,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		}
 	}
 	g := cl.Groups[key]
+	vcoCreated := false
 	if g == nil {
 		for _, h := range cl.Nodes {
 			n := e.Node(h)
@@ -254,7 +255,11 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 				return nil, errorf("Add-ClusterGenericServiceRole : The service '%s' is not installed on cluster node '%s'. Install it on every node that can own the role.", svcName, strings.ToUpper(ShortName(h)))
 			}
 		}
-		if _, taken := winLookup(e, name); taken || winComputerObject(e, name) {
+		// A disabled computer object of that name is one pre-staged for the cluster,
+		// which the network name takes over; an enabled one belongs to someone else.
+		vco := e.ComputerObjects[key]
+		prestaged := vco != nil && !vco.Enabled
+		if _, taken := winLookup(e, name); taken || !prestaged && winComputerObject(e, name) {
 			return nil, errorf("Add-ClusterGenericServiceRole : There was an error configuring the client access point. The network name '%s' is already in use in DNS or Active Directory.", name)
 		}
 		ip := clusterIP(p.String("staticAddress"))
@@ -273,6 +278,15 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		g = &ClusterGroup{Name: name, Type: "GenericService", Owner: owner, State: "Offline", ServiceName: svcName, DNSName: name, IP: ip}
 		cl.Groups[key] = g
 		clusterDNSAdd(e, name, ip)
+		if e.ComputerObjects == nil {
+			e.ComputerObjects = map[string]*ComputerObject{}
+		}
+		if vco == nil {
+			vco = &ComputerObject{WhenCreated: c.nodeTime().UTC()}
+			e.ComputerObjects[key] = vco
+		}
+		vco.Enabled = true
+		vcoCreated = !prestaged
 	}
 	g.PossibleOwners = owners
 	if g.State != "Online" {
@@ -285,7 +299,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		svc.State = "Running"
 		g.State = "Online"
 	}
-	return map[string]any{"name": g.Name, "state": g.State, "owner": strings.ToUpper(ShortName(g.Owner))}, nil
+	return map[string]any{"name": g.Name, "state": g.State, "owner": strings.ToUpper(ShortName(g.Owner)), "computerObjectCreated": vcoCreated}, nil
 }
 
 func clusterRoleRemove(c *OpContext, p Params) (any, error) {
@@ -309,8 +323,24 @@ func clusterRoleRemove(c *OpContext, p Params) (any, error) {
 			svc.State = "Stopped"
 		}
 	}
-	delete(cl.Groups, strings.ToLower(ShortName(name)))
+	key := strings.ToLower(ShortName(name))
+	delete(cl.Groups, key)
 	clusterDNSRemove(e, g.DNSName)
-	res["removed"], res["computerObjectRemoved"], res["dnsRecordRemoved"] = true, true, true
+	res["removed"], res["dnsRecordRemoved"] = true, true
+	// The cluster disables the network name's computer object when the resource
+	// goes; the script deletes it unless told to keep it (one pre-staged by AD
+	// admins), or, given createdAfter, only when AD made it since then.
+	if vco := e.ComputerObjects[key]; vco != nil {
+		remove := p["removeComputerObject"] == nil || p.Bool("removeComputerObject")
+		if after, err := time.Parse(time.RFC3339, p.String("createdAfter")); err == nil && !remove {
+			remove = !vco.WhenCreated.Before(after)
+		}
+		if remove {
+			delete(e.ComputerObjects, key)
+			res["computerObjectRemoved"] = true
+		} else {
+			vco.Enabled = false
+		}
+	}
 	return res, nil
 }

@@ -204,7 +204,7 @@ func winComputerObject(e *Estate, name string) bool {
 	if e.AG != nil && e.AG.Listener != nil && strings.EqualFold(ShortName(e.AG.Listener.DNSName), short) {
 		return true
 	}
-	return false
+	return e.ComputerObjects[short] != nil
 }
 
 func winNameCheck(c *OpContext, p Params) (any, error) {

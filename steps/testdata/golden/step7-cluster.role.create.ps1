@@ -41,14 +41,21 @@ $d = Get-Content -LiteralPath $DataPath -Raw | ConvertFrom-Json
 try {
     Import-Module FailoverClusters
     $g = Get-ClusterGroup -Name $d.name -ErrorAction SilentlyContinue
+    $vcoCreated = $false
     if (-not $g) {
+        # A computer object of that name that exists now was pre-staged by AD admins
+        # (disabled, the cluster's account given full control): the role takes it over,
+        # and undo must leave it. The task has the operator's credentials for AD.
+        $prestaged = $null
+        try { $prestaged = ([adsisearcher]('(&(objectCategory=computer)(sAMAccountName=' + $d.name + '$))')).FindOne() } catch { }
         $splat = @{ ServiceName = $d.serviceName; Name = $d.name; StaticAddress = $d.staticAddress; Wait = 120 }
         $g = Add-ClusterGenericServiceRole @splat
+        $vcoCreated = -not $prestaged
     }
     if (@($d.owners).Count -gt 0) { $g | Set-ClusterOwnerNode -Owners $d.owners }
     if ([string]$g.State -ne 'Online') { $g = Start-ClusterGroup -Name $d.name -Wait 120 }
     $g = Get-ClusterGroup -Name $d.name
-    $result = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name }
+    $result = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name; computerObjectCreated = $vcoCreated }
     @{ result = $result } | ConvertTo-Json -Compress -Depth 5 | Set-Content -LiteralPath $ResultPath -Encoding UTF8
 } catch {
     @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
@@ -56,5 +63,5 @@ try {
 '@
 $data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; owners = @($p.owners) }
 $res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 600
-$r = [pscustomobject]@{ name = $res.name; state = $res.state; owner = $res.owner }
+$r = [pscustomobject]@{ name = $res.name; state = $res.state; owner = $res.owner; computerObjectCreated = [bool]$res.computerObjectCreated }
 $r | ConvertTo-Json -Compress -Depth 5

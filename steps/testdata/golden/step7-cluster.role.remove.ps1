@@ -1,7 +1,7 @@
 # ssisha-op: cluster.role.remove
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"name":"ssismaster","runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba"}'
+$p = ConvertFrom-Json '{"createdAfter":"","name":"ssismaster","removeComputerObject":true,"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba"}'
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
     $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
@@ -50,11 +50,19 @@ try {
     # The network name's computer object and DNS record outlive the role and count
     # against the cluster's quota of virtual computer objects.
     $vco = $false
-    try {
+    if ($d.removeComputerObject -or $d.createdAfter) { try {
         $s = [adsisearcher]('(&(objectCategory=computer)(sAMAccountName=' + $d.name + '$))')
         $hit = $s.FindOne()
-        if ($hit) { $hit.GetDirectoryEntry().DeleteTree(); $vco = $true }
-    } catch { }
+        if ($hit) {
+            $entry = $hit.GetDirectoryEntry()
+            $ours = [bool]$d.removeComputerObject
+            if (-not $ours) {
+                $since = [datetime]::Parse($d.createdAfter, [Globalization.CultureInfo]::InvariantCulture).ToUniversalTime()
+                $ours = ([datetime]$entry.Properties['whenCreated'][0]).ToUniversalTime() -ge $since
+            }
+            if ($ours) { $entry.DeleteTree(); $vco = $true }
+        }
+    } catch { } }
     $dns = $false
     if (Get-Command Remove-DnsServerResourceRecord -ErrorAction SilentlyContinue) {
         try {
@@ -70,6 +78,6 @@ try {
     @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
 }
 '@
-$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 600
+$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; removeComputerObject = [bool]$p.removeComputerObject; createdAfter = [string]$p.createdAfter }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 600
 $r = [pscustomobject]@{ name = $p.name; removed = [bool]$res.removed; computerObjectRemoved = [bool]$res.computerObjectRemoved; dnsRecordRemoved = [bool]$res.dnsRecordRemoved }
 $r | ConvertTo-Json -Compress -Depth 5
