@@ -133,3 +133,16 @@ func TestPrimaryMasterStepRebindsDriftedBinding(t *testing.T) {
 	}
 	l.expectDone(t, s)
 }
+
+func TestPrimaryMasterStepPasswordEndingInBackslashReachesSetup(t *testing.T) {
+	l := newWinLab(t)
+	const pw = `Master-Pass\\`
+	l.estate.Accounts[`contoso\svc_ssismaster`].Password = pw
+	l.env.Secrets.MasterAccountPassword = script.NewSecret("master-account-password", pw)
+	l.env.Redactor.Add(l.env.Secrets.MasterAccountPassword)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	if l.node("node1.contoso.com").Installed["IS_Master"] == "" {
+		t.Error("the master was not installed")
+	}
+}

@@ -81,8 +81,12 @@ if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
   [pscustomobject]@{ installed = $false; exitCode = 0 } | ConvertTo-Json -Compress -Depth 5
   return
 }
+# Setup splits its command line as the C runtime does, where backslashes before a
+# quote escape it: the trailing backslashes of a quoted value are doubled so its
+# closing quote stays one.
+$pw = $p.password -replace '(\\+)$', '$1$1'
 $setupArgs = @('/Q', '/ACTION=Install', '/IACCEPTSQLSERVERLICENSETERMS', '/SUPPRESSPRIVACYSTATEMENTNOTICE', '/FEATURES=IS,IS_Worker',
-  ('/ISWORKERSVCACCOUNT="' + $p.account + '"'), ('/ISWORKERSVCPASSWORD="' + $p.password + '"'),
+  ('/ISWORKERSVCACCOUNT="' + $p.account + '"'), ('/ISWORKERSVCPASSWORD="' + $pw + '"'),
   '/ISWORKERSVCSTARTUPTYPE=Automatic', ('/ISWORKERSVCMASTER="' + $p.masterEndpoint + '"'))
 $proc = Start-Process -FilePath $p.setupPath -ArgumentList $setupArgs -Wait -PassThru -NoNewWindow
 if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/script"
 )
 
 // newWorkerLab is the estate as steps 1 to 8 leave it.
@@ -129,5 +131,21 @@ func TestWorkersStepBlocksOnAPendingRestart(t *testing.T) {
 	d := l.detectAll(t, NewWorkersStep())["worker1.contoso.com"]
 	if d.State != StateBlocked || !strings.Contains(d.Reason, "restart pending") || !strings.Contains(d.Fix, "restart worker1.contoso.com") {
 		t.Errorf("got %s %q %q, want blocked on the pending restart", d.State, d.Reason, d.Fix)
+	}
+}
+
+func TestWorkersStepPasswordEndingInBackslashReachesSetup(t *testing.T) {
+	l := newWorkerLab(t)
+	const pw = `Worker-Pass\`
+	l.e.Accounts[`contoso\svc_ssisworker`].Password = pw
+	l.env.Secrets.WorkerAccountPassword = script.NewSecret("worker-account-password", pw)
+	l.env.Redactor = script.NewRedactor(l.env.Secrets.MasterKeyPassword, l.env.Secrets.LoggingPassword, l.env.Secrets.WorkerAccountPassword)
+	l.apply(t, NewWorkersStep(), func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	if l.e.Nodes["worker1.contoso.com"].Installed["IS_Worker"] == "" {
+		t.Error("the worker was not installed")
 	}
 }

@@ -153,7 +153,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		return nil, setupFailure(c, folder, -2068578302, "The Scale Out Master service account '"+account+"' is a local virtual or built-in account; in a highly available Scale Out it must be a domain account that can log in to every replica.")
 	}
 	acct := winAccount(c.Estate, account)
-	if acct == nil || !acct.Enabled || acct.Password != p.String("password") {
+	if acct == nil || !acct.Enabled || acct.Password != c.setupReceives(p.String("password")) {
 		return nil, setupFailure(c, folder, -2068578302, "The credentials you provided for the SQL Server Integration Services Scale Out Master service are invalid. To continue, provide a valid account and password for the service.")
 	}
 	thumb := strings.ToUpper(p.String("thumbprint"))
