@@ -86,11 +86,11 @@ func psClusterCreate(name string, nodes []string, staticAddress, user string, pa
         $result = [pscustomobject]@{ name = $d.name; created = $true; report = [string]$report.FullName }
     }
 ` + psTaskEpilogue
-	return psWinChangeWithin(limitCluster, "cluster.create", map[string]any{
+	return psWinChangeWithin(limitClusterCreate, "cluster.create", map[string]any{
 		"name": name, "nodes": nodes, "staticAddress": staticAddress,
 		"runAsUser": user, "runAsPassword": password,
 	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; nodes = @($p.nodes); staticAddress = $p.staticAddress }
-$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 1800
+$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitClusterCreate)+`
 $r = [pscustomobject]@{ name = $res.name; created = [bool]$res.created; report = $res.report }
 `, true)
 }
@@ -114,7 +114,7 @@ func psClusterQuorumSet(name, witness, user string, password script.Secret) scri
     }
 ` + psTaskEpilogue
 	return psWinChangeWithin(limitCluster, "cluster.quorum.set", map[string]any{"name": name, "witness": witness, "runAsUser": user, "runAsPassword": password},
-		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ absent = [bool]$res.absent; quorumType = [string]$res.quorumType; witnessPath = [string]$res.witnessPath }
 `, true)
 }
@@ -132,7 +132,7 @@ func psClusterDestroy(name, user string, password script.Secret) script.PowerShe
     }
 ` + psTaskEpilogue
 	return psWinChangeWithin(limitCluster, "cluster.destroy", map[string]any{"name": name, "runAsUser": user, "runAsPassword": password},
-		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ name = $p.name; removed = [bool]$res.removed }
 `, true)
 }

@@ -26,7 +26,7 @@ func psRoleCreate(name, serviceName, staticAddress string, owners []string, user
 		"name": name, "serviceName": serviceName, "staticAddress": staticAddress, "owners": owners,
 		"runAsUser": user, "runAsPassword": password,
 	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; owners = @($p.owners) }
-$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 600
+$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ name = $res.name; state = $res.state; owner = $res.owner; computerObjectCreated = [bool]$res.computerObjectCreated }
 `, true)
 }
@@ -71,7 +71,7 @@ func psRoleRemove(name string, removeComputerObject bool, createdAfter, user str
     $result = [pscustomobject]@{ removed = $removed; computerObjectRemoved = $vco; dnsRecordRemoved = $dns }
 ` + psTaskEpilogue
 	return psWinChangeWithin(limitCluster, "cluster.role.remove", map[string]any{"name": name, "removeComputerObject": removeComputerObject, "createdAfter": createdAfter, "runAsUser": user, "runAsPassword": password},
-		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; removeComputerObject = [bool]$p.removeComputerObject; createdAfter = [string]$p.createdAfter }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 600
+		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; removeComputerObject = [bool]$p.removeComputerObject; createdAfter = [string]$p.createdAfter }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ name = $p.name; removed = [bool]$res.removed; computerObjectRemoved = [bool]$res.computerObjectRemoved; dnsRecordRemoved = [bool]$res.dnsRecordRemoved }
 `, true)
 }

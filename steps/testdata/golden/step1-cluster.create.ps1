@@ -24,12 +24,15 @@ function Invoke-SsishaAsTask {
             $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
         } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
         if (-not (Test-Path -LiteralPath $outPath)) {
-            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; it was stopped and removed; look at Task Scheduler history on $env:COMPUTERNAME"
         }
         $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
         if ($out.error) { throw $out.error }
         $out.result
     } finally {
+        # A task still running past its time is stopped before it is removed, with the
+        # password it stores: the script's own limit leaves room for this.
+        Stop-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -ErrorAction SilentlyContinue
         Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
         Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
     }
