@@ -85,7 +85,7 @@ func clusterGet(c *OpContext, p Params) (any, error) {
 
 func clusterCreate(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	name := p.String("name")
@@ -132,7 +132,7 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 // without one. The cluster's computer object reaches the share, which must exist.
 func clusterQuorumSet(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	cl := clusterOf(e, c.Node)
@@ -171,7 +171,7 @@ func shareExists(e *Estate, path string) bool {
 
 func clusterDestroy(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	name := p.String("name")
@@ -231,7 +231,7 @@ func clusterRoleGet(c *OpContext, p Params) (any, error) {
 
 func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	cl := clusterOf(e, c.Node)
@@ -304,7 +304,7 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 
 func clusterRoleRemove(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	name := p.String("name")

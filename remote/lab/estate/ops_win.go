@@ -283,14 +283,32 @@ func winHostCheck(c *OpContext, p Params) (any, error) {
 	return map[string]any{"host": host, "resolved": ok, "addresses": addrs, "port": p.Int("port"), "tcp": tcp}, nil
 }
 
+// DisableDomainCredsKey is the registry value of the policy "Network access: Do not
+// allow storage of passwords and credentials for network authentication".
+const DisableDomainCredsKey = `HKLM\SYSTEM\CurrentControlSet\Control\Lsa!DisableDomainCreds`
+
 // winCheckRunAs is Register-ScheduledTask's logon check: the task runs as the operator
-// and needs the right password.
-func winCheckRunAs(e *Estate, user, password string) error {
+// and needs the right password, which the node must be allowed to store.
+func winCheckRunAs(c *OpContext, user, password string) error {
+	e := c.Estate
+	if c.Node.Registry[DisableDomainCredsKey] == "1" {
+		if strings.Contains(c.Script, "DisableDomainCreds") {
+			// The script looks first and says why.
+			return errorf("%s", storageOfPasswordsRefused(sqlServerNameOf(c.Node)))
+		}
+		return errorf("Register-ScheduledTask : A specified logon session does not exist. It may already have been terminated. (Exception from HRESULT: 0x80070520)")
+	}
 	acct := winAccount(e, user)
 	if acct == nil || !acct.Enabled || acct.Password != password {
 		return errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
 	}
 	return nil
+}
+
+// storageOfPasswordsRefused is what the task scripts say when the policy is on.
+func storageOfPasswordsRefused(computer string) string {
+	return "the policy 'Network access: Do not allow storage of passwords and credentials for network authentication' is enabled on " + computer +
+		" (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\DisableDomainCreds = 1): a scheduled task cannot keep the operator's password, which the cluster cmdlets need; turn the policy off on this node for the run (Local Security Policy, or the GPO that sets it)"
 }
 
 // winHasHost reports whether hosts holds host, by FQDN or short name, any case.

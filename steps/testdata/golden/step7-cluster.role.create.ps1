@@ -4,6 +4,12 @@ $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"name":"ssismaster","owners":["NODE1","NODE2"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","serviceName":"SSISScaleOutMaster150","staticAddress":"10.0.0.60"}'
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    # With this policy on, Register-ScheduledTask fails with "A specified logon session
+    # does not exist" (0x80070520), which names neither the policy nor the fix.
+    $lsa = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa' -Name DisableDomainCreds -ErrorAction SilentlyContinue
+    if ($lsa -and $lsa.DisableDomainCreds -eq 1) {
+        throw "the policy 'Network access: Do not allow storage of passwords and credentials for network authentication' is enabled on $env:COMPUTERNAME (HKLM\SYSTEM\CurrentControlSet\Control\Lsa\DisableDomainCreds = 1): a scheduled task cannot keep the operator's password, which the cluster cmdlets need; turn the policy off on this node for the run (Local Security Policy, or the GPO that sets it)"
+    }
     $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
     $dir = Join-Path $env:ProgramData 'ssisha'
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
