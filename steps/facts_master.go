@@ -27,6 +27,8 @@ type masterNodeState struct {
 	// ReplicaFirewall are ssisha's inbound rules for the replica's ports, by name:
 	// enabled or not.
 	ReplicaFirewall map[string]bool `json:"replicaFirewall"`
+	// SChannel is the node's client certificate trust (see checkSChannel).
+	SChannel *schannelState `json:"schannel"`
 	// SQLTCPPort is the instance's TCP port from its network configuration (0:
 	// unknown, or dynamic only).
 	SQLTCPPort       int      `json:"sqlTcpPort"`
@@ -34,6 +36,22 @@ type masterNodeState struct {
 	PendingReboot    bool     `json:"pendingReboot"`
 	RebootReasons    []string `json:"rebootReasons"`
 	SetupMediaExists bool     `json:"setupMediaExists"`
+}
+
+// schannelState is SChannel's client certificate trust on a master node.
+type schannelState struct {
+	// CAIssuedInRoot counts the certificates in LocalMachine\Root that are not
+	// self-signed.
+	CAIssuedInRoot        int    `json:"caIssuedInRoot"`
+	ClientAuthTrustMode   string `json:"clientAuthTrustMode"`
+	SendTrustedIssuerList string `json:"sendTrustedIssuerList"`
+}
+
+// rejectsWorkers: with certificates a CA issued in Root and SChannel's defaults, the
+// master answers the workers' self-signed client certificates with 403 (the Scale Out
+// troubleshooting page's fix is ClientAuthTrustMode = 2 and SendTrustedIssuerList = 0).
+func (s *schannelState) rejectsWorkers() bool {
+	return s != nil && s.CAIssuedInRoot > 0 && (s.ClientAuthTrustMode != "2" || s.SendTrustedIssuerList != "0")
 }
 
 type masterServiceState struct {

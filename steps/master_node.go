@@ -247,6 +247,12 @@ func verifyMasterNode(ctx context.Context, env *Env, host string, m masterNodeSt
 	}
 	add("Firewall open for the replica's ports", len(closed) == 0, "closed: "+noneIfEmpty(strings.Join(closed, ", ")), "run step "+masterStepNumber(env, host)+" again")
 	add("Always On enabled", m.HadrEnabled, "HADR_Enabled", "run step "+masterStepNumber(env, host)+" again")
+	if m.SChannel.rejectsWorkers() {
+		checks = append(checks, Check{Name: "SChannel accepts the workers' certificates", Status: CheckWarning,
+			Detail: fmt.Sprintf("LocalMachine\\Root holds %d certificates a CA issued, and ClientAuthTrustMode is %s, SendTrustedIssuerList %s: the master will answer workers with 403",
+				m.SChannel.CAIssuedInRoot, noneIfEmpty(m.SChannel.ClientAuthTrustMode), noneIfEmpty(m.SChannel.SendTrustedIssuerList)),
+			Fix: "set ClientAuthTrustMode = 2 and SendTrustedIssuerList = 0 (DWORD) under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL on every master node, then restart it"})
+	}
 	return checks, nil
 }
 

@@ -134,6 +134,12 @@ if ($LASTEXITCODE -eq 0) {
 $fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
 $firewall = $null
 if ($fw) { $firewall = [pscustomobject]@{ name = $fw.Name; enabled = ($fw.Enabled -eq 'True') } }
+$sch = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL' -ErrorAction SilentlyContinue
+$schannel = [pscustomobject]@{
+    caIssuedInRoot        = @(Get-ChildItem -Path Cert:\LocalMachine\Root | Where-Object { $_.Issuer -ne $_.Subject }).Count
+    clientAuthTrustMode   = [string]$sch.ClientAuthTrustMode
+    sendTrustedIssuerList = [string]$sch.SendTrustedIssuerList
+}
 $replicaFirewall = [ordered]@{}
 foreach ($rule in @(Get-NetFirewallRule -Name ($p.replicaRulePrefix + '*') -ErrorAction SilentlyContinue)) { $replicaFirewall[$rule.Name] = ($rule.Enabled -eq 'True') }
 $instKey = (Get-ItemProperty -Path "$root\Instance Names\SQL" -Name $p.instance -ErrorAction SilentlyContinue).($p.instance)
@@ -155,6 +161,7 @@ $r = [pscustomobject]@{
     binding          = $binding
     firewall         = $firewall
     replicaFirewall  = [pscustomobject]$replicaFirewall
+    schannel         = $schannel
     sqlTcpPort       = $sqlTcpPort
     hadrEnabled      = $hadr
     pendingReboot    = $reasons.Count -gt 0

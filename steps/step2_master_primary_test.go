@@ -146,3 +146,27 @@ func TestPrimaryMasterStepPasswordEndingInBackslashReachesSetup(t *testing.T) {
 		t.Error("the master was not installed")
 	}
 }
+
+func TestPrimaryMasterStepWarnsOfSChannelDefaultsWithCAIssuedCertificates(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	n := l.node("node1.contoso.com")
+	n.Certs[estate.StoreRoot]["C0FFEE0000000000000000000000000000000001"] = &estate.Cert{Thumbprint: "C0FFEE0000000000000000000000000000000001",
+		Subject: "CN=Contoso Issuing CA 1", Issuer: "CN=Contoso Root CA"}
+	checks, err := s.Verify(context.Background(), l.env, l.targets(s)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range checks {
+		if strings.Contains(c.Name, "SChannel") {
+			found = c.Status == CheckWarning && strings.Contains(c.Fix, "SendTrustedIssuerList = 0")
+		}
+	}
+	if !found {
+		t.Fatalf("no SChannel warning with a CA-issued certificate in Root: %+v", checks)
+	}
+	n.Registry[estate.ClientAuthTrustModeKey], n.Registry[estate.SendTrustedIssuerListKey] = "2", "0"
+	l.expectVerified(t, s)
+}

@@ -116,6 +116,8 @@ type Cert struct {
 	Exportable    bool      `json:"exportable"`
 	NotAfter      time.Time `json:"notAfter"`
 	FriendlyName  string    `json:"friendlyName,omitempty"`
+	// Issuer is the issuing CA's name; empty for a self-signed certificate.
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // FirewallRule is an inbound allow rule.

@@ -40,6 +40,7 @@ func CheckHealth(e *Estate) []Problem {
 	h.logging()
 	h.workers()
 	h.firewall()
+	h.schannel()
 	return h.problems
 }
 

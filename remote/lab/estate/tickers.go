@@ -157,7 +157,7 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 	if err != nil || u.Scheme != "https" || u.Port() != get(ms, "PortNumber") || !containsFold(mcert.DNSNames, u.Hostname()) {
 		return
 	}
-	if port, _ := strconv.Atoi(u.Port()); !reaches(n, master, port) {
+	if port, _ := strconv.Atoi(u.Port()); !reaches(n, master, port) || schannelRejectsWorkers(master) {
 		return
 	}
 	if !strings.EqualFold(get(ws, "MasterHttpsCertThumbprint"), mthumb) || n.Certs[`LocalMachine\Root`][mthumb] == nil {
