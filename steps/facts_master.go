@@ -49,9 +49,9 @@ type schannelState struct {
 
 // rejectsWorkers: with certificates a CA issued in Root and SChannel's defaults, the
 // master answers the workers' self-signed client certificates with 403 (the Scale Out
-// troubleshooting page's fix is ClientAuthTrustMode = 2 and SendTrustedIssuerList = 0).
+// troubleshooting page's fix is SendTrustedIssuerList = 0 or ClientAuthTrustMode = 2).
 func (s *schannelState) rejectsWorkers() bool {
-	return s != nil && s.CAIssuedInRoot > 0 && (s.ClientAuthTrustMode != "2" || s.SendTrustedIssuerList != "0")
+	return s != nil && s.CAIssuedInRoot > 0 && s.ClientAuthTrustMode != "2" && s.SendTrustedIssuerList != "0"
 }
 
 type masterServiceState struct {

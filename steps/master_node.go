@@ -251,7 +251,7 @@ func verifyMasterNode(ctx context.Context, env *Env, host string, m masterNodeSt
 		checks = append(checks, Check{Name: "SChannel accepts the workers' certificates", Status: CheckWarning,
 			Detail: fmt.Sprintf("LocalMachine\\Root holds %d certificates a CA issued, and ClientAuthTrustMode is %s, SendTrustedIssuerList %s: the master will answer workers with 403",
 				m.SChannel.CAIssuedInRoot, noneIfEmpty(m.SChannel.ClientAuthTrustMode), noneIfEmpty(m.SChannel.SendTrustedIssuerList)),
-			Fix: "set ClientAuthTrustMode = 2 and SendTrustedIssuerList = 0 (DWORD) under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL on every master node, then restart it"})
+			Fix: "set SendTrustedIssuerList = 0 (or ClientAuthTrustMode = 2), a DWORD under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL on every master node, or take the CA-issued certificates out of Root"})
 	}
 	return checks, nil
 }

@@ -167,6 +167,6 @@ func TestPrimaryMasterStepWarnsOfSChannelDefaultsWithCAIssuedCertificates(t *tes
 	if !found {
 		t.Fatalf("no SChannel warning with a CA-issued certificate in Root: %+v", checks)
 	}
-	n.Registry[estate.ClientAuthTrustModeKey], n.Registry[estate.SendTrustedIssuerListKey] = "2", "0"
+	n.Registry[estate.SendTrustedIssuerListKey] = "0"
 	l.expectVerified(t, s)
 }

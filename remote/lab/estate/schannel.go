@@ -7,8 +7,8 @@ import "strings"
 // LocalMachine\Root. When Root also holds certificates a CA issued, SChannel (with its
 // defaults) sends the list of trusted issuers and checks the client certificate
 // against machine trust in a way that rejects the worker's: the master answers 403.
-// The documented fix is ClientAuthTrustMode = 2 (exclusive CA trust through Root) and
-// SendTrustedIssuerList = 0.
+// The documented fixes (either one, on every master node): SendTrustedIssuerList = 0,
+// or ClientAuthTrustMode = 2; or take the CA-issued certificates out of Root.
 
 // SChannel registry values, as the lab's registry keys them.
 const (
@@ -34,14 +34,14 @@ func schannelRejectsWorkers(n *Node) bool {
 	if caIssuedInRoot(n) == 0 {
 		return false
 	}
-	return n.Registry[ClientAuthTrustModeKey] != "2" || n.Registry[SendTrustedIssuerListKey] != "0"
+	return n.Registry[ClientAuthTrustModeKey] != "2" && n.Registry[SendTrustedIssuerListKey] != "0"
 }
 
 // schannel adds a master node whose SChannel settings turn workers away.
 func (h *healthCheck) schannel() {
 	for _, n := range h.masterNodes() {
 		if schannelRejectsWorkers(n) {
-			h.add(AreaWorkers, n.Host, "set ClientAuthTrustMode = 2 and SendTrustedIssuerList = 0 under "+SChannelKey+" and restart the node",
+			h.add(AreaWorkers, n.Host, "set SendTrustedIssuerList = 0 (or ClientAuthTrustMode = 2) under "+SChannelKey+" on every master node, or take the CA-issued certificates out of Root",
 				"Root holds %d certificates a CA issued and SChannel keeps its defaults: the master answers workers with 403", caIssuedInRoot(n))
 		}
 	}

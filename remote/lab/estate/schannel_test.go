@@ -13,11 +13,12 @@ func TestSChannelDefaultsRejectWorkersOnlyWithCAIssuedRootCertificates(t *testin
 		t.Error("a CA-issued certificate in Root with SChannel's defaults: accepted")
 	}
 	n.Registry[ClientAuthTrustModeKey] = "2"
-	if !schannelRejectsWorkers(n) {
-		t.Error("ClientAuthTrustMode alone: accepted")
+	if schannelRejectsWorkers(n) {
+		t.Error("ClientAuthTrustMode = 2: still rejected")
 	}
+	delete(n.Registry, ClientAuthTrustModeKey)
 	n.Registry[SendTrustedIssuerListKey] = "0"
 	if schannelRejectsWorkers(n) {
-		t.Error("both settings made: still rejected")
+		t.Error("SendTrustedIssuerList = 0: still rejected")
 	}
 }
