@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
@@ -121,6 +122,33 @@ func testLabEndToEnd(t *testing.T, format string) {
 	after := r.estateJSON()
 	diffs := estateDiff("", before, after)
 	for _, d := range diffs {
+		t.Errorf("rollback left a difference: %s", d)
+	}
+	if t.Failed() {
+		t.Logf("rollback output:\n%s", out)
+	}
+}
+
+// TestLabRollbackRemovesOnlyWhatItCreated sets up an estate where some of what ssisha
+// would make is there already: Integration Services on a worker, the access point's
+// computer object pre-staged in AD, a DBA's firewall rule for the instance's port.
+// Apply and rollback must leave all of it, and leave nothing else behind.
+func TestLabRollbackRemovesOnlyWhatItCreated(t *testing.T) {
+	r := startLab(t, 2, 1)
+	r.lab.Estate(func(e *estate.Estate) {
+		e.Nodes["worker1.contoso.com"].Installed["IS"] = estate.ProductVersion(2019)
+		e.ComputerObjects = map[string]*estate.ComputerObject{"ssismaster": {WhenCreated: time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)}}
+		for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+			e.Nodes[h].Firewall["SQL Server"] = &estate.FirewallRule{Name: "SQL Server", DisplayName: "SQL Server", Port: 1433, Enabled: true}
+		}
+	})
+	before := r.estateJSON()
+	r.must("apply", "--yes")
+	if p := r.lab.Health(); len(p) > 0 {
+		t.Fatalf("the lab finds the set-up estate unhealthy: %v", p)
+	}
+	out := r.must("rollback", "--yes")
+	for _, d := range estateDiff("", before, r.estateJSON()) {
 		t.Errorf("rollback left a difference: %s", d)
 	}
 	if t.Failed() {
