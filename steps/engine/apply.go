@@ -32,6 +32,11 @@ type ApplyOptions struct {
 	// new starts, and the journal is left ready to resume (the wizard's pause and
 	// quit, a dropped terminal).
 	Stop <-chan struct{}
+	// FollowPlan stops the run, before the next step changes anything, when what that
+	// step has to do differs from the plan beyond its placeholders (`apply --bundle`:
+	// the reviewed scripts are the ones that run). Without it deviations are only
+	// reported.
+	FollowPlan bool
 }
 
 // ApplyWith is Apply with per-call options.
@@ -73,7 +78,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 			return e.finish(run, "apply", nil, err)
 		}
 	}
-	fresh := e.detect(ctx, run.id, sel)
+	fresh := e.planFor(ctx, run.id, p, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
 	}
@@ -98,6 +103,12 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	}
 
 	rep := &Report{RunID: run.id}
+	// planned is what each step is compared with as its turn comes.
+	planned := p
+	if planned == nil {
+		planned = fresh
+	}
+	var deviated error
 	dirty := false
 	// next is the re-detection of the step after the current one, started as soon as
 	// every target of the current step has ended its actions.
@@ -115,10 +126,19 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		switch {
 		case pre != nil:
 			det = pre.wait()
-		case dirty:
-			// Earlier steps changed the estate, so what this step has to do is only
-			// known now.
+		case dirty || det.Predicted():
+			// Earlier steps changed the estate (or the plan only predicted what they
+			// leave), so what this step has to do is only known now.
 			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
+		}
+		if devs := e.compareWithPlan(run, planned, det); len(devs) > 0 {
+			rep.Deviations = append(rep.Deviations, devs...)
+			if o.FollowPlan {
+				deviated = deviationError(devs)
+				run.fail(fmt.Sprintf("step %d differs from the reviewed plan", s.ID()))
+				rep.Results = append(rep.Results, e.notStarted(s, run)...)
+				continue
+			}
 		}
 		var following steps.Step
 		if i+1 < len(sel) {
@@ -144,6 +164,9 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		rep.Results = append(rep.Results, results...)
 	}
 	next.wait()
+	if deviated != nil {
+		return e.finish(run, "apply", rep, deviated)
+	}
 	return e.finish(run, "apply", rep, ctx.Err())
 }
 
@@ -221,6 +244,13 @@ func (e *Engine) finish(run *runState, mode string, rep *Report, err error) (*Re
 				status = StatusFailed
 				if t.err != nil {
 					failures = append(failures, e.redactor().RedactError(t.err))
+				}
+			case StatusCancelled:
+				// A run stopped by the user (or cancelled) before all its targets ran
+				// did not succeed: the journal says so, and the next start offers
+				// to resume it.
+				if status == StatusSucceeded {
+					status = StatusCancelled
 				}
 			}
 		}
