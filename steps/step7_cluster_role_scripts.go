@@ -17,15 +17,19 @@ func psRoleCreate(name, serviceName, staticAddress string, owners []string, user
         $g = Add-ClusterGenericServiceRole @splat
         $vcoCreated = -not $prestaged
     }
-    if (@($d.owners).Count -gt 0) { $g | Set-ClusterOwnerNode -Owners $d.owners }
+    # Possible owners are a resource's: on the group, Set-ClusterOwnerNode would set
+    # the preferred owners, which restrict nothing.
+    if (@($d.possibleOwners).Count -gt 0) {
+        Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $g.Name } | Set-ClusterOwnerNode -Owners $d.possibleOwners
+    }
     if ([string]$g.State -ne 'Online') { $g = Start-ClusterGroup -Name $d.name -Wait 120 }
     $g = Get-ClusterGroup -Name $d.name
     $result = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name; computerObjectCreated = $vcoCreated }
 ` + psTaskEpilogue
 	return psWinChangeWithin(limitCluster, "cluster.role.create", map[string]any{
-		"name": name, "serviceName": serviceName, "staticAddress": staticAddress, "owners": owners,
+		"name": name, "serviceName": serviceName, "staticAddress": staticAddress, "possibleOwners": owners,
 		"runAsUser": user, "runAsPassword": password,
-	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; owners = @($p.owners) }
+	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; possibleOwners = @($p.possibleOwners) }
 $res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ name = $res.name; state = $res.state; owner = $res.owner; computerObjectCreated = [bool]$res.computerObjectCreated }
 `, true)

@@ -33,6 +33,10 @@ func TestClusterRoleStepLifecycle(t *testing.T) {
 	if g == nil || g.Type != "GenericService" || g.ServiceName != "SSISScaleOutMaster150" || g.IP != "10.0.0.60" || g.Owner != "node1.contoso.com" || g.State != "Online" {
 		t.Fatalf("role: %+v", g)
 	}
+	// The plan says possible owners: the role's resources carry them, not the group.
+	if strings.Join(g.PossibleOwners, ",") != "node1.contoso.com,node2.contoso.com" || len(g.PreferredOwners) != 0 {
+		t.Errorf("possible owners %v, preferred owners %v; want the master nodes as possible owners", g.PossibleOwners, g.PreferredOwners)
+	}
 	if l.estate.DNS["ssismaster.contoso.com"] != "10.0.0.60" {
 		t.Errorf("access point not in DNS")
 	}

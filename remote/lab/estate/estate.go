@@ -249,8 +249,12 @@ type ClusterGroup struct {
 	// DNSName and IP are the client access point.
 	DNSName string `json:"dnsName,omitempty"`
 	IP      string `json:"ip,omitempty"`
-	// PossibleOwners, empty meaning every node.
+	// PossibleOwners are the nodes its resources may run on (Set-ClusterOwnerNode on
+	// each resource), empty meaning every node: the role never moves elsewhere.
 	PossibleOwners []string `json:"possibleOwners,omitempty"`
+	// PreferredOwners are the group's own owner list (Set-ClusterOwnerNode on the
+	// group): the order failover tries, which restricts nothing.
+	PreferredOwners []string `json:"preferredOwners,omitempty"`
 }
 
 // AvailabilityGroup is the AG holding SSISDB.

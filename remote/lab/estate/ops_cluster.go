@@ -240,11 +240,14 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	}
 	name, svcName := strings.ToUpper(ShortName(p.String("name"))), p.String("serviceName")
 	key := strings.ToLower(name)
-	var owners []string
-	for _, o := range p.Strings("owners") {
-		if n := e.Node(o); n != nil {
-			owners = append(owners, strings.ToLower(n.Host))
+	hostsOf := func(names []string) []string {
+		var out []string
+		for _, o := range names {
+			if n := e.Node(o); n != nil {
+				out = append(out, strings.ToLower(n.Host))
+			}
 		}
+		return out
 	}
 	g := cl.Groups[key]
 	vcoCreated := false
@@ -288,7 +291,14 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		vco.Enabled = true
 		vcoCreated = !prestaged
 	}
-	g.PossibleOwners = owners
+	// The script says which call it makes: owners for the group's (preferred owners),
+	// possibleOwners for its resources'.
+	if p["owners"] != nil {
+		g.PreferredOwners = hostsOf(p.Strings("owners"))
+	}
+	if p["possibleOwners"] != nil {
+		g.PossibleOwners = hostsOf(p.Strings("possibleOwners"))
+	}
 	if g.State != "Online" {
 		n := e.Node(g.Owner)
 		svc := n.Services[strings.ToLower(g.ServiceName)]

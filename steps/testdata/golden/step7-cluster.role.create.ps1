@@ -1,7 +1,7 @@
 # ssisha-op: cluster.role.create
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"name":"ssismaster","owners":["NODE1","NODE2"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","serviceName":"SSISScaleOutMaster150","staticAddress":"10.0.0.60"}'
+$p = ConvertFrom-Json '{"name":"ssismaster","possibleOwners":["NODE1","NODE2"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","serviceName":"SSISScaleOutMaster150","staticAddress":"10.0.0.60"}'
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
     # With this policy on, Register-ScheduledTask fails with "A specified logon session
@@ -61,7 +61,11 @@ try {
         $g = Add-ClusterGenericServiceRole @splat
         $vcoCreated = -not $prestaged
     }
-    if (@($d.owners).Count -gt 0) { $g | Set-ClusterOwnerNode -Owners $d.owners }
+    # Possible owners are a resource's: on the group, Set-ClusterOwnerNode would set
+    # the preferred owners, which restrict nothing.
+    if (@($d.possibleOwners).Count -gt 0) {
+        Get-ClusterResource | Where-Object { $_.OwnerGroup.Name -eq $g.Name } | Set-ClusterOwnerNode -Owners $d.possibleOwners
+    }
     if ([string]$g.State -ne 'Online') { $g = Start-ClusterGroup -Name $d.name -Wait 120 }
     $g = Get-ClusterGroup -Name $d.name
     $result = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name; computerObjectCreated = $vcoCreated }
@@ -70,7 +74,7 @@ try {
     @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
 }
 '@
-$data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; owners = @($p.owners) }
+$data = [pscustomobject]@{ name = $p.name; serviceName = $p.serviceName; staticAddress = $p.staticAddress; possibleOwners = @($p.possibleOwners) }
 $res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 780
 $r = [pscustomobject]@{ name = $res.name; state = $res.state; owner = $res.owner; computerObjectCreated = [bool]$res.computerObjectCreated }
 $r | ConvertTo-Json -Compress -Depth 5
