@@ -128,11 +128,13 @@ if (Test-Path -LiteralPath $settingsPath) {
     $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
 }
 $binding = $null
-$show = netsh http show sslcert ipport=0.0.0.0:$($p.port) 2>$null
-if ($LASTEXITCODE -eq 0) {
-    $hash = ($show | Where-Object { $_ -match 'Certificate Hash\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
-    $store = ($show | Where-Object { $_ -match 'Certificate Store Name\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
-    if ($hash) { $binding = [pscustomobject]@{ certificateHash = $hash.ToUpperInvariant(); storeName = $store } }
+# http.sys keeps its bindings in the registry; reading them there does not depend on the
+# language netsh prints its labels in.
+$sslKey = "HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo\0.0.0.0:$($p.port)"
+$ssl = Get-ItemProperty -LiteralPath $sslKey -ErrorAction SilentlyContinue
+if ($ssl -and $ssl.SslCertHash) {
+    $hash = (@($ssl.SslCertHash) | ForEach-Object { ([byte]$_).ToString('X2') }) -join ''
+    $binding = [pscustomobject]@{ certificateHash = $hash; storeName = [string]$ssl.SslCertStoreName }
 }
 $fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
 $firewall = $null

@@ -170,3 +170,13 @@ func TestPrimaryMasterStepWarnsOfSChannelDefaultsWithCAIssuedCertificates(t *tes
 	n.Registry[estate.SendTrustedIssuerListKey] = "0"
 	l.expectVerified(t, s)
 }
+
+func TestPrimaryMasterStepReadsTheBindingOnAGermanNode(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.node("node1.contoso.com").Locale = "de-DE"
+	l.applyTargets(t, s, l.targets(s))
+	if d := l.detect(t, s, l.targets(s)[0]); d.State != StateDone {
+		t.Errorf("after apply on a de-DE node: %s %s (%s)", d.State, winActionIDs(d.Actions), d.Reason)
+	}
+}

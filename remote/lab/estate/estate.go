@@ -83,6 +83,9 @@ type Node struct {
 	// Registry values by "HKLM\\...\\Key!Value".
 	Registry      map[string]string `json:"registry"`
 	PendingReboot bool              `json:"pendingReboot"`
+	// Locale is the node's display language (empty: en-US); tools such as netsh
+	// print their labels in it.
+	Locale string `json:"locale,omitempty"`
 	// PrivateKeyWrites are the files a private key was written to on this node's disk,
 	// even for a moment: a deleted file's bytes stay on the disk until overwritten, and
 	// a session that dies before its cleanup leaves the file itself.

@@ -82,7 +82,7 @@ func masterGet(c *OpContext, p Params) (any, error) {
 		settings = map[string]any{"path": settingsPath, "portNumber": get("PortNumber"), "sslCertThumbprint": get("SSLCertThumbprint"), "sqlServerName": get("SqlServerName")}
 	}
 	var binding map[string]any
-	if h := n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))]; h != "" {
+	if h := n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))]; h != "" && !c.readsEnglishNetsh() {
 		binding = map[string]any{"certificateHash": strings.ToUpper(h), "storeName": "Root"}
 	}
 	var firewall map[string]any
@@ -119,6 +119,14 @@ func masterGet(c *OpContext, p Params) (any, error) {
 		"rebootReasons":    winRebootReasons(n),
 		"setupMediaExists": p.String("setupMedia") != "" && media,
 	}, nil
+}
+
+// readsEnglishNetsh reports a script that finds the binding by matching netsh's English
+// labels ("Certificate Hash") on a node whose netsh prints them in another language
+// ("Zertifikathash" on de-DE): it finds none.
+func (c *OpContext) readsEnglishNetsh() bool {
+	english := c.Node.Locale == "" || strings.HasPrefix(strings.ToLower(c.Node.Locale), "en")
+	return !english && strings.Contains(c.Script, "Certificate Hash")
 }
 
 // setupFailure is how SQL Server setup fails: an exit code and Summary.txt.
