@@ -154,3 +154,24 @@ func TestClusterStepExplainsThePolicyThatBreaksTheTask(t *testing.T) {
 		t.Errorf("with the policy on, creating the cluster: %v", err)
 	}
 }
+
+func TestClusterStepStopsOnAFailedValidation(t *testing.T) {
+	l := newWinLab(t)
+	s := NewClusterStep()
+	// Two nodes with one address: Test-Cluster fails "Validate IP Configuration".
+	l.node("node2.contoso.com").IP = l.node("node1.contoso.com").IP
+	var err error
+	for _, tg := range l.targets(s) {
+		for _, a := range l.detect(t, s, tg).Actions {
+			if _, err = applyAction(s, context.Background(), l.env, tg, a); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "cluster validation failed") {
+		t.Errorf("with a failed validation: %v", err)
+	}
+	if l.estate.Cluster != nil {
+		t.Errorf("the cluster was created after a failed validation: %+v", l.estate.Cluster)
+	}
+}

@@ -122,6 +122,12 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 	if clusterAddressInUse(e, ip) {
 		return nil, errorf("New-Cluster : There was an error creating the cluster. The static address %s is already in use on the network.", ip)
 	}
+	// Test-Cluster runs first and writes its report; it fails "Validate IP
+	// Configuration" when two nodes share an address. It only warns: New-Cluster goes
+	// on unless the script reads the result (its overall "Test Result" warning).
+	if failed := clusterValidationFailure(e, members); failed != "" && strings.Contains(c.Script, "-WarningVariable") {
+		return nil, errorf("cluster validation failed (%s); New-Cluster was not run. Read the report %s on %s", failed, `C:\ProgramData\ssisha\cluster-validate.htm`, sqlServerNameOf(c.Node))
+	}
 	c.Sleep(45 * time.Second)
 	e.Cluster = &Cluster{Name: strings.ToUpper(ShortName(name)), IP: ip, Nodes: members, Groups: map[string]*ClusterGroup{}}
 	clusterDNSAdd(e, name, ip)
@@ -353,4 +359,17 @@ func clusterRoleRemove(c *OpContext, p Params) (any, error) {
 		}
 	}
 	return res, nil
+}
+
+// clusterValidationFailure is the first validation test the nodes fail, or "".
+func clusterValidationFailure(e *Estate, members []string) string {
+	seen := map[string]string{}
+	for _, h := range members {
+		n := e.Node(h)
+		if other, dup := seen[n.IP]; dup {
+			return fmt.Sprintf("Validate IP Configuration: %s and %s both have address %s", sqlServerNameOf(e.Node(other)), sqlServerNameOf(n), n.IP)
+		}
+		seen[n.IP] = h
+	}
+	return ""
 }

@@ -54,9 +54,14 @@ try {
         if ($existing.Name -ne $d.name) { throw "this node already belongs to cluster $($existing.Name)" }
         $result = [pscustomobject]@{ name = $existing.Name; created = $false; report = '' }
     } else {
-        # Storage tests warn without shared disks, which this design does not use;
-        # only failures stop the creation.
-        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningAction SilentlyContinue
+        # Storage tests are left out: this design uses no shared disks. Test-Cluster
+        # does not fail on failed tests; it warns with its overall result ("Test Result:
+        # ClusterFailed" and the like). Only a failure stops the creation; warnings are
+        # in the report.
+        $tcWarnings = @()
+        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningVariable tcWarnings -WarningAction SilentlyContinue
+        $failed = @($tcWarnings | Where-Object { [string]$_ -match 'Failed' })
+        if ($failed.Count -gt 0) { throw "cluster validation failed ($(([string]$failed[0]).Trim())); New-Cluster was not run. Read the report $($report.FullName) on $env:COMPUTERNAME" }
         $splat = @{ Name = $d.name; Node = $d.nodes; NoStorage = $true; AdministrativeAccessPoint = 'ActiveDirectoryAndDns' }
         if ($d.staticAddress) { $splat.StaticAddress = $d.staticAddress }
         New-Cluster @splat -WarningAction SilentlyContinue | Out-Null
