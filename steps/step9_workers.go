@@ -196,7 +196,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			hint.Previous = map[string]any{"MasterEndpoint": wf.MasterEndpoint, "MasterHttpsCertThumbprint": wf.MasterThumbprint}
 		}
 		acts = append(acts, actConfigureWorker.New("Point WorkerSettings.config at "+want,
-			[]Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
+			[]Command{PSCommand(t.Host, psWorkerSettingsSet(env.Version.WorkerService(), settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
 			hint))
 	}
 	if len(missing) > 0 {

@@ -160,7 +160,7 @@ func undoConfigureWorker(ctx context.Context, env *Env, t Target, u configureUnd
 	if !u.Changed || len(u.Previous) == 0 {
 		return nil
 	}
-	return runWorkerUndo(ctx, env, PSCommand(t.Host, psWorkerSettingsSet(u.Path, u.Previous)))
+	return runWorkerUndo(ctx, env, PSCommand(t.Host, psWorkerSettingsSet(env.Version.WorkerService(), u.Path, u.Previous)))
 }
 
 func undoInstallWorker(ctx context.Context, env *Env, t Target, u workerInstallUndo) error {

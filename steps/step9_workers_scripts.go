@@ -76,7 +76,7 @@ func psWorkerInstall(setupPath, account string, password script.Secret, masterEn
 	return script.PowerShell{Op: "worker.install", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
 			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
-		Body: psSettingsFile + `
+		Body: psFindSettings + `
 if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
   [pscustomobject]@{ installed = $false; exitCode = 0 } | ConvertTo-Json -Compress -Depth 5
   return
@@ -90,11 +90,14 @@ $setupArgs = @('/Q', '/ACTION=Install', '/IACCEPTSQLSERVERLICENSETERMS', '/SUPPR
   '/ISWORKERSVCSTARTUPTYPE=Automatic', ('/ISWORKERSVCMASTER="' + $p.masterEndpoint + '"'))
 $proc = Start-Process -FilePath $p.setupPath -ArgumentList $setupArgs -Wait -PassThru -NoNewWindow
 if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {
-  $summary = "$env:ProgramFiles\Microsoft SQL Server\$($p.folder)\Setup Bootstrap\Log\Summary.txt"
+  # Setup's own folder, wherever the shared features went.
+  $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$($p.folder)" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+  if (-not $root) { $root = "$env:ProgramFiles\Microsoft SQL Server\$($p.folder)\" }
+  $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
   $detail = if (Test-Path -LiteralPath $summary) { (Get-Content -LiteralPath $summary -TotalCount 40) -join "` + "`n" + `" } else { '' }
   throw "SQL Server setup failed (exit code $($proc.ExitCode)). $detail"
 }
-$s = Read-Settings (Join-Path $p.binn 'WorkerSettings.config')
+$s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' (Join-Path $p.binn 'WorkerSettings.config'))
 [pscustomobject]@{
   installed = $true; exitCode = $proc.ExitCode
   thumbprint = Get-Setting $s 'WorkerHttpsCertThumbprint'
@@ -156,11 +159,13 @@ func psCertCheck(store, thumbprint string) script.PowerShell {
 }
 
 // psWorkerSettingsSet changes several elements of WorkerSettings.config in one write.
-func psWorkerSettingsSet(path string, values map[string]any) script.PowerShell {
+func psWorkerSettingsSet(service, path string, values map[string]any) script.PowerShell {
 	return script.PowerShell{Op: "worker.settings.set", Idempotent: true,
-		Params: map[string]any{"path": path, "values": values},
-		Body: psSettingsFile + `
-$s = Read-Settings $p.path
+		Params: map[string]any{"service": service, "path": path, "values": values},
+		Body: psFindSettings + `
+# The file next to the worker service's executable: where setup put it, which the path
+# planned before the install may not know.
+$s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' $p.path)
 $prev = [ordered]@{}
 $changed = $false
 foreach ($k in ($p.values.PSObject.Properties.Name | Sort-Object)) {

@@ -149,3 +149,20 @@ func TestWorkersStepPasswordEndingInBackslashReachesSetup(t *testing.T) {
 		t.Error("the worker was not installed")
 	}
 }
+
+func TestWorkersStepFindsAWorkerInstalledOnAnotherDrive(t *testing.T) {
+	l := newWorkerLab(t)
+	// Shared features go to D: on this worker; the worker's files follow them.
+	l.e.Nodes["worker1.contoso.com"].SharedDir = `D:\Program Files\Microsoft SQL Server`
+	s := NewWorkersStep()
+	applied := l.apply(t, s, func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	l.expectDone(t, s)
+	if _, ok := l.e.Nodes["worker1.contoso.com"].File(`D:\Program Files\Microsoft SQL Server\150\DTS\Binn\WorkerSettings.config`); !ok {
+		t.Error("the worker's settings are not on D:")
+	}
+	l.undo(t, s, applied)
+}

@@ -83,6 +83,9 @@ type Node struct {
 	// Registry values by "HKLM\\...\\Key!Value".
 	Registry      map[string]string `json:"registry"`
 	PendingReboot bool              `json:"pendingReboot"`
+	// SharedDir is where SQL Server setup puts its shared features (INSTANCEDIR's
+	// sibling, e.g. D:\Program Files\Microsoft SQL Server); empty is the default on C:.
+	SharedDir string `json:"sharedDir,omitempty"`
 	// Locale is the node's display language (empty: en-US); tools such as netsh
 	// print their labels in it.
 	Locale string `json:"locale,omitempty"`

@@ -82,7 +82,9 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 		n.Installed["IS"] = version
 	}
 	n.Installed["IS_Worker"] = version
-	binn := p.String("binn")
+	// Setup puts the worker where the node's shared features go, whatever the
+	// script expects.
+	binn := workerBinn(n, p.String("folder"))
 	thumb := labThumbprint(c, "worker")
 	short := ShortName(strings.ToLower(n.Host))
 	cert := &Cert{Thumbprint: thumb, Subject: "CN=" + short, DNSNames: []string{short, strings.ToLower(n.Host)}, HasPrivateKey: true, NotAfter: c.Now.AddDate(10, 0, 0)}
@@ -95,7 +97,10 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: "SQL Server Integration Services Scale Out Worker " + version,
 		Account: acct.Name, Password: p.String("password"), StartMode: "Auto", State: "Running", PathName: `"` + binn + `\ScaleOutWorkerService.exe"`, StartedAt: c.Now.Add(180 * time.Second)}
 	n.Registry[`HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\`+p.String("folder")+`\DTS\Setup\SQL_IS_Worker!Version`] = version
-	// Setup succeeded; the script then reads the new settings file.
+	// Setup succeeded; the script then reads the new settings file where it looks.
+	if _, _, found := settingsFile(n, name, "WorkerSettings.config", p.String("binn")+`\WorkerSettings.config`); !found {
+		return nil, errorf("Cannot find path '%s' because it does not exist.", p.String("binn")+`\WorkerSettings.config`)
+	}
 	if err := c.convertSettings(binn+`\WorkerSettings.config`, settings); err != nil {
 		return nil, err
 	}
@@ -107,7 +112,7 @@ func workerUninstall(c *OpContext, p Params) (any, error) {
 	if n.Installed["IS_Worker"] == "" {
 		return map[string]any{"removed": false}, nil
 	}
-	binn := p.String("binn")
+	binn := workerBinn(n, p.String("folder"))
 	if content, ok := n.File(binn + `\WorkerSettings.config`); ok {
 		if t, err := SettingGet(content, "WorkerHttpsCertThumbprint"); err == nil {
 			delete(n.Certs[`LocalMachine\My`], strings.ToUpper(t))
@@ -168,8 +173,7 @@ func workerCertCheck(c *OpContext, p Params) (any, error) {
 
 func workerSettingsSet(c *OpContext, p Params) (any, error) {
 	n := c.Node
-	file := p.String("path")
-	content, ok := n.File(file)
+	file, content, ok := settingsFile(n, p.String("service"), "WorkerSettings.config", p.String("path"))
 	if !ok {
 		return nil, errorf("Cannot find path '%s' because it does not exist.", file)
 	}
@@ -196,4 +200,17 @@ func workerServiceRestart(c *OpContext, p Params) (any, error) {
 	}
 	restartService(c, svc, name)
 	return map[string]any{"state": "Running"}, nil
+}
+
+// sharedDir is where SQL Server's shared features live on n.
+func sharedDir(n *Node) string {
+	if n.SharedDir != "" {
+		return n.SharedDir
+	}
+	return `C:\Program Files\Microsoft SQL Server`
+}
+
+// workerBinn is the DTS\Binn folder worker setup installs into on n.
+func workerBinn(n *Node, folder string) string {
+	return sharedDir(n) + `\` + folder + `\DTS\Binn`
 }
