@@ -67,6 +67,8 @@ type masterSettingsFile struct {
 	PortNumber        string `json:"portNumber"`
 	SSLCertThumbprint string `json:"sslCertThumbprint"`
 	SQLServerName     string `json:"sqlServerName"`
+	// Error says why the file could not be read (neither JSON nor XML, say).
+	Error string `json:"error,omitempty"`
 }
 
 type httpBinding struct {

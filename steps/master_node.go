@@ -111,6 +111,10 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 			p.block(fmt.Sprintf("the master is installed on %s but MasterSettings.config is missing", host), "repair it: setup /ACTION=Repair, then run this step again")
 			return true
 		}
+		if m.Settings.Error != "" {
+			p.block(fmt.Sprintf("MasterSettings.config on %s cannot be read: %s", host, m.Settings.Error), "restore it from its latest backup (MasterSettings.config.bak-*) or repair the master (setup /ACTION=Repair), then run this step again")
+			return true
+		}
 		if m.Settings.PortNumber != strconv.Itoa(port) {
 			p.block(fmt.Sprintf("the master on %s listens on port %s, not %d; a different port per node breaks failover", host, m.Settings.PortNumber, port),
 				fmt.Sprintf("set masterService.port to %s, or reinstall the master on %s with port %d", m.Settings.PortNumber, host, port))

@@ -180,3 +180,14 @@ func TestPrimaryMasterStepReadsTheBindingOnAGermanNode(t *testing.T) {
 		t.Errorf("after apply on a de-DE node: %s %s (%s)", d.State, winActionIDs(d.Actions), d.Reason)
 	}
 }
+
+func TestPrimaryMasterStepBlocksOnASettingsFileOfNeitherFormat(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	l.node("node1.contoso.com").SetFile(l.env.Version.MasterSettingsPath(), "[Master]\r\nPortNumber=8391\r\n")
+	d := l.detect(t, s, l.targets(s)[0])
+	if d.State != StateBlocked || !strings.Contains(d.Reason, "its first line is '[Master]'") || !strings.Contains(d.Fix, "backup") {
+		t.Errorf("got %s %q %q, want blocked naming the first line", d.State, d.Reason, d.Fix)
+	}
+}

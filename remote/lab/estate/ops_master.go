@@ -70,7 +70,9 @@ func masterGet(c *OpContext, p Params) (any, error) {
 	var settings map[string]any
 	if content, ok := n.File(settingsPath); ok {
 		if err := c.convertSettings(settingsPath, content); err != nil {
-			return nil, err
+			// The script reports a file it cannot make out.
+			settings = map[string]any{"path": settingsPath, "error": err.Error()}
+			content = ""
 		}
 		get := func(k string) any {
 			v, err := SettingGet(content, k)
@@ -79,7 +81,9 @@ func masterGet(c *OpContext, p Params) (any, error) {
 			}
 			return v
 		}
-		settings = map[string]any{"path": settingsPath, "portNumber": get("PortNumber"), "sslCertThumbprint": get("SSLCertThumbprint"), "sqlServerName": get("SqlServerName")}
+		if settings == nil {
+			settings = map[string]any{"path": settingsPath, "portNumber": get("PortNumber"), "sslCertThumbprint": get("SSLCertThumbprint"), "sqlServerName": get("SqlServerName")}
+		}
 	}
 	var binding map[string]any
 	if h := n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))]; h != "" && !c.readsEnglishNetsh() {

@@ -88,9 +88,14 @@ if ($svc) {
 }
 $settings = $null
 if (Test-Path -LiteralPath $settingsPath) {
-    $s = Read-Settings $settingsPath
-    $read = { param($n) try { Get-Setting $s $n } catch { $null } }
-    $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
+    # A file this read cannot make out is reported, not thrown: the step blocks on it.
+    try {
+        $s = Read-Settings $settingsPath
+        $read = { param($n) try { Get-Setting $s $n } catch { $null } }
+        $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
+    } catch {
+        $settings = [pscustomobject]@{ path = $settingsPath; error = $_.Exception.Message }
+    }
 }
 $binding = $null
 # http.sys keeps its bindings in the registry; reading them there does not depend on the
