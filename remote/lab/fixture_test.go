@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -74,6 +75,12 @@ func healthyEstate(t testing.TB) *estate.Estate {
 		n.Certs[`LocalMachine\Root`][fxMasterThumb] = &mcCopy
 		n.Certs[`LocalMachine\Root`][fxWorkerThumb] = &wcCopy
 		n.SSLBindings["0.0.0.0:8391"] = fxMasterThumb
+		// The inbound rules steps 2 and 3 add: the master port, the instance's and
+		// listener's port, the mirroring endpoint's.
+		for _, port := range []int{8391, 1433, 5022} {
+			name := fmt.Sprintf("fx-%d", port)
+			n.Firewall[name] = &estate.FirewallRule{Name: name, Port: port, Enabled: true}
+		}
 		in := n.SQL
 		in.HadrEnabled = true
 		in.Endpoints["hadr_endpoint"] = &estate.Endpoint{Name: "Hadr_endpoint", Port: 5022, State: "STARTED"}

@@ -40,6 +40,8 @@ func CheckHealth(e *Estate) []Problem {
 	h.sqlServer()
 	h.logging()
 	h.workers()
+	h.firewall()
+	h.schannel()
 	return h.problems
 }
 
@@ -90,7 +92,7 @@ func hcSettingsValue(n *Node, file, element string) string {
 	if !ok {
 		return ""
 	}
-	v, _ := XMLGet(content, element)
+	v, _ := SettingGet(content, element)
 	return strings.TrimSpace(v)
 }
 

@@ -43,6 +43,10 @@ type OpContext struct {
 	// Text is the T-SQL batch as sent: what SQL Server keeps of a batch that defines
 	// an object, such as a job step's command. Empty for PowerShell.
 	Text string
+	// Script is the code of the PowerShell script that named the operation, less its
+	// parameters (so no secret); empty for T-SQL and for the lab's own calls. What
+	// PowerShell itself would do with the script's constructs is modelled from it.
+	Script string
 	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
 	// the node's busy time and releases the estate lock while it waits.
 	sleep func(d time.Duration)

@@ -212,8 +212,10 @@ func seedReplica(e *Estate, n *Node) bool {
 	if ag == nil || n.SQL == nil || n.SQL.Databases[ssisdbKey] != nil || e.ReplicaConnectError(n) != "" {
 		return false
 	}
+	// Automatic seeding streams the database over the endpoints: with either side's
+	// endpoint port blocked it never starts, though the join succeeded.
 	src := e.Node(ag.Primary)
-	if src == nil || src.SQL == nil || src.SQL.Databases[ssisdbKey] == nil {
+	if src == nil || src.SQL == nil || src.SQL.Databases[ssisdbKey] == nil || !replicasConnect(src, n) {
 		return false
 	}
 	from := src.SQL.Databases[ssisdbKey]

@@ -24,6 +24,9 @@ type SeedOptions struct {
 	// Instance names the masters' SQL Server instance; "" or MSSQLSERVER is the
 	// default instance.
 	Instance string
+	// SettingsFormat is how setup writes MasterSettings.config and WorkerSettings.config:
+	// SettingsJSON (the default) or SettingsXML.
+	SettingsFormat string
 	// Passwords of the domain accounts, by lower-case DOMAIN\user; generated when absent.
 	Passwords map[string]string
 }
@@ -75,6 +78,7 @@ func NewEstate(o SeedOptions) *Estate {
 		Nodes:     map[string]*Node{},
 		DNS:       map[string]string{},
 	}
+	e.SettingsFormat = o.SettingsFormat
 	for i, name := range []string{AdminAccount, sqlServiceAccount, MasterServiceAccount, WorkerServiceAccount} {
 		full := e.Domain + `\` + name
 		pw := o.Passwords[strings.ToLower(full)]
@@ -213,6 +217,7 @@ func newNode(host, role, ip string) *Node {
 		SSLBindings: map[string]string{},
 		Firewall:    map[string]*FirewallRule{},
 		Registry:    map[string]string{},
+		FirewallOn:  FirewallOnByDefault,
 	}
 }
 

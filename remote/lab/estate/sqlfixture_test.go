@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -59,6 +60,11 @@ func agReadyEstate(t *testing.T, o SeedOptions) *Estate {
 		n.SQL.HadrEnabled = true
 		n.Installed["IS"] = n.SQL.Version
 		n.Installed["IS_Master"] = n.SQL.Version
+		// Steps 2 and 3 open the endpoint and instance ports between replicas.
+		for _, port := range []int{5022, DefaultSQLPort} {
+			name := fmt.Sprintf("SSISHA-Replica-TCP-%d", port)
+			n.Firewall[name] = &FirewallRule{Name: name, Port: port, Enabled: true}
+		}
 	}
 	if _, err := winRun(t, e, "node1.contoso.com", "ssisdb.catalog.create", Params{"masterKeyPassword": "Dmk#Passw0rd-1"}); err != nil {
 		t.Fatal(err)
