@@ -36,7 +36,6 @@ func (s *screenEmu) String() string {
 // TestEndToEnd drives the real program: start, questions with their defaults,
 // preflight, plan, apply with its confirmation, and the summary.
 func TestEndToEnd(t *testing.T) {
-	t.Parallel()
 	s := &answers.Secrets{}
 	for _, sp := range answers.SecretSpecs() {
 		if err := s.Set(sp.Env, "E2e-Secret-Value-9"); err != nil {

@@ -40,38 +40,29 @@ func golden(t *testing.T, name, got string) {
 // TestFramesGolden renders every screen at 80x24 and 120x40 and compares the stripped
 // frames with the golden files; every line fits the width.
 func TestFramesGolden(t *testing.T) {
-	t.Parallel()
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
-		t.Run(itoa(size[0])+"x"+itoa(size[1]), func(t *testing.T) {
-			t.Parallel()
-			goldenFrames(t, size)
-		})
-	}
-}
-
-// goldenFrames checks every frame of one size against its golden file.
-func goldenFrames(t *testing.T, size [2]int) {
-	frames, err := Frames(Options{Lab: true, ASCII: true}, size[0], size[1], fakeEstate)
-	if err != nil {
-		t.Fatal(err)
-	}
-	names := make([]string, 0, len(frames))
-	for n := range frames {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		plain := ansi.Strip(frames[n])
-		lines := strings.Split(plain, "\n")
-		if len(lines) != size[1] {
-			t.Errorf("%s at %dx%d: %d lines, want %d", n, size[0], size[1], len(lines), size[1])
+		frames, err := Frames(Options{Lab: true, ASCII: true}, size[0], size[1], fakeEstate)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for i, l := range lines {
-			if w := ansi.StringWidth(l); w > size[0] {
-				t.Errorf("%s at %dx%d: line %d is %d wide: %q", n, size[0], size[1], i, w, l)
+		names := make([]string, 0, len(frames))
+		for n := range frames {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			plain := ansi.Strip(frames[n])
+			lines := strings.Split(plain, "\n")
+			if len(lines) != size[1] {
+				t.Errorf("%s at %dx%d: %d lines, want %d", n, size[0], size[1], len(lines), size[1])
 			}
+			for i, l := range lines {
+				if w := ansi.StringWidth(l); w > size[0] {
+					t.Errorf("%s at %dx%d: line %d is %d wide: %q", n, size[0], size[1], i, w, l)
+				}
+			}
+			golden(t, n+"-"+itoa(size[0])+"x"+itoa(size[1]), plain)
 		}
-		golden(t, n+"-"+itoa(size[0])+"x"+itoa(size[1]), plain)
 	}
 }
 

@@ -263,7 +263,6 @@ func TestCanarySecret(t *testing.T) {
 // TestRunWidthSweep renders the run screen mid-run at every width from 60 to 200: no
 // line is wider than the terminal and nothing panics.
 func TestRunWidthSweep(t *testing.T) {
-	t.Parallel()
 	fb := &FakeBackend{FailStep: 5, FailHost: "node2.contoso.com", FailTimes: 1}
 	m := newTestModel(t, fb, 80, 24)
 	m.goTo(scrPlan)
