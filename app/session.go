@@ -41,6 +41,8 @@ type Options struct {
 	// OutOfOrder lets Apply run the steps it is given even when an earlier step is
 	// not done.
 	OutOfOrder bool
+	// StrictOrder makes Apply keep the documented order, a barrier between steps.
+	StrictOrder bool
 	// SharedReads makes every read-only call of the session read one moment of the
 	// estate: a fact several checks need is read once for the session's life
 	// (validate's network facts and preflight).
@@ -233,6 +235,7 @@ func (s *Session) engine(ctx context.Context, ans *answers.Answers, sec *answers
 		Env:         c.env,
 		Journal:     j,
 		Parallel:    s.opts.Parallel,
+		StrictOrder: s.opts.StrictOrder,
 		Subscribers: subs,
 	})
 	return r, nil

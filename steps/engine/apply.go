@@ -98,6 +98,18 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	}
 
 	rep := &Report{RunID: run.id}
+	if e.strict || e.parallel == 1 {
+		rep.Results = e.applyInOrder(ctx, run, sel, fresh)
+	} else {
+		rep.Results = e.applyGraph(ctx, run, sel, fresh)
+	}
+	return e.finish(run, "apply", rep, ctx.Err())
+}
+
+// applyInOrder runs the selected steps in the documented order, with a barrier between
+// steps: `--order strict`, and `--parallel 1`, where one action runs at a time.
+func (e *Engine) applyInOrder(ctx context.Context, run *runState, sel []steps.Step, fresh *Plan) []TargetResult {
+	var out []TargetResult
 	dirty := false
 	// next is the re-detection of the step after the current one, started as soon as
 	// every target of the current step has ended its actions.
@@ -108,7 +120,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		if run.stop.Load() || ctx.Err() != nil {
 			// Nothing of the run may be emitted after it finished.
 			pre.wait()
-			rep.Results = append(rep.Results, e.notStarted(s, run)...)
+			out = append(out, e.notStarted(s, run)...)
 			continue
 		}
 		det := fresh.Steps[i]
@@ -141,10 +153,10 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		results, changed := e.applyStep(ctx, run, s, det, actionsEnded)
 		run.settled.Store(nil)
 		dirty = dirty || changed
-		rep.Results = append(rep.Results, results...)
+		out = append(out, results...)
 	}
 	next.wait()
-	return e.finish(run, "apply", rep, ctx.Err())
+	return out
 }
 
 // redetection is one step's Detect running in the background.
@@ -284,7 +296,7 @@ func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det
 		}
 	}
 	e.fanOut(ctx, len(det.Targets), run.stop.Load, func(i int) {
-		tr, did := e.applyTarget(ctx, run, s, det.Targets[i], ended)
+		tr, did := e.applyTarget(ctx, run, s, det.Targets[i], ended, nil)
 		if did {
 			changed.Store(true)
 		}
@@ -309,8 +321,9 @@ func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det
 
 // applyTarget runs the actions Detect listed for one target, then verifies it. It
 // reports whether any action ran, and tells ended so too as soon as the actions are
-// over, before verifying.
-func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget, ended func(did bool)) (TargetResult, bool) {
+// over, before verifying. gate, when not nil, holds each action and the verification
+// back until what they read is made (a run without barriers).
+func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget, ended func(did bool), gate *jobGate) (TargetResult, bool) {
 	host := pt.Target.Host
 	start := time.Now()
 	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: host}
@@ -345,7 +358,13 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 				tr.Status, tr.Note = StatusCancelled, "stopped by the user before "+a.Summary
 				break
 			}
+			release, ok := gate.enter(ctx, a)
+			if !ok {
+				tr.Status, tr.Note = StatusCancelled, "not run: "+run.reason()+", before "+a.Summary
+				break
+			}
 			ar, err := e.applyAction(ctx, run, s, pt.Target, a)
+			release()
 			tr.Actions = append(tr.Actions, ar)
 			if ar.Status == StatusSucceeded || err != nil {
 				did = true
@@ -360,7 +379,11 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 		}
 		ended(did)
 		told = true
-		if tr.Status == "" {
+		switch {
+		case tr.Status != "":
+		case !gate.verify(ctx):
+			tr.Status, tr.Note = StatusCancelled, "not verified: "+run.reason()
+		default:
 			e.verifyTarget(ctx, run, s, pt.Target, &tr, fail)
 		}
 	}
