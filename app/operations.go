@@ -52,25 +52,23 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 		case <-done:
 		}
 	}()
-	return s.ApplyUntil(context.WithoutCancel(ctx), stop, ans, sec, p, only, emit)
+	return s.ApplyUntil(ActionsContext(ctx), stop, ans, sec, p, only, emit)
 }
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
 // closing stop lets the running actions finish and starts nothing new; cancelling
 // ctx cancels the running actions too.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
-		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
+		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan})
 	})
 }
 
 // Rollback undoes what runs did, for the steps in only (all when empty), in reverse,
 // journaling every undo.
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
-	s.running.Add(1)
-	defer s.running.Done()
+	defer s.begin()()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.Rollback(ctx, only)
 	})
@@ -115,19 +113,37 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 		return nil
 	}
 	defer j.Close()
-	return j.Pending()
+	return j.Interrupted()
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.
 func (s *Session) WriteBundle(p *engine.Plan, dir string) error {
+	eng, err := s.planEngine()
+	if err != nil {
+		return err
+	}
+	return eng.WriteBundle(p, dir)
+}
+
+// PlanDoc is the plan as data, as `plan --output json` writes it.
+func (s *Session) PlanDoc(p *engine.Plan) (engine.PlanDoc, error) {
+	eng, err := s.planEngine()
+	if err != nil {
+		return engine.PlanDoc{}, err
+	}
+	return eng.Doc(p), nil
+}
+
+// planEngine is an engine over the session's connection, for what is derived from a
+// plan made before.
+func (s *Session) planEngine() (*engine.Engine, error) {
 	s.mu.Lock()
 	c := s.c
 	s.mu.Unlock()
 	if c == nil {
-		return fmt.Errorf("no plan has been made yet")
+		return nil, fmt.Errorf("no plan has been made yet")
 	}
-	eng := engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel})
-	return eng.WriteBundle(p, dir)
+	return engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel}), nil
 }
 
 // withEngine runs fn on an engine for these answers (see Session.engine), and

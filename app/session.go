@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
@@ -43,6 +44,10 @@ type Options struct {
 	OutOfOrder bool
 	// StrictOrder makes Apply keep the documented order, a barrier between steps.
 	StrictOrder bool
+	// FollowPlan makes Apply stop, before a step changes anything, when what the step
+	// has to do differs from the plan it was given beyond the plan's placeholders
+	// (`apply --bundle`: the reviewed scripts are the ones that run).
+	FollowPlan bool
 	// SharedReads makes every read-only call of the session read one moment of the
 	// estate: a fact several checks need is read once for the session's life
 	// (validate's network facts and preflight).
@@ -71,6 +76,8 @@ type Session struct {
 	// running counts applies and rollbacks in flight, so that the program does not
 	// exit under them when the screen goes away (quit, a dropped terminal).
 	running sync.WaitGroup
+	// busy is how many of them are in flight now, for Busy.
+	busy atomic.Int32
 
 	mu  sync.Mutex
 	key string
@@ -281,6 +288,20 @@ func (s *Session) Redact(err error) error {
 // stop after their running actions, and those finish before the program exits, so
 // the journal is left ready to resume.
 func (s *Session) Wait() { s.running.Wait() }
+
+// Busy says whether an apply or a rollback is in flight now, so that a program that
+// exits says it waits only when it does.
+func (s *Session) Busy() bool { return s.busy.Load() > 0 }
+
+// begin counts an apply or a rollback in; the function it returns counts it out.
+func (s *Session) begin() func() {
+	s.running.Add(1)
+	s.busy.Add(1)
+	return func() {
+		s.busy.Add(-1)
+		s.running.Done()
+	}
+}
 
 // Close releases the connection.
 func (s *Session) Close() {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"syscall"
 	"time"
@@ -70,6 +71,7 @@ func (f *labFlags) options() lab.Options {
 
 func (a *app) labCmd() *cobra.Command {
 	var f labFlags
+	var fresh bool
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "The wizard against a simulated cluster on this machine",
@@ -77,16 +79,28 @@ func (a *app) labCmd() *cobra.Command {
 workers, the failover cluster, the availability group, SSISDB) that speaks real WinRM
 and TDS on loopback, and opens the wizard against it with the answers filled in. It is
 for demonstrations and practice: ssisha's client code runs exactly as against a real
-cluster.`,
+cluster.
+
+The estate, its journal and any answers saved from the wizard are kept in a state
+folder, so quitting and starting again finds the lab as it was and offers to resume an
+interrupted run. The folder is one per lab shape under $XDG_STATE_HOME/ssisha/lab
+(~/.local/state/ssisha/lab; %LOCALAPPDATA%\ssisha\lab on Windows); --dir names another,
+--fresh starts over with a new estate.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(); err != nil {
 				return err
 			}
+			dir, err := a.labStateDir(f, fresh)
+			if err != nil {
+				return err
+			}
+			f.dir = dir
 			return a.runLabWizard(cmd.Context(), f)
 		},
 	}
 	f.register(cmd, 0.02)
+	cmd.Flags().BoolVar(&fresh, "fresh", false, "start over: delete the lab's state folder (its estate, journal and saved answers) first")
 	cmd.AddCommand(a.labServeCmd())
 	cmd.AddCommand(a.labBenchCmd())
 	return cmd
@@ -133,6 +147,63 @@ across restarts. Then, in another terminal:
 	}
 	f.register(cmd, 0.01)
 	return cmd
+}
+
+// labStateFile is the file that marks a folder as a lab's: --fresh deletes no other.
+const labStateFile = "state.json"
+
+// labStateDir is the folder `ssisha lab` keeps its estate in: --dir, else one per lab
+// shape in the user's state folder. fresh empties it first, when it is a lab's.
+func (a *app) labStateDir(f labFlags, fresh bool) (string, error) {
+	dir := f.dir
+	if dir == "" {
+		base, err := a.userStateDir()
+		if err != nil {
+			return "", invalid("no folder for the lab's state (%v); name one with --dir", err)
+		}
+		dir = filepath.Join(base, "ssisha", "lab", fmt.Sprintf("%dm-%dw-sql%d", f.masters, f.workers, f.sqlVersion))
+	}
+	if fresh {
+		entries, err := os.ReadDir(dir)
+		switch {
+		case os.IsNotExist(err):
+		case err != nil:
+			return "", invalidErr(fmt.Errorf("--fresh: %w", err))
+		case len(entries) > 0:
+			if _, err := os.Stat(filepath.Join(dir, labStateFile)); err != nil {
+				return "", invalid("--fresh: %s holds no lab (no %s); it is left alone. Name an empty folder or a lab's with --dir", dir, labStateFile)
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return "", invalidErr(fmt.Errorf("--fresh: %w", err))
+			}
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", invalidErr(err)
+	}
+	return dir, nil
+}
+
+// userStateDir is where a user's programs keep state: $XDG_STATE_HOME, %LOCALAPPDATA%
+// on Windows, else ~/.local/state.
+func (a *app) userStateDir() (string, error) {
+	if d := a.getenv("XDG_STATE_HOME"); d != "" {
+		return d, nil
+	}
+	if runtime.GOOS == "windows" {
+		if d := a.getenv("LOCALAPPDATA"); d != "" {
+			return d, nil
+		}
+	}
+	home := a.getenv("HOME")
+	if home == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		home = h
+	}
+	return filepath.Join(home, ".local", "state"), nil
 }
 
 // labAnswers is the answer file that points ssisha at a running lab.

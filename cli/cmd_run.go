@@ -34,16 +34,25 @@ func (a *app) progressSubscriber(output string) (engine.Subscriber, error) {
 
 func (a *app) planCmd() *cobra.Command {
 	var f runFlags
-	var out string
+	var out, runbookPath string
 	var verbose bool
 	cmd := &cobra.Command{
-		Use:   "plan -f answers.yaml [--out DIR]",
+		Use:   "plan -f answers.yaml [--out DIR] [--runbook FILE.md]",
 		Short: "Show what will change, per step and node, with the exact scripts",
 		Long: `plan detects, read-only and on every node in parallel, what each step has already
-done and what it would change, and shows it per step and node. With --out it writes the
-reviewable bundle: every PowerShell script and T-SQL batch as it will run, per node in
-run order, secrets only as placeholders, with a manifest of sha256 hashes. The plan's
-fingerprint ties it to the facts it was computed from: apply refuses a stale plan.`,
+done and what it would change, and shows it per step and node. Every step is planned
+before anything runs: a step after one that changes the estate is planned on the estate
+that change leaves (marked *), and a value that exists only once apply has run (a
+certificate thumbprint, a SID) is shown as <after apply: name>. With --out it writes the
+reviewable bundle: every PowerShell script and T-SQL batch of every step as it will run,
+per node in run order, secrets only as placeholders, with a manifest of sha256 hashes
+that also lists the placeholders of each script. --output json writes the plan as one
+object (steps, targets, actions with their symbols and script files, the counts and the
+fingerprint) for a pipeline to keep or diff. The plan's fingerprint ties it to the facts
+it was computed from: apply refuses a stale plan. With --runbook it writes the plan as
+the change ticket's document (Markdown): the estate, the answers (no secrets), every
+step with its actions and scripts per node, the rollback plan and the verification to
+run after.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -60,8 +69,17 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 					return failed(fmt.Errorf("writing the bundle to %s: %w", out, err))
 				}
 			}
+			if runbookPath != "" {
+				if err := a.writeRunbook(runbookPath, s.ans, p, f.file); err != nil {
+					return failed(err)
+				}
+			}
 			if f.output == "json" {
-				return writePlanJSON(a.out, p)
+				doc, err := s.PlanDoc(p)
+				if err != nil {
+					return failed(err)
+				}
+				return writePlanJSON(a.out, doc)
 			}
 			printPlan(a.out, p, verbose)
 			if out != "" {
@@ -73,6 +91,7 @@ fingerprint ties it to the facts it was computed from: apply refuses a stale pla
 	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
 	cmd.Flags().StringVar(&out, "out", "", "write the reviewable bundle of scripts to this directory")
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "show every script in full")
+	cmd.Flags().StringVar(&runbookPath, "runbook", "", "write the plan as a change runbook (Markdown) to this file")
 	return cmd
 }
 
@@ -96,7 +115,11 @@ and says per node what happened and what to do.
 An interrupted run is found in the journal and resumed: interrupted actions are
 re-detected on their node before anything continues. --steps re-runs just those steps
 (it refuses while an earlier step they depend on is not done). --bundle refuses to run
-unless the estate still matches the plan the bundle was written from.`,
+unless the estate still matches the plan the bundle was written from, and stops before a
+step changes anything when what it has to do differs from the bundle's scripts beyond
+their <after apply: …> placeholders. Without --bundle such differences are reported at
+the end (and, with --output json, as plan-deviation events and a last plan-against-actual
+line).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -104,7 +127,7 @@ unless the estate still matches the plan the bundle was written from.`,
 				return invalid("--order %s: choose graph (the default) or strict", order)
 			}
 			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) {
-				o.OutOfOrder, o.StrictOrder, o.LogAll = outOfOrder, order == "strict", true
+				o.OutOfOrder, o.StrictOrder, o.LogAll, o.FollowPlan = outOfOrder, order == "strict", true, bundle != ""
 			})
 			if err != nil {
 				return err
@@ -113,6 +136,10 @@ unless the estate still matches the plan the bundle was written from.`,
 			output := f.output
 			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
+				if r.Kind == engine.KindRunEnd {
+					a.note(output, "resuming: the last apply was stopped before it finished; every step is re-detected before anything continues")
+					continue
+				}
 				a.note(output, "resuming: step %d on %s was interrupted during %q; it is re-detected before anything continues", r.Step, r.Target, r.Summary)
 			}
 			p, err := s.Plan(ctx, s.ans, s.sec, s.emit)
@@ -128,7 +155,8 @@ unless the estate still matches the plan the bundle was written from.`,
 					return &exitError{code: ExitAborted, err: fmt.Errorf("%w: the estate changed since the bundle in %s was written (fingerprint %s, now %s); run ssisha plan --out again and review it", engine.ErrStalePlan, bundle, short(want), short(p.Fingerprint))}
 				}
 			}
-			actions, targets, blocked := planCounts(p)
+			counts := p.Counts()
+			actions, blocked := counts.Actions, counts.Blocked
 			if actions == 0 && blocked == 0 && len(interrupted) == 0 {
 				a.note(output, "Nothing to do: every step is already done on every target.")
 				return nil
@@ -139,7 +167,7 @@ unless the estate still matches the plan the bundle was written from.`,
 			// With nothing left to change, the run only settles the interrupted actions in
 			// the journal (each is found done), which changes nothing on a node.
 			if actions > 0 || blocked > 0 {
-				if err := a.confirm(yes, fmt.Sprintf("Apply %d action(s) on %d target(s)?", actions, targets)); err != nil {
+				if err := a.confirm(yes, "Apply "+engine.CountsText(counts)+"?"); err != nil {
 					return err
 				}
 			}
@@ -149,6 +177,12 @@ unless the estate still matches the plan the bundle was written from.`,
 			if r != nil && output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
+				printDeviations(a.out, r)
+			}
+			if r != nil && output == "json" {
+				if err := writePlanAgainstActual(a.out, counts, r); err != nil {
+					return failed(err)
+				}
 			}
 			if err != nil {
 				if ctx.Err() != nil || runCtx.Err() != nil {
@@ -232,7 +266,11 @@ func (a *app) statusCmd() *cobra.Command {
 				return failed(s.Redact(err))
 			}
 			if f.output == "json" {
-				return writePlanJSON(a.out, p)
+				doc, err := s.PlanDoc(p)
+				if err != nil {
+					return failed(err)
+				}
+				return writePlanJSON(a.out, doc)
 			}
 			printStatus(a.out, p)
 			return nil
@@ -247,13 +285,15 @@ func (a *app) verifyCmd() *cobra.Command {
 	var report string
 	var failover bool
 	cmd := &cobra.Command{
-		Use:   "verify -f answers.yaml [--failover] [--report FILE.md]",
+		Use:   "verify -f answers.yaml [--failover] [--report FILE.md] [--output json]",
 		Short: "Post-install report per node and check",
 		Long: `verify reads back every step on every node and reports each check as Success,
 Warning, Failed or Skipped, with the detail and the fix. --report writes it as Markdown
 for the change ticket. --failover also moves the master role and the availability group
 to each other node and back, checking the master endpoint, SSISDB, logging and the
-workers at each stop.`,
+workers at each stop. --output json prints one object: ok, the counts by status
+(success, warning, failed, skipped) and checks (step, title, target, name, status,
+detail, fix).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -278,9 +318,7 @@ workers at each stop.`,
 				}
 			}
 			if f.output == "json" {
-				enc := json.NewEncoder(a.out)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(vr); err != nil {
+				if err := writeJSON(a.out, toVerifyJSON(vr)); err != nil {
 					return err
 				}
 			} else {

@@ -65,7 +65,7 @@ func TestLabEndToEnd(t *testing.T) {
 
 	out := r.must("apply", "--yes")
 	r.assertNoSecretLeaked(out)
-	if !strings.Contains(out, "14 succeeded") {
+	if !strings.Contains(out, "14 of 14 targets succeeded") {
 		t.Errorf("apply did not report every target succeeded:\n%s", out)
 	}
 	states := r.states()

@@ -43,5 +43,10 @@ func exitCode(err error) int {
 	if errors.As(err, &e) {
 		return e.code
 	}
+	// The wizard's own ends (invalid input, a declined confirmation) carry theirs.
+	var c interface{ ExitCode() int }
+	if errors.As(err, &c) {
+		return c.ExitCode()
+	}
 	return ExitStepFailed
 }

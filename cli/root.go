@@ -108,7 +108,10 @@ starts the wizard against a simulated cluster on this machine.`,
 		a.statusCmd(),
 		a.verifyCmd(),
 		a.versionCmd(),
+		a.schemaCmd(),
+		a.manCmd(),
 	)
+	completeStepsFlags(root)
 	return root
 }
 

@@ -40,14 +40,10 @@ func (a *app) startWizard(ctx context.Context, o ui.Options, b *ssisha.Session) 
 	} else {
 		err = ui.Run(ctx, o)
 	}
-	done := make(chan struct{})
-	go func() { b.Wait(); close(done) }()
-	select {
-	case <-done:
-	default:
+	if b.Busy() {
 		fmt.Fprintln(a.errOut, "ssisha: waiting for the running actions to finish; the journal will be ready to resume")
-		<-done
 	}
+	b.Wait()
 	return err
 }
 

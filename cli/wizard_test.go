@@ -107,9 +107,10 @@ func TestWizardAgainstTheLab(t *testing.T) {
 		}
 	}
 
-	waitFor("Answer the questions", nil)
+	waitFor("Use these answers", nil)
 	key("enter")
-	waitFor("Questions 1/7", nil)
+	waitFor("enter changes one", nil)
+	key("n")
 	waitFor("fingerprint", func() { key("enter") })
 	key("a")
 	waitFor("Apply the plan?", nil)
@@ -138,8 +139,11 @@ func TestWizardAgainstTheLab(t *testing.T) {
 	}
 	key("u")
 	waitFor("Undo from step 1 on?", nil)
-	key("y")
-	waitFor("13 undone", nil)
+	for _, r := range ans.Cluster.Name {
+		key(string(r))
+	}
+	key("enter")
+	waitFor("13 of 13 targets undone", nil)
 	if err := tm.Quit(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -45,7 +46,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 			return err
 		}
 		if errs := answers.Validate(a); len(errs) > 0 {
-			return fmt.Errorf("the answers have problems:\n%w", errs)
+			return &ExitError{Code: exitInvalid, Err: fmt.Errorf("the answers have problems:\n%w", errs)}
 		}
 		// What the full-screen wizard checks beside each field as it is typed: names,
 		// addresses, accounts and the certificate, through the primary node.
@@ -85,13 +86,14 @@ func RunAccessible(ctx context.Context, opts Options) error {
 			fmt.Fprintf(out, "step %d %s on %s: %s, %d action(s)\n", ps.ID, ps.Title, t.Target.Host, t.Detection.State, len(t.Detection.Actions))
 		}
 	}
+	fmt.Fprintln(out, engine.CountsText(p.Counts())+" will run.")
 	ok := false
 	if err := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Apply the plan?").Value(&ok))).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
 		return fmt.Errorf("confirm: %w", err)
 	}
 	if !ok {
 		fmt.Fprintln(out, "Nothing applied.")
-		return nil
+		return &ExitError{Code: exitAborted, Err: errors.New("the plan was not applied: the confirmation was declined")}
 	}
 	var only []int
 	for {
@@ -180,10 +182,10 @@ func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*quest
 		}
 		fmt.Fprintf(out, "%s: %s. %s\n", q.title, strings.TrimSuffix(q.desc, "."), keep)
 		f := huh.NewInput().Key(q.key).Title(q.title + ":").Value(q.value)
-		if q.validate != nil {
+		if validate := accessibleValidator(q); validate != nil {
 			// An empty line keeps the shown value, so it is the shown value that must be
 			// valid; the line-by-line prompt checks the raw line before defaulting.
-			validate, value := q.validate, *q.value
+			value := *q.value
 			f = f.Validate(func(v string) error {
 				if strings.TrimSpace(v) == "" {
 					return validate(value)
@@ -196,10 +198,35 @@ func askAccessible(ctx context.Context, in io.Reader, out io.Writer, qs []*quest
 		}
 		form := huh.NewForm(huh.NewGroup(f)).WithAccessible(true).WithInput(in).WithOutput(out)
 		if err := form.RunWithContext(ctx); err != nil {
-			return fmt.Errorf("questions: %w", err)
+			if ctx.Err() != nil {
+				return fmt.Errorf("questions: %w", err)
+			}
+			// The input ended before a valid answer: the answers are invalid.
+			return &ExitError{Code: exitInvalid, Err: fmt.Errorf("questions: no valid answer for %s: %w", q.title, err)}
 		}
 	}
 	return nil
+}
+
+// accessibleValidator is the check a typed answer must pass: the question's own, or,
+// for a choice (a list in the full-screen wizard), being one of its options.
+func accessibleValidator(q *question) func(string) error {
+	if q.validate != nil || q.options == nil {
+		return q.validate
+	}
+	return func(v string) error {
+		v = strings.TrimSpace(v)
+		if slices.Contains(q.options, v) {
+			return nil
+		}
+		var named []string
+		for _, o := range q.options {
+			if o != "" {
+				named = append(named, o)
+			}
+		}
+		return fmt.Errorf("%q is not a choice; type one of: %s", v, strings.Join(named, ", "))
+	}
 }
 
 // quoteShown is a value as the accessible stream reads it out.

@@ -3,6 +3,8 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +190,64 @@ func TestAccessibleReadsOutEachQuestion(t *testing.T) {
 	}
 	if strings.Contains(text, "\x1b") {
 		t.Errorf("the stream holds escape codes:\n%q", text)
+	}
+}
+
+// endingReader hands out one line per Read, then says the input ended.
+type endingReader struct{ lines []string }
+
+func (r *endingReader) Read(p []byte) (int, error) {
+	if len(r.lines) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.lines[0]+"\n")
+	r.lines = r.lines[1:]
+	return n, nil
+}
+
+// TestAccessibleRefusesAnInvalidChoice: SQL Server version 2016 is refused at its
+// prompt, and input that ends without a valid answer exits 2 before anything runs.
+func TestAccessibleRefusesAnInvalidChoice(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	var lines []string
+	for _, q := range newQuestions(a, s) {
+		if q.key == "sqlVersion" {
+			lines = append(lines, "2016")
+			break
+		}
+		lines = append(lines, "")
+	}
+	fb := &FakeBackend{}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: &endingReader{lines: lines}, Output: &out})
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Fatalf("RunAccessible = %v, want exit code 2\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), `"2016" is not a choice`) {
+		t.Errorf("the prompt did not refuse 2016:\n%s", out.String())
+	}
+	if calls := fb.Calls(); len(calls) > 0 {
+		t.Errorf("the backend ran after invalid input: %v", calls)
+	}
+}
+
+// TestAccessibleDecliningTheApplyExits3: saying no to "Apply the plan?" applies
+// nothing and exits 3.
+func TestAccessibleDecliningTheApplyExits3(t *testing.T) {
+	a, s := answers.Example(), accessibleSecrets(t)
+	in := accessibleInput(a, s)
+	in.lines[len(in.lines)-1] = "n"
+	fb := &FakeBackend{}
+	var out bytes.Buffer
+	err := RunAccessible(context.Background(), Options{Backend: fb, Answers: a, Secrets: s, Input: in, Output: &out})
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 {
+		t.Fatalf("RunAccessible = %v, want exit code 3\n%s", err, out.String())
+	}
+	for _, c := range fb.Calls() {
+		if strings.HasPrefix(c, "apply") {
+			t.Errorf("apply ran after the user declined: %v", fb.Calls())
+		}
 	}
 }

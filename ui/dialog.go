@@ -21,6 +21,9 @@ type dialog struct {
 	onYes func(m *model, value string) tea.Cmd
 	// onNo runs when the user declines (may be nil).
 	onNo func(m *model) tea.Cmd
+	// ctrlCConfirms makes Ctrl-C answer yes: in the stop dialog a second Ctrl-C means
+	// stop, as it does on the command line.
+	ctrlCConfirms bool
 }
 
 func confirm(title string, body []string, yes string, onYes func(m *model) tea.Cmd) *dialog {
@@ -53,7 +56,7 @@ func (d *dialog) update(k *KeyMap, msg tea.KeyPressMsg) (closed, accepted bool) 
 		return false, false
 	}
 	switch {
-	case key.Matches(msg, k.Yes):
+	case key.Matches(msg, k.Yes), d.ctrlCConfirms && msg.String() == "ctrl+c":
 		return true, true
 	case key.Matches(msg, k.No), msg.String() == "ctrl+c", msg.String() == "q":
 		return true, false

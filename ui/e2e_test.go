@@ -83,10 +83,13 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 	waitFor("Answer the questions", nil)
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitFor("Questions 1/7", nil)
-	// Enter accepts each question's default, then continues past the preflight
-	// grid (it has only a warning) to the plan.
+	// Enter accepts each question's default up to the review.
+	waitFor("enter changes one", func() { tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) })
+	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
+	// Enter continues past the preflight grid (it has only a warning) to the plan.
 	waitFor("fingerprint", func() { tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) })
 	tm.Send(tea.KeyPressMsg{Code: 'a', Text: "a"})
 	waitFor("Apply the plan?", nil)

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"github.com/ssisha/ssisha/app"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/ssisha/ssisha/steps/engine"
@@ -15,8 +16,9 @@ func (m *model) begin(op opKind) context.Context {
 	if m.cancel != nil {
 		m.cancel()
 	}
-	ctx, cancel := context.WithCancel(m.ctx)
-	m.busy, m.cancel = op, cancel
+	actions, cancelActions := context.WithCancel(m.ctx)
+	ctx, cancel := context.WithCancel(app.WithActions(m.ctx, actions))
+	m.busy, m.cancel, m.cancelActions, m.stop = op, cancel, cancelActions, running
 	return ctx
 }
 
@@ -94,7 +96,10 @@ func (m *model) events(msg eventsMsg) tea.Cmd {
 // finished clears the operation in flight and routes its result, which always
 // arrives as the final item of its events.
 func (m *model) finished(msg tea.Msg) tea.Cmd {
-	m.busy, m.cancel = "", nil
+	if m.cancelActions != nil {
+		m.cancelActions()
+	}
+	m.busy, m.cancel, m.cancelActions, m.stop = "", nil, nil, running
 	switch msg := msg.(type) {
 	case preflightDoneMsg:
 		m.preflight.done(msg.err)
@@ -108,6 +113,7 @@ func (m *model) finished(msg tea.Msg) tea.Cmd {
 			m.afterPlan = nil
 			return nil
 		}
+		m.noteIrreversible(msg.plan)
 		m.plan.set(msg.plan)
 		m.steps.set(msg.plan)
 		if f := m.afterPlan; f != nil {
@@ -120,25 +126,24 @@ func (m *model) finished(msg tea.Msg) tea.Cmd {
 			return tea.Quit
 		}
 		if msg.err == nil && msg.report != nil && msg.report.Status != engine.StatusFailed && !m.run.paused {
+			// Read the estate back after an apply and after a rollback alike, so the
+			// summary never shows what was true before this run.
 			m.summary.set(m.run)
-			if msg.mode == opApply {
-				return m.startVerify()
-			}
-			m.goTo(scrSummary)
+			return m.startVerify()
 		}
 	case verifyDoneMsg:
+		m.summary.set(m.run)
 		m.summary.verify = msg.report
 		if msg.err != nil {
 			m.flash = "Verification failed to run: " + m.c.Redact(msg.err.Error())
 		}
-		m.summary.set(m.run)
 		m.goTo(scrSummary)
 	}
 	return nil
 }
 
 // stepList formats step IDs for a confirmation.
-func stepList(ids []int) string {
+func stepList[T int | string](ids []T) string {
 	if len(ids) == 0 {
 		return "all steps"
 	}

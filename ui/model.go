@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"os"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ type screenID int
 const (
 	scrStart screenID = iota
 	scrQuestions
+	scrReview
 	scrPreflight
 	scrPlan
 	scrRun
@@ -24,7 +26,7 @@ const (
 	scrSteps
 )
 
-var screenNames = []string{"Start", "Questions", "Preflight", "Plan", "Run", "Summary", "Steps"}
+var screenNames = []string{"Start", "Questions", "Review", "Preflight", "Plan", "Run", "Summary", "Steps"}
 
 // Model is the root of the wizard. It routes every message, owns focus and lays the
 // screens out; the screens are plain structs it drives.
@@ -36,25 +38,35 @@ type model struct {
 	a           *answers.Answers
 	s           *answers.Secrets
 	answersPath string
-	ctx         context.Context
+	// answersFromFile says the starting answers were read from answersPath; else that
+	// path is only where saving writes.
+	answersFromFile bool
+	ctx             context.Context
 
 	screen    screenID
 	start     *startScreen
 	questions *questionsScreen
+	review    *reviewScreen
 	preflight *preflightScreen
 	plan      *planScreen
 	run       *runScreen
 	summary   *summaryScreen
 	steps     *stepsScreen
 
+	// irreversible are the actions plans said cannot be undone, for undo confirmations.
+	irreversible []irreversibleNote
+
 	dlg      *dialog
 	flash    string
 	longHelp bool
 
 	// busy is the backend operation in flight, cancel stops it after running actions.
-	busy         opKind
-	cancel       context.CancelFunc
-	quitAfterRun bool
+	busy   opKind
+	cancel context.CancelFunc
+	// cancelActions cancels the running actions themselves (see ActionsContext).
+	cancelActions context.CancelFunc
+	stop          stopState
+	quitAfterRun  bool
 	// afterPlan runs once the next plan is ready (retry, skip, resume re-detect first).
 	afterPlan func(m *model) tea.Cmd
 	spin      int
@@ -69,9 +81,11 @@ func NewModel(opts Options) Model {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m := &model{c: c, backend: opts.Backend, a: a, s: s, answersPath: opts.AnswersPath, ctx: ctx}
+	m := &model{c: c, backend: opts.Backend, a: a, s: s, answersPath: opts.AnswersPath, ctx: ctx,
+		answersFromFile: opts.Answers != nil && opts.AnswersPath != "" && fileExists(opts.AnswersPath)}
 	m.start = &startScreen{}
 	m.questions = newQuestionsScreen(m)
+	m.review = &reviewScreen{}
 	m.preflight = &preflightScreen{}
 	m.plan = &planScreen{}
 	m.run = newRunScreen()
@@ -181,14 +195,14 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Redraw):
 		return func() tea.Msg { return tea.ClearScreen() }
 	case msg.String() == "ctrl+c":
-		return m.askQuit()
+		return m.askQuit(true)
 	}
 	if m.screen == scrQuestions {
 		return m.questions.key(m, msg)
 	}
 	switch {
 	case key.Matches(msg, k.Quit):
-		return m.askQuit()
+		return m.askQuit(false)
 	case key.Matches(msg, k.Help):
 		m.longHelp = !m.longHelp
 		return nil
@@ -204,25 +218,20 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 
 // askQuit quits at once when nothing runs; during a run it offers to stop after the
 // actions already running, so no node is left half-changed.
-func (m *model) askQuit() tea.Cmd {
+func (m *model) askQuit(ctrlC bool) tea.Cmd {
 	if m.busy == opApply || m.busy == opRollback {
-		m.dlg = confirm("Stop the run and quit?",
-			[]string{"The actions running now finish first; nothing new starts. The journal lets you resume later."},
-			"stop after running actions and quit",
-			func(m *model) tea.Cmd {
-				m.quitAfterRun = true
-				if m.cancel != nil {
-					m.cancel()
-				}
-				m.flash = "Stopping after the running actions…"
-				return nil
-			})
-		return nil
+		return m.askStop(ctrlC)
 	}
 	if m.cancel != nil {
 		m.cancel()
 	}
 	return tea.Quit
+}
+
+// fileExists reports whether path names a file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
 }
 
 // goTo switches screens.
@@ -282,7 +291,9 @@ func (m *model) render() string {
 		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
 	}
 	status := ""
-	if m.flash != "" {
+	if t := m.stopText(); t != "" && m.busy != "" {
+		status = m.c.Styles.Warn.Render(m.spinner() + " " + t)
+	} else if m.flash != "" {
 		status = m.c.Styles.Flash.Render(m.c.Redact(m.flash))
 	} else if m.busy != "" {
 		status = m.c.Styles.Run.Render(m.spinner() + " " + busyText(m.busy))
@@ -320,6 +331,8 @@ func (m *model) current() screenModel {
 	switch m.screen {
 	case scrQuestions:
 		return m.questions
+	case scrReview:
+		return m.review
 	case scrPreflight:
 		return m.preflight
 	case scrPlan:

@@ -25,24 +25,7 @@ func newTestModel(t *testing.T, fb *FakeBackend, w, h int) Model {
 
 func press(m Model, keys ...string) {
 	for _, k := range keys {
-		var msg tea.KeyPressMsg
-		switch k {
-		case "enter":
-			msg = tea.KeyPressMsg{Code: tea.KeyEnter}
-		case "esc":
-			msg = tea.KeyPressMsg{Code: tea.KeyEscape}
-		case "tab":
-			msg = tea.KeyPressMsg{Code: tea.KeyTab}
-		case "backspace":
-			msg = tea.KeyPressMsg{Code: tea.KeyBackspace}
-		case "ctrl+c":
-			msg = tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
-		case "f1":
-			msg = tea.KeyPressMsg{Code: tea.KeyF1}
-		default:
-			r := []rune(k)[0]
-			msg = tea.KeyPressMsg{Code: r, Text: k}
-		}
+		msg := keyMsg(k)
 		drive(m, func() tea.Msg { return msg })
 	}
 }
@@ -92,7 +75,7 @@ func TestStartOffersResume(t *testing.T) {
 
 func TestQuestionsValidateAsTyped(t *testing.T) {
 	m := newTestModel(t, &FakeBackend{}, 120, 40)
-	press(m, "enter") // answer the questions
+	press(m, "down", "enter") // answer the questions
 	if m.screen != scrQuestions {
 		t.Fatalf("screen = %v, want questions", m.screen)
 	}
@@ -149,7 +132,7 @@ func TestFailureRetryAndRollback(t *testing.T) {
 	if !strings.Contains(got, "Step 7 failed on node1.contoso.com") || !strings.Contains(got, "Fix: check the master service account") {
 		t.Fatalf("failure not shown with its fix:\n%s", got)
 	}
-	press(m, "u", "n")
+	press(m, "u", "esc")
 	press(m, "r")
 	if m.dlg == nil {
 		t.Fatal("retry did not ask for confirmation")
@@ -169,7 +152,9 @@ func TestRollbackFromFailure(t *testing.T) {
 	m := newTestModel(t, fb, 120, 40)
 	m.goTo(scrPlan)
 	drive(m, m.startPlan())
-	press(m, "a", "y", "u", "y")
+	press(m, "a", "y", "u")
+	typeText(m, "SSISCL")
+	press(m, "enter")
 	calls := strings.Join(fb.Calls(), "; ")
 	if !strings.Contains(calls, "rollback [1 2 3]") {
 		t.Errorf("calls = %s, want rollback of steps 1-3", calls)
@@ -188,7 +173,7 @@ func TestStepsUndoShowsLaterSteps(t *testing.T) {
 	press(m, "t")
 	press(m, "j", "u")
 	got := screen(m)
-	if !strings.Contains(got, "Undo from step 2 on?") || !strings.Contains(got, "steps 2, 3, 4") {
+	if !strings.Contains(got, "Undo from step 2 on?") || !strings.Contains(got, "node1: steps 4, 2") || !strings.Contains(got, "node2: steps 4, 3") {
 		t.Errorf("undo confirmation does not name the later steps:\n%s", got)
 	}
 }
@@ -220,7 +205,7 @@ func TestCanarySecret(t *testing.T) {
 	m := newTestModel(t, fb, 120, 40)
 	var frames []string
 	snap := func() { frames = append(frames, m.render()) }
-	press(m, "enter")
+	press(m, "down", "enter")
 	for m.questions.group() < len(questionGroups)-1 {
 		drive(m, m.questions.form.NextGroup())
 	}
@@ -238,6 +223,8 @@ func TestCanarySecret(t *testing.T) {
 			t.Fatalf("stuck on %s: %s", before.key, screen(m))
 		}
 	}
+	snap()
+	press(m, "n")
 	snap()
 	press(m, "n")
 	snap()

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -16,8 +17,13 @@ type preflightScreen struct {
 	nodes    []string
 	cells    map[[2]string]engine.CheckResult
 	row, col int
-	running  bool
-	err      error
+	// moved is set once the user moves the cursor; until then it follows the first
+	// failure, so a failed row is never off-screen while the cursor sits on row one.
+	moved   bool
+	running bool
+	err     error
+	// skipped are the failed checks the user skipped by typing their names.
+	skipped map[string]bool
 }
 
 func (p *preflightScreen) reset() {
@@ -38,52 +44,136 @@ func (p *preflightScreen) event(e engine.Event) {
 		p.nodes = append(p.nodes, e.Target)
 	}
 	p.cells[[2]string{e.Check.Name, e.Target}] = *e.Check
+	p.followFailure()
 }
 
-func (p *preflightScreen) done(err error) { p.running, p.err = false, err }
+func (p *preflightScreen) done(err error) {
+	p.running, p.err = false, err
+	p.followFailure()
+}
 
-func (p *preflightScreen) failed() int {
-	n := 0
-	for _, c := range p.cells {
-		if c.Status == "Failed" {
-			n++
+// followFailure puts the cursor on the first failed cell, in grid order, unless the
+// user has moved it.
+func (p *preflightScreen) followFailure() {
+	if p.moved {
+		return
+	}
+	for r, check := range p.checks {
+		for c, node := range p.nodes {
+			if p.cells[[2]string{check, node}].Status == "Failed" {
+				p.row, p.col = r, c
+				return
+			}
 		}
 	}
-	return n
+}
+
+// unresolved are the names of the failed checks not skipped, in grid order.
+func (p *preflightScreen) unresolved() []string {
+	var names []string
+	for _, check := range p.checks {
+		if p.skipped[check] {
+			continue
+		}
+		for _, node := range p.nodes {
+			if p.cells[[2]string{check, node}].Status == "Failed" {
+				names = append(names, check)
+				break
+			}
+		}
+	}
+	return names
+}
+
+// gate says why the plan cannot come next, or "" when it can.
+func (p *preflightScreen) gate() string {
+	if p.running {
+		return "the checks are still running"
+	}
+	if p.err != nil {
+		return "the checks did not finish; r runs them again"
+	}
+	if n := len(p.unresolved()); n > 0 {
+		return plural(n, "check") + " failed: fix it and press r to re-run, or s to skip a check by typing its name"
+	}
+	return ""
+}
+
+// plural is "1 check" or "n checks".
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return itoa(n) + " " + what + "s"
+}
+
+// askSkip asks for the name of the failed check to skip; only an exact name skips it.
+func (p *preflightScreen) askSkip(m *model) {
+	failed := p.unresolved()
+	body := []string{
+		"A skipped check counts as passed for the plan and the apply, which may then fail on it.",
+		"Failed: " + strings.Join(failed, ", ") + ".",
+	}
+	d := promptFor("Skip a failed check", "Type the name of the check to skip", "", func(m *model, name string) tea.Cmd {
+		for _, f := range failed {
+			if strings.EqualFold(f, name) {
+				if p.skipped == nil {
+					p.skipped = map[string]bool{}
+				}
+				p.skipped[f] = true
+				m.flash = "Check " + f + " skipped by name; the apply may fail where it failed."
+				return nil
+			}
+		}
+		m.flash = "No failed check is named " + strconv.Quote(name) + "; nothing was skipped."
+		return nil
+	})
+	d.body = body
+	m.dlg = d
 }
 
 func (p *preflightScreen) bindings(m *model) []binding {
 	k := m.c.Keys
 	next := primary(k.Continue)
-	switch {
-	case p.running:
-		next = off(k.Continue, "the checks are still running")
-	case p.failed() > 0:
-		next = off(k.Continue, "fix the failed checks first, then r re-runs them")
+	if why := p.gate(); why != "" {
+		next = off(k.Continue, why)
 	}
 	rerun := onIf(k.Rerun, !p.running, "the checks are still running")
-	return []binding{next, rerun, on(k.Up), on(k.Left), on(k.Back)}
+	bs := []binding{next, rerun}
+	if len(p.unresolved()) > 0 && !p.running {
+		bs = append(bs, on(k.Skip))
+	}
+	return append(bs, on(k.Up), on(k.Left), on(k.Back))
 }
 
 func (p *preflightScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	k := m.c.Keys
 	switch {
 	case key.Matches(msg, k.Up):
-		p.row = max(0, p.row-1)
+		p.row, p.moved = max(0, p.row-1), true
 	case key.Matches(msg, k.Down):
-		p.row = min(max(0, len(p.checks)-1), p.row+1)
+		p.row, p.moved = min(max(0, len(p.checks)-1), p.row+1), true
 	case key.Matches(msg, k.Left):
-		p.col = max(0, p.col-1)
+		p.col, p.moved = max(0, p.col-1), true
 	case key.Matches(msg, k.Right):
-		p.col = min(max(0, len(p.nodes)-1), p.col+1)
+		p.col, p.moved = min(max(0, len(p.nodes)-1), p.col+1), true
 	case key.Matches(msg, k.Rerun):
 		return m.startPreflight()
+	case key.Matches(msg, k.Skip) && !p.running && len(p.unresolved()) > 0:
+		p.askSkip(m)
 	case key.Matches(msg, k.Continue), key.Matches(msg, k.Enter):
+		if why := p.gate(); why != "" {
+			m.flash = "Not yet: " + why + "."
+			return nil
+		}
 		m.goTo(scrPlan)
 		m.plan.plan = nil
 		return m.startPlan()
 	case key.Matches(msg, k.Back):
-		m.goTo(scrQuestions)
+		if m.busy == opPreflight && m.cancel != nil {
+			m.cancel()
+		}
+		m.goTo(scrReview)
 	}
 	return nil
 }
@@ -179,6 +269,15 @@ func (p *preflightScreen) recap() string {
 		if counts[s] > 0 {
 			parts = append(parts, itoa(counts[s])+" "+strings.ToLower(s))
 		}
+	}
+	var skipped []string
+	for _, c := range p.checks {
+		if p.skipped[c] {
+			skipped = append(skipped, c)
+		}
+	}
+	if len(skipped) > 0 {
+		parts = append(parts, "skipped by name: "+strings.Join(skipped, ", "))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -24,6 +24,9 @@ type questionsScreen struct {
 	inFlight map[string]bool
 	showHelp bool
 	errs     answers.FieldErrors
+	// editing is the one question opened from the review, and before its answer then.
+	editing *question
+	before  string
 }
 
 // debounce is how long typing must pause before a network check starts.
@@ -41,29 +44,11 @@ func newQuestionsScreen(m *model) *questionsScreen {
 func (q *questionsScreen) build(m *model) {
 	q.qs = newQuestions(m.a, m.s)
 	q.byKey = map[string]*question{}
+	q.editing = nil
 	groups := make([][]huh.Field, len(questionGroups))
 	for _, qu := range q.qs {
 		q.byKey[qu.key] = qu
-		var f huh.Field
-		switch {
-		case qu.options != nil:
-			var opts []huh.Option[string]
-			for _, o := range qu.options {
-				label := o
-				if o == "" {
-					label = "detect from the nodes"
-				}
-				opts = append(opts, huh.NewOption(label, o))
-			}
-			f = huh.NewSelect[string]().Key(qu.key).Title(qu.title).Description(qu.desc).Options(opts...).Value(qu.value).Inline(true)
-		default:
-			in := huh.NewInput().Key(qu.key).Title(qu.title).Description(qu.desc).Value(qu.value).Validate(q.redacted(qu))
-			if qu.secret != nil {
-				in = in.EchoMode(huh.EchoModePassword)
-			}
-			f = in
-		}
-		groups[qu.group] = append(groups[qu.group], f)
+		groups[qu.group] = append(groups[qu.group], q.field(qu))
 	}
 	var hg []*huh.Group
 	for i, fs := range groups {
@@ -72,13 +57,81 @@ func (q *questionsScreen) build(m *model) {
 		}
 		hg = append(hg, huh.NewGroup(fs...).Title(questionGroups[i]))
 	}
+	q.setForm(m, hg...)
+}
+
+// field is the form field that asks one question.
+func (q *questionsScreen) field(qu *question) huh.Field {
+	if qu.options != nil {
+		var opts []huh.Option[string]
+		for _, o := range qu.options {
+			label := o
+			if o == "" {
+				label = "detect from the nodes"
+			}
+			opts = append(opts, huh.NewOption(label, o))
+		}
+		return huh.NewSelect[string]().Key(qu.key).Title(qu.title).Description(qu.desc).Options(opts...).Value(qu.value).Inline(true)
+	}
+	in := huh.NewInput().Key(qu.key).Title(qu.title).Description(qu.desc).Value(qu.value).Validate(q.redacted(qu))
+	if qu.secret != nil {
+		in = in.EchoMode(huh.EchoModePassword)
+	}
+	return in
+}
+
+func (q *questionsScreen) setForm(m *model, groups ...*huh.Group) {
 	theme := huh.ThemeFunc(huh.ThemeCharm)
 	if !m.c.Styles.color {
 		theme = huh.ThemeFunc(huh.ThemeBase)
 	}
-	q.form = huh.NewForm(hg...).WithShowHelp(false).WithShowErrors(true).WithTheme(theme)
+	q.form = huh.NewForm(groups...).WithShowHelp(false).WithShowErrors(true).WithTheme(theme)
 	q.resize(m)
 	q.form.Init()
+}
+
+// edit opens one question from the review; finishing it (or Esc, which keeps the
+// answer as it was) returns to the review.
+func (q *questionsScreen) edit(m *model, qu *question) tea.Cmd {
+	q.editing, q.before = qu, *qu.value
+	q.setForm(m, huh.NewGroup(q.field(qu)).Title(questionGroups[qu.group]))
+	m.goTo(scrQuestions)
+	return tea.Batch(q.form.Init(), q.scheduleCheck(m, qu))
+}
+
+// restart asks the questions again from the first page, with the answers so far.
+func (q *questionsScreen) restart(m *model) tea.Cmd {
+	q.build(m)
+	m.goTo(scrQuestions)
+	return tea.Batch(q.form.Init(), q.checkAll(m))
+}
+
+// proceed leaves the review for the preflight checks once every answer is valid; an
+// invalid one is opened instead, with its problem.
+func (q *questionsScreen) proceed(m *model) tea.Cmd {
+	for _, qu := range q.qs {
+		if qu.validate == nil {
+			continue
+		}
+		if err := q.redacted(qu)(*qu.value); err != nil {
+			cmd := q.edit(m, qu)
+			m.flash = qu.title + ": " + m.c.Redact(err.Error())
+			return cmd
+		}
+	}
+	if err := q.commit(m); err != nil {
+		m.flash = m.c.Redact(err.Error())
+		return nil
+	}
+	return m.startPreflight()
+}
+
+// askSave offers to save the answers (never the secrets) to a file.
+func (q *questionsScreen) askSave(m *model) tea.Cmd {
+	m.dlg = promptFor("Save answers (secrets are never written)", "Path of the answer file", m.answersFile(), func(m *model, p string) tea.Cmd {
+		return m.questions.save(m, p)
+	})
+	return nil
 }
 
 // redacted wraps a question's validator so an error never carries a secret's value.
@@ -132,9 +185,12 @@ func (q *questionsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		q.showHelp = !q.showHelp
 		return nil
 	case key.Matches(msg, k.Save):
-		m.dlg = promptFor("Save answers (secrets are never written)", "Path of the answer file", m.answersFile(), func(m *model, p string) tea.Cmd {
-			return m.questions.save(m, p)
-		})
+		return q.askSave(m)
+	case key.Matches(msg, k.Back) && q.editing != nil:
+		*q.editing.value = q.before
+		m.review.focus(m, q.editing)
+		q.editing = nil
+		m.goTo(scrReview)
 		return nil
 	case key.Matches(msg, k.Back):
 		m.goTo(scrStart)
@@ -232,21 +288,38 @@ func (q *questionsScreen) save(m *model, path string) tea.Cmd {
 	}
 }
 
-// finish writes the answers and secrets, checks the whole set, and moves on to the
-// preflight checks, or back to the first group with a problem.
+// finish writes the answers and secrets, checks the whole set, and shows the review,
+// or goes back to the first group with a problem.
 func (q *questionsScreen) finish(m *model) tea.Cmd {
-	if err := applyQuestions(q.qs, m.a, m.s); err != nil {
-		m.flash = err.Error()
+	edited := q.editing
+	q.editing = nil
+	err := q.commit(m)
+	if err != nil && edited == nil {
+		m.flash = m.c.Redact(err.Error())
+		q.build(m)
 		return nil
+	}
+	if edited != nil {
+		m.review.focus(m, edited)
+	}
+	m.goTo(scrReview)
+	if err != nil {
+		m.flash = m.c.Redact(err.Error())
+	}
+	return nil
+}
+
+// commit writes the answers and secrets and checks the whole set.
+func (q *questionsScreen) commit(m *model) error {
+	if err := applyQuestions(q.qs, m.a, m.s); err != nil {
+		return err
 	}
 	m.c.Redactor.Add(m.s.All()...)
 	q.errs = answers.Validate(m.a)
 	if len(q.errs) > 0 {
-		m.flash = fmt.Sprintf("%d problem(s) in the answers; the first: %s", len(q.errs), q.errs[0].Error())
-		q.build(m)
-		return nil
+		return fmt.Errorf("%d problem(s) in the answers; the first: %s", len(q.errs), q.errs[0].Error())
 	}
-	return m.startPreflight()
+	return nil
 }
 
 // group is the index of the page being asked.

@@ -14,13 +14,15 @@ import (
 // runScreen shows an apply or a rollback: the steps on the left, one pane per node,
 // the command log, and the choices after a failure.
 type runScreen struct {
-	mode       opKind
-	only       []int
-	steps      []*stepState
-	nodes      []*nodeState
-	log        []logEntry
-	changed    map[int]bool
-	tab        int
+	mode    opKind
+	only    []int
+	steps   []*stepState
+	nodes   []*nodeState
+	log     []logEntry
+	changed map[int]bool
+	tab     int
+	// pinned is set once the user picks a pane; until then the focus follows the work.
+	pinned     bool
 	showLog    bool
 	running    bool
 	paused     bool
@@ -125,7 +127,7 @@ func (r *runScreen) bindings(m *model) []binding {
 		undo = off(k.Rollback, "this run changed nothing yet")
 	}
 	bs := []binding{retry, skip, undo, pause}
-	if len(r.nodes) > 1 && m.c.Width < 100 {
+	if _, all := r.visible(m, m.c.Width); !all {
 		bs = append(bs, on(k.NextTab))
 	}
 	bs = append(bs, on(k.Log))
@@ -140,11 +142,11 @@ func (r *runScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.NextTab):
 		if len(r.nodes) > 0 {
-			r.tab = (r.tab + 1) % len(r.nodes)
+			r.tab, r.pinned = (r.tab+1)%len(r.nodes), true
 		}
 	case key.Matches(msg, k.PrevTab):
 		if len(r.nodes) > 0 {
-			r.tab = (r.tab + len(r.nodes) - 1) % len(r.nodes)
+			r.tab, r.pinned = (r.tab+len(r.nodes)-1)%len(r.nodes), true
 		}
 	case key.Matches(msg, k.Log):
 		r.showLog = !r.showLog
@@ -179,9 +181,7 @@ func (r *runScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 				return m.planThenApply(ids)
 			})
 	case key.Matches(msg, k.Rollback):
-		ids := r.changedSteps()
-		m.dlg = confirm("Roll back what this run changed?", []string{"Undoes " + stepList(ids) + " in reverse order, from the journal. Actions marked irreversible stay as they are."}, "roll back",
-			func(m *model) tea.Cmd { return m.startRollback(ids) })
+		m.confirmUndo("Roll back what this run changed?", []string{"From the journal, in reverse order, per node:"}, r.changedSteps())
 	case key.Matches(msg, k.Enter):
 		if !r.running {
 			m.summary.set(r)
@@ -281,29 +281,38 @@ func (r *runScreen) stepList(m *model, w, h int) string {
 	return fit(strings.Join(out, "\n"), w, h)
 }
 
-// panes draws every node side by side when there is room (at least 100 columns and 30
-// per pane), else the selected node with tabs.
+// minPaneW is the narrowest a node's pane is drawn side by side with others.
+const minPaneW = 24
+
+// visible is how many panes fit side by side in w columns of the run screen, and
+// whether that is all of them. Side by side starts at 120 columns (or 100 when every
+// pane fits); below, one pane with tabs.
+func (r *runScreen) visible(m *model, w int) (n int, all bool) {
+	if len(r.nodes) <= 1 {
+		return len(r.nodes), true
+	}
+	fits := w / minPaneW
+	switch {
+	case m.c.Width >= 100 && fits >= len(r.nodes):
+		return len(r.nodes), true
+	case m.c.Width >= 120 && fits >= 2:
+		return fits, false
+	}
+	return 1, false
+}
+
+// panes draws the nodes side by side when there is room, the focused one among them,
+// else the focused node with tabs.
 func (r *runScreen) panes(m *model, w, h int) string {
 	if len(r.nodes) == 0 {
 		return ""
 	}
-	per := w / len(r.nodes)
-	if m.c.Width >= 100 && per >= 24 {
-		var blocks []string
-		var widths []int
-		for i, n := range r.nodes {
-			pw := per
-			if i == len(r.nodes)-1 {
-				pw = w - per*(len(r.nodes)-1)
-			}
-			widths = append(widths, pw)
-			blocks = append(blocks, r.pane(m, n, pw, h, false))
-		}
-		return joinColumns(widths, blocks...)
-	}
-	// Too narrow for side by side: tabs, and a grid of two rows when tall enough.
 	if r.tab >= len(r.nodes) {
 		r.tab = 0
+	}
+	n, all := r.visible(m, w)
+	if all {
+		return r.side(m, r.nodes, w, h)
 	}
 	var tabs []string
 	for i, n := range r.nodes {
@@ -313,7 +322,29 @@ func (r *runScreen) panes(m *model, w, h int) string {
 		}
 		tabs = append(tabs, label)
 	}
-	return clip(strings.Join(tabs, " "), w) + "\n" + r.pane(m, r.nodes[r.tab], w, h-1, true)
+	bar := clip(strings.Join(tabs, " "), w)
+	if n <= 1 {
+		return bar + "\n" + r.pane(m, r.nodes[r.tab], w, h-1, true)
+	}
+	// A window of n panes that holds the focused one.
+	first := min(max(0, r.tab-n/2), len(r.nodes)-n)
+	return bar + "\n" + r.side(m, r.nodes[first:first+n], w, h-1)
+}
+
+// side draws the given nodes' panes in equal columns.
+func (r *runScreen) side(m *model, nodes []*nodeState, w, h int) string {
+	per := w / len(nodes)
+	var blocks []string
+	var widths []int
+	for i, n := range nodes {
+		pw := per
+		if i == len(nodes)-1 {
+			pw = w - per*(len(nodes)-1)
+		}
+		widths = append(widths, pw)
+		blocks = append(blocks, r.pane(m, n, pw, h, n == r.nodes[r.tab] && len(nodes) < len(r.nodes)))
+	}
+	return joinColumns(widths, blocks...)
 }
 
 // pane is one node: status, current step and action, elapsed time, last output lines.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/ssisha/ssisha/steps/engine"
@@ -77,6 +78,7 @@ func (r *runScreen) event(m *model, e engine.Event) {
 			n.running = map[int]bool{}
 		}
 		n.running[e.Step] = true
+		r.follow(e.Target)
 	case engine.ActionStarted:
 		n := r.node(e.Target)
 		n.rev++
@@ -86,13 +88,10 @@ func (r *runScreen) event(m *model, e engine.Event) {
 		if len(r.log) > maxLog {
 			r.log = r.log[len(r.log)-maxLog:]
 		}
+		r.commandsOf(m, e)
+		r.follow(e.Target)
 	case engine.ActionOutput:
-		n := r.node(e.Target)
-		n.rev++
-		n.lines = append(n.lines, m.c.Redact(e.Message))
-		if len(n.lines) > maxNodeLines {
-			n.lines = n.lines[len(n.lines)-maxNodeLines:]
-		}
+		r.node(e.Target).add(m.c.Redact(e.Message))
 	case engine.ActionFinished:
 		if e.Status == engine.StatusFailed {
 			n := r.node(e.Target)
@@ -136,6 +135,79 @@ func (n *nodeState) otherRunning() (int, bool) {
 		}
 	}
 	return low, low != 0
+}
+
+// add appends one line of output to the node's pane.
+func (n *nodeState) add(line string) {
+	n.rev++
+	n.lines = append(n.lines, line)
+	if len(n.lines) > maxNodeLines {
+		n.lines = n.lines[len(n.lines)-maxNodeLines:]
+	}
+}
+
+// follow focuses the pane of the node that just started work, unless the user picked
+// a pane with tab.
+func (r *runScreen) follow(host string) {
+	if r.pinned {
+		return
+	}
+	for i, n := range r.nodes {
+		if n.host == host {
+			r.tab = i
+		}
+	}
+}
+
+// commandsOf writes each command of the started action into the pane of the node it
+// runs on: a T-SQL batch for another replica shows on that replica, not only on the
+// step's target. The commands come from the plan the run applies; an undo runs other
+// commands than the plan's, so a rollback shows none.
+func (r *runScreen) commandsOf(m *model, e engine.Event) {
+	p := m.plan.plan
+	if p == nil || r.mode != opApply {
+		return
+	}
+	for _, ps := range p.Steps {
+		if ps.ID != e.Step {
+			continue
+		}
+		for _, t := range ps.Targets {
+			if t.Target.Host != e.Target {
+				continue
+			}
+			for _, a := range t.Detection.Actions {
+				if a.ID != e.Action {
+					continue
+				}
+				for _, c := range a.Commands {
+					kind := "PowerShell"
+					if c.SQL != nil {
+						kind = "T-SQL"
+					}
+					host := c.Host
+					if !r.known(host) {
+						host = e.Target
+					}
+					line := fmt.Sprintf("%s %s (step %d)", kind, c.Op(), e.Step)
+					if host != e.Target {
+						line += " for " + shortHost(e.Target)
+					}
+					r.node(host).add(m.c.Redact(line))
+				}
+			}
+		}
+	}
+}
+
+// known reports whether host is one of the run's nodes (a listener is not).
+func (r *runScreen) known(host string) bool {
+	for _, n := range r.nodes {
+		if n.host == host {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *runScreen) stepFor(id int, title string) *stepState {

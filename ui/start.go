@@ -25,9 +25,12 @@ type startItem struct {
 
 func (s *startScreen) items() []startItem {
 	items := []startItem{
-		{"Answer the questions", "Nodes, accounts, names and addresses, then preflight, plan and apply.", func(m *model) tea.Cmd {
-			m.goTo(scrQuestions)
-			return tea.Batch(m.questions.form.Init(), m.questions.checkAll(m))
+		{"Use these answers", "Review every answer on one page, change any of them, then preflight, plan and apply.", func(m *model) tea.Cmd {
+			m.goTo(scrReview)
+			return m.questions.checkAll(m)
+		}},
+		{"Answer the questions", "Nodes, accounts, names and addresses, page by page, then the review.", func(m *model) tea.Cmd {
+			return m.questions.restart(m)
 		}},
 		{"Open an answer file…", "Load answers from a YAML file; secrets still come from the environment or prompts.", func(m *model) tea.Cmd {
 			m.dlg = promptFor("Open an answer file", "Path of the answer file", m.answersFile(), func(m *model, p string) tea.Cmd { return loadAnswers(p) })
@@ -43,8 +46,7 @@ func (s *startScreen) items() []startItem {
 	}
 	items = append(items,
 		startItem{"Re-run or undo one step", "The nine steps with what is done on each node.", func(m *model) tea.Cmd {
-			m.goTo(scrSteps)
-			return m.startPlan()
+			return m.openSteps()
 		}},
 		startItem{"Quit", "", func(m *model) tea.Cmd { return tea.Quit }},
 	)
@@ -98,7 +100,7 @@ func (s *startScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Enter):
 		return items[min(s.cursor, len(items)-1)].run(m)
 	case key.Matches(msg, k.Load):
-		return items[1].run(m)
+		return items[2].run(m)
 	case key.Matches(msg, k.Steps):
 		return items[len(items)-2].run(m)
 	}
@@ -110,14 +112,17 @@ func (s *startScreen) render(m *model, w, h int) string {
 	var b []string
 	b = append(b, st.Title.Render("SSIS Scale Out Master, highly available"), "")
 	if m.c.Lab {
-		b = append(b, st.Accent.Render("Lab")+fmt.Sprintf(": a simulated estate on this machine (%d master nodes with SQL Server, %d workers). Nothing real is touched.", len(m.a.Masters), len(m.a.Workers)))
+		b = append(b, st.Accent.Render("Lab")+": a simulated estate on this machine ("+plural(len(m.a.Masters), "master node")+" with SQL Server, "+plural(len(m.a.Workers), "worker")+"). Nothing real is touched.")
 	} else {
 		b = append(b, st.Warn.Render("Real cluster")+": ssisha connects to the nodes named in the answers. Nothing changes before you confirm the plan.")
 	}
 	src := "example answers (edit them in the questions)"
+	if m.c.Lab {
+		src = "the lab's answers"
+	}
 	if s.loaded != "" {
 		src = s.loaded
-	} else if m.answersPath != "" {
+	} else if m.answersPath != "" && m.answersFromFile {
 		src = m.answersPath
 	}
 	b = append(b, st.Muted.Render(fmt.Sprintf("Answers: %s %s masters %s", src, g.Dot, strings.Join(m.a.MasterHosts(), ", "))))
@@ -146,6 +151,9 @@ func (s *startScreen) render(m *model, w, h int) string {
 // interruptedText says where the interrupted run stopped, in one line.
 func interruptedText(rs []engine.Record) string {
 	r := rs[len(rs)-1]
+	if r.Kind == engine.KindRunEnd {
+		return "the last apply was stopped before it finished"
+	}
 	s := fmt.Sprintf("interrupted during step %d on %s", r.Step, r.Target)
 	if r.Summary != "" {
 		s += ": " + r.Summary

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -20,6 +21,14 @@ type stepsScreen struct {
 }
 
 func (s *stepsScreen) set(p *engine.Plan) { s.plan, s.detecting = p, false }
+
+// openSteps shows the steps and detects their state again; until it is known the
+// screen says so rather than show what an earlier plan found.
+func (m *model) openSteps() tea.Cmd {
+	m.steps.plan = nil
+	m.goTo(scrSteps)
+	return m.startPlan()
+}
 
 func (s *stepsScreen) event(e engine.Event) {
 	if e.Kind == engine.DetectStarted {
@@ -59,15 +68,40 @@ func (s *stepsScreen) bindings(m *model) []binding {
 	}
 }
 
-// later are the steps from id on whose changes an undo would reverse.
+// later are the steps from id on whose changes an undo would reverse: those done or
+// drifted on some target, never those that are only pending or blocked.
 func (s *stepsScreen) later(id int) []int {
 	var ids []int
 	for _, ps := range s.plan.Steps {
-		if ps.ID >= id && planStepState(ps) != steps.StatePending {
+		if ps.ID >= id && applied(ps) {
 			ids = append(ids, ps.ID)
 		}
 	}
 	return ids
+}
+
+// applied reports whether some target of the step is done or drifted, so there is
+// something of it to undo or to run again.
+func applied(ps engine.PlanStep) bool {
+	for _, t := range ps.Targets {
+		if t.Err == "" && (t.Detection.State == steps.StateDone || t.Detection.State == steps.StateDrift) {
+			return true
+		}
+	}
+	return false
+}
+
+// waits reports whether the step at index i is blocked only because an earlier step
+// is not done yet.
+func (s *stepsScreen) waits(i int) bool {
+	return planStepState(s.plan.Steps[i]) == steps.StateBlocked && s.plan.AwaitsEarlierSteps(i)
+}
+
+// reversed is ids from the last to the first, the order an undo runs them in.
+func reversed(ids []int) []int {
+	out := slices.Clone(ids)
+	slices.Reverse(out)
+	return out
 }
 
 func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
@@ -85,7 +119,15 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		m.goTo(scrStart)
 	case key.Matches(msg, k.Rerun) && n > 0:
 		ps := s.plan.Steps[s.cursor]
-		m.dlg = confirm(fmt.Sprintf("Run step %d again?", ps.ID), []string{ps.Title + ", on " + ps.Scope + ". Targets already done are detected as done and left alone."}, "run again",
+		if s.waits(s.cursor) {
+			m.flash = fmt.Sprintf("Step %d waits for the steps before it; run those first.", ps.ID)
+			return nil
+		}
+		title, yes := fmt.Sprintf("Run step %d?", ps.ID), "run"
+		if applied(ps) {
+			title, yes = fmt.Sprintf("Run step %d again?", ps.ID), "run again"
+		}
+		m.dlg = confirm(title, []string{ps.Title + ", on " + ps.Scope + ". Targets already done are detected as done and left alone."}, yes,
 			func(m *model) tea.Cmd { return m.startApply([]int{ps.ID}) })
 	case key.Matches(msg, k.Undo) && n > 0:
 		ps := s.plan.Steps[s.cursor]
@@ -94,11 +136,11 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 			m.flash = fmt.Sprintf("Nothing to undo: step %d and the steps after it are not applied.", ps.ID)
 			return nil
 		}
-		body := []string{"Undoes, in reverse order: " + stepList(ids) + "."}
+		intro := "From the journal, in reverse order, per node:"
 		if len(ids) > 1 {
-			body = append(body, fmt.Sprintf("Later steps depend on step %d, so they are undone first.", ps.ID))
+			intro = fmt.Sprintf("Later steps depend on step %d, so they are undone first. Per node:", ps.ID)
 		}
-		m.dlg = confirm(fmt.Sprintf("Undo from step %d on?", ps.ID), body, "undo", func(m *model) tea.Cmd { return m.startRollback(ids) })
+		m.confirmUndo(fmt.Sprintf("Undo from step %d on?", ps.ID), []string{intro}, ids)
 	}
 	return nil
 }
@@ -113,21 +155,25 @@ func (s *stepsScreen) render(m *model, w, h int) string {
 	for i, ps := range s.plan.Steps {
 		state := planStepState(ps)
 		var mark string
-		switch state {
-		case steps.StateDone:
+		label := string(state)
+		switch {
+		case state == steps.StateDone:
 			mark = st.OK.Render(g.Done)
-		case steps.StatePending:
+		case state == steps.StatePending:
 			mark = st.Muted.Render(g.Create)
-		case steps.StateDrift:
+		case state == steps.StateDrift:
 			mark = st.Warn.Render(g.Change)
+		case s.waits(i):
+			// Not a failure: it cannot be detected until the steps before it are done.
+			mark, label = st.Muted.Render(g.Pending), "waiting"
 		default:
-			mark = st.Fail.Render(g.Blocked)
+			mark = st.Warn.Render(g.Blocked)
 		}
 		var nodes []string
 		for _, t := range ps.Targets {
 			nodes = append(nodes, shortHost(t.Target.Host)+" "+string(t.Detection.State))
 		}
-		line := mark + " " + pad(fmt.Sprintf("%d %s", ps.ID, ps.Title), min(44, w/2)) + " " + pad(string(state), 8) + st.Muted.Render(strings.Join(nodes, ", "))
+		line := mark + " " + pad(fmt.Sprintf("%d %s", ps.ID, ps.Title), min(44, w/2)) + " " + pad(label, 8) + st.Muted.Render(strings.Join(nodes, ", "))
 		if i == s.cursor {
 			line = st.Selected.Render(pad(ansiStrip(line), w))
 		}
@@ -148,7 +194,7 @@ func (s *stepsScreen) render(m *model, w, h int) string {
 			out = append(out, wrap(m.c.Redact(line), w)...)
 		}
 		if ids := s.later(ps.ID); len(ids) > 0 {
-			out = append(out, st.Muted.Render("u undoes "+stepList(ids)+" (reverse order)"))
+			out = append(out, st.Muted.Render("u undoes "+stepList(reversed(ids))+", in this order"))
 		}
 	}
 	return fit(strings.Join(out, "\n"), w, h)

@@ -19,8 +19,10 @@ type summaryScreen struct {
 	scroll int
 }
 
+// set shows the run that just ended. The verification of an earlier operation goes:
+// only a read-back made after this run may stand beside it.
 func (s *summaryScreen) set(r *runScreen) {
-	s.report, s.mode, s.scroll = r.report, r.mode, 0
+	s.report, s.mode, s.scroll, s.verify = r.report, r.mode, 0, nil
 }
 
 func (s *summaryScreen) bindings(m *model) []binding {
@@ -38,8 +40,7 @@ func (s *summaryScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(msg, k.Up):
 		s.scroll = max(0, s.scroll-1)
 	case key.Matches(msg, k.Steps):
-		m.goTo(scrSteps)
-		return m.startPlan()
+		return m.openSteps()
 	case key.Matches(msg, k.Export):
 		rep, ver := s.report, s.verify
 		m.dlg = promptFor("Export the report as Markdown", "File", "ssisha-report.md", func(m *model, path string) tea.Cmd {
@@ -87,7 +88,11 @@ func (s *summaryScreen) render(m *model, w, h int) string {
 		out = append(out, clip(line, w))
 	}
 	if s.verify != nil {
-		out = append(out, "", st.Header.Render("Verification"))
+		head := "Verification"
+		if s.mode == opRollback {
+			head = "Verification after the rollback"
+		}
+		out = append(out, "", st.Header.Render(head))
 		for _, c := range s.verify.Checks {
 			line := m.statusGlyph(string(c.Status)) + " " + pad(shortHost(c.Target), hostW) + c.Name
 			if c.Detail != "" {

@@ -19,13 +19,14 @@ func Marshal(a *Answers) ([]byte, error) {
 }
 
 // Save writes the answers to path atomically (a temporary file renamed over it), with
-// mode 0600 because the file maps the estate.
+// mode 0600 because the file maps the estate. The file begins with SchemaHeader, so
+// editors complete and check it against the published schema.
 func Save(path string, a *Answers) error {
 	data, err := Marshal(a)
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(path, data); err != nil {
+	if err := writeFileAtomic(path, append([]byte(SchemaHeader), data...)); err != nil {
 		return fmt.Errorf("save answer file: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,13 @@ func TestSaveIsPrivateAndLoadable(t *testing.T) {
 	}
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("mode = %04o, want 0600", info.Mode().Perm())
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(data), SchemaHeader) {
+		t.Errorf("the saved file does not begin with the schema header %q:\n%s", SchemaHeader, data)
 	}
 	a, err := Load(path)
 	if err != nil {

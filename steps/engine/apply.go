@@ -32,6 +32,11 @@ type ApplyOptions struct {
 	// new starts, and the journal is left ready to resume (the wizard's pause and
 	// quit, a dropped terminal).
 	Stop <-chan struct{}
+	// FollowPlan stops the run, before the next step changes anything, when what that
+	// step has to do differs from the plan beyond its placeholders (`apply --bundle`:
+	// the reviewed scripts are the ones that run). Without it deviations are only
+	// reported.
+	FollowPlan bool
 }
 
 // ApplyWith is Apply with per-call options.
@@ -73,7 +78,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 			return e.finish(run, "apply", nil, err)
 		}
 	}
-	fresh := e.detect(ctx, run.id, sel)
+	fresh := e.planFor(ctx, run.id, p, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
 	}
@@ -98,18 +103,30 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	}
 
 	rep := &Report{RunID: run.id}
+	// planned is what each step is compared with as its turn comes.
+	planned := p
+	if planned == nil {
+		planned = fresh
+	}
+	var deviated error
 	if e.strict || e.parallel == 1 {
-		rep.Results = e.applyInOrder(ctx, run, sel, fresh)
+		rep.Results, deviated = e.applyInOrder(ctx, run, sel, fresh, planned, o.FollowPlan, rep)
 	} else {
-		rep.Results = e.applyGraph(ctx, run, sel, fresh)
+		rep.Results, deviated = e.applyGraph(ctx, run, sel, fresh, planned, o.FollowPlan, rep)
+	}
+	if deviated != nil {
+		return e.finish(run, "apply", rep, deviated)
 	}
 	return e.finish(run, "apply", rep, ctx.Err())
 }
 
 // applyInOrder runs the selected steps in the documented order, with a barrier between
-// steps: `--order strict`, and `--parallel 1`, where one action runs at a time.
-func (e *Engine) applyInOrder(ctx context.Context, run *runState, sel []steps.Step, fresh *Plan) []TargetResult {
+// steps: `--order strict`, and `--parallel 1`, where one action runs at a time. It
+// compares each step with planned as its turn comes (adding the deviations to rep)
+// and, when follow, stops before a step that deviates, returning why.
+func (e *Engine) applyInOrder(ctx context.Context, run *runState, sel []steps.Step, fresh, planned *Plan, follow bool, rep *Report) ([]TargetResult, error) {
 	var out []TargetResult
+	var deviated error
 	dirty := false
 	// next is the re-detection of the step after the current one, started as soon as
 	// every target of the current step has ended its actions.
@@ -127,10 +144,19 @@ func (e *Engine) applyInOrder(ctx context.Context, run *runState, sel []steps.St
 		switch {
 		case pre != nil:
 			det = pre.wait()
-		case dirty:
-			// Earlier steps changed the estate, so what this step has to do is only
-			// known now.
+		case dirty || det.Predicted():
+			// Earlier steps changed the estate (or the plan only predicted what they
+			// leave), so what this step has to do is only known now.
 			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
+		}
+		if devs := e.compareWithPlan(run, planned, det); len(devs) > 0 {
+			rep.Deviations = append(rep.Deviations, devs...)
+			if follow {
+				deviated = deviationError(devs)
+				run.fail(fmt.Sprintf("step %d differs from the reviewed plan", s.ID()))
+				out = append(out, e.notStarted(s, run)...)
+				continue
+			}
 		}
 		var following steps.Step
 		if i+1 < len(sel) {
@@ -156,7 +182,7 @@ func (e *Engine) applyInOrder(ctx context.Context, run *runState, sel []steps.St
 		out = append(out, results...)
 	}
 	next.wait()
-	return out
+	return out, deviated
 }
 
 // redetection is one step's Detect running in the background.
@@ -233,6 +259,13 @@ func (e *Engine) finish(run *runState, mode string, rep *Report, err error) (*Re
 				status = StatusFailed
 				if t.err != nil {
 					failures = append(failures, e.redactor().RedactError(t.err))
+				}
+			case StatusCancelled:
+				// A run stopped by the user (or cancelled) before all its targets ran
+				// did not succeed: the journal says so, and the next start offers
+				// to resume it.
+				if status == StatusSucceeded {
+					status = StatusCancelled
 				}
 			}
 		}

@@ -137,12 +137,13 @@ func masterRole(i int) string {
 }
 
 // Interrupted returns the actions a previous run started and never recorded a result
-// for, so the CLI and the wizard can offer to resume.
+// for, so the CLI and the wizard can offer to resume; when there are none but the
+// last apply stopped before it finished, the one run-end record that says so (Step 0).
 func (e *Engine) Interrupted() []Record {
 	if e.journal == nil {
 		return nil
 	}
-	return e.journal.Pending()
+	return e.journal.Interrupted()
 }
 
 func (e *Engine) targets(s steps.Step) []steps.Target {

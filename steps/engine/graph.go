@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 
@@ -41,22 +42,30 @@ type graphRun struct {
 	sel   []steps.Step
 	jobs  []*graphJob
 	slots chan struct{} // nil: no bound
+	// planned is what each target is compared with before it changes anything; with
+	// follow, a target that deviates stops the run.
+	planned *Plan
+	follow  bool
+	rep     *Report
 
 	mu        sync.Mutex
 	changed   chan struct{} // closed, and replaced, whenever a job ends
 	remaining []int         // per step, its jobs not yet ended
 	started   []bool        // per step, whether StepStarted went out
 	actions   int           // actions run so far, by every job
+	deviated  error         // why a target that follows the plan stopped the run
 
 	installMu  sync.Mutex
 	installers map[string]*sync.Mutex // lower-case host -> its installer
 }
 
 // applyGraph runs the selected steps' targets as their needs allow and returns their
-// results in the documented order.
-func (e *Engine) applyGraph(ctx context.Context, run *runState, sel []steps.Step, fresh *Plan) []TargetResult {
+// results in the documented order. Each target is compared with planned before it
+// changes anything (the deviations go to rep); with follow, one that deviates stops
+// the run, and applyGraph returns why.
+func (e *Engine) applyGraph(ctx context.Context, run *runState, sel []steps.Step, fresh, planned *Plan, follow bool, rep *Report) ([]TargetResult, error) {
 	g := &graphRun{e: e, run: run, sel: sel, changed: make(chan struct{}), remaining: make([]int, len(sel)),
-		started: make([]bool, len(sel)), installers: map[string]*sync.Mutex{}}
+		started: make([]bool, len(sel)), installers: map[string]*sync.Mutex{}, planned: planned, follow: follow, rep: rep}
 	makes := make([]steps.Fact, len(sel))
 	known := make([]bool, len(sel))
 	for si, s := range sel {
@@ -90,7 +99,7 @@ func (e *Engine) applyGraph(ctx context.Context, run *runState, sel []steps.Step
 	for _, j := range g.jobs {
 		out = append(out, j.res)
 	}
-	return out
+	return out, g.deviated
 }
 
 // needsOf turns step s's declared needs into the earlier selected steps that make
@@ -149,7 +158,9 @@ func (g *graphRun) runJob(ctx context.Context, j *graphJob) {
 	started = true
 	g.stepStarted(j)
 	pt := j.pt
-	if g.actionsRun() > 0 {
+	if pt.Predicted || pt.WaitsFor != "" || g.actionsRun() > 0 {
+		// The plan predicted this target on the estate earlier steps leave, or
+		// they have changed it since: what it has to do is only known now.
 		pt = g.detect(ctx, j)
 	}
 	if pt.Err == "" && pt.Detection.State == steps.StateBlocked && !g.made(j.needs.all) {
@@ -162,7 +173,58 @@ func (g *graphRun) runJob(ctx context.Context, j *graphJob) {
 		}
 		pt = g.detect(ctx, j)
 	}
+	if j.pt.Predicted && pt.Err == "" {
+		// The run's first look left this target's interrupted actions for when it is
+		// detected as it is, which is now.
+		if err := g.resumeTarget(j, pt); err != nil {
+			run.fail(fmt.Sprintf("step %d on %s: the journal cannot record what resuming found", j.s.ID(), host))
+			j.res = TargetResult{Step: j.s.ID(), Title: j.s.Title(), Target: host, Status: StatusFailed, Err: e.redact(err.Error()), err: err}
+			e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: j.s.ID(), Title: j.s.Title(), Target: host, Status: StatusFailed, Error: j.res.Err})
+			return
+		}
+	}
+	if !g.followsPlan(j, pt) {
+		j.res = TargetResult{Step: j.s.ID(), Title: j.s.Title(), Target: host, Status: StatusCancelled, Note: "not started: " + run.reason()}
+		e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: j.s.ID(), Title: j.s.Title(), Target: host, Status: StatusCancelled, Message: j.res.Note})
+		return
+	}
 	j.res, _ = e.applyTarget(ctx, run, j.s, pt, func(bool) {}, g.gate(j))
+}
+
+// resumeTarget settles the actions an earlier run left open on j's target, against
+// its detection pt, as resume does for the targets the run's first look detected.
+func (g *graphRun) resumeTarget(j *graphJob, pt PlanTarget) error {
+	recs, err := g.e.journal.Records()
+	if err != nil {
+		return err
+	}
+	p := &Plan{Steps: []PlanStep{{ID: j.s.ID(), Title: j.s.Title(), Targets: []PlanTarget{pt}}}}
+	return g.e.resume(g.run.id, pending(recs), p)
+}
+
+// followsPlan compares the target as detected now with the plan, records the
+// deviations, and reports whether the target may go on: not when the run follows the
+// plan and the target deviates from it.
+func (g *graphRun) followsPlan(j *graphJob, pt PlanTarget) bool {
+	det := PlanStep{ID: j.s.ID(), Title: j.s.Title(), Scope: j.s.Scope().String(), Targets: []PlanTarget{pt}}
+	devs := g.e.compareWithPlan(g.run, g.planned, det)
+	if len(devs) == 0 {
+		return true
+	}
+	g.mu.Lock()
+	g.rep.Deviations = append(g.rep.Deviations, devs...)
+	stop := g.follow && g.deviated == nil
+	if stop {
+		g.deviated = deviationError(devs)
+	}
+	g.mu.Unlock()
+	if !g.follow {
+		return true
+	}
+	if stop {
+		g.run.fail(fmt.Sprintf("step %d on %s differs from the reviewed plan", j.s.ID(), j.pt.Target.Host))
+	}
+	return false
 }
 
 // detect reads the job's target again, as it is now.

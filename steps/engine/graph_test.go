@@ -239,3 +239,26 @@ func TestGraphResumesAnInterruptedRun(t *testing.T) {
 		t.Errorf("step 2 is %s, want succeeded", st)
 	}
 }
+
+// An action left open on a target the run's first look only predicts is settled once
+// the target is detected as it is, in the same run, never from the prediction.
+func TestGraphSettlesAPredictedTargetsOpenActionOnceDetected(t *testing.T) {
+	w := newWorld(t, 1)
+	s1 := newFakeStep(1, steps.Primary, w.tr, "a")
+	s2 := hintStep{newFakeStep(2, steps.Primary, w.tr, "b"), map[string]bool{"b": true}}
+	e := w.engine(0, s1, s2)
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	intent := killAfterLastIntent(t, w)
+	s1.setApplied("node1.contoso.com", "a", false) // step 1 has work again: step 2 is predicted
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if open := e.Interrupted(); len(open) != 0 {
+		t.Fatalf("after a finished run these actions are still open: %v", open)
+	}
+	if res := resumedResult(t, w, intent); res.Resolution != ResolvedDone {
+		t.Errorf("the intent of b is settled %s, want done (step 2 detected after step 1 ran)", res.Resolution)
+	}
+}

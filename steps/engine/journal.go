@@ -302,6 +302,58 @@ func (j *Journal) Pending() []Record {
 	return pending(recs)
 }
 
+// Interrupted is what a resume offer names: the actions a run started and never
+// finished (Pending); when there are none but the last apply stopped before it
+// finished, the one record Unfinished returns.
+func (j *Journal) Interrupted() []Record {
+	if p := j.Pending(); len(p) > 0 {
+		return p
+	}
+	if u := j.Unfinished(); u != nil {
+		return []Record{*u}
+	}
+	return nil
+}
+
+// Unfinished returns, when the journal's last apply (with no rollback after it) ended before it finished (stopped
+// by the user, cancelled, or the process died between two actions), a record that
+// says so: a run-end record of that run with the status it ended with (cancelled when
+// it never wrote one). It returns nil when the last apply finished, succeeded or
+// failed, or when there was none.
+func (j *Journal) Unfinished() *Record {
+	recs, err := j.Records()
+	if err != nil {
+		return nil
+	}
+	return unfinished(recs)
+}
+
+func unfinished(recs []Record) *Record {
+	// The last apply or rollback decides: a rollback after a stopped apply means the
+	// DBA moved on, and nothing is offered.
+	last := -1
+	for i, r := range recs {
+		if r.Kind == KindRunStart && (r.Summary == "apply" || r.Summary == "rollback") {
+			last = i
+		}
+	}
+	if last < 0 || recs[last].Summary != "apply" {
+		return nil
+	}
+	start := recs[last]
+	for _, r := range recs[last+1:] {
+		if r.Kind == KindRunEnd && r.RunID == start.RunID {
+			if r.Status != StatusCancelled {
+				return nil
+			}
+			end := r
+			return &end
+		}
+	}
+	return &Record{Time: start.Time, RunID: start.RunID, Kind: KindRunEnd, Summary: "apply", Status: StatusCancelled,
+		Error: "the run ended without recording its end"}
+}
+
 func pending(recs []Record) []Record {
 	answered := map[string]bool{}
 	for _, r := range recs {

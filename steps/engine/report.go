@@ -11,6 +11,10 @@ type Report struct {
 	RunID   string         `json:"runId"`
 	Results []TargetResult `json:"results"`
 	Status  Status         `json:"status"`
+	// Deviations are where the run differed from its plan: actions it ran that the
+	// plan did not hold, planned ones that were not needed, scripts that differed
+	// beyond the plan's placeholders (see plan_actual.go).
+	Deviations []Deviation `json:"deviations,omitempty"`
 }
 
 // TargetResult is one step on one target.
@@ -45,9 +49,21 @@ func (r *Report) Recap() string {
 	for _, t := range r.Results {
 		counts[t.Status]++
 	}
-	ok := counts[StatusSucceeded] + counts[StatusSkipped] + counts[StatusUndone]
-	s := fmt.Sprintf("%d of %d targets succeeded", ok, len(r.Results))
-	for _, st := range []Status{StatusSkipped, StatusUndone, StatusFailed, StatusBlocked, StatusCancelled} {
+	// A skipped target (nothing to do there, or nothing it can undo) had no work: it
+	// is counted once, as skipped, and neither as succeeded nor in the total of
+	// targets that had work.
+	skipped := counts[StatusSkipped]
+	worked := len(r.Results) - skipped
+	if worked == 0 && skipped > 0 {
+		return fmt.Sprintf("nothing to do: all %d targets skipped", skipped)
+	}
+	// A rollback's targets succeed by being undone: it says so once.
+	ok, verb, more := counts[StatusSucceeded], "succeeded", []Status{StatusSkipped, StatusUndone, StatusFailed, StatusBlocked, StatusCancelled}
+	if ok == 0 && counts[StatusUndone] > 0 {
+		ok, verb, more = counts[StatusUndone], "undone", []Status{StatusSkipped, StatusFailed, StatusBlocked, StatusCancelled}
+	}
+	s := fmt.Sprintf("%d of %d targets %s", ok, worked, verb)
+	for _, st := range more {
 		if n := counts[st]; n > 0 {
 			s += fmt.Sprintf(", %d %s", n, st)
 		}

@@ -75,9 +75,24 @@ func TestTextLines(t *testing.T) {
 	golden(t, "text-lines.txt", buf.String())
 }
 
+func TestReportRecapCountsSkippedOnce(t *testing.T) {
+	r := &Report{Results: []TargetResult{{Status: StatusSucceeded}, {Status: StatusSkipped}, {Status: StatusSkipped}}}
+	if got, want := r.Recap(), "1 of 1 targets succeeded, 2 skipped"; got != want {
+		t.Errorf("Recap() = %q, want %q", got, want)
+	}
+	r = &Report{Results: []TargetResult{{Status: StatusUndone}, {Status: StatusUndone}, {Status: StatusSkipped}}}
+	if got, want := r.Recap(), "2 of 2 targets undone, 1 skipped"; got != want {
+		t.Errorf("Recap() = %q, want %q", got, want)
+	}
+	r = &Report{Results: []TargetResult{{Status: StatusSkipped}, {Status: StatusSkipped}}}
+	if got, want := r.Recap(), "nothing to do: all 2 targets skipped"; got != want {
+		t.Errorf("Recap() = %q, want %q", got, want)
+	}
+}
+
 func TestReportRecap(t *testing.T) {
 	r := &Report{Results: []TargetResult{{Status: StatusSucceeded}, {Status: StatusSkipped}, {Status: StatusFailed}, {Status: StatusCancelled}}}
-	if got, want := r.Recap(), "2 of 4 targets succeeded, 1 skipped, 1 failed, 1 cancelled"; got != want {
+	if got, want := r.Recap(), "1 of 3 targets succeeded, 1 skipped, 1 failed, 1 cancelled"; got != want {
 		t.Errorf("Recap() = %q, want %q", got, want)
 	}
 }

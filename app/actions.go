@@ -1,0 +1,25 @@
+package app
+
+import "context"
+
+// actionsKey carries, in an operation's context, the context its running remote
+// actions run with.
+type actionsKey struct{}
+
+// WithActions returns ctx carrying actions: the context Apply runs its remote actions
+// with. Cancelling ctx then only stops the run after the running actions (nothing new
+// starts); cancelling actions cancels the running actions too. The wizard uses it for
+// its first and second Ctrl-C.
+func WithActions(ctx, actions context.Context) context.Context {
+	return context.WithValue(ctx, actionsKey{}, actions)
+}
+
+// ActionsContext is the context an operation's running actions run with: the one
+// WithActions put in ctx, else ctx with its cancellation removed, so that cancelling
+// an operation never cuts a remote action in half.
+func ActionsContext(ctx context.Context) context.Context {
+	if a, ok := ctx.Value(actionsKey{}).(context.Context); ok {
+		return a
+	}
+	return context.WithoutCancel(ctx)
+}
