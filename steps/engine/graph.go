@@ -163,8 +163,9 @@ func (g *graphRun) runJob(ctx context.Context, j *graphJob) {
 		// they have changed it since: what it has to do is only known now.
 		pt = g.detect(ctx, j)
 	}
-	if pt.Err == "" && pt.Detection.State == steps.StateBlocked && !g.made(j.needs.all) {
-		// Blocked by what an earlier step has yet to make: detect again once it is.
+	if (pt.Err != "" || pt.Detection.State == steps.StateBlocked) && !g.made(j.needs.all) {
+		// Blocked (or unreadable) for want of what an earlier step has yet to make:
+		// detect again once it is made.
 		g.give(j)
 		if ok := g.await(ctx, j.needs.all) && g.take(ctx, j); !ok {
 			j.res = TargetResult{Step: j.s.ID(), Title: j.s.Title(), Target: host, Status: StatusCancelled, Note: "not started: " + run.reason()}
