@@ -57,11 +57,21 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
 // closing stop lets the running actions finish and starts nothing new; cancelling
-// ctx cancels the running actions too.
+// ctx cancels the running actions too. Before anything changes it passes the gate
+// (see Gate), unless the gate already passed for these answers and secrets.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	defer s.begin()()
+	release, err := s.Lock(ctx, ans, sec, "apply")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := s.gate(ctx, ans, sec, emit); err != nil {
+		return nil, err
+	}
+	skipped, _ := s.skipChecks(ctx)
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
-		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan})
+		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan, SkippedChecks: skipped})
 	})
 }
 
@@ -69,6 +79,11 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 // journaling every undo.
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	defer s.begin()()
+	release, err := s.Lock(ctx, ans, sec, "rollback")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.Rollback(ctx, only)
 	})
@@ -156,4 +171,27 @@ func withEngine[T any](ctx context.Context, s *Session, ans *answers.Answers, se
 	}
 	defer r.close()
 	return fn(r.eng)
+}
+
+// Facts reads the raw facts of every node, as the steps detect them; it changes
+// nothing and journals nothing.
+func (s *Session) Facts(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) ([]steps.NodeFacts, error) {
+	c, err := s.conn(ctx, ans, sec)
+	if err != nil {
+		return nil, err
+	}
+	env := *c.env
+	env.Reads = steps.NewReadCache()
+	return steps.ReadFacts(ctx, &env), nil
+}
+
+// RedactText removes the secrets of the current connection from text.
+func (s *Session) RedactText(text string) string {
+	s.mu.Lock()
+	c := s.c
+	s.mu.Unlock()
+	if c == nil {
+		return text
+	}
+	return c.red.Redact(text)
 }

@@ -60,6 +60,7 @@ run after.`,
 				return err
 			}
 			defer s.Close()
+			a.showLock(cmd.Context(), s)
 			p, err := s.Plan(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
@@ -79,13 +80,16 @@ run after.`,
 				if err != nil {
 					return failed(err)
 				}
-				return writePlanJSON(a.out, doc)
+				if err := writePlanJSON(a.out, doc); err != nil {
+					return err
+				}
+				return undetected(p)
 			}
 			printPlan(a.out, p, verbose)
 			if out != "" {
 				fmt.Fprintf(a.out, "Bundle written to %s (review it, then: ssisha apply -f %s --bundle %s)\n", out, f.file, out)
 			}
-			return nil
+			return undetected(p)
 		},
 	}
 	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
@@ -98,7 +102,8 @@ run after.`,
 func (a *app) applyCmd() *cobra.Command {
 	f := runFlags{changes: true}
 	var bundle string
-	var yes, outOfOrder bool
+	var skipChecks []string
+	var yes, outOfOrder, breakLock bool
 	var order string
 	cmd := &cobra.Command{
 		Use:   "apply -f answers.yaml [--steps 5,6] [--yes] [--order strict]",
@@ -119,7 +124,21 @@ unless the estate still matches the plan the bundle was written from, and stops 
 step changes anything when what it has to do differs from the bundle's scripts beyond
 their <after apply: …> placeholders. Without --bundle such differences are reported at
 the end (and, with --output json, as plan-deviation events and a last plan-against-actual
-line).`,
+line).
+
+Before anything changes, apply checks the answers and the secrets (exit 2) and runs
+the read-only preflight checks on every node (exit 1 when one fails). A failed check
+you have verified by hand may be skipped by naming it with --skip-check; the journal
+records that the run skipped it.
+
+Only one run changes a cluster at a time. apply and rollback take a lock file beside
+the journal (the system releases it when the process ends) and put a marker on the
+primary node (C:\ProgramData\ssisha\estate.lock.json) naming the machine, user,
+process and start time, which every ssisha honours from any machine; a second run
+exits at once (code 3) naming the holder, and plan and status show it. A marker
+left behind by a run whose machine died is removed with --break-lock, once you are
+sure that run is gone (a marker left by a process of this machine that has ended is
+taken over without it).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -128,12 +147,21 @@ line).`,
 			}
 			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) {
 				o.OutOfOrder, o.StrictOrder, o.LogAll, o.FollowPlan = outOfOrder, order == "strict", true, bundle != ""
+				o.SkipChecks, o.BreakLock = skipChecks, breakLock
 			})
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			output := f.output
+			release, err := a.lock(ctx, s, "apply")
+			if err != nil {
+				return err
+			}
+			defer release()
+			if err := a.gate(ctx, s); err != nil {
+				return err
+			}
 			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
 				if r.Kind == engine.KindRunEnd {
@@ -204,25 +232,34 @@ line).`,
 	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
 	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
 	cmd.Flags().StringVar(&order, "order", "graph", "graph: start each step's targets once what they need is done; strict: the documented order, step after step")
+	registerBreakLock(cmd, &breakLock)
+	cmd.Flags().StringArrayVar(&skipChecks, "skip-check", nil, "go on although this preflight check fails (its name, e.g. \"No restart pending\"; repeatable; the journal records it)")
 	return cmd
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
 	f := runFlags{changes: true}
-	var yes bool
+	var yes, breakLock bool
 	cmd := &cobra.Command{
 		Use:   "rollback -f answers.yaml [--steps 9-7] [--yes]",
 		Short: "Undo what the journal records, newest first",
 		Long: `rollback undoes the actions the journal records for this cluster, newest first, steps
 in reverse order. What cannot be undone (for example the original random password of
-the logging login) is skipped and reported with the reason.`,
+the logging login) is skipped and reported with the reason.
+
+Like apply, it takes the cluster's lock first (see apply --help).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, steps, err := a.openRun(cmd.Context(), f, nil)
+			s, steps, err := a.openRun(cmd.Context(), f, func(o *ssisha.Options) { o.BreakLock = breakLock })
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			release, err := a.lock(cmd.Context(), s, "rollback")
+			if err != nil {
+				return err
+			}
+			defer release()
 			what := "every step"
 			if len(steps) > 0 {
 				what = "steps " + f.only
@@ -234,6 +271,9 @@ the logging login) is skipped and reported with the reason.`,
 			if r != nil && f.output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
+				if left := leftBehind(steps); left != "" {
+					fmt.Fprintln(a.out, left)
+				}
 			}
 			if err != nil {
 				return failed(s.Redact(err))
@@ -246,6 +286,7 @@ the logging login) is skipped and reported with the reason.`,
 	}
 	f.register(cmd, "only these steps, e.g. 9-7", "progress as text or json")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	registerBreakLock(cmd, &breakLock)
 	return cmd
 }
 
@@ -261,6 +302,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			a.showLock(cmd.Context(), s)
 			p, err := s.Status(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
@@ -270,10 +312,13 @@ func (a *app) statusCmd() *cobra.Command {
 				if err != nil {
 					return failed(err)
 				}
-				return writePlanJSON(a.out, doc)
+				if err := writePlanJSON(a.out, doc); err != nil {
+					return err
+				}
+				return undetected(p)
 			}
 			printStatus(a.out, p)
-			return nil
+			return undetected(p)
 		},
 	}
 	f.register(cmd, "", "text or json")
@@ -301,6 +346,15 @@ detail, fix).`,
 				return err
 			}
 			defer s.Close()
+			if failover {
+				// The failover test moves the AG and the master role: no other run may
+				// change the cluster meanwhile.
+				release, err := a.lock(cmd.Context(), s, "verify --failover")
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
 			vr, err := s.Verify(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
@@ -313,8 +367,8 @@ detail, fix).`,
 				vr.Checks = append(vr.Checks, fr...)
 			}
 			if report != "" {
-				if err := os.WriteFile(report, []byte(vr.Markdown()), 0o644); err != nil {
-					return failed(err)
+				if err := engine.WritePrivateFile(report, []byte(vr.Markdown())); err != nil {
+					return failed(fmt.Errorf("writing the report %s: %w", report, err))
 				}
 			}
 			if f.output == "json" {

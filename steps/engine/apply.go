@@ -37,6 +37,9 @@ type ApplyOptions struct {
 	// the reviewed scripts are the ones that run). Without it deviations are only
 	// reported.
 	FollowPlan bool
+	// SkippedChecks names the failed preflight checks the user chose to skip
+	// (--skip-check); the run's start record keeps them.
+	SkippedChecks []string
 }
 
 // ApplyWith is Apply with per-call options.
@@ -70,7 +73,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		}()
 	}
 	e.emit(Event{Kind: RunStarted, RunID: run.id, Mode: "apply"})
-	if err := e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunStart, Summary: "apply"}); err != nil {
+	if err := e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunStart, Summary: "apply", SkippedChecks: o.SkippedChecks}); err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
 	if len(only) > 0 && !e.anyOrder && !o.AllowOutOfOrder {

@@ -101,7 +101,7 @@ func (e *Engine) WriteBundle(p *Plan, dir string) error {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return fmt.Errorf("cannot write the plan bundle to %s: the folder is not empty; choose a new or empty folder with --out", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := MkdirPrivate(dir); err != nil {
 		return fmt.Errorf("cannot create the plan bundle folder %s: %w", dir, err)
 	}
 	man := Manifest{Fingerprint: p.Fingerprint, Created: p.Created}
@@ -186,10 +186,10 @@ func bundleReadme(p *Plan, man Manifest, blocked []string) string {
 
 func writeBundleFile(dir, rel, text string) error {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := MkdirPrivate(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("cannot create %s in the plan bundle: %w", filepath.Dir(path), err)
 	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := WritePrivateFile(path, []byte(text)); err != nil {
 		return fmt.Errorf("cannot write %s in the plan bundle: %w", path, err)
 	}
 	return nil
