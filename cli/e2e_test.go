@@ -3,9 +3,12 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -70,8 +73,12 @@ func (r *labRun) estateJSON() map[string]any {
 }
 
 func TestLabEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, format := range []string{estate.SettingsJSON, estate.SettingsXML} {
-		t.Run(format, func(t *testing.T) { testLabEndToEnd(t, format) })
+		t.Run(format, func(t *testing.T) {
+			t.Parallel()
+			testLabEndToEnd(t, format)
+		})
 	}
 }
 
@@ -247,10 +254,22 @@ func ignoredPath(p string) bool {
 }
 
 // TestMain lets the test binary act as ssisha itself, so the cross-process tests run
-// the real command line without building a separate binary.
+// the real command line without building a separate binary. The lab tests spend most
+// of their time waiting on loopback round trips, not computing, so unless -parallel
+// is given more of them run at once than there are cores.
 func TestMain(m *testing.M) {
 	if os.Getenv("SSISHA_TEST_AS_MAIN") == "1" {
 		os.Exit(Main(BuildInfo{Version: "test"}, os.Args[1:]))
 	}
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		_ = flag.Set("test.parallel", strconv.Itoa(max(labTestsAtOnce, runtime.GOMAXPROCS(0))))
+	}
 	os.Exit(m.Run())
 }
+
+// labTestsAtOnce is how many lab tests run at once by default: each lab is idle most
+// of the time, and more than this only adds memory under the race detector.
+const labTestsAtOnce = 4

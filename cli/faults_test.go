@@ -396,6 +396,7 @@ func TestFaultMatrix(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fault matrix runs full applies and rollbacks")
 	}
+	t.Parallel()
 	fx := prepareMatrix(t)
 	full := *fullMatrix || os.Getenv("SSISHA_SOAK") != ""
 	var cases []matrixCase

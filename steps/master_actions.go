@@ -48,7 +48,7 @@ var (
 		Summary: "Copy the master certificate into LocalMachine\\Root"}, Run: applyCopyCertRoot, Reverse: undoCertInRoot}
 	actImportCert = &ActionDef[certUndo]{ActionInfo: ActionInfo{ID: "import-certificate", Kind: KindCreate,
 		Summary: "Copy the primary's master certificate to the node"}, Run: applyImportCert, Reverse: undoCertInRoot}
-	actInstallMaster = &ActionDef[installUndo]{ActionInfo: ActionInfo{ID: "install-master", Kind: KindCreate,
+	actInstallMaster = &ActionDef[installUndo]{ActionInfo: ActionInfo{ID: "install-master", Kind: KindCreate, Installer: true,
 		Summary: "Install Integration Services and the Scale Out Master"}, Run: applyInstallMaster, Reverse: undoInstallMaster}
 	actRebindCert = &ActionDef[rebindUndo]{ActionInfo: ActionInfo{ID: "rebind-certificate", Kind: KindChange,
 		Summary: "Point the master at its certificate"}, Run: applyRebindCert, Reverse: undoRebindCert}

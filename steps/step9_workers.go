@@ -138,12 +138,14 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	if errs[1] != nil {
 		return Detection{}, errs[1]
 	}
-	if f.ListenerDNS == "" {
-		return Detection{State: StateBlocked, Reason: "the listener does not exist yet", Fix: "apply step 4 first"}, nil
-	}
 	wf, err := readWorkerFacts(ctx, env, t.Host, mc.Thumbprint)
 	if err != nil {
 		return Detection{}, err
+	}
+	// A worker's own setup needs only the master certificate; what an installed
+	// worker's registration is, only SSISDB tells, through the listener.
+	if f.ListenerDNS == "" && wf.Installed {
+		return Detection{State: StateBlocked, Reason: "the listener does not exist yet", Fix: "apply step 4 first"}, nil
 	}
 	missing, err := mastersMissing(ctx, env, wf.WorkerThumbprint)
 	if err != nil {

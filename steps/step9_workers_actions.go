@@ -12,7 +12,7 @@ import (
 var (
 	actTrustMaster = &ActionDef[trustMasterUndo]{ActionInfo: ActionInfo{ID: "trust-master", Kind: KindCreate,
 		Summary: "Import the master certificate on the worker"}, Run: applyTrustMaster, Reverse: undoTrustMaster}
-	actInstallWorker = &ActionDef[workerInstallUndo]{ActionInfo: ActionInfo{ID: "install", Kind: KindCreate,
+	actInstallWorker = &ActionDef[workerInstallUndo]{ActionInfo: ActionInfo{ID: "install", Kind: KindCreate, Installer: true,
 		Summary: "Install the Scale Out Worker"}, Run: applyInstallWorker, Reverse: undoInstallWorker}
 	actConfigureWorker = &ActionDef[configureUndo]{ActionInfo: ActionInfo{ID: "configure", Kind: KindChange,
 		Summary: "Point the worker at the master"}, Run: applyConfigureWorker, Reverse: undoConfigureWorker}
