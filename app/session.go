@@ -42,6 +42,8 @@ type Options struct {
 	// OutOfOrder lets Apply run the steps it is given even when an earlier step is
 	// not done.
 	OutOfOrder bool
+	// StrictOrder makes Apply keep the documented order, a barrier between steps.
+	StrictOrder bool
 	// FollowPlan makes Apply stop, before a step changes anything, when what the step
 	// has to do differs from the plan it was given beyond the plan's placeholders
 	// (`apply --bundle`: the reviewed scripts are the ones that run).
@@ -254,6 +256,7 @@ func (s *Session) engine(ctx context.Context, ans *answers.Answers, sec *answers
 		Env:         c.env,
 		Journal:     j,
 		Parallel:    s.opts.Parallel,
+		StrictOrder: s.opts.StrictOrder,
 		Subscribers: subs,
 	})
 	return r, nil

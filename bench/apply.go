@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
@@ -18,8 +19,15 @@ type ApplyResult struct {
 	// Wall is the time Apply took, from its first detection to its last verification.
 	Wall time.Duration
 	// LowerBound is the sum over steps of the busiest target's busy time in that
-	// step: no tool that keeps the steps' order can be faster.
+	// step: no tool that keeps the steps' order can be faster. Measured with a
+	// barrier between steps (Strict), it is what each step's share of Wall is held to.
 	LowerBound time.Duration
+	// GraphBound is the critical path of the steps' needs over the actions' busy
+	// times (graphbound.go): no tool that keeps the needs can be faster. It is only
+	// exact for a Strict apply, where an action's node runs nothing else meanwhile.
+	GraphBound time.Duration
+	// Strict says the apply kept the documented order (`--order strict`).
+	Strict bool
 	// Steps is the same per step, in order.
 	Steps []StepTiming
 	// PowerShell and SQL count the commands and batches the steps sent.
@@ -29,12 +37,7 @@ type ApplyResult struct {
 }
 
 // Ratio is Wall over LowerBound (0 when the bound is 0, at Speed 0).
-func (r ApplyResult) Ratio() float64 {
-	if r.LowerBound <= 0 {
-		return 0
-	}
-	return r.Wall.Seconds() / r.LowerBound.Seconds()
-}
+func (r ApplyResult) Ratio() float64 { return ratio(r.Wall, r.LowerBound) }
 
 // StepTiming is one step of an apply: from the barrier that ended the previous step
 // (or the start) to the barrier that ends this one, so the re-detection that precedes
@@ -50,19 +53,28 @@ type StepTiming struct {
 }
 
 // MeasureApply runs a full apply (every step, nothing done before) against a fresh
-// lab of shape e with at most parallel targets at a time (0: all) and accounts each
-// step's busy time per target from the lab's counters, snapshotted at each barrier.
+// lab of shape e with at most parallel targets at a time (0: all), each target as soon
+// as what it needs is made, and accounts the busy time of each action and of each step
+// per target from the lab's counters.
 func MeasureApply(ctx context.Context, e Estate, parallel int) (ApplyResult, error) {
-	return measureApply(ctx, e, parallel, nil)
+	return measureApply(ctx, e, parallel, false, nil)
 }
 
-// MeasureApplyTraced is MeasureApply that also writes the apply's timeline to trace:
-// each command and batch with its host, start and duration, and the engine's events.
-func MeasureApplyTraced(ctx context.Context, e Estate, parallel int, trace io.Writer) (ApplyResult, error) {
-	return measureApply(ctx, e, parallel, trace)
+// MeasureApplyStrict is MeasureApply in the documented order, with a barrier between
+// steps (`apply --order strict`): its step accounting is exact, and so is its graph
+// bound.
+func MeasureApplyStrict(ctx context.Context, e Estate, parallel int) (ApplyResult, error) {
+	return measureApply(ctx, e, parallel, true, nil)
 }
 
-func measureApply(ctx context.Context, e Estate, parallel int, trace io.Writer) (ApplyResult, error) {
+// MeasureApplyTraced is MeasureApply (MeasureApplyStrict when strict) that also writes
+// the apply's timeline to trace: each command and batch with its host, start and
+// duration, and the engine's events.
+func MeasureApplyTraced(ctx context.Context, e Estate, parallel int, strict bool, trace io.Writer) (ApplyResult, error) {
+	return measureApply(ctx, e, parallel, strict, trace)
+}
+
+func measureApply(ctx context.Context, e Estate, parallel int, strict bool, trace io.Writer) (ApplyResult, error) {
 	le, err := startEstate(ctx, e)
 	if err != nil {
 		return ApplyResult{}, err
@@ -70,17 +82,18 @@ func measureApply(ctx context.Context, e Estate, parallel int, trace io.Writer) 
 	defer le.Close()
 
 	acc := &stepAccounting{lab: le.lab}
+	actions := newActionAccounting(le.lab)
 	le.count.reset()
 	le.lab.ResetStats()
 	acc.begin()
 	var tl *timeline
-	events := []engine.Subscriber{acc.event}
+	events := []engine.Subscriber{acc.event, actions.event}
 	if trace != nil {
 		tl = newTimeline()
 		le.count.traceTo(tl)
 		events = append(events, tl.event)
 	}
-	eng, done, err := le.engine(parallel, true, events...)
+	eng, done, err := le.engineOrdered(parallel, strict, events...)
 	if err != nil {
 		return ApplyResult{}, err
 	}
@@ -100,7 +113,7 @@ func measureApply(ctx context.Context, e Estate, parallel int, trace io.Writer) 
 	if rep == nil || rep.Status != engine.StatusSucceeded {
 		return ApplyResult{}, errors.New("apply against the lab did not succeed")
 	}
-	res := ApplyResult{Wall: wall, Steps: acc.steps()}
+	res := ApplyResult{Wall: wall, Steps: acc.steps(), Strict: strict, GraphBound: graphBound(steps.All(), actions.actions())}
 	for _, s := range res.Steps {
 		res.LowerBound += s.Busy
 	}

@@ -40,8 +40,11 @@ func TestRunTiny(t *testing.T) {
 		}
 	}
 	// At Speed 0 the lab spends no operation time, so there is no bound to divide by.
-	if r.ApplyLowerBoundSeconds != 0 || r.ApplyRatio != 0 {
-		t.Errorf("at speed 0 the lower bound is %v and the ratio %v, want 0 and 0", r.ApplyLowerBoundSeconds, r.ApplyRatio)
+	if r.ApplyLowerBoundSeconds != 0 || r.ApplyRatio != 0 || r.ApplyGraphBoundSeconds != 0 || r.ApplyGraphRatio != 0 {
+		t.Errorf("at speed 0 the bounds are %v and %v and the ratios %v and %v, want 0", r.ApplyLowerBoundSeconds, r.ApplyGraphBoundSeconds, r.ApplyRatio, r.ApplyGraphRatio)
+	}
+	if r.ApplyStrictWallSeconds <= 0 {
+		t.Errorf("applyStrictWallSeconds = %v, want more than 0", r.ApplyStrictWallSeconds)
 	}
 	if len(r.ApplySteps) != 9 {
 		t.Errorf("the apply accounted %d steps, want 9", len(r.ApplySteps))
@@ -57,9 +60,14 @@ func TestStepAccountingCountsBusyTime(t *testing.T) {
 	}
 	// A very fast lab still charges its (scaled) operation time; the steps' busy
 	// times must add up to the bound, and the biggest steps install software.
-	r, err := MeasureApply(context.Background(), Estate{Masters: 2, Workers: 1, Speed: 0.001}, 0)
+	r, err := MeasureApplyStrict(context.Background(), Estate{Masters: 2, Workers: 1, Speed: 0.001}, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The graph's critical path is no longer than the steps one after another: every
+	// need of a step is on a step before it.
+	if r.GraphBound <= 0 || r.GraphBound > r.LowerBound {
+		t.Errorf("graph bound %v, step-ordered bound %v: want more than 0 and at most the step-ordered one", r.GraphBound, r.LowerBound)
 	}
 	var sum time.Duration
 	for _, s := range r.Steps {
@@ -124,7 +132,7 @@ func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
 	}
 	const speed = 0.001
 	var tl strings.Builder
-	r, err := MeasureApplyTraced(context.Background(), Estate{Masters: 2, Workers: 1, Speed: speed, Latency: time.Millisecond}, 0, &tl)
+	r, err := MeasureApplyTraced(context.Background(), Estate{Masters: 2, Workers: 1, Speed: speed, Latency: time.Millisecond}, 0, true, &tl)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +143,8 @@ func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
 		}
 	}
 	// The worker's busy time in step 9 holds its install and the minute it spends
-	// registering with the master, which the run has to wait for.
+	// registering with the master, which the run has to wait for (with barriers, the
+	// step's share is all of it).
 	step9 := r.Steps[len(r.Steps)-1]
 	install := time.Duration(float64(180*time.Second) * speed)
 	registration := time.Duration(float64(estate.WorkerRegistrationDelay) * speed)

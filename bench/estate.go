@@ -100,7 +100,17 @@ func (le *labEstate) connect(ctx context.Context, speed float64) error {
 // engine returns an engine over the nine steps; apply engines get a journal in the
 // estate's temporary directory, as every change needs one.
 func (le *labEstate) engine(parallel int, journal bool, subs ...engine.Subscriber) (*engine.Engine, func(), error) {
-	o := engine.Options{Steps: steps.All(), Env: le.env, Parallel: parallel, Subscribers: subs}
+	return le.engineWith(engine.Options{Parallel: parallel}, journal, subs...)
+}
+
+// engineOrdered is an engine with a journal that applies in the documented order when
+// strict, else as the steps' needs allow.
+func (le *labEstate) engineOrdered(parallel int, strict bool, subs ...engine.Subscriber) (*engine.Engine, func(), error) {
+	return le.engineWith(engine.Options{Parallel: parallel, StrictOrder: strict}, true, subs...)
+}
+
+func (le *labEstate) engineWith(o engine.Options, journal bool, subs ...engine.Subscriber) (*engine.Engine, func(), error) {
+	o.Steps, o.Env, o.Subscribers = steps.All(), le.env, subs
 	done := func() {}
 	if journal {
 		j, err := engine.OpenJournal(filepath.Join(le.dir, fmt.Sprintf("journal-%d.jsonl", time.Now().UnixNano())))

@@ -57,7 +57,7 @@ func TestLabBenchJSON(t *testing.T) {
 		}
 	}
 	// Speed 0 spends no operation time: the bound and the ratio are 0, but present.
-	for _, k := range []string{"applyLowerBoundSeconds", "applyRatio", "serialRoundTrips"} {
+	for _, k := range []string{"applyLowerBoundSeconds", "applyRatio", "applyGraphBoundSeconds", "applyGraphRatio", "applyStrictWallSeconds", "serialRoundTrips"} {
 		if _, ok := m[k].(float64); !ok {
 			t.Errorf("%s is missing or not a number: %v", k, m[k])
 		}

@@ -104,12 +104,16 @@ func (a *app) applyCmd() *cobra.Command {
 	var bundle string
 	var skipChecks []string
 	var yes, outOfOrder, breakLock bool
+	var order string
 	cmd := &cobra.Command{
-		Use:   "apply -f answers.yaml [--steps 5,6] [--yes]",
+		Use:   "apply -f answers.yaml [--steps 5,6] [--yes] [--order strict]",
 		Short: "Run the steps (all, or the ones named); resumes an interrupted run",
 		Long: `apply plans afresh, shows what will change and asks for confirmation (--yes skips
-the question; without a terminal, --yes is required). Steps run in order; a step's
-targets run in parallel (--parallel bounds them). Every remote action is written to the
+the question; without a terminal, --yes is required). Each step's target starts as soon
+as what it needs from earlier steps is done (a worker's setup runs while the masters are
+installed), up to --parallel targets at once and one installer per node; --order strict
+keeps the documented order, each step after the last target of the one before, and
+--parallel 1 runs one action at a time in that order. Every remote action is written to the
 journal before and after it runs. A failure stops new work, lets running actions finish,
 and says per node what happened and what to do.
 
@@ -138,8 +142,11 @@ taken over without it).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
+			if order != "graph" && order != "strict" {
+				return invalid("--order %s: choose graph (the default) or strict", order)
+			}
 			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) {
-				o.OutOfOrder, o.LogAll, o.FollowPlan = outOfOrder, true, bundle != ""
+				o.OutOfOrder, o.StrictOrder, o.LogAll, o.FollowPlan = outOfOrder, order == "strict", true, bundle != ""
 				o.SkipChecks, o.BreakLock = skipChecks, breakLock
 			})
 			if err != nil {
@@ -224,6 +231,7 @@ taken over without it).`,
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
 	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
+	cmd.Flags().StringVar(&order, "order", "graph", "graph: start each step's targets once what they need is done; strict: the documented order, step after step")
 	registerBreakLock(cmd, &breakLock)
 	cmd.Flags().StringArrayVar(&skipChecks, "skip-check", nil, "go on although this preflight check fails (its name, e.g. \"No restart pending\"; repeatable; the journal records it)")
 	return cmd

@@ -7,6 +7,7 @@ import (
 // validate's network facts and preflight checks share their reads: what several
 // checks need from a node is read once for the command, not once per check.
 func TestValidateReadsEachFactOnce(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	r.lab.ResetStats()
 	r.must("validate")

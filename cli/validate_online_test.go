@@ -12,6 +12,7 @@ import (
 )
 
 func TestValidateOnlineChecksWhatSsishaConnectsTo(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	out := r.must("validate")
 	for _, want := range []string{"From this machine:", "node1.contoso.com WinRM", "certificate for node1.contoso.com", "node2.contoso.com SQL Server", "From the primary node:", "Preflight"} {
@@ -46,6 +47,7 @@ func TestValidateOnlineChecksWhatSsishaConnectsTo(t *testing.T) {
 }
 
 func TestWizardHostCheckProbesFromThisMachine(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	ans, err := answers.Load(r.answers)
 	if err != nil {

@@ -41,6 +41,9 @@ type ActionInfo struct {
 	Kind    ActionKind
 	// Irreversible, when not empty, says why the action cannot be undone.
 	Irreversible string
+	// Installer marks an action that runs the node's installer (SQL Server setup, a
+	// Windows feature): those serialise on a node, so one runs there at a time.
+	Installer bool
 }
 
 // ActionDef declares one action of a step with its undo data U, a JSON-tagged struct:

@@ -17,7 +17,7 @@ import (
 
 // The action IDs of step 1.
 var (
-	actInstallFeature = &ActionDef[featureUndo]{ActionInfo: ActionInfo{ID: "install-failover-clustering", Kind: KindCreate,
+	actInstallFeature = &ActionDef[featureUndo]{ActionInfo: ActionInfo{ID: "install-failover-clustering", Kind: KindCreate, Installer: true,
 		Summary: "Install the Failover-Clustering feature"}, Run: applyInstallFeature, Reverse: undoInstallFeature}
 	actCreateCluster = &ActionDef[clusterUndo]{ActionInfo: ActionInfo{ID: "create-cluster", Kind: KindCreate,
 		Summary: "Create the failover cluster"}, Run: applyCreateCluster, Reverse: undoCreateCluster}

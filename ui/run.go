@@ -296,10 +296,14 @@ const minPaneW = 24
 
 // visible is how many panes fit side by side in w columns of the run screen, and
 // whether that is all of them. Side by side starts at 120 columns (or 100 when every
-// pane fits); below, one pane with tabs.
+// pane fits); below, one pane with tabs. Over a slow link (LowBandwidth) it is one
+// pane with tabs at any width: every other pane's clock would repaint each second.
 func (r *runScreen) visible(m *model, w int) (n int, all bool) {
 	if len(r.nodes) <= 1 {
 		return len(r.nodes), true
+	}
+	if m.c.LowBandwidth {
+		return 1, false
 	}
 	fits := w / minPaneW
 	switch {

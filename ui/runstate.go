@@ -17,6 +17,9 @@ type nodeState struct {
 	lines   []string
 	err     string
 	fix     string
+	// running are the steps whose target on this node has started and not
+	// finished: steps overlap when one needs nothing of the other.
+	running map[int]bool
 	// rev counts the changes events made, so a pane drawn at one rev can be
 	// reused until the next.
 	rev  int
@@ -71,6 +74,10 @@ func (r *runScreen) event(m *model, e engine.Event) {
 		n := r.node(e.Target)
 		n.rev++
 		n.step, n.status, n.started, n.err, n.fix, n.action = e.Step, engine.StatusRunning, e.Time, "", "", ""
+		if n.running == nil {
+			n.running = map[int]bool{}
+		}
+		n.running[e.Step] = true
 		r.follow(e.Target)
 	case engine.ActionStarted:
 		n := r.node(e.Target)
@@ -94,6 +101,17 @@ func (r *runScreen) event(m *model, e engine.Event) {
 	case engine.TargetFinished:
 		n := r.node(e.Target)
 		n.rev++
+		delete(n.running, e.Step)
+		if e.Status == engine.StatusSucceeded || e.Status == engine.StatusUndone {
+			r.changed[e.Step] = true
+		}
+		if other, ok := n.otherRunning(); ok && e.Status != engine.StatusFailed {
+			// Another step still runs on the node: the pane follows it.
+			if n.step == e.Step {
+				n.step, n.action = other, ""
+			}
+			break
+		}
 		n.status = e.Status
 		n.action = ""
 		if e.Error != "" {
@@ -105,10 +123,18 @@ func (r *runScreen) event(m *model, e engine.Event) {
 		if e.Status == engine.StatusFailed {
 			r.failedStep, r.failedHost = e.Step, e.Target
 		}
-		if e.Status == engine.StatusSucceeded || e.Status == engine.StatusUndone {
-			r.changed[e.Step] = true
+	}
+}
+
+// otherRunning is the lowest step still running on the node.
+func (n *nodeState) otherRunning() (int, bool) {
+	low := 0
+	for id := range n.running {
+		if low == 0 || id < low {
+			low = id
 		}
 	}
+	return low, low != 0
 }
 
 // add appends one line of output to the node's pane.

@@ -112,6 +112,24 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		planned = fresh
 	}
 	var deviated error
+	if e.strict || e.parallel == 1 {
+		rep.Results, deviated = e.applyInOrder(ctx, run, sel, fresh, planned, o.FollowPlan, rep)
+	} else {
+		rep.Results, deviated = e.applyGraph(ctx, run, sel, fresh, planned, o.FollowPlan, rep)
+	}
+	if deviated != nil {
+		return e.finish(run, "apply", rep, deviated)
+	}
+	return e.finish(run, "apply", rep, ctx.Err())
+}
+
+// applyInOrder runs the selected steps in the documented order, with a barrier between
+// steps: `--order strict`, and `--parallel 1`, where one action runs at a time. It
+// compares each step with planned as its turn comes (adding the deviations to rep)
+// and, when follow, stops before a step that deviates, returning why.
+func (e *Engine) applyInOrder(ctx context.Context, run *runState, sel []steps.Step, fresh, planned *Plan, follow bool, rep *Report) ([]TargetResult, error) {
+	var out []TargetResult
+	var deviated error
 	dirty := false
 	// next is the re-detection of the step after the current one, started as soon as
 	// every target of the current step has ended its actions.
@@ -122,7 +140,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		if run.stop.Load() || ctx.Err() != nil {
 			// Nothing of the run may be emitted after it finished.
 			pre.wait()
-			rep.Results = append(rep.Results, e.notStarted(s, run)...)
+			out = append(out, e.notStarted(s, run)...)
 			continue
 		}
 		det := fresh.Steps[i]
@@ -136,10 +154,10 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		}
 		if devs := e.compareWithPlan(run, planned, det); len(devs) > 0 {
 			rep.Deviations = append(rep.Deviations, devs...)
-			if o.FollowPlan {
+			if follow {
 				deviated = deviationError(devs)
 				run.fail(fmt.Sprintf("step %d differs from the reviewed plan", s.ID()))
-				rep.Results = append(rep.Results, e.notStarted(s, run)...)
+				out = append(out, e.notStarted(s, run)...)
 				continue
 			}
 		}
@@ -164,13 +182,10 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		results, changed := e.applyStep(ctx, run, s, det, actionsEnded)
 		run.settled.Store(nil)
 		dirty = dirty || changed
-		rep.Results = append(rep.Results, results...)
+		out = append(out, results...)
 	}
 	next.wait()
-	if deviated != nil {
-		return e.finish(run, "apply", rep, deviated)
-	}
-	return e.finish(run, "apply", rep, ctx.Err())
+	return out, deviated
 }
 
 // redetection is one step's Detect running in the background.
@@ -317,7 +332,7 @@ func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det
 		}
 	}
 	e.fanOut(ctx, len(det.Targets), run.stop.Load, func(i int) {
-		tr, did := e.applyTarget(ctx, run, s, det.Targets[i], ended)
+		tr, did := e.applyTarget(ctx, run, s, det.Targets[i], ended, nil)
 		if did {
 			changed.Store(true)
 		}
@@ -342,8 +357,9 @@ func (e *Engine) applyStep(ctx context.Context, run *runState, s steps.Step, det
 
 // applyTarget runs the actions Detect listed for one target, then verifies it. It
 // reports whether any action ran, and tells ended so too as soon as the actions are
-// over, before verifying.
-func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget, ended func(did bool)) (TargetResult, bool) {
+// over, before verifying. gate, when not nil, holds each action and the verification
+// back until what they read is made (a run without barriers).
+func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, pt PlanTarget, ended func(did bool), gate *jobGate) (TargetResult, bool) {
 	host := pt.Target.Host
 	start := time.Now()
 	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: host}
@@ -378,7 +394,13 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 				tr.Status, tr.Note = StatusCancelled, "stopped by the user before "+a.Summary
 				break
 			}
+			release, ok := gate.enter(ctx, a)
+			if !ok {
+				tr.Status, tr.Note = StatusCancelled, "not run: "+run.reason()+", before "+a.Summary
+				break
+			}
 			ar, err := e.applyAction(ctx, run, s, pt.Target, a)
+			release()
 			tr.Actions = append(tr.Actions, ar)
 			if ar.Status == StatusSucceeded || err != nil {
 				did = true
@@ -393,7 +415,11 @@ func (e *Engine) applyTarget(ctx context.Context, run *runState, s steps.Step, p
 		}
 		ended(did)
 		told = true
-		if tr.Status == "" {
+		switch {
+		case tr.Status != "":
+		case !gate.verify(ctx):
+			tr.Status, tr.Note = StatusCancelled, "not verified: "+run.reason()
+		default:
 			e.verifyTarget(ctx, run, s, pt.Target, &tr, fail)
 		}
 	}

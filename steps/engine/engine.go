@@ -22,9 +22,14 @@ type Options struct {
 	// Journal records every remote action; Apply and Rollback need it, plan and status
 	// do not.
 	Journal *Journal
-	// Parallel bounds how many targets run at once within a step (and how many
-	// detections run at once); 0 means all.
+	// Parallel bounds how many targets run at once (and how many detections run at
+	// once); 0 means all. With 1, Apply runs one action at a time in the documented
+	// order.
 	Parallel int
+	// StrictOrder makes Apply keep the documented order, with a barrier between steps
+	// (`apply --order strict`); otherwise a step's targets start as soon as what they
+	// need is made (steps.Needs).
+	StrictOrder bool
 	// Subscribers receive every event, serialised, after redaction.
 	Subscribers []Subscriber
 	// AllowOutOfOrder lets Apply run a step whose predecessors are not done, and
@@ -45,6 +50,7 @@ type Engine struct {
 	parallel int
 	subs     []Subscriber
 	anyOrder bool
+	strict   bool
 	beat     time.Duration // 0: no heartbeat
 
 	subMu sync.Mutex // serialises subscribers
@@ -73,6 +79,7 @@ func New(opts Options) *Engine {
 		parallel: opts.Parallel,
 		subs:     append([]Subscriber(nil), opts.Subscribers...),
 		anyOrder: opts.AllowOutOfOrder,
+		strict:   opts.StrictOrder,
 		beat:     opts.Heartbeat,
 		current:  map[string]running{},
 	}

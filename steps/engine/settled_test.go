@@ -91,7 +91,9 @@ func TestVerificationsAfterTheLastChangeShareReadsWithTheNextDetection(t *testin
 	w.env.Remote = rr
 	first := &readingStep{id: 1, act: true, node1Verified: make(chan struct{})}
 	second := &readingStep{id: 2, detects: true}
-	rep, err := w.engine(0, first, second).Apply(testCtx(t), nil, nil)
+	// With a barrier between the steps (the documented order); without one, step 2's
+	// targets detect as soon as step 1 has ended, each on its own.
+	rep, err := w.engineWith(Options{StrictOrder: true}, first, second).Apply(testCtx(t), nil, nil)
 	if err != nil || rep.Status != StatusSucceeded {
 		t.Fatalf("apply: %v, %+v", err, rep)
 	}

@@ -40,6 +40,13 @@ type OpContext struct {
 	// person compares it with theirs): the wall clock when the lab serves the protocols,
 	// Now in process. Zero means Now.
 	Wall time.Time
+	// Text is the T-SQL batch as sent: what SQL Server keeps of a batch that defines
+	// an object, such as a job step's command. Empty for PowerShell.
+	Text string
+	// Script is the code of the PowerShell script that named the operation, less its
+	// parameters (so no secret); empty for T-SQL and for the lab's own calls. What
+	// PowerShell itself would do with the script's constructs is modelled from it.
+	Script string
 	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
 	// the node's busy time and releases the estate lock while it waits.
 	sleep func(d time.Duration)
@@ -108,10 +115,10 @@ type Operations struct {
 // operation is a function in an ops_*.go file, added to that file's list.
 func NewOperations() *Operations {
 	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
-	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps} {
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, clrOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps} {
 		add(t)
 	}
-	t.tickers = []ticker{masterHeartbeat, workerRegistration}
+	t.tickers = []ticker{automaticSeeding, agentJobs, masterHeartbeat, workerRegistration}
 	return t
 }
 

@@ -1,0 +1,264 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ssisha/ssisha/steps"
+)
+
+// needyStep is a fake step that says what it makes and reads, and which of its
+// actions run the node's installer.
+type needyStep struct {
+	*fakeStep
+	needs     steps.Needs
+	installer map[string]bool
+}
+
+func (n *needyStep) Needs() steps.Needs { return n.needs }
+
+func (n *needyStep) Actions() []steps.ActionType {
+	out := n.fakeStep.Actions()
+	for _, a := range out {
+		if d, ok := a.(*steps.ActionDef[fakeUndo]); ok {
+			d.Installer = n.installer[d.ID]
+		}
+	}
+	return out
+}
+
+func needy(f *fakeStep, makes steps.Fact, detect ...steps.Fact) *needyStep {
+	return &needyStep{fakeStep: f, needs: steps.Needs{Makes: makes, Detect: detect}, installer: map[string]bool{}}
+}
+
+// position is the index of the first trace line with prefix, or -1.
+func position(lines []string, prefix string) int {
+	return slices.IndexFunc(lines, func(l string) bool { return strings.HasPrefix(l, prefix) })
+}
+
+// lastPosition is the index of the last trace line with prefix, or -1.
+func lastPosition(lines []string, prefix string) int {
+	out := -1
+	for i, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			out = i
+		}
+	}
+	return out
+}
+
+func TestGraphRunsATargetWhoseNeedsAreMadeBeside(t *testing.T) {
+	w := newWorld(t, 2)
+	// Step 1 on both masters and step 2 on the primary are inside their actions
+	// together: step 2 needs nothing of step 1, so it does not wait for its barrier.
+	together := newGate(3)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	s1.gate = together
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b"), "two")
+	s2.gate = together
+	s3 := needy(newFakeStep(3, steps.EachMaster, w.tr, "c"), "three", "one")
+	rep, err := w.engine(0, s1, s2, s3).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("apply: %v, %+v", err, rep)
+	}
+	lines := w.tr.all()
+	// Step 3 reads what step 1 makes: it starts after every target of step 1 ended.
+	if first, last := position(lines, "start s3"), lastPosition(lines, "end s1"); first < last {
+		t.Errorf("step 3 started before step 1 ended:\n%s", strings.Join(lines, "\n"))
+	}
+	// The events say so: step 2 started while step 1 still ran, and the report keeps
+	// the documented order.
+	var order []string
+	for _, ev := range w.events.all() {
+		if ev.Kind == StepStarted || ev.Kind == StepFinished {
+			order = append(order, fmt.Sprintf("%s %d", ev.Kind, ev.Step))
+		}
+	}
+	if position(order, "step-started 2") > position(order, "step-finished 1") {
+		t.Errorf("step 2 did not start while step 1 ran: %v", order)
+	}
+	var got []int
+	for _, r := range rep.Results {
+		got = append(got, r.Step)
+	}
+	if !slices.Equal(got, []int{1, 1, 2, 3, 3}) {
+		t.Errorf("report order %v, want the documented order", got)
+	}
+}
+
+func TestGraphRunsOneInstallerPerNode(t *testing.T) {
+	w := newWorld(t, 2)
+	hold := newGate(0)
+	hold.release = make(chan struct{})
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "feature"), "one")
+	s1.installer["feature"], s1.gate = true, hold
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "setup"), "two")
+	s2.installer["setup"], s2.gate = true, hold
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.engine(0, s1, s2).Apply(testCtx(t), nil, nil)
+		done <- err
+	}()
+	// Two installers are in: one on each node, never both of node1's.
+	hold.waitEntered(2)
+	close(hold.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := w.tr.all()
+	var node1 []string
+	for _, l := range lines {
+		if strings.Contains(l, "node1.contoso.com") {
+			node1 = append(node1, strings.Fields(l)[0])
+		}
+	}
+	if !slices.Equal(node1, []string{"start", "end", "start", "end"}) {
+		t.Errorf("installers overlapped on node1:\n%s", strings.Join(lines, "\n"))
+	}
+	if _, most := hold.stats(); most < 2 {
+		t.Errorf("at most %d installer ran at once; node2's should run beside node1's", most)
+	}
+}
+
+func TestGraphActionWaitsForItsOwnNeeds(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	// Step 2's first action needs nothing; its second reads what step 1 makes.
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "early", "late"), "two")
+	s2.needs.Actions = map[string][]steps.Fact{"late": {"one"}}
+	// Step 1 on both masters and step 2's early action are inside together; the late
+	// action passes the gate once three have entered.
+	together := newGate(3)
+	s1.gate, s2.gate = together, together
+	rep, err := w.engine(0, s1, s2).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("apply: %v, %+v", err, rep)
+	}
+	lines := w.tr.all()
+	if position(lines, "start s2 node1.contoso.com late") < lastPosition(lines, "end s1") {
+		t.Errorf("step 2's late action ran before step 1 ended:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+func TestStrictOrderKeepsTheBarriers(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b"), "two")
+	rep, err := w.engineWith(Options{StrictOrder: true}, s1, s2).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("apply: %v, %+v", err, rep)
+	}
+	lines := w.tr.all()
+	if position(lines, "start s2") < lastPosition(lines, "end s1") {
+		t.Errorf("step 2 started before step 1's barrier:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+func TestParallelOneRunsOneActionAtATimeInTheDocumentedOrder(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b", "c"), "two")
+	s3 := needy(newFakeStep(3, steps.EachSecondary, w.tr, "d"), "three")
+	rep, err := w.engine(1, s1, s2, s3).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("apply: %v, %+v", err, rep)
+	}
+	want := []string{
+		"start s1 node1.contoso.com a", "end s1 node1.contoso.com a",
+		"start s1 node2.contoso.com a", "end s1 node2.contoso.com a",
+		"start s2 node1.contoso.com b", "end s2 node1.contoso.com b",
+		"start s2 node1.contoso.com c", "end s2 node1.contoso.com c",
+		"start s3 node2.contoso.com d", "end s3 node2.contoso.com d",
+	}
+	if got := w.tr.all(); !slices.Equal(got, want) {
+		t.Errorf("--parallel 1 ran\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestGraphFailureStopsTheTargetsThatWait(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	s1.failOn = map[string]bool{"node2.contoso.com": true}
+	s2 := needy(newFakeStep(2, steps.EachMaster, w.tr, "b"), "two", "one")
+	rep, err := w.engine(0, s1, s2).Apply(testCtx(t), nil, nil)
+	if err == nil || rep.Status != StatusFailed {
+		t.Fatalf("apply should fail: %v, %+v", err, rep)
+	}
+	if position(w.tr.all(), "start s2") >= 0 {
+		t.Errorf("step 2 ran after what it needs failed:\n%s", strings.Join(w.tr.all(), "\n"))
+	}
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		if st := statusOf(rep, 2, h); st != StatusCancelled {
+			t.Errorf("step 2 on %s is %s, want cancelled", h, st)
+		}
+	}
+}
+
+func TestGraphRollbackUndoesInReverse(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b"), "two")
+	s3 := needy(newFakeStep(3, steps.EachMaster, w.tr, "c"), "three", "one", "two")
+	e := w.engine(0, s1, s2, s3)
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Rollback(testCtx(t), nil); err != nil {
+		t.Fatal(err)
+	}
+	lines := w.tr.all()
+	// What needs a step is undone before it: step 3 before steps 1 and 2.
+	if lastPosition(lines, "undo s3") > position(lines, "undo s1") || lastPosition(lines, "undo s3") > position(lines, "undo s2") {
+		t.Errorf("rollback undid a step before what was built on it:\n%s", strings.Join(lines, "\n"))
+	}
+	if n := len(slices.DeleteFunc(lines, func(l string) bool { return !strings.HasPrefix(l, "undo ") })); n != 5 {
+		t.Errorf("%d undos, want 5", n)
+	}
+}
+
+func TestGraphResumesAnInterruptedRun(t *testing.T) {
+	w := newWorld(t, 2)
+	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b"), "two", "one")
+	// The first run stops on node2's failure; step 2 never starts.
+	s1.failOn = map[string]bool{"node2.contoso.com": true}
+	if _, err := w.engine(0, s1, s2).Apply(testCtx(t), nil, nil); err == nil {
+		t.Fatal("the first run should fail")
+	}
+	s1.failOn = nil
+	rep, err := w.engine(0, s1, s2).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("the second run: %v, %+v", err, rep)
+	}
+	if st := statusOf(rep, 1, "node1.contoso.com"); st != StatusSkipped {
+		t.Errorf("step 1 on node1 is %s the second time, want skipped (already done)", st)
+	}
+	if st := statusOf(rep, 2, "node1.contoso.com"); st != StatusSucceeded {
+		t.Errorf("step 2 is %s, want succeeded", st)
+	}
+}
+
+// An action left open on a target the run's first look only predicts is settled once
+// the target is detected as it is, in the same run, never from the prediction.
+func TestGraphSettlesAPredictedTargetsOpenActionOnceDetected(t *testing.T) {
+	w := newWorld(t, 1)
+	s1 := newFakeStep(1, steps.Primary, w.tr, "a")
+	s2 := hintStep{newFakeStep(2, steps.Primary, w.tr, "b"), map[string]bool{"b": true}}
+	e := w.engine(0, s1, s2)
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	intent := killAfterLastIntent(t, w)
+	s1.setApplied("node1.contoso.com", "a", false) // step 1 has work again: step 2 is predicted
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if open := e.Interrupted(); len(open) != 0 {
+		t.Fatalf("after a finished run these actions are still open: %v", open)
+	}
+	if res := resumedResult(t, w, intent); res.Resolution != ResolvedDone {
+		t.Errorf("the intent of b is settled %s, want done (step 2 detected after step 1 ran)", res.Resolution)
+	}
+}
