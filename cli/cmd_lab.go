@@ -26,6 +26,8 @@ type labFlags struct {
 	speed      float64
 	latency    time.Duration
 	encrypt    string
+	faults     []string
+	parsed     []lab.Fault
 }
 
 func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
@@ -36,6 +38,7 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
 	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
+	registerFaultFlag(cmd, &f.faults)
 }
 
 func (f *labFlags) check() error {
@@ -56,7 +59,9 @@ func (f *labFlags) check() error {
 	if f.encrypt != "tls" && f.encrypt != "strict" {
 		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
 	}
-	return nil
+	parsed, err := parseFaultFlags(f.faults)
+	f.parsed = parsed
+	return err
 }
 
 func (f *labFlags) options() lab.Options {
@@ -66,6 +71,7 @@ func (f *labFlags) options() lab.Options {
 		Speed:   f.speed,
 		Latency: f.latency,
 		Encrypt: f.encrypt,
+		Faults:  f.parsed,
 	}
 }
 
@@ -103,6 +109,7 @@ interrupted run. The folder is one per lab shape under $XDG_STATE_HOME/ssisha/la
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "start over: delete the lab's state folder (its estate, journal and saved answers) first")
 	cmd.AddCommand(a.labServeCmd())
 	cmd.AddCommand(a.labBenchCmd())
+	cmd.AddCommand(a.labFaultCmd())
 	return cmd
 }
 
@@ -140,6 +147,7 @@ across restarts. Then, in another terminal:
 			a.printLabEndpoints(l, ansPath, secPath)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
+			a.serveFaultControl(ctx, l, f.dir)
 			<-ctx.Done()
 			fmt.Fprintln(a.out, "lab: stopping; state kept in", f.dir)
 			return nil

@@ -378,6 +378,9 @@ func prepareMatrix(t *testing.T) *matrixFixture {
 type matrixCase struct {
 	step int
 	kind lab.FaultKind
+	// host, when set, is the node a host fault strikes instead of the step's first
+	// target.
+	host string
 }
 
 // TestFaultMatrix injects each fault into each step of apply and checks what the
@@ -401,9 +404,10 @@ func TestFaultMatrix(t *testing.T) {
 			}
 		}
 	}
+	cases = append(cases, extraMatrixCells(full)...)
 	t.Run("cells", func(t *testing.T) {
 		for _, c := range cases {
-			t.Run(fmt.Sprintf("step%d/%s", c.step, c.kind), func(t *testing.T) {
+			t.Run(c.name(), func(t *testing.T) {
 				t.Parallel()
 				runMatrixCase(t, fx, c)
 			})
@@ -442,6 +446,8 @@ func runMatrixCase(t *testing.T, fx *matrixFixture, c matrixCase) {
 	var onTarget func(host string) lab.Fault
 	faultHost := ""
 	switch c.kind {
+	case lab.SlowOp:
+		faultHost = setSlowOpPastLimit(t, r, fx, c.step)
 	case lab.WinRMFault:
 		op := ""
 		for _, o := range ops {
@@ -492,7 +498,11 @@ func runMatrixCase(t *testing.T, fx *matrixFixture, c matrixCase) {
 				return
 			}
 			once.Do(func() {
-				f := onTarget(m[2])
+				h := m[2]
+				if c.host != "" {
+					h = c.host
+				}
+				f := onTarget(h)
 				faultHost = f.Host
 				mustFault(t, r.lab, f)
 			})

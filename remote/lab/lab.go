@@ -37,6 +37,8 @@ type Options struct {
 	// ships with Basic off; like it, the lab offers only Negotiate and NTLM unless
 	// this is set.
 	WinRMBasic bool
+	// Faults are injected from the start (`ssisha lab --fault`).
+	Faults []Fault
 	// Ops is the operation table; nil is estate.NewOperations(). Tests add operations
 	// of their own to a table they make with it.
 	Ops *estate.Operations
@@ -145,6 +147,9 @@ func Start(opts Options) (*Lab, error) {
 	}
 	l := &Lab{opts: opts, ops: opts.Ops, closing: make(chan struct{}), ports: map[string]int{}}
 	l.faults.counts = map[FaultKind]int{}
+	if err := l.SetFaults(opts.Faults); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 	l.stats.reset()
 	if opts.Dir != "" {
 		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
