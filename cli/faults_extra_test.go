@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,20 +14,22 @@ import (
 // no longer one of its own.
 const slowPastLimit = 2*time.Minute + 20*time.Second
 
-// slowOpStep is the step whose first WinRM change the slow-operation cell slows: step
-// 8's scripts declare no time limit of their own, so the client's applies.
-const slowOpStep = 8
+// slowOp is the operation the slow-operation cell slows, in step slowOpStep: the
+// settings change declares no time limit of its own, so the client's applies.
+const (
+	slowOpStep = 5
+	slowOp     = "settings.master.set"
+)
 
-// extraMatrixCells are the cells the diagonal misses that the issue names: an
-// authentication failure on the primary replica while the availability group is
-// made, and (with the full matrix: it waits out a real time limit) an operation
-// slower than its time limit.
+// extraMatrixCells are the cells the diagonal misses that the issue names, run with
+// the full matrix: an authentication failure on the primary replica while the
+// availability group is made (today the client retries it some 300 times: issue 13),
+// and an operation slower than its time limit (it waits out a real time limit).
 func extraMatrixCells(full bool) []matrixCase {
-	cells := []matrixCase{{step: 4, kind: lab.AuthFailure, host: node1}}
-	if full {
-		cells = append(cells, matrixCase{step: slowOpStep, kind: lab.SlowOp})
+	if !full {
+		return nil
 	}
-	return cells
+	return []matrixCase{{step: 4, kind: lab.AuthFailure, host: node1}, {step: slowOpStep, kind: lab.SlowOp}}
 }
 
 func (c matrixCase) name() string {
@@ -36,16 +39,13 @@ func (c matrixCase) name() string {
 	return fmt.Sprintf("step%d/%s", c.step, c.kind)
 }
 
-// setSlowOpPastLimit slows the step's first WinRM change past its time limit on every
-// node, and returns "*" (any node may be named).
+// setSlowOpPastLimit slows slowOp past its time limit on every node, and returns "*"
+// (any node may be named).
 func setSlowOpPastLimit(t *testing.T, r *labRun, fx *matrixFixture, step int) string {
 	t.Helper()
-	for _, op := range fx.stepOps[step] {
-		if fx.psOps[op] {
-			mustFault(t, r.lab, lab.Fault{Kind: lab.SlowOp, Op: op, Duration: slowPastLimit})
-			return "*"
-		}
+	if !slices.Contains(fx.stepOps[step], slowOp) {
+		t.Fatalf("step %d no longer runs %s (its operations: %v): choose another operation without a time limit of its own", step, slowOp, fx.stepOps[step])
 	}
-	t.Skipf("step %d changes nothing over WinRM (its operations: %v)", step, fx.stepOps[step])
-	return ""
+	mustFault(t, r.lab, lab.Fault{Kind: lab.SlowOp, Op: slowOp, Duration: slowPastLimit})
+	return "*"
 }

@@ -212,7 +212,13 @@ func startLabFrom(t *testing.T, src string) *labRun {
 // startLabIn starts a Speed 0 lab in dir (seeding it when dir holds no state).
 func startLabIn(t *testing.T, dir string) *labRun {
 	t.Helper()
-	f := labFlags{dir: dir, masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls"}
+	return startLabAt(t, dir, 0)
+}
+
+// startLabAt starts a lab at speed in dir (seeding it when dir holds no state).
+func startLabAt(t *testing.T, dir string, speed float64) *labRun {
+	t.Helper()
+	f := labFlags{dir: dir, masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls", speed: speed}
 	l, err := lab.Start(f.options())
 	if err != nil {
 		t.Fatal(err)

@@ -87,6 +87,8 @@ type Lab struct {
 	faults faultBook
 	stats  statsBook
 	shells shellFaults
+	// inflight are the operations running on each node.
+	inflight inflightBook
 
 	closing   chan struct{}
 	closeOnce sync.Once

@@ -40,7 +40,10 @@ type PlanTarget struct {
 // Plan detects every step (or those in only) on every target, in parallel within the
 // Parallel bound. A detection that fails is kept in the plan with its error; Plan
 // itself fails only for bad input or cancellation.
-func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
+func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) { return e.plan(ctx, only, true) }
+
+// plan is Plan; awaitRunning waits first for a killed run's long actions.
+func (e *Engine) plan(ctx context.Context, only []int, awaitRunning bool) (*Plan, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
@@ -50,6 +53,11 @@ func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
 	}
 	runID := newRunID(e.now())
 	e.emit(Event{Kind: RunStarted, RunID: runID, Mode: "plan"})
+	if awaitRunning {
+		// The plan an apply follows is made once a killed run's long actions have
+		// ended (inflight.go); status shows the nodes as they are.
+		_ = e.awaitInFlight(ctx, runID)
+	}
 	p := e.detect(ctx, runID, sel)
 	status := StatusSucceeded
 	if ctx.Err() != nil {
@@ -63,7 +71,7 @@ func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
 }
 
 // Status is Plan over every step, named for `ssisha status`.
-func (e *Engine) Status(ctx context.Context) (*Plan, error) { return e.Plan(ctx, nil) }
+func (e *Engine) Status(ctx context.Context) (*Plan, error) { return e.plan(ctx, nil, false) }
 
 // detect runs Detect for every step and target of sel, all at once within the bound,
 // since detection only reads.

@@ -40,6 +40,9 @@ type OpContext struct {
 	// person compares it with theirs): the wall clock when the lab serves the protocols,
 	// Now in process. Zero means Now.
 	Wall time.Time
+	// Running are the operations running on Node when this one started, itself
+	// excluded (the runtime tracks them: they outlive their client's connection).
+	Running []RunningOp
 	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
 	// the node's busy time and releases the estate lock while it waits.
 	sleep func(d time.Duration)
@@ -108,7 +111,7 @@ type Operations struct {
 // operation is a function in an ops_*.go file, added to that file's list.
 func NewOperations() *Operations {
 	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
-	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps} {
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps, inflightOps} {
 		add(t)
 	}
 	t.tickers = []ticker{masterHeartbeat, workerRegistration}
