@@ -2,12 +2,21 @@ package steps
 
 import "github.com/ssisha/ssisha/remote/script"
 
-// psInflightList finds the long operations running on a node the way a person would:
-// SQL Server setup by its process (the action and features of its command line only:
-// the rest may hold a password), ssisha's one-shot tasks by their state, and the
-// catalog's restore by the request running it on a local instance.
+// psInflightList finds the operations running on a node the way a person would:
+// ssisha's scripts by their process (powershell.exe -EncodedCommand, whose script
+// begins with its ssisha-op line; this one excluded), SQL Server setup by its process
+// (the action and features of its command line only: the rest may hold a password),
+// ssisha's one-shot tasks by their state, and the catalog's restore by the request
+// running it on a local instance.
 func psInflightList() script.PowerShell {
 	return psWinRead("win.inflight.list", nil, `$running = @()
+foreach ($pr in @(Get-CimInstance Win32_Process -Filter "Name = 'powershell.exe'" -ErrorAction SilentlyContinue)) {
+    if ($pr.ProcessId -eq $PID -or [string]$pr.CommandLine -notmatch '-EncodedCommand\s+(\S+)') { continue }
+    try { $text = [Text.Encoding]::Unicode.GetString([Convert]::FromBase64String($Matches[1])) } catch { continue }
+    if ($text -match '^\uFEFF?# ssisha-op: (\S+)') {
+        $running += [pscustomobject]@{ kind = 'command'; what = "powershell.exe (ssisha-op: $($Matches[1]))"; since = $pr.CreationDate.ToUniversalTime().ToString('o') }
+    }
+}
 foreach ($pr in @(Get-CimInstance Win32_Process -Filter "Name = 'setup.exe'" -ErrorAction SilentlyContinue)) {
     $parts = @([regex]::Matches([string]$pr.CommandLine, '/(ACTION|FEATURES)=[^\s"]+') | ForEach-Object { $_.Value })
     $running += [pscustomobject]@{ kind = 'setup'; what = ('setup.exe ' + ($parts -join ' ')).Trim(); since = $pr.CreationDate.ToUniversalTime().ToString('o') }

@@ -9,7 +9,8 @@ import (
 // away (a killed ssisha, a dropped network): SQL Server setup is a process of its own,
 // New-Cluster runs in a scheduled task, and the catalog is restored by SQL Server.
 // Each can be found again the way a person would find it, which is what
-// win.inflight.list reports.
+// win.inflight.list reports; so can any other of ssisha's scripts, which a WinRM shell
+// runs on after its client is gone until the shell times out.
 
 // RunningKind is how a long operation shows on a node.
 type RunningKind string
@@ -22,6 +23,9 @@ const (
 	RunningTask RunningKind = "task"
 	// RunningRestore: the catalog's RESTORE DATABASE, found in sys.dm_exec_requests.
 	RunningRestore RunningKind = "restore"
+	// RunningCommand: any other of ssisha's scripts, a powershell.exe whose encoded
+	// command begins with its ssisha-op line.
+	RunningCommand RunningKind = "command"
 )
 
 // RunningOp is one operation running on a node, as the runtime tracks it.
@@ -67,9 +71,11 @@ func inflightList(c *OpContext, _ Params) (any, error) {
 	ops := append([]RunningOp(nil), c.Running...)
 	sort.Slice(ops, func(i, j int) bool { return ops[i].Since.Before(ops[j].Since) })
 	for _, r := range ops {
-		if l, ok := longOps[r.Op]; ok {
-			out = append(out, running{Kind: l.kind, What: l.what, Since: r.Since.UTC().Format(time.RFC3339)})
+		l, ok := longOps[r.Op]
+		if !ok {
+			l.kind, l.what = RunningCommand, "powershell.exe (ssisha-op: "+r.Op+")"
 		}
+		out = append(out, running{Kind: l.kind, What: l.what, Since: r.Since.UTC().Format(time.RFC3339)})
 	}
 	return map[string]any{"running": out}, nil
 }
