@@ -23,3 +23,24 @@ func ActionsContext(ctx context.Context) context.Context {
 	}
 	return context.WithoutCancel(ctx)
 }
+
+// skippedKey carries, in an apply's context, the failed preflight checks the person
+// chose to skip by name in the wizard.
+type skippedKey struct{}
+
+// WithSkippedChecks returns ctx carrying the names of failed preflight checks to skip
+// for this apply, as --skip-check does for the command line: the gate lets them fail
+// and the journal records the run that skipped them.
+func WithSkippedChecks(ctx context.Context, names []string) context.Context {
+	return context.WithValue(ctx, skippedKey{}, append([]string(nil), names...))
+}
+
+// skipChecks are the checks an apply skips: the session's (--skip-check) and the
+// ones its context names (the wizard's).
+func (s *Session) skipChecks(ctx context.Context) ([]string, error) {
+	names := append([]string(nil), s.opts.SkipChecks...)
+	if more, ok := ctx.Value(skippedKey{}).([]string); ok {
+		names = append(names, more...)
+	}
+	return skipList(names)
+}

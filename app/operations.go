@@ -60,11 +60,21 @@ func (s *Session) Apply(ctx context.Context, ans *answers.Answers, sec *answers.
 
 // ApplyUntil is Apply for a caller that tells a graceful stop from a hard one:
 // closing stop lets the running actions finish and starts nothing new; cancelling
-// ctx cancels the running actions too.
+// ctx cancels the running actions too. Before anything changes it passes the gate
+// (see Gate), unless the gate already passed for these answers and secrets.
 func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *answers.Answers, sec *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	defer s.begin()()
+	release, err := s.Lock(ctx, ans, sec, "apply")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if err := s.gate(ctx, ans, sec, emit); err != nil {
+		return nil, err
+	}
+	skipped, _ := s.skipChecks(ctx)
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
-		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder})
+		return e.ApplyWith(ctx, p, only, engine.ApplyOptions{Stop: stop, AllowOutOfOrder: s.opts.OutOfOrder, FollowPlan: s.opts.FollowPlan, SkippedChecks: skipped})
 	})
 }
 
@@ -72,6 +82,11 @@ func (s *Session) ApplyUntil(ctx context.Context, stop <-chan struct{}, ans *ans
 // journaling every undo.
 func (s *Session) Rollback(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, only []int, emit func(engine.Event)) (*engine.Report, error) {
 	defer s.begin()()
+	release, err := s.Lock(ctx, ans, sec, "rollback")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	return withEngine(ctx, s, ans, sec, true, emit, func(e *engine.Engine) (*engine.Report, error) {
 		return e.Rollback(ctx, only)
 	})
@@ -121,14 +136,32 @@ func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.
 func (s *Session) WriteBundle(p *engine.Plan, dir string) error {
+	eng, err := s.planEngine()
+	if err != nil {
+		return err
+	}
+	return eng.WriteBundle(p, dir)
+}
+
+// PlanDoc is the plan as data, as `plan --output json` writes it.
+func (s *Session) PlanDoc(p *engine.Plan) (engine.PlanDoc, error) {
+	eng, err := s.planEngine()
+	if err != nil {
+		return engine.PlanDoc{}, err
+	}
+	return eng.Doc(p), nil
+}
+
+// planEngine is an engine over the session's connection, for what is derived from a
+// plan made before.
+func (s *Session) planEngine() (*engine.Engine, error) {
 	s.mu.Lock()
 	c := s.c
 	s.mu.Unlock()
 	if c == nil {
-		return fmt.Errorf("no plan has been made yet")
+		return nil, fmt.Errorf("no plan has been made yet")
 	}
-	eng := engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel})
-	return eng.WriteBundle(p, dir)
+	return engine.New(engine.Options{Steps: steps.All(), Env: c.env, Parallel: s.opts.Parallel}), nil
 }
 
 // withEngine runs fn on an engine for these answers (see Session.engine), and
@@ -141,4 +174,27 @@ func withEngine[T any](ctx context.Context, s *Session, ans *answers.Answers, se
 	}
 	defer r.close()
 	return fn(r.eng)
+}
+
+// Facts reads the raw facts of every node, as the steps detect them; it changes
+// nothing and journals nothing.
+func (s *Session) Facts(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) ([]steps.NodeFacts, error) {
+	c, err := s.conn(ctx, ans, sec)
+	if err != nil {
+		return nil, err
+	}
+	env := *c.env
+	env.Reads = steps.NewReadCache()
+	return steps.ReadFacts(ctx, &env), nil
+}
+
+// RedactText removes the secrets of the current connection from text.
+func (s *Session) RedactText(text string) string {
+	s.mu.Lock()
+	c := s.c
+	s.mu.Unlock()
+	if c == nil {
+		return text
+	}
+	return c.red.Redact(text)
 }

@@ -42,6 +42,10 @@ type Options struct {
 	// OutOfOrder lets Apply run the steps it is given even when an earlier step is
 	// not done.
 	OutOfOrder bool
+	// FollowPlan makes Apply stop, before a step changes anything, when what the step
+	// has to do differs from the plan it was given beyond the plan's placeholders
+	// (`apply --bundle`: the reviewed scripts are the ones that run).
+	FollowPlan bool
 	// SharedReads makes every read-only call of the session read one moment of the
 	// estate: a fact several checks need is read once for the session's life
 	// (validate's network facts and preflight).
@@ -49,6 +53,15 @@ type Options struct {
 	// Getenv reads the environment (SSISHA_STATE_DIR, SSISHA_WAIT_SCALE); nil reads
 	// nothing.
 	Getenv func(string) string
+	// SkipChecks names the preflight checks whose failure does not stop an apply
+	// (--skip-check); the journal records each run that skipped them.
+	SkipChecks []string
+	// BreakLock replaces another run's lock marker on the primary node
+	// (--break-lock): for a marker left by a run whose machine or process died.
+	BreakLock bool
+	// AllowCleartextSecrets lets secrets cross an unencrypted SQL Server connection
+	// (connection.sql.encrypt false or disable; --allow-cleartext-secrets).
+	AllowCleartextSecrets bool
 	// Warn receives the remote's warnings, free of secrets, once each; nil drops them.
 	Warn func(string)
 }
@@ -76,6 +89,10 @@ type Session struct {
 	mu  sync.Mutex
 	key string
 	c   *conn
+	// gated is the key of the answers and secrets the gate last passed for.
+	gated string
+	// lock is the cluster lock the session holds, if any.
+	lock *heldLock
 }
 
 // conn is a connection to an estate: answers, secrets, the remote and the steps'
@@ -104,11 +121,10 @@ func Open(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, opts 
 
 // conn returns the connection for these answers, connecting when they changed.
 func (s *Session) conn(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) (*conn, error) {
-	data, err := answers.Marshal(ans)
+	key, err := gateKey(ans, sec)
 	if err != nil {
 		return nil, err
 	}
-	key := string(data) + fmt.Sprintf("|%p", sec)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.c != nil && s.key == key {
@@ -131,6 +147,7 @@ func (s *Session) conn(ctx context.Context, ans *answers.Answers, sec *answers.S
 func (s *Session) connect(ctx context.Context, ans *answers.Answers, sec *answers.Secrets) (*conn, error) {
 	red := sec.Redactor()
 	cfg := answers.RemoteConfig(ans, sec)
+	cfg.SQL.AllowCleartextSecrets = s.opts.AllowCleartextSecrets
 	var once sync.Map
 	cfg.Warn = func(msg string) {
 		if _, seen := once.LoadOrStore(msg, true); !seen && s.opts.Warn != nil {
@@ -153,7 +170,8 @@ func (s *Session) connect(ctx context.Context, ans *answers.Answers, sec *answer
 	v, err := steps.DetectVersion(ctx, c.env)
 	if err != nil {
 		_ = rem.Close()
-		return nil, fmt.Errorf("cannot tell the SQL Server version of the masters: %w; set sqlVersion in the answer file, or check that %s answers", red.RedactError(err), ans.Primary().Host)
+		// The error names the node that did not answer and says what to do.
+		return nil, fmt.Errorf("cannot tell the SQL Server version of the masters: %w", red.RedactError(err))
 	}
 	c.env.Version = v
 	if s.opts.SharedReads {

@@ -110,6 +110,8 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		{"lab", "serve", "--dir", "x", "--masters", "1"},
 		{"status", "-f", "answers.yaml", "--output", "xml"},
 		{"plan", "-f", "answers.yaml", "--output", "yaml"},
+		{"validate", "--offline", "-f", "../steps/answers/testdata/good.yaml", "--parallel", "-5"},
+		{"version", "--color", "purple"},
 	} {
 		code, out := runCLI(t, nil, false, "", args...)
 		if code != ExitInvalid {
@@ -117,6 +119,31 @@ func TestUsageErrorsExitTwo(t *testing.T) {
 		}
 		if !strings.Contains(out, "ssisha:") {
 			t.Errorf("%v printed no error:\n%s", args, out)
+		}
+	}
+}
+
+func TestLabRefusesStrictBefore2022(t *testing.T) {
+	for _, v := range []string{"2017", "2019"} {
+		code, out := runCLI(t, nil, false, "", "lab", "serve", "--dir", t.TempDir(), "--encrypt", "strict", "--sql-version", v)
+		if code != ExitInvalid || !strings.Contains(out, "SQL Server "+v+" has no TDS 8.0") || !strings.Contains(out, "--sql-version 2022") {
+			t.Errorf("lab serve --encrypt strict --sql-version %s exited %d:\n%s", v, code, out)
+		}
+	}
+}
+
+func TestLabKerberosFlagsGoTogether(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--kerberos-realm", "CONTOSO.COM"}, "go together"},
+		{[]string{"--kerberos-keytab", "lab.keytab"}, "go together"},
+		{[]string{"--no-ntlm"}, "--kerberos-realm"},
+	} {
+		args := append([]string{"lab", "serve", "--dir", t.TempDir()}, tc.args...)
+		if code, out := runCLI(t, nil, false, "", args...); code != ExitInvalid || !strings.Contains(out, tc.want) {
+			t.Errorf("%v exited %d:\n%s", tc.args, code, out)
 		}
 	}
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ssisha/ssisha/app/labsetup"
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -26,8 +28,12 @@ type labFlags struct {
 	speed      float64
 	latency    time.Duration
 	encrypt    string
-	faults     []string
-	parsed     []lab.Fault
+	// krbRealm and krbKeytab make the lab accept a realm's Kerberos tickets, and
+	// the answers use Kerberos; noNTLM turns NTLM off, as a hardened domain does.
+	krbRealm, krbKeytab string
+	noNTLM              bool
+	faults              []string
+	parsed              []lab.Fault
 }
 
 func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
@@ -38,6 +44,9 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
 	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
+	cmd.Flags().StringVar(&f.krbRealm, "kerberos-realm", "", "accept Kerberos tickets of this realm (your KDC's), and point the answers at Kerberos; needs --kerberos-keytab")
+	cmd.Flags().StringVar(&f.krbKeytab, "kerberos-keytab", "", "keytab with the keys of the lab's service principals (lab serve prints them)")
+	cmd.Flags().BoolVar(&f.noNTLM, "no-ntlm", false, "refuse NTLM on WinRM and SQL Server, as a domain that has turned it off; needs --kerberos-realm")
 	registerFaultFlag(cmd, &f.faults)
 }
 
@@ -59,6 +68,15 @@ func (f *labFlags) check() error {
 	if f.encrypt != "tls" && f.encrypt != "strict" {
 		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
 	}
+	if r, ok := sqlversion.ByYear(f.sqlVersion); ok && f.encrypt == "strict" && !r.StrictTDS {
+		return invalid("--encrypt strict: SQL Server %s has no TDS 8.0 and closes TLS-first connections; use --sql-version 2022, or --encrypt tls", r.Name)
+	}
+	if (f.krbRealm == "") != (f.krbKeytab == "") {
+		return invalid("--kerberos-realm and --kerberos-keytab go together: the realm whose tickets the lab accepts, and the keytab of its service principals")
+	}
+	if f.noNTLM && f.krbRealm == "" {
+		return invalid("--no-ntlm leaves no way in without Kerberos; add --kerberos-realm and --kerberos-keytab")
+	}
 	parsed, err := parseFaultFlags(f.faults)
 	f.parsed = parsed
 	return err
@@ -66,12 +84,14 @@ func (f *labFlags) check() error {
 
 func (f *labFlags) options() lab.Options {
 	return lab.Options{
-		Dir:     f.dir,
-		Seed:    estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
-		Speed:   f.speed,
-		Latency: f.latency,
-		Encrypt: f.encrypt,
-		Faults:  f.parsed,
+		Dir:         f.dir,
+		Seed:        estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
+		Speed:       f.speed,
+		Latency:     f.latency,
+		Encrypt:     f.encrypt,
+		Kerberos:    f.kerberos(),
+		DisableNTLM: f.noNTLM,
+		Faults:      f.parsed,
 	}
 }
 
@@ -145,6 +165,12 @@ across restarts. Then, in another terminal:
 				return failed(err)
 			}
 			a.printLabEndpoints(l, ansPath, secPath)
+			if f.krbRealm != "" {
+				fmt.Fprintf(a.out, "\nKerberos: register these service principals in %s and add their keys to %s\n(kadmin: addprinc -randkey SPN; ktadd -k %s SPN), and point KRB5_CONFIG at your KDC:\n", f.krbRealm, f.krbKeytab, f.krbKeytab)
+				for _, spn := range l.ServicePrincipals() {
+					fmt.Fprintln(a.out, "  "+spn)
+				}
+			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
 			a.serveFaultControl(ctx, l, f.dir)
@@ -214,9 +240,22 @@ func (a *app) userStateDir() (string, error) {
 	return filepath.Join(home, ".local", "state"), nil
 }
 
+// kerberos is the realm the lab accepts tickets of, nil when none.
+func (f *labFlags) kerberos() *lab.Kerberos {
+	if f.krbRealm == "" {
+		return nil
+	}
+	return &lab.Kerberos{Realm: f.krbRealm, Keytab: f.krbKeytab}
+}
+
 // labAnswers is the answer file that points ssisha at a running lab.
 func labAnswers(l *lab.Lab, f labFlags) *answers.Answers {
-	return labsetup.Answers(l.Endpoints(), f.encrypt == "strict")
+	ans := labsetup.Answers(l.Endpoints(), f.encrypt == "strict")
+	if f.krbRealm != "" {
+		ans.Connection.WinRM.Auth = remote.WinRMAuthKerberos
+		ans.Connection.SQL.Auth = remote.SQLAuthKerberos
+	}
+	return ans
 }
 
 func writeLabClientFiles(l *lab.Lab, f labFlags) (ansPath, secPath string, err error) {

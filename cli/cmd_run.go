@@ -40,13 +40,19 @@ func (a *app) planCmd() *cobra.Command {
 		Use:   "plan -f answers.yaml [--out DIR] [--runbook FILE.md]",
 		Short: "Show what will change, per step and node, with the exact scripts",
 		Long: `plan detects, read-only and on every node in parallel, what each step has already
-done and what it would change, and shows it per step and node. With --out it writes the
-reviewable bundle: every PowerShell script and T-SQL batch as it will run, per node in
-run order, secrets only as placeholders, with a manifest of sha256 hashes. The plan's
-fingerprint ties it to the facts it was computed from: apply refuses a stale plan.
-With --runbook it writes the plan as the change ticket's document (Markdown): the
-estate, the answers (no secrets), every step with its actions and scripts per node,
-the rollback plan and the verification to run after.`,
+done and what it would change, and shows it per step and node. Every step is planned
+before anything runs: a step after one that changes the estate is planned on the estate
+that change leaves (marked *), and a value that exists only once apply has run (a
+certificate thumbprint, a SID) is shown as <after apply: name>. With --out it writes the
+reviewable bundle: every PowerShell script and T-SQL batch of every step as it will run,
+per node in run order, secrets only as placeholders, with a manifest of sha256 hashes
+that also lists the placeholders of each script. --output json writes the plan as one
+object (steps, targets, actions with their symbols and script files, the counts and the
+fingerprint) for a pipeline to keep or diff. The plan's fingerprint ties it to the facts
+it was computed from: apply refuses a stale plan. With --runbook it writes the plan as
+the change ticket's document (Markdown): the estate, the answers (no secrets), every
+step with its actions and scripts per node, the rollback plan and the verification to
+run after.`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			s, _, err := a.openRun(cmd.Context(), f, nil)
@@ -54,6 +60,7 @@ the rollback plan and the verification to run after.`,
 				return err
 			}
 			defer s.Close()
+			a.showLock(cmd.Context(), s)
 			p, err := s.Plan(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
@@ -69,13 +76,20 @@ the rollback plan and the verification to run after.`,
 				}
 			}
 			if f.output == "json" {
-				return writePlanJSON(a.out, p)
+				doc, err := s.PlanDoc(p)
+				if err != nil {
+					return failed(err)
+				}
+				if err := writePlanJSON(a.out, doc); err != nil {
+					return err
+				}
+				return undetected(p)
 			}
 			printPlan(a.out, p, verbose)
 			if out != "" {
 				fmt.Fprintf(a.out, "Bundle written to %s (review it, then: ssisha apply -f %s --bundle %s)\n", out, f.file, out)
 			}
-			return nil
+			return undetected(p)
 		},
 	}
 	f.register(cmd, "only these steps, e.g. 5,6 or 7-9", "text or json")
@@ -88,7 +102,8 @@ the rollback plan and the verification to run after.`,
 func (a *app) applyCmd() *cobra.Command {
 	f := runFlags{changes: true}
 	var bundle string
-	var yes, outOfOrder bool
+	var skipChecks []string
+	var yes, outOfOrder, breakLock bool
 	cmd := &cobra.Command{
 		Use:   "apply -f answers.yaml [--steps 5,6] [--yes]",
 		Short: "Run the steps (all, or the ones named); resumes an interrupted run",
@@ -101,16 +116,45 @@ and says per node what happened and what to do.
 An interrupted run is found in the journal and resumed: interrupted actions are
 re-detected on their node before anything continues. --steps re-runs just those steps
 (it refuses while an earlier step they depend on is not done). --bundle refuses to run
-unless the estate still matches the plan the bundle was written from.`,
+unless the estate still matches the plan the bundle was written from, and stops before a
+step changes anything when what it has to do differs from the bundle's scripts beyond
+their <after apply: …> placeholders. Without --bundle such differences are reported at
+the end (and, with --output json, as plan-deviation events and a last plan-against-actual
+line).
+
+Before anything changes, apply checks the answers and the secrets (exit 2) and runs
+the read-only preflight checks on every node (exit 1 when one fails). A failed check
+you have verified by hand may be skipped by naming it with --skip-check; the journal
+records that the run skipped it.
+
+Only one run changes a cluster at a time. apply and rollback take a lock file beside
+the journal (the system releases it when the process ends) and put a marker on the
+primary node (C:\ProgramData\ssisha\estate.lock.json) naming the machine, user,
+process and start time, which every ssisha honours from any machine; a second run
+exits at once (code 3) naming the holder, and plan and status show it. A marker
+left behind by a run whose machine died is removed with --break-lock, once you are
+sure that run is gone (a marker left by a process of this machine that has ended is
+taken over without it).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) { o.OutOfOrder, o.LogAll = outOfOrder, true })
+			s, steps, err := a.openRun(ctx, f, func(o *ssisha.Options) {
+				o.OutOfOrder, o.LogAll, o.FollowPlan = outOfOrder, true, bundle != ""
+				o.SkipChecks, o.BreakLock = skipChecks, breakLock
+			})
 			if err != nil {
 				return err
 			}
 			defer s.Close()
 			output := f.output
+			release, err := a.lock(ctx, s, "apply")
+			if err != nil {
+				return err
+			}
+			defer release()
+			if err := a.gate(ctx, s); err != nil {
+				return err
+			}
 			interrupted := s.Interrupted(s.ans)
 			for _, r := range interrupted {
 				if r.Kind == engine.KindRunEnd {
@@ -132,7 +176,8 @@ unless the estate still matches the plan the bundle was written from.`,
 					return &exitError{code: ExitAborted, err: fmt.Errorf("%w: the estate changed since the bundle in %s was written (fingerprint %s, now %s); run ssisha plan --out again and review it", engine.ErrStalePlan, bundle, short(want), short(p.Fingerprint))}
 				}
 			}
-			actions, targets, blocked := planCounts(p)
+			counts := p.Counts()
+			actions, blocked := counts.Actions, counts.Blocked
 			if actions == 0 && blocked == 0 && len(interrupted) == 0 {
 				a.note(output, "Nothing to do: every step is already done on every target.")
 				return nil
@@ -143,7 +188,7 @@ unless the estate still matches the plan the bundle was written from.`,
 			// With nothing left to change, the run only settles the interrupted actions in
 			// the journal (each is found done), which changes nothing on a node.
 			if actions > 0 || blocked > 0 {
-				if err := a.confirm(yes, fmt.Sprintf("Apply %d action(s) on %d target(s)?", actions, targets)); err != nil {
+				if err := a.confirm(yes, "Apply "+engine.CountsText(counts)+"?"); err != nil {
 					return err
 				}
 			}
@@ -153,6 +198,12 @@ unless the estate still matches the plan the bundle was written from.`,
 			if r != nil && output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
+				printDeviations(a.out, r)
+			}
+			if r != nil && output == "json" {
+				if err := writePlanAgainstActual(a.out, counts, r); err != nil {
+					return failed(err)
+				}
 			}
 			if err != nil {
 				if ctx.Err() != nil || runCtx.Err() != nil {
@@ -173,25 +224,34 @@ unless the estate still matches the plan the bundle was written from.`,
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
 	cmd.Flags().StringVar(&bundle, "bundle", "", "refuse unless the estate still matches the plan bundle in this directory")
 	cmd.Flags().BoolVar(&outOfOrder, "out-of-order", false, "run --steps even when an earlier step is not done")
+	registerBreakLock(cmd, &breakLock)
+	cmd.Flags().StringArrayVar(&skipChecks, "skip-check", nil, "go on although this preflight check fails (its name, e.g. \"No restart pending\"; repeatable; the journal records it)")
 	return cmd
 }
 
 func (a *app) rollbackCmd() *cobra.Command {
 	f := runFlags{changes: true}
-	var yes bool
+	var yes, breakLock bool
 	cmd := &cobra.Command{
 		Use:   "rollback -f answers.yaml [--steps 9-7] [--yes]",
 		Short: "Undo what the journal records, newest first",
 		Long: `rollback undoes the actions the journal records for this cluster, newest first, steps
 in reverse order. What cannot be undone (for example the original random password of
-the logging login) is skipped and reported with the reason.`,
+the logging login) is skipped and reported with the reason.
+
+Like apply, it takes the cluster's lock first (see apply --help).`,
 		Args: a.noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			s, steps, err := a.openRun(cmd.Context(), f, nil)
+			s, steps, err := a.openRun(cmd.Context(), f, func(o *ssisha.Options) { o.BreakLock = breakLock })
 			if err != nil {
 				return err
 			}
 			defer s.Close()
+			release, err := a.lock(cmd.Context(), s, "rollback")
+			if err != nil {
+				return err
+			}
+			defer release()
 			what := "every step"
 			if len(steps) > 0 {
 				what = "steps " + f.only
@@ -203,6 +263,9 @@ the logging login) is skipped and reported with the reason.`,
 			if r != nil && f.output != "json" {
 				fmt.Fprintln(a.out)
 				printRecap(a.out, r)
+				if left := leftBehind(steps); left != "" {
+					fmt.Fprintln(a.out, left)
+				}
 			}
 			if err != nil {
 				return failed(s.Redact(err))
@@ -215,6 +278,7 @@ the logging login) is skipped and reported with the reason.`,
 	}
 	f.register(cmd, "only these steps, e.g. 9-7", "progress as text or json")
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation")
+	registerBreakLock(cmd, &breakLock)
 	return cmd
 }
 
@@ -230,15 +294,23 @@ func (a *app) statusCmd() *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			a.showLock(cmd.Context(), s)
 			p, err := s.Status(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
 			}
 			if f.output == "json" {
-				return writePlanJSON(a.out, p)
+				doc, err := s.PlanDoc(p)
+				if err != nil {
+					return failed(err)
+				}
+				if err := writePlanJSON(a.out, doc); err != nil {
+					return err
+				}
+				return undetected(p)
 			}
 			printStatus(a.out, p)
-			return nil
+			return undetected(p)
 		},
 	}
 	f.register(cmd, "", "text or json")
@@ -266,6 +338,15 @@ detail, fix).`,
 				return err
 			}
 			defer s.Close()
+			if failover {
+				// The failover test moves the AG and the master role: no other run may
+				// change the cluster meanwhile.
+				release, err := a.lock(cmd.Context(), s, "verify --failover")
+				if err != nil {
+					return err
+				}
+				defer release()
+			}
 			vr, err := s.Verify(cmd.Context(), s.ans, s.sec, nil)
 			if err != nil {
 				return failed(s.Redact(err))
@@ -278,8 +359,8 @@ detail, fix).`,
 				vr.Checks = append(vr.Checks, fr...)
 			}
 			if report != "" {
-				if err := os.WriteFile(report, []byte(vr.Markdown()), 0o644); err != nil {
-					return failed(err)
+				if err := engine.WritePrivateFile(report, []byte(vr.Markdown())); err != nil {
+					return failed(fmt.Errorf("writing the report %s: %w", report, err))
 				}
 			}
 			if f.output == "json" {

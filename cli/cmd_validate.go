@@ -70,6 +70,15 @@ func (v *validation) run(ctx context.Context, file string, offline bool) error {
 		return err
 	}
 	if offline {
+		// Offline, the secrets given are checked; missing ones are not asked for.
+		sec, err := answers.LoadSecrets(a.getenv, a.secretsFile)
+		if err != nil {
+			return invalidErr(err)
+		}
+		if errs := sec.Check(); len(errs) > 0 {
+			v.rep.Problems = append(v.rep.Problems, toProblemsJSON(errs)...)
+			return checkSecrets(sec)
+		}
 		v.rep.OK = true
 		if v.text {
 			fmt.Fprintf(a.out, "%s: no problems found (offline: network facts not checked)\n", file)

@@ -54,6 +54,9 @@ func (a *app) loadSecrets(ans *answers.Answers) (*answers.Secrets, error) {
 	if err != nil {
 		return nil, invalidErr(err)
 	}
+	if err := checkSecrets(s); err != nil {
+		return nil, err
+	}
 	missing := s.Missing(ans)
 	if len(missing) == 0 {
 		return s, nil
@@ -87,4 +90,13 @@ func (a *app) loadSecrets(ans *answers.Answers) (*answers.Secrets, error) {
 		}
 	}
 	return s, nil
+}
+
+// checkSecrets refuses secrets that cannot be carried safely (exit 2), naming each by
+// its variable, never by its value.
+func checkSecrets(s *answers.Secrets) error {
+	if errs := s.Check(); len(errs) > 0 {
+		return invalid("%d secret(s) cannot be used:\n%s", len(errs), formatFieldErrors(errs))
+	}
+	return nil
 }

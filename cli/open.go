@@ -13,11 +13,12 @@ import (
 // sessionOptions maps the global flags and the environment onto a session's options.
 func (a *app) sessionOptions() ssisha.Options {
 	return ssisha.Options{
-		JournalPath: a.journalPath,
-		LogPath:     a.logPath,
-		Parallel:    a.parallel,
-		Getenv:      a.getenv,
-		Warn:        func(msg string) { fmt.Fprintf(a.errOut, "warning: %s\n", msg) },
+		JournalPath:           a.journalPath,
+		LogPath:               a.logPath,
+		Parallel:              a.parallel,
+		AllowCleartextSecrets: a.allowCleartextSecrets,
+		Getenv:                a.getenv,
+		Warn:                  func(msg string) { fmt.Fprintf(a.errOut, "warning: %s\n", msg) },
 	}
 }
 

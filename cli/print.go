@@ -7,42 +7,28 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/engine"
 )
 
-// glyphs used in plain output; ASCII only so any terminal and any log shows them.
-func actionSymbol(a steps.Action) string {
-	if a.Irreversible != "" {
-		return "!"
-	}
-	switch a.Kind {
-	case steps.KindCreate:
-		return "+"
-	case steps.KindChange:
-		return "~"
-	case steps.KindDelete:
-		return "-"
-	case steps.KindRestart:
-		return "@"
-	}
-	return "*"
-}
-
 // printPlan writes the plan as a DBA reads it: per step and target, the state and
-// what will change.
+// what will change. A step planned on the estate the earlier steps leave is marked
+// with *, and a target behind a blocked step says what it waits for.
 func printPlan(w io.Writer, p *engine.Plan, verbose bool) {
-	for si, st := range p.Steps {
-		fmt.Fprintf(w, "Step %d  %s  (%s)\n", st.ID, st.Title, st.Scope)
-		waiting := p.AwaitsEarlierSteps(si)
+	predicted := false
+	for _, st := range p.Steps {
+		mark := ""
+		if st.Predicted() {
+			mark, predicted = " *", true
+		}
+		fmt.Fprintf(w, "Step %d  %s  (%s)%s\n", st.ID, st.Title, st.Scope, mark)
 		for _, t := range st.Targets {
 			d := t.Detection
 			state := string(d.State)
 			if t.Err != "" {
 				state = "error"
 			}
-			if d.State == steps.StateBlocked && waiting {
-				fmt.Fprintf(w, "  %-28s after earlier steps (now: %s)\n", t.Target.Host, d.Reason)
+			if t.WaitsFor != "" && len(d.Actions) == 0 {
+				fmt.Fprintf(w, "  %-28s waits for %s (now: %s)\n", t.Target.Host, t.WaitsFor, orDash(firstOf(t.Err, d.Reason, state)))
 				continue
 			}
 			fmt.Fprintf(w, "  %-28s %s\n", t.Target.Host, state)
@@ -56,7 +42,7 @@ func printPlan(w io.Writer, p *engine.Plan, verbose bool) {
 				fmt.Fprintf(w, "      fix: %s\n", d.Fix)
 			}
 			for _, a := range d.Actions {
-				fmt.Fprintf(w, "      %s %s\n", actionSymbol(a), a.Summary)
+				fmt.Fprintf(w, "      %s %s\n", engine.Symbol(a), a.Summary)
 				if a.Irreversible != "" {
 					fmt.Fprintf(w, "        irreversible: %s\n", a.Irreversible)
 				}
@@ -71,81 +57,40 @@ func printPlan(w io.Writer, p *engine.Plan, verbose bool) {
 			}
 		}
 	}
-	fmt.Fprintf(w, "\nLegend: + create  ~ change  - delete  @ restart  ! irreversible\nPlan fingerprint: %s\n", p.Fingerprint)
+	c := p.Counts()
+	fmt.Fprintf(w, "\n%s.\n", engine.CountsText(c))
+	fmt.Fprintf(w, "Legend: + create  ~ change  - delete  @ restart  ! irreversible\n")
+	if predicted {
+		fmt.Fprintf(w, "* planned on the estate the steps before it leave; <after apply: …> is a value known only once they have run\n")
+	}
+	fmt.Fprintf(w, "Plan fingerprint: %s\n", p.Fingerprint)
 }
 
-// planCounts returns how many actions and how many targets with actions a plan has,
-// and how many targets are blocked by something other than earlier steps.
-func planCounts(p *engine.Plan) (actions, targets, blocked int) {
-	blocked = p.Blocked()
-	for _, st := range p.Steps {
-		for _, t := range st.Targets {
-			if n := len(t.Detection.Actions); n > 0 {
-				actions += n
-				targets++
-			}
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
 		}
 	}
-	return
+	return ""
 }
 
-// planJSON is the plan as --output json shows it: scripts as displayed text only.
-type planJSON struct {
-	Fingerprint string         `json:"fingerprint"`
-	Steps       []planStepJSON `json:"steps"`
-}
-
-type planStepJSON struct {
-	ID      int              `json:"id"`
-	Title   string           `json:"title"`
-	Scope   string           `json:"scope"`
-	Targets []planTargetJSON `json:"targets"`
-}
-
-type planTargetJSON struct {
-	Host    string           `json:"host"`
-	Role    string           `json:"role"`
-	State   string           `json:"state"`
-	Reason  string           `json:"reason,omitempty"`
-	Fix     string           `json:"fix,omitempty"`
-	Error   string           `json:"error,omitempty"`
-	Actions []planActionJSON `json:"actions,omitempty"`
-}
-
-type planActionJSON struct {
-	ID           string        `json:"id"`
-	Summary      string        `json:"summary"`
-	Kind         string        `json:"kind"`
-	Irreversible string        `json:"irreversible,omitempty"`
-	Commands     []commandJSON `json:"commands"`
-}
-
-type commandJSON struct {
-	Host   string `json:"host"`
-	Op     string `json:"op"`
-	Script string `json:"script"`
-}
-
-func writePlanJSON(w io.Writer, p *engine.Plan) error {
-	out := planJSON{Fingerprint: p.Fingerprint}
-	for _, st := range p.Steps {
-		ps := planStepJSON{ID: st.ID, Title: st.Title, Scope: st.Scope}
-		for _, t := range st.Targets {
-			pt := planTargetJSON{Host: t.Target.Host, Role: t.Target.Role, State: string(t.Detection.State), Reason: t.Detection.Reason, Fix: t.Detection.Fix, Error: t.Err}
-			for _, a := range t.Detection.Actions {
-				pa := planActionJSON{ID: a.ID, Summary: a.Summary, Kind: string(a.Kind), Irreversible: a.Irreversible}
-				for _, c := range a.Commands {
-					pa.Commands = append(pa.Commands, commandJSON{Host: c.Host, Op: c.Op(), Script: c.Display()})
-				}
-				pt.Actions = append(pt.Actions, pa)
-			}
-			ps.Targets = append(ps.Targets, pt)
-		}
-		out.Steps = append(out.Steps, ps)
+func orDash(s string) string {
+	if s == "" {
+		return "-"
 	}
+	return s
+}
+
+// planJSON is the plan as --output json shows it (engine.PlanDoc documents it).
+type planJSON = engine.PlanDoc
+
+func writePlanJSON(w io.Writer, doc engine.PlanDoc) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	// Scripts and placeholders stay readable: <after apply: …>, not \u003c.
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
 }
 
 // printStatus writes one line per step and target.
@@ -196,4 +141,34 @@ func printRecap(w io.Writer, r *engine.Report) {
 			fmt.Fprintf(w, "  %s\n", l)
 		}
 	}
+}
+
+// printDeviations writes, after an apply's recap, where the run differed from its plan.
+func printDeviations(w io.Writer, r *engine.Report) {
+	if len(r.Deviations) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nThe run differed from the plan (%d):\n", len(r.Deviations))
+	for _, d := range r.Deviations {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+}
+
+// planAgainstActual is the last line of `apply --output json`: how many actions the
+// plan listed, how many the run ran, and where it differed.
+type planAgainstActual struct {
+	Kind       string             `json:"kind"` // plan-against-actual
+	Planned    int                `json:"planned"`
+	Ran        int                `json:"ran"`
+	Deviations []engine.Deviation `json:"deviations"`
+}
+
+func writePlanAgainstActual(w io.Writer, c engine.PlanCounts, r *engine.Report) error {
+	out := planAgainstActual{Kind: "plan-against-actual", Planned: c.Actions, Ran: r.ActionsRun(), Deviations: r.Deviations}
+	if out.Deviations == nil {
+		out.Deviations = []engine.Deviation{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(out)
 }

@@ -41,6 +41,8 @@ type app struct {
 	ascii       bool
 	color       string
 	accessible  bool
+	// allowCleartextSecrets lets secrets cross an unencrypted SQL connection.
+	allowCleartextSecrets bool
 }
 
 // Main runs ssisha with args and returns the process exit code.
@@ -86,6 +88,9 @@ starts the wizard against a simulated cluster on this machine.`,
 		SilenceErrors: true,
 		RunE:          a.runWizard,
 	}
+	// Global flags are checked before any command runs, so that a bad one is refused
+	// before anything connects.
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return a.checkGlobalFlags() }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return invalid("%v (see %s --help)", err, c.CommandPath())
 	})
@@ -96,6 +101,7 @@ starts the wizard against a simulated cluster on this machine.`,
 	pf.IntVar(&a.parallel, "parallel", 0, "at most this many targets at once within a step (0: all)")
 	pf.BoolVar(&a.ascii, "ascii", false, "ASCII glyphs only (no box drawing or symbols)")
 	pf.StringVar(&a.color, "color", "auto", "colour: auto, always or never (NO_COLOR is honoured)")
+	pf.BoolVar(&a.allowCleartextSecrets, "allow-cleartext-secrets", false, "send passwords over SQL Server connections that are not encrypted (connection.sql.encrypt false or disable)")
 	pf.BoolVar(&a.accessible, "accessible", false, "line-by-line prompts and progress for screen readers (also ACCESSIBLE=1 or TERM=dumb)")
 	root.Flags().StringP("file", "f", "", "answer file to start from")
 
@@ -107,12 +113,26 @@ starts the wizard against a simulated cluster on this machine.`,
 		a.rollbackCmd(),
 		a.statusCmd(),
 		a.verifyCmd(),
+		a.factsCmd(),
 		a.versionCmd(),
 		a.schemaCmd(),
 		a.manCmd(),
 	)
 	completeStepsFlags(root)
 	return root
+}
+
+// checkGlobalFlags refuses global flag values that have no meaning (exit 2).
+func (a *app) checkGlobalFlags() error {
+	if a.parallel < 0 {
+		return invalid("--parallel %d: give how many targets may run at once within a step (0: all)", a.parallel)
+	}
+	switch a.color {
+	case "auto", "always", "never":
+	default:
+		return invalid("--color %q: choose auto, always or never", a.color)
+	}
+	return nil
 }
 
 func (a *app) noArgs(cmd *cobra.Command, args []string) error {

@@ -45,7 +45,7 @@ func (r runbook) write(w io.Writer) error {
 }
 
 func (r runbook) summary(b *mdWriter) {
-	actions, targets, blocked := planCounts(r.plan)
+	counts := r.plan.Counts()
 	b.line("## Summary")
 	b.line("")
 	b.line("| Step | What | Runs on | Now |")
@@ -54,8 +54,8 @@ func (r runbook) summary(b *mdWriter) {
 		b.line("| %d | %s | %s | %s |", st.ID, cell(st.Title), st.Scope, cell(stepState(r.plan, si)))
 	}
 	b.line("")
-	b.line("Now: %d action(s) on %d target(s); %d target(s) blocked by something other than earlier steps.", actions, targets, blocked)
-	b.line("Steps that run after earlier ones are detected again when their turn comes: `ssisha apply` re-plans each step before it runs it and shows what it will change before asking.")
+	b.line("Planned: %s; %d target(s) blocked by something other than earlier steps.", engine.CountsText(counts), counts.Blocked)
+	b.line("Steps after the first change are planned on the estate the earlier steps leave; values that exist only once apply has run are shown as `<after apply: name>`. `ssisha apply` detects each step again on the real estate before it runs it and reports any difference from this plan.")
 	b.line("")
 }
 
@@ -236,7 +236,7 @@ func irreversibleNote(why string) string {
 }
 
 func kindSymbol(k steps.ActionKind, irreversible string) string {
-	return actionSymbol(steps.Action{Kind: k, Irreversible: irreversible})
+	return engine.Symbol(steps.Action{Kind: k, Irreversible: irreversible})
 }
 
 // declaredSteps are the steps by number, for the actions each declares.

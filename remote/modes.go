@@ -15,14 +15,17 @@ func WinRMAuthModes() []string {
 }
 
 // SQL Server authentication modes: the values of connection.sql.auth and
-// SQLOptions.Auth.
+// SQLOptions.Auth. Kerberos is Windows authentication with a Kerberos ticket, what
+// a domain that has NTLM off leaves; windows from a client that is not Windows
+// uses NTLM.
 const (
-	SQLAuthWindows = "windows"
-	SQLAuthSQL     = "sql"
+	SQLAuthWindows  = "windows"
+	SQLAuthSQL      = "sql"
+	SQLAuthKerberos = "kerberos"
 )
 
 // SQLAuthModes lists the SQL Server authentication modes, the default first.
-func SQLAuthModes() []string { return []string{SQLAuthWindows, SQLAuthSQL} }
+func SQLAuthModes() []string { return []string{SQLAuthWindows, SQLAuthSQL, SQLAuthKerberos} }
 
 // TDS encryption modes: the values of connection.sql.encrypt and SQLOptions.Encrypt.
 // Strict is TDS 8.0, where TLS comes before any TDS packet; only some SQL Server

@@ -65,6 +65,16 @@ type SQLOptions struct {
 	User                   string // DOMAIN\user for windows auth, login for sql auth
 	Password               script.Secret
 	Timeout                time.Duration // per call; 0: 2 minutes
+	// AllowCleartextSecrets lets batches carry secrets (passwords as parameters)
+	// over a connection that is not encrypted (Encrypt false or disable).
+	AllowCleartextSecrets bool
+}
+
+// Cleartext reports whether the TDS traffic after the login crosses the network
+// unencrypted: encrypt false (only the login is encrypted) or disable (nothing is).
+func (o SQLOptions) Cleartext() bool {
+	e := strings.ToLower(o.Encrypt)
+	return e == EncryptFalse || e == EncryptDisable
 }
 
 // Config is everything needed to build a Remote.

@@ -53,11 +53,15 @@ func psNameCheck(names []string) script.PowerShell {
 	return psWinRead("win.name.check", map[string]any{"names": names}, psClusterOwnership+`$out = foreach ($n in @($p.names)) {
     $short = ($n -split '\.')[0]
     $addrs = @(Resolve-DnsName -Name $n -Type A -DnsOnly -ErrorAction SilentlyContinue | Where-Object { $_.IPAddress } | ForEach-Object { $_.IPAddress })
-    $ad = $null
+    $ad = $null; $adChecked = $true; $notChecked = ''
     try {
         $s = [adsisearcher]('(&(objectCategory=computer)(sAMAccountName=' + $short + '$))')
         $ad = [bool]$s.FindOne()
-    } catch { $ad = $null }
+    } catch {
+        # Without delegation the session cannot query a domain controller (the
+        # second hop): that is not an answer, and is reported as such.
+        $adChecked = $false; $notChecked = $_.Exception.Message
+    }
     $owner = ''
     if ($ownedNames.ContainsKey($short.ToLowerInvariant())) { $owner = $ownedNames[$short.ToLowerInvariant()] }
     [pscustomobject]@{
@@ -65,6 +69,8 @@ func psNameCheck(names []string) script.PowerShell {
         inDns      = $addrs.Count -gt 0
         addresses  = $addrs
         adComputer = $ad
+        adChecked  = $adChecked
+        notChecked = $notChecked
         owner      = $owner
     }
 }
@@ -88,19 +94,28 @@ $r = [pscustomobject]@{ addresses = @($out) }
 
 func psAccountCheck(accounts []string) script.PowerShell {
 	return psWinRead("win.account.check", map[string]any{"accounts": accounts}, `$out = foreach ($a in @($p.accounts)) {
-    $exists = $false; $enabled = $false; $sid = ''
+    $exists = $false; $enabled = $false; $sid = ''; $checked = $true; $notChecked = ''
     try {
         $sid = ([System.Security.Principal.NTAccount]$a).Translate([System.Security.Principal.SecurityIdentifier]).Value
         $exists = $true
-    } catch { $exists = $false }
+    } catch [System.Security.Principal.IdentityNotMappedException] {
+        $exists = $false
+    } catch {
+        $checked = $false; $notChecked = $_.Exception.Message
+    }
     if ($exists) {
         $sam = ($a -split '\\')[-1]
         try {
             $u = ([adsisearcher]"(sAMAccountName=$sam)").FindOne()
-            if ($u) { $enabled = -not ([int]$u.Properties['useraccountcontrol'][0] -band 2) } else { $enabled = $true }
-        } catch { $enabled = $true }
+            if ($u) { $enabled = -not ([int]$u.Properties['useraccountcontrol'][0] -band 2) }
+            else { $checked = $false; $notChecked = "the directory search found no account $sam" }
+        } catch {
+            # Without delegation the session cannot query a domain controller (the
+            # second hop): the account's state is then unknown, not enabled.
+            $checked = $false; $notChecked = $_.Exception.Message
+        }
     }
-    [pscustomobject]@{ account = $a; exists = $exists; enabled = $enabled; sid = $sid }
+    [pscustomobject]@{ account = $a; exists = $exists; enabled = $enabled; sid = $sid; checked = $checked; notChecked = $notChecked }
 }
 $r = [pscustomobject]@{ accounts = @($out) }
 `)

@@ -142,26 +142,30 @@ func sqlServerInstanceOf(a *answers.Answers, host string) string {
 func readMasterNode(ctx context.Context, env *Env, host string) (masterNodeState, error) {
 	a := env.Answers
 	port := answersMasterPort(a)
-	var m masterNodeState
-	err := env.PS(ctx, host, psMasterGet(masterProbe{
-		ServiceName: env.Version.MasterService(), Folder: env.Version.Folder(),
-		SettingsPath: env.Version.MasterSettingsPath(), Port: port, FirewallRule: masterFirewallRule(port),
-		SetupMedia: answersSetupMedia(a), Instance: sqlInstanceOf(a, host),
-	}), &m)
-	if err != nil {
-		return m, fmt.Errorf("reading the Scale Out Master on %s failed: %w", host, err)
-	}
-	return m, nil
+	return env.Projection.masterNode(env, host, func() (masterNodeState, error) {
+		var m masterNodeState
+		err := env.PS(ctx, host, psMasterGet(masterProbe{
+			ServiceName: env.Version.MasterService(), Folder: env.Version.Folder(),
+			SettingsPath: env.Version.MasterSettingsPath(), Port: port, FirewallRule: masterFirewallRule(port),
+			SetupMedia: answersSetupMedia(a), Instance: sqlInstanceOf(a, host),
+		}), &m)
+		if err != nil {
+			return m, fmt.Errorf("reading the Scale Out Master on %s failed: %w", host, err)
+		}
+		return m, nil
+	})
 }
 
 func readMasterCerts(ctx context.Context, env *Env, host, thumbprint, dnsName string) ([]masterCertState, error) {
-	var res struct {
-		Certs []masterCertState `json:"certs"`
-	}
-	if err := env.PS(ctx, host, psMasterCertGet(thumbprint, dnsName), &res); err != nil {
-		return nil, fmt.Errorf("reading certificates on %s failed: %w", host, err)
-	}
-	return res.Certs, nil
+	return env.Projection.masterCerts(env, host, thumbprint, func() ([]masterCertState, error) {
+		var res struct {
+			Certs []masterCertState `json:"certs"`
+		}
+		if err := env.PS(ctx, host, psMasterCertGet(thumbprint, dnsName), &res); err != nil {
+			return nil, fmt.Errorf("reading certificates on %s failed: %w", host, err)
+		}
+		return res.Certs, nil
+	})
 }
 
 // certInStore returns the certificate in the given store, preferring one with a key.
@@ -211,11 +215,13 @@ type masterRoleState struct {
 
 func readMasterRole(ctx context.Context, env *Env, host string) (masterRoleState, error) {
 	_, short := accessPointNames(env.Answers)
-	var r masterRoleState
-	if err := env.PS(ctx, host, psRoleGet(short, env.Version.MasterService()), &r); err != nil {
-		return r, fmt.Errorf("reading the master's cluster role from %s failed: %w", host, err)
-	}
-	return r, nil
+	return env.Projection.masterRole(func() (masterRoleState, error) {
+		var r masterRoleState
+		if err := env.PS(ctx, host, psRoleGet(short, env.Version.MasterService()), &r); err != nil {
+			return r, fmt.Errorf("reading the master's cluster role from %s failed: %w", host, err)
+		}
+		return r, nil
+	})
 }
 
 // masterSettings is what settings.master.read finds on a node.
@@ -232,11 +238,13 @@ type masterSettings struct {
 }
 
 func readMasterSettings(ctx context.Context, env *Env, host string) (masterSettings, error) {
-	var ms masterSettings
-	if err := env.PS(ctx, host, psMasterSettingsRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &ms); err != nil {
-		return ms, fmt.Errorf("reading MasterSettings.config on %s: %w", host, err)
-	}
-	return ms, nil
+	return env.Projection.masterSettings(env, host, func() (masterSettings, error) {
+		var ms masterSettings
+		if err := env.PS(ctx, host, psMasterSettingsRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &ms); err != nil {
+			return ms, fmt.Errorf("reading MasterSettings.config on %s: %w", host, err)
+		}
+		return ms, nil
+	})
 }
 
 // masterCert is the certificate MasterSettings.config names on a master node.
@@ -251,11 +259,13 @@ type masterCert struct {
 }
 
 func readMasterCert(ctx context.Context, env *Env, host string) (masterCert, error) {
-	var mc masterCert
-	if err := env.PS(ctx, host, psMasterCertRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &mc); err != nil {
-		return mc, fmt.Errorf("reading the master certificate on %s: %w", host, err)
-	}
-	return mc, nil
+	return env.Projection.masterCert(env, host, func() (masterCert, error) {
+		var mc masterCert
+		if err := env.PS(ctx, host, psMasterCertRead(env.Version.MasterService(), env.Version.MasterSettingsPath()), &mc); err != nil {
+			return mc, fmt.Errorf("reading the master certificate on %s: %w", host, err)
+		}
+		return mc, nil
+	})
 }
 
 // certNames reports whether the URL's host is one of the certificate's names.

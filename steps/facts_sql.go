@@ -22,6 +22,10 @@ type replicaFacts struct {
 }
 
 func readReplicaFacts(ctx context.Context, env *Env, host string) (replicaFacts, error) {
+	return env.Projection.replicaFacts(env, host, func() (replicaFacts, error) { return readReplicaFactsNow(ctx, env, host) })
+}
+
+func readReplicaFactsNow(ctx context.Context, env *Env, host string) (replicaFacts, error) {
 	a := env.Answers
 	rs, err := env.SQL(ctx, host, tsqlAGReplicaFacts(a.AvailabilityGroup.Name, a.MasterService.Account))
 	if err != nil {
@@ -42,6 +46,10 @@ type catalogFacts struct {
 }
 
 func readCatalogFacts(ctx context.Context, env *Env, host string) (catalogFacts, error) {
+	return env.Projection.catalogFacts(env, host, func() (catalogFacts, error) { return readCatalogFactsNow(ctx, env, host) })
+}
+
+func readCatalogFactsNow(ctx context.Context, env *Env, host string) (catalogFacts, error) {
 	rs, err := env.SQL(ctx, host, tsqlCatalogFacts(env.Answers.MasterService.Account))
 	if err != nil {
 		return catalogFacts{}, fmt.Errorf("reading SSISDB on %s: %w", host, err)

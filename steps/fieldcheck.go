@@ -69,7 +69,11 @@ type nameProbe struct {
 		InDNS      bool     `json:"inDns"`
 		Addresses  []string `json:"addresses"`
 		ADComputer *bool    `json:"adComputer"`
-		Owner      string   `json:"owner"`
+		// ADChecked is false when the directory could not be searched (NotChecked
+		// says why); nil from an older script means it was.
+		ADChecked  *bool  `json:"adChecked"`
+		NotChecked string `json:"notChecked"`
+		Owner      string `json:"owner"`
 	} `json:"names"`
 }
 
@@ -93,6 +97,9 @@ func checkNameFree(ctx context.Context, env *Env, via, field, value string) (boo
 	}
 	if n.InDNS {
 		return false, false, fmt.Sprintf("%s is already in DNS (%s); choose another name or remove the stale record", value, strings.Join(n.Addresses, ", "))
+	}
+	if n.ADChecked != nil && !*n.ADChecked {
+		return true, true, fmt.Sprintf("%s is free in DNS; not checked in Active Directory, because %s could not search it (%s)", value, via, n.NotChecked)
 	}
 	if n.ADComputer != nil && *n.ADComputer {
 		// A pre-staged computer object is how locked-down domains hand out names.
@@ -150,11 +157,29 @@ type addressProbe struct {
 }
 
 type accountProbe struct {
-	Accounts []struct {
-		Account string `json:"account"`
-		Exists  bool   `json:"exists"`
-		Enabled bool   `json:"enabled"`
-	} `json:"accounts"`
+	Accounts []accountState `json:"accounts"`
+}
+
+// accountState is one account as win.account.check found it.
+type accountState struct {
+	Account string `json:"account"`
+	Exists  bool   `json:"exists"`
+	Enabled bool   `json:"enabled"`
+	// Checked is false when the lookup could not run (NotChecked says why): then
+	// Exists and Enabled say nothing. nil from an older script means it ran.
+	Checked    *bool  `json:"checked"`
+	NotChecked string `json:"notChecked"`
+}
+
+// notChecked is why the account's state is unknown, or "" when it was checked.
+func (a accountState) notChecked() string {
+	if a.Checked == nil || *a.Checked {
+		return ""
+	}
+	if a.NotChecked == "" {
+		return "the lookup did not run"
+	}
+	return a.NotChecked
 }
 
 func checkAccountLive(ctx context.Context, env *Env, via, value string, master bool) (bool, bool, string) {
@@ -169,6 +194,8 @@ func checkAccountLive(ctx context.Context, env *Env, via, value string, master b
 		return couldNotCheck(via, fmt.Errorf("the probe returned %d answers", len(res.Accounts)))
 	}
 	switch r := res.Accounts[0]; {
+	case r.notChecked() != "":
+		return true, true, fmt.Sprintf("%s not checked, because %s could not look it up in Active Directory (%s); check it there by hand", value, via, r.notChecked())
 	case !r.Exists:
 		return false, false, fmt.Sprintf("%s does not exist in the domain; create it or correct the name", value)
 	case !r.Enabled:

@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -119,7 +121,7 @@ func applyInstallMaster(ctx context.Context, env *Env, t Target, a Action, hint 
 	}
 	res, err := runCollect(ctx, env, a.Summary, a.Commands)
 	if err != nil {
-		return nil, fmt.Errorf("installing the Scale Out Master on %s failed: %w; fix the cause setup names and run this step again", t.Host, err)
+		return nil, fmt.Errorf("installing the Scale Out Master on %s failed: %w; %s", t.Host, err, setupFailureHint(t.Host, err))
 	}
 	var out struct {
 		ExitCode       int    `json:"exitCode"`
@@ -341,4 +343,15 @@ func undoStopUntilRole(ctx context.Context, env *Env, t Target, u serviceUndo) e
 		return fmt.Errorf("restoring the master service on %s failed: %w", t.Host, err)
 	}
 	return nil
+}
+
+// setupFailureHint says what to do after setup failed: fix what setup named when the
+// script ran and reported it; when the connection dropped or timed out, setup may
+// still be running on the node, and nothing it says is known yet.
+func setupFailureHint(host string, err error) string {
+	var se *remote.ScriptError
+	if errors.As(err, &se) {
+		return "fix the cause setup names and run this step again"
+	}
+	return "the connection to " + host + " was lost or timed out, so setup may still be running there: wait until it has ended (Summary.txt under Setup Bootstrap\\Log says how it went), then run apply again, which re-detects the node"
 }

@@ -156,9 +156,11 @@ func checkServiceAccounts(ctx context.Context, env *Env, t Target) Check {
 	if err := env.PS(ctx, t.Host, psAccountCheck(accounts), &res); err != nil {
 		return Check{Name: name, Status: CheckFailed, Detail: fmt.Sprintf("could not check from %s: %v", t.Host, err), Fix: "check that WinRM answers there"}
 	}
-	var bad []string
+	var bad, unknown []string
 	for _, r := range res.Accounts {
 		switch {
+		case r.notChecked() != "":
+			unknown = append(unknown, r.Account+": "+r.notChecked())
 		case !r.Exists:
 			bad = append(bad, r.Account+" does not exist")
 		case !r.Enabled:
@@ -167,6 +169,12 @@ func checkServiceAccounts(ctx context.Context, env *Env, t Target) Check {
 	}
 	if len(bad) > 0 {
 		return Check{Name: name, Status: CheckFailed, Detail: strings.Join(bad, "; "), Fix: "create or enable the accounts in Active Directory, or correct their names"}
+	}
+	if len(unknown) > 0 {
+		// A lookup that could not run is no answer: never a pass.
+		return Check{Name: name, Status: CheckWarning,
+			Detail: fmt.Sprintf("not checked, because %s could not query Active Directory (a WinRM session without delegation cannot reach a domain controller): %s", t.Host, strings.Join(unknown, "; ")),
+			Fix:    "check in Active Directory that the accounts exist and are enabled (Get-ADUser NAME | Select-Object Enabled)"}
 	}
 	return Check{Name: name, Status: CheckSuccess, Detail: strings.Join(accounts, ", ")}
 }

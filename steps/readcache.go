@@ -1,6 +1,9 @@
 package steps
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // ReadCache shares read-only results among the detections of one round. Env.PS and
 // Env.SQL share every read-only script by host and text (several steps read the same
@@ -33,6 +36,11 @@ func sharedRead[T any](env *Env, key string, read func() (T, error)) (T, error) 
 	c := env.Reads
 	if c == nil {
 		return read()
+	}
+	if env.Projection != nil && !strings.HasPrefix(key, "ps ") && !strings.HasPrefix(key, "sql ") {
+		// Facts derived from reads are seen through the projection; the reads
+		// themselves are the estate's and stay shared.
+		key = "projected " + key
 	}
 	c.mu.Lock()
 	e := c.m[key]

@@ -83,10 +83,10 @@ type Command struct {
 // Display is the command's text with secrets as placeholders.
 func (c Command) Display() string {
 	if c.PS != nil {
-		return c.PS.Display()
+		return ShowPlaceholders(c.PS.Display())
 	}
 	if c.SQL != nil {
-		return c.SQL.Display()
+		return ShowPlaceholders(c.SQL.Display())
 	}
 	return ""
 }
@@ -202,4 +202,8 @@ type Env struct {
 	// engine sets a new one per detection round, and one for the verifications and
 	// detection after a step's last change); nil reads afresh every time.
 	Reads *ReadCache
+	// Projection, when set, is the estate once the planned actions of earlier steps
+	// have run: the facts readers answer from it (see projection.go). Only the
+	// planner sets it; nil reads the estate as it is.
+	Projection *Projection
 }

@@ -40,6 +40,10 @@ type loginFacts struct {
 }
 
 func readLoginFacts(ctx context.Context, env *Env, host string, pw script.Secret) (loginFacts, error) {
+	return env.Projection.loginFacts(env, host, func() (loginFacts, error) { return readLoginFactsNow(ctx, env, host, pw) })
+}
+
+func readLoginFactsNow(ctx context.Context, env *Env, host string, pw script.Secret) (loginFacts, error) {
 	rs, err := env.SQL(ctx, host, tsqlLoggingFacts(loggingLogin(env.Answers), pw))
 	if err != nil {
 		return loginFacts{}, fmt.Errorf("reading the logging login on %s: %w", host, err)

@@ -33,7 +33,7 @@ const (
 )
 
 // agentPlaceholder stands in the plan for an agent ID setup has not made yet.
-const agentPlaceholder = "<AgentId from WorkerSettings.config>"
+const agentPlaceholder = placeholderPrefix + "AgentId from WorkerSettings.config>"
 
 type workerFacts struct {
 	Installed        bool   `json:"installed"`
@@ -58,6 +58,10 @@ func (workersStep) worker(env *Env, host string) (acct string) {
 }
 
 func readWorkerFacts(ctx context.Context, env *Env, host, masterThumb string) (workerFacts, error) {
+	if IsPlaceholder(masterThumb) {
+		// A master certificate the plan makes is on no worker yet.
+		masterThumb = ""
+	}
 	var wf workerFacts
 	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), env.Version.WorkerSettingsPath(), masterThumb), &wf); err != nil {
 		return wf, fmt.Errorf("reading the worker on %s: %w", host, err)
@@ -187,9 +191,9 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			hint))
 	}
 	if len(missing) > 0 {
-		cmds := []Command{PSCommand(t.Host, psCertExport(cmp.Or(wf.WorkerThumbprint, "<WorkerHttpsCertThumbprint>")))}
+		cmds := []Command{PSCommand(t.Host, psCertExport(cmp.Or(wf.WorkerThumbprint, Placeholder("WorkerHttpsCertThumbprint of "+t.Host))))}
 		for _, h := range missing {
-			cmds = append(cmds, PSCommand(h, psCertImport("Root", "<worker certificate exported from "+t.Host+">")))
+			cmds = append(cmds, PSCommand(h, psCertImport("Root", Placeholder("worker certificate exported from "+t.Host))))
 		}
 		// The worker certificate of a worker this run installs is made by setup; Undo
 		// reads its thumbprint on the worker when the hint has none.

@@ -86,6 +86,7 @@ func RunAccessible(ctx context.Context, opts Options) error {
 			fmt.Fprintf(out, "step %d %s on %s: %s, %d action(s)\n", ps.ID, ps.Title, t.Target.Host, t.Detection.State, len(t.Detection.Actions))
 		}
 	}
+	fmt.Fprintln(out, engine.CountsText(p.Counts())+" will run.")
 	ok := false
 	if err := huh.NewForm(huh.NewGroup(huh.NewConfirm().Title("Apply the plan?").Value(&ok))).WithAccessible(true).WithInput(in).WithOutput(out).RunWithContext(ctx); err != nil {
 		return fmt.Errorf("confirm: %w", err)

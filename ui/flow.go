@@ -50,8 +50,9 @@ func (m *model) startApply(only []int) tea.Cmd {
 	m.goTo(scrRun)
 	m.run.begin(m, opApply, m.plan.plan, only)
 	b, a, s, p := m.backend, m.a, m.s, m.plan.plan
+	skipped := m.preflight.skippedNames()
 	return m.launch(opApply, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
-		r, err := b.Apply(ctx, a, s, p, only, emit)
+		r, err := b.Apply(app.WithSkippedChecks(ctx, skipped), a, s, p, only, emit)
 		return runDoneMsg{mode: opApply, report: r, err: err}
 	})
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -49,26 +50,14 @@ func (p *planScreen) set(pl *engine.Plan) {
 	}
 }
 
-// counts is what the plan would do, for the apply confirmation.
+// counts is what the plan would do, for the apply confirmation: the plan's own
+// counts, which the command line shows too.
 func (p *planScreen) counts() (actions, targets, irreversible, blocked int) {
 	if p.plan == nil {
 		return
 	}
-	blocked = p.plan.Blocked()
-	for _, s := range p.plan.Steps {
-		for _, t := range s.Targets {
-			if len(t.Detection.Actions) > 0 {
-				targets++
-			}
-			for _, a := range t.Detection.Actions {
-				actions++
-				if a.Irreversible != "" {
-					irreversible++
-				}
-			}
-		}
-	}
-	return
+	c := p.plan.Counts()
+	return c.Actions, c.Targets, c.Irreversible, c.Blocked
 }
 
 func (p *planScreen) bindings(m *model) []binding {
@@ -113,8 +102,8 @@ func (p *planScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 			}
 		})
 	case key.Matches(msg, k.Apply):
-		actions, targets, irreversible, _ := p.counts()
-		body := []string{fmt.Sprintf("%d actions on %d targets will run, step by step; every action is journaled before and after it runs.", actions, targets)}
+		_, _, irreversible, _ := p.counts()
+		body := []string{engine.CountsText(p.plan.Counts()) + " will run, step by step; every action is journaled before and after it runs."}
 		if irreversible > 0 {
 			body = append(body, fmt.Sprintf("%d of them cannot be undone (marked %s in the plan).", irreversible, m.c.Glyphs.Irreversible))
 		}
@@ -123,8 +112,8 @@ func (p *planScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// waiting reports whether a row's step comes after steps of the plan that are not done,
-// so that its blocked targets are waiting for them rather than stuck.
+// waiting reports whether a row's step comes after a blocked step of the plan, so that
+// its blocked targets are waiting for that one rather than stuck.
 func (p *planScreen) waiting(r planRow) bool {
 	for i := range p.plan.Steps {
 		if &p.plan.Steps[i] == r.step {
@@ -167,7 +156,7 @@ func (p *planScreen) rowText(m *model, r planRow) string {
 	case r.action != nil:
 		return "  " + m.symbol(r.target, r.action) + " " + host + ": " + m.c.Redact(r.action.Summary)
 	case r.target.Detection.State == steps.StateBlocked && p.waiting(r):
-		return "  " + m.c.Styles.Muted.Render(m.c.Glyphs.Pending) + " " + host + ": after earlier steps (now: " + m.c.Redact(r.target.Detection.Reason) + ")"
+		return "  " + m.c.Styles.Muted.Render(m.c.Glyphs.Pending) + " " + host + ": waits for " + cmp.Or(r.target.WaitsFor, "an earlier step") + " (now: " + m.c.Redact(r.target.Detection.Reason) + ")"
 	case r.target.Detection.State == steps.StateBlocked:
 		return "  " + m.symbol(r.target, nil) + " " + host + ": blocked: " + m.c.Redact(r.target.Detection.Reason)
 	}
@@ -189,7 +178,7 @@ func (p *planScreen) script(m *model) (title string, lines []string) {
 	case r.target.Err != "":
 		return host, []string{"Detection failed:", m.c.Redact(r.target.Err)}
 	case r.action == nil && r.target.Detection.State == steps.StateBlocked && p.waiting(r):
-		return host, []string{"Waits for earlier steps of this plan. Apply detects this step again when its turn comes.", "", "Now: " + m.c.Redact(r.target.Detection.Reason)}
+		return host, []string{"Waits for " + cmp.Or(r.target.WaitsFor, "an earlier step") + ": the plan cannot look past it. Fix that step, then plan again.", "", "Now: " + m.c.Redact(r.target.Detection.Reason)}
 	case r.action == nil && r.target.Detection.State == steps.StateBlocked:
 		return host, []string{"Blocked: " + m.c.Redact(r.target.Detection.Reason), "", "Fix: " + m.c.Redact(r.target.Detection.Fix)}
 	case r.action == nil:

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -66,6 +67,19 @@ func (p *preflightScreen) followFailure() {
 			}
 		}
 	}
+}
+
+// skippedNames are the failed checks the user skipped by name, sorted, for the
+// apply's gate and its journal.
+func (p *preflightScreen) skippedNames() []string {
+	var out []string
+	for name, ok := range p.skipped {
+		if ok {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // unresolved are the names of the failed checks not skipped, in grid order.

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -49,7 +48,7 @@ func (s *summaryScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 				if ver != nil {
 					text += "\n" + ver.Markdown()
 				}
-				if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				if err := engine.WritePrivateFile(path, []byte(text)); err != nil {
 					return reportExportedMsg{path: path, err: fmt.Errorf("write the report to %s: %w; choose a file you can write", path, err)}
 				}
 				return reportExportedMsg{path: path}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/mssql"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/remote/winrm"
@@ -135,7 +136,15 @@ func TestEndToEndThroughTheRealProtocols(t *testing.T) {
 }
 
 func TestEndToEndStrictEncryptionAndWinRMFaults(t *testing.T) {
-	l := newTestLab(t, healthyEstate(t), Options{Encrypt: "strict"})
+	// TDS 8.0 needs SQL Server 2022, from the seed the servers start with to the
+	// estate the test plays.
+	e := healthyEstate(t)
+	for _, n := range e.Nodes {
+		if n.SQL != nil {
+			n.SQL.Version = estate.ProductVersion(2022)
+		}
+	}
+	l := newTestLab(t, e, Options{Encrypt: "strict", Seed: estate.SeedOptions{SQLVersion: 2022}})
 	cfg := labConfig(t, l)
 	cfg.SQL.Encrypt = "strict"
 	sq, err := mssql.New(cfg)

@@ -14,6 +14,7 @@ import (
 	"github.com/ssisha/ssisha/remote/lab/tds"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // endpointServer is what the lab needs of a protocol server.
@@ -65,6 +66,8 @@ func (l *Lab) startServers() error {
 				OnRequest:   func(wsman.RequestInfo) { l.stats.winrmRequest(host) },
 
 				DisableBasic: !l.opts.WinRMBasic, // off unless enabled, as Windows ships
+				DisableNTLM:  l.opts.DisableNTLM,
+				Kerberos:     l.krb,
 			})
 		})
 		if err != nil {
@@ -146,7 +149,8 @@ func (l *Lab) listenerCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error
 	return &c, nil
 }
 
-// winrmPassword lets in the domain's local administrators: the lab's admin account.
+// winrmPassword lets in the node's administrators: the domain's admin account and
+// the node's local administrator.
 func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 	return func(user string) (string, bool) {
 		if l.faults.strike(AuthFailure, host) {
@@ -154,6 +158,9 @@ func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 		}
 		l.mu.Lock()
 		defer l.mu.Unlock()
+		if local, pw := l.localAdminLocked(host); strings.EqualFold(user, local) {
+			return pw, true
+		}
 		name := l.estate.QualifyAccount(user)
 		if !strings.EqualFold(name, l.estate.Domain+`\`+estate.AdminAccount) {
 			return "", false
@@ -210,7 +217,11 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 		Version:     version,
 		TLS:         cfg,
 		Strict:      l.opts.Encrypt == "strict",
+		NoTDS8:      !hasTDS8(version),
 		Domain:      domain,
+		DisableNTLM: l.opts.DisableNTLM,
+		Kerberos:    l.krb,
+		HostNames:   l.sqlHostNames(host, viaListener),
 		PasswordFor: l.sqlPassword(host, viaListener),
 		Handler:     l.sqlHandler(host, viaListener),
 		Fault:       l.sqlFault(host, viaListener),
@@ -219,6 +230,57 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 				l.stats.tdsRoundTrip(t)
 			}
 		},
+	}
+}
+
+// hasTDS8 says whether the release of a product version (e.g. 16.0.4135.4) speaks
+// TDS 8.0; SQL Server 2022 is the first that does.
+func hasTDS8(version string) bool {
+	r, ok := sqlversion.ByMajor(majorOf(version))
+	return ok && r.StrictTDS
+}
+
+// majorOf is the first number of a product version, 0 when there is none.
+func majorOf(version string) int {
+	major, _, _ := strings.Cut(version, ".")
+	n, _ := strconv.Atoi(major)
+	return n
+}
+
+// checkStrict refuses strict encryption on an estate with an instance whose release
+// has no TDS 8.0: such an instance closes every TLS-first connection.
+func (l *Lab) checkStrict() error {
+	if l.opts.Encrypt != "strict" {
+		return nil
+	}
+	for _, h := range l.estate.SortedHosts() {
+		in := l.estate.Nodes[h].SQL
+		if in == nil || hasTDS8(in.Version) {
+			continue
+		}
+		name := in.Version
+		if r, ok := sqlversion.ByMajor(majorOf(in.Version)); ok {
+			name = "SQL Server " + r.Name
+		}
+		return fmt.Errorf("lab: encryption mode strict is TDS 8.0, which %s on %s does not speak (SQL Server 2022 is the first); seed SQL Server 2022 or use \"tls\"", name, h)
+	}
+	return nil
+}
+
+// sqlHostNames are the names a client knows an instance by, short and full, for
+// its Kerberos SPNs; the listener's follow the listener's name as it is now.
+func (l *Lab) sqlHostNames(host string, viaListener bool) func() []string {
+	return func() []string {
+		name := host
+		l.mu.Lock()
+		if viaListener {
+			name = l.listenerNameLocked()
+			if !strings.Contains(name, ".") && l.estate.DNSSuffix != "" {
+				name += "." + l.estate.DNSSuffix
+			}
+		}
+		l.mu.Unlock()
+		return []string{strings.ToLower(name), strings.ToLower(estate.ShortName(name))}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 	"github.com/ssisha/ssisha/remote/lab/labca"
 )
 
@@ -31,17 +32,36 @@ type Options struct {
 	// Latency is added to every protocol round trip.
 	Latency time.Duration
 	// Encrypt is the TDS mode the instances offer: "strict" (TDS 8.0) or "tls"
-	// (TLS-in-TDS, the default).
+	// (TLS-in-TDS, the default). Strict needs SQL Server 2022 on every instance:
+	// Start refuses it on older releases, which have no TDS 8.0.
 	Encrypt string
 	// WinRMBasic offers Basic authentication on the nodes' WinRM listeners. Windows
 	// ships with Basic off; like it, the lab offers only Negotiate and NTLM unless
-	// this is set.
+	// this is set. Basic takes only each node's local administrator (LocalAdmin).
 	WinRMBasic bool
+	// Kerberos makes the nodes' WinRM and the instances' TDS accept tickets of a
+	// Kerberos realm, as servers joined to an Active Directory domain do; nil: no
+	// Kerberos. The lab runs no KDC itself (tests use package labkdc).
+	Kerberos *Kerberos
+	// DisableNTLM refuses NTLM on WinRM (401) and TDS (Msg 18452), as a hardened
+	// domain that has turned NTLM off does.
+	DisableNTLM bool
 	// Faults are injected from the start (`ssisha lab --fault`).
 	Faults []Fault
 	// Ops is the operation table; nil is estate.NewOperations(). Tests add operations
 	// of their own to a table they make with it.
 	Ops *estate.Operations
+}
+
+// Kerberos is the realm whose tickets the lab's servers accept.
+type Kerberos struct {
+	// Realm is the Kerberos realm, e.g. CONTOSO.COM.
+	Realm string
+	// Keytab holds the keys of the lab's service principals: HTTP/<node> for
+	// WinRM and MSSQLSvc/<node>:<port> for each instance and the listener (see
+	// Lab.ServicePrincipals). It is read again when it changes, so principals can
+	// be added once the lab's ports are known.
+	Keytab string
 }
 
 // defaultListenerName is the listener DNS name the lab's listener endpoint answers to
@@ -83,6 +103,8 @@ type Lab struct {
 
 	// ops is what the estate does for each operation a script names.
 	ops *estate.Operations
+	// krb verifies Kerberos tickets when Options.Kerberos is set.
+	krb *krbaccept.Acceptor
 
 	faults faultBook
 	stats  statsBook
@@ -148,6 +170,12 @@ func Start(opts Options) (*Lab, error) {
 		opts.Ops = estate.NewOperations()
 	}
 	l := &Lab{opts: opts, ops: opts.Ops, closing: make(chan struct{}), ports: map[string]int{}}
+	if k := opts.Kerberos; k != nil {
+		if k.Realm == "" || k.Keytab == "" {
+			return nil, errors.New("lab: Kerberos needs the realm and the keytab of the lab's service principals")
+		}
+		l.krb = &krbaccept.Acceptor{Realm: strings.ToUpper(k.Realm), KeytabFile: k.Keytab}
+	}
 	l.faults.counts = map[FaultKind]int{}
 	if err := l.SetFaults(opts.Faults); err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
@@ -159,6 +187,9 @@ func Start(opts Options) (*Lab, error) {
 		}
 	}
 	if err := l.loadState(); err != nil {
+		return nil, err
+	}
+	if err := l.checkStrict(); err != nil {
 		return nil, err
 	}
 	l.wallStart = time.Now()

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,6 +154,12 @@ func TestSecretsAreStrongAndMatchTheEstate(t *testing.T) {
 func TestStartRefusesBadOptionsAndBadState(t *testing.T) {
 	if _, err := Start(Options{Encrypt: "maybe"}); err == nil || !strings.Contains(err.Error(), "strict") {
 		t.Errorf("bad encrypt mode: %v", err)
+	}
+	for _, year := range []int{2017, 2019} {
+		_, err := Start(Options{Encrypt: "strict", Seed: estate.SeedOptions{SQLVersion: year}})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("SQL Server %d", year)) || !strings.Contains(err.Error(), "2022") {
+			t.Errorf("strict on SQL Server %d: %v", year, err)
+		}
 	}
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "state.json"), []byte("{not json"), 0o600); err != nil {

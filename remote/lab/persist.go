@@ -64,6 +64,9 @@ func (l *Lab) loadState() error {
 			l.secrets[k] = estate.GeneratePassword()
 		}
 	}
+	for h := range l.estate.Nodes {
+		l.localAdminLocked(h)
+	}
 	return nil
 }
 

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	mssqldb "github.com/microsoft/go-mssqldb"
+	// Registers the krb5 authenticator that connection.sql.auth kerberos uses.
+	_ "github.com/microsoft/go-mssqldb/integratedauth/krb5"
 
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/script"
@@ -33,6 +35,8 @@ type Client struct {
 	trips   map[string]int
 	closed  bool
 	warned  sync.Once
+	// warnedClear says the warning about unencrypted traffic was given.
+	warnedClear sync.Once
 }
 
 // New checks cfg.SQL and returns a client; it connects to nothing until used.
@@ -63,6 +67,9 @@ func (c *Client) SQL(ctx context.Context, host string, b script.TSQL) (*script.R
 }
 
 func (c *Client) sql(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
+	if err := c.checkCleartext(host, b); err != nil {
+		return nil, err
+	}
 	timeout := c.cfg.SQL.Timeout
 	if timeout <= 0 {
 		timeout = 2 * time.Minute
@@ -226,6 +233,11 @@ func (c *Client) db(host string) (*sql.DB, error) {
 			c.cfg.Warn("SQL Server certificates are not verified (trustServerCertificate): the connection can be intercepted; give connection.sql.caFile instead")
 		})
 	}
+	if c.cfg.SQL.Cleartext() && c.cfg.Warn != nil {
+		c.warnedClear.Do(func() {
+			c.cfg.Warn(fmt.Sprintf("connection.sql.encrypt is %s: unless a server insists on encryption, what ssisha sends to SQL Server and reads back crosses the network in clear text; set it to true or strict for production", c.cfg.SQL.Encrypt))
+		})
+	}
 	db := sql.OpenDB(mssqldb.NewConnectorConfig(cfg))
 	db.SetMaxIdleConns(4)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -270,4 +282,21 @@ func (c *Client) Close() error {
 		errs = append(errs, db.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// ErrCleartextSecrets is the refusal to send a secret over an unencrypted connection.
+var ErrCleartextSecrets = errors.New("secrets are not sent over an unencrypted SQL Server connection")
+
+// checkCleartext refuses a batch that carries a secret over a connection that is not
+// encrypted, unless the options allow it.
+func (c *Client) checkCleartext(host string, b script.TSQL) error {
+	if !c.cfg.SQL.Cleartext() || c.cfg.SQL.AllowCleartextSecrets {
+		return nil
+	}
+	for _, p := range b.Params {
+		if s, ok := p.Value.(script.Secret); ok {
+			return fmt.Errorf("%s: %s would send %s in clear text (connection.sql.encrypt: %s): %w; set connection.sql.encrypt to true or strict, or allow it with --allow-cleartext-secrets", host, b.Op, s, c.cfg.SQL.Encrypt, ErrCleartextSecrets)
+		}
+	}
+	return nil
 }

@@ -80,6 +80,8 @@ func numbers(ns ...int32) map[int32]bool {
 
 func hint(n int32) string {
 	switch {
+	case n == 18452:
+		return "The instance refuses this Windows login: NTLM is off in the domain, or the account's domain is not trusted; use connection.sql.auth kerberos with a ticket (kinit), or SQL authentication."
 	case loginFailed[n]:
 		return "Check the SQL connection account and its password (connection.sql), and that it has a login on this instance."
 	case notPrimary[n]:

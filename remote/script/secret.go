@@ -1,11 +1,14 @@
 package script
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Secret holds a password or key. Every way of printing it (fmt verbs, JSON, YAML,
@@ -48,8 +51,17 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // redaction layer in front of logs, the journal, errors, bundles and the screen.
 type Redactor struct {
 	mu      sync.RWMutex
-	secrets map[string]string // value -> placeholder
+	secrets map[string]string // value or one of its spellings -> placeholder
+	// order is the keys of secrets, longest first, so that a secret containing
+	// another is replaced whole.
+	order []string
 }
+
+// shortSecret is the length under which a value is replaced only where it stands
+// alone: a short value ("node1") is too likely to be part of other text
+// ("node1.contoso.com"), and replacing it there would both mangle that text and
+// give the secret away.
+const shortSecret = 8
 
 // NewRedactor returns a Redactor that knows the given secrets.
 func NewRedactor(secrets ...Secret) *Redactor {
@@ -66,40 +78,156 @@ func (r *Redactor) Add(secrets ...Secret) {
 		if s.value == "" {
 			continue
 		}
-		r.secrets[s.value] = s.String()
-		// Values travel in other spellings too: doubled quotes in PowerShell and T-SQL
-		// literals, and JSON escaping.
-		if q := strings.ReplaceAll(s.value, "'", "''"); q != s.value {
-			r.secrets[q] = s.String()
+		for _, v := range spellings(s.value) {
+			r.secrets[v] = s.String()
 		}
-		if j, err := json.Marshal(s.value); err == nil {
-			if js := string(j[1 : len(j)-1]); js != s.value {
-				r.secrets[js] = s.String()
+	}
+	r.order = r.order[:0]
+	for v := range r.secrets {
+		r.order = append(r.order, v)
+	}
+	sort.Slice(r.order, func(i, j int) bool {
+		if len(r.order[i]) != len(r.order[j]) {
+			return len(r.order[i]) > len(r.order[j])
+		}
+		return r.order[i] < r.order[j]
+	})
+}
+
+// spellings lists the forms a value takes in the text ssisha and the nodes produce:
+// as is, JSON-escaped (Go's encoder with and without HTML escaping, and Windows
+// PowerShell's ConvertTo-Json, which also escapes '), XML-escaped (as settings files
+// and error records hold it), then inside a PowerShell single-quoted literal (every
+// quote character doubled, typographic ones too), a T-SQL literal (' doubled) or a
+// bracketed name (] doubled), and that once more JSON-escaped (a rendered script's
+// line quoted in an event or an error record).
+func spellings(v string) []string {
+	inner := []func(string) string{same, jsonEscape, jsonEscapeHTML, jsonEscapePS, xmlEscape, xmlEscapeNumeric}
+	quoting := []func(string) string{same, psDouble, sqlDouble, bracketDouble}
+	outer := []func(string) string{same, jsonEscape, jsonEscapeHTML}
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range inner {
+		for _, q := range quoting {
+			for _, o := range outer {
+				if x := o(q(e(v))); !seen[x] {
+					seen[x] = true
+					out = append(out, x)
+				}
 			}
 		}
 	}
+	return out
 }
 
+func same(s string) string { return s }
+
+// jsonEscape is the inside of a JSON string as ssisha's encoders write it.
+func jsonEscape(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)
+	out := strings.TrimSuffix(b.String(), "\n")
+	return out[1 : len(out)-1]
+}
+
+// jsonEscapeHTML is the inside of a JSON string as json.Marshal writes it.
+func jsonEscapeHTML(s string) string {
+	j, _ := json.Marshal(s)
+	return string(j[1 : len(j)-1])
+}
+
+// jsonEscapePS is the inside of a JSON string as Windows PowerShell's ConvertTo-Json
+// writes it: ' < > & as \u escapes too.
+func jsonEscapePS(s string) string {
+	return strings.NewReplacer("'", `\u0027`).Replace(jsonEscapeHTML(s))
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&apos;", `"`, "&quot;").Replace(s)
+}
+
+// xmlEscapeNumeric is XML escaping as Go's encoder and .NET write it: quotes as
+// character references.
+func xmlEscapeNumeric(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "'", "&#39;", `"`, "&#34;").Replace(s)
+}
+
+// psDouble is the inside of QuotePS.
+func psDouble(s string) string {
+	q := QuotePS(s)
+	return q[1 : len(q)-1]
+}
+
+func sqlDouble(s string) string     { return strings.ReplaceAll(s, "'", "''") }
+func bracketDouble(s string) string { return strings.ReplaceAll(s, "]", "]]") }
+
 // Redact returns text with every known secret replaced, longest values first so that
-// a secret containing another is replaced whole.
+// a secret containing another is replaced whole. A value shorter than 8 characters is
+// replaced only where it stands alone, not inside a longer word or name.
 func (r *Redactor) Redact(text string) string {
 	if r == nil {
 		return text
 	}
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	if len(r.secrets) == 0 {
-		return text
-	}
-	values := make([]string, 0, len(r.secrets))
-	for v := range r.secrets {
-		values = append(values, v)
-	}
-	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
-	for _, v := range values {
+	for _, v := range r.order {
+		if !strings.Contains(text, v) {
+			continue
+		}
+		if utf8.RuneCountInString(v) < shortSecret {
+			text = replaceAlone(text, v, r.secrets[v])
+			continue
+		}
 		text = strings.ReplaceAll(text, v, r.secrets[v])
 	}
 	return text
+}
+
+// replaceAlone replaces v in text where it is not part of a longer word or name.
+func replaceAlone(text, v, with string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(text, v)
+		if i < 0 {
+			b.WriteString(text)
+			return b.String()
+		}
+		end := i + len(v)
+		if standsAlone(text, i, end) {
+			b.WriteString(text[:i])
+			b.WriteString(with)
+		} else {
+			b.WriteString(text[:end])
+		}
+		text = text[end:]
+	}
+}
+
+// standsAlone reports whether text[i:end] has no word character right before or
+// after it; a dot after it counts as the end of a sentence only when no word
+// character follows the dot.
+func standsAlone(text string, i, end int) bool {
+	if before, _ := utf8.DecodeLastRuneInString(text[:i]); i > 0 && (wordRune(before) || before == '.') {
+		return false
+	}
+	if end < len(text) {
+		after, size := utf8.DecodeRuneInString(text[end:])
+		if wordRune(after) {
+			return false
+		}
+		if after == '.' && end+size < len(text) {
+			if next, _ := utf8.DecodeRuneInString(text[end+size:]); wordRune(next) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func wordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || r == '_' || r == '-' || r == '@' || r == '\\'
 }
 
 // RedactError wraps err so that its message is redacted; errors.Is and errors.As

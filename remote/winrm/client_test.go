@@ -31,11 +31,14 @@ func TestTransportSecurityAndAuth(t *testing.T) {
 		{name: "https insecure", peer: tlsPeer, mutate: func(o *remote.WinRMOptions) { o.CAFile = ""; o.Insecure = true }},
 		{name: "ntlm wrong password", peer: tlsPeer, mutate: func(o *remote.WinRMOptions) { o.Password = script.NewSecret("winrm-password", "wrong") }, wantErr: "401", status: 401},
 		{name: "ntlm unknown user", peer: tlsPeer, mutate: func(o *remote.WinRMOptions) { o.User = `CONTOSO\nobody` }, wantErr: "401", status: 401},
-		{name: "basic over https", peer: tlsPeer, mutate: func(o *remote.WinRMOptions) { o.Auth = AuthBasic }},
+		{name: "basic over https", peer: tlsPeer, mutate: func(o *remote.WinRMOptions) { o.Auth, o.User = AuthBasic, testLocalUser }},
+		{name: "basic with a domain account", peer: tlsPeer, mutate: func(o *remote.WinRMOptions) { o.Auth = AuthBasic }, wantErr: "401", status: 401},
 		{name: "basic over http refused", peer: httpPeer, mutate: func(o *remote.WinRMOptions) { o.Auth = AuthBasic }, newErr: "clear text"},
-		{name: "basic over http allowed", peer: httpPeer, mutate: func(o *remote.WinRMOptions) { o.Auth = AuthBasic; o.AllowBasicOverHTTP = true }},
+		{name: "basic over http allowed", peer: httpPeer, mutate: func(o *remote.WinRMOptions) {
+			o.Auth, o.User, o.AllowBasicOverHTTP = AuthBasic, testLocalUser, true
+		}},
 		{name: "basic wrong password", peer: httpPeer, mutate: func(o *remote.WinRMOptions) {
-			o.Auth = AuthBasic
+			o.Auth, o.User = AuthBasic, testLocalUser
 			o.AllowBasicOverHTTP = true
 			o.Password = script.NewSecret("winrm-password", "nope")
 		}, wantErr: "401", status: 401},

@@ -38,6 +38,11 @@ func newKerberosAuth(o remote.WinRMOptions) (*kerberosAuth, error) {
 	user, realm := o.User, o.KrbRealm
 	if d, u, ok := strings.Cut(user, `\`); ok {
 		user = u
+		// A NetBIOS domain is not a realm (CONTOSO's is CONTOSO.COM): krb5.conf's
+		// default realm comes first.
+		if realm == "" {
+			realm = cfg.LibDefaults.DefaultRealm
+		}
 		if realm == "" {
 			realm = strings.ToUpper(d)
 		}
@@ -49,6 +54,10 @@ func newKerberosAuth(o remote.WinRMOptions) (*kerberosAuth, error) {
 	}
 	if realm == "" {
 		realm = cfg.LibDefaults.DefaultRealm
+	}
+	if o.KrbCCache == "" && o.KrbKeytab == "" && o.Password.IsZero() {
+		// kinit's ticket, as MIT tools find it.
+		o.KrbCCache = strings.TrimPrefix(os.Getenv("KRB5CCNAME"), "FILE:")
 	}
 	var cl *client.Client
 	switch {

@@ -51,3 +51,27 @@ func TestKerberosConfigurationErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestKerberosRealmOfADomainUser checks which realm a user is asked for: the one
+// given, else krb5.conf's default realm for DOMAIN\user (a NetBIOS domain is not
+// a realm), the UPN suffix for user@domain.
+func TestKerberosRealmOfADomainUser(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "krb5.conf")
+	if err := os.WriteFile(conf, []byte("[libdefaults]\n  default_realm = CONTOSO.COM\n[realms]\n  CONTOSO.COM = {\n    kdc = 127.0.0.1:1\n  }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pass := script.NewSecret("winrm-password", "Secret-123")
+	for _, tt := range []struct{ user, realm, want string }{
+		{`CONTOSO\svc`, "", "CONTOSO.COM"},
+		{"svc@fabrikam.com", "", "FABRIKAM.COM"},
+		{`CONTOSO\svc`, "CORP.CONTOSO.COM", "CORP.CONTOSO.COM"},
+	} {
+		k, err := newKerberosAuth(remote.WinRMOptions{KrbConfig: conf, User: tt.user, KrbRealm: tt.realm, Password: pass})
+		if err != nil {
+			t.Fatalf("%s: %v", tt.user, err)
+		}
+		if got := k.cl.Credentials.Domain(); got != tt.want || k.cl.Credentials.UserName() != "svc" {
+			t.Errorf("%s (realm %q): principal %s@%s, want svc@%s", tt.user, tt.realm, k.cl.Credentials.UserName(), got, tt.want)
+		}
+	}
+}

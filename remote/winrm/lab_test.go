@@ -18,7 +18,10 @@ import (
 const (
 	testHost = "node1.contoso.com"
 	testUser = `CONTOSO\svc_ssisha`
-	testPass = "Pa55-w0rd!"
+	// testLocalUser is the node's local administrator, the kind of account WinRM
+	// takes Basic for.
+	testLocalUser = `NODE1\admin`
+	testPass      = "Pa55-w0rd!"
 )
 
 // peer is one lab node: a wsman server and what it saw.
@@ -57,7 +60,7 @@ func startPeer(t *testing.T, tlsOn bool, handler wsman.Handler) *peer {
 		Host:   testHost,
 		Domain: "CONTOSO",
 		PasswordFor: func(u string) (string, bool) {
-			return testPass, u == testUser
+			return testPass, u == testUser || u == testLocalUser
 		},
 		Handler:     handler,
 		PollTimeout: 100 * time.Millisecond,

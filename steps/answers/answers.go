@@ -115,7 +115,7 @@ type WinRMConnection struct {
 
 // SQLConnection is the SQL part of Connection.
 type SQLConnection struct {
-	Auth                   string `yaml:"auth"`    // windows | sql (remote.SQLAuthModes)
+	Auth                   string `yaml:"auth"`    // windows | sql | kerberos (remote.SQLAuthModes)
 	Encrypt                string `yaml:"encrypt"` // strict | true | false | disable (remote.EncryptModes)
 	CAFile                 string `yaml:"caFile,omitempty"`
 	TrustServerCertificate bool   `yaml:"trustServerCertificate,omitempty"`

@@ -45,6 +45,9 @@ func (es ParseErrors) Error() string {
 // Load reads an answer file, checks its keys and applies the defaults. It does not
 // validate the values; call Validate for that.
 func Load(path string) (*Answers, error) {
+	if info, err := os.Stat(path); err == nil && info.Size() > MaxFileSize {
+		return nil, fmt.Errorf("answer file %s:\n%w", path, ParseErrors{tooBig(info.Size())})
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read answer file: %w", err)
@@ -68,6 +71,11 @@ func Parse(data []byte) (a *Answers, err error) {
 			a, err = nil, ParseErrors{{Problem: fmt.Sprintf("the file is not YAML ssisha can read (%v); check it for stray characters", r)}}
 		}
 	}()
+	// The YAML library's memory grows much faster than the input on deep nesting
+	// (200 KB of brackets took 15 GB): limits are checked before it sees the file.
+	if err := checkShape(data); err != nil {
+		return nil, ParseErrors{*err}
+	}
 	file, err := parser.ParseBytes(data, 0)
 	if err != nil {
 		return nil, ParseErrors{syntaxProblem(err)}
@@ -147,6 +155,17 @@ func (w *walker) walk(node ast.Node, t reflect.Type, path string) {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
+	// The decoder truncates 8391.9 to 8391 and reads 1e3 as 1000: a whole number is
+	// written as one.
+	if kindWords(t) == "a whole number" {
+		switch node.(type) {
+		case *ast.FloatNode, *ast.IntegerNode, *ast.StringNode:
+			if v := node.GetToken().Value; !wholeNumber(v) {
+				w.fail(line(node), path, "%s is %s; type a whole number (digits only)", orField(path), strconv.Quote(v))
+				return
+			}
+		}
+	}
 	switch t.Kind() {
 	case reflect.Struct:
 		pairs := mappingPairs(node)
@@ -186,6 +205,20 @@ func (w *walker) walk(node ast.Node, t reflect.Type, path string) {
 			w.walk(v, t.Elem(), child)
 		}
 	}
+}
+
+// wholeNumber reports whether v is written as decimal digits, with an optional sign.
+func wholeNumber(v string) bool {
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "-"), "+")
+	if v == "" {
+		return false
+	}
+	for _, r := range v {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func join(path, key string) string {

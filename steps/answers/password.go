@@ -60,6 +60,11 @@ func ValidatePassword(kind PasswordKind, v string, login string) error {
 			return bad("the "+kind.String()+" contains a control character at position %d, which cannot be carried to the node safely", "type it without tabs, line breaks or other control characters", utf8.RuneCountInString(v[:i])+1)
 		}
 	}
+	// A short secret is too easy to find again inside ordinary text (a host name, a
+	// path): the redactor could not keep it out of a log without mangling that text.
+	if n := utf8.RuneCountInString(v); n < MinSecretLength {
+		return bad("the "+kind.String()+" has %d characters; ssisha needs at least %d, so that it can be told apart from other text and kept out of every log", "type a longer password", n, MinSecretLength)
+	}
 	switch kind {
 	case ServiceAccountPassword:
 		if strings.Contains(v, `"`) {

@@ -79,7 +79,9 @@ func TestLoadSecretsRefusesReadableFile(t *testing.T) {
 
 func TestLoadSecretsFileErrorsHideValues(t *testing.T) {
 	tests := []struct{ content, want string }{
-		{"SSISHA_WINRM_PASSWORD=ok\nSSISHA_NOPE=" + canary + "\n", "line 2: SSISHA_NOPE is not a secret ssisha knows"},
+		{"SSISHA_WINRM_PASSWORD=ok\nSSISHA_NOPE=" + canary + "\n", "line 2: the key is not a name ssisha reads"},
+		// A password line that lost its key: the text before = is part of it.
+		{"Canary_part=" + canary + "\n", "line 1: the key is not a name ssisha reads"},
 		{canary + "\n", "line 1: expected KEY=VALUE"},
 		{"Canary 9=" + canary + "\n", "line 1: the key is not a name"},
 	}
@@ -254,5 +256,34 @@ func TestSecretSpecs(t *testing.T) {
 		if (&Secrets{}).field(s.Env) == nil {
 			t.Errorf("%s has no Secrets field", s.Env)
 		}
+	}
+}
+
+func TestSecretsCheckRefusesWhatCannotBeCarried(t *testing.T) {
+	tests := []struct{ env, v, want string }{
+		{EnvLoggingPassword, "Str0ng'Passw0rd", "connection string"},
+		{EnvMasterKeyPassword, "Ab1!x", "at least 8"},
+		{EnvMasterAccountPassword, `Serv"ice1pass`, "setup.exe"},
+		{EnvPFXPassword, "Pfx-pass\nword", "control character"},
+		{EnvPFXPassword, "node1", "at least 8"},
+	}
+	for _, tt := range tests {
+		s := &Secrets{}
+		if err := s.Set(tt.env, tt.v); err != nil {
+			t.Fatal(err)
+		}
+		errs := s.Check()
+		if len(errs) != 1 || !strings.Contains(errs[0].Error(), tt.want) || errs[0].Path != tt.env {
+			t.Errorf("%s: Check = %v, want one problem containing %q", tt.env, errs, tt.want)
+		}
+		if strings.Contains(errs.Error(), tt.v) {
+			t.Errorf("%s: the problem shows the value: %v", tt.env, errs)
+		}
+	}
+	s := &Secrets{}
+	_ = s.Set(EnvLoggingPassword, "Str0ng!Passw0rd")
+	_ = s.Set(EnvPFXPassword, "long-enough-pfx")
+	if errs := s.Check(); len(errs) != 0 {
+		t.Errorf("good secrets refused: %v", errs)
 	}
 }

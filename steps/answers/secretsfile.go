@@ -73,18 +73,26 @@ func (s *Secrets) parseFile(file string, data []byte) error {
 			// The line may be a bare password, so it is not repeated.
 			return fmt.Errorf("secrets file %s, line %d: expected KEY=VALUE; write it as %sNAME=value (for example %s=...)", file, n, envvar.Prefix, EnvLoggingPassword)
 		}
-		if !looksLikeName(key) {
-			return fmt.Errorf("secrets file %s, line %d: the key is not a name such as %s; the names are %s", file, n, EnvLoggingPassword, knownNames())
+		// The text before = may be part of a password (a line that lost its key), so
+		// an error names the line only, never the key it read.
+		if !looksLikeName(key) || !knownName(key) {
+			return fmt.Errorf("secrets file %s, line %d: the key is not a name ssisha reads; the names are %s", file, n, knownNames())
 		}
 		value = unquote(strings.TrimSpace(value))
 		if err := s.Set(key, value); err != nil {
-			return fmt.Errorf("secrets file %s, line %d: %w", file, n, err)
+			return fmt.Errorf("secrets file %s, line %d: the value cannot be stored", file, n)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("read secrets file %s: %w", file, err)
 	}
 	return nil
+}
+
+// knownName reports whether k is a secret's or setting's name ssisha reads.
+func knownName(k string) bool {
+	_, ok := specFor(k)
+	return ok || k == EnvWinRMUser || k == EnvSQLUser || k == EnvWaitScale
 }
 
 // looksLikeName reports whether k is spelled like an environment variable name.
@@ -112,7 +120,7 @@ func unquote(v string) string {
 func WriteSecretsFile(path string, values map[string]string) error {
 	keys := make([]string, 0, len(values))
 	for k, v := range values {
-		if _, ok := specFor(k); !ok && k != EnvWinRMUser && k != EnvSQLUser && k != EnvWaitScale {
+		if !knownName(k) {
 			return fmt.Errorf("write secrets file %s: %s is not a name ssisha reads; the names are %s", path, k, knownNames())
 		}
 		if strings.ContainsAny(v, "\r\n\x00") {

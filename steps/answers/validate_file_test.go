@@ -82,7 +82,7 @@ func TestValidateWholeFileRules(t *testing.T) {
 		}, "connection.winrm.auth", "certFile and connection.winrm.keyFile"},
 		{"unknown winrm auth", func(a *Answers) { a.Connection.WinRM.Auth = "credssp" }, "connection.winrm.auth", "type ntlm, kerberos, basic or certificate"},
 		{"bad encrypt", func(a *Answers) { a.Connection.SQL.Encrypt = "yes" }, "connection.sql.encrypt", "not an encryption mode"},
-		{"bad sql auth", func(a *Answers) { a.Connection.SQL.Auth = "kerberos" }, "connection.sql.auth", "windows or sql"},
+		{"bad sql auth", func(a *Answers) { a.Connection.SQL.Auth = "ntlm" }, "connection.sql.auth", "windows, sql or kerberos"},
 		{"sql auth without user", func(a *Answers) { a.Connection.SQL.Auth = "sql" }, "connection.sql.user", "needs a login"},
 		{"version 2016", func(a *Answers) { a.SQLVersion = 2016 }, "sqlVersion", "no Scale Out"},
 		{"strict on 2019", func(a *Answers) { a.SQLVersion, a.Connection.SQL.Encrypt = 2019, "strict" }, "connection.sql.encrypt", "SQL Server 2019 does not speak"},

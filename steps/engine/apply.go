@@ -32,6 +32,14 @@ type ApplyOptions struct {
 	// new starts, and the journal is left ready to resume (the wizard's pause and
 	// quit, a dropped terminal).
 	Stop <-chan struct{}
+	// FollowPlan stops the run, before the next step changes anything, when what that
+	// step has to do differs from the plan beyond its placeholders (`apply --bundle`:
+	// the reviewed scripts are the ones that run). Without it deviations are only
+	// reported.
+	FollowPlan bool
+	// SkippedChecks names the failed preflight checks the user chose to skip
+	// (--skip-check); the run's start record keeps them.
+	SkippedChecks []string
 }
 
 // ApplyWith is Apply with per-call options.
@@ -65,7 +73,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		}()
 	}
 	e.emit(Event{Kind: RunStarted, RunID: run.id, Mode: "apply"})
-	if err := e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunStart, Summary: "apply"}); err != nil {
+	if err := e.journal.write(Record{Time: e.now(), RunID: run.id, Kind: KindRunStart, Summary: "apply", SkippedChecks: o.SkippedChecks}); err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
 	if len(only) > 0 && !e.anyOrder && !o.AllowOutOfOrder {
@@ -75,7 +83,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	}
 	// A killed run's long actions may still be running on their nodes (inflight.go).
 	_ = e.awaitInFlight(ctx, run.id)
-	fresh := e.detect(ctx, run.id, sel)
+	fresh := e.planFor(ctx, run.id, p, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
 	}
@@ -100,6 +108,12 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	}
 
 	rep := &Report{RunID: run.id}
+	// planned is what each step is compared with as its turn comes.
+	planned := p
+	if planned == nil {
+		planned = fresh
+	}
+	var deviated error
 	dirty := false
 	// next is the re-detection of the step after the current one, started as soon as
 	// every target of the current step has ended its actions.
@@ -117,10 +131,19 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		switch {
 		case pre != nil:
 			det = pre.wait()
-		case dirty:
-			// Earlier steps changed the estate, so what this step has to do is only
-			// known now.
+		case dirty || det.Predicted():
+			// Earlier steps changed the estate (or the plan only predicted what they
+			// leave), so what this step has to do is only known now.
 			det = e.detect(ctx, run.id, []steps.Step{s}).Steps[0]
+		}
+		if devs := e.compareWithPlan(run, planned, det); len(devs) > 0 {
+			rep.Deviations = append(rep.Deviations, devs...)
+			if o.FollowPlan {
+				deviated = deviationError(devs)
+				run.fail(fmt.Sprintf("step %d differs from the reviewed plan", s.ID()))
+				rep.Results = append(rep.Results, e.notStarted(s, run)...)
+				continue
+			}
 		}
 		var following steps.Step
 		if i+1 < len(sel) {
@@ -146,6 +169,9 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		rep.Results = append(rep.Results, results...)
 	}
 	next.wait()
+	if deviated != nil {
+		return e.finish(run, "apply", rep, deviated)
+	}
 	return e.finish(run, "apply", rep, ctx.Err())
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/steps"
 )
 
 // Manifest lists every script of a bundle with its hash, so a reviewer or a change
@@ -31,6 +32,61 @@ type ManifestFile struct {
 	Host   string `json:"host"`   // where the command runs (a node, or the listener)
 	Action string `json:"action"`
 	Op     string `json:"op"`
+	// Placeholders are the values the script holds that are known only after apply
+	// ("<after apply: master certificate thumbprint>"): apply fills them in when the
+	// step's turn comes, and the run is compared with this script around them.
+	Placeholders []string `json:"placeholders,omitempty"`
+}
+
+// PlanScript is one command of a plan as the bundle files it.
+type PlanScript struct {
+	ManifestFile
+	Text string // displayed, redacted: secrets only as placeholders
+}
+
+// Scripts lists every command of the plan in run order (step by step, each target's
+// actions in order), each with the bundle path it is written to: a folder per node
+// where it runs, numbered in the order nodes first appear, and a file name carrying
+// the step and the command's place in that step on that node, for example
+// 01-node1.contoso.com/step2-01-install-master.ps1.
+func (e *Engine) Scripts(p *Plan) []PlanScript {
+	var out []PlanScript
+	nodeDirs := map[string]string{}
+	seq := map[string]int{} // per node and step
+	for _, s := range p.Steps {
+		for _, t := range s.Targets {
+			for _, a := range t.Detection.Actions {
+				for ci, c := range a.Commands {
+					host := c.Host
+					if host == "" {
+						host = t.Target.Host
+					}
+					node := strings.ToLower(host)
+					nd, ok := nodeDirs[node]
+					if !ok {
+						nd = fmt.Sprintf("%02d-%s", len(nodeDirs)+1, slug(nodeName(host)))
+						nodeDirs[node] = nd
+					}
+					key := fmt.Sprintf("%s %d", node, s.ID)
+					seq[key]++
+					name := slug(a.ID)
+					if len(a.Commands) > 1 {
+						name = fmt.Sprintf("%s-%d", name, ci+1)
+					}
+					ext := ".ps1"
+					if c.SQL != nil {
+						ext = ".sql"
+					}
+					text := e.redact(c.Display())
+					sum := sha256.Sum256([]byte(text))
+					out = append(out, PlanScript{Text: text, ManifestFile: ManifestFile{
+						Path: fmt.Sprintf("%s/step%d-%02d-%s%s", nd, s.ID, seq[key], name, ext), SHA256: hex.EncodeToString(sum[:]),
+						Step: s.ID, Target: t.Target.Host, Host: host, Action: a.ID, Op: c.Op(), Placeholders: steps.Placeholders(text)}})
+				}
+			}
+		}
+	}
+	return out
 }
 
 // WriteBundle writes the plan as a reviewable folder: README.md, manifest.json, and
@@ -45,58 +101,38 @@ func (e *Engine) WriteBundle(p *Plan, dir string) error {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		return fmt.Errorf("cannot write the plan bundle to %s: the folder is not empty; choose a new or empty folder with --out", dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := MkdirPrivate(dir); err != nil {
 		return fmt.Errorf("cannot create the plan bundle folder %s: %w", dir, err)
 	}
 	man := Manifest{Fingerprint: p.Fingerprint, Created: p.Created}
-	nodeDirs := map[string]string{}
 	var blocked []string
 	for _, s := range p.Steps {
 		for _, t := range s.Targets {
 			switch {
 			case t.Err != "":
 				blocked = append(blocked, fmt.Sprintf("step %d on %s: detection failed: %s", s.ID, t.Target.Host, e.redact(t.Err)))
+			case t.WaitsFor != "" && len(t.Detection.Actions) == 0:
+				blocked = append(blocked, fmt.Sprintf("step %d on %s: waits for %s", s.ID, t.Target.Host, t.WaitsFor))
 			case t.Detection.Reason != "" && len(t.Detection.Actions) == 0:
 				blocked = append(blocked, fmt.Sprintf("step %d on %s: %s: %s", s.ID, t.Target.Host, t.Detection.State, e.redact(t.Detection.Reason)))
 			}
-			seq := 0
-			for _, a := range t.Detection.Actions {
-				for ci, c := range a.Commands {
-					seq++
-					host := c.Host
-					if host == "" {
-						host = t.Target.Host
-					}
-					nd, ok := nodeDirs[strings.ToLower(host)]
-					if !ok {
-						nd = fmt.Sprintf("%02d-%s", len(nodeDirs)+1, slug(nodeName(host)))
-						nodeDirs[strings.ToLower(host)] = nd
-					}
-					name := slug(a.ID)
-					if len(a.Commands) > 1 {
-						name = fmt.Sprintf("%s-%d", name, ci+1)
-					}
-					ext := ".ps1"
-					if c.SQL != nil {
-						ext = ".sql"
-					}
-					rel := fmt.Sprintf("%s/step%d-%02d-%s%s", nd, s.ID, seq, name, ext)
-					text := e.redact(c.Display())
-					if err := writeBundleFile(dir, rel, text); err != nil {
-						return err
-					}
-					sum := sha256.Sum256([]byte(text))
-					man.Files = append(man.Files, ManifestFile{Path: rel, SHA256: hex.EncodeToString(sum[:]), Step: s.ID,
-						Target: t.Target.Host, Host: host, Action: a.ID, Op: c.Op()})
-				}
-			}
 		}
 	}
-	mj, err := json.MarshalIndent(man, "", "  ")
-	if err != nil {
+	for _, sc := range e.Scripts(p) {
+		if err := writeBundleFile(dir, sc.Path, sc.Text); err != nil {
+			return err
+		}
+		man.Files = append(man.Files, sc.ManifestFile)
+	}
+	var mj strings.Builder
+	enc := json.NewEncoder(&mj)
+	enc.SetIndent("", "  ")
+	// The placeholders read as the scripts show them: <after apply: …>, not \u003c.
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(man); err != nil {
 		return fmt.Errorf("cannot encode the bundle manifest: %w", err)
 	}
-	if err := writeBundleFile(dir, "manifest.json", e.redact(string(mj))+"\n"); err != nil {
+	if err := writeBundleFile(dir, "manifest.json", e.redact(mj.String())); err != nil {
 		return err
 	}
 	return writeBundleFile(dir, "README.md", e.redact(bundleReadme(p, man, blocked)))
@@ -107,7 +143,10 @@ func bundleReadme(p *Plan, man Manifest, blocked []string) string {
 	b.WriteString("# ssisha plan bundle\n\n")
 	b.WriteString("These are the PowerShell scripts and T-SQL batches `ssisha apply` would run, one file per command,\n")
 	b.WriteString("in a folder per node, numbered in run order. Passwords and keys appear only as\n")
-	b.WriteString("placeholders such as `<secret:name>`; the values are supplied at run time and never written here.\n\n")
+	b.WriteString("placeholders such as `<secret:name>`; the values are supplied at run time and never written here.\n")
+	b.WriteString("Values that exist only once earlier actions have run (a certificate thumbprint, a SID) appear as\n")
+	b.WriteString("`<after apply: name>`: apply detects each step again when its turn comes and fills them in, and\n")
+	b.WriteString("`manifest.json` lists them per file.\n\n")
 	fmt.Fprintf(&b, "Plan fingerprint: `%s`  \nCreated: %s\n\n", p.Fingerprint, p.Created.UTC().Format(time.RFC3339))
 	b.WriteString("`manifest.json` lists every file with its SHA-256, step, target, action and operation.\n")
 	b.WriteString("Apply refuses to run when the estate no longer matches this fingerprint; plan again in that case.\n\n")
@@ -135,16 +174,22 @@ func bundleReadme(p *Plan, man Manifest, blocked []string) string {
 			fmt.Fprintf(&b, "- %s\n", l)
 		}
 	}
-	fmt.Fprintf(&b, "\n%d script files.\n", len(man.Files))
+	withPlaceholders := 0
+	for _, f := range man.Files {
+		if len(f.Placeholders) > 0 {
+			withPlaceholders++
+		}
+	}
+	fmt.Fprintf(&b, "\n%d script files, %d of them with values known only after apply.\n", len(man.Files), withPlaceholders)
 	return b.String()
 }
 
 func writeBundleFile(dir, rel, text string) error {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := MkdirPrivate(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("cannot create %s in the plan bundle: %w", filepath.Dir(path), err)
 	}
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+	if err := WritePrivateFile(path, []byte(text)); err != nil {
 		return fmt.Errorf("cannot write %s in the plan bundle: %w", path, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ const (
 	RunStarted     EventKind = "run-started"     // Mode: apply | rollback | plan | verify
 	DetectStarted  EventKind = "detect-started"  // Step, Target
 	DetectFinished EventKind = "detect-finished" // Step, Target, State, Message
+	PlanDeviation  EventKind = "plan-deviation"  // Step, Target, Action, Summary, Message: the run differs from the plan
 	StepStarted    EventKind = "step-started"    // Step
 	TargetStarted  EventKind = "target-started"  // Step, Target
 	ActionStarted  EventKind = "action-started"  // Step, Target, Action, Summary, Script

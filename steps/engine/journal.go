@@ -1,8 +1,9 @@
 package engine
 
 import (
-	"bufio"
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,6 +59,9 @@ const (
 // Record is one line of the journal. It holds no secrets: every string is redacted
 // before it is written.
 type Record struct {
+	// ID names the record itself: a record read twice (a line duplicated by a copy or
+	// a sync tool) counts once.
+	ID     string     `json:"id,omitempty"`
 	Time   time.Time  `json:"time"`
 	RunID  string     `json:"runId"`
 	Kind   RecordKind `json:"kind"`
@@ -80,6 +84,9 @@ type Record struct {
 	// action: what the re-detection found, in a word and in the DBA's words.
 	Resolution Resolution `json:"resolution,omitempty"`
 	Note       string     `json:"note,omitempty"`
+	// SkippedChecks, on a run's start, names the preflight checks the user chose to
+	// skip for that run.
+	SkippedChecks []string `json:"skippedChecks,omitempty"`
 }
 
 // origin identifies the action run a record belongs to: the same for an intent, its
@@ -232,6 +239,9 @@ func (j *Journal) write(rec Record) error {
 	if j.f == nil {
 		return fmt.Errorf("the journal %s is closed", j.path)
 	}
+	if rec.ID == "" {
+		rec.ID = newRecordID()
+	}
 	r := j.red
 	redactText(r, &rec.Target, &rec.Role, &rec.Action, &rec.Summary, &rec.Error, &rec.Irreversible, &rec.Note)
 	if rec.Undo != nil {
@@ -264,15 +274,20 @@ func (j *Journal) Records() ([]Record, error) {
 	return parseRecords(data, j.path)
 }
 
+// parseRecords reads the records of a journal's bytes. A line may be any length: the
+// records hold what a node said, and no limit of the reader may make a journal
+// unreadable. A record seen before (by ID, or the same line when it has none) is
+// read once.
 func parseRecords(data []byte, path string) ([]Record, error) {
 	var out []Record
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 16*1024*1024)
+	seen := map[string]bool{}
 	line := 0
 	var bad error
-	for sc.Scan() {
+	for len(data) > 0 {
+		var raw []byte
+		raw, data, _ = bytes.Cut(data, []byte{'\n'})
 		line++
-		text := bytes.TrimSpace(sc.Bytes())
+		text := bytes.TrimSpace(raw)
 		if len(text) == 0 {
 			continue
 		}
@@ -284,12 +299,24 @@ func parseRecords(data []byte, path string) ([]Record, error) {
 			bad = fmt.Errorf("the journal %s is damaged at line %d: %w; move it aside to start a new one (undo then needs manual work)", path, line, err)
 			continue
 		}
+		key := "id\x00" + rec.ID
+		if rec.ID == "" {
+			key = "line\x00" + string(text)
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
 		out = append(out, rec)
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("cannot read the journal %s: %w", path, err)
-	}
 	return out, nil
+}
+
+// newRecordID is a random record ID.
+func newRecordID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Pending returns the intents (and undo intents) that have no result: actions a run
@@ -400,6 +427,8 @@ func undoable(recs []Record, step int, target string, withUnrecorded bool) []Rec
 		}
 	}
 	var out []Record
+	// One action run is undone once, however many results record it.
+	listed := map[string]bool{}
 	for i := len(recs) - 1; i >= 0; i-- {
 		r := recs[i]
 		want := r.Kind == KindResult && r.Status == StatusSucceeded
@@ -412,7 +441,8 @@ func undoable(recs []Record, step int, target string, withUnrecorded bool) []Rec
 		if target != "" && !strings.EqualFold(r.Target, target) {
 			continue
 		}
-		if !undone[r.origin()] {
+		if !undone[r.origin()] && !listed[r.origin()] {
+			listed[r.origin()] = true
 			out = append(out, r)
 		}
 	}

@@ -113,7 +113,8 @@ func TestJournalTornLastLineIsIgnored(t *testing.T) {
 		want    int
 		wantErr bool
 	}{
-		{"clean", good + good, 2, false},
+		{"clean", good + strings.Replace(good, `"action":"a"`, `"action":"b"`, 1), 2, false},
+		{"a duplicated line counts once", good + good, 1, false},
 		{"torn tail from a crash", good + `{"time":"2025-01-01T00:00:00Z","ru`, 1, false},
 		{"damage in the middle", good + "garbage\n" + good, 0, true},
 		{"blank lines", "\n" + good + "\n\n", 1, false},
@@ -165,4 +166,52 @@ func TestOpenJournalDropsATornTailBeforeAppending(t *testing.T) {
 		t.Errorf("records = %+v", recs)
 	}
 	_ = j.Close()
+}
+
+// A result duplicated in the journal (under its ID, or as the same line) is undone
+// once: rollback does not try to undo an action twice and fail part-way.
+func TestJournalDuplicatesAreReadOnce(t *testing.T) {
+	result := `{"id":"r1-2","time":"2026-01-01T00:00:01Z","runId":"r1","kind":"result","step":2,"target":"n1","action":"a","status":"succeeded"}` + "\n"
+	copied := strings.Replace(result, `"time":"2026-01-01T00:00:01Z"`, `"time":"2026-01-01T00:00:09Z"`, 1)
+	intent := `{"id":"r1-1","time":"2026-01-01T00:00:00Z","runId":"r1","kind":"intent","step":2,"target":"n1","action":"a"}` + "\n"
+	for name, data := range map[string]string{"same line": intent + result + result, "same id": intent + result + copied} {
+		recs, err := parseRecords([]byte(data), "j")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a := applied(recs, 2, "n1"); len(a) != 1 {
+			t.Errorf("%s: applied lists %d records, want the action once", name, len(a))
+		}
+	}
+	// Two results of one action run with different IDs (written by two processes)
+	// still make one undo.
+	other := strings.Replace(copied, `"id":"r1-2"`, `"id":"r1-3"`, 1)
+	recs, _ := parseRecords([]byte(intent+result+other), "j")
+	if a := applied(recs, 2, "n1"); len(a) != 1 {
+		t.Errorf("applied lists %d records for one action run, want 1", len(a))
+	}
+}
+
+// A record longer than any fixed reader buffer (17 MB of a node's output) leaves the
+// journal readable; every written record gets an ID.
+func TestJournalReadsLongLines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.journal.jsonl")
+	j, err := OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if err := j.write(Record{Time: time.Now(), RunID: "r1", Kind: KindResult, Step: 1, Target: "n1", Action: "a", Status: StatusFailed, Error: strings.Repeat("x", 17<<20)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.write(Record{Time: time.Now(), RunID: "r1", Kind: KindRunEnd}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := j.Records()
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("read %d records, err %v; want 2", len(recs), err)
+	}
+	if recs[0].ID == "" || recs[0].ID == recs[1].ID {
+		t.Errorf("records have IDs %q and %q, want two distinct ones", recs[0].ID, recs[1].ID)
+	}
 }

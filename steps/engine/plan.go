@@ -35,15 +35,34 @@ type PlanTarget struct {
 	Target    steps.Target    `json:"target"`
 	Detection steps.Detection `json:"detection"`
 	Err       string          `json:"error,omitempty"`
+	// Predicted says the detection was made on the projected estate: the one earlier
+	// steps' planned actions leave (see plan_forward.go), not the estate as it is.
+	Predicted bool `json:"predicted,omitempty"`
+	// WaitsFor, when set, names the earlier blocked step this target waits for: the
+	// plan cannot look past it, so this detection is of the estate as it is.
+	WaitsFor string `json:"waitsFor,omitempty"`
 }
 
 // Plan detects every step (or those in only) on every target, in parallel within the
-// Parallel bound. A detection that fails is kept in the plan with its error; Plan
-// itself fails only for bad input or cancellation.
-func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) { return e.plan(ctx, only, true) }
+// Parallel bound, and plans each step after the first change on the estate the
+// planned actions leave (plan_forward.go). A detection that fails is kept in the plan
+// with its error; Plan itself fails only for bad input or cancellation.
+func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
+	return e.plan(ctx, only, func(ctx context.Context, runID string, sel []steps.Step) *Plan {
+		// The plan an apply follows is made once a killed run's long actions have
+		// ended (inflight.go); status shows the nodes as they are.
+		_ = e.awaitInFlight(ctx, runID)
+		return e.planForward(ctx, runID, sel)
+	})
+}
 
-// plan is Plan; awaitRunning waits first for a killed run's long actions.
-func (e *Engine) plan(ctx context.Context, only []int, awaitRunning bool) (*Plan, error) {
+// Status detects every step on every target as the estate is now, named for `ssisha
+// status`: no step is predicted.
+func (e *Engine) Status(ctx context.Context) (*Plan, error) {
+	return e.plan(ctx, nil, e.detect)
+}
+
+func (e *Engine) plan(ctx context.Context, only []int, detect func(context.Context, string, []steps.Step) *Plan) (*Plan, error) {
 	if err := e.check(); err != nil {
 		return nil, err
 	}
@@ -53,12 +72,7 @@ func (e *Engine) plan(ctx context.Context, only []int, awaitRunning bool) (*Plan
 	}
 	runID := newRunID(e.now())
 	e.emit(Event{Kind: RunStarted, RunID: runID, Mode: "plan"})
-	if awaitRunning {
-		// The plan an apply follows is made once a killed run's long actions have
-		// ended (inflight.go); status shows the nodes as they are.
-		_ = e.awaitInFlight(ctx, runID)
-	}
-	p := e.detect(ctx, runID, sel)
+	p := detect(ctx, runID, sel)
 	status := StatusSucceeded
 	if ctx.Err() != nil {
 		status = StatusCancelled
@@ -69,9 +83,6 @@ func (e *Engine) plan(ctx context.Context, only []int, awaitRunning bool) (*Plan
 	}
 	return p, nil
 }
-
-// Status is Plan over every step, named for `ssisha status`.
-func (e *Engine) Status(ctx context.Context) (*Plan, error) { return e.plan(ctx, nil, false) }
 
 // detect runs Detect for every step and target of sel, all at once within the bound,
 // since detection only reads.
@@ -112,20 +123,33 @@ func (e *Engine) detectOne(ctx context.Context, runID string, env *steps.Env, s 
 	host := pt.Target.Host
 	e.emit(Event{Kind: DetectStarted, RunID: runID, Step: s.ID(), Title: s.Title(), Target: host})
 	start := time.Now()
-	d, err := s.Detect(ctx, env, pt.Target)
-	r := e.redactor()
-	if err != nil {
-		pt.Err = r.Redact(err.Error())
+	if !e.detectInto(ctx, env, s, pt) {
 		e.emit(Event{Kind: DetectFinished, RunID: runID, Step: s.ID(), Title: s.Title(), Target: host,
 			Status: StatusFailed, Error: pt.Err, Fix: genericFix(s.ID()), Elapsed: time.Since(start)})
 		return
 	}
-	d.Reason = r.Redact(d.Reason)
-	d.Fix = r.Redact(d.Fix)
-	d.Facts = redactMap(r, d.Facts)
-	pt.Detection = d
+	d := pt.Detection
 	e.emit(Event{Kind: DetectFinished, RunID: runID, Step: s.ID(), Title: s.Title(), Target: host,
 		State: string(d.State), Message: d.Reason, Fix: d.Fix, Elapsed: time.Since(start)})
+}
+
+// detectInto runs s's Detect for pt's target and keeps what it found, redacted, in
+// pt; false when Detect failed (pt.Err says why).
+func (e *Engine) detectInto(ctx context.Context, env *steps.Env, s steps.Step, pt *PlanTarget) bool {
+	d, err := s.Detect(ctx, env, pt.Target)
+	r := e.redactor()
+	if err != nil {
+		pt.Err = r.Redact(err.Error())
+		return false
+	}
+	d.Reason = steps.ShowPlaceholders(r.Redact(d.Reason))
+	d.Fix = r.Redact(d.Fix)
+	d.Facts = redactMap(r, d.Facts)
+	for i := range d.Actions {
+		d.Actions[i].Summary = steps.ShowPlaceholders(d.Actions[i].Summary)
+	}
+	pt.Detection = d
+	return true
 }
 
 // canonTarget is what the fingerprint covers for one target.
@@ -295,16 +319,17 @@ func orNone(s string) string {
 }
 
 // AwaitsEarlierSteps reports whether step index si of the plan comes after a step that
-// is not done yet on every target. Such a step's blocked targets are usually waiting
-// for that earlier work (step 5 needs the listener step 4 creates): apply re-detects
-// each step when its turn comes, so they are shown as waiting, not as faults.
+// is blocked (or whose detection failed) on some target. The plan looks forward only
+// as far as that step (see plan_forward.go): what comes after it is the estate as it
+// is now, and its blocked targets wait for that fix rather than being faults of their
+// own.
 func (p *Plan) AwaitsEarlierSteps(si int) bool {
 	if si <= 0 || si > len(p.Steps) {
 		return false
 	}
 	for _, s := range p.Steps[:si] {
 		for _, t := range s.Targets {
-			if t.Err != "" || t.Detection.State != steps.StateDone {
+			if t.Err != "" || t.Detection.State == steps.StateBlocked {
 				return true
 			}
 		}

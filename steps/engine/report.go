@@ -11,6 +11,10 @@ type Report struct {
 	RunID   string         `json:"runId"`
 	Results []TargetResult `json:"results"`
 	Status  Status         `json:"status"`
+	// Deviations are where the run differed from its plan: actions it ran that the
+	// plan did not hold, planned ones that were not needed, scripts that differed
+	// beyond the plan's placeholders (see plan_actual.go).
+	Deviations []Deviation `json:"deviations,omitempty"`
 }
 
 // TargetResult is one step on one target.

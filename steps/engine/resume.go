@@ -118,6 +118,8 @@ func (e *Engine) adoptFailed(runID string, recs []Record, fresh *Plan) error {
 	return nil
 }
 
+// findTarget is the detection of step on host as the estate is now; a target the plan
+// only predicted says nothing about what a node finished, so it is not found.
 func findTarget(p *Plan, step int, host string) (PlanTarget, bool) {
 	for _, s := range p.Steps {
 		if s.ID != step {
@@ -125,7 +127,7 @@ func findTarget(p *Plan, step int, host string) (PlanTarget, bool) {
 		}
 		for _, t := range s.Targets {
 			if strings.EqualFold(t.Target.Host, host) {
-				return t, true
+				return t, !t.Predicted
 			}
 		}
 	}

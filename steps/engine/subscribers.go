@@ -119,6 +119,8 @@ func TextLine(ev Event) string {
 		return s + suffix()
 	case StepStarted:
 		return where + ev.Title + ": started"
+	case PlanDeviation:
+		return "differs from the plan: " + ev.Message
 	case StepFinished:
 		s := where + ev.Title + ": " + string(ev.Status)
 		if ev.Message != "" {

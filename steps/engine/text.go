@@ -39,6 +39,8 @@ func spokenLine(e Event) string {
 		return sentences(fmt.Sprintf("%s: %s: %s", e.Target, e.Check.Name, e.Check.Status), e.Check.Detail, e.Check.Fix)
 	case StepStarted:
 		return fmt.Sprintf("Step %d started: %s", e.Step, e.Title)
+	case PlanDeviation:
+		return "The run differs from the plan: " + e.Message
 	case ActionStarted:
 		return fmt.Sprintf("Step %d on %s: %s", e.Step, e.Target, e.Summary)
 	case ActionRunning:

@@ -45,6 +45,7 @@ const (
 	envSQLPassword     = "LAB_CLIENT_SQL_PASSWORD"
 	envWindowsPassword = "LAB_CLIENT_WINDOWS_PASSWORD"
 	envWrongPassword   = "LAB_CLIENT_WRONG_PASSWORD"
+	envLocalPassword   = "LAB_CLIENT_LOCAL_PASSWORD" // the first node's local administrator
 )
 
 // sqlLogin is the SQL login the fixture adds to every instance.

@@ -16,20 +16,26 @@ func init() {
 }
 
 // TestPyWinRM runs PowerShell on a node with pywinrm over HTTPS, the lab CA
-// verified: NTLM works; Basic is refused (401) until the lab enables it; a wrong
-// password gets 401.
+// verified: NTLM works; Basic is refused (401) until the lab enables it, and then
+// takes the node's local administrator but not a domain account; a wrong password
+// gets 401.
 func TestPyWinRM(t *testing.T) {
 	py := needPython(t, "winrm")
 	script := testdata(t, "python/pywinrm_shell.py")
 	ps := "# ssisha-op: " + whoamiOp + "\n"
-	shell := func(t *testing.T, f *fixture, transport, passVar string) string {
+	shellAs := func(t *testing.T, f *fixture, user, transport, passVar string) string {
 		t.Helper()
 		url := "https://" + f.ep.Nodes[0].WinRM + "/wsman"
-		out, err := run(t, f.env(), "", py, script, url, f.ep.AdminUser, passVar, transport, f.ep.CAFile, ps)
+		_, localPW := f.lab.LocalAdmin(f.ep.Nodes[0].Host)
+		out, err := run(t, append(f.env(), envLocalPassword+"="+localPW), "", py, script, url, user, passVar, transport, f.ep.CAFile, ps)
 		if err != nil {
 			t.Fatalf("pywinrm %s: %v\n%s", transport, err, out)
 		}
 		return out
+	}
+	shell := func(t *testing.T, f *fixture, transport, passVar string) string {
+		t.Helper()
+		return shellAs(t, f, f.ep.AdminUser, transport, passVar)
 	}
 	f := startLab(t, lab.Options{})
 	t.Run("ntlm", func(t *testing.T) {
@@ -44,14 +50,20 @@ func TestPyWinRM(t *testing.T) {
 		}
 	})
 	t.Run("basic off by default", func(t *testing.T) {
-		if out := shell(t, f, "basic", envWindowsPassword); lineOf(out, "refused") == "" {
+		local, _ := f.lab.LocalAdmin(f.ep.Nodes[0].Host)
+		if out := shellAs(t, f, local, "basic", envLocalPassword); lineOf(out, "refused") == "" {
 			t.Fatalf("Basic was accepted on a lab that did not enable it:\n%s", out)
 		}
 	})
 	t.Run("basic when enabled", func(t *testing.T) {
 		fb := startLab(t, lab.Options{WinRMBasic: true})
-		if out := shell(t, fb, "basic", envWindowsPassword); lineOf(out, "exit ") != "exit 0" {
-			t.Fatalf("pywinrm over Basic on a lab that enabled it:\n%s", out)
+		local, _ := fb.lab.LocalAdmin(fb.ep.Nodes[0].Host)
+		want := "whoami:" + strings.ReplaceAll(local, `\`, `\\`) // the operation answers in JSON
+		if out := shellAs(t, fb, local, "basic", envLocalPassword); lineOf(out, "exit ") != "exit 0" || !strings.Contains(out, want) {
+			t.Fatalf("pywinrm over Basic as the local admin on a lab that enabled it:\n%s", out)
+		}
+		if out := shell(t, fb, "basic", envWindowsPassword); lineOf(out, "refused") == "" {
+			t.Fatalf("Basic took a domain account:\n%s", out)
 		}
 	})
 }

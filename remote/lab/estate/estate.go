@@ -29,6 +29,11 @@ type Estate struct {
 	// FileShares are the shares of the domain's file server, as lower-case
 	// \\server\share: where a cluster's file share witness can live.
 	FileShares map[string]bool `json:"fileShares,omitempty"`
+	// ADFromSessionFails, when set, is the error an Active Directory search raises
+	// from a WinRM session: without delegation (NTLM, no CredSSP) the session's
+	// credentials cannot make the second hop to a domain controller. Name lookups
+	// through the node's own secure channel (NTAccount.Translate) still work.
+	ADFromSessionFails string `json:"adFromSessionFails,omitempty"`
 	// Seq numbers objects the lab creates (SIDs, GUIDs, thumbprints) deterministically.
 	Seq int `json:"seq"`
 	// Spend, when set, charges work the estate does by itself on a node (not an

@@ -111,7 +111,7 @@ type Operations struct {
 // operation is a function in an ops_*.go file, added to that file's list.
 func NewOperations() *Operations {
 	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
-	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps, inflightOps} {
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps, inflightOps} {
 		add(t)
 	}
 	t.tickers = []ticker{masterHeartbeat, workerRegistration}

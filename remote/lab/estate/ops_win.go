@@ -212,13 +212,19 @@ func winNameCheck(c *OpContext, p Params) (any, error) {
 	out := []map[string]any{}
 	for _, name := range p.Strings("names") {
 		ok, addrs := winAddresses(e, name)
-		out = append(out, map[string]any{
+		row := map[string]any{
 			"name":       name,
 			"inDns":      ok,
 			"addresses":  addrs,
 			"adComputer": winComputerObject(e, name),
+			"adChecked":  true,
+			"notChecked": "",
 			"owner":      winOwnerOfName(e, c.Node, name),
-		})
+		}
+		if e.ADFromSessionFails != "" {
+			row["adComputer"], row["adChecked"], row["notChecked"] = nil, false, e.ADFromSessionFails
+		}
+		out = append(out, row)
 	}
 	cluster := ""
 	if cl := clusterOf(e, c.Node); cl != nil {
@@ -259,10 +265,14 @@ func winAccountCheck(c *OpContext, p Params) (any, error) {
 	out := []map[string]any{}
 	for _, a := range p.Strings("accounts") {
 		acct := winAccount(c.Estate, a)
-		row := map[string]any{"account": a, "exists": acct != nil, "enabled": false, "sid": ""}
+		row := map[string]any{"account": a, "exists": acct != nil, "enabled": false, "sid": "", "checked": true, "notChecked": ""}
 		if acct != nil {
 			row["enabled"] = acct.Enabled
 			row["sid"] = acct.SID
+			if c.Estate.ADFromSessionFails != "" {
+				// The name resolves through the node; whether it is enabled needs AD.
+				row["enabled"], row["checked"], row["notChecked"] = false, false, c.Estate.ADFromSessionFails
+			}
 		}
 		out = append(out, row)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
@@ -52,6 +53,8 @@ func (c *conn) serve() error {
 	switch {
 	case strict && opts.TLS == nil:
 		return errors.New("tds: TLS-first connection but the server has no certificate")
+	case strict && opts.NoTDS8:
+		return errors.New("tds: TLS-first connection to a release without TDS 8.0")
 	case !strict && opts.Strict:
 		return errors.New("tds: the server requires TDS 8.0 (encrypt=strict)")
 	case strict:
@@ -164,7 +167,17 @@ func (c *conn) login(payload []byte, strict bool) (ok bool, err error) {
 	}
 	c.sess.Database = l.Database
 	c.sess.ReadOnlyIntent = l.ReadOnly
-	if l.Integrated {
+	switch {
+	case l.Integrated && srv.Kerberos != nil && krbaccept.IsKerberos(l.SSPI):
+		c.sess.Windows = true
+		user, good := c.kerberos(l.SSPI)
+		c.sess.User = user
+		if !good {
+			return false, c.loginFailed(user)
+		}
+	case l.Integrated && srv.DisableNTLM:
+		return false, c.untrustedDomain()
+	case l.Integrated:
 		user, good, err := c.ntlm(l.SSPI)
 		if err != nil {
 			return false, err
@@ -173,7 +186,7 @@ func (c *conn) login(payload []byte, strict bool) (ok bool, err error) {
 		if !good {
 			return false, c.loginFailed(user)
 		}
-	} else {
+	default:
 		c.sess.User = l.UserName
 		if srv.PasswordFor != nil {
 			want, known := srv.PasswordFor(l.UserName, false)
@@ -210,6 +223,43 @@ func (c *conn) login(payload []byte, strict bool) (ok bool, err error) {
 	}
 	c.size = size
 	return true, nil
+}
+
+// kerberos verifies a Kerberos ticket for this instance and returns DOMAIN\user
+// (the realm's first label is the NetBIOS domain) and whether the account may log
+// in. The lab asks for no mutual authentication, so nothing goes back but the
+// login's answer.
+func (c *conn) kerberos(token []byte) (user string, ok bool) {
+	srv := &c.srv.opts
+	var spns []string
+	if srv.HostNames != nil {
+		_, port, _ := net.SplitHostPort(c.nc.LocalAddr().String())
+		for _, h := range srv.HostNames() {
+			spns = append(spns, "MSSQLSvc/"+h+":"+port, "MSSQLSvc/"+h)
+		}
+	}
+	principal, _, err := srv.Kerberos.Accept(token, spns, c.nc.RemoteAddr())
+	if err != nil {
+		return "", false
+	}
+	name, realm, _ := strings.Cut(principal, "@")
+	domain, _, _ := strings.Cut(realm, ".")
+	user = strings.ToUpper(domain) + `\` + name
+	if srv.PasswordFor != nil {
+		if _, known := srv.PasswordFor(user, true); !known {
+			return user, false
+		}
+	}
+	return user, true
+}
+
+// untrustedDomain refuses an NTLM login where the domain has NTLM off, with the
+// error SQL Server gives.
+func (c *conn) untrustedDomain() error {
+	t := c.tokens()
+	t.message(tokError, 18452, 1, 14, "Login failed. The login is from an untrusted domain and cannot be used with Integrated authentication.", c.srv.opts.ServerName)
+	t.done(tokDone, doneError, 0, 0)
+	return c.write(t)
 }
 
 // ntlm runs the NTLM exchange carried in SSPI tokens and returns DOMAIN\user and

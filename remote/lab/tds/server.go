@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -57,12 +58,23 @@ type Fault struct {
 
 // Options configures a Server.
 type Options struct {
-	ServerName        string      // shown in tokens (e.g. NODE1)
-	Version           string      // ProductVersion for LOGINACK, e.g. 15.0.4345.5
-	TLS               *tls.Config // nil: the server does not support encryption (PRELOGIN NOT_SUP)
-	Strict            bool        // TDS 8.0: TLS first on the TCP connection (ALPN tds/8.0)
-	RequireEncryption bool        // answer ENCRYPT_REQ
-	Domain            string      // NetBIOS domain for the NTLM CHALLENGE
+	ServerName string      // shown in tokens (e.g. NODE1)
+	Version    string      // ProductVersion for LOGINACK, e.g. 15.0.4345.5
+	TLS        *tls.Config // nil: the server does not support encryption (PRELOGIN NOT_SUP)
+	Strict     bool        // TDS 8.0: TLS first on the TCP connection (ALPN tds/8.0)
+	// NoTDS8 plays a release before SQL Server 2022, which has no TDS 8.0: a
+	// TLS-first connection is read as a malformed packet and closed unanswered.
+	NoTDS8            bool
+	RequireEncryption bool   // answer ENCRYPT_REQ
+	Domain            string // NetBIOS domain for the NTLM CHALLENGE
+	// DisableNTLM refuses Windows logins over NTLM, as an instance in a domain
+	// that has NTLM turned off does (Msg 18452).
+	DisableNTLM bool
+	// Kerberos, when set, accepts Windows logins with a Kerberos ticket (raw or
+	// in SPNEGO) for MSSQLSvc/<name>:<port> or MSSQLSvc/<name>, for the names
+	// HostNames returns and the port the client connected to.
+	Kerberos  *krbaccept.Acceptor
+	HostNames func() []string
 	// PasswordFor verifies SQL logins and NTLMv2 proofs; nil accepts every login.
 	PasswordFor func(user string, windows bool) (password string, ok bool)
 	Handler     Handler

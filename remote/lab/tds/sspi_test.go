@@ -54,3 +54,16 @@ func TestSSPINegotiateSPNEGO(t *testing.T) {
 		})
 	}
 }
+
+// TestNTLMOffRefusesWindowsLogins sends an NTLM NEGOTIATE to an instance of a
+// domain that has NTLM off: the login fails at once with Msg 18452, as SQL Server
+// answers, and no CHALLENGE is sent.
+func TestNTLMOffRefusesWindowsLogins(t *testing.T) {
+	c := dialServer(t, Options{ServerName: "NODE1", Domain: "LAB", DisableNTLM: true, PasswordFor: func(string, bool) (string, bool) { return "Right-1", true }})
+	negotiate, _ := ntlmssp.NewNegotiateMessage("LAB", "")
+	c.send(pktLogin7, buildLogin7("", "", "", negotiate))
+	reply := c.read()
+	if reply[0] == tokSSPI || !hasError(reply, 18452) || bytes.Contains(reply, []byte{tokLoginAck}) {
+		t.Fatalf("NTLM with NTLM off answered % x, want Msg 18452", reply)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 	"github.com/ssisha/ssisha/remote/lab/internal/ntlmv2"
 )
 
@@ -36,12 +38,20 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 			s.unauthorized(w, "")
 			return ""
 		}
-		full := s.qualify(user, "")
+		// WinRM takes Basic for local accounts only: a domain account is refused
+		// whatever its password, and an account naming no domain is the node's.
+		full, local := s.localAccount(user)
+		if !local {
+			s.unauthorized(w, "")
+			return ""
+		}
 		if want, known := s.password(full); known && want == pass {
 			return full
 		}
 		s.unauthorized(w, "")
 		return ""
+	case s.opts.Kerberos != nil && (strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "Kerberos")) && krbaccept.IsKerberos(decoded(token)):
+		return s.kerberos(w, r, scheme, decoded(token), cs)
 	case (strings.EqualFold(scheme, "Negotiate") || strings.EqualFold(scheme, "NTLM")) && !s.opts.DisableNTLM:
 		raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
 		if err != nil {
@@ -100,14 +110,58 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, cs *connSt
 	return ""
 }
 
+// kerberos verifies a Kerberos AP-REQ for this node's SPNs. Like NTLM, it
+// authenticates the connection; the account must be one PasswordFor knows (its
+// password is not needed: the ticket proves it).
+func (s *Server) kerberos(w http.ResponseWriter, r *http.Request, scheme string, token []byte, cs *connState) string {
+	addr, _ := net.ResolveTCPAddr("tcp", r.RemoteAddr)
+	principal, reply, err := s.opts.Kerberos.Accept(token, s.spns(), addr)
+	if err != nil {
+		s.unauthorized(w, "")
+		return ""
+	}
+	user := s.qualify(principal, "")
+	if _, ok := s.password(user); !ok {
+		s.unauthorized(w, "")
+		return ""
+	}
+	cs.mu.Lock()
+	cs.challenge, cs.user = nil, user
+	cs.mu.Unlock()
+	if reply != nil {
+		w.Header().Set("WWW-Authenticate", scheme+" "+base64.StdEncoding.EncodeToString(reply))
+	}
+	return user
+}
+
+// spns are the service principal names a Kerberos ticket to this node names.
+func (s *Server) spns() []string {
+	short := shortHost(s.opts.Host)
+	return []string{"HTTP/" + s.opts.Host, "HTTP/" + short, "WSMAN/" + s.opts.Host, "WSMAN/" + short}
+}
+
+// decoded is a base64 token, or nil when it is not base64.
+func decoded(token string) []byte {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(token))
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
 // unauthorized answers 401, offering every enabled scheme, or continuing one.
 func (s *Server) unauthorized(w http.ResponseWriter, cont string) {
 	w.Header().Set("Content-Type", contentType)
 	if cont != "" {
 		w.Header().Add("WWW-Authenticate", cont)
 	} else {
-		if !s.opts.DisableNTLM {
+		if !s.opts.DisableNTLM || s.opts.Kerberos != nil {
 			w.Header().Add("WWW-Authenticate", "Negotiate")
+		}
+		if s.opts.Kerberos != nil {
+			w.Header().Add("WWW-Authenticate", "Kerberos")
+		}
+		if !s.opts.DisableNTLM {
 			w.Header().Add("WWW-Authenticate", "NTLM")
 		}
 		if !s.opts.DisableBasic {
@@ -138,6 +192,21 @@ func (s *Server) qualify(user, domain string) string {
 		domain = s.opts.Domain
 	}
 	return strings.ToUpper(domain) + `\` + user
+}
+
+// localAccount qualifies a Basic user name as Windows does (no domain, or ".",
+// is this computer) and says whether it names one of this node's local accounts.
+func (s *Server) localAccount(user string) (string, bool) {
+	computer := strings.ToUpper(shortHost(s.opts.Host))
+	if d, u, ok := strings.Cut(user, `\`); ok && d == "." {
+		user = u
+	}
+	if !strings.ContainsAny(user, `\@`) {
+		user = computer + `\` + user
+	}
+	full := s.qualify(user, "")
+	d, _, _ := strings.Cut(full, `\`)
+	return full, computer != "" && d == computer
 }
 
 // challengeMessage builds an NTLM CHALLENGE for this node.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,15 +61,56 @@ func TestIdentify(t *testing.T) {
 	if status, _ := post(t, url, identify, nil); status != http.StatusUnauthorized {
 		t.Errorf("Identify without the unauthenticated header or credentials: %d, want 401", status)
 	}
-	status, body = post(t, url, identify, map[string]string{"Authorization": "Basic " + basic(`LAB\alice`, "Right-1")})
+	status, body = post(t, url, identify, map[string]string{"Authorization": "Basic " + basic(`NODE1\alice`, "Right-1")})
 	if status != http.StatusOK || !strings.Contains(body, "OS: 10.0") {
 		t.Errorf("authenticated Identify: %d %s", status, body)
 	}
 }
 
+// TestBasicOnlyForLocalAccounts checks WinRM's rule: Basic authenticates the
+// node's local accounts (named NODE1\user, .\user or user alone) and refuses a
+// domain account with 401 even with the right password; a server that has Basic
+// off does not offer it.
+func TestBasicOnlyForLocalAccounts(t *testing.T) {
+	url := startPlain(t, Options{Host: "node1.lab.test", Domain: "LAB", PasswordFor: passwords})
+	for _, tt := range []struct {
+		user string
+		want int
+	}{
+		{`NODE1\alice`, http.StatusOK},
+		{`node1\alice`, http.StatusOK},
+		{`.\alice`, http.StatusOK},
+		{`alice`, http.StatusOK},
+		{`LAB\alice`, http.StatusUnauthorized},
+		{`alice@lab.test`, http.StatusUnauthorized},
+		{`NODE2\alice`, http.StatusUnauthorized},
+	} {
+		if status, body := post(t, url, identify, map[string]string{"Authorization": "Basic " + basic(tt.user, "Right-1")}); status != tt.want {
+			t.Errorf("Basic as %s: %d, want %d\n%s", tt.user, status, tt.want, body)
+		}
+	}
+	if status, _ := post(t, url, identify, map[string]string{"Authorization": "Basic " + basic(`NODE1\alice`, "wrong")}); status != http.StatusUnauthorized {
+		t.Errorf("Basic with a wrong password: %d, want 401", status)
+	}
+	off := startPlain(t, Options{Host: "node1.lab.test", Domain: "LAB", PasswordFor: passwords, DisableBasic: true})
+	req, err := http.NewRequest(http.MethodPost, off, strings.NewReader(identify))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Basic "+basic(`NODE1\alice`, "Right-1"))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || slices.ContainsFunc(resp.Header.Values("WWW-Authenticate"), func(v string) bool { return strings.HasPrefix(v, "Basic") }) {
+		t.Errorf("Basic on a server with Basic off: %d offering %q", resp.StatusCode, resp.Header.Values("WWW-Authenticate"))
+	}
+}
+
 func TestClientFaultsAreSenderFaults(t *testing.T) {
 	url := startPlain(t, Options{Host: "node1.lab.test", Domain: "LAB", PasswordFor: passwords})
-	auth := map[string]string{"Authorization": "Basic " + basic(`LAB\alice`, "Right-1")}
+	auth := map[string]string{"Authorization": "Basic " + basic(`NODE1\alice`, "Right-1")}
 	receive := `<s:Envelope xmlns:s="` + nsEnvelope + `" xmlns:a="` + nsAddressing + `" xmlns:w="` + nsWSMan + `" xmlns:rsp="` + nsShell +
 		`"><s:Header><a:Action>` + nsShell + `/Receive</a:Action><a:MessageID>uuid:1</a:MessageID><w:SelectorSet><w:Selector Name="ShellId">NOPE</w:Selector></w:SelectorSet></s:Header>` +
 		`<s:Body><rsp:Receive><rsp:DesiredStream CommandId="X">stdout stderr</rsp:DesiredStream></rsp:Receive></s:Body></s:Envelope>`

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/internal/krbaccept"
 )
 
 const contentType = "application/soap+xml;charset=UTF-8"
@@ -80,8 +82,18 @@ type Options struct {
 	Domain string
 	// PasswordFor returns the password of user (DOMAIN\user); it verifies Basic and
 	// NTLMv2 so a wrong password gets 401.
-	PasswordFor               func(user string) (password string, ok bool)
-	DisableBasic, DisableNTLM bool
+	PasswordFor func(user string) (password string, ok bool)
+	// DisableBasic turns Basic off. When on, Basic takes only the node's local
+	// accounts (HOST\user, .\user, or a user naming no domain), as WinRM does; a
+	// domain account gets 401 whatever its password.
+	DisableBasic bool
+	// DisableNTLM turns NTLM off, raw or wrapped in SPNEGO, as a hardened domain
+	// does.
+	DisableNTLM bool
+	// Kerberos, when set, accepts Kerberos tickets for HTTP/<Host> and
+	// WSMAN/<Host> (short or full name) on Negotiate and Kerberos, raw or wrapped
+	// in SPNEGO; the account must be one PasswordFor knows.
+	Kerberos *krbaccept.Acceptor
 	// Handler runs the commands.
 	Handler Handler
 	// Fault optionally injects a failure into a request; nil means none.

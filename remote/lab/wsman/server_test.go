@@ -13,7 +13,8 @@ import (
 	mz "github.com/masterzen/winrm"
 )
 
-func passwords(u string) (string, bool) { return "Right-1", u == `LAB\alice` }
+// passwords knows alice, in the domain LAB and as a local account of NODE1.
+func passwords(u string) (string, bool) { return "Right-1", u == `LAB\alice` || u == `NODE1\alice` }
 
 func TestNTLMVerification(t *testing.T) {
 	s := NewServer(Options{Domain: "LAB", PasswordFor: passwords})
@@ -141,9 +142,9 @@ func FuzzParseCommandLine(f *testing.F) {
 }
 
 // TestOverMasterzen drives the server with the stock masterzen client over Basic
-// and HTTP: output, exit codes, stdin, and the too-long fault.
+// (with a local account) and HTTP: output, exit codes, stdin, and the too-long fault.
 func TestOverMasterzen(t *testing.T) {
-	s := NewServer(Options{Domain: "LAB", PasswordFor: passwords, PollTimeout: 50 * time.Millisecond,
+	s := NewServer(Options{Host: "node1.lab.test", Domain: "LAB", PasswordFor: passwords, PollTimeout: 50 * time.Millisecond,
 		Handler: func(ctx context.Context, user string, cmd Command) Result {
 			switch {
 			case cmd.Script != "":
@@ -160,13 +161,13 @@ func TestOverMasterzen(t *testing.T) {
 	}
 	defer s.Close()
 	host, port := splitAddr(t, s.Addr())
-	c, err := mz.NewClientWithParameters(mz.NewEndpoint(host, port, false, false, nil, nil, nil, 5*time.Second), `LAB\alice`, "Right-1", mz.NewParameters("PT5S", "en-US", 153600))
+	c, err := mz.NewClientWithParameters(mz.NewEndpoint(host, port, false, false, nil, nil, nil, 5*time.Second), `NODE1\alice`, "Right-1", mz.NewParameters("PT5S", "en-US", 153600))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	out, _, code, err := c.RunPSWithContext(ctx, "hello")
-	if err != nil || code != 0 || out != `LAB\alice:hello` {
+	if err != nil || code != 0 || out != `NODE1\alice:hello` {
 		t.Fatalf("PS: %q %d %v", out, code, err)
 	}
 	out, _, code, err = c.RunWithContextWithString(ctx, "upper", "abc")
@@ -180,7 +181,7 @@ func TestOverMasterzen(t *testing.T) {
 	// A gzip bootstrap runs the script it carries; a malformed one fails without
 	// reaching the Handler.
 	out, _, code, err = c.RunCmdWithContext(ctx, gzipEncoded(gzipped(t, "packed")))
-	if err != nil || code != 0 || out != `LAB\alice:packed` {
+	if err != nil || code != 0 || out != `NODE1\alice:packed` {
 		t.Fatalf("gzip bootstrap: %q %d %v", out, code, err)
 	}
 	out, stderr, code, err = c.RunCmdWithContext(ctx, gzipEncoded("bm90IGd6aXA="))

@@ -24,11 +24,15 @@ if (Get-Command Get-Cluster -ErrorAction SilentlyContinue) {
 $out = foreach ($n in @($p.names)) {
     $short = ($n -split '\.')[0]
     $addrs = @(Resolve-DnsName -Name $n -Type A -DnsOnly -ErrorAction SilentlyContinue | Where-Object { $_.IPAddress } | ForEach-Object { $_.IPAddress })
-    $ad = $null
+    $ad = $null; $adChecked = $true; $notChecked = ''
     try {
         $s = [adsisearcher]('(&(objectCategory=computer)(sAMAccountName=' + $short + '$))')
         $ad = [bool]$s.FindOne()
-    } catch { $ad = $null }
+    } catch {
+        # Without delegation the session cannot query a domain controller (the
+        # second hop): that is not an answer, and is reported as such.
+        $adChecked = $false; $notChecked = $_.Exception.Message
+    }
     $owner = ''
     if ($ownedNames.ContainsKey($short.ToLowerInvariant())) { $owner = $ownedNames[$short.ToLowerInvariant()] }
     [pscustomobject]@{
@@ -36,6 +40,8 @@ $out = foreach ($n in @($p.names)) {
         inDns      = $addrs.Count -gt 0
         addresses  = $addrs
         adComputer = $ad
+        adChecked  = $adChecked
+        notChecked = $notChecked
         owner      = $owner
     }
 }
