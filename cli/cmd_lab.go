@@ -28,6 +28,9 @@ type labFlags struct {
 	speed      float64
 	latency    time.Duration
 	encrypt    string
+	engine     string
+	instance   string
+	settings   string
 	// krbRealm and krbKeytab make the lab accept a realm's Kerberos tickets, and
 	// the answers use Kerberos; noNTLM turns NTLM off, as a hardened domain does.
 	krbRealm, krbKeytab string
@@ -44,6 +47,9 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
 	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
+	cmd.Flags().StringVar(&f.instance, "instance", "MSSQLSERVER", "the masters' SQL Server instance: MSSQLSERVER (the default instance) or a named instance")
+	cmd.Flags().StringVar(&f.engine, "engine-account", "domain", "what the database engines run as: domain (a domain service account) or virtual (NT Service\\MSSQLSERVER)")
+	cmd.Flags().StringVar(&f.settings, "settings-format", estate.DefaultSettingsFormat, "how Scale Out setup writes MasterSettings.config and WorkerSettings.config: json or xml")
 	cmd.Flags().StringVar(&f.krbRealm, "kerberos-realm", "", "accept Kerberos tickets of this realm (your KDC's), and point the answers at Kerberos; needs --kerberos-keytab")
 	cmd.Flags().StringVar(&f.krbKeytab, "kerberos-keytab", "", "keytab with the keys of the lab's service principals (lab serve prints them)")
 	cmd.Flags().BoolVar(&f.noNTLM, "no-ntlm", false, "refuse NTLM on WinRM and SQL Server, as a domain that has turned it off; needs --kerberos-realm")
@@ -65,6 +71,14 @@ func (f *labFlags) check() error {
 	if f.speed < 0 {
 		return invalid("--speed %v: choose 0 (no delays) or more (1 = real time)", f.speed)
 	}
+	if f.instance != "" {
+		if err := answers.ValidateInstanceName(f.instance); err != nil {
+			return invalid("--instance %q: %v", f.instance, err)
+		}
+	}
+	if f.engine != "" && f.engine != "domain" && f.engine != "virtual" {
+		return invalid("--engine-account %q: choose domain or virtual", f.engine)
+	}
 	if f.encrypt != "tls" && f.encrypt != "strict" {
 		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
 	}
@@ -77,6 +91,9 @@ func (f *labFlags) check() error {
 	if f.noNTLM && f.krbRealm == "" {
 		return invalid("--no-ntlm leaves no way in without Kerberos; add --kerberos-realm and --kerberos-keytab")
 	}
+	if f.settings != "" && f.settings != estate.SettingsJSON && f.settings != estate.SettingsXML {
+		return invalid("--settings-format %q: choose json or xml", f.settings)
+	}
 	parsed, err := parseFaultFlags(f.faults)
 	f.parsed = parsed
 	return err
@@ -85,7 +102,7 @@ func (f *labFlags) check() error {
 func (f *labFlags) options() lab.Options {
 	return lab.Options{
 		Dir:         f.dir,
-		Seed:        estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion},
+		Seed:        estate.SeedOptions{Masters: f.masters, Workers: f.workers, SQLVersion: f.sqlVersion, EngineAccount: f.engine, Instance: f.instance, SettingsFormat: f.settings},
 		Speed:       f.speed,
 		Latency:     f.latency,
 		Encrypt:     f.encrypt,

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
@@ -26,8 +27,21 @@ type labRun struct {
 
 func startLab(t *testing.T, masters, workers int) *labRun {
 	t.Helper()
+	return startLabWithSettings(t, masters, workers, "")
+}
+
+// startLabWithSettings starts a lab whose setup writes the settings files in format
+// ("": the lab's default).
+func startLabWithSettings(t *testing.T, masters, workers int, format string) *labRun {
+	t.Helper()
+	return startLabWith(t, labFlags{masters: masters, workers: workers, sqlVersion: 2019, encrypt: "tls", settings: format})
+}
+
+// startLabWith starts a lab shaped by f (its dir is the test's own).
+func startLabWith(t *testing.T, f labFlags) *labRun {
+	t.Helper()
 	dir := t.TempDir()
-	f := labFlags{dir: dir, masters: masters, workers: workers, sqlVersion: 2019, encrypt: "tls"}
+	f.dir = dir
 	l, err := lab.Start(f.options())
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +70,13 @@ func (r *labRun) estateJSON() map[string]any {
 }
 
 func TestLabEndToEnd(t *testing.T) {
-	r := startLab(t, 2, 2)
+	for _, format := range []string{estate.SettingsJSON, estate.SettingsXML} {
+		t.Run(format, func(t *testing.T) { testLabEndToEnd(t, format) })
+	}
+}
+
+func testLabEndToEnd(t *testing.T, format string) {
+	r := startLabWithSettings(t, 2, 2, format)
 	before := r.estateJSON()
 
 	out := r.must("apply", "--yes")
@@ -108,6 +128,33 @@ func TestLabEndToEnd(t *testing.T) {
 	after := r.estateJSON()
 	diffs := estateDiff("", before, after)
 	for _, d := range diffs {
+		t.Errorf("rollback left a difference: %s", d)
+	}
+	if t.Failed() {
+		t.Logf("rollback output:\n%s", out)
+	}
+}
+
+// TestLabRollbackRemovesOnlyWhatItCreated sets up an estate where some of what ssisha
+// would make is there already: Integration Services on a worker, the access point's
+// computer object pre-staged in AD, a DBA's firewall rule for the instance's port.
+// Apply and rollback must leave all of it, and leave nothing else behind.
+func TestLabRollbackRemovesOnlyWhatItCreated(t *testing.T) {
+	r := startLab(t, 2, 1)
+	r.lab.Estate(func(e *estate.Estate) {
+		e.Nodes["worker1.contoso.com"].Installed["IS"] = estate.ProductVersion(2019)
+		e.ComputerObjects = map[string]*estate.ComputerObject{"ssismaster": {WhenCreated: time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)}}
+		for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+			e.Nodes[h].Firewall["SQL Server"] = &estate.FirewallRule{Name: "SQL Server", DisplayName: "SQL Server", Port: 1433, Enabled: true}
+		}
+	})
+	before := r.estateJSON()
+	r.must("apply", "--yes")
+	if p := r.lab.Health(); len(p) > 0 {
+		t.Fatalf("the lab finds the set-up estate unhealthy: %v", p)
+	}
+	out := r.must("rollback", "--yes")
+	for _, d := range estateDiff("", before, r.estateJSON()) {
 		t.Errorf("rollback left a difference: %s", d)
 	}
 	if t.Failed() {

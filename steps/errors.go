@@ -56,5 +56,5 @@ func pollUntil(ctx context.Context, env *Env, timeout, interval time.Duration, w
 			return fmt.Errorf("waiting for %s: %w", what, err)
 		}
 	}
-	return fmt.Errorf("%s did not happen within %s: %w", what, timeout, ErrTimedOut)
+	return fmt.Errorf("%s did not happen within %s (%d attempts): %w", what, timeout, attempts, ErrTimedOut)
 }

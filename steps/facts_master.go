@@ -17,17 +17,41 @@ import (
 
 // masterNodeState is what master.get reports about a node.
 type masterNodeState struct {
-	EngineInstalled  bool                `json:"engineInstalled"`
-	ISInstalled      bool                `json:"isInstalled"`
-	MasterMarker     string              `json:"masterMarker"`
-	Service          *masterServiceState `json:"service"`
-	Settings         *masterSettingsFile `json:"settings"`
-	Binding          *httpBinding        `json:"binding"`
-	Firewall         *firewallRuleState  `json:"firewall"`
-	HadrEnabled      bool                `json:"hadrEnabled"`
-	PendingReboot    bool                `json:"pendingReboot"`
-	RebootReasons    []string            `json:"rebootReasons"`
-	SetupMediaExists bool                `json:"setupMediaExists"`
+	EngineInstalled bool                `json:"engineInstalled"`
+	ISInstalled     bool                `json:"isInstalled"`
+	MasterMarker    string              `json:"masterMarker"`
+	Service         *masterServiceState `json:"service"`
+	Settings        *masterSettingsFile `json:"settings"`
+	Binding         *httpBinding        `json:"binding"`
+	Firewall        *firewallRuleState  `json:"firewall"`
+	// ReplicaFirewall are ssisha's inbound rules for the replica's ports, by name:
+	// enabled or not.
+	ReplicaFirewall map[string]bool `json:"replicaFirewall"`
+	// SChannel is the node's client certificate trust (see checkSChannel).
+	SChannel *schannelState `json:"schannel"`
+	// SQLTCPPort is the instance's TCP port from its network configuration (0:
+	// unknown, or dynamic only).
+	SQLTCPPort       int      `json:"sqlTcpPort"`
+	HadrEnabled      bool     `json:"hadrEnabled"`
+	PendingReboot    bool     `json:"pendingReboot"`
+	RebootReasons    []string `json:"rebootReasons"`
+	SetupMediaExists bool     `json:"setupMediaExists"`
+}
+
+// schannelState is SChannel's client certificate trust on a master node.
+type schannelState struct {
+	// CAIssuedInRoot counts the certificates in LocalMachine\Root that are not
+	// self-signed.
+	CAIssuedInRoot        int    `json:"caIssuedInRoot"`
+	ClientAuthTrustMode   string `json:"clientAuthTrustMode"`
+	SendTrustedIssuerList string `json:"sendTrustedIssuerList"`
+}
+
+// rejectsWorkers: with certificates a CA issued in Root and SChannel's defaults, the
+// master answers the workers' self-signed client certificates with 403 (the Scale Out
+// troubleshooting page's fix is SendTrustedIssuerList = 0 or ClientAuthTrustMode = 2).
+func (s *schannelState) rejectsWorkers() bool {
+	return s != nil && s.CAIssuedInRoot > 0 && s.ClientAuthTrustMode != "2" && s.SendTrustedIssuerList != "0"
 }
 
 type masterServiceState struct {
@@ -43,6 +67,8 @@ type masterSettingsFile struct {
 	PortNumber        string `json:"portNumber"`
 	SSLCertThumbprint string `json:"sslCertThumbprint"`
 	SQLServerName     string `json:"sqlServerName"`
+	// Error says why the file could not be read (neither JSON nor XML, say).
+	Error string `json:"error,omitempty"`
 }
 
 type httpBinding struct {
@@ -113,6 +139,42 @@ func (m masterNodeState) facts() map[string]any {
 // masterFirewallRule names the inbound rule for the master port on every master node.
 func masterFirewallRule(port int) string { return "SSISScaleOutMaster-" + strconv.Itoa(port) }
 
+// replicaRulePrefix starts the names of ssisha's inbound rules for a replica's ports;
+// replicaFirewallRule names the one for a port.
+const replicaRulePrefix = "SSISHA-Replica-TCP-"
+
+func replicaFirewallRule(port int) string { return replicaRulePrefix + strconv.Itoa(port) }
+
+// replicaPort is a port other replicas, the masters and the workers reach a replica on.
+type replicaPort struct {
+	Port int
+	What string
+}
+
+// replicaPorts are the ports every replica must accept from the other machines: the
+// mirroring endpoint (seeding and synchronisation), the instance's port, and the
+// listener's when it differs (the masters and the workers' logging reach the primary
+// through it).
+func replicaPorts(a *answers.Answers, m masterNodeState) []replicaPort {
+	ep := a.AvailabilityGroup.EndpointPort
+	if ep == 0 {
+		ep = answers.DefaultEndpointPort
+	}
+	sql := m.SQLTCPPort
+	if sql == 0 {
+		sql = answers.DefaultSQLPort
+	}
+	lsn := a.AvailabilityGroup.Listener.Port
+	if lsn == 0 {
+		lsn = answers.DefaultSQLPort
+	}
+	out := []replicaPort{{ep, "the availability group's mirroring endpoint"}, {sql, "the SQL Server instance"}}
+	if lsn != sql && lsn != ep {
+		out = append(out, replicaPort{lsn, "the availability group listener"})
+	}
+	return out
+}
+
 func answersMasterPort(a *answers.Answers) int {
 	if a.MasterService.Port != 0 {
 		return a.MasterService.Port
@@ -146,7 +208,7 @@ func readMasterNode(ctx context.Context, env *Env, host string) (masterNodeState
 		var m masterNodeState
 		err := env.PS(ctx, host, psMasterGet(masterProbe{
 			ServiceName: env.Version.MasterService(), Folder: env.Version.Folder(),
-			SettingsPath: env.Version.MasterSettingsPath(), Port: port, FirewallRule: masterFirewallRule(port),
+			SettingsPath: env.Version.MasterSettingsPath(), Port: port, FirewallRule: masterFirewallRule(port), ReplicaRulePrefix: replicaRulePrefix,
 			SetupMedia: answersSetupMedia(a), Instance: sqlInstanceOf(a, host),
 		}), &m)
 		if err != nil {

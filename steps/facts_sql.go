@@ -19,6 +19,17 @@ type replicaFacts struct {
 	// SupportMissing lists the Always On support objects absent now (login, startup,
 	// maintenance, monitor), comma-separated: what the action will create.
 	SupportMissing string
+	// ConnectError is, on a joined secondary, why it is not connected to the primary
+	// (sys.dm_hadr_availability_replica_states' last connect error), "" when it is.
+	ConnectError string
+}
+
+// connectError spells the last connect error of a disconnected replica, "" otherwise.
+func connectError(r map[string]any) string {
+	if Str(r["connected_state"]) != "DISCONNECTED" || Int(r["last_connect_error_number"]) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("error %d: %s", Int(r["last_connect_error_number"]), Str(r["last_connect_error_description"]))
 }
 
 func readReplicaFacts(ctx context.Context, env *Env, host string) (replicaFacts, error) {
@@ -36,7 +47,8 @@ func readReplicaFactsNow(ctx context.Context, env *Env, host string) (replicaFac
 		FamilyGUID: Str(r["family_guid"]), Role: strings.ToLower(Str(r["ag_role"])), ListenerDNS: Str(r["listener_dns"]),
 		Hadr: Int(r["hadr_enabled"]) == 1, IntegratedOnly: Int(r["integrated_only"]) == 1, MasterLogin: Int(r["master_login"]) == 1,
 		DMKCredential: Int(r["dmk_credential"]) == 1, AGExists: Int(r["ag_exists"]) == 1, Joined: Int(r["ag_joined"]) == 1,
-		DBInAG: Int(r["db_in_ag"]) == 1, Support: Int(r["ssis_support"]) == 1, SupportMissing: Str(r["ssis_support_missing"])}, nil
+		DBInAG: Int(r["db_in_ag"]) == 1, Support: Int(r["ssis_support"]) == 1, SupportMissing: Str(r["ssis_support_missing"]),
+		ConnectError: connectError(r)}, nil
 }
 
 // catalogFacts is what ssisdb.catalog.facts reads where SSISDB is readable.
@@ -80,4 +92,21 @@ func ssisdbHost(f replicaFacts, env *Env) string {
 		return remote.Listener
 	}
 	return env.Answers.Primary().Host
+}
+
+// replicaReadiness is what ag.replica.readiness reads on one instance.
+type replicaReadiness struct {
+	// ConnectMissing are the partner engine identities the endpoint does not admit,
+	// one a line.
+	ConnectMissing      string
+	AgentRunning, CLROK bool
+}
+
+func readReplicaReadiness(ctx context.Context, env *Env, host, partners string) (replicaReadiness, error) {
+	rs, err := env.SQL(ctx, host, tsqlReplicaReadiness(partners))
+	if err != nil {
+		return replicaReadiness{}, fmt.Errorf("reading the endpoint, Agent and CLR state on %s: %w", host, err)
+	}
+	r := Row(rs)
+	return replicaReadiness{ConnectMissing: Str(r["connect_missing"]), AgentRunning: Int(r["agent_running"]) == 1, CLROK: Int(r["clr_ready"]) == 1}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -125,6 +126,9 @@ func TestFailoverTourMovesAndRestores(t *testing.T) {
 
 func TestMoveAvailabilityGroupRefusesUnsynchronizedReplica(t *testing.T) {
 	l := newFailoverLab(t)
+	// Without its endpoint the replica cannot connect, so automatic seeding cannot
+	// bring the copy back.
+	l.e.Nodes[foNode2].SQL.Endpoints = map[string]*estate.Endpoint{}
 	delete(l.e.Nodes[foNode2].SQL.Databases, "ssisdb")
 	err := MoveAvailabilityGroup(context.Background(), l.env, foNode2)
 	if err == nil {

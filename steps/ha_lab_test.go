@@ -55,6 +55,13 @@ func newHALab(t *testing.T, withRole bool) *haLab {
 		n.Certs[`LocalMachine\My`][haMasterThumb] = &c2
 		n.SSLBindings["0.0.0.0:8391"] = haMasterThumb
 		n.SQL.HadrEnabled = true
+		for _, port := range []int{8391, 5022, 1433} {
+			name := replicaFirewallRule(port)
+			if port == 8391 {
+				name = masterFirewallRule(port)
+			}
+			n.Firewall[name] = &estate.FirewallRule{Name: name, Port: port, Enabled: true}
+		}
 	}
 	if withRole {
 		haAddRole(e)

@@ -17,7 +17,7 @@ import (
 )
 
 // pfxTransferPassword protects the PFX while it travels. Without SSISHA_PFX_PASSWORD a random
-// one serves: the file exists only for the seconds of one action.
+// one serves, good for this one transfer only.
 func pfxTransferPassword(env *Env, fallback string) script.Secret {
 	if env.Secrets != nil && !env.Secrets.PFXPassword.IsZero() {
 		return script.NewSecret("pfx-password", env.Secrets.PFXPassword.Reveal())
@@ -54,6 +54,8 @@ var (
 		Summary: "Point the master at its certificate"}, Run: applyRebindCert, Reverse: undoRebindCert}
 	actOpenFirewall = &ActionDef[firewallUndo]{ActionInfo: ActionInfo{ID: "open-firewall", Kind: KindCreate,
 		Summary: "Open the firewall for the master port"}, Run: applyOpenFirewall, Reverse: undoOpenFirewall}
+	actOpenReplicaPorts = &ActionDef[replicaFirewallUndo]{ActionInfo: ActionInfo{ID: "open-replica-ports", Kind: KindCreate,
+		Summary: "Open the firewall for the replica's endpoint, instance and listener ports"}, Run: applyOpenReplicaPorts, Reverse: undoOpenReplicaPorts}
 	actEnableHadr = &ActionDef[hadrUndo]{ActionInfo: ActionInfo{ID: "enable-alwayson", Kind: KindRestart,
 		Summary: "Enable Always On availability groups"}, Run: applyEnableHadr, Reverse: undoEnableHadr}
 	actStopUntilRole = &ActionDef[serviceUndo]{ActionInfo: ActionInfo{ID: "stop-master-until-clustered", Kind: KindChange,
@@ -91,6 +93,12 @@ type rebindUndo struct {
 // enabled, and undo leaves it).
 type firewallUndo struct {
 	Created bool `json:"created"`
+}
+
+// replicaFirewallUndo names the rules the action created; rules that existed (only
+// enabled) are left by undo.
+type replicaFirewallUndo struct {
+	Created []string `json:"created,omitempty"`
 }
 
 // hadrUndo says whether the action enabled Always On.
@@ -223,6 +231,15 @@ func undoCertInRoot(ctx context.Context, env *Env, t Target, u certUndo) error {
 // applyImportCert carries the PFX: export on the primary, the bytes through ssisha as
 // a secret, import on the secondary. The commands are the plan's, with the secret
 // values filled in; their displayed text is the same.
+//
+// Where the key is on disk: both scripts export and import in memory, so no PFX file
+// is ever written on either node. The import script, though, carries the PFX and its
+// password and is longer than a WinRM command line, so the client uploads it: for the
+// seconds of the run it is a .ps1 file in the WinRM user's %TEMP% (the profile's
+// temporary folder, which only that user, SYSTEM and Administrators can read), deleted
+// after the run, also when the run is cancelled. A connection that dies between the
+// run and the delete leaves that file behind, password-protected, until someone
+// removes it (%TEMP%\ssisha-*.ps1 of the WinRM user).
 func applyImportCert(ctx context.Context, env *Env, t Target, a Action, hint certUndo) (*certUndo, error) {
 	from, thumb := hint.From, hint.Thumbprint
 	if from == "" || thumb == "" {
@@ -301,6 +318,33 @@ func undoOpenFirewall(ctx context.Context, env *Env, t Target, u firewallUndo) e
 		return nil
 	}
 	return env.PS(ctx, t.Host, psFirewallRemove(masterFirewallRule(answersMasterPort(env.Answers))), nil)
+}
+
+func applyOpenReplicaPorts(ctx context.Context, env *Env, t Target, a Action, _ replicaFirewallUndo) (*replicaFirewallUndo, error) {
+	res, err := runCollect(ctx, env, a.Summary, a.Commands)
+	u := &replicaFirewallUndo{}
+	for _, r := range res {
+		var out struct {
+			Name    string `json:"name"`
+			Created bool   `json:"created"`
+		}
+		if json.Unmarshal(r, &out) == nil && out.Created {
+			u.Created = append(u.Created, out.Name)
+		}
+	}
+	if err != nil {
+		return u, fmt.Errorf("opening the firewall for the replica's ports on %s failed: %w", t.Host, err)
+	}
+	return u, nil
+}
+
+func undoOpenReplicaPorts(ctx context.Context, env *Env, t Target, u replicaFirewallUndo) error {
+	for _, name := range u.Created {
+		if err := env.PS(ctx, t.Host, psFirewallRemove(name), nil); err != nil {
+			return fmt.Errorf("removing firewall rule %s on %s failed: %w", name, t.Host, err)
+		}
+	}
+	return nil
 }
 
 func applyEnableHadr(ctx context.Context, env *Env, t Target, a Action, _ hadrUndo) (*hadrUndo, error) {

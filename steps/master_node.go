@@ -111,6 +111,10 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 			p.block(fmt.Sprintf("the master is installed on %s but MasterSettings.config is missing", host), "repair it: setup /ACTION=Repair, then run this step again")
 			return true
 		}
+		if m.Settings.Error != "" {
+			p.block(fmt.Sprintf("MasterSettings.config on %s cannot be read: %s", host, m.Settings.Error), "restore it from its latest backup (MasterSettings.config.bak-*) or repair the master (setup /ACTION=Repair), then run this step again")
+			return true
+		}
 		if m.Settings.PortNumber != strconv.Itoa(port) {
 			p.block(fmt.Sprintf("the master on %s listens on port %s, not %d; a different port per node breaks failover", host, m.Settings.PortNumber, port),
 				fmt.Sprintf("set masterService.port to %s, or reinstall the master on %s with port %d", m.Settings.PortNumber, host, port))
@@ -163,6 +167,28 @@ func planMaster(env *Env, p *masterPlan, tg masterTarget, m masterNodeState) (bl
 		p.add(actOpenFirewall.New(fmt.Sprintf("Open inbound TCP %d for the Scale Out Master", port),
 			[]Command{PSCommand(host, psFirewallAdd(masterFirewallRule(port), fmt.Sprintf("SSIS Scale Out Master %d", port), port))},
 			&firewallUndo{Created: m.Firewall == nil}))
+	}
+	// Seeding, synchronisation, the masters' catalog connection and the workers' logging
+	// cross between machines on these ports; the Windows default blocks them all.
+	var open []Command
+	var ports []string
+	// The hint names the rules that do not exist yet: an existing one is only enabled,
+	// and undo leaves it.
+	hint := &replicaFirewallUndo{}
+	for _, rp := range replicaPorts(a, m) {
+		name := replicaFirewallRule(rp.Port)
+		enabled, exists := m.ReplicaFirewall[name]
+		if enabled {
+			continue
+		}
+		if !exists {
+			hint.Created = append(hint.Created, name)
+		}
+		open = append(open, PSCommand(host, psFirewallAdd(name, fmt.Sprintf("ssisha: %s (TCP %d)", rp.What, rp.Port), rp.Port)))
+		ports = append(ports, strconv.Itoa(rp.Port))
+	}
+	if len(open) > 0 {
+		p.add(actOpenReplicaPorts.New("Open inbound TCP "+strings.Join(ports, ", ")+" for the replica (endpoint, instance, listener)", open, hint))
 	}
 	if !m.HadrEnabled {
 		p.add(actEnableHadr.New("Enable Always On availability groups on "+sqlServerInstanceOf(a, host)+" (restarts the database engine)",
@@ -217,7 +243,20 @@ func verifyMasterNode(ctx context.Context, env *Env, host string, m masterNodeSt
 	}
 	add("http.sys binding", bound != "" && bound == thumb, fmt.Sprintf("0.0.0.0:%d -> %s", port, noneIfEmpty(bound)), "run step "+masterStepNumber(env, host)+" again to rebind the certificate")
 	add("Firewall open for the master port", m.Firewall != nil && m.Firewall.Enabled, "rule "+masterFirewallRule(port), "run step "+masterStepNumber(env, host)+" again")
+	var closed []string
+	for _, rp := range replicaPorts(a, m) {
+		if !m.ReplicaFirewall[replicaFirewallRule(rp.Port)] {
+			closed = append(closed, strconv.Itoa(rp.Port))
+		}
+	}
+	add("Firewall open for the replica's ports", len(closed) == 0, "closed: "+noneIfEmpty(strings.Join(closed, ", ")), "run step "+masterStepNumber(env, host)+" again")
 	add("Always On enabled", m.HadrEnabled, "HADR_Enabled", "run step "+masterStepNumber(env, host)+" again")
+	if m.SChannel.rejectsWorkers() {
+		checks = append(checks, Check{Name: "SChannel accepts the workers' certificates", Status: CheckWarning,
+			Detail: fmt.Sprintf("LocalMachine\\Root holds %d certificates a CA issued, and ClientAuthTrustMode is %s, SendTrustedIssuerList %s: the master will answer workers with 403",
+				m.SChannel.CAIssuedInRoot, noneIfEmpty(m.SChannel.ClientAuthTrustMode), noneIfEmpty(m.SChannel.SendTrustedIssuerList)),
+			Fix: "set SendTrustedIssuerList = 0 (or ClientAuthTrustMode = 2), a DWORD under HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL on every master node, or take the CA-issued certificates out of Root"})
+	}
 	return checks, nil
 }
 

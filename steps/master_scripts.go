@@ -4,7 +4,12 @@ package steps
 // facts share: reading it, installing and removing it, its service, its certificate,
 // its http.sys binding, its firewall rule, Always On, and the cluster role's state.
 
-import "github.com/ssisha/ssisha/remote/script"
+import (
+	"strings"
+
+	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/steps/answers"
+)
 
 // psCertInfoFn describes a certificate the way every cert script reports it.
 const psCertInfoFn = `function Get-SsishaCertInfo {
@@ -68,7 +73,10 @@ if ($cl) {
         $nn = $res | Where-Object { $_.ResourceType.Name -eq 'Network Name' } | Select-Object -First 1
         if ($nn) { $dnsName = ($nn | Get-ClusterParameter -Name DnsName).Value }
         $addresses = @($res | Where-Object { $_.ResourceType.Name -eq 'IP Address' } | ForEach-Object { ($_ | Get-ClusterParameter -Name Address).Value })
-        $owners = @(($g | Get-ClusterOwnerNode).OwnerNodes | ForEach-Object { $_.Name })
+        # The possible owners of the role's service resource (the group's own owner list
+        # is the preferred owners).
+        $svcRes = $res | Where-Object { $_.ResourceType.Name -eq 'Generic Service' } | Select-Object -First 1
+        if ($svcRes) { $owners = @(($svcRes | Get-ClusterOwnerNode).OwnerNodes | ForEach-Object { $_.Name }) }
         $group = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name }
     }
 }
@@ -93,15 +101,18 @@ type masterProbe struct {
 	SettingsPath string
 	Port         int
 	FirewallRule string
-	SetupMedia   string
-	Instance     string
+	// ReplicaRulePrefix finds ssisha's rules for the replica's ports.
+	ReplicaRulePrefix string
+	SetupMedia        string
+	Instance          string
 }
 
 func psMasterGet(q masterProbe) script.PowerShell {
 	return psWinRead("master.get", map[string]any{
 		"serviceName": q.ServiceName, "folder": q.Folder, "settingsPath": q.SettingsPath, "port": q.Port,
-		"firewallRule": q.FirewallRule, "setupMedia": q.SetupMedia, "instance": q.Instance,
-	}, psPendingReboot+`$root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
+		"firewallRule": q.FirewallRule, "replicaRulePrefix": q.ReplicaRulePrefix, "setupMedia": q.SetupMedia, "instance": q.Instance,
+	}, psPendingReboot+psSettingsFile+`
+$root = 'HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server'
 $marker = (Get-ItemProperty -Path "$root\$($p.folder)\DTS\Setup\SQL_IS_Master" -Name Version -ErrorAction SilentlyContinue).Version
 $isPath = (Get-ItemProperty -Path "$root\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue).'(default)'
 $engine = Get-Service -Name $(if ($p.instance -eq 'MSSQLSERVER') { 'MSSQLSERVER' } else { 'MSSQL$' + $p.instance }) -ErrorAction SilentlyContinue
@@ -117,23 +128,44 @@ if ($svc) {
 }
 $settings = $null
 if (Test-Path -LiteralPath $settingsPath) {
-    [xml]$x = Get-Content -LiteralPath $settingsPath -Raw
-    $read = { param($n) $m = $x.SelectNodes("//*[local-name()='$n']"); if ($m.Count -eq 1) { $m[0].InnerText } else { $null } }
-    $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
+    # A file this read cannot make out is reported, not thrown: the step blocks on it.
+    try {
+        $s = Read-Settings $settingsPath
+        $read = { param($n) try { Get-Setting $s $n } catch { $null } }
+        $settings = [pscustomobject]@{ path = $settingsPath; portNumber = & $read 'PortNumber'; sslCertThumbprint = & $read 'SSLCertThumbprint'; sqlServerName = & $read 'SqlServerName' }
+    } catch {
+        $settings = [pscustomobject]@{ path = $settingsPath; error = $_.Exception.Message }
+    }
 }
 $binding = $null
-$show = netsh http show sslcert ipport=0.0.0.0:$($p.port) 2>$null
-if ($LASTEXITCODE -eq 0) {
-    $hash = ($show | Where-Object { $_ -match 'Certificate Hash\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
-    $store = ($show | Where-Object { $_ -match 'Certificate Store Name\s*:\s*(\S+)' } | Select-Object -First 1) -replace '.*:\s*', ''
-    if ($hash) { $binding = [pscustomobject]@{ certificateHash = $hash.ToUpperInvariant(); storeName = $store } }
+# http.sys keeps its bindings in the registry; reading them there does not depend on the
+# language netsh prints its labels in.
+$sslKey = "HKLM:\SYSTEM\CurrentControlSet\Services\HTTP\Parameters\SslBindingInfo\0.0.0.0:$($p.port)"
+$ssl = Get-ItemProperty -LiteralPath $sslKey -ErrorAction SilentlyContinue
+if ($ssl -and $ssl.SslCertHash) {
+    $hash = (@($ssl.SslCertHash) | ForEach-Object { ([byte]$_).ToString('X2') }) -join ''
+    $binding = [pscustomobject]@{ certificateHash = $hash; storeName = [string]$ssl.SslCertStoreName }
 }
 $fw = Get-NetFirewallRule -Name $p.firewallRule -ErrorAction SilentlyContinue
 $firewall = $null
 if ($fw) { $firewall = [pscustomobject]@{ name = $fw.Name; enabled = ($fw.Enabled -eq 'True') } }
+$sch = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\SecurityProviders\SCHANNEL' -ErrorAction SilentlyContinue
+$schannel = [pscustomobject]@{
+    caIssuedInRoot        = @(Get-ChildItem -Path Cert:\LocalMachine\Root | Where-Object { $_.Issuer -ne $_.Subject }).Count
+    clientAuthTrustMode   = [string]$sch.ClientAuthTrustMode
+    sendTrustedIssuerList = [string]$sch.SendTrustedIssuerList
+}
+$replicaFirewall = [ordered]@{}
+foreach ($rule in @(Get-NetFirewallRule -Name ($p.replicaRulePrefix + '*') -ErrorAction SilentlyContinue)) { $replicaFirewall[$rule.Name] = ($rule.Enabled -eq 'True') }
 $instKey = (Get-ItemProperty -Path "$root\Instance Names\SQL" -Name $p.instance -ErrorAction SilentlyContinue).($p.instance)
 $hadr = $false
-if ($instKey) { $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1 }
+$sqlTcpPort = 0
+if ($instKey) {
+    $hadr = [int](Get-ItemProperty -Path "$root\$instKey\MSSQLServer\HADR" -Name HADR_Enabled -ErrorAction SilentlyContinue).HADR_Enabled -eq 1
+    # The static port of IPAll; a dynamic-only instance reports 0 and the default is assumed.
+    $tcp = Get-ItemProperty -Path "$root\$instKey\MSSQLServer\SuperSocketNetLib\Tcp\IPAll" -ErrorAction SilentlyContinue
+    if ($tcp -and $tcp.TcpPort) { $sqlTcpPort = [int](([string]$tcp.TcpPort).Split(',')[0].Trim()) }
+}
 $reasons = Get-SsishaRebootReasons
 $r = [pscustomobject]@{
     engineInstalled  = [bool]$engine
@@ -143,6 +175,9 @@ $r = [pscustomobject]@{
     settings         = $settings
     binding          = $binding
     firewall         = $firewall
+    replicaFirewall  = [pscustomobject]$replicaFirewall
+    schannel         = $schannel
+    sqlTcpPort       = $sqlTcpPort
     hadrEnabled      = $hadr
     pendingReboot    = $reasons.Count -gt 0
     rebootReasons    = @($reasons)
@@ -192,9 +227,12 @@ if (-not $thumb) {
     if (-not $c) { throw "no Scale Out Master certificate for $($p.certDnsName) with a private key is in LocalMachine\Root on $env:COMPUTERNAME" }
     $thumb = $c.Thumbprint
 }
-# The command line is built here and never printed: it carries the password.
+# The command line is built here and never printed: it carries the password. Setup
+# splits it as the C runtime does, where backslashes before a quote escape it: the
+# trailing backslashes of a quoted value are doubled so its closing quote stays one.
+$pw = $p.password -replace '(\\+)$', '$1$1'
 $argLine = '/Q /ACTION=Install /IACCEPTSQLSERVERLICENSETERMS /SUPPRESSPRIVACYSTATEMENTNOTICE /INDICATEPROGRESS=False ' +
-    ('/FEATURES={0} /ISMASTERSVCACCOUNT="{1}" /ISMASTERSVCPASSWORD="{2}" /ISMASTERSVCSTARTUPTYPE={3} /ISMASTERSVCPORT={4} /ISMASTERSVCTHUMBPRINT="{5}"' -f $p.features, $p.account, $p.password, $p.startupType, $p.port, $thumb)
+    ('/FEATURES={0} /ISMASTERSVCACCOUNT="{1}" /ISMASTERSVCPASSWORD="{2}" /ISMASTERSVCSTARTUPTYPE={3} /ISMASTERSVCPORT={4} /ISMASTERSVCTHUMBPRINT="{5}"' -f $p.features, $p.account, $pw, $p.startupType, $p.port, $thumb)
 $psi = New-Object System.Diagnostics.ProcessStartInfo
 $psi.FileName = $p.setupPath
 $psi.Arguments = $argLine
@@ -245,23 +283,19 @@ $r = [pscustomobject]@{ name = $c.Name; startMode = $c.StartMode; state = $c.Sta
 // http.sys binding, and a restart. An empty thumbprint means the certificate ssisha
 // made for certDnsName.
 func psMasterCertBind(settingsPath, serviceName, thumbprint, certDNSName string, port int) script.PowerShell {
-	return psWinChange("master.cert.bind", map[string]any{"settingsPath": settingsPath, "serviceName": serviceName, "thumbprint": thumbprint, "certDnsName": certDNSName, "port": port}, `if ($p.thumbprint) {
+	return psWinChange("master.cert.bind", map[string]any{"settingsPath": settingsPath, "serviceName": serviceName, "thumbprint": thumbprint, "certDnsName": certDNSName, "port": port}, psSettingsFile+`
+if ($p.thumbprint) {
     $cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 } else {
     $cert = Get-ChildItem Cert:\LocalMachine\Root | Where-Object { $_.HasPrivateKey -and $_.FriendlyName -eq 'SSISScaleOutMaster' -and ($_.DnsNameList.Unicode -contains $p.certDnsName) } | Sort-Object NotAfter -Descending | Select-Object -First 1
 }
 if (-not $cert -or -not $cert.HasPrivateKey) { throw "the master certificate ($($p.thumbprint)$($p.certDnsName)) with its private key is not in LocalMachine\Root on $env:COMPUTERNAME" }
 $thumb = $cert.Thumbprint
-[xml]$x = Get-Content -LiteralPath $p.settingsPath -Raw
-$n = $x.SelectNodes("//*[local-name()='SSLCertThumbprint']")
-if ($n.Count -ne 1) { throw "expected 1 SSLCertThumbprint element in $($p.settingsPath), found $($n.Count)" }
-$previous = $n[0].InnerText
+$s = Read-Settings $p.settingsPath
+$previous = Get-Setting $s 'SSLCertThumbprint'
 if ($previous -ne $thumb) {
-    Copy-Item -LiteralPath $p.settingsPath -Destination ("$($p.settingsPath).bak-" + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))
-    $n[0].InnerText = $thumb
-    $tmp = "$($p.settingsPath).tmp"
-    $x.Save($tmp)
-    Move-Item -LiteralPath $tmp -Destination $p.settingsPath -Force
+    Set-Setting $s 'SSLCertThumbprint' $thumb
+    $null = Save-Settings $s
 }
 $ipport = "0.0.0.0:$($p.port)"
 netsh http show sslcert ipport=$ipport *> $null
@@ -274,18 +308,31 @@ $r = [pscustomobject]@{ previousThumbprint = $previous; thumbprint = $thumb }
 `, true)
 }
 
+// agentServiceOf is the Windows service of the SQL Server Agent of an instance given
+// as HOST or HOST\INSTANCE: SQLSERVERAGENT, or SQLAgent$INSTANCE.
+func agentServiceOf(serverInstance string) string {
+	if _, inst, ok := strings.Cut(serverInstance, `\`); ok && inst != "" && !strings.EqualFold(inst, answers.DefaultSQLInstance) {
+		return "SQLAgent$" + inst
+	}
+	return "SQLSERVERAGENT"
+}
+
 func psAlwaysOn(enable bool, serverInstance string) script.PowerShell {
 	op, verb := "master.alwayson.enable", "Enable-SqlAlwaysOn"
 	if !enable {
 		op, verb = "master.alwayson.disable", "Disable-SqlAlwaysOn"
 	}
-	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
+	return psWinChangeWithin(limitSQLRestart, op, map[string]any{"serverInstance": serverInstance, "agentService": agentServiceOf(serverInstance)}, `if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) {
     Import-Module SqlServer -ErrorAction SilentlyContinue
     if (-not (Get-Command `+verb+` -ErrorAction SilentlyContinue)) { throw "the SqlServer PowerShell module is not installed on $env:COMPUTERNAME; run Install-Module SqlServer there and try again" }
 }
-# This restarts the database engine.
+# This restarts the database engine, which stops SQL Server Agent with it and does not
+# start it again: note whether the Agent ran, and start it after.
+$agent = Get-Service -Name $p.agentService -ErrorAction SilentlyContinue
+$agentWasRunning = [bool]($agent -and $agent.Status -eq 'Running')
 `+verb+` -ServerInstance $p.serverInstance -Force
-$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = `+map[bool]string{true: "$true", false: "$false"}[enable]+` }
+if ($agentWasRunning) { Start-Service -Name $p.agentService }
+$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = `+map[bool]string{true: "$true", false: "$false"}[enable]+`; agentWasRunning = $agentWasRunning }
 `, true)
 }
 
@@ -333,15 +380,8 @@ func psMasterCertExport(thumbprint string, password script.Secret) script.PowerS
 	return psWinChange("cert.export", map[string]any{"thumbprint": thumbprint, "password": password}, `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not $cert) { $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue }
 if (-not $cert) { throw "certificate $($p.thumbprint) is not on $env:COMPUTERNAME" }
-$pw = ConvertTo-SecureString -String $p.password -AsPlainText -Force
-$tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
-try {
-    Export-PfxCertificate -Cert $cert -FilePath $tmp -Password $pw -ChainOption EndEntityCertOnly | Out-Null
-    $b64 = [Convert]::ToBase64String([System.IO.File]::ReadAllBytes($tmp))
-} finally {
-    # The file holds the private key; it leaves the node only as this result.
-    Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
-}
+# Exported in memory: the private key never reaches a file on this node.
+$b64 = [Convert]::ToBase64String($cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $p.password))
 $r = [pscustomobject]@{ thumbprint = $p.thumbprint; pfx = $b64 }
 `, true)
 }
@@ -349,17 +389,16 @@ $r = [pscustomobject]@{ thumbprint = $p.thumbprint; pfx = $b64 }
 func psMasterCertImport(thumbprint string, pfx, password script.Secret) script.PowerShell {
 	return psWinChange("cert.import", map[string]any{"thumbprint": thumbprint, "pfx": pfx, "password": password}, `$existing = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not ($existing -and $existing.HasPrivateKey)) {
-    $pw = ConvertTo-SecureString -String $p.password -AsPlainText -Force
-    $tmp = Join-Path $env:TEMP ('ssisha-' + [guid]::NewGuid().ToString('N') + '.pfx')
-    try {
-        [System.IO.File]::WriteAllBytes($tmp, [Convert]::FromBase64String($p.pfx))
-        # Import-PfxCertificate into a LocalMachine store keeps the key in the machine
-        # key set, where http.sys can use it.
-        $imported = Import-PfxCertificate -FilePath $tmp -CertStoreLocation Cert:\LocalMachine\Root -Password $pw -Exportable
-    } finally {
-        Remove-Item -LiteralPath $tmp -Force -ErrorAction SilentlyContinue
-    }
+    # Imported from the bytes in memory. MachineKeySet puts the key in the machine key
+    # set, where http.sys can use it (without it the key would land in the WinRM
+    # user's profile); PersistKeySet keeps it after this process ends.
+    $flags = [System.Security.Cryptography.X509Certificates.X509KeyStorageFlags]'MachineKeySet, PersistKeySet, Exportable'
+    $bytes = [Convert]::FromBase64String($p.pfx)
+    $imported = New-Object System.Security.Cryptography.X509Certificates.X509Certificate2 -ArgumentList $bytes, $p.password, $flags
     if ($imported.Thumbprint -ne $p.thumbprint) { throw "the imported certificate is $($imported.Thumbprint), not the expected $($p.thumbprint)" }
+    $st = New-Object System.Security.Cryptography.X509Certificates.X509Store ('Root', 'LocalMachine')
+    $st.Open('ReadWrite')
+    try { $st.Add($imported) } finally { $st.Close() }
 }
 $c = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)"
 $r = [pscustomobject]@{ thumbprint = $c.Thumbprint; hasPrivateKey = $c.HasPrivateKey }
@@ -381,9 +420,10 @@ if ($svc) {
 $path = Find-Settings $p.service 'MasterSettings.config' $p.defaultPath
 $out.path = $path
 if (Test-Path -LiteralPath $path) {
-  [xml]$x = Get-Content -LiteralPath $path -Raw
+  $s = Read-Settings $path
   $out.found = $true
-  foreach ($k in 'SqlServerName', 'SSLCertThumbprint', 'PortNumber') { $out[$k] = (Get-One $x $k).InnerText }
+  $out.format = $s.Format
+  foreach ($k in 'SqlServerName', 'SSLCertThumbprint', 'PortNumber') { $out[$k] = Get-Setting $s $k }
 }
 [pscustomobject]$out | ConvertTo-Json -Compress -Depth 5`}
 }
@@ -399,9 +439,9 @@ if (-not (Test-Path -LiteralPath $path)) {
   [pscustomobject]@{ found = $false; settingsFound = $false } | ConvertTo-Json -Compress -Depth 5
   return
 }
-[xml]$x = Get-Content -LiteralPath $path -Raw
-$thumb = (Get-One $x 'SSLCertThumbprint').InnerText.Trim().ToUpperInvariant()
-$port = (Get-One $x 'PortNumber').InnerText
+$s = Read-Settings $path
+$thumb = (Get-Setting $s 'SSLCertThumbprint').Trim().ToUpperInvariant()
+$port = Get-Setting $s 'PortNumber'
 $cert = Get-ChildItem -Path "Cert:\LocalMachine\Root\$thumb", "Cert:\LocalMachine\My\$thumb" -ErrorAction SilentlyContinue | Select-Object -First 1
 if (-not $cert) {
   [pscustomobject]@{ found = $false; settingsFound = $true; thumbprint = $thumb; port = $port } | ConvertTo-Json -Compress -Depth 5

@@ -29,7 +29,40 @@ func windowsPreflightChecks() []PreflightCheck {
 		{Name: "Network names free", Scope: ClusterOnce, Run: checkNetworkNames},
 		{Name: "Static addresses unused", Scope: ClusterOnce, Run: checkStaticAddresses},
 		{Name: "Witness server answers", Scope: ClusterOnce, Run: checkWitness},
+		{Name: "Endpoint port reachable between replicas", Scope: EachMaster, Run: checkEndpointReach},
 	}
+}
+
+// checkEndpointReach probes, from the node, the mirroring endpoint port of every other
+// replica: seeding and synchronisation need it open both ways. Before step 4 nothing
+// listens there yet, so a port that does not answer is a warning, not a failure.
+func checkEndpointReach(ctx context.Context, env *Env, t Target) Check {
+	const name = "Endpoint port reachable between replicas"
+	port := env.Answers.AvailabilityGroup.EndpointPort
+	if port == 0 {
+		port = answers.DefaultEndpointPort
+	}
+	var open, closed []string
+	for _, m := range env.Answers.Masters {
+		if strings.EqualFold(m.Host, t.Host) {
+			continue
+		}
+		res, err := probeHost(ctx, env, t.Host, m.Host, port)
+		if err != nil {
+			return Check{Name: name, Status: CheckFailed, Detail: fmt.Sprintf("%s did not answer: %v", t.Host, err), Fix: "check that WinRM is enabled there and the connection settings are right"}
+		}
+		if res.TCP {
+			open = append(open, fmt.Sprintf("%s:%d", m.Host, port))
+		} else {
+			closed = append(closed, fmt.Sprintf("%s:%d", m.Host, port))
+		}
+	}
+	if len(closed) == 0 {
+		return Check{Name: name, Status: CheckSuccess, Detail: "from " + t.Host + ": " + noneIfEmpty(strings.Join(open, ", ")) + " answer"}
+	}
+	return Check{Name: name, Status: CheckWarning,
+		Detail: fmt.Sprintf("from %s: %s do not answer: nothing listens there before step 4 creates the endpoint, or Windows Firewall blocks the port", t.Host, strings.Join(closed, ", ")),
+		Fix:    fmt.Sprintf("steps 2 and 3 open inbound TCP %d on every replica; once the endpoints exist, run preflight again: a port that still does not answer is blocked on the way", port)}
 }
 
 // checkWitness checks that the file share witness's server answers SMB, when the

@@ -44,6 +44,14 @@ func (p *Projection) masterNode(env *Env, host string, read func() (masterNodeSt
 			m.Settings.SSLCertThumbprint = thumb
 			m.Binding = &httpBinding{CertificateHash: thumb, StoreName: "Root"}
 			m.Firewall = &firewallRuleState{Name: masterFirewallRule(answersMasterPort(a)), Enabled: true}
+			open := map[string]bool{}
+			for k, v := range m.ReplicaFirewall {
+				open[k] = v
+			}
+			for _, rp := range replicaPorts(a, *m) {
+				open[replicaFirewallRule(rp.Port)] = true
+			}
+			m.ReplicaFirewall = open
 		}
 		if p.changes(5, host) && m.Settings != nil {
 			m.Settings.SQLServerName = a.ListenerAddress()

@@ -60,7 +60,10 @@ func tsqlAGReplicaFacts(ag, masterAccount string) script.TSQL {
         CASE WHEN SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NULL THEN N'login' END,
         CASE WHEN OBJECT_ID(N'master.dbo.sp_ssis_startup') IS NULL THEN N'startup' END,
         CASE WHEN NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Server Maintenance Job') THEN N'maintenance' END,
-        CASE WHEN NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Failover Monitor Job') THEN N'monitor' END) AS ssis_support_missing
+        CASE WHEN NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Failover Monitor Job') THEN N'monitor' END) AS ssis_support_missing,
+    ISNULL(cs.connected_state_desc, N'') AS connected_state,
+    ISNULL(cs.last_connect_error_number, 0) AS last_connect_error_number,
+    ISNULL(cs.last_connect_error_description, N'') AS last_connect_error_description
 FROM (SELECT 1 AS one) AS x
 LEFT JOIN sys.database_mirroring_endpoints ep ON 1 = 1
 LEFT JOIN sys.tcp_endpoints tep ON tep.endpoint_id = ep.endpoint_id
@@ -68,7 +71,13 @@ LEFT JOIN sys.databases d ON d.name = N'SSISDB'
 LEFT JOIN sys.database_recovery_status drs ON drs.database_id = d.database_id
 LEFT JOIN sys.availability_groups ag ON ag.name = @AGName
 LEFT JOIN sys.dm_hadr_availability_replica_states ars ON ars.group_id = ag.group_id AND ars.is_local = 1
-LEFT JOIN sys.availability_group_listeners l ON l.group_id = ag.group_id;`}
+LEFT JOIN sys.availability_group_listeners l ON l.group_id = ag.group_id
+-- How the local replica sees its partner (the primary, from a secondary): connected or
+-- not, and the last connect error (28034: the endpoint refused this engine's identity).
+OUTER APPLY (SELECT TOP (1) s.connected_state_desc, s.last_connect_error_number, s.last_connect_error_description
+             FROM sys.dm_hadr_availability_replica_states s
+             WHERE s.group_id = ag.group_id AND s.is_local = 0 AND ars.role = 2
+             ORDER BY s.role) AS cs;`}
 }
 
 func tsqlCatalogFacts(masterAccount string) script.TSQL {

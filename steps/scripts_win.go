@@ -38,6 +38,12 @@ const psPendingReboot = `function Get-SsishaRebootReasons {
 // task's input file holds no secret and every file is removed afterwards.
 const psRunAsTask = `function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    # With this policy on, Register-ScheduledTask fails with "A specified logon session
+    # does not exist" (0x80070520), which names neither the policy nor the fix.
+    $lsa = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa' -Name DisableDomainCreds -ErrorAction SilentlyContinue
+    if ($lsa -and $lsa.DisableDomainCreds -eq 1) {
+        throw "the policy 'Network access: Do not allow storage of passwords and credentials for network authentication' is enabled on $env:COMPUTERNAME (HKLM\SYSTEM\CurrentControlSet\Control\Lsa\DisableDomainCreds = 1): a scheduled task cannot keep the operator's password, which the cluster cmdlets need; turn the policy off on this node for the run (Local Security Policy, or the GPO that sets it)"
+    }
     $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
     $dir = Join-Path $env:ProgramData 'ssisha'
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
@@ -58,12 +64,15 @@ const psRunAsTask = `function Invoke-SsishaAsTask {
             $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
         } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
         if (-not (Test-Path -LiteralPath $outPath)) {
-            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; it was stopped and removed; look at Task Scheduler history on $env:COMPUTERNAME"
         }
         $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
         if ($out.error) { throw $out.error }
         $out.result
     } finally {
+        # A task still running past its time is stopped before it is removed, with the
+        # password it stores: the script's own limit leaves room for this.
+        Stop-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -ErrorAction SilentlyContinue
         Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
         Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
     }

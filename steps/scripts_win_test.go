@@ -43,7 +43,7 @@ func TestWindowsTemplatesGolden(t *testing.T) {
 		"step3-master.service.set":      psServiceSet("SSISScaleOutMaster150", "Manual", "Stopped"),
 		"step7-cluster.role.get":        psRoleGet("ssismaster", "SSISScaleOutMaster150"),
 		"step7-cluster.role.create":     psRoleCreate("ssismaster", "SSISScaleOutMaster150", "10.0.0.60", []string{"NODE1", "NODE2"}, `CONTOSO\dba`, pw),
-		"step7-cluster.role.remove":     psRoleRemove("ssismaster", `CONTOSO\dba`, pw),
+		"step7-cluster.role.remove":     psRoleRemove("ssismaster", true, "", `CONTOSO\dba`, pw),
 	}
 	for name, s := range templates {
 		text := s.Display()

@@ -77,20 +77,25 @@ func psClusterCreate(name string, nodes []string, staticAddress, user string, pa
         if ($existing.Name -ne $d.name) { throw "this node already belongs to cluster $($existing.Name)" }
         $result = [pscustomobject]@{ name = $existing.Name; created = $false; report = '' }
     } else {
-        # Storage tests warn without shared disks, which this design does not use;
-        # only failures stop the creation.
-        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningAction SilentlyContinue
+        # Storage tests are left out: this design uses no shared disks. Test-Cluster
+        # does not fail on failed tests; it warns with its overall result ("Test Result:
+        # ClusterFailed" and the like). Only a failure stops the creation; warnings are
+        # in the report.
+        $tcWarnings = @()
+        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningVariable tcWarnings -WarningAction SilentlyContinue
+        $failed = @($tcWarnings | Where-Object { [string]$_ -match 'Failed' })
+        if ($failed.Count -gt 0) { throw "cluster validation failed ($(([string]$failed[0]).Trim())); New-Cluster was not run. Read the report $($report.FullName) on $env:COMPUTERNAME" }
         $splat = @{ Name = $d.name; Node = $d.nodes; NoStorage = $true; AdministrativeAccessPoint = 'ActiveDirectoryAndDns' }
         if ($d.staticAddress) { $splat.StaticAddress = $d.staticAddress }
         New-Cluster @splat -WarningAction SilentlyContinue | Out-Null
         $result = [pscustomobject]@{ name = $d.name; created = $true; report = [string]$report.FullName }
     }
 ` + psTaskEpilogue
-	return psWinChangeWithin(limitCluster, "cluster.create", map[string]any{
+	return psWinChangeWithin(limitClusterCreate, "cluster.create", map[string]any{
 		"name": name, "nodes": nodes, "staticAddress": staticAddress,
 		"runAsUser": user, "runAsPassword": password,
 	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; nodes = @($p.nodes); staticAddress = $p.staticAddress }
-$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 1800
+$res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitClusterCreate)+`
 $r = [pscustomobject]@{ name = $res.name; created = [bool]$res.created; report = $res.report }
 `, true)
 }
@@ -114,7 +119,7 @@ func psClusterQuorumSet(name, witness, user string, password script.Secret) scri
     }
 ` + psTaskEpilogue
 	return psWinChangeWithin(limitCluster, "cluster.quorum.set", map[string]any{"name": name, "witness": witness, "runAsUser": user, "runAsPassword": password},
-		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ absent = [bool]$res.absent; quorumType = [string]$res.quorumType; witnessPath = [string]$res.witnessPath }
 `, true)
 }
@@ -132,7 +137,7 @@ func psClusterDestroy(name, user string, password script.Secret) script.PowerShe
     }
 ` + psTaskEpilogue
 	return psWinChangeWithin(limitCluster, "cluster.destroy", map[string]any{"name": name, "runAsUser": user, "runAsPassword": password},
-		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+		psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitCluster)+`
 $r = [pscustomobject]@{ name = $p.name; removed = [bool]$res.removed }
 `, true)
 }

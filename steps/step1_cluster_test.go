@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 func TestClusterStepLifecycle(t *testing.T) {
@@ -131,5 +133,45 @@ func TestClusterStepWitness(t *testing.T) {
 	_, err = applyAction(s, context.Background(), l.env, tgs[1], det.Actions[0])
 	if err == nil || !strings.Contains(err.Error(), "network path was not found") || !strings.Contains(err.Error(), "Full Control") {
 		t.Fatalf("a missing share: %v", err)
+	}
+}
+
+func TestClusterStepExplainsThePolicyThatBreaksTheTask(t *testing.T) {
+	l := newWinLab(t)
+	s := NewClusterStep()
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		l.node(h).Registry[estate.DisableDomainCredsKey] = "1"
+	}
+	var err error
+	for _, tg := range l.targets(s) {
+		for _, a := range l.detect(t, s, tg).Actions {
+			if _, err = applyAction(s, context.Background(), l.env, tg, a); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "Do not allow storage of passwords and credentials for network authentication") || !strings.Contains(err.Error(), "turn the policy off") {
+		t.Errorf("with the policy on, creating the cluster: %v", err)
+	}
+}
+
+func TestClusterStepStopsOnAFailedValidation(t *testing.T) {
+	l := newWinLab(t)
+	s := NewClusterStep()
+	// Two nodes with one address: Test-Cluster fails "Validate IP Configuration".
+	l.node("node2.contoso.com").IP = l.node("node1.contoso.com").IP
+	var err error
+	for _, tg := range l.targets(s) {
+		for _, a := range l.detect(t, s, tg).Actions {
+			if _, err = applyAction(s, context.Background(), l.env, tg, a); err != nil {
+				break
+			}
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), "cluster validation failed") {
+		t.Errorf("with a failed validation: %v", err)
+	}
+	if l.estate.Cluster != nil {
+		t.Errorf("the cluster was created after a failed validation: %+v", l.estate.Cluster)
 	}
 }

@@ -136,7 +136,7 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 
 // Actions lists step 2's actions.
 func (primaryMasterStep) Actions() []ActionType {
-	return []ActionType{actCreateCert, actCopyCertRoot, actInstallMaster, actRebindCert, actOpenFirewall, actEnableHadr}
+	return []ActionType{actCreateCert, actCopyCertRoot, actInstallMaster, actRebindCert, actOpenFirewall, actOpenReplicaPorts, actEnableHadr}
 }
 
 func (s primaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {

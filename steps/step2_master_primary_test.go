@@ -14,7 +14,7 @@ func TestPrimaryMasterStepLifecycle(t *testing.T) {
 	s := NewPrimaryMasterStep()
 	before := l.snapshot(t)
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StatePending || winActionIDs(det.Actions) != "create-certificate,install-master,open-firewall,enable-alwayson" {
+	if det.State != StatePending || winActionIDs(det.Actions) != "create-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson" {
 		t.Fatalf("detect: %s %s", det.State, winActionIDs(det.Actions))
 	}
 	applied := l.applyTargets(t, s, l.targets(s))
@@ -33,6 +33,30 @@ func TestPrimaryMasterStepLifecycle(t *testing.T) {
 	l.undoAll(t, s, applied)
 	if after := l.snapshot(t); after != before {
 		t.Errorf("undo did not restore the estate")
+	}
+}
+
+func TestPrimaryMasterStepOpensTheReplicaPortsAndUndoesOnlyItsOwnRules(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	n := l.node("node1.contoso.com")
+	// The DBA's own rule for the instance stays whatever ssisha does; ssisha's own
+	// endpoint rule, found disabled, is enabled and left on undo.
+	n.Firewall["SQL Server"] = &estate.FirewallRule{Name: "SQL Server", Port: 1433, Enabled: true}
+	n.Firewall[replicaFirewallRule(5022)] = &estate.FirewallRule{Name: replicaFirewallRule(5022), Port: 5022, Enabled: false}
+	applied := l.applyTargets(t, s, l.targets(s))
+	for _, port := range []int{5022, 1433} {
+		if r := n.Firewall[replicaFirewallRule(port)]; r == nil || !r.Enabled || r.Port != port {
+			t.Errorf("after apply the rule for TCP %d is %+v", port, r)
+		}
+	}
+	l.expectVerified(t, s)
+	l.undoAll(t, s, applied)
+	if n.Firewall["SQL Server"] == nil || n.Firewall[replicaFirewallRule(5022)] == nil {
+		t.Errorf("undo removed a rule ssisha did not create: %v", n.Firewall)
+	}
+	if n.Firewall[replicaFirewallRule(1433)] != nil {
+		t.Error("undo left the rule ssisha created")
 	}
 }
 
@@ -108,4 +132,62 @@ func TestPrimaryMasterStepRebindsDriftedBinding(t *testing.T) {
 		t.Fatalf("binding not restored: %s", n.SSLBindings["0.0.0.0:8391"])
 	}
 	l.expectDone(t, s)
+}
+
+func TestPrimaryMasterStepPasswordEndingInBackslashReachesSetup(t *testing.T) {
+	l := newWinLab(t)
+	const pw = `Master-Pass\\`
+	l.estate.Accounts[`contoso\svc_ssismaster`].Password = pw
+	l.env.Secrets.MasterAccountPassword = script.NewSecret("master-account-password", pw)
+	l.env.Redactor.Add(l.env.Secrets.MasterAccountPassword)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	if l.node("node1.contoso.com").Installed["IS_Master"] == "" {
+		t.Error("the master was not installed")
+	}
+}
+
+func TestPrimaryMasterStepWarnsOfSChannelDefaultsWithCAIssuedCertificates(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	n := l.node("node1.contoso.com")
+	n.Certs[estate.StoreRoot]["C0FFEE0000000000000000000000000000000001"] = &estate.Cert{Thumbprint: "C0FFEE0000000000000000000000000000000001",
+		Subject: "CN=Contoso Issuing CA 1", Issuer: "CN=Contoso Root CA"}
+	checks, err := s.Verify(context.Background(), l.env, l.targets(s)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range checks {
+		if strings.Contains(c.Name, "SChannel") {
+			found = c.Status == CheckWarning && strings.Contains(c.Fix, "SendTrustedIssuerList = 0")
+		}
+	}
+	if !found {
+		t.Fatalf("no SChannel warning with a CA-issued certificate in Root: %+v", checks)
+	}
+	n.Registry[estate.SendTrustedIssuerListKey] = "0"
+	l.expectVerified(t, s)
+}
+
+func TestPrimaryMasterStepReadsTheBindingOnAGermanNode(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.node("node1.contoso.com").Locale = "de-DE"
+	l.applyTargets(t, s, l.targets(s))
+	if d := l.detect(t, s, l.targets(s)[0]); d.State != StateDone {
+		t.Errorf("after apply on a de-DE node: %s %s (%s)", d.State, winActionIDs(d.Actions), d.Reason)
+	}
+}
+
+func TestPrimaryMasterStepBlocksOnASettingsFileOfNeitherFormat(t *testing.T) {
+	l := newWinLab(t)
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	l.node("node1.contoso.com").SetFile(l.env.Version.MasterSettingsPath(), "[Master]\r\nPortNumber=8391\r\n")
+	d := l.detect(t, s, l.targets(s)[0])
+	if d.State != StateBlocked || !strings.Contains(d.Reason, "its first line is '[Master]'") || !strings.Contains(d.Fix, "backup") {
+		t.Errorf("got %s %q %q, want blocked naming the first line", d.State, d.Reason, d.Fix)
+	}
 }

@@ -118,7 +118,7 @@ func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (De
 
 // Actions lists step 3's actions.
 func (secondaryMasterStep) Actions() []ActionType {
-	return []ActionType{actImportCert, actInstallMaster, actRebindCert, actOpenFirewall, actEnableHadr, actStopUntilRole}
+	return []ActionType{actImportCert, actInstallMaster, actRebindCert, actOpenFirewall, actOpenReplicaPorts, actEnableHadr, actStopUntilRole}
 }
 
 func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {

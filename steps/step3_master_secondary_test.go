@@ -14,7 +14,7 @@ func TestSecondaryMasterStepLifecycle(t *testing.T) {
 	s := NewSecondaryMasterStep()
 	before := l.snapshot(t)
 	det := l.detect(t, s, l.targets(s)[0])
-	if det.State != StatePending || winActionIDs(det.Actions) != "import-certificate,install-master,open-firewall,enable-alwayson" {
+	if det.State != StatePending || winActionIDs(det.Actions) != "import-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson" {
 		t.Fatalf("detect: %s %s (%s)", det.State, winActionIDs(det.Actions), det.Reason)
 	}
 	applied := l.applyTargets(t, s, l.targets(s))
@@ -25,6 +25,13 @@ func TestSecondaryMasterStepLifecycle(t *testing.T) {
 	}
 	if n.SSLBindings["0.0.0.0:8391"] != primaryThumb {
 		t.Fatalf("node2 bound %s, primary %s", n.SSLBindings["0.0.0.0:8391"], primaryThumb)
+	}
+	// The private key crosses as bytes: no PFX file on either node's disk, not even for
+	// a moment.
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com"} {
+		if w := l.node(h).PrivateKeyWrites; len(w) > 0 {
+			t.Errorf("the PFX was written to %s's disk: %v", h, w)
+		}
 	}
 	// Pitfall: two running masters before the cluster role exists.
 	if svc := n.Services["ssisscaleoutmaster150"]; svc == nil || svc.State != "Stopped" || svc.StartMode != "Manual" {

@@ -7,6 +7,9 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/ssisha/ssisha/remote"
+	"github.com/ssisha/ssisha/steps/answers"
 )
 
 // Step 4 runs on each master node. On the primary it creates the catalog with Scale
@@ -75,13 +78,27 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 			Fix:    "run step 2 (primary) or 3 (secondary), which enables Always On and restarts the engine, or enable it in SQL Server Configuration Manager"}, nil
 	}
 	var acts []Action
+	partners, err := engineAccounts(ctx, env, t.Host)
+	if err != nil {
+		return Detection{}, err
+	}
+	endpointReason := ""
 	if f.EndpointName == "" {
-		accounts, err := engineAccounts(ctx, env)
+		acts = append(acts, actEndpoint.New(fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
+			[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, partners))}, nil))
+	} else {
+		// An endpoint made before (by hand, or by an older run) may not admit the
+		// partners: the replicas then never connect.
+		rd, err := readReplicaReadiness(ctx, env, t.Host, partners)
 		if err != nil {
 			return Detection{}, err
 		}
-		acts = append(acts, actEndpoint.New(fmt.Sprintf("Create the mirroring endpoint %s on port %d", HadrEndpointName, a.AvailabilityGroup.EndpointPort),
-			[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(HadrEndpointName, a.AvailabilityGroup.EndpointPort, accounts))}, nil))
+		if rd.ConnectMissing != "" {
+			missing := strings.ReplaceAll(rd.ConnectMissing, "\n", ", ")
+			acts = append(acts, actEndpoint.New(fmt.Sprintf("Grant CONNECT on the mirroring endpoint %s to %s", f.EndpointName, missing),
+				[]Command{SQLCommand(t.Host, tsqlEndpointEnsure(f.EndpointName, a.AvailabilityGroup.EndpointPort, partners))}, nil))
+			endpointReason = "the mirroring endpoint on " + t.Host + " does not admit " + missing + "; the replicas cannot connect (error 28034) and SSISDB does not synchronize"
+		}
 	}
 	if !f.MasterLogin {
 		acts = append(acts, actMasterLogin.New("Create the login "+a.MasterService.Account,
@@ -98,6 +115,9 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 		return d, err
 	}
 	d.Facts = facts
+	if endpointReason != "" && d.Reason == "" && f.Joined {
+		d.Reason, d.Fix = endpointReason, "apply step 4 to grant it"
+	}
 	switch {
 	case len(d.Actions) == 0:
 		d.State = StateDone
@@ -109,9 +129,9 @@ func (s availabilityGroupStep) Detect(ctx context.Context, env *Env, t Target) (
 	return d, nil
 }
 
-// engineAccounts lists the engine service accounts of every replica: each needs
-// CONNECT on the others' endpoints.
-func engineAccounts(ctx context.Context, env *Env) (string, error) {
+// engineAccounts lists the engine identities of the replicas other than host: each
+// needs CONNECT on host's endpoint.
+func engineAccounts(ctx context.Context, env *Env, host string) (string, error) {
 	all, err := readAllServerFacts(ctx, env)
 	if err != nil {
 		return "", err
@@ -119,14 +139,32 @@ func engineAccounts(ctx context.Context, env *Env) (string, error) {
 	seen := map[string]bool{}
 	var out []string
 	for _, f := range all {
-		k := strings.ToLower(f.ServiceAccount)
-		if f.ServiceAccount == "" || seen[k] || strings.HasPrefix(k, "nt service\\") || strings.HasPrefix(k, "nt authority\\") {
+		if SameHost(f.Host, host) {
 			continue
 		}
-		seen[k] = true
-		out = append(out, f.ServiceAccount)
+		id := engineIdentity(env.Answers.Domain, f)
+		if id == "" || seen[strings.ToLower(id)] {
+			continue
+		}
+		seen[strings.ToLower(id)] = true
+		out = append(out, id)
 	}
 	return strings.Join(out, "\n"), nil
+}
+
+// engineIdentity is who a replica's engine is at its partners' endpoints: its domain
+// service account, or, under a virtual or built-in account (NT Service\…,
+// NT AUTHORITY\…, LocalSystem), its computer account DOMAIN\HOST$.
+func engineIdentity(domain string, f serverFacts) string {
+	k := strings.ToLower(strings.TrimSpace(f.ServiceAccount))
+	if k != "" && !strings.HasPrefix(k, `nt service\`) && !strings.HasPrefix(k, `nt authority\`) && k != "localsystem" {
+		return f.ServiceAccount
+	}
+	host, _, _ := strings.Cut(f.ServerName, `\`)
+	if host == "" || domain == "" {
+		return ""
+	}
+	return strings.ToUpper(domain) + `\` + strings.ToUpper(host) + "$"
 }
 
 func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Target, f replicaFacts, facts map[string]any, acts []Action) (Detection, error) {
@@ -161,7 +199,7 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{}, err
 		}
 		acts = append(acts, actCreateCatalog.New("Create the SSISDB catalog and enable Scale Out",
-			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder())), SQLCommand(t.Host, tsqlScaleoutEnable())},
+			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())},
 			&catalogUndo{Created: true, ClrWasEnabled: sf.CLREnabled}))
 	} else if cat.ScaleOut != "TRUE" {
 		acts = append(acts, actEnableScaleout.New("Enable Scale Out in SSISDB (catalog.enable_scaleout)",
@@ -193,10 +231,29 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{State: StateBlocked, Facts: facts, Reason: "availabilityGroup.listener.staticAddress: " + err.Error(), Fix: "correct it in the answer file"}, nil
 		}
 		acts = append(acts, actListener.New("Add the listener "+a.ListenerAddress(),
-			[]Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, l.DNSName, ip, mask, l.Port))},
-			&agUndo{AG: a.AvailabilityGroup.Name, Listener: l.DNSName, Created: true}))
+			[]Command{SQLCommand(t.Host, tsqlListenerAdd(a.AvailabilityGroup.Name, listenerLabel(l.DNSName), ip, mask, l.Port))},
+			&agUndo{AG: a.AvailabilityGroup.Name, Listener: listenerLabel(l.DNSName), Created: true}))
+	}
+	// The primary gets the failover monitor job too (catalog creation made the rest),
+	// and is registered as the replica that is primary: once it is a secondary after a
+	// failover, its job must act when the group comes back.
+	if !f.Support || !hasReplica(cat.Replicas, f.ServerName) {
+		acts = append(acts, alwaysOnSupportAction(ctx, env, t, f, hasReplica(cat.Replicas, f.ServerName), replicaStatePrimary))
 	}
 	return Detection{Actions: acts}, nil
+}
+
+// alwaysOnSupportAction enables Always On support for SSIS on t: what SSISDB's CLR
+// code needs, the cleanup login with the primary's SID, the startup procedure, the
+// two SSIS jobs, and the replica's row in internal.alwayson_support_state.
+func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFacts, registered bool, state int) Action {
+	server := f.ServerName
+	// The objects missing now are the ones the action creates; those present stay, as
+	// its own undo data would say.
+	return actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
+		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
+			SQLCommand(t.Host, tsqlAlwaysOnSupport(nil)), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state))},
+		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered))
 }
 
 // replicaSpecs is the replica list of CREATE AVAILABILITY GROUP as JSON: each master's
@@ -251,12 +308,7 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	}
 	facts["alwaysOnReplica"] = registered
 	if !f.Support || !registered {
-		server := f.ServerName
-		// The objects missing now are the ones the action creates; those present stay,
-		// as its own undo data would say.
-		acts = append(acts, actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
-			[]Command{SQLCommand(t.Host, tsqlAlwaysOnSupport()), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server))},
-			&supportUndo{Objects: f.SupportMissing, Server: server, ReplicaAdded: !registered}))
+		acts = append(acts, alwaysOnSupportAction(ctx, env, t, f, registered, replicaStateSecondary))
 		if f.Joined && reason == "" {
 			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
 			fix = "apply step 4 to enable it"
@@ -272,12 +324,36 @@ func waitSeeded(ctx context.Context, env *Env, host string) (replicaFacts, error
 	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "seeding of SSISDB on "+host, func() (bool, error) {
 		f, err := readReplicaFacts(ctx, env, host)
 		if err != nil {
-			return false, nil
+			return false, waitGivesUp(err)
 		}
 		last = f
+		if f.SSISDBState == "" && f.ConnectError != "" {
+			// Seeding needs the replicas connected; a refused handshake does not pass
+			// by waiting.
+			return false, fmt.Errorf("%s joined the group but is not connected to the primary (%s); seeding cannot start: "+
+				"on each replica, create a login for the partner's engine account and GRANT CONNECT ON ENDPOINT to it", host, f.ConnectError)
+		}
 		return f.SSISDBState != "", nil
 	})
 	return last, err
+}
+
+// transientSQL are the SQL Server errors a wait reads through: the estate is moving
+// (a failover, a restart, a database coming online) and the next read may pass.
+var transientSQL = map[int32]bool{
+	921: true, 922: true, 952: true, 976: true, 978: true, 983: true, 1205: true,
+	35250: true, 35281: true, 41104: true, 40613: true,
+}
+
+// waitGivesUp says whether an error of a read made while waiting ends the wait: nil
+// for a transient one (retried, within the wait's bounded attempts), else err. A
+// login failure, a permission denied and any other SQL Server error do not pass by
+// waiting, and every retry of a failed login counts toward a domain lockout.
+func waitGivesUp(err error) error {
+	if n := remote.SQLNumber(err); n != 0 && !transientSQL[n] {
+		return err
+	}
+	return nil
 }
 
 // UndoOneAtATime: the secondaries are undone before the primary, each to its end. A
@@ -304,6 +380,18 @@ func (availabilityGroupStep) Verify(ctx context.Context, env *Env, t Target) ([]
 		check("Master account login", f.MasterLogin, "present", "re-run step 4"),
 		check("SSISDB in "+ag, f.Joined && f.DBInAG, "joined", "re-run step 4 on "+t.Host),
 	}
+	partners, err := engineAccounts(ctx, env, t.Host)
+	if err != nil {
+		return nil, err
+	}
+	rd, err := readReplicaReadiness(ctx, env, t.Host, partners)
+	if err != nil {
+		return nil, err
+	}
+	checks = append(checks,
+		check("Endpoint admits the other replicas", rd.ConnectMissing == "", "admitting them", "re-run step 4 on "+t.Host+" (it grants CONNECT to "+strings.ReplaceAll(rd.ConnectMissing, "\n", ", ")+")"),
+		check("SQL Server Agent running", rd.AgentRunning, "running", "start SQL Server Agent on "+t.Host+" (it runs the SSIS jobs) and leave it automatic"),
+		check("SSISDB's CLR code can run", rd.CLROK, "ready (clr enabled, assembly key and login)", "re-run step 4 on "+t.Host+" (Always On support)"))
 	cat, err := readCatalogFacts(ctx, env, ssisdbHost(f, env))
 	if err != nil {
 		return nil, err
@@ -333,4 +421,32 @@ func failBackBeforeUndo(ctx context.Context, env *Env, primary string) error {
 	}
 	env.Say(primary, "the availability group's primary is "+place.Primary+"; failing it back to "+primary+" before undoing step 4")
 	return MoveAvailabilityGroup(ctx, env, primary)
+}
+
+// supportHint is the undo data of enabling Always On support as detection sees it:
+// the support objects missing now, and, where CLR is off, the assembly key and login
+// too (nothing made them without CLR).
+func supportHint(ctx context.Context, env *Env, host, missing, server string, replicaAdded bool) *supportUndo {
+	u := &supportUndo{Objects: missing, Server: server, ReplicaAdded: replicaAdded}
+	if sf, err := readServerFacts(ctx, env, host); err == nil && !sf.CLREnabled {
+		u.ClrWasOff, u.AssemblyKey, u.AssemblyLogin = true, true, true
+	}
+	return u
+}
+
+// listenerLabel is the host label ADD LISTENER takes (SQL Server refuses a dotted
+// name): the listener's name up to its first dot. Connection strings and
+// SqlServerName keep the name as the answers give it, FQDN or not.
+func listenerLabel(dnsName string) string {
+	label, _, _ := strings.Cut(strings.TrimSpace(dnsName), ".")
+	return label
+}
+
+// localDataSource is how a script on a node reaches that node's own instance: . for the
+// default instance, .\NAME for a named one.
+func localDataSource(instance string) string {
+	if instance == "" || strings.EqualFold(instance, answers.DefaultSQLInstance) {
+		return "."
+	}
+	return `.\` + instance
 }

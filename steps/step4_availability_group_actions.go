@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -44,7 +45,21 @@ type endpointUndo struct {
 	Endpoint        string `json:"endpoint"`
 	EndpointCreated bool   `json:"endpointCreated"`
 	LoginsCreated   string `json:"loginsCreated"`
-	SystemGranted   bool   `json:"systemGranted"`
+	// ConnectGranted are the identities given CONNECT on an endpoint that existed.
+	ConnectGranted string `json:"connectGranted,omitempty"`
+	// SystemGrants are the permissions granted to NT AUTHORITY\SYSTEM, comma-separated.
+	SystemGrants string `json:"systemGrants,omitempty"`
+	// SystemGranted is what journals written before SystemGrants say: the batch granted
+	// the AG permissions to SYSTEM; CONNECT SQL, which setup grants, is never taken back.
+	SystemGranted bool `json:"systemGranted"`
+}
+
+// systemGrantsToRevoke is what undo takes back from NT AUTHORITY\SYSTEM.
+func (u endpointUndo) systemGrantsToRevoke() string {
+	if u.SystemGrants == "" && u.SystemGranted {
+		return "ALTER ANY AVAILABILITY GROUP,VIEW SERVER STATE"
+	}
+	return u.SystemGrants
 }
 
 // loginUndo is a login and whether the action created it.
@@ -83,11 +98,22 @@ type credentialUndo struct {
 	FamilyGUID string `json:"familyGuid"`
 }
 
+// cleanupJobLogin is the login SSISDB's maintenance job runs as.
+const cleanupJobLogin = "##MS_SSISServerCleanupJobLogin##"
+
+// isServerAssembly is the Integration Services server assembly in the version's
+// DTS\Binn, from which SSISDB's assembly-loading key is made.
+const isServerAssembly = "Microsoft.SqlServer.IntegrationServices.Server.dll"
+
 // supportUndo is what enabling Always On support for SSIS created.
 type supportUndo struct {
-	Objects      string `json:"objects"`
-	ReplicaAdded bool   `json:"replicaAdded,omitempty"`
-	Server       string `json:"server,omitempty"`
+	Objects string `json:"objects"`
+	// What the CLR part created: the assembly login, its key, and whether CLR was off.
+	AssemblyLogin bool   `json:"assemblyLogin,omitempty"`
+	AssemblyKey   bool   `json:"assemblyKey,omitempty"`
+	ClrWasOff     bool   `json:"clrWasOff,omitempty"`
+	ReplicaAdded  bool   `json:"replicaAdded,omitempty"`
+	Server        string `json:"server,omitempty"`
 }
 
 func agActionError(t Target, a Action, err error, fix string) error {
@@ -101,7 +127,7 @@ func applyEndpoint(ctx context.Context, env *Env, t Target, a Action, _ endpoint
 	}
 	r := Row(rs)
 	return &endpointUndo{Endpoint: Str(r["endpoint_name"]), EndpointCreated: Int(r["endpoint_created"]) == 1,
-		LoginsCreated: Str(r["logins_created"]), SystemGranted: Int(r["system_granted"]) == 1}, nil
+		LoginsCreated: Str(r["logins_created"]), ConnectGranted: Str(r["connect_granted"]), SystemGrants: Str(r["system_granted"])}, nil
 }
 
 func applyMasterLogin(ctx context.Context, env *Env, t Target, a Action, _ loginUndo) (*loginUndo, error) {
@@ -153,7 +179,7 @@ func applyListener(ctx context.Context, env *Env, t Target, a Action, _ agUndo) 
 	if err != nil {
 		return nil, agActionError(t, a, err, "check that the listener name is free in DNS and AD, that its address is unused, and that the cluster name object may create computer objects")
 	}
-	return &agUndo{AG: ans.AvailabilityGroup.Name, Listener: ans.AvailabilityGroup.Listener.DNSName, Created: Int(Row(rs)["created"]) == 1}, nil
+	return &agUndo{AG: ans.AvailabilityGroup.Name, Listener: listenerLabel(ans.AvailabilityGroup.Listener.DNSName), Created: Int(Row(rs)["created"]) == 1}, nil
 }
 
 func applyJoin(ctx context.Context, env *Env, t Target, a Action, _ joinUndo) (*joinUndo, error) {
@@ -161,17 +187,28 @@ func applyJoin(ctx context.Context, env *Env, t Target, a Action, _ joinUndo) (*
 	primary := ans.Primary().Host
 	err := pollUntil(ctx, env, agWaitTimeout, agWaitInterval, "the availability group "+ans.AvailabilityGroup.Name+" on "+primary, func() (bool, error) {
 		f, err := readReplicaFacts(ctx, env, primary)
-		return err == nil && f.AGExists, nil
+		if err != nil {
+			return false, waitGivesUp(err)
+		}
+		return f.AGExists, nil
 	})
 	if err != nil {
-		return nil, agActionError(t, a, err, "apply step 4 on the primary "+primary+" first")
+		fix := "apply step 4 on the primary " + primary + " first"
+		if !errors.Is(err, ErrTimedOut) {
+			fix = "fix what stops reading " + primary + " (above), then apply step 4 again"
+		}
+		return nil, agActionError(t, a, err, fix)
 	}
 	self, err := readReplicaFacts(ctx, env, t.Host)
 	if err != nil {
 		return nil, err
 	}
 	if err := env.Run(ctx, a.Commands[0]); err != nil {
-		return nil, agActionError(t, a, err, "check that the mirroring endpoints on both replicas are started and reachable on port "+fmt.Sprint(ans.AvailabilityGroup.EndpointPort))
+		fix := "check that the mirroring endpoints on both replicas are started and reachable on port " + fmt.Sprint(ans.AvailabilityGroup.EndpointPort)
+		if waitGivesUp(err) != nil {
+			fix = "fix the cause above on " + t.Host + ", then apply step 4 again"
+		}
+		return nil, agActionError(t, a, err, fix)
 	}
 	u := &joinUndo{AG: ans.AvailabilityGroup.Name, Server: self.ServerName}
 	if _, err := waitSeeded(ctx, env, t.Host); err != nil {
@@ -197,10 +234,27 @@ func applyAlwaysOnSupport(ctx context.Context, env *Env, t Target, a Action, hin
 	}
 	rs, err := env.SQL(ctx, t.Host, *a.Commands[0].SQL)
 	if err != nil {
-		return nil, agActionError(t, a, err, "run it as sysadmin on "+t.Host)
+		return nil, agActionError(t, a, err, "check that Integration Services of this version is installed on "+t.Host+" (its server assembly is where the key comes from)")
 	}
-	u := &supportUndo{Objects: Str(Row(rs)["created"])}
-	rs, err = env.SQL(ctx, a.Commands[1].Host, *a.Commands[1].SQL)
+	r := Row(rs)
+	u := &supportUndo{ClrWasOff: Int(r["clr_was_enabled"]) == 0, AssemblyKey: Int(r["key_created"]) == 1, AssemblyLogin: Int(r["login_created"]) == 1}
+	// The cleanup-job login takes the SID of the primary's, so that SSISDB's user for it
+	// maps after a failover.
+	primary := env.Answers.Primary().Host
+	rs, err = env.SQL(ctx, primary, tsqlLoginSID(cleanupJobLogin))
+	if err != nil {
+		return u, agActionError(t, a, err, "check that the catalog exists on "+primary)
+	}
+	sid, _ := Row(rs)["sid"].([]byte)
+	if len(sid) == 0 {
+		return u, agActionError(t, a, fmt.Errorf("%s has no login %s, so its SID cannot be copied", primary, cleanupJobLogin), "create the catalog on "+primary+" first")
+	}
+	rs, err = env.SQL(ctx, t.Host, tsqlAlwaysOnSupport(sid))
+	if err != nil {
+		return u, agActionError(t, a, err, "run it as sysadmin on "+t.Host)
+	}
+	u.Objects = Str(Row(rs)["created"])
+	rs, err = env.SQL(ctx, a.Commands[2].Host, *a.Commands[2].SQL)
 	if err != nil {
 		return u, agActionError(t, a, err, "check that SSISDB is online on the primary")
 	}
@@ -236,7 +290,7 @@ func runUndo(ctx context.Context, env *Env, t Target, cmds ...Command) error {
 }
 
 func undoEndpoint(ctx context.Context, env *Env, t Target, u endpointUndo) error {
-	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlEndpointDrop(u.Endpoint, u.EndpointCreated, u.LoginsCreated, u.SystemGranted)))
+	return runUndo(ctx, env, t, SQLCommand(t.Host, tsqlEndpointDrop(u.Endpoint, u.EndpointCreated, u.LoginsCreated, u.ConnectGranted, u.systemGrantsToRevoke())))
 }
 
 func undoMasterLogin(ctx context.Context, env *Env, t Target, u loginUndo) error {
@@ -304,6 +358,7 @@ func undoAlwaysOnSupport(ctx context.Context, env *Env, t Target, u supportUndo)
 	if u.ReplicaAdded {
 		cmds = append(cmds, SQLCommand(env.Answers.Primary().Host, tsqlAlwaysOnReplicaRemove(u.Server)))
 	}
-	cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(u.Objects)))
+	cmds = append(cmds, SQLCommand(t.Host, tsqlAlwaysOnSupportRemove(u.Objects)),
+		SQLCommand(t.Host, tsqlCLRAssemblyDrop(u.AssemblyLogin, u.AssemblyKey, u.ClrWasOff)))
 	return runUndo(ctx, env, t, cmds...)
 }

@@ -9,20 +9,26 @@ import "github.com/ssisha/ssisha/remote/script"
 // has none.
 const HadrEndpointName = "Hadr_endpoint"
 
+// tsqlEndpointEnsure creates the mirroring endpoint when the instance has none, gives
+// each partner engine identity a login and CONNECT on it, and gives NT AUTHORITY\SYSTEM
+// the permissions the cluster's health checks need. It says exactly what it added (the
+// logins, the CONNECT grants, each SYSTEM permission), so that undo takes back only that.
 func tsqlEndpointEnsure(name string, port int, accounts string) script.TSQL {
 	return script.TSQL{Op: "sql.endpoint.ensure", Idempotent: true,
 		Params: []script.Param{{Name: "Name", Value: name}, {Name: "Port", Value: int64(port)}, {Name: "Accounts", Value: accounts}},
 		Text: `SET NOCOUNT ON;
-DECLARE @sql nvarchar(max), @ep sysname, @created bit = 0, @system bit = 0, @acct sysname;
+DECLARE @sql nvarchar(max), @ep sysname, @epid int, @created bit = 0, @acct sysname, @perm nvarchar(60);
 DECLARE @logins TABLE (name sysname);
-SELECT @ep = name FROM sys.database_mirroring_endpoints;
+DECLARE @grants TABLE (name sysname);
+DECLARE @system TABLE (perm nvarchar(60));
+SELECT @ep = name, @epid = endpoint_id FROM sys.database_mirroring_endpoints;
 IF @ep IS NULL
 BEGIN
     SET @sql = N'CREATE ENDPOINT ' + QUOTENAME(@Name) + N' STATE = STARTED AS TCP (LISTENER_PORT = '
         + CAST(@Port AS nvarchar(10)) + N', LISTENER_IP = ALL) FOR DATABASE_MIRRORING (ROLE = ALL, '
         + N'AUTHENTICATION = WINDOWS NEGOTIATE, ENCRYPTION = REQUIRED ALGORITHM AES);';
     EXEC sys.sp_executesql @sql;
-    SELECT @ep = @Name, @created = 1;
+    SELECT @ep = name, @epid = endpoint_id, @created = 1 FROM sys.database_mirroring_endpoints;
 END;
 DECLARE accounts CURSOR LOCAL FAST_FORWARD FOR
     SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@Accounts, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
@@ -36,32 +42,73 @@ BEGIN
         EXEC sys.sp_executesql @sql;
         INSERT @logins VALUES (@acct);
     END;
-    SET @sql = N'GRANT CONNECT ON ENDPOINT::' + QUOTENAME(@ep) + N' TO ' + QUOTENAME(@acct) + N';';
-    EXEC sys.sp_executesql @sql;
+    IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe
+                   WHERE pe.class_desc = N'ENDPOINT' AND pe.major_id = @epid AND pe.permission_name = N'CONNECT'
+                     AND pe.state IN ('G', 'W') AND pe.grantee_principal_id = SUSER_ID(@acct))
+    BEGIN
+        SET @sql = N'GRANT CONNECT ON ENDPOINT::' + QUOTENAME(@ep) + N' TO ' + QUOTENAME(@acct) + N';';
+        EXEC sys.sp_executesql @sql;
+        INSERT @grants VALUES (@acct);
+    END;
     FETCH NEXT FROM accounts INTO @acct;
 END;
 CLOSE accounts;
 DEALLOCATE accounts;
-IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals pr ON pr.principal_id = pe.grantee_principal_id
-               WHERE pr.name = N'NT AUTHORITY\SYSTEM' AND pe.permission_name = N'ALTER ANY AVAILABILITY GROUP')
+-- Each permission only where SYSTEM lacks it: setup already grants CONNECT SQL.
+DECLARE perms CURSOR LOCAL FAST_FORWARD FOR
+    SELECT p FROM (VALUES (N'ALTER ANY AVAILABILITY GROUP'), (N'CONNECT SQL'), (N'VIEW SERVER STATE')) AS v(p);
+OPEN perms;
+FETCH NEXT FROM perms INTO @perm;
+WHILE @@FETCH_STATUS = 0
 BEGIN
-    GRANT ALTER ANY AVAILABILITY GROUP, CONNECT SQL, VIEW SERVER STATE TO [NT AUTHORITY\SYSTEM];
-    SET @system = 1;
+    IF NOT EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals pr ON pr.principal_id = pe.grantee_principal_id
+                   WHERE pr.name = N'NT AUTHORITY\SYSTEM' AND pe.permission_name = @perm AND pe.state IN ('G', 'W'))
+    BEGIN
+        SET @sql = N'GRANT ' + @perm + N' TO [NT AUTHORITY\SYSTEM];';
+        EXEC sys.sp_executesql @sql;
+        INSERT @system VALUES (@perm);
+    END;
+    FETCH NEXT FROM perms INTO @perm;
 END;
+CLOSE perms;
+DEALLOCATE perms;
 SELECT @ep AS endpoint_name, @created AS endpoint_created,
-       ISNULL(STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)), N'') AS logins_created, @system AS system_granted
-FROM @logins;`}
+       ISNULL((SELECT STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)) FROM @logins), N'') AS logins_created,
+       ISNULL((SELECT STRING_AGG(CAST(name AS nvarchar(max)), NCHAR(10)) FROM @grants), N'') AS connect_granted,
+       ISNULL((SELECT STRING_AGG(CAST(perm AS nvarchar(max)), N',') FROM @system), N'') AS system_granted;`}
 }
 
-func tsqlEndpointDrop(name string, dropEndpoint bool, logins string, revokeSystem bool) script.TSQL {
+// tsqlEndpointDrop takes back what tsqlEndpointEnsure said it added: the endpoint it
+// created, the logins it created, the CONNECT grants it made, and the SYSTEM
+// permissions it granted (only those three, whatever the list holds).
+func tsqlEndpointDrop(name string, dropEndpoint bool, logins, connectGrants, systemGrants string) script.TSQL {
 	return script.TSQL{Op: "sql.endpoint.drop", Idempotent: true,
-		Params: []script.Param{{Name: "Name", Value: name}, {Name: "DropEndpoint", Value: dropEndpoint}, {Name: "Logins", Value: logins}, {Name: "RevokeSystem", Value: revokeSystem}},
+		Params: []script.Param{{Name: "Name", Value: name}, {Name: "DropEndpoint", Value: dropEndpoint}, {Name: "Logins", Value: logins},
+			{Name: "ConnectGrants", Value: connectGrants}, {Name: "SystemGrants", Value: systemGrants}},
 		Text: `SET NOCOUNT ON;
-DECLARE @sql nvarchar(max), @login sysname;
+DECLARE @sql nvarchar(max), @login sysname, @perm nvarchar(60);
 IF @DropEndpoint = 1 AND EXISTS (SELECT 1 FROM sys.endpoints WHERE name = @Name)
 BEGIN
     SET @sql = N'DROP ENDPOINT ' + QUOTENAME(@Name) + N';';
     EXEC sys.sp_executesql @sql;
+END;
+IF EXISTS (SELECT 1 FROM sys.endpoints WHERE name = @Name)
+BEGIN
+    DECLARE granted CURSOR LOCAL FAST_FORWARD FOR
+        SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@ConnectGrants, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
+    OPEN granted;
+    FETCH NEXT FROM granted INTO @login;
+    WHILE @@FETCH_STATUS = 0
+    BEGIN
+        IF SUSER_ID(@login) IS NOT NULL
+        BEGIN
+            SET @sql = N'REVOKE CONNECT ON ENDPOINT::' + QUOTENAME(@Name) + N' FROM ' + QUOTENAME(@login) + N';';
+            EXEC sys.sp_executesql @sql;
+        END;
+        FETCH NEXT FROM granted INTO @login;
+    END;
+    CLOSE granted;
+    DEALLOCATE granted;
 END;
 DECLARE created CURSOR LOCAL FAST_FORWARD FOR
     SELECT LTRIM(RTRIM(value)) FROM STRING_SPLIT(@Logins, NCHAR(10)) WHERE LTRIM(RTRIM(value)) <> N'';
@@ -78,8 +125,19 @@ BEGIN
 END;
 CLOSE created;
 DEALLOCATE created;
-IF @RevokeSystem = 1
-    REVOKE ALTER ANY AVAILABILITY GROUP, CONNECT SQL, VIEW SERVER STATE FROM [NT AUTHORITY\SYSTEM];`}
+DECLARE perms CURSOR LOCAL FAST_FORWARD FOR
+    SELECT v.p FROM (VALUES (N'ALTER ANY AVAILABILITY GROUP'), (N'CONNECT SQL'), (N'VIEW SERVER STATE')) AS v(p)
+    JOIN STRING_SPLIT(@SystemGrants, N',') AS s ON LTRIM(RTRIM(s.value)) = v.p;
+OPEN perms;
+FETCH NEXT FROM perms INTO @perm;
+WHILE @@FETCH_STATUS = 0
+BEGIN
+    SET @sql = N'REVOKE ' + @perm + N' FROM [NT AUTHORITY\SYSTEM];';
+    EXEC sys.sp_executesql @sql;
+    FETCH NEXT FROM perms INTO @perm;
+END;
+CLOSE perms;
+DEALLOCATE perms;`}
 }
 
 func tsqlWindowsLoginEnsure(login string) script.TSQL {
@@ -209,10 +267,16 @@ END;`}
 // psCatalogCreate creates the catalog through the Integration Services management
 // API, which restores SSISDB from the template backup that ships with the binaries;
 // there is no T-SQL way to do it.
-func psCatalogCreate(masterKeyPassword script.Secret, folder string) script.PowerShell {
+// psCatalogCreate creates SSISDB on the node's own instance, dataSource (. for the
+// default instance, .\NAME for a named one), as the SSIS catalog API does.
+func psCatalogCreate(masterKeyPassword script.Secret, folder, dataSource string) script.PowerShell {
 	return script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
-		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0"},
-		Body: `$cn = New-Object System.Data.SqlClient.SqlConnection 'Data Source=.;Initial Catalog=master;Integrated Security=SSPI;'
+		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0", "dataSource": dataSource},
+		Body: `$csb = New-Object System.Data.SqlClient.SqlConnectionStringBuilder
+$csb['Data Source'] = $p.dataSource
+$csb['Initial Catalog'] = 'master'
+$csb['Integrated Security'] = $true
+$cn = New-Object System.Data.SqlClient.SqlConnection $csb.ConnectionString
 $cn.Open()
 try {
   $cmd = $cn.CreateCommand()
@@ -334,14 +398,23 @@ END;`}
 
 // tsqlAlwaysOnSupport creates on a secondary what SSMS's "Enable Always On support"
 // creates there: the server objects of the catalog that do not live in SSISDB.
-func tsqlAlwaysOnSupport() script.TSQL {
-	return script.TSQL{Op: "ssisdb.alwayson.support", Idempotent: true, Text: `SET NOCOUNT ON;
+// tsqlAlwaysOnSupport creates the cleanup-job login with the SID the primary's has
+// (cleanupSID), so SSISDB's ##MS_SSISServerCleanupJobUser## maps to it after a
+// failover; a login with another SID is dropped and created again.
+func tsqlAlwaysOnSupport(cleanupSID []byte) script.TSQL {
+	return script.TSQL{Op: "ssisdb.alwayson.support", Idempotent: true,
+		Params: []script.Param{{Name: "CleanupSID", Value: cleanupSID}},
+		Text: `SET NOCOUNT ON;
 DECLARE @created TABLE (name nvarchar(20));
 DECLARE @pwd nvarchar(128) = CONVERT(nvarchar(128), NEWID()) + N'Aa1!', @sql nvarchar(max);
+IF SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NOT NULL AND @CleanupSID IS NOT NULL
+   AND SUSER_SID(N'##MS_SSISServerCleanupJobLogin##') <> @CleanupSID
+    DROP LOGIN [##MS_SSISServerCleanupJobLogin##];
 IF SUSER_ID(N'##MS_SSISServerCleanupJobLogin##') IS NULL
 BEGIN
     SET @sql = N'CREATE LOGIN [##MS_SSISServerCleanupJobLogin##] WITH PASSWORD = N''' + REPLACE(@pwd, N'''', N'''''')
-        + N''', CHECK_POLICY = OFF; ALTER LOGIN [##MS_SSISServerCleanupJobLogin##] DISABLE;';
+        + N''', CHECK_POLICY = OFF' + CASE WHEN @CleanupSID IS NULL THEN N'' ELSE N', SID = ' + CONVERT(nvarchar(max), @CleanupSID, 1) END
+        + N'; ALTER LOGIN [##MS_SSISServerCleanupJobLogin##] DISABLE;';
     EXEC sys.sp_executesql @sql;
     INSERT @created VALUES (N'login');
 END;
@@ -354,12 +427,26 @@ BEGIN
     EXEC master.dbo.sp_procoption @ProcName = N'sp_ssis_startup', @OptionName = N'startup', @OptionValue = N'on';
     INSERT @created VALUES (N'startup');
 END;
+-- The jobs are the product's: each step acts only where SSISDB is read-write, the
+-- monitor job runs catalog.startup only when internal.refresh_replica_status finds
+-- that this replica was a secondary at its last run (once per role change), and the
+-- owner is the login whose SID is 0x01, whatever it is called.
+DECLARE @owner sysname = SUSER_SNAME(0x01);
 IF NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Server Maintenance Job')
 BEGIN
     EXEC msdb.dbo.sp_add_job @job_name = N'SSIS Server Maintenance Job', @owner_login_name = N'##MS_SSISServerCleanupJobLogin##';
     EXEC msdb.dbo.sp_add_jobstep @job_name = N'SSIS Server Maintenance Job', @step_name = N'SSIS Server Operation Records Maintenance',
-        @subsystem = N'TSQL', @database_name = N'msdb',
-        @command = N'IF DB_ID(N''SSISDB'') IS NOT NULL AND sys.fn_hadr_is_primary_replica(N''SSISDB'') = 1 EXEC [SSISDB].[internal].[cleanup_server_retention_window];';
+        @subsystem = N'TSQL', @database_name = N'msdb', @on_success_action = 3, @retry_attempts = 3, @retry_interval = 3,
+        @command = N'DECLARE @role int = (SELECT hars.role FROM sys.dm_hadr_availability_replica_states hars
+    JOIN sys.availability_databases_cluster adc ON adc.group_id = hars.group_id WHERE hars.is_local = 1 AND adc.database_name = N''SSISDB'');
+IF DB_ID(N''SSISDB'') IS NOT NULL AND (@role IS NULL OR @role = 1)
+    EXEC [SSISDB].[internal].[cleanup_server_retention_window];';
+    EXEC msdb.dbo.sp_add_jobstep @job_name = N'SSIS Server Maintenance Job', @step_name = N'SSIS Server Max Version Per Project Maintenance',
+        @subsystem = N'TSQL', @database_name = N'msdb', @retry_attempts = 3, @retry_interval = 3,
+        @command = N'DECLARE @role int = (SELECT hars.role FROM sys.dm_hadr_availability_replica_states hars
+    JOIN sys.availability_databases_cluster adc ON adc.group_id = hars.group_id WHERE hars.is_local = 1 AND adc.database_name = N''SSISDB'');
+IF DB_ID(N''SSISDB'') IS NOT NULL AND (@role IS NULL OR @role = 1)
+    EXEC [SSISDB].[internal].[cleanup_server_project_version];';
     EXEC msdb.dbo.sp_add_jobschedule @job_name = N'SSIS Server Maintenance Job', @name = N'SSISDB Scheduler',
         @freq_type = 4, @freq_interval = 1, @active_start_time = 0;
     EXEC msdb.dbo.sp_add_jobserver @job_name = N'SSIS Server Maintenance Job';
@@ -367,10 +454,17 @@ BEGIN
 END;
 IF NOT EXISTS (SELECT 1 FROM msdb.dbo.sysjobs WHERE name = N'SSIS Failover Monitor Job')
 BEGIN
-    EXEC msdb.dbo.sp_add_job @job_name = N'SSIS Failover Monitor Job', @owner_login_name = N'sa';
+    EXEC msdb.dbo.sp_add_job @job_name = N'SSIS Failover Monitor Job', @owner_login_name = @owner;
     EXEC msdb.dbo.sp_add_jobstep @job_name = N'SSIS Failover Monitor Job', @step_name = N'AlwaysOn Failover Monitor',
-        @subsystem = N'TSQL', @database_name = N'msdb',
-        @command = N'IF DB_ID(N''SSISDB'') IS NOT NULL AND sys.fn_hadr_is_primary_replica(N''SSISDB'') = 1 EXEC [SSISDB].[catalog].[startup];';
+        @subsystem = N'TSQL', @database_name = N'msdb', @retry_attempts = 3, @retry_interval = 3,
+        @command = N'DECLARE @status tinyint;
+DECLARE @role int = (SELECT hars.role FROM sys.dm_hadr_availability_replica_states hars
+    JOIN sys.availability_databases_cluster adc ON adc.group_id = hars.group_id WHERE hars.is_local = 1 AND adc.database_name = N''SSISDB'');
+IF DB_ID(N''SSISDB'') IS NOT NULL AND @role = 1
+BEGIN
+    EXEC [SSISDB].[internal].[refresh_replica_status] @server_name = @@SERVERNAME, @status = @status OUTPUT;
+    IF @status = 1 EXEC [SSISDB].[catalog].[startup];
+END;';
     EXEC msdb.dbo.sp_add_jobschedule @job_name = N'SSIS Failover Monitor Job', @name = N'SSISDB Failover Monitor',
         @freq_type = 4, @freq_interval = 1, @freq_subday_type = 4, @freq_subday_interval = 2;
     EXEC msdb.dbo.sp_add_jobserver @job_name = N'SSIS Failover Monitor Job';
@@ -395,14 +489,24 @@ IF EXISTS (SELECT 1 FROM @o WHERE name = N'login') AND SUSER_ID(N'##MS_SSISServe
     DROP LOGIN [##MS_SSISServerCleanupJobLogin##];`}
 }
 
-func tsqlAlwaysOnReplicaAdd(server string) script.TSQL {
+// Replica states of internal.alwayson_support_state, as internal.refresh_replica_status
+// reads them: the replica that is primary, and one that is secondary (its monitor job
+// runs catalog.startup once when it finds itself primary).
+const (
+	replicaStatePrimary   = 1
+	replicaStateSecondary = 2
+)
+
+// tsqlAlwaysOnReplicaAdd registers a replica for Always On support (as
+// internal.add_replica_info does) with the state the catalog expects of its role.
+func tsqlAlwaysOnReplicaAdd(server string, state int) script.TSQL {
 	return script.TSQL{Op: "ssisdb.alwayson.replica.add", Idempotent: true,
-		Params: []script.Param{{Name: "Server", Value: server}},
+		Params: []script.Param{{Name: "Server", Value: server}, {Name: "State", Value: int64(state)}},
 		Text: `SET NOCOUNT ON;
 DECLARE @added bit = 0;
 IF NOT EXISTS (SELECT 1 FROM SSISDB.internal.alwayson_support_state WHERE server_name = @Server)
 BEGIN
-    INSERT SSISDB.internal.alwayson_support_state (server_name, state) VALUES (@Server, 1);
+    INSERT SSISDB.internal.alwayson_support_state (server_name, state) VALUES (@Server, @State);
     SET @added = 1;
 END;
 SELECT @added AS added;`}
@@ -412,4 +516,85 @@ func tsqlAlwaysOnReplicaRemove(server string) script.TSQL {
 	return script.TSQL{Op: "ssisdb.alwayson.replica.remove", Idempotent: true,
 		Params: []script.Param{{Name: "Server", Value: server}},
 		Text:   `DELETE FROM SSISDB.internal.alwayson_support_state WHERE server_name = @Server;`}
+}
+
+// tsqlCLRAssemblyEnsure gives an instance what SSISDB's CLR code needs there, as
+// catalog creation does on its own instance: clr enabled, the asymmetric key from the
+// Integration Services server assembly of the installed version, and the login made
+// from it with UNSAFE ASSEMBLY. Each is made only when missing, and said, for undo.
+func tsqlCLRAssemblyEnsure(assemblyPath string) script.TSQL {
+	return script.TSQL{Op: "sql.clr.assembly.ensure", Idempotent: true,
+		Params: []script.Param{{Name: "AssemblyPath", Value: assemblyPath}},
+		Text: `SET NOCOUNT ON;
+DECLARE @sql nvarchar(max), @clr bit, @key bit = 0, @login bit = 0;
+SELECT @clr = CAST(value_in_use AS bit) FROM sys.configurations WHERE name = N'clr enabled';
+IF @clr = 0
+BEGIN
+    EXEC sys.sp_configure N'clr enabled', 1;
+    RECONFIGURE;
+END;
+IF NOT EXISTS (SELECT 1 FROM master.sys.asymmetric_keys WHERE name = N'MS_SQLEnableSystemAssemblyLoadingKey')
+BEGIN
+    SET @sql = N'USE [master]; CREATE ASYMMETRIC KEY [MS_SQLEnableSystemAssemblyLoadingKey] FROM EXECUTABLE FILE = N'''
+        + REPLACE(@AssemblyPath, N'''', N'''''') + N''';';
+    EXEC sys.sp_executesql @sql;
+    SET @key = 1;
+END;
+IF SUSER_ID(N'##MS_SQLEnableSystemAssemblyLoadingUser##') IS NULL
+BEGIN
+    CREATE LOGIN [##MS_SQLEnableSystemAssemblyLoadingUser##] FROM ASYMMETRIC KEY [MS_SQLEnableSystemAssemblyLoadingKey];
+    SET @login = 1;
+END;
+GRANT UNSAFE ASSEMBLY TO [##MS_SQLEnableSystemAssemblyLoadingUser##];
+SELECT @clr AS clr_was_enabled, @key AS key_created, @login AS login_created;`}
+}
+
+// tsqlCLRAssemblyDrop removes what tsqlCLRAssemblyEnsure made, as its result said.
+func tsqlCLRAssemblyDrop(dropLogin, dropKey, disableClr bool) script.TSQL {
+	return script.TSQL{Op: "sql.clr.assembly.drop", Idempotent: true,
+		Params: []script.Param{{Name: "DropLogin", Value: dropLogin}, {Name: "DropKey", Value: dropKey}, {Name: "DisableClr", Value: disableClr}},
+		Text: `SET NOCOUNT ON;
+IF @DropLogin = 1 AND SUSER_ID(N'##MS_SQLEnableSystemAssemblyLoadingUser##') IS NOT NULL
+    DROP LOGIN [##MS_SQLEnableSystemAssemblyLoadingUser##];
+IF @DropKey = 1 AND EXISTS (SELECT 1 FROM master.sys.asymmetric_keys WHERE name = N'MS_SQLEnableSystemAssemblyLoadingKey')
+    EXEC (N'USE [master]; DROP ASYMMETRIC KEY [MS_SQLEnableSystemAssemblyLoadingKey];');
+IF @DisableClr = 1
+BEGIN
+    EXEC sys.sp_configure N'clr enabled', 0;
+    RECONFIGURE;
+END;`}
+}
+
+// tsqlLoginSID reads a login's SID (NULL when there is none).
+func tsqlLoginSID(login string) script.TSQL {
+	return script.TSQL{Op: "sql.login.sid", ReadOnly: true,
+		Params: []script.Param{{Name: "Login", Value: login}},
+		Text:   `SELECT SUSER_SID(@Login) AS sid;`}
+}
+
+// tsqlReplicaReadiness reads what a replica needs beyond the group itself: which of
+// its partners' engine identities (partners, one a line) its mirroring endpoint does
+// not admit (no login, or neither CONNECT on the endpoint nor sysadmin), whether SQL
+// Server Agent runs (it runs the SSIS jobs), and whether SSISDB's CLR code can run
+// here (clr enabled, the assembly-loading key and its login with UNSAFE ASSEMBLY).
+func tsqlReplicaReadiness(partners string) script.TSQL {
+	return script.TSQL{Op: "ag.replica.readiness", ReadOnly: true,
+		Params: []script.Param{{Name: "Partners", Value: partners}},
+		Text: `SET NOCOUNT ON;
+DECLARE @epid int = (SELECT TOP (1) endpoint_id FROM sys.database_mirroring_endpoints);
+SELECT
+    ISNULL((SELECT STRING_AGG(CAST(LTRIM(RTRIM(v.value)) AS nvarchar(max)), NCHAR(10))
+            FROM STRING_SPLIT(@Partners, NCHAR(10)) AS v
+            WHERE LTRIM(RTRIM(v.value)) <> N''
+              AND ISNULL(IS_SRVROLEMEMBER(N'sysadmin', LTRIM(RTRIM(v.value))), 0) = 0
+              AND NOT EXISTS (SELECT 1 FROM sys.server_permissions pe
+                              WHERE pe.class_desc = N'ENDPOINT' AND pe.major_id = @epid AND pe.permission_name = N'CONNECT'
+                                AND pe.state IN ('G', 'W') AND pe.grantee_principal_id = SUSER_ID(LTRIM(RTRIM(v.value))))), N'') AS connect_missing,
+    CASE WHEN EXISTS (SELECT 1 FROM sys.dm_server_services WHERE servicename LIKE N'SQL Server Agent (%' AND status_desc = N'Running')
+         THEN 1 ELSE 0 END AS agent_running,
+    CASE WHEN (SELECT CAST(value_in_use AS int) FROM sys.configurations WHERE name = N'clr enabled') = 1
+          AND EXISTS (SELECT 1 FROM master.sys.asymmetric_keys WHERE name = N'MS_SQLEnableSystemAssemblyLoadingKey')
+          AND EXISTS (SELECT 1 FROM sys.server_permissions pe JOIN sys.server_principals p ON p.principal_id = pe.grantee_principal_id
+                      WHERE p.name = N'##MS_SQLEnableSystemAssemblyLoadingUser##' AND pe.permission_name = N'UNSAFE ASSEMBLY')
+         THEN 1 ELSE 0 END AS clr_ready;`}
 }

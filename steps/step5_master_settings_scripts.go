@@ -7,16 +7,15 @@ import "github.com/ssisha/ssisha/remote/script"
 func psMasterSettingsSet(path, name, value string) script.PowerShell {
 	return script.PowerShell{Op: "settings.master.set", Idempotent: true,
 		Params: map[string]any{"path": path, "name": name, "value": value},
-		Body: psFindSettings + "\n" + psSaveSettings + `
-[xml]$x = Get-Content -LiteralPath $p.path -Raw
-$n = Get-One $x $p.name
-$prev = $n.InnerText
+		Body: psSettingsFile + `
+$s = Read-Settings $p.path
+$prev = Get-Setting $s $p.name
 if ($prev -ceq $p.value) {
   [pscustomobject]@{ previous = $prev; changed = $false; backup = '' } | ConvertTo-Json -Compress -Depth 5
   return
 }
-$n.InnerText = $p.value
-$backup = Save-Settings $x $p.path
+Set-Setting $s $p.name $p.value
+$backup = Save-Settings $s
 [pscustomobject]@{ previous = $prev; changed = $true; backup = $backup } | ConvertTo-Json -Compress -Depth 5`}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Step 7 makes the master service a Generic Service role of the cluster whose client
@@ -33,6 +34,13 @@ type servicesUndo struct {
 type roleUndo struct {
 	Created bool   `json:"created"`
 	Name    string `json:"name"`
+	// ComputerObjectCreated: the access point's AD computer object did not exist before
+	// the role (none pre-staged by AD admins), so undo deletes it; otherwise undo leaves
+	// it, disabled, as the cluster does.
+	ComputerObjectCreated bool `json:"computerObjectCreated,omitempty"`
+	// CreatedAfter (the hint's, RFC 3339) is when Detect looked: when the run died
+	// before saying, undo deletes the computer object only if AD created it since.
+	CreatedAfter string `json:"createdAfter,omitempty"`
 }
 
 // Actions lists step 7's actions.
@@ -159,7 +167,7 @@ func (s clusterRoleStep) Detect(ctx context.Context, env *Env, t Target) (Detect
 		// Detect found no role of that name, so one afterwards is this action's.
 		det.Actions = append(det.Actions, def.New(summary,
 			[]Command{PSCommand(t.Host, psRoleCreate(short, env.Version.MasterService(), addressOnly(a.MasterService.StaticAddress), clusterNodeNames(a.MasterHosts()), user, pw))},
-			&roleUndo{Name: short, Created: def == actCreateRole}))
+			&roleUndo{Name: short, Created: def == actCreateRole, CreatedAfter: env.Clock().UTC().Format(time.RFC3339)}))
 	}
 	switch {
 	case len(det.Actions) == 0:
@@ -264,12 +272,13 @@ func applyRole(ctx context.Context, env *Env, t Target, a Action, hint roleUndo)
 		return nil, fmt.Errorf("creating the master's cluster role from %s failed: %w; fix the cause (Failover Cluster Manager shows the role's events) and run step 7 again", t.Host, err)
 	}
 	var out struct {
-		Name  string `json:"name"`
-		Owner string `json:"owner"`
+		Name                  string `json:"name"`
+		Owner                 string `json:"owner"`
+		ComputerObjectCreated bool   `json:"computerObjectCreated"`
 	}
 	_ = json.Unmarshal(res[0], &out)
 	env.Say(t.Host, "role "+out.Name+" is online on "+out.Owner)
-	return &roleUndo{Name: out.Name, Created: hint.Created}, nil
+	return &roleUndo{Name: out.Name, Created: hint.Created, ComputerObjectCreated: hint.Created && out.ComputerObjectCreated}, nil
 }
 
 func undoServicesManual(ctx context.Context, env *Env, t Target, u servicesUndo) error {
@@ -296,7 +305,7 @@ func undoCreateRole(ctx context.Context, env *Env, t Target, u roleUndo) error {
 	if problem != "" {
 		return fmt.Errorf("role %s cannot be removed: %s", u.Name, problem)
 	}
-	if err := env.PS(ctx, t.Host, psRoleRemove(u.Name, user, pw), nil); err != nil {
+	if err := env.PS(ctx, t.Host, psRoleRemove(u.Name, u.ComputerObjectCreated, u.CreatedAfter, user, pw), nil); err != nil {
 		return fmt.Errorf("removing role %s from %s failed: %w", u.Name, t.Host, err)
 	}
 	return nil

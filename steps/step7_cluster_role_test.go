@@ -3,6 +3,9 @@ package steps
 import (
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // winPrepared is the lab after steps 1, 2 and 3.
@@ -30,6 +33,10 @@ func TestClusterRoleStepLifecycle(t *testing.T) {
 	if g == nil || g.Type != "GenericService" || g.ServiceName != "SSISScaleOutMaster150" || g.IP != "10.0.0.60" || g.Owner != "node1.contoso.com" || g.State != "Online" {
 		t.Fatalf("role: %+v", g)
 	}
+	// The plan says possible owners: the role's resources carry them, not the group.
+	if strings.Join(g.PossibleOwners, ",") != "node1.contoso.com,node2.contoso.com" || len(g.PreferredOwners) != 0 {
+		t.Errorf("possible owners %v, preferred owners %v; want the master nodes as possible owners", g.PossibleOwners, g.PreferredOwners)
+	}
 	if l.estate.DNS["ssismaster.contoso.com"] != "10.0.0.60" {
 		t.Errorf("access point not in DNS")
 	}
@@ -44,6 +51,30 @@ func TestClusterRoleStepLifecycle(t *testing.T) {
 	l.undoAll(t, s, applied)
 	if after := l.snapshot(t); after != before {
 		t.Errorf("undo did not restore the estate")
+	}
+}
+
+func TestClusterRoleStepUndoKeepsAPrestagedComputerObject(t *testing.T) {
+	l := winPrepared(t)
+	// AD admins pre-staged the access point's computer object, disabled, for the
+	// cluster to take over.
+	l.estate.ComputerObjects = map[string]*estate.ComputerObject{"ssismaster": {WhenCreated: l.direct.Now.Add(-72 * time.Hour)}}
+	s := NewClusterRoleStep()
+	applied := l.applyTargets(t, s, l.targets(s))
+	if g := l.estate.Cluster.Groups["ssismaster"]; g == nil || g.State != "Online" {
+		t.Fatalf("role on a pre-staged computer object: %+v", g)
+	}
+	l.undoAll(t, s, applied)
+	if vco := l.estate.ComputerObjects["ssismaster"]; vco == nil || vco.Enabled {
+		t.Errorf("undo deleted the pre-staged computer object, or left it enabled: %+v", vco)
+	}
+
+	// One the role made is deleted with it.
+	l = winPrepared(t)
+	applied = l.applyTargets(t, s, l.targets(s))
+	l.undoAll(t, s, applied)
+	if _, ok := l.estate.ComputerObjects["ssismaster"]; ok {
+		t.Error("undo left the computer object the role created")
 	}
 }
 

@@ -46,6 +46,10 @@ type workerFacts struct {
 	AgentID          string `json:"AgentId"`
 	WorkerCertInMy   bool   `json:"workerCertInMy"`
 	MasterCertInRoot bool   `json:"masterCertInRoot"`
+	// ISInstalled: Integration Services of this version is there (with the worker or
+	// before it).
+	ISInstalled   bool     `json:"isInstalled"`
+	RebootReasons []string `json:"rebootReasons"`
 }
 
 func (workersStep) worker(env *Env, host string) (acct string) {
@@ -63,7 +67,7 @@ func readWorkerFacts(ctx context.Context, env *Env, host, masterThumb string) (w
 		masterThumb = ""
 	}
 	var wf workerFacts
-	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), env.Version.WorkerSettingsPath(), masterThumb), &wf); err != nil {
+	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), env.Version.WorkerSettingsPath(), masterThumb, env.Version.Folder()), &wf); err != nil {
 		return wf, fmt.Errorf("reading the worker on %s: %w", host, err)
 	}
 	return wf, nil
@@ -167,12 +171,17 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the worker service account or its password is not given for " + t.Host,
 				Fix: "set workers[].account in the answer file and SSISHA_WORKER_ACCOUNT_PASSWORD"}, nil
 		}
+		if len(wf.RebootReasons) > 0 {
+			return Detection{State: StateBlocked, Facts: facts,
+				Reason: fmt.Sprintf("%s has a restart pending (%s), and SQL Server setup refuses to run until it restarts", t.Host, strings.Join(wf.RebootReasons, ", ")),
+				Fix:    "restart " + t.Host + " and run this step again"}, nil
+		}
 		// Setup generates the AgentId; without it in the hint, Undo reads it from
 		// WorkerSettings.config before uninstalling.
 		acts = append(acts, actInstallWorker.New("Install the Scale Out Worker",
 			[]Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
 				env.Version.WorkerService(), env.Version.Folder(), fmt.Sprintf("%d.0", env.Version.Major), binn))},
-			&workerInstallUndo{Installed: true}))
+			&workerInstallUndo{Installed: true, RemoveIS: !wf.ISInstalled}))
 	}
 	settingsPath := wf.Path
 	if settingsPath == "" {
@@ -187,7 +196,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 			hint.Previous = map[string]any{"MasterEndpoint": wf.MasterEndpoint, "MasterHttpsCertThumbprint": wf.MasterThumbprint}
 		}
 		acts = append(acts, actConfigureWorker.New("Point WorkerSettings.config at "+want,
-			[]Command{PSCommand(t.Host, psWorkerSettingsSet(settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
+			[]Command{PSCommand(t.Host, psWorkerSettingsSet(env.Version.WorkerService(), settingsPath, map[string]any{"MasterEndpoint": want, "MasterHttpsCertThumbprint": mc.Thumbprint}))},
 			hint))
 	}
 	if len(missing) > 0 {

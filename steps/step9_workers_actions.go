@@ -40,6 +40,9 @@ type trustMasterUndo struct {
 type workerInstallUndo struct {
 	AgentID   *string `json:"agentId,omitempty"`
 	Installed bool    `json:"installed"`
+	// RemoveIS: Integration Services came with this install, so undo removes it too;
+	// where it was there before (or a journal predates this field) it stays.
+	RemoveIS bool `json:"removeIS,omitempty"`
 }
 
 // configureUndo is the settings file and its values before the action.
@@ -77,7 +80,7 @@ func applyTrustMaster(ctx context.Context, env *Env, t Target, a Action, _ trust
 	return &u, nil
 }
 
-func applyInstallWorker(ctx context.Context, env *Env, t Target, a Action, _ workerInstallUndo) (*workerInstallUndo, error) {
+func applyInstallWorker(ctx context.Context, env *Env, t Target, a Action, hint workerInstallUndo) (*workerInstallUndo, error) {
 	var res struct {
 		Installed bool   `json:"installed"`
 		AgentID   string `json:"agentId"`
@@ -85,7 +88,7 @@ func applyInstallWorker(ctx context.Context, env *Env, t Target, a Action, _ wor
 	if err := env.PS(ctx, t.Host, *a.Commands[0].PS, &res); err != nil {
 		return nil, workerActionError(t, a, err, "read Summary.txt under Setup Bootstrap\\Log on "+t.Host+"; check the account, its password and a pending reboot")
 	}
-	return &workerInstallUndo{Installed: res.Installed, AgentID: &res.AgentID}, nil
+	return &workerInstallUndo{Installed: res.Installed, AgentID: &res.AgentID, RemoveIS: res.Installed && hint.RemoveIS}, nil
 }
 
 func applyConfigureWorker(ctx context.Context, env *Env, t Target, a Action, hint configureUndo) (*configureUndo, error) {
@@ -157,7 +160,7 @@ func undoConfigureWorker(ctx context.Context, env *Env, t Target, u configureUnd
 	if !u.Changed || len(u.Previous) == 0 {
 		return nil
 	}
-	return runWorkerUndo(ctx, env, PSCommand(t.Host, psWorkerSettingsSet(u.Path, u.Previous)))
+	return runWorkerUndo(ctx, env, PSCommand(t.Host, psWorkerSettingsSet(env.Version.WorkerService(), u.Path, u.Previous)))
 }
 
 func undoInstallWorker(ctx context.Context, env *Env, t Target, u workerInstallUndo) error {
@@ -177,7 +180,7 @@ func undoInstallWorker(ctx context.Context, env *Env, t Target, u workerInstallU
 		}
 		id = wf.AgentID
 	}
-	cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), env.Version.BinnPath(), true))}
+	cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), env.Version.BinnPath(), u.RemoveIS))}
 	if id != "" {
 		cmds = append(cmds, SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
 	}

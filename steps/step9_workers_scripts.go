@@ -36,11 +36,15 @@ IF EXISTS (SELECT 1 FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = @id)
     EXEC SSISDB.catalog.delete_worker_agent @WorkerAgentId = @id;`}
 }
 
-func psWorkerFacts(service, defaultPath, masterThumbprint string) script.PowerShell {
+func psWorkerFacts(service, defaultPath, masterThumbprint, folder string) script.PowerShell {
 	return script.PowerShell{Op: "worker.facts", ReadOnly: true,
-		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint},
-		Body: psFindSettings + `
+		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint, "folder": folder},
+		Body: psFindSettings + "\n" + psPendingReboot + `
 $out = [ordered]@{ installed = $false; settingsFound = $false }
+# Integration Services of this version, with or without the worker: undo removes it only
+# where the worker's install brought it.
+$out.isInstalled = [bool](Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$($p.folder)\SSIS\Setup\DTSPath" -ErrorAction SilentlyContinue)
+$out.rebootReasons = @(Get-SsishaRebootReasons)
 $svc = Get-CimInstance Win32_Service -Filter ("Name='" + $p.service.Replace("'", "''") + "'") -ErrorAction SilentlyContinue
 if ($svc) {
   $out.installed = $true
@@ -51,10 +55,11 @@ if ($svc) {
 $path = Find-Settings $p.service 'WorkerSettings.config' $p.defaultPath
 $out.path = $path
 if (Test-Path -LiteralPath $path) {
-  [xml]$x = Get-Content -LiteralPath $path -Raw
+  $s = Read-Settings $path
   $out.settingsFound = $true
+  $out.format = $s.Format
   foreach ($k in 'MasterEndpoint', 'MasterHttpsCertThumbprint', 'WorkerHttpsCertThumbprint', 'AgentId', 'DisplayName') {
-    $out[$k] = (Get-One $x $k).InnerText
+    $out[$k] = Get-Setting $s $k
   }
   $wc = Get-Item -LiteralPath ("Cert:\LocalMachine\My\" + $out.WorkerHttpsCertThumbprint.Trim()) -ErrorAction SilentlyContinue
   if ($wc) { $out.workerCertInMy = $true; $out.workerCertHasKey = [bool]$wc.HasPrivateKey }
@@ -71,24 +76,32 @@ func psWorkerInstall(setupPath, account string, password script.Secret, masterEn
 	return script.PowerShell{Op: "worker.install", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
 			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
-		Body: `if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
+		Body: psFindSettings + `
+if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
   [pscustomobject]@{ installed = $false; exitCode = 0 } | ConvertTo-Json -Compress -Depth 5
   return
 }
+# Setup splits its command line as the C runtime does, where backslashes before a
+# quote escape it: the trailing backslashes of a quoted value are doubled so its
+# closing quote stays one.
+$pw = $p.password -replace '(\\+)$', '$1$1'
 $setupArgs = @('/Q', '/ACTION=Install', '/IACCEPTSQLSERVERLICENSETERMS', '/SUPPRESSPRIVACYSTATEMENTNOTICE', '/FEATURES=IS,IS_Worker',
-  ('/ISWORKERSVCACCOUNT="' + $p.account + '"'), ('/ISWORKERSVCPASSWORD="' + $p.password + '"'),
+  ('/ISWORKERSVCACCOUNT="' + $p.account + '"'), ('/ISWORKERSVCPASSWORD="' + $pw + '"'),
   '/ISWORKERSVCSTARTUPTYPE=Automatic', ('/ISWORKERSVCMASTER="' + $p.masterEndpoint + '"'))
 $proc = Start-Process -FilePath $p.setupPath -ArgumentList $setupArgs -Wait -PassThru -NoNewWindow
 if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {
-  $summary = "$env:ProgramFiles\Microsoft SQL Server\$($p.folder)\Setup Bootstrap\Log\Summary.txt"
+  # Setup's own folder, wherever the shared features went.
+  $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$($p.folder)" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+  if (-not $root) { $root = "$env:ProgramFiles\Microsoft SQL Server\$($p.folder)\" }
+  $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
   $detail = if (Test-Path -LiteralPath $summary) { (Get-Content -LiteralPath $summary -TotalCount 40) -join "` + "`n" + `" } else { '' }
   throw "SQL Server setup failed (exit code $($proc.ExitCode)). $detail"
 }
-[xml]$x = Get-Content -LiteralPath (Join-Path $p.binn 'WorkerSettings.config') -Raw
+$s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' (Join-Path $p.binn 'WorkerSettings.config'))
 [pscustomobject]@{
   installed = $true; exitCode = $proc.ExitCode
-  thumbprint = $x.SelectSingleNode("//*[local-name()='WorkerHttpsCertThumbprint']").InnerText
-  agentId = $x.SelectSingleNode("//*[local-name()='AgentId']").InnerText
+  thumbprint = Get-Setting $s 'WorkerHttpsCertThumbprint'
+  agentId = Get-Setting $s 'AgentId'
 } | ConvertTo-Json -Compress -Depth 5`}
 }
 
@@ -146,20 +159,21 @@ func psCertCheck(store, thumbprint string) script.PowerShell {
 }
 
 // psWorkerSettingsSet changes several elements of WorkerSettings.config in one write.
-func psWorkerSettingsSet(path string, values map[string]any) script.PowerShell {
+func psWorkerSettingsSet(service, path string, values map[string]any) script.PowerShell {
 	return script.PowerShell{Op: "worker.settings.set", Idempotent: true,
-		Params: map[string]any{"path": path, "values": values},
-		Body: psFindSettings + "\n" + psSaveSettings + `
-[xml]$x = Get-Content -LiteralPath $p.path -Raw
+		Params: map[string]any{"service": service, "path": path, "values": values},
+		Body: psFindSettings + `
+# The file next to the worker service's executable: where setup put it, which the path
+# planned before the install may not know.
+$s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' $p.path)
 $prev = [ordered]@{}
 $changed = $false
 foreach ($k in ($p.values.PSObject.Properties.Name | Sort-Object)) {
-  $n = Get-One $x $k
-  $prev[$k] = $n.InnerText
-  if ($n.InnerText -cne $p.values.$k) { $n.InnerText = $p.values.$k; $changed = $true }
+  $prev[$k] = Get-Setting $s $k
+  if ($prev[$k] -cne $p.values.$k) { Set-Setting $s $k $p.values.$k; $changed = $true }
 }
 $backup = ''
-if ($changed) { $backup = Save-Settings $x $p.path }
+if ($changed) { $backup = Save-Settings $s }
 [pscustomobject]@{ previous = $prev; changed = $changed; backup = $backup } | ConvertTo-Json -Compress -Depth 5`}
 }
 

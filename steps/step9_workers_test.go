@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/script"
 )
 
 // newWorkerLab is the estate as steps 1 to 8 leave it.
@@ -101,4 +103,66 @@ func TestWorkersStepDoesNotRegisterWithoutTrust(t *testing.T) {
 	if err == nil || !asActionError(err, &ae) || !strings.Contains(ae.Fix, "certificates") {
 		t.Fatalf("got %v, want a registration timeout with a fix", err)
 	}
+}
+
+func TestWorkersStepUndoKeepsIntegrationServicesInstalledBefore(t *testing.T) {
+	l := newWorkerLab(t)
+	w := l.e.Nodes["worker1.contoso.com"]
+	// SSIS was there before ssisha: the worker's install adds only the worker.
+	w.Installed["IS"] = "15.0.4345.5"
+	s := NewWorkersStep()
+	applied := l.apply(t, s, func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	l.undo(t, s, applied)
+	if w.Installed["IS_Worker"] != "" {
+		t.Error("undo left the worker installed")
+	}
+	if w.Installed["IS"] == "" {
+		t.Error("undo removed Integration Services, which was installed before ssisha")
+	}
+}
+
+func TestWorkersStepBlocksOnAPendingRestart(t *testing.T) {
+	l := newWorkerLab(t)
+	l.e.Nodes["worker1.contoso.com"].PendingReboot = true
+	d := l.detectAll(t, NewWorkersStep())["worker1.contoso.com"]
+	if d.State != StateBlocked || !strings.Contains(d.Reason, "restart pending") || !strings.Contains(d.Fix, "restart worker1.contoso.com") {
+		t.Errorf("got %s %q %q, want blocked on the pending restart", d.State, d.Reason, d.Fix)
+	}
+}
+
+func TestWorkersStepPasswordEndingInBackslashReachesSetup(t *testing.T) {
+	l := newWorkerLab(t)
+	const pw = `Worker-Pass\`
+	l.e.Accounts[`contoso\svc_ssisworker`].Password = pw
+	l.env.Secrets.WorkerAccountPassword = script.NewSecret("worker-account-password", pw)
+	l.env.Redactor = script.NewRedactor(l.env.Secrets.MasterKeyPassword, l.env.Secrets.LoggingPassword, l.env.Secrets.WorkerAccountPassword)
+	l.apply(t, NewWorkersStep(), func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	if l.e.Nodes["worker1.contoso.com"].Installed["IS_Worker"] == "" {
+		t.Error("the worker was not installed")
+	}
+}
+
+func TestWorkersStepFindsAWorkerInstalledOnAnotherDrive(t *testing.T) {
+	l := newWorkerLab(t)
+	// Shared features go to D: on this worker; the worker's files follow them.
+	l.e.Nodes["worker1.contoso.com"].SharedDir = `D:\Program Files\Microsoft SQL Server`
+	s := NewWorkersStep()
+	applied := l.apply(t, s, func(a Action) {
+		if a.ID == "enable" {
+			l.d.Advance(2 * time.Minute)
+		}
+	})
+	l.expectDone(t, s)
+	if _, ok := l.e.Nodes["worker1.contoso.com"].File(`D:\Program Files\Microsoft SQL Server\150\DTS\Binn\WorkerSettings.config`); !ok {
+		t.Error("the worker's settings are not on D:")
+	}
+	l.undo(t, s, applied)
 }

@@ -3,7 +3,10 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,8 +30,8 @@ func longScripts() []struct {
 		psWorkerInstall("", "", pw, "", "", "", "", "", ""), psWorkerUninstall("", "", "", "", true),
 		psFeatureInstall("x"), psFeatureUninstall("x"),
 		psClusterCreate("c", nil, "", "u", pw), psClusterDestroy("c", "u", pw), psClusterQuorumSet("c", "w", "u", pw),
-		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", "u", pw), psFailoverRoleMove("r", "s", "n", 60),
-		psAlwaysOn(true, "n"), psAlwaysOn(false, "n"), psCatalogCreate(pw, "160"),
+		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", true, "", "u", pw), psFailoverRoleMove("r", "s", "n", 60),
+		psAlwaysOn(true, "n"), psAlwaysOn(false, "n"), psCatalogCreate(pw, "160", "."),
 		psMasterRestart("s"), psWorkerRestart("s"),
 	}
 	sql := []script.TSQL{
@@ -38,7 +41,7 @@ func longScripts() []struct {
 	want := map[string]time.Duration{
 		"master.install": limitSetup, "master.uninstall": limitSetup, "worker.install": limitSetup, "worker.uninstall": limitSetup,
 		"win.feature.install": 30 * time.Minute, "win.feature.uninstall": 30 * time.Minute,
-		"cluster.create": 15 * time.Minute, "cluster.destroy": 15 * time.Minute, "cluster.quorum.set": 15 * time.Minute,
+		"cluster.create": 32 * time.Minute, "cluster.destroy": 15 * time.Minute, "cluster.quorum.set": 15 * time.Minute,
 		"cluster.role.create": 15 * time.Minute, "cluster.role.remove": 15 * time.Minute, "failover.role.move": 15 * time.Minute,
 		"master.alwayson.enable": 15 * time.Minute, "master.alwayson.disable": 15 * time.Minute, "ssisdb.catalog.create": 15 * time.Minute,
 		"settings.master.restart": 10 * time.Minute, "worker.service.restart": 10 * time.Minute,
@@ -112,5 +115,29 @@ func TestLongOperationsTravelWithTheirTime(t *testing.T) {
 		if r.got[op] != d {
 			t.Errorf("%s arrived with timeout %v, want %v", op, r.got[op], d)
 		}
+	}
+}
+
+// A one-shot task must give up, stop and unregister itself (with the password it
+// stores) before the client stops waiting for the script that runs it: a script cut
+// off by the client never reaches its cleanup.
+func TestTaskTimeLimitsFitTheirScripts(t *testing.T) {
+	pw := script.NewSecret("pw", "x")
+	for _, s := range []script.PowerShell{
+		psClusterCreate("c", nil, "", "u", pw), psClusterDestroy("c", "u", pw), psClusterQuorumSet("c", "w", "u", pw),
+		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", true, "", "u", pw),
+	} {
+		m := regexp.MustCompile(`-TimeoutSec (\d+)`).FindStringSubmatch(s.Body)
+		if m == nil {
+			t.Errorf("%s: no task time limit", s.Op)
+			continue
+		}
+		task, _ := strconv.Atoi(m[1])
+		if time.Duration(task)*time.Second+taskCleanupMargin > s.Timeout {
+			t.Errorf("%s: the task may run %ds, the script only %s: nothing is left for the cleanup", s.Op, task, s.Timeout)
+		}
+	}
+	if !strings.Contains(psRunAsTask, "Stop-ScheduledTask") {
+		t.Error("a task that ran out of time is unregistered while it still runs")
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
 )
 
 // These tests apply each step with every action's result thrown away, as when ssisha
@@ -134,7 +136,7 @@ func TestPrimaryMasterStepUndoesFromHints(t *testing.T) {
 	l := newWinLab(t)
 	s := NewPrimaryMasterStep()
 	wantApplied(t, applyUndoFromHints(t, winHintLab(l, s), s),
-		"create-certificate,install-master,open-firewall,enable-alwayson")
+		"create-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson")
 }
 
 func TestSecondaryMasterStepUndoesFromHints(t *testing.T) {
@@ -143,7 +145,7 @@ func TestSecondaryMasterStepUndoesFromHints(t *testing.T) {
 	l.applyTargets(t, p, l.targets(p))
 	s := NewSecondaryMasterStep()
 	wantApplied(t, applyUndoFromHints(t, winHintLab(l, s), s),
-		"import-certificate,install-master,open-firewall,enable-alwayson")
+		"import-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson")
 }
 
 func TestAvailabilityGroupStepUndoesFromHints(t *testing.T) {
@@ -151,7 +153,7 @@ func TestAvailabilityGroupStepUndoesFromHints(t *testing.T) {
 	s := NewAvailabilityGroupStep()
 	// The endpoint's logins are only known once the action ran.
 	wantApplied(t, applyUndoFromHints(t, haHintLab(l, s), s, "endpoint"),
-		"endpoint,master-login,create-catalog,master-user,create-ag,listener,endpoint,master-login,join,dmk-credential,alwayson-support")
+		"endpoint,master-login,create-catalog,master-user,create-ag,listener,alwayson-support,endpoint,master-login,join,dmk-credential,alwayson-support")
 }
 
 func TestMasterSettingsStepUndoesFromHints(t *testing.T) {
@@ -183,9 +185,24 @@ func TestLoggingStepUndoesFromHints(t *testing.T) {
 	wantApplied(t, applyUndoFromHints(t, hl, s, "set-password"), "set-password,update-logdb,create-login")
 }
 
+func TestClusterRoleStepUndoFromHintsKeepsAPrestagedComputerObject(t *testing.T) {
+	l := winPrepared(t)
+	l.estate.ComputerObjects = map[string]*estate.ComputerObject{"ssismaster": {WhenCreated: l.direct.Now.Add(-72 * time.Hour)}}
+	s := NewClusterRoleStep()
+	hl := winHintLab(l, s)
+	hl.restored = func(t *testing.T, _ string) {
+		if vco := l.estate.ComputerObjects["ssismaster"]; vco == nil || vco.Enabled {
+			t.Errorf("undo from the hint deleted the pre-staged computer object, or left it enabled: %+v", vco)
+		}
+	}
+	applyUndoFromHints(t, hl, s)
+}
+
 func TestClusterRoleStepUndoesFromHints(t *testing.T) {
 	l := winPrepared(t)
 	s := NewClusterRoleStep()
+	// From the hint alone, undo deletes the access point's computer object because AD
+	// created it after Detect looked.
 	wantApplied(t, applyUndoFromHints(t, winHintLab(l, s), s), "set-master-services-manual,create-master-role")
 }
 

@@ -48,7 +48,7 @@ func Answers(ep lab.Endpoints, strict bool) *answers.Answers {
 		switch n.Role {
 		case "master":
 			sh, sp := splitHostPort(n.SQL)
-			ans.Masters = append(ans.Masters, answers.Master{Host: n.Host, SQLInstance: "MSSQLSERVER",
+			ans.Masters = append(ans.Masters, answers.Master{Host: n.Host, SQLInstance: n.Instance,
 				WinRM: answers.Address{Address: wh, Port: wp}, SQL: answers.Address{Address: sh, Port: sp}})
 		case "worker":
 			ans.Workers = append(ans.Workers, answers.Worker{Host: n.Host, Account: `CONTOSO\` + estate.WorkerServiceAccount,

@@ -56,6 +56,7 @@ func (d *Direct) PowerShell(ctx context.Context, host string, s script.PowerShel
 	}
 	d.ops.Tick(d.Estate, d.Now)
 	c := estate.NewOpContext(d.Estate, n, d.User, false, d.Now, func(t time.Duration) { d.Now = d.Now.Add(t) })
+	c.Script = scriptCode(s.Display())
 	res, err := fn(c, estate.Params(params))
 	if err != nil {
 		var pe *estate.PSError
@@ -107,6 +108,7 @@ func (d *Direct) SQL(ctx context.Context, host string, b script.TSQL) (*script.R
 	}
 	d.ops.Tick(d.Estate, d.Now)
 	c := estate.NewOpContext(d.Estate, n, d.User, via, d.Now, func(t time.Duration) { d.Now = d.Now.Add(t) })
+	c.Text = b.Statement()
 	rs, err := fn(c, params)
 	if err != nil {
 		var se *estate.SQLError

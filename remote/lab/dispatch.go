@@ -89,6 +89,7 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	l.ops.Tick(l.estate, now)
 	c := estate.NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
 	c.Wall, c.Running = time.Now(), others
+	c.Script = scriptCode(scriptText)
 	var res any
 	if estate.IsSetup(op) && setupRunning(others) {
 		err = estate.ErrSetupRunning(node)
@@ -110,6 +111,20 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: the result of '%s' cannot be encoded: %v", op, err), false
 	}
 	return psOutcome{Stdout: append(out, '\r', '\n')}, false
+}
+
+// scriptCode is a rendered script less its parameters line, the only line that
+// carries secrets: what an operation may look at to model what PowerShell does with
+// the script's code.
+func scriptCode(text string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(l, script.ParamsLinePrefix) {
+			b.WriteString(l)
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
 }
 
 // labCallPS runs a PowerShell operation, turning a panic into the error a broken script
@@ -180,6 +195,7 @@ func (l *Lab) runSQL(ctx context.Context, host string, viaListener bool, s sqlSe
 	l.ops.Tick(l.estate, now)
 	c := estate.NewOpContext(l.estate, node, s.User, viaListener, now, l.sleeper(target, ctx))
 	c.Wall = time.Now()
+	c.Text = text
 	rs, err := labCallSQL(fn, c, p)
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr

@@ -174,3 +174,27 @@ func TestEndToEndStrictEncryptionAndWinRMFaults(t *testing.T) {
 		t.Errorf("after clearing the fault: %v", err)
 	}
 }
+
+// TestStrictEncryptionOnlyFrom2022: TDS 8.0 exists from SQL Server 2022. A lab of an
+// older version refuses to offer it, and its instances close a connection that opens
+// with TLS, as a real 2017 or 2019 engine does.
+func TestStrictEncryptionOnlyFrom2022(t *testing.T) {
+	for _, year := range []int{2017, 2019} {
+		if _, err := Start(Options{Encrypt: "strict", Seed: estate.SeedOptions{SQLVersion: year}}); err == nil || !strings.Contains(err.Error(), "2022") {
+			t.Errorf("a %d lab offering strict encryption: %v, want a refusal naming 2022", year, err)
+		}
+	}
+	l := newTestLab(t, nil, Options{Seed: estate.SeedOptions{SQLVersion: 2019}})
+	cfg := labConfig(t, l)
+	cfg.SQL.Encrypt = "strict"
+	sq, err := mssql.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sq.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := sq.SQL(ctx, fxNode1, script.TSQL{Op: "test.sql.whoami", Text: "SELECT 1"}); err == nil {
+		t.Error("a TLS-first connection to a SQL Server 2019 instance succeeded")
+	}
+}

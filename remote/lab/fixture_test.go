@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -22,7 +23,26 @@ const (
 	fxMasterSvc   = "SSISScaleOutMaster150"
 	fxSettings    = `C:\Program Files\Microsoft SQL Server\150\DTS\Binn\MasterSettings.config`
 	fxWSettings   = `C:\Program Files\Microsoft SQL Server\150\DTS\Binn\WorkerSettings.config`
+	fxCleanupSID  = "0x0A0B0C0D"
+	fxCleanupUser = "##MS_SSISServerCleanupJobUser##"
 )
+
+// fxAlwaysOnSupport gives an instance what SSISDB needs of it on every replica: CLR
+// with the assembly key and login, the cleanup login with the catalog's SID, and the
+// two SSIS jobs as the product defines them.
+func fxAlwaysOnSupport(in *estate.Instance) {
+	in.CLREnabled = true
+	in.AsymmetricKeys[estate.AssemblyKey] = estate.AssemblyPath(15)
+	in.Logins[strings.ToLower(estate.AssemblyLogin)] = &estate.Login{Name: estate.AssemblyLogin, Type: "ASYMMETRIC_KEY_MAPPED_LOGIN", SID: "0x0101"}
+	in.Grants["UNSAFE ASSEMBLY TO "+estate.AssemblyLogin] = true
+	in.Logins["##ms_ssisservercleanupjoblogin##"] = &estate.Login{Name: "##MS_SSISServerCleanupJobLogin##", Type: "SQL_LOGIN", SID: fxCleanupSID, Disabled: true}
+	in.StartupProcs["sp_ssis_startup"] = true
+	in.Jobs["SSIS Server Maintenance Job"] = &estate.AgentJob{Name: "SSIS Server Maintenance Job", Owner: "##MS_SSISServerCleanupJobLogin##",
+		Steps: []estate.JobStep{{Name: "SSIS Server Operation Records Maintenance", Command: "EXEC [SSISDB].[internal].[cleanup_server_retention_window]"},
+			{Name: "SSIS Server Max Version Per Project Maintenance", Command: "EXEC [SSISDB].[internal].[cleanup_server_project_version]"}}}
+	in.Jobs["SSIS Failover Monitor Job"] = &estate.AgentJob{Name: "SSIS Failover Monitor Job", Owner: "sa",
+		Steps: []estate.JobStep{{Name: "AlwaysOn Failover Monitor", Command: "EXEC [SSISDB].[internal].[refresh_replica_status] @server_name = @@SERVERNAME, @status = @status OUTPUT; IF @status = 1 EXEC [SSISDB].[catalog].[startup];"}}}
+}
 
 // healthyEstate is an estate after all nine steps: two master nodes in a cluster,
 // SSISDB in an AG with a listener on node1, the master role on node1, one worker.
@@ -55,14 +75,23 @@ func healthyEstate(t testing.TB) *estate.Estate {
 		n.Certs[`LocalMachine\Root`][fxMasterThumb] = &mcCopy
 		n.Certs[`LocalMachine\Root`][fxWorkerThumb] = &wcCopy
 		n.SSLBindings["0.0.0.0:8391"] = fxMasterThumb
+		// The inbound rules steps 2 and 3 add: the master port, the instance's and
+		// listener's port, the mirroring endpoint's.
+		for _, port := range []int{8391, 1433, 5022} {
+			name := fmt.Sprintf("fx-%d", port)
+			n.Firewall[name] = &estate.FirewallRule{Name: name, Port: port, Enabled: true}
+		}
 		in := n.SQL
 		in.HadrEnabled = true
+		in.Endpoints["hadr_endpoint"] = &estate.Endpoint{Name: "Hadr_endpoint", Port: 5022, State: "STARTED"}
+		fxAlwaysOnSupport(in)
 		in.Logins[strings.ToLower(acct)] = &estate.Login{Name: acct, Type: "WINDOWS_LOGIN", SID: estate.WindowsSID(acct)}
 		in.Logins[strings.ToLower(estate.LoggingLogin)] = &estate.Login{Name: estate.LoggingLogin, Type: "SQL_LOGIN", SID: fxLogSID, Password: fxLogPassword}
 		db := &estate.Database{Name: "SSISDB", Recovery: "FULL", State: "ONLINE", FamilyGUID: fxFamily, HasBackup: true, MasterKey: true, MasterKeyPassword: fxDMKPassword,
 			Users: map[string]*estate.DBUser{
 				strings.ToLower(acct):               {Name: acct, SID: estate.WindowsSID(acct), Roles: map[string]bool{"ssis_admin": true}},
 				strings.ToLower(estate.LoggingUser): {Name: estate.LoggingUser, SID: fxLogSID, Roles: map[string]bool{"ssis_cluster_worker": true}},
+				strings.ToLower(fxCleanupUser):      {Name: fxCleanupUser, SID: fxCleanupSID, Roles: map[string]bool{"ssis_failover_monitoring_agent": true}},
 			}}
 		if h == fxNode1 {
 			db.EncryptedByServer = true
@@ -70,6 +99,7 @@ func healthyEstate(t testing.TB) *estate.Estate {
 				Properties:            map[string]string{"IS_SCALEOUT_ENABLED": "TRUE", "MASTER_ADDRESS": "https://ssismaster.contoso.com:8391", "CLUSTER_LOGDB_SERVER": "ssislsn,1433"},
 				LogDBConnectionString: "Data Source=ssislsn,1433;Initial Catalog=SSISDB;User Id=" + estate.LoggingLogin + ";Password='" + fxLogPassword + "';",
 				WorkerAgents:          map[string]*estate.WorkerAgent{fxAgentID: {ID: fxAgentID, MachineName: "WORKER1", Enabled: true}},
+				AlwaysOnReplicas:      map[string]int{"NODE1": 1, "NODE2": 2},
 			}
 		} else {
 			db.State = "RESTORING"

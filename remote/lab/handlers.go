@@ -30,8 +30,8 @@ const listenerKey = "listener"
 // startServers serves every node's WinRM, every instance's TDS and the listener.
 func (l *Lab) startServers() error {
 	type nodeInfo struct {
-		host, role, version string
-		sql                 bool
+		host, role, version, instance string
+		sql                           bool
 	}
 	l.mu.Lock()
 	domain := l.estate.Domain
@@ -40,7 +40,7 @@ func (l *Lab) startServers() error {
 		n := l.estate.Nodes[h]
 		ni := nodeInfo{host: h, role: n.Role, sql: n.SQL != nil}
 		if n.SQL != nil {
-			ni.version = n.SQL.Version
+			ni.version, ni.instance = n.SQL.Version, n.SQL.Name
 		}
 		nodes = append(nodes, ni)
 	}
@@ -73,7 +73,7 @@ func (l *Lab) startServers() error {
 		if err != nil {
 			return err
 		}
-		ne := NodeEndpoint{Host: host, Role: n.role, WinRM: winrmAddr}
+		ne := NodeEndpoint{Host: host, Role: n.role, WinRM: winrmAddr, Instance: n.instance}
 		if n.sql {
 			if sqlVersion == "" {
 				sqlVersion = n.version

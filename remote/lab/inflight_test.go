@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/remote/script"
 )
 
 // TestSetupRunsOnAfterItsClientAndASecondOneFails starts SQL Server setup for a worker
@@ -21,8 +22,10 @@ func TestSetupRunsOnAfterItsClientAndASecondOneFails(t *testing.T) {
 	l.Estate(func(e *estate.Estate) {
 		workerPassword = e.Accounts[strings.ToLower(e.Domain+`\`+estate.WorkerServiceAccount)].Password
 	})
-	install := psScript("worker.install", map[string]any{"setupPath": estate.SetupMediaPath, "account": `CONTOSO\` + estate.WorkerServiceAccount,
-		"password": workerPassword, "masterEndpoint": "https://ssislsn.contoso.com:8391", "version": "15.0.2000.5"})
+	// Like the real script, it reads WorkerSettings.config in either format.
+	install := script.PowerShell{Op: "worker.install", Body: `$t = Get-Content -LiteralPath $f -Raw
+if ($t.TrimStart().StartsWith('<')) { [xml]$s = $t } else { $s = $t | ConvertFrom-Json }`, Params: map[string]any{"setupPath": estate.SetupMediaPath, "account": `CONTOSO\` + estate.WorkerServiceAccount,
+		"password": workerPassword, "masterEndpoint": "https://ssislsn.contoso.com:8391", "version": "15.0.2000.5"}}.Render()
 
 	// The first client is gone as soon as it sent the command: its context is never
 	// cancelled by a Signal, so the lab goes on.

@@ -125,6 +125,9 @@ type NodeEndpoint struct {
 	Role  string // master | worker
 	WinRM string // 127.0.0.1:port (HTTPS)
 	SQL   string // 127.0.0.1:port, "" for workers
+	// Instance is the SQL Server instance's name (MSSQLSERVER or a named one), "" for
+	// workers.
+	Instance string
 }
 
 // Endpoints are where a client reaches the lab.

@@ -117,7 +117,14 @@ func TestFailoverAGMoveRefusals(t *testing.T) {
 		setup func(e *estate.Estate)
 		want  string
 	}{
-		{"not synchronized", func(e *estate.Estate) { delete(e.Nodes[fxNode2].SQL.Databases, "ssisdb") }, "NOT SYNCHRONIZING, not SYNCHRONIZED"},
+		{"not synchronized", func(e *estate.Estate) {
+			// Without its endpoint the replica cannot connect, so seeding cannot bring the copy back.
+			e.Nodes[fxNode2].SQL.Endpoints = map[string]*estate.Endpoint{}
+			delete(e.Nodes[fxNode2].SQL.Databases, "ssisdb")
+		}, "NOT SYNCHRONIZING, not SYNCHRONIZED"},
+		{"partner refused at the endpoint", func(e *estate.Estate) {
+			delete(e.Nodes[fxNode1].SQL.Logins, `contoso\svc_sql`)
+		}, "NOT SYNCHRONIZING, not SYNCHRONIZED"},
 		{"instance stopped", func(e *estate.Estate) { e.Nodes[fxNode2].SQL.Running = false }, "not SYNCHRONIZED"},
 		{"not joined", func(e *estate.Estate) { e.AG.Joined[fxNode2] = false }, "has not joined"},
 		{"not a replica", func(e *estate.Estate) { e.AG.Replicas = e.AG.Replicas[:1] }, "no availability group"},

@@ -42,7 +42,9 @@ const OpPrefixPS = "# ssisha-op: "
 // OpPrefixSQL starts the first line of every T-SQL batch.
 const OpPrefixSQL = "/* ssisha-op: "
 
-const paramsLinePrefix = "$p = ConvertFrom-Json "
+// ParamsLinePrefix starts the line of a script that carries its parameters (and so its
+// secrets); the body reads them as $p.
+const ParamsLinePrefix = "$p = ConvertFrom-Json "
 
 // Render returns the text sent to the node, secrets revealed. Never log it.
 func (s PowerShell) Render() string { return s.render(true) }
@@ -56,7 +58,7 @@ func (s PowerShell) render(reveal bool) string {
 	b.WriteString(OpPrefixPS)
 	b.WriteString(s.Op)
 	b.WriteString("\n$ErrorActionPreference = 'Stop'\n$ProgressPreference = 'SilentlyContinue'\n")
-	b.WriteString(paramsLinePrefix)
+	b.WriteString(ParamsLinePrefix)
 	b.WriteString(QuotePS(string(encodeParams(s.Params, reveal))))
 	b.WriteString("\n")
 	b.WriteString(strings.TrimRight(s.Body, "\n"))
@@ -77,10 +79,10 @@ func ParsePowerShell(text string) (op string, params map[string]any, err error) 
 		return "", nil, fmt.Errorf("script names no operation")
 	}
 	for _, l := range lines[1:] {
-		if !strings.HasPrefix(l, paramsLinePrefix) {
+		if !strings.HasPrefix(l, ParamsLinePrefix) {
 			continue
 		}
-		lit, err := UnquotePS(strings.TrimSpace(strings.TrimPrefix(l, paramsLinePrefix)))
+		lit, err := UnquotePS(strings.TrimSpace(strings.TrimPrefix(l, ParamsLinePrefix)))
 		if err != nil {
 			return op, nil, fmt.Errorf("parameters of %s: %w", op, err)
 		}

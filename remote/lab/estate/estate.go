@@ -26,9 +26,15 @@ type Estate struct {
 	Cluster *Cluster          `json:"cluster,omitempty"`
 	// AG is the availability group holding SSISDB, once created.
 	AG *AvailabilityGroup `json:"ag,omitempty"`
+	// ComputerObjects are the AD computer objects of the cluster's roles' network
+	// names (virtual computer objects), by lower-case short name.
+	ComputerObjects map[string]*ComputerObject `json:"computerObjects,omitempty"`
 	// FileShares are the shares of the domain's file server, as lower-case
 	// \\server\share: where a cluster's file share witness can live.
 	FileShares map[string]bool `json:"fileShares,omitempty"`
+	// SettingsFormat is how Scale Out setup writes its settings files here:
+	// SettingsJSON or SettingsXML; empty is the lab's default.
+	SettingsFormat string `json:"settingsFormat,omitempty"`
 	// ADFromSessionFails, when set, is the error an Active Directory search raises
 	// from a WinRM session: without delegation (NTLM, no CredSSP) the session's
 	// credentials cannot make the second hop to a domain controller. Name lookups
@@ -39,6 +45,13 @@ type Estate struct {
 	// Spend, when set, charges work the estate does by itself on a node (not an
 	// operation's) to that node's busy time, in lab time; the runtime sets it.
 	Spend func(host string, d time.Duration) `json:"-"`
+}
+
+// ComputerObject is a computer object in AD: enabled while a network name uses it,
+// disabled as AD admins pre-stage one or as a removed role leaves it.
+type ComputerObject struct {
+	Enabled     bool      `json:"enabled"`
+	WhenCreated time.Time `json:"whenCreated"`
 }
 
 // Account is a domain account in the simulated Active Directory.
@@ -69,9 +82,22 @@ type Node struct {
 	SSLBindings map[string]string `json:"sslBindings"`
 	// Firewall rules by name.
 	Firewall map[string]*FirewallRule `json:"firewall"`
+	// FirewallOn is Windows Firewall's domain profile: on, inbound traffic from other
+	// machines reaches only the ports a rule allows.
+	FirewallOn bool `json:"firewallOn,omitempty"`
 	// Registry values by "HKLM\\...\\Key!Value".
 	Registry      map[string]string `json:"registry"`
 	PendingReboot bool              `json:"pendingReboot"`
+	// SharedDir is where SQL Server setup puts its shared features (INSTANCEDIR's
+	// sibling, e.g. D:\Program Files\Microsoft SQL Server); empty is the default on C:.
+	SharedDir string `json:"sharedDir,omitempty"`
+	// Locale is the node's display language (empty: en-US); tools such as netsh
+	// print their labels in it.
+	Locale string `json:"locale,omitempty"`
+	// PrivateKeyWrites are the files a private key was written to on this node's disk,
+	// even for a moment: a deleted file's bytes stay on the disk until overwritten, and
+	// a session that dies before its cleanup leaves the file itself.
+	PrivateKeyWrites []string `json:"privateKeyWrites,omitempty"`
 	// SQL is the node's SQL Server instance (masters only).
 	SQL *Instance `json:"sql,omitempty"`
 }
@@ -101,6 +127,8 @@ type Cert struct {
 	Exportable    bool      `json:"exportable"`
 	NotAfter      time.Time `json:"notAfter"`
 	FriendlyName  string    `json:"friendlyName,omitempty"`
+	// Issuer is the issuing CA's name; empty for a self-signed certificate.
+	Issuer string `json:"issuer,omitempty"`
 }
 
 // FirewallRule is an inbound allow rule.
@@ -132,8 +160,10 @@ type Instance struct {
 	// MasterKeyPasswords are sp_control_dbmasterkey_password credentials by database
 	// family GUID -> password.
 	MasterKeyPasswords map[string]string `json:"masterKeyPasswords"`
-	// Jobs are SQL Agent job names present.
-	Jobs map[string]bool `json:"jobs"`
+	// Jobs are SQL Agent jobs by name.
+	Jobs map[string]*AgentJob `json:"jobs"`
+	// AsymmetricKeys in master, by name: the path of the file each was created from.
+	AsymmetricKeys map[string]string `json:"asymmetricKeys,omitempty"`
 	// StartupProcs are master.dbo procedures marked for startup, e.g. sp_ssis_startup.
 	StartupProcs map[string]bool `json:"startupProcs"`
 	// Grants are server-level permissions, "CONNECT ON ENDPOINT::Hadr_endpoint TO CONTOSO\\svc_sql".
@@ -195,8 +225,11 @@ type Catalog struct {
 	LogDBConnectionString string `json:"logdbConnectionString"`
 	// WorkerAgents by upper-case agent ID.
 	WorkerAgents map[string]*WorkerAgent `json:"workerAgents"`
-	// AlwaysOnReplicas are internal.alwayson_support_state rows: server -> state.
+	// AlwaysOnReplicas are internal.alwayson_support_state rows: server -> state
+	// (1: the primary at the monitor job's last run, 2: a secondary).
 	AlwaysOnReplicas map[string]int `json:"alwaysOnReplicas"`
+	// Executions are catalog.executions rows.
+	Executions []*Execution `json:"executions,omitempty"`
 }
 
 // WorkerAgent is a row of catalog.worker_agents.
@@ -232,8 +265,12 @@ type ClusterGroup struct {
 	// DNSName and IP are the client access point.
 	DNSName string `json:"dnsName,omitempty"`
 	IP      string `json:"ip,omitempty"`
-	// PossibleOwners, empty meaning every node.
+	// PossibleOwners are the nodes its resources may run on (Set-ClusterOwnerNode on
+	// each resource), empty meaning every node: the role never moves elsewhere.
 	PossibleOwners []string `json:"possibleOwners,omitempty"`
+	// PreferredOwners are the group's own owner list (Set-ClusterOwnerNode on the
+	// group): the order failover tries, which restricts nothing.
+	PreferredOwners []string `json:"preferredOwners,omitempty"`
 }
 
 // AvailabilityGroup is the AG holding SSISDB.

@@ -56,6 +56,10 @@ func (e *Estate) FailoverAG(to string, down func(host string) bool) error {
 	if down != nil && down(target.Host) {
 		return fail("the node is down", "bring the node back first")
 	}
+	if msg := e.ReplicaConnectError(target); msg != "" {
+		return fail("it is not connected to the primary, so its copy is not synchronized: "+msg,
+			"create a login for the partner's engine account on each replica and GRANT CONNECT ON ENDPOINT to it")
+	}
 	oldNode := e.Node(oldKey)
 	for _, name := range ag.Databases {
 		key := strings.ToLower(name)

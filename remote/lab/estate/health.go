@@ -37,8 +37,11 @@ func CheckHealth(e *Estate) []Problem {
 	h := &healthCheck{e: e}
 	h.master()
 	h.ssisdb()
+	h.sqlServer()
 	h.logging()
 	h.workers()
+	h.firewall()
+	h.schannel()
 	return h.problems
 }
 
@@ -89,7 +92,7 @@ func hcSettingsValue(n *Node, file, element string) string {
 	if !ok {
 		return ""
 	}
-	v, _ := XMLGet(content, element)
+	v, _ := SettingGet(content, element)
 	return strings.TrimSpace(v)
 }
 

@@ -234,7 +234,7 @@ func (h *healthCheck) worker(n *Node, cat *Catalog, masterAddr string, mc *Cert)
 		return
 	}
 	get := func(name string) string {
-		v, _ := XMLGet(content, name)
+		v, _ := SettingGet(content, name)
 		return strings.TrimSpace(v)
 	}
 	if svc.State != "Running" {

@@ -80,7 +80,7 @@ func (h *healthCheck) masterNode(n *Node, active bool, role *ClusterGroup) {
 		h.add(AreaMaster, n.Host, "reinstall the Scale Out Master (steps 2-3)", "%sthe master has no MasterSettings.config", when)
 		return
 	}
-	server, err := XMLGet(content, "SqlServerName")
+	server, err := SettingGet(content, "SqlServerName")
 	server = strings.TrimSpace(server)
 	switch {
 	case err != nil:
@@ -96,12 +96,12 @@ func (h *healthCheck) masterNode(n *Node, active bool, role *ClusterGroup) {
 			"%sthe master connects to SSISDB through SqlServerName '%s', which is not the availability group listener", when, server)
 	}
 	port := 8391
-	if v, err := XMLGet(content, "PortNumber"); err == nil {
+	if v, err := SettingGet(content, "PortNumber"); err == nil {
 		if p, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
 			port = p
 		}
 	}
-	thumb, _ := XMLGet(content, "SSLCertThumbprint")
+	thumb, _ := SettingGet(content, "SSLCertThumbprint")
 	thumb = strings.ToUpper(strings.TrimSpace(thumb))
 	ipport := fmt.Sprintf("0.0.0.0:%d", port)
 	bound := strings.ToUpper(n.SSLBindings[ipport])

@@ -40,6 +40,13 @@ type OpContext struct {
 	// person compares it with theirs): the wall clock when the lab serves the protocols,
 	// Now in process. Zero means Now.
 	Wall time.Time
+	// Text is the T-SQL batch as sent: what SQL Server keeps of a batch that defines
+	// an object, such as a job step's command. Empty for PowerShell.
+	Text string
+	// Script is the code of the PowerShell script that named the operation, less its
+	// parameters (so no secret); empty for T-SQL and for the lab's own calls. What
+	// PowerShell itself would do with the script's constructs is modelled from it.
+	Script string
 	// Running are the operations running on Node when this one started, itself
 	// excluded (the runtime tracks them: they outlive their client's connection).
 	Running []RunningOp
@@ -111,10 +118,10 @@ type Operations struct {
 // operation is a function in an ops_*.go file, added to that file's list.
 func NewOperations() *Operations {
 	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
-	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps, inflightOps} {
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, clrOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps, inflightOps} {
 		add(t)
 	}
-	t.tickers = []ticker{masterHeartbeat, workerRegistration}
+	t.tickers = []ticker{automaticSeeding, agentJobs, masterHeartbeat, workerRegistration}
 	return t
 }
 

@@ -13,6 +13,7 @@ import (
 // agOps adds the operations of this file to t.
 func agOps(t *Operations) {
 	t.AddSQL("ag.replica.facts", agReplicaFacts)
+	t.AddSQL("ag.replica.readiness", agReplicaReadiness)
 	t.AddSQL("ag.create", agCreate)
 	t.AddSQL("ag.drop", agDrop)
 	t.AddSQL("ag.join", agJoin)
@@ -70,20 +71,29 @@ func agReplicaFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 	if !in.StartupProcs[startupProc] {
 		missing = append(missing, "startup")
 	}
-	if !in.Jobs[maintenanceJob] {
+	if in.Jobs[maintenanceJob] == nil {
 		missing = append(missing, "maintenance")
 	}
-	if !in.Jobs[failoverMonitorJob] {
+	if in.Jobs[failoverMonitorJob] == nil {
 		missing = append(missing, "monitor")
 	}
 	support := len(missing) == 0
 	acct := p.String("MasterAccount")
+	connected, errNumber, errText := "", int64(0), ""
+	if joined {
+		connected = "CONNECTED"
+		if msg := e.ReplicaConnectError(n); msg != "" {
+			connected, errNumber, errText = "DISCONNECTED", ErrEndpointConnect, msg
+		}
+	}
 	return resultRow([]string{"server_name", "hadr_enabled", "integrated_only", "endpoint_name", "endpoint_port", "endpoint_state",
 		"master_login", "ssisdb_state", "ssisdb_recovery", "family_guid", "dmk_credential",
-		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support", "ssis_support_missing"},
-		sqlServerNameOf(n), bit(in.HadrEnabled), bit(!in.MixedMode), epName, epPort, epState,
+		"ag_exists", "ag_role", "ag_joined", "db_in_ag", "listener_dns", "listener_port", "ssis_support", "ssis_support_missing",
+		"connected_state", "last_connect_error_number", "last_connect_error_description"},
+		serverNameOf(n), bit(in.HadrEnabled), bit(!in.MixedMode), epName, epPort, epState,
 		bit(acct != "" && in.Logins[strings.ToLower(acct)] != nil), dbState, recovery, family, bit(dmk),
-		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support), strings.Join(missing, ",")), nil
+		bit(agExists), role, bit(joined), bit(inAG), lsnDNS, lsnPort, bit(support), strings.Join(missing, ","),
+		connected, errNumber, errText), nil
 }
 
 type agReplicaSpec struct {
@@ -92,7 +102,7 @@ type agReplicaSpec struct {
 }
 
 func hadrOff(c *OpContext) error {
-	return SQLErrorf(35221, "Could not process the operation. Always On Availability Groups replica manager is disabled on this instance of SQL Server '%s'. Enable Always On Availability Groups, by using the SQL Server Configuration Manager. Then, restart the SQL Server service, and retry the currently operation.", sqlServerNameOf(c.Node))
+	return SQLErrorf(35221, "Could not process the operation. Always On Availability Groups replica manager is disabled on this instance of SQL Server '%s'. Enable Always On Availability Groups, by using the SQL Server Configuration Manager. Then, restart the SQL Server service, and retry the currently operation.", serverNameOf(c.Node))
 }
 
 func agCreate(c *OpContext, p Params) (*script.ResultSet, error) {
@@ -187,14 +197,45 @@ func agJoin(c *OpContext, p Params) (*script.ResultSet, error) {
 		if ag == nil {
 			return nil, SQLErrorf(15151, "Cannot find the availability group '%s', because it does not exist or you do not have permission.", name)
 		}
-		if src := e.Node(ag.Primary); src != nil && src.SQL != nil && src.SQL.Databases[ssisdbKey] != nil && in.Databases[ssisdbKey] == nil {
-			from := src.SQL.Databases[ssisdbKey]
-			in.Databases[ssisdbKey] = &Database{Name: from.Name, Recovery: from.Recovery, State: "RESTORING", FamilyGUID: from.FamilyGUID,
-				MasterKey: from.MasterKey, MasterKeyPassword: from.MasterKeyPassword, Users: copyUsers(from.Users)}
+		if seedReplica(c.Estate, c.Node) {
 			seeded = 1
 		}
 	}
 	return resultRow([]string{"seeded"}, seeded), nil
+}
+
+// seedReplica creates the secondary n's copy of SSISDB by automatic seeding, which
+// runs only while the replicas' endpoints admit each other; it reports whether it
+// seeded.
+func seedReplica(e *Estate, n *Node) bool {
+	ag := e.AG
+	if ag == nil || n.SQL == nil || n.SQL.Databases[ssisdbKey] != nil || e.ReplicaConnectError(n) != "" {
+		return false
+	}
+	// Automatic seeding streams the database over the endpoints: with either side's
+	// endpoint port blocked it never starts, though the join succeeded.
+	src := e.Node(ag.Primary)
+	if src == nil || src.SQL == nil || src.SQL.Databases[ssisdbKey] == nil || !replicasConnect(src, n) {
+		return false
+	}
+	from := src.SQL.Databases[ssisdbKey]
+	n.SQL.Databases[ssisdbKey] = &Database{Name: from.Name, Recovery: from.Recovery, State: "RESTORING", FamilyGUID: from.FamilyGUID,
+		MasterKey: from.MasterKey, MasterKeyPassword: from.MasterKeyPassword, Users: copyUsers(from.Users)}
+	return true
+}
+
+// automaticSeeding seeds joined secondaries once their endpoints admit each other, as
+// a real replica retries its connection and then seeds.
+func automaticSeeding(e *Estate, _ time.Time) {
+	ag := e.AG
+	if ag == nil {
+		return
+	}
+	for _, r := range ag.Replicas {
+		if n := e.Node(r); n != nil && ag.Joined[strings.ToLower(n.Host)] && !strings.EqualFold(ag.Primary, n.Host) {
+			seedReplica(e, n)
+		}
+	}
 }
 
 func agReplicaRemove(c *OpContext, p Params) (*script.ResultSet, error) {
@@ -251,6 +292,11 @@ func agListenerAdd(c *OpContext, p Params) (*script.ResultSet, error) {
 		return nil, notPrimary(name)
 	}
 	dns := strings.ToLower(p.String("DNSName"))
+	if strings.Contains(dns, ".") {
+		// ADD LISTENER takes a host label (letters, digits, - and _): the cluster's
+		// network name resource cannot come online under a dotted name.
+		return nil, SQLErrorf(19471, "The WSFC cluster could not bring the Network Name resource with DNS name '%s' online. The DNS name may have been taken or have a conflict with existing name services, or the WSFC cluster service may not be running or may be inaccessible. Use a different DNS name to resolve name conflicts, or check the WSFC cluster log for more information.", p.String("DNSName"))
+	}
 	if ag.Listener != nil {
 		if strings.EqualFold(ag.Listener.DNSName, dns) {
 			return resultRow([]string{"created"}, int64(0)), nil

@@ -171,6 +171,15 @@ func pfxPasswordHash(thumb, password string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// notePFXFile records the temporary PFX file a script writes when it goes through
+// one (Export-PfxCertificate or Import-PfxCertificate with -FilePath, or the bytes
+// written out first) rather than exporting or importing in memory.
+func (c *OpContext) notePFXFile(what string) {
+	if strings.Contains(c.Script, "-FilePath") || strings.Contains(c.Script, "WriteAllBytes") {
+		c.Node.PrivateKeyWrites = append(c.Node.PrivateKeyWrites, fmt.Sprintf(`%%TEMP%%\ssisha-%d.pfx (%s)`, c.nextSeq(), what))
+	}
+}
+
 func certExport(c *OpContext, p Params) (any, error) {
 	thumb := strings.ToUpper(p.String("thumbprint"))
 	ct := certStore(c.Node, StoreRoot)[thumb]
@@ -184,6 +193,7 @@ func certExport(c *OpContext, p Params) (any, error) {
 		return nil, errorf("Export-PfxCertificate : Cannot export non-exportable private key.")
 	}
 	c.Sleep(2 * time.Second)
+	c.notePFXFile("export")
 	data, err := json.Marshal(labPFX{
 		Format: labPFXFormat, Thumbprint: ct.Thumbprint, Subject: ct.Subject, DNSNames: ct.DNSNames,
 		NotAfter: ct.NotAfter, FriendlyName: ct.FriendlyName, PasswordHash: pfxPasswordHash(ct.Thumbprint, p.String("password")),
@@ -215,6 +225,7 @@ func certImport(c *OpContext, p Params) (any, error) {
 		return nil, errorf("the imported certificate is %s, not the expected %s", pfx.Thumbprint, thumb)
 	}
 	c.Sleep(2 * time.Second)
+	c.notePFXFile("import")
 	root[thumb] = &Cert{
 		Thumbprint: pfx.Thumbprint, Subject: pfx.Subject, DNSNames: append([]string{}, pfx.DNSNames...),
 		HasPrivateKey: true, Exportable: true, NotAfter: pfx.NotAfter, FriendlyName: pfx.FriendlyName,

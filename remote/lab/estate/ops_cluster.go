@@ -85,7 +85,7 @@ func clusterGet(c *OpContext, p Params) (any, error) {
 
 func clusterCreate(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	name := p.String("name")
@@ -122,6 +122,12 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 	if clusterAddressInUse(e, ip) {
 		return nil, errorf("New-Cluster : There was an error creating the cluster. The static address %s is already in use on the network.", ip)
 	}
+	// Test-Cluster runs first and writes its report; it fails "Validate IP
+	// Configuration" when two nodes share an address. It only warns: New-Cluster goes
+	// on unless the script reads the result (its overall "Test Result" warning).
+	if failed := clusterValidationFailure(e, members); failed != "" && strings.Contains(c.Script, "-WarningVariable") {
+		return nil, errorf("cluster validation failed (%s); New-Cluster was not run. Read the report %s on %s", failed, `C:\ProgramData\ssisha\cluster-validate.htm`, sqlServerNameOf(c.Node))
+	}
 	c.Sleep(45 * time.Second)
 	e.Cluster = &Cluster{Name: strings.ToUpper(ShortName(name)), IP: ip, Nodes: members, Groups: map[string]*ClusterGroup{}}
 	clusterDNSAdd(e, name, ip)
@@ -132,7 +138,7 @@ func clusterCreate(c *OpContext, p Params) (any, error) {
 // without one. The cluster's computer object reaches the share, which must exist.
 func clusterQuorumSet(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	cl := clusterOf(e, c.Node)
@@ -171,7 +177,7 @@ func shareExists(e *Estate, path string) bool {
 
 func clusterDestroy(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	name := p.String("name")
@@ -231,7 +237,7 @@ func clusterRoleGet(c *OpContext, p Params) (any, error) {
 
 func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	cl := clusterOf(e, c.Node)
@@ -240,13 +246,17 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 	}
 	name, svcName := strings.ToUpper(ShortName(p.String("name"))), p.String("serviceName")
 	key := strings.ToLower(name)
-	var owners []string
-	for _, o := range p.Strings("owners") {
-		if n := e.Node(o); n != nil {
-			owners = append(owners, strings.ToLower(n.Host))
+	hostsOf := func(names []string) []string {
+		var out []string
+		for _, o := range names {
+			if n := e.Node(o); n != nil {
+				out = append(out, strings.ToLower(n.Host))
+			}
 		}
+		return out
 	}
 	g := cl.Groups[key]
+	vcoCreated := false
 	if g == nil {
 		for _, h := range cl.Nodes {
 			n := e.Node(h)
@@ -254,7 +264,11 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 				return nil, errorf("Add-ClusterGenericServiceRole : The service '%s' is not installed on cluster node '%s'. Install it on every node that can own the role.", svcName, strings.ToUpper(ShortName(h)))
 			}
 		}
-		if _, taken := winLookup(e, name); taken || winComputerObject(e, name) {
+		// A disabled computer object of that name is one pre-staged for the cluster,
+		// which the network name takes over; an enabled one belongs to someone else.
+		vco := e.ComputerObjects[key]
+		prestaged := vco != nil && !vco.Enabled
+		if _, taken := winLookup(e, name); taken || !prestaged && winComputerObject(e, name) {
 			return nil, errorf("Add-ClusterGenericServiceRole : There was an error configuring the client access point. The network name '%s' is already in use in DNS or Active Directory.", name)
 		}
 		ip := clusterIP(p.String("staticAddress"))
@@ -273,8 +287,24 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		g = &ClusterGroup{Name: name, Type: "GenericService", Owner: owner, State: "Offline", ServiceName: svcName, DNSName: name, IP: ip}
 		cl.Groups[key] = g
 		clusterDNSAdd(e, name, ip)
+		if e.ComputerObjects == nil {
+			e.ComputerObjects = map[string]*ComputerObject{}
+		}
+		if vco == nil {
+			vco = &ComputerObject{WhenCreated: c.nodeTime().UTC()}
+			e.ComputerObjects[key] = vco
+		}
+		vco.Enabled = true
+		vcoCreated = !prestaged
 	}
-	g.PossibleOwners = owners
+	// The script says which call it makes: owners for the group's (preferred owners),
+	// possibleOwners for its resources'.
+	if p["owners"] != nil {
+		g.PreferredOwners = hostsOf(p.Strings("owners"))
+	}
+	if p["possibleOwners"] != nil {
+		g.PossibleOwners = hostsOf(p.Strings("possibleOwners"))
+	}
 	if g.State != "Online" {
 		n := e.Node(g.Owner)
 		svc := n.Services[strings.ToLower(g.ServiceName)]
@@ -285,12 +315,12 @@ func clusterRoleCreate(c *OpContext, p Params) (any, error) {
 		svc.State = "Running"
 		g.State = "Online"
 	}
-	return map[string]any{"name": g.Name, "state": g.State, "owner": strings.ToUpper(ShortName(g.Owner))}, nil
+	return map[string]any{"name": g.Name, "state": g.State, "owner": strings.ToUpper(ShortName(g.Owner)), "computerObjectCreated": vcoCreated}, nil
 }
 
 func clusterRoleRemove(c *OpContext, p Params) (any, error) {
 	e := c.Estate
-	if err := winCheckRunAs(e, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
+	if err := winCheckRunAs(c, p.String("runAsUser"), p.String("runAsPassword")); err != nil {
 		return nil, err
 	}
 	name := p.String("name")
@@ -309,8 +339,37 @@ func clusterRoleRemove(c *OpContext, p Params) (any, error) {
 			svc.State = "Stopped"
 		}
 	}
-	delete(cl.Groups, strings.ToLower(ShortName(name)))
+	key := strings.ToLower(ShortName(name))
+	delete(cl.Groups, key)
 	clusterDNSRemove(e, g.DNSName)
-	res["removed"], res["computerObjectRemoved"], res["dnsRecordRemoved"] = true, true, true
+	res["removed"], res["dnsRecordRemoved"] = true, true
+	// The cluster disables the network name's computer object when the resource
+	// goes; the script deletes it unless told to keep it (one pre-staged by AD
+	// admins), or, given createdAfter, only when AD made it since then.
+	if vco := e.ComputerObjects[key]; vco != nil {
+		remove := p["removeComputerObject"] == nil || p.Bool("removeComputerObject")
+		if after, err := time.Parse(time.RFC3339, p.String("createdAfter")); err == nil && !remove {
+			remove = !vco.WhenCreated.Before(after)
+		}
+		if remove {
+			delete(e.ComputerObjects, key)
+			res["computerObjectRemoved"] = true
+		} else {
+			vco.Enabled = false
+		}
+	}
 	return res, nil
+}
+
+// clusterValidationFailure is the first validation test the nodes fail, or "".
+func clusterValidationFailure(e *Estate, members []string) string {
+	seen := map[string]string{}
+	for _, h := range members {
+		n := e.Node(h)
+		if other, dup := seen[n.IP]; dup {
+			return fmt.Sprintf("Validate IP Configuration: %s and %s both have address %s", sqlServerNameOf(e.Node(other)), sqlServerNameOf(n), n.IP)
+		}
+		seen[n.IP] = h
+	}
+	return ""
 }

@@ -33,12 +33,13 @@ func agHolding(e *Estate, n *Node, db string) *AvailabilityGroup {
 // agLocalSyncState is what sys.dm_hadr_database_replica_states says of the node's copy
 // of db: a joined replica whose instance runs and whose copy exists keeps up with the
 // primary (every replica here is synchronous-commit); anything else does not.
-func agLocalSyncState(ag *AvailabilityGroup, n *Node, db string) string {
+func agLocalSyncState(e *Estate, n *Node, db string) string {
+	ag := e.AG
 	key := strings.ToLower(n.Host)
 	if !ag.Joined[key] {
 		return ""
 	}
-	if n.SQL == nil || !n.SQL.Running || n.SQL.Databases[strings.ToLower(db)] == nil {
+	if n.SQL == nil || !n.SQL.Running || n.SQL.Databases[strings.ToLower(db)] == nil || e.ReplicaConnectError(n) != "" {
 		return "NOT SYNCHRONIZING"
 	}
 	return "SYNCHRONIZED"
@@ -60,18 +61,18 @@ func failoverAGPrimary(c *OpContext, p Params) (*script.ResultSet, error) {
 	cols := []string{"server_name", "ag_name", "local_role", "primary_replica", "sync_state", "availability_mode"}
 	ag := agHolding(e, n, p.String("Database"))
 	if ag == nil {
-		return resultRow(cols, sqlServerNameOf(n), "", "", "", "", ""), nil
+		return resultRow(cols, serverNameOf(n), "", "", "", "", ""), nil
 	}
 	primary := ""
 	if pn := e.Node(ag.Primary); pn != nil {
-		primary = sqlServerNameOf(pn)
+		primary = serverNameOf(pn)
 	}
-	role, sync := agLocalRole(ag, n), agLocalSyncState(ag, n, p.String("Database"))
+	role, sync := agLocalRole(ag, n), agLocalSyncState(e, n, p.String("Database"))
 	mode := ""
 	if role != "" {
 		mode = "SYNCHRONOUS_COMMIT"
 	}
-	return resultRow(cols, sqlServerNameOf(n), ag.Name, role, primary, sync, mode), nil
+	return resultRow(cols, serverNameOf(n), ag.Name, role, primary, sync, mode), nil
 }
 
 // failoverAGMove is the batch that runs on the replica that is to become primary. The
@@ -81,7 +82,7 @@ func failoverAGMove(c *OpContext, p Params) (*script.ResultSet, error) {
 		return nil, err
 	}
 	e, n := c.Estate, c.Node
-	db, server := p.String("Database"), sqlServerNameOf(n)
+	db, server := p.String("Database"), serverNameOf(n)
 	cols := []string{"ag_name", "server_name", "moved", "local_role"}
 	ag := agHolding(e, n, db)
 	if ag == nil {
@@ -94,7 +95,7 @@ func failoverAGMove(c *OpContext, p Params) (*script.ResultSet, error) {
 	if role == "" {
 		return nil, SQLErrorf(50000, "ssisha: %s has not joined availability group %s, so it cannot become its primary replica; run step 4 on %s.", server, ag.Name, server)
 	}
-	if sync := agLocalSyncState(ag, n, db); sync != "SYNCHRONIZED" {
+	if sync := agLocalSyncState(e, n, db); sync != "SYNCHRONIZED" {
 		return nil, SQLErrorf(50000, "ssisha: the copy of %s on %s is %s, not SYNCHRONIZED; a planned failover of %s to it is refused, and ssisha never forces one (that loses data). Wait until the AG dashboard shows it SYNCHRONIZED, then move again.", db, server, sync, ag.Name)
 	}
 	c.Sleep(10 * time.Second)

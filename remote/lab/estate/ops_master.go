@@ -69,37 +69,68 @@ func masterGet(c *OpContext, p Params) (any, error) {
 	}
 	var settings map[string]any
 	if content, ok := n.File(settingsPath); ok {
+		if err := c.convertSettings(settingsPath, content); err != nil {
+			// The script reports a file it cannot make out.
+			settings = map[string]any{"path": settingsPath, "error": err.Error()}
+			content = ""
+		}
 		get := func(k string) any {
-			v, err := XMLGet(content, k)
+			v, err := SettingGet(content, k)
 			if err != nil {
 				return nil
 			}
 			return v
 		}
-		settings = map[string]any{"path": settingsPath, "portNumber": get("PortNumber"), "sslCertThumbprint": get("SSLCertThumbprint"), "sqlServerName": get("SqlServerName")}
+		if settings == nil {
+			settings = map[string]any{"path": settingsPath, "portNumber": get("PortNumber"), "sslCertThumbprint": get("SSLCertThumbprint"), "sqlServerName": get("SqlServerName")}
+		}
 	}
 	var binding map[string]any
-	if h := n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))]; h != "" {
+	if h := n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", p.Int("port"))]; h != "" && !c.readsEnglishNetsh() {
 		binding = map[string]any{"certificateHash": strings.ToUpper(h), "storeName": "Root"}
 	}
 	var firewall map[string]any
 	if fw := n.Firewall[p.String("firewallRule")]; fw != nil {
 		firewall = map[string]any{"name": fw.Name, "enabled": fw.Enabled}
 	}
+	replicaFirewall := map[string]bool{}
+	if prefix := strings.ToLower(p.String("replicaRulePrefix")); prefix != "" {
+		for name, fw := range n.Firewall {
+			if strings.HasPrefix(strings.ToLower(name), prefix) {
+				replicaFirewall[fw.Name] = fw.Enabled
+			}
+		}
+	}
+	sqlTCPPort := 0
+	if n.SQL != nil {
+		sqlTCPPort = instancePort(n)
+	}
 	_, media := n.File(p.String("setupMedia"))
 	return map[string]any{
-		"engineInstalled":  n.SQL != nil && n.Installed["SQLEngine"] != "",
-		"isInstalled":      n.Installed["IS"] != "",
-		"masterMarker":     n.Registry[MasterMarkerKey(p.String("folder"))],
-		"service":          service,
-		"settings":         settings,
-		"binding":          binding,
-		"firewall":         firewall,
+		"engineInstalled": n.SQL != nil && n.Installed["SQLEngine"] != "",
+		"isInstalled":     n.Installed["IS"] != "",
+		"masterMarker":    n.Registry[MasterMarkerKey(p.String("folder"))],
+		"service":         service,
+		"settings":        settings,
+		"binding":         binding,
+		"firewall":        firewall,
+		"replicaFirewall": replicaFirewall,
+		"schannel": map[string]any{"caIssuedInRoot": caIssuedInRoot(n),
+			"clientAuthTrustMode": n.Registry[ClientAuthTrustModeKey], "sendTrustedIssuerList": n.Registry[SendTrustedIssuerListKey]},
+		"sqlTcpPort":       sqlTCPPort,
 		"hadrEnabled":      n.SQL != nil && n.SQL.HadrEnabled,
 		"pendingReboot":    n.PendingReboot,
 		"rebootReasons":    winRebootReasons(n),
 		"setupMediaExists": p.String("setupMedia") != "" && media,
 	}, nil
+}
+
+// readsEnglishNetsh reports a script that finds the binding by matching netsh's English
+// labels ("Certificate Hash") on a node whose netsh prints them in another language
+// ("Zertifikathash" on de-DE): it finds none.
+func (c *OpContext) readsEnglishNetsh() bool {
+	english := c.Node.Locale == "" || strings.HasPrefix(strings.ToLower(c.Node.Locale), "en")
+	return !english && strings.Contains(c.Script, "Certificate Hash")
 }
 
 // setupFailure is how SQL Server setup fails: an exit code and Summary.txt.
@@ -136,7 +167,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		return nil, setupFailure(c, folder, -2068578302, "The Scale Out Master service account '"+account+"' is a local virtual or built-in account; in a highly available Scale Out it must be a domain account that can log in to every replica.")
 	}
 	acct := winAccount(c.Estate, account)
-	if acct == nil || !acct.Enabled || acct.Password != p.String("password") {
+	if acct == nil || !acct.Enabled || acct.Password != c.setupReceives(p.String("password")) {
 		return nil, setupFailure(c, folder, -2068578302, "The credentials you provided for the SQL Server Integration Services Scale Out Master service are invalid. To continue, provide a valid account and password for the service.")
 	}
 	thumb := strings.ToUpper(p.String("thumbprint"))
@@ -169,20 +200,14 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		PathName: `"` + binnDir(folder) + `\MasterService.exe"`,
 	}
 	port := p.Int("port")
-	n.SetFile(binnDir(folder)+`\MasterSettings.config`, MasterSettingsXML(port, thumb, masterLocalServerName(n)))
+	n.SetFile(binnDir(folder)+`\MasterSettings.config`, MasterSettingsFile(c.Estate.settingsFormat(), port, thumb, masterLocalServerName(n)))
 	n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", port)] = thumb
 	setupPassed(c, folder)
 	return map[string]any{"exitCode": 0, "rebootRequired": false, "thumbprint": thumb, "summary": "Final result: Passed Exit message: Passed"}, nil
 }
 
 // masterLocalServerName is what setup writes as SqlServerName: the local instance.
-func masterLocalServerName(n *Node) string {
-	name := sqlServerNameOf(n)
-	if n.SQL != nil && !strings.EqualFold(n.SQL.Name, "MSSQLSERVER") && n.SQL.Name != "" {
-		name += `\` + n.SQL.Name
-	}
-	return name
-}
+func masterLocalServerName(n *Node) string { return serverNameOf(n) }
 
 func masterUninstall(c *OpContext, p Params) (any, error) {
 	n := c.Node
@@ -256,14 +281,15 @@ func masterCertBind(c *OpContext, p Params) (any, error) {
 	if !ok {
 		return nil, errorf("Get-Content : Cannot find path '%s' because it does not exist.", path)
 	}
-	prev, err := XMLGet(content, "SSLCertThumbprint")
+	old, err := c.readSettings(path, content, "SSLCertThumbprint")
 	if err != nil {
-		return nil, errorf("%s in %s", err.Error(), path)
+		return nil, err
 	}
+	prev := old["SSLCertThumbprint"]
 	if !strings.EqualFold(prev, thumb) {
-		next, err := xmlSet(content, "SSLCertThumbprint", thumb)
+		_, next, err := c.writeSettings(path, content, map[string]string{"SSLCertThumbprint": thumb})
 		if err != nil {
-			return nil, errorf("%s in %s", err.Error(), path)
+			return nil, err
 		}
 		n.SetFile(path, next)
 	}
@@ -280,12 +306,18 @@ func masterAlwaysOn(enable bool) PSOp {
 		if in == nil {
 			return nil, errorf("Enable-SqlAlwaysOn : Failed to connect to server %s.", p.String("serverInstance"))
 		}
+		agentWasRunning := agentRunning(c.Node)
 		if in.HadrEnabled != enable {
-			// The cmdlet restarts the database engine.
+			// The cmdlet restarts the database engine, which stops the Agent with it;
+			// only a script that starts it again (it names the service) gets it back.
 			c.Sleep(20 * time.Second)
 			in.HadrEnabled = enable
+			stopAgentWithEngine(c.Node)
+			if agent := c.Node.Services[strings.ToLower(p.String("agentService"))]; agent != nil && agentWasRunning {
+				agent.State = "Running"
+			}
 		}
-		return map[string]any{"serverInstance": p.String("serverInstance"), "hadrEnabled": enable}, nil
+		return map[string]any{"serverInstance": p.String("serverInstance"), "hadrEnabled": enable, "agentWasRunning": agentWasRunning}, nil
 	}
 }
 

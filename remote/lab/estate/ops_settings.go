@@ -68,11 +68,12 @@ func settingsMasterRead(c *OpContext, p Params) (any, error) {
 		return out, nil
 	}
 	out["found"] = true
-	for _, k := range []string{"SqlServerName", "SSLCertThumbprint", "PortNumber"} {
-		v, err := XMLGet(content, k)
-		if err != nil {
-			return nil, errorf("%s: %v", file, err)
-		}
+	out["format"], _ = settingsFormatOf(content)
+	values, err := c.readSettings(file, content, "SqlServerName", "SSLCertThumbprint", "PortNumber")
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range values {
 		out[k] = v
 	}
 	return out, nil
@@ -86,18 +87,14 @@ func settingsMasterSet(c *OpContext, p Params) (any, error) {
 		return nil, errorf("Cannot find path '%s' because it does not exist.", file)
 	}
 	name := p.String("name")
-	prev, err := XMLGet(content, name)
+	prev, next, err := c.writeSettings(file, content, map[string]string{name: p.String("value")})
 	if err != nil {
-		return nil, errorf("%s: %v", file, err)
+		return nil, err
 	}
-	if prev == p.String("value") {
-		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil
+	if next == content {
+		return map[string]any{"previous": prev[name], "changed": false, "backup": ""}, nil
 	}
-	next, err := xmlSet(content, name, p.String("value"))
-	if err != nil {
-		return nil, errorf("%s: %v", file, err)
-	}
-	return map[string]any{"previous": prev, "changed": true, "backup": replaceSettings(c, file, content, next)}, nil
+	return map[string]any{"previous": prev[name], "changed": true, "backup": replaceSettings(c, file, content, next)}, nil
 }
 
 // replaceSettings writes next over a settings file whose content was content,
@@ -193,15 +190,15 @@ func decodeCer(s string) (*Cert, error) {
 
 func settingsMasterCertRead(c *OpContext, p Params) (any, error) {
 	n := c.Node
-	_, content, ok := settingsFile(n, p.String("service"), "MasterSettings.config", p.String("defaultPath"))
+	file, content, ok := settingsFile(n, p.String("service"), "MasterSettings.config", p.String("defaultPath"))
 	if !ok {
 		return map[string]any{"found": false, "settingsFound": false}, nil
 	}
-	thumb, err := XMLGet(content, "SSLCertThumbprint")
+	values, err := c.readSettings(file, content, "SSLCertThumbprint", "PortNumber")
 	if err != nil {
-		return nil, errorf("MasterSettings.config: %v", err)
+		return nil, err
 	}
-	port, _ := XMLGet(content, "PortNumber")
+	thumb, port := values["SSLCertThumbprint"], values["PortNumber"]
 	cert := findCert(n, thumb)
 	if cert == nil {
 		return map[string]any{"found": false, "settingsFound": true, "thumbprint": strings.ToUpper(thumb), "port": port}, nil

@@ -3,6 +3,7 @@ package estate
 import (
 	"crypto/sha1"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -36,6 +37,7 @@ func sqlOps(t *Operations) {
 	t.AddSQL("sql.endpoint.drop", sqlEndpointDrop)
 	t.AddSQL("sql.login.windows.ensure", sqlWindowsLoginEnsure)
 	t.AddSQL("sql.login.drop", sqlLoginDrop)
+	t.AddSQL("sql.login.sid", sqlLoginSID)
 	t.AddSQL("sql.login.logging.facts", sqlLoggingFacts)
 	t.AddSQL("sql.login.logging.set", sqlLoggingSet)
 	t.AddSQL("sql.login.logging.ensure", sqlLoggingEnsure)
@@ -44,6 +46,15 @@ func sqlOps(t *Operations) {
 // sqlServerNameOf is the node's NetBIOS computer name, which is also @@SERVERNAME of
 // its default instance.
 func sqlServerNameOf(n *Node) string { return strings.ToUpper(ShortName(n.Host)) }
+
+// serverNameOf is @@SERVERNAME of n's instance: the computer name, with \INSTANCE for
+// a named instance.
+func serverNameOf(n *Node) string {
+	if n.SQL != nil && isNamedInstance(n.SQL.Name) {
+		return sqlServerNameOf(n) + `\` + instanceName(n.SQL.Name)
+	}
+	return sqlServerNameOf(n)
+}
 
 func resultRow(cols []string, vals ...any) *script.ResultSet {
 	return &script.ResultSet{Columns: cols, Rows: [][]any{vals}}
@@ -77,10 +88,10 @@ func sqlServerFacts(c *OpContext, _ Params) (*script.ResultSet, error) {
 	}
 	return resultRow([]string{"server_name", "product_version", "product_level", "update_level", "edition", "engine_edition",
 		"hadr_enabled", "integrated_only", "clr_enabled", "data_path", "log_path", "service_account"},
-		sqlServerNameOf(c.Node), in.Version, level, update, in.Edition, int64(in.EngineEdition),
+		serverNameOf(c.Node), in.Version, level, update, in.Edition, int64(in.EngineEdition),
 		bit(in.HadrEnabled), bit(!in.MixedMode), bit(in.CLREnabled),
-		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.MSSQLSERVER\MSSQL\DATA\`,
-		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.MSSQLSERVER\MSSQL\DATA\`,
+		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.`+instanceName(in.Name)+`\MSSQL\DATA\`,
+		`C:\Program Files\Microsoft SQL Server\MSSQL`+fmt.Sprint(majorOf(in.Version))+`.`+instanceName(in.Name)+`\MSSQL\DATA\`,
 		in.ServiceAccount), nil
 }
 
@@ -117,31 +128,32 @@ func sqlEndpointEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 		in.Endpoints[strings.ToLower(ep.Name)] = ep
 		created = true
 	}
-	var logins []string
+	var logins, granted, system []string
 	for _, acct := range strings.Split(p.String("Accounts"), "\n") {
 		acct = strings.TrimSpace(acct)
 		if acct == "" {
 			continue
 		}
 		if _, ok := in.Logins[strings.ToLower(acct)]; !ok {
-			if c.Estate.Accounts[strings.ToLower(acct)] == nil {
+			if !c.Estate.windowsPrincipalExists(acct) {
 				return nil, SQLErrorf(15401, "Windows NT user or group '%s' not found. Check the name again.", acct)
 			}
 			in.Logins[strings.ToLower(acct)] = &Login{Name: acct, Type: "WINDOWS_LOGIN", SID: WindowsSID(acct)}
 			logins = append(logins, acct)
 		}
-		in.Grants[grantKey("CONNECT", "ENDPOINT::"+ep.Name, acct)] = true
-	}
-	systemAdded := false
-	for _, g := range systemGrants {
-		k := grantKey(g, "", `NT AUTHORITY\SYSTEM`)
-		if !in.Grants[k] {
+		if k := grantKey("CONNECT", "ENDPOINT::"+ep.Name, acct); !in.Grants[k] {
 			in.Grants[k] = true
-			systemAdded = true
+			granted = append(granted, acct)
 		}
 	}
-	return resultRow([]string{"endpoint_name", "endpoint_created", "logins_created", "system_granted"},
-		ep.Name, bit(created), strings.Join(logins, "\n"), bit(systemAdded)), nil
+	for _, g := range systemGrants {
+		if k := grantKey(g, "", `NT AUTHORITY\SYSTEM`); !in.Grants[k] {
+			in.Grants[k] = true
+			system = append(system, g)
+		}
+	}
+	return resultRow([]string{"endpoint_name", "endpoint_created", "logins_created", "connect_granted", "system_granted"},
+		ep.Name, bit(created), strings.Join(logins, "\n"), strings.Join(granted, "\n"), strings.Join(system, ",")), nil
 }
 
 func sqlEndpointDrop(c *OpContext, p Params) (*script.ResultSet, error) {
@@ -158,6 +170,11 @@ func sqlEndpointDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 			}
 		}
 	}
+	for _, l := range strings.Split(p.String("ConnectGrants"), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			delete(in.Grants, grantKey("CONNECT", "ENDPOINT::"+name, l))
+		}
+	}
 	for _, l := range strings.Split(p.String("Logins"), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			delete(in.Logins, strings.ToLower(l))
@@ -168,8 +185,8 @@ func sqlEndpointDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 			}
 		}
 	}
-	if p.Bool("RevokeSystem") {
-		for _, g := range systemGrants {
+	for _, g := range strings.Split(p.String("SystemGrants"), ",") {
+		if g = strings.TrimSpace(g); slices.Contains(systemGrants, g) {
 			delete(in.Grants, grantKey(g, "", `NT AUTHORITY\SYSTEM`))
 		}
 	}
@@ -185,7 +202,7 @@ func sqlWindowsLoginEnsure(c *OpContext, p Params) (*script.ResultSet, error) {
 	if _, ok := in.Logins[strings.ToLower(name)]; ok {
 		return resultRow([]string{"created"}, int64(0)), nil
 	}
-	if c.Estate.Accounts[strings.ToLower(name)] == nil {
+	if !c.Estate.windowsPrincipalExists(name) {
 		return nil, SQLErrorf(15401, "Windows NT user or group '%s' not found. Check the name again.", name)
 	}
 	in.Logins[strings.ToLower(name)] = &Login{Name: name, Type: "WINDOWS_LOGIN", SID: WindowsSID(name)}
@@ -327,4 +344,12 @@ func labGUID(c *OpContext) string {
 	h := sha1.Sum([]byte(fmt.Sprintf("guid|%s|%d", c.Node.Host, c.nextSeq())))
 	hs := fmt.Sprintf("%X", h[:16])
 	return hs[0:8] + "-" + hs[8:12] + "-4" + hs[13:16] + "-8" + hs[17:20] + "-" + hs[20:32]
+}
+
+// sqlLoginSID is SUSER_SID(@Login): the login's SID, NULL when there is none.
+func sqlLoginSID(c *OpContext, p Params) (*script.ResultSet, error) {
+	if l := c.Node.SQL.Logins[strings.ToLower(p.String("Login"))]; l != nil {
+		return resultRow([]string{"sid"}, hexSID(l.SID)), nil
+	}
+	return resultRow([]string{"sid"}, nil), nil
 }

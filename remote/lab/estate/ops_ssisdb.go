@@ -63,6 +63,10 @@ func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 	if n.SQL == nil || !n.SQL.Running {
 		return nil, errorf("Failed to connect to server %s: the SQL Server instance is not running.", sqlServerNameOf(n))
 	}
+	// The script connects to the instance its data source names (.: the default one).
+	if inst := dataSourceInstance(p.String("dataSource")); n.SQL == nil || !strings.EqualFold(inst, instanceName(n.SQL.Name)) {
+		return nil, errorf(`Exception calling "Open" with "0" argument(s): "A network-related or instance-specific error occurred while establishing a connection to SQL Server. The server was not found or was not accessible. Verify that the instance name is correct and that SQL Server is configured to allow remote connections. (provider: SQL Network Interfaces, error: 26 - Error Locating Server/Instance Specified)"`)
+	}
 	if n.Installed["IS"] == "" {
 		return nil, errorf("The catalog cannot be created: Integration Services is not installed on %s. Install the IS feature (step 2 or 3) and try again.", n.Host)
 	}
@@ -89,8 +93,11 @@ func ssisdbCatalogCreate(c *OpContext, p Params) (any, error) {
 			"MACHINE_IP": "", "LAST_ONLINE_TIME": "", "MASTER_SERVICE_PORT": "", "SSLCERT_THUMBPRINT": "",
 			"MASTER_HEARTBEAT_INTERVALINMS": "30000"},
 			WorkerAgents: map[string]*WorkerAgent{}, AlwaysOnReplicas: map[string]int{}}}
-	in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.nextSeq()), Password: GeneratePassword(), Disabled: true}
-	in.Jobs[maintenanceJob] = true
+	cleanupSID := fmt.Sprintf("0x%032X", c.nextSeq())
+	in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: cleanupSID, Password: GeneratePassword(), Disabled: true}
+	in.Databases[ssisdbKey].Users[strings.ToLower(cleanupUser)] = &DBUser{Name: cleanupUser, SID: cleanupSID, Roles: map[string]bool{"ssis_failover_monitoring_agent": true}}
+	ensureAssemblyLoading(c, assemblyPath(n))
+	in.Jobs[maintenanceJob] = &AgentJob{Name: maintenanceJob, Owner: cleanupLogin, Steps: maintenanceSteps}
 	in.StartupProcs[startupProc] = true
 	return map[string]any{"created": true, "clrWasEnabled": wasCLR}, nil
 }
@@ -108,6 +115,7 @@ func ssisdbCatalogDrop(c *OpContext, p Params) (*script.ResultSet, error) {
 	}
 	delete(in.Logins, strings.ToLower(LoggingLogin))
 	delete(in.Logins, strings.ToLower(cleanupLogin))
+	dropAssemblyLoading(in)
 	delete(in.Jobs, maintenanceJob)
 	delete(in.StartupProcs, startupProc)
 	if p.Bool("DisableClr") {
@@ -126,7 +134,7 @@ func ssisdbCatalogFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		if db != nil {
 			state = db.State
 		}
-		return resultRow(cols, sqlServerNameOf(c.Node), int64(0), state, "", int64(0), "", "", "", "", ""), nil
+		return resultRow(cols, serverNameOf(c.Node), int64(0), state, "", int64(0), "", "", "", "", ""), nil
 	}
 	cat := db.Catalog
 	admin := false
@@ -134,7 +142,7 @@ func ssisdbCatalogFacts(c *OpContext, p Params) (*script.ResultSet, error) {
 		admin = true
 	}
 	reps := sortedKeys(cat.AlwaysOnReplicas)
-	return resultRow(cols, sqlServerNameOf(c.Node), int64(1), db.State, cat.Properties["IS_SCALEOUT_ENABLED"], bit(admin),
+	return resultRow(cols, serverNameOf(c.Node), int64(1), db.State, cat.Properties["IS_SCALEOUT_ENABLED"], bit(admin),
 		strings.Join(reps, ","), cat.Properties["MASTER_ADDRESS"], cat.Properties["CLUSTER_LOGDB_SERVER"],
 		cat.Properties["MACHINE_NAME"], cat.Properties["LAST_ONLINE_TIME"]), nil
 }
@@ -165,7 +173,7 @@ func ssisdbScaleoutEnable(c *OpContext, _ Params) (*script.ResultSet, error) {
 	pw := GeneratePassword()
 	in.Logins[strings.ToLower(LoggingLogin)] = &Login{Name: LoggingLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", 0x5150000+c.nextSeq()), Password: pw}
 	db.Users[strings.ToLower(LoggingUser)] = &DBUser{Name: LoggingUser, SID: in.Logins[strings.ToLower(LoggingLogin)].SID, Roles: map[string]bool{"ssis_cluster_worker": true}}
-	server := sqlServerNameOf(c.Node)
+	server := serverNameOf(c.Node)
 	db.Catalog.Properties["IS_SCALEOUT_ENABLED"] = "TRUE"
 	db.Catalog.Properties["CLUSTER_LOGDB_SERVER"] = server
 	db.Catalog.LogDBConnectionString = "Data Source=" + server + ";Initial Catalog=SSISDB;User Id=" + LoggingLogin + ";Password='" + pw + "';"
@@ -237,7 +245,7 @@ func ssisdbDMKCredentialDrop(c *OpContext, p Params) (*script.ResultSet, error) 
 	return nil, nil
 }
 
-func ssisdbAlwaysOnSupport(c *OpContext, _ Params) (*script.ResultSet, error) {
+func ssisdbAlwaysOnSupport(c *OpContext, p Params) (*script.ResultSet, error) {
 	if err := requireSysadmin(c); err != nil {
 		return nil, err
 	}
@@ -246,21 +254,43 @@ func ssisdbAlwaysOnSupport(c *OpContext, _ Params) (*script.ResultSet, error) {
 		return nil, SQLErrorf(911, "Database 'SSISDB' does not exist. Make sure that the name is entered correctly.")
 	}
 	var created []string
+	// CREATE LOGIN … SID = @CleanupSID when the batch gives the primary's SID; a
+	// login with another SID is dropped and created again.
+	sid := ""
+	switch v := p["CleanupSID"].(type) {
+	case []byte:
+		sid = sidHex(v)
+	case string:
+		sid = v
+	}
+	if l := in.Logins[strings.ToLower(cleanupLogin)]; l != nil && sid != "" && !strings.EqualFold(l.SID, sid) {
+		delete(in.Logins, strings.ToLower(cleanupLogin))
+	}
 	if in.Logins[strings.ToLower(cleanupLogin)] == nil {
-		in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: fmt.Sprintf("0x%032X", c.nextSeq()), Password: GeneratePassword(), Disabled: true}
+		if sid == "" {
+			sid = fmt.Sprintf("0x%032X", c.nextSeq())
+		}
+		in.Logins[strings.ToLower(cleanupLogin)] = &Login{Name: cleanupLogin, Type: "SQL_LOGIN", SID: sid, Password: GeneratePassword(), Disabled: true}
 		created = append(created, "login")
 	}
 	if !in.StartupProcs[startupProc] {
 		in.StartupProcs[startupProc] = true
 		created = append(created, "startup")
 	}
-	if !in.Jobs[maintenanceJob] {
-		in.Jobs[maintenanceJob] = true
-		created = append(created, "maintenance")
-	}
-	if !in.Jobs[failoverMonitorJob] {
-		in.Jobs[failoverMonitorJob] = true
-		created = append(created, "monitor")
+	for _, job := range []struct{ name, created string }{{maintenanceJob, "maintenance"}, {failoverMonitorJob, "monitor"}} {
+		if in.Jobs[job.name] != nil {
+			continue
+		}
+		// The job is what the batch's sp_add_job and sp_add_jobstep calls say.
+		j := jobFromBatch(in, c.Text, job.name)
+		if j == nil {
+			continue
+		}
+		if j.Owner == "" || in.Logins[strings.ToLower(j.Owner)] == nil {
+			return nil, SQLErrorf(14262, "The specified @owner_login_name ('%s') does not exist.", j.Owner)
+		}
+		in.Jobs[job.name] = j
+		created = append(created, job.created)
 	}
 	return resultRow([]string{"created"}, strings.Join(created, ",")), nil
 }
@@ -292,7 +322,13 @@ func ssisdbAlwaysOnReplicaAdd(c *OpContext, p Params) (*script.ResultSet, error)
 	}
 	s := strings.ToUpper(p.String("Server"))
 	_, had := db.Catalog.AlwaysOnReplicas[s]
-	db.Catalog.AlwaysOnReplicas[s] = 1
+	state := 1
+	if _, given := p["State"]; given {
+		state = p.Int("State")
+	}
+	if !had {
+		db.Catalog.AlwaysOnReplicas[s] = state
+	}
 	return resultRow([]string{"added"}, bit(!had)), nil
 }
 
@@ -383,4 +419,17 @@ func ssisdbWorkerDelete(c *OpContext, p Params) (*script.ResultSet, error) {
 		delete(db.Catalog.WorkerAgents, strings.ToUpper(wa.ID))
 	}
 	return nil, nil
+}
+
+// dataSourceInstance is the local instance a data source names: ".", "(local)" and
+// "localhost" are the default instance, ".\NAME" a named one.
+func dataSourceInstance(ds string) string {
+	ds = strings.TrimSpace(ds)
+	if ds == "" {
+		ds = "."
+	}
+	if _, inst, ok := strings.Cut(ds, `\`); ok {
+		return instanceName(inst)
+	}
+	return DefaultInstance
 }

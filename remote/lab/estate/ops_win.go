@@ -204,7 +204,7 @@ func winComputerObject(e *Estate, name string) bool {
 	if e.AG != nil && e.AG.Listener != nil && strings.EqualFold(ShortName(e.AG.Listener.DNSName), short) {
 		return true
 	}
-	return false
+	return e.ComputerObjects[short] != nil
 }
 
 func winNameCheck(c *OpContext, p Params) (any, error) {
@@ -282,20 +282,43 @@ func winAccountCheck(c *OpContext, p Params) (any, error) {
 func winHostCheck(c *OpContext, p Params) (any, error) {
 	host := p.String("host")
 	ok, addrs := winAddresses(c.Estate, host)
-	// Every node of the lab answers WinRM, and the file server SMB; nothing else
-	// listens.
-	tcp := ok && (c.Estate.Node(host) != nil || p.Int("port") == 445 && isFileServer(c.Estate, host))
+	// Every node of the lab answers WinRM, and the file server SMB; a node's own
+	// services listen on their ports, behind its firewall.
+	port := p.Int("port")
+	target := c.Estate.Node(host)
+	tcp := ok && (port == 445 && isFileServer(c.Estate, host) || target != nil && isWinRMPort(port))
+	if ok && target != nil && !tcp {
+		tcp = listens(c.Estate, target, port) && reaches(c.Node, target, port)
+	}
 	return map[string]any{"host": host, "resolved": ok, "addresses": addrs, "port": p.Int("port"), "tcp": tcp}, nil
 }
 
+// DisableDomainCredsKey is the registry value of the policy "Network access: Do not
+// allow storage of passwords and credentials for network authentication".
+const DisableDomainCredsKey = `HKLM\SYSTEM\CurrentControlSet\Control\Lsa!DisableDomainCreds`
+
 // winCheckRunAs is Register-ScheduledTask's logon check: the task runs as the operator
-// and needs the right password.
-func winCheckRunAs(e *Estate, user, password string) error {
+// and needs the right password, which the node must be allowed to store.
+func winCheckRunAs(c *OpContext, user, password string) error {
+	e := c.Estate
+	if c.Node.Registry[DisableDomainCredsKey] == "1" {
+		if strings.Contains(c.Script, "DisableDomainCreds") {
+			// The script looks first and says why.
+			return errorf("%s", storageOfPasswordsRefused(sqlServerNameOf(c.Node)))
+		}
+		return errorf("Register-ScheduledTask : A specified logon session does not exist. It may already have been terminated. (Exception from HRESULT: 0x80070520)")
+	}
 	acct := winAccount(e, user)
 	if acct == nil || !acct.Enabled || acct.Password != password {
 		return errorf("Register-ScheduledTask : The user name or password is incorrect. (Exception from HRESULT: 0x8007052E)")
 	}
 	return nil
+}
+
+// storageOfPasswordsRefused is what the task scripts say when the policy is on.
+func storageOfPasswordsRefused(computer string) string {
+	return "the policy 'Network access: Do not allow storage of passwords and credentials for network authentication' is enabled on " + computer +
+		" (HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa\\DisableDomainCreds = 1): a scheduled task cannot keep the operator's password, which the cluster cmdlets need; turn the policy off on this node for the run (Local Security Policy, or the GPO that sets it)"
 }
 
 // winHasHost reports whether hosts holds host, by FQDN or short name, any case.

@@ -163,10 +163,10 @@ func TestMasterInstallEffects(t *testing.T) {
 	if !ok {
 		t.Fatal("no MasterSettings.config")
 	}
-	if v, _ := XMLGet(cfg, "SSLCertThumbprint"); v != thumb {
+	if v, _ := SettingGet(cfg, "SSLCertThumbprint"); v != thumb {
 		t.Fatalf("SSLCertThumbprint = %s", v)
 	}
-	if v, _ := XMLGet(cfg, "SqlServerName"); v != "NODE1" {
+	if v, _ := SettingGet(cfg, "SqlServerName"); v != "NODE1" {
 		t.Fatalf("SqlServerName = %s", v)
 	}
 }

@@ -30,7 +30,8 @@ func storeName(s string) string {
 
 func workerFacts(c *OpContext, p Params) (any, error) {
 	n := c.Node
-	out := map[string]any{"installed": n.Installed["IS_Worker"] != "", "settingsFound": false}
+	out := map[string]any{"installed": n.Installed["IS_Worker"] != "", "settingsFound": false,
+		"isInstalled": n.Installed["IS"] != "", "rebootReasons": winRebootReasons(n)}
 	if svc := n.Services[strings.ToLower(p.String("service"))]; svc != nil {
 		out["serviceState"] = svc.State
 		out["serviceAccount"] = svc.Account
@@ -40,11 +41,12 @@ func workerFacts(c *OpContext, p Params) (any, error) {
 	out["path"] = file
 	if ok {
 		out["settingsFound"] = true
-		for _, k := range []string{"MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName"} {
-			v, err := XMLGet(content, k)
-			if err != nil {
-				return nil, errorf("%s: %v", file, err)
-			}
+		out["format"], _ = settingsFormatOf(content)
+		values, err := c.readSettings(file, content, "MasterEndpoint", "MasterHttpsCertThumbprint", "WorkerHttpsCertThumbprint", "AgentId", "DisplayName")
+		if err != nil {
+			return nil, err
+		}
+		for k, v := range values {
 			out[k] = v
 		}
 		if wc := n.Certs[`LocalMachine\My`][strings.ToUpper(out["WorkerHttpsCertThumbprint"].(string))]; wc != nil {
@@ -70,7 +72,7 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 		return nil, errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", p.String("setupPath"))
 	}
 	acct := c.Estate.Accounts[strings.ToLower(p.String("account"))]
-	if acct == nil || !acct.Enabled || acct.Password != p.String("password") {
+	if acct == nil || !acct.Enabled || acct.Password != c.setupReceives(p.String("password")) {
 		return nil, errorf("SQL Server setup failed (exit code -2068578302): the credentials provided for the SSIS Scale Out Worker service are invalid. To continue, provide a valid account and password.")
 	}
 	c.Sleep(180 * time.Second)
@@ -80,18 +82,28 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 		n.Installed["IS"] = version
 	}
 	n.Installed["IS_Worker"] = version
-	binn := p.String("binn")
+	// Setup puts the worker where the node's shared features go, whatever the
+	// script expects.
+	binn := workerBinn(n, p.String("folder"))
 	thumb := labThumbprint(c, "worker")
 	short := ShortName(strings.ToLower(n.Host))
 	cert := &Cert{Thumbprint: thumb, Subject: "CN=" + short, DNSNames: []string{short, strings.ToLower(n.Host)}, HasPrivateKey: true, NotAfter: c.Now.AddDate(10, 0, 0)}
 	n.Certs[`LocalMachine\My`][thumb] = cert
 	n.SetFile(binn+`\SSISScaleOutWorker.cer`, encodeCer(cert))
 	agent := labGUID(c)
-	n.SetFile(binn+`\WorkerSettings.config`, WorkerSettingsXML(strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent))
+	settings := WorkerSettingsFile(c.Estate.settingsFormat(), strings.ToUpper(short), p.String("masterEndpoint"), strings.ToUpper(p.String("masterThumbprint")), thumb, agent)
+	n.SetFile(binn+`\WorkerSettings.config`, settings)
 	name := p.String("service")
 	n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: "SQL Server Integration Services Scale Out Worker " + version,
 		Account: acct.Name, Password: p.String("password"), StartMode: "Auto", State: "Running", PathName: `"` + binn + `\ScaleOutWorkerService.exe"`, StartedAt: c.Now.Add(180 * time.Second)}
 	n.Registry[`HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\`+p.String("folder")+`\DTS\Setup\SQL_IS_Worker!Version`] = version
+	// Setup succeeded; the script then reads the new settings file where it looks.
+	if _, _, found := settingsFile(n, name, "WorkerSettings.config", p.String("binn")+`\WorkerSettings.config`); !found {
+		return nil, errorf("Cannot find path '%s' because it does not exist.", p.String("binn")+`\WorkerSettings.config`)
+	}
+	if err := c.convertSettings(binn+`\WorkerSettings.config`, settings); err != nil {
+		return nil, err
+	}
 	return map[string]any{"installed": true, "exitCode": 0, "thumbprint": thumb, "agentId": agent}, nil
 }
 
@@ -100,9 +112,9 @@ func workerUninstall(c *OpContext, p Params) (any, error) {
 	if n.Installed["IS_Worker"] == "" {
 		return map[string]any{"removed": false}, nil
 	}
-	binn := p.String("binn")
+	binn := workerBinn(n, p.String("folder"))
 	if content, ok := n.File(binn + `\WorkerSettings.config`); ok {
-		if t, err := XMLGet(content, "WorkerHttpsCertThumbprint"); err == nil {
+		if t, err := SettingGet(content, "WorkerHttpsCertThumbprint"); err == nil {
 			delete(n.Certs[`LocalMachine\My`], strings.ToUpper(t))
 		}
 	}
@@ -161,23 +173,18 @@ func workerCertCheck(c *OpContext, p Params) (any, error) {
 
 func workerSettingsSet(c *OpContext, p Params) (any, error) {
 	n := c.Node
-	file := p.String("path")
-	content, ok := n.File(file)
+	file, content, ok := settingsFile(n, p.String("service"), "WorkerSettings.config", p.String("path"))
 	if !ok {
 		return nil, errorf("Cannot find path '%s' because it does not exist.", file)
 	}
 	values, _ := p["values"].(map[string]any)
-	prev := map[string]any{}
-	next := content
-	for _, k := range sortedKeys(values) {
-		old, err := XMLGet(next, k)
-		if err != nil {
-			return nil, errorf("%s: %v", file, err)
-		}
-		prev[k] = old
-		if next, err = xmlSet(next, k, Params(values).String(k)); err != nil {
-			return nil, errorf("%s: %v", file, err)
-		}
+	want := map[string]string{}
+	for k := range values {
+		want[k] = Params(values).String(k)
+	}
+	prev, next, err := c.writeSettings(file, content, want)
+	if err != nil {
+		return nil, err
 	}
 	if next == content {
 		return map[string]any{"previous": prev, "changed": false, "backup": ""}, nil
@@ -193,4 +200,17 @@ func workerServiceRestart(c *OpContext, p Params) (any, error) {
 	}
 	restartService(c, svc, name)
 	return map[string]any{"state": "Running"}, nil
+}
+
+// sharedDir is where SQL Server's shared features live on n.
+func sharedDir(n *Node) string {
+	if n.SharedDir != "" {
+		return n.SharedDir
+	}
+	return `C:\Program Files\Microsoft SQL Server`
+}
+
+// workerBinn is the DTS\Binn folder worker setup installs into on n.
+func workerBinn(n *Node, folder string) string {
+	return sharedDir(n) + `\` + folder + `\DTS\Binn`
 }

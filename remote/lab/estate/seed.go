@@ -17,6 +17,16 @@ type SeedOptions struct {
 	Masters    int    // master nodes; default 2
 	Workers    int    // workers; default 2
 	SQLVersion int    // a year of the sqlversion table; default sqlversion.Default
+	// EngineAccount is what the database engines run as: "domain" (the default, the
+	// domain account svc_sql) or "virtual" (NT Service\MSSQLSERVER, setup's default),
+	// which reaches other instances as the computer account DOMAIN\HOST$.
+	EngineAccount string
+	// Instance names the masters' SQL Server instance; "" or MSSQLSERVER is the
+	// default instance.
+	Instance string
+	// SettingsFormat is how setup writes MasterSettings.config and WorkerSettings.config:
+	// SettingsJSON (the default) or SettingsXML.
+	SettingsFormat string
 	// Passwords of the domain accounts, by lower-case DOMAIN\user; generated when absent.
 	Passwords map[string]string
 }
@@ -68,6 +78,7 @@ func NewEstate(o SeedOptions) *Estate {
 		Nodes:     map[string]*Node{},
 		DNS:       map[string]string{},
 	}
+	e.SettingsFormat = o.SettingsFormat
 	for i, name := range []string{AdminAccount, sqlServiceAccount, MasterServiceAccount, WorkerServiceAccount} {
 		full := e.Domain + `\` + name
 		pw := o.Passwords[strings.ToLower(full)]
@@ -81,8 +92,17 @@ func NewEstate(o SeedOptions) *Estate {
 		host := fmt.Sprintf("node%d.%s", i, e.DNSSuffix)
 		n := newNode(host, "master", fmt.Sprintf("10.0.0.%d", 10+i))
 		n.Installed["SQLEngine"] = version
-		n.Services["mssqlserver"] = &Service{Name: "MSSQLSERVER", DisplayName: "SQL Server (MSSQLSERVER)", Account: e.Domain + `\` + sqlServiceAccount, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.MSSQLSERVER\MSSQL\Binn\sqlservr.exe" -sMSSQLSERVER`}
-		n.SQL = newInstance(e, version)
+		inst := instanceName(o.Instance)
+		svc := EngineServiceName(inst)
+		engine := e.Domain + `\` + sqlServiceAccount
+		if o.EngineAccount == "virtual" {
+			engine = `NT Service\` + svc
+		}
+		n.Services[strings.ToLower(svc)] = &Service{Name: svc, DisplayName: "SQL Server (" + inst + ")", Account: engine, StartMode: "Auto", State: "Running", PathName: `"C:\Program Files\Microsoft SQL Server\MSSQL` + fmt.Sprint(majorOf(version)) + `.` + inst + `\MSSQL\Binn\sqlservr.exe" -s` + inst}
+		agent := agentServiceFor(engine, inst)
+		n.Services[strings.ToLower(agent.Name)] = agent
+		n.SQL = newInstance(e, version, engine)
+		n.SQL.Name = inst
 		e.addNode(n)
 	}
 	for i := 1; i <= o.Workers; i++ {
@@ -98,6 +118,68 @@ func (e *Estate) Migrate() {
 	if e.FileShares == nil {
 		e.addFileServer()
 	}
+	for _, n := range e.Nodes {
+		if n.SQL == nil {
+			continue
+		}
+		if agentOf(n) == nil {
+			agent := agentServiceFor(n.SQL.ServiceAccount, n.SQL.Name)
+			n.Services[strings.ToLower(agent.Name)] = agent
+		}
+		for name, j := range n.SQL.Jobs {
+			if j == nil || j.Name == "" {
+				n.SQL.Jobs[name] = &AgentJob{Name: name}
+			}
+		}
+		if n.SQL.AsymmetricKeys == nil {
+			n.SQL.AsymmetricKeys = map[string]string{}
+		}
+		if loginWithSID(n.SQL, "0x01") == "" {
+			n.SQL.Logins["sa"] = saLogin()
+		}
+	}
+}
+
+// agentServiceFor is the SQL Server Agent service setup installs beside an engine
+// of instance inst running as engine: running, started automatically, under the
+// matching account.
+func agentServiceFor(engine, inst string) *Service {
+	name := AgentServiceName(inst)
+	acct := engine
+	if IsVirtualAccount(engine) {
+		acct = `NT Service\` + name
+	}
+	return &Service{Name: name, DisplayName: "SQL Server Agent (" + instanceName(inst) + ")", Account: acct, StartMode: "Auto", State: "Running"}
+}
+
+// DefaultInstance is the name of a SQL Server default instance.
+const DefaultInstance = "MSSQLSERVER"
+
+func instanceName(inst string) string {
+	if inst == "" {
+		return DefaultInstance
+	}
+	return strings.ToUpper(inst)
+}
+
+func isNamedInstance(inst string) bool { return instanceName(inst) != DefaultInstance }
+
+// EngineServiceName is the Windows service of an instance's engine: MSSQLSERVER, or
+// MSSQL$NAME for a named instance.
+func EngineServiceName(inst string) string {
+	if isNamedInstance(inst) {
+		return "MSSQL$" + instanceName(inst)
+	}
+	return DefaultInstance
+}
+
+// AgentServiceName is the Windows service of an instance's SQL Server Agent:
+// SQLSERVERAGENT, or SQLAgent$NAME for a named instance.
+func AgentServiceName(inst string) string {
+	if isNamedInstance(inst) {
+		return "SQLAgent$" + instanceName(inst)
+	}
+	return AgentService
 }
 
 // addFileServer gives the domain its file server, outside the cluster, with a share
@@ -135,10 +217,11 @@ func newNode(host, role, ip string) *Node {
 		SSLBindings: map[string]string{},
 		Firewall:    map[string]*FirewallRule{},
 		Registry:    map[string]string{},
+		FirewallOn:  FirewallOnByDefault,
 	}
 }
 
-func newInstance(e *Estate, version string) *Instance {
+func newInstance(e *Estate, version, engine string) *Instance {
 	in := &Instance{
 		Name:               "MSSQLSERVER",
 		Version:            version,
@@ -146,20 +229,27 @@ func newInstance(e *Estate, version string) *Instance {
 		EngineEdition:      3,
 		MixedMode:          true,
 		Running:            true,
-		ServiceAccount:     e.Domain + `\` + sqlServiceAccount,
+		ServiceAccount:     engine,
 		Logins:             map[string]*Login{},
 		Endpoints:          map[string]*Endpoint{},
 		Databases:          map[string]*Database{},
 		MasterKeyPasswords: map[string]string{},
-		Jobs:               map[string]bool{},
+		Jobs:               map[string]*AgentJob{},
+		AsymmetricKeys:     map[string]string{},
 		StartupProcs:       map[string]bool{},
 		Grants:             map[string]bool{},
 	}
 	admin := e.Domain + `\` + AdminAccount
 	in.Logins[strings.ToLower(admin)] = &Login{Name: admin, Type: "WINDOWS_LOGIN", SID: WindowsSID(admin), Sysadmin: true}
+	// sa keeps SID 0x01 whatever it is called.
+	in.Logins["sa"] = saLogin()
 	in.Logins["nt authority\\system"] = &Login{Name: `NT AUTHORITY\SYSTEM`, Type: "WINDOWS_LOGIN", SID: "0x010100000000000512000000"}
-	svc := e.Domain + `\` + sqlServiceAccount
-	in.Logins[strings.ToLower(svc)] = &Login{Name: svc, Type: "WINDOWS_LOGIN", SID: WindowsSID(svc), Sysadmin: true}
+	// Setup grants the SYSTEM login CONNECT SQL; backup and monitoring agents that run
+	// as SYSTEM depend on it.
+	in.Grants[grantKey("CONNECT SQL", "", `NT AUTHORITY\SYSTEM`)] = true
+	// Setup makes the engine's own account sysadmin: the service SID for a virtual
+	// account, the domain account otherwise.
+	in.Logins[strings.ToLower(engine)] = &Login{Name: engine, Type: "WINDOWS_LOGIN", SID: WindowsSID(engine), Sysadmin: true}
 	for _, db := range []string{"master", "msdb", "model", "tempdb"} {
 		in.Databases[db] = &Database{Name: db, Recovery: "SIMPLE", State: "ONLINE", Users: map[string]*DBUser{}}
 	}
@@ -186,9 +276,10 @@ func WindowsSID(account string) string {
 	return fmt.Sprintf("0x010500000000000515000000%X", h[:16])
 }
 
-// Node returns the node for a host (FQDN or short name, any case), or nil.
+// Node returns the node for a host (FQDN or short name, any case, or a server name
+// HOST\INSTANCE), or nil.
 func (e *Estate) Node(host string) *Node {
-	h := strings.ToLower(host)
+	h, _, _ := strings.Cut(strings.ToLower(host), `\`)
 	if n, ok := e.Nodes[h]; ok {
 		return n
 	}
@@ -270,4 +361,9 @@ func randIntn(n int) int {
 		panic("lab: no randomness: " + err.Error())
 	}
 	return int(v.Int64())
+}
+
+// saLogin is the login setup makes with SID 0x01, disabled as hardened servers keep it.
+func saLogin() *Login {
+	return &Login{Name: "sa", Type: "SQL_LOGIN", SID: "0x01", Password: GeneratePassword(), Disabled: true, Sysadmin: true}
 }

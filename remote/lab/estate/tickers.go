@@ -2,6 +2,7 @@ package estate
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -71,12 +72,12 @@ func masterCatalog(e *Estate, n *Node) (*Service, *Database) {
 	if !ok {
 		return nil, nil
 	}
-	name, err := XMLGet(content, "SqlServerName")
+	name, err := SettingGet(content, "SqlServerName")
 	if err != nil {
 		return nil, nil
 	}
 	target, db := catalogFor(e, name)
-	if db == nil {
+	if db == nil || !reaches(n, target, sqlPortOf(e, name)) {
 		return nil, nil
 	}
 	acct := strings.ToLower(svc.Account)
@@ -146,7 +147,7 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 	if !ok {
 		return
 	}
-	get := func(doc, k string) string { v, _ := XMLGet(doc, k); return v }
+	get := func(doc, k string) string { v, _ := SettingGet(doc, k); return v }
 	mthumb := strings.ToUpper(get(ms, "SSLCertThumbprint"))
 	mcert := findCert(master, mthumb)
 	if mcert == nil {
@@ -154,6 +155,9 @@ func registerWorker(e *Estate, n *Node, svc *Service, master *Node, now time.Tim
 	}
 	u, err := url.Parse(get(ws, "MasterEndpoint"))
 	if err != nil || u.Scheme != "https" || u.Port() != get(ms, "PortNumber") || !containsFold(mcert.DNSNames, u.Hostname()) {
+		return
+	}
+	if port, _ := strconv.Atoi(u.Port()); !reaches(n, master, port) || schannelRejectsWorkers(master) {
 		return
 	}
 	if !strings.EqualFold(get(ws, "MasterHttpsCertThumbprint"), mthumb) || n.Certs[`LocalMachine\Root`][mthumb] == nil {

@@ -4,6 +4,12 @@ $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"name":"SSISCL","nodes":["node1.contoso.com","node2.contoso.com"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","staticAddress":"10.0.0.40"}'
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    # With this policy on, Register-ScheduledTask fails with "A specified logon session
+    # does not exist" (0x80070520), which names neither the policy nor the fix.
+    $lsa = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa' -Name DisableDomainCreds -ErrorAction SilentlyContinue
+    if ($lsa -and $lsa.DisableDomainCreds -eq 1) {
+        throw "the policy 'Network access: Do not allow storage of passwords and credentials for network authentication' is enabled on $env:COMPUTERNAME (HKLM\SYSTEM\CurrentControlSet\Control\Lsa\DisableDomainCreds = 1): a scheduled task cannot keep the operator's password, which the cluster cmdlets need; turn the policy off on this node for the run (Local Security Policy, or the GPO that sets it)"
+    }
     $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
     $dir = Join-Path $env:ProgramData 'ssisha'
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
@@ -24,12 +30,15 @@ function Invoke-SsishaAsTask {
             $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
         } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
         if (-not (Test-Path -LiteralPath $outPath)) {
-            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; it was stopped and removed; look at Task Scheduler history on $env:COMPUTERNAME"
         }
         $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
         if ($out.error) { throw $out.error }
         $out.result
     } finally {
+        # A task still running past its time is stopped before it is removed, with the
+        # password it stores: the script's own limit leaves room for this.
+        Stop-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -ErrorAction SilentlyContinue
         Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
         Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
     }
@@ -45,9 +54,14 @@ try {
         if ($existing.Name -ne $d.name) { throw "this node already belongs to cluster $($existing.Name)" }
         $result = [pscustomobject]@{ name = $existing.Name; created = $false; report = '' }
     } else {
-        # Storage tests warn without shared disks, which this design does not use;
-        # only failures stop the creation.
-        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningAction SilentlyContinue
+        # Storage tests are left out: this design uses no shared disks. Test-Cluster
+        # does not fail on failed tests; it warns with its overall result ("Test Result:
+        # ClusterFailed" and the like). Only a failure stops the creation; warnings are
+        # in the report.
+        $tcWarnings = @()
+        $report = Test-Cluster -Node $d.nodes -Include 'Inventory', 'Network', 'System Configuration' -ReportName (Join-Path $env:ProgramData ('ssisha\cluster-validate-' + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))) -WarningVariable tcWarnings -WarningAction SilentlyContinue
+        $failed = @($tcWarnings | Where-Object { [string]$_ -match 'Failed' })
+        if ($failed.Count -gt 0) { throw "cluster validation failed ($(([string]$failed[0]).Trim())); New-Cluster was not run. Read the report $($report.FullName) on $env:COMPUTERNAME" }
         $splat = @{ Name = $d.name; Node = $d.nodes; NoStorage = $true; AdministrativeAccessPoint = 'ActiveDirectoryAndDns' }
         if ($d.staticAddress) { $splat.StaticAddress = $d.staticAddress }
         New-Cluster @splat -WarningAction SilentlyContinue | Out-Null

@@ -4,6 +4,12 @@ $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"name":"SSISCL","runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","witness":"\\\\fs01.contoso.com\\witness\\SSISCL"}'
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
+    # With this policy on, Register-ScheduledTask fails with "A specified logon session
+    # does not exist" (0x80070520), which names neither the policy nor the fix.
+    $lsa = Get-ItemProperty -Path 'HKLM:\SYSTEM\CurrentControlSet\Control\Lsa' -Name DisableDomainCreds -ErrorAction SilentlyContinue
+    if ($lsa -and $lsa.DisableDomainCreds -eq 1) {
+        throw "the policy 'Network access: Do not allow storage of passwords and credentials for network authentication' is enabled on $env:COMPUTERNAME (HKLM\SYSTEM\CurrentControlSet\Control\Lsa\DisableDomainCreds = 1): a scheduled task cannot keep the operator's password, which the cluster cmdlets need; turn the policy off on this node for the run (Local Security Policy, or the GPO that sets it)"
+    }
     $id = 'ssisha-' + [guid]::NewGuid().ToString('N')
     $dir = Join-Path $env:ProgramData 'ssisha'
     New-Item -ItemType Directory -Path $dir -Force | Out-Null
@@ -24,12 +30,15 @@ function Invoke-SsishaAsTask {
             $state = (Get-ScheduledTask -TaskName $id -TaskPath '\ssisha\').State
         } while (($state -eq 'Running' -or $state -eq 'Queued' -or -not (Test-Path -LiteralPath $outPath)) -and (Get-Date) -lt $deadline)
         if (-not (Test-Path -LiteralPath $outPath)) {
-            throw "the scheduled task $id did not finish within $TimeoutSec seconds; look at Task Scheduler history on $env:COMPUTERNAME"
+            throw "the scheduled task $id did not finish within $TimeoutSec seconds; it was stopped and removed; look at Task Scheduler history on $env:COMPUTERNAME"
         }
         $out = Get-Content -LiteralPath $outPath -Raw | ConvertFrom-Json
         if ($out.error) { throw $out.error }
         $out.result
     } finally {
+        # A task still running past its time is stopped before it is removed, with the
+        # password it stores: the script's own limit leaves room for this.
+        Stop-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -ErrorAction SilentlyContinue
         Unregister-ScheduledTask -TaskName $id -TaskPath '\ssisha\' -Confirm:$false -ErrorAction SilentlyContinue
         Remove-Item -LiteralPath $scriptPath, $dataPath, $outPath -Force -ErrorAction SilentlyContinue
     }
@@ -57,6 +66,6 @@ try {
     @{ error = $_.Exception.Message } | ConvertTo-Json -Compress | Set-Content -LiteralPath $ResultPath -Encoding UTF8
 }
 '@
-$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 900
+$res = Invoke-SsishaAsTask -Inner $inner -Data ([pscustomobject]@{ name = $p.name; witness = $p.witness }) -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 780
 $r = [pscustomobject]@{ absent = [bool]$res.absent; quorumType = [string]$res.quorumType; witnessPath = [string]$res.witnessPath }
 $r | ConvertTo-Json -Compress -Depth 5

@@ -1,12 +1,16 @@
 # ssisha-op: master.alwayson.enable
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"serverInstance":"node1.contoso.com"}'
+$p = ConvertFrom-Json '{"agentService":"SQLSERVERAGENT","serverInstance":"node1.contoso.com"}'
 if (-not (Get-Command Enable-SqlAlwaysOn -ErrorAction SilentlyContinue)) {
     Import-Module SqlServer -ErrorAction SilentlyContinue
     if (-not (Get-Command Enable-SqlAlwaysOn -ErrorAction SilentlyContinue)) { throw "the SqlServer PowerShell module is not installed on $env:COMPUTERNAME; run Install-Module SqlServer there and try again" }
 }
-# This restarts the database engine.
+# This restarts the database engine, which stops SQL Server Agent with it and does not
+# start it again: note whether the Agent ran, and start it after.
+$agent = Get-Service -Name $p.agentService -ErrorAction SilentlyContinue
+$agentWasRunning = [bool]($agent -and $agent.Status -eq 'Running')
 Enable-SqlAlwaysOn -ServerInstance $p.serverInstance -Force
-$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = $true }
+if ($agentWasRunning) { Start-Service -Name $p.agentService }
+$r = [pscustomobject]@{ serverInstance = $p.serverInstance; hadrEnabled = $true; agentWasRunning = $agentWasRunning }
 $r | ConvertTo-Json -Compress -Depth 5

@@ -2,6 +2,65 @@
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"certDnsName":"ssismaster.contoso.com","port":8391,"serviceName":"SSISScaleOutMaster150","settingsPath":"C:\\Program Files\\Microsoft SQL Server\\150\\DTS\\Binn\\MasterSettings.config","thumbprint":""}'
+function Read-Settings([string]$path) {
+  $bytes = [System.IO.File]::ReadAllBytes($path)
+  $bom = $bytes.Length -ge 3 -and $bytes[0] -eq 0xEF -and $bytes[1] -eq 0xBB -and $bytes[2] -eq 0xBF
+  $enc = New-Object System.Text.UTF8Encoding($bom)
+  $text = $enc.GetString($bytes)
+  if ($text.Length -gt 0 -and $text[0] -eq [char]0xFEFF) { $text = $text.Substring(1) }
+  $start = $text.TrimStart()
+  $s = [pscustomobject]@{ Path = $path; Format = ''; Text = $text; Encoding = $enc; Doc = $null }
+  if ($start.StartsWith('{')) {
+    $null = $text | ConvertFrom-Json
+    $s.Format = 'json'
+  } elseif ($start.StartsWith('<')) {
+    [xml]$doc = $text
+    $s.Format = 'xml'; $s.Doc = $doc
+  } else {
+    $line = @($text -split "`r?`n" | Where-Object { $_.Trim() })[0]
+    if ($line) { $line = $line.Trim() }
+    throw "$path is neither JSON nor XML; its first line is '$line'"
+  }
+  return $s
+}
+function Find-JsonSetting($s, [string]$name) {
+  $re = '"' + [regex]::Escape($name) + '"\s*:\s*("(?:[^"\\]|\\.)*"|[^,}\s]+)'
+  $m = [regex]::Matches($s.Text, $re)
+  if ($m.Count -ne 1) { throw "expected 1 $name property in $($s.Path), found $($m.Count)" }
+  return $m[0].Groups[1]
+}
+function Get-Setting($s, [string]$name) {
+  if ($s.Format -eq 'xml') {
+    $n = $s.Doc.SelectNodes("//*[local-name()='" + $name + "']")
+    if ($n.Count -ne 1) { throw "expected 1 $name element in $($s.Path), found $($n.Count)" }
+    return $n[0].InnerText
+  }
+  $raw = (Find-JsonSetting $s $name).Value
+  if ($raw -eq 'null') { return '' }
+  return [string](('{"v":' + $raw + '}') | ConvertFrom-Json).v
+}
+function Set-Setting($s, [string]$name, [string]$value) {
+  if ($s.Format -eq 'xml') {
+    $n = $s.Doc.SelectNodes("//*[local-name()='" + $name + "']")
+    if ($n.Count -ne 1) { throw "expected 1 $name element in $($s.Path), found $($n.Count)" }
+    $n[0].InnerText = $value
+    return
+  }
+  $g = Find-JsonSetting $s $name
+  if ($value -match '[\x00-\x1f]') { throw "the value for $name holds a control character" }
+  $new = '"' + $value.Replace('\', '\\').Replace('"', '\"') + '"'
+  if (-not $g.Value.StartsWith('"') -and $value -match '^-?\d+(\.\d+)?$') { $new = $value }
+  $s.Text = $s.Text.Substring(0, $g.Index) + $new + $s.Text.Substring($g.Index + $g.Length)
+}
+function Save-Settings($s) {
+  $stamp = (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss')
+  $backup = "$($s.Path).bak-$stamp"
+  Copy-Item -LiteralPath $s.Path -Destination $backup -Force
+  $tmp = "$($s.Path).ssisha-tmp"
+  if ($s.Format -eq 'xml') { $s.Doc.Save($tmp) } else { [System.IO.File]::WriteAllText($tmp, $s.Text, $s.Encoding) }
+  Move-Item -LiteralPath $tmp -Destination $s.Path -Force
+  return $backup
+}
 if ($p.thumbprint) {
     $cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 } else {
@@ -9,16 +68,11 @@ if ($p.thumbprint) {
 }
 if (-not $cert -or -not $cert.HasPrivateKey) { throw "the master certificate ($($p.thumbprint)$($p.certDnsName)) with its private key is not in LocalMachine\Root on $env:COMPUTERNAME" }
 $thumb = $cert.Thumbprint
-[xml]$x = Get-Content -LiteralPath $p.settingsPath -Raw
-$n = $x.SelectNodes("//*[local-name()='SSLCertThumbprint']")
-if ($n.Count -ne 1) { throw "expected 1 SSLCertThumbprint element in $($p.settingsPath), found $($n.Count)" }
-$previous = $n[0].InnerText
+$s = Read-Settings $p.settingsPath
+$previous = Get-Setting $s 'SSLCertThumbprint'
 if ($previous -ne $thumb) {
-    Copy-Item -LiteralPath $p.settingsPath -Destination ("$($p.settingsPath).bak-" + (Get-Date).ToUniversalTime().ToString('yyyyMMddHHmmss'))
-    $n[0].InnerText = $thumb
-    $tmp = "$($p.settingsPath).tmp"
-    $x.Save($tmp)
-    Move-Item -LiteralPath $tmp -Destination $p.settingsPath -Force
+    Set-Setting $s 'SSLCertThumbprint' $thumb
+    $null = Save-Settings $s
 }
 $ipport = "0.0.0.0:$($p.port)"
 netsh http show sslcert ipport=$ipport *> $null

@@ -33,9 +33,12 @@ if (-not $thumb) {
     if (-not $c) { throw "no Scale Out Master certificate for $($p.certDnsName) with a private key is in LocalMachine\Root on $env:COMPUTERNAME" }
     $thumb = $c.Thumbprint
 }
-# The command line is built here and never printed: it carries the password.
+# The command line is built here and never printed: it carries the password. Setup
+# splits it as the C runtime does, where backslashes before a quote escape it: the
+# trailing backslashes of a quoted value are doubled so its closing quote stays one.
+$pw = $p.password -replace '(\\+)$', '$1$1'
 $argLine = '/Q /ACTION=Install /IACCEPTSQLSERVERLICENSETERMS /SUPPRESSPRIVACYSTATEMENTNOTICE /INDICATEPROGRESS=False ' +
-    ('/FEATURES={0} /ISMASTERSVCACCOUNT="{1}" /ISMASTERSVCPASSWORD="{2}" /ISMASTERSVCSTARTUPTYPE={3} /ISMASTERSVCPORT={4} /ISMASTERSVCTHUMBPRINT="{5}"' -f $p.features, $p.account, $p.password, $p.startupType, $p.port, $thumb)
+    ('/FEATURES={0} /ISMASTERSVCACCOUNT="{1}" /ISMASTERSVCPASSWORD="{2}" /ISMASTERSVCSTARTUPTYPE={3} /ISMASTERSVCPORT={4} /ISMASTERSVCTHUMBPRINT="{5}"' -f $p.features, $p.account, $pw, $p.startupType, $p.port, $thumb)
 $psi = New-Object System.Diagnostics.ProcessStartInfo
 $psi.FileName = $p.setupPath
 $psi.Arguments = $argLine

@@ -15,7 +15,10 @@ if ($cl) {
         $nn = $res | Where-Object { $_.ResourceType.Name -eq 'Network Name' } | Select-Object -First 1
         if ($nn) { $dnsName = ($nn | Get-ClusterParameter -Name DnsName).Value }
         $addresses = @($res | Where-Object { $_.ResourceType.Name -eq 'IP Address' } | ForEach-Object { ($_ | Get-ClusterParameter -Name Address).Value })
-        $owners = @(($g | Get-ClusterOwnerNode).OwnerNodes | ForEach-Object { $_.Name })
+        # The possible owners of the role's service resource (the group's own owner list
+        # is the preferred owners).
+        $svcRes = $res | Where-Object { $_.ResourceType.Name -eq 'Generic Service' } | Select-Object -First 1
+        if ($svcRes) { $owners = @(($svcRes | Get-ClusterOwnerNode).OwnerNodes | ForEach-Object { $_.Name }) }
         $group = [pscustomobject]@{ name = $g.Name; state = [string]$g.State; owner = $g.OwnerNode.Name }
     }
 }

@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/lab/estate"
+)
+
+// TestLabEstatesEndToEnd runs the whole life of an installation (apply, a failover
+// and back, verify --failover, rollback) on the estates a DBA meets: each SQL Server
+// version, engines under a domain account and under the virtual account setup
+// proposes. After each failover the lab's health rules (those of a real estate) must
+// find nothing.
+func TestLabEstatesEndToEnd(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    labFlags
+	}{
+		{"2017 domain account", labFlags{sqlVersion: 2017, engine: "domain"}},
+		{"2019 virtual account", labFlags{sqlVersion: 2019, engine: "virtual"}},
+		{"2022 virtual account", labFlags{sqlVersion: 2022, engine: "virtual"}},
+		{"2022 domain account", labFlags{sqlVersion: 2022, engine: "domain"}},
+		{"2019 named instance, virtual account", labFlags{sqlVersion: 2019, engine: "virtual", instance: "SSIS"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.f.masters, tc.f.workers, tc.f.encrypt = 2, 1, "tls"
+			r := startLabWith(t, tc.f)
+			before := r.estateJSON()
+			if code, out := r.cmd("apply", "--yes"); code != 0 {
+				t.Fatalf("apply exited %d:\n%s", code, lastLines(out, 30))
+			}
+			if p := r.lab.Health(); len(p) > 0 {
+				t.Fatalf("the lab finds the set-up estate unhealthy: %v", p)
+			}
+			r.runPackages(t)
+			for _, to := range []string{"node2.contoso.com", "node1.contoso.com"} {
+				if err := r.lab.FailoverAG(to); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.lab.FailoverMasterRole(to); err != nil {
+					t.Fatal(err)
+				}
+				r.runPackages(t)
+				if p := r.lab.Health(); len(p) > 0 {
+					t.Errorf("after failing over to %s the estate is unhealthy: %v", to, p)
+				}
+			}
+			if code, out := r.cmd("verify", "--failover"); code != 0 {
+				t.Errorf("verify --failover exited %d:\n%s", code, out)
+			}
+			out := r.must("rollback", "--yes")
+			for _, d := range estateDiff("", before, r.estateJSON()) {
+				t.Errorf("rollback left a difference: %s", d)
+			}
+			if t.Failed() {
+				t.Logf("rollback output:\n%s", out)
+			}
+		})
+	}
+}
+
+// lastLines is the end of a long output, where a run's failure is told.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// runPackages is what the estate goes through between failovers: the Agent's jobs run
+// (the failover monitor job reacts to a role change once), a package starts on a Scale
+// Out worker through the catalog where it is read-write, and the jobs run again, as
+// every two minutes they do, while it runs.
+func (r *labRun) runPackages(t *testing.T) {
+	t.Helper()
+	r.lab.Estate(func(e *estate.Estate) {
+		e.RunAgentJobs(time.Now(), true)
+		if _, err := e.StartExecution(); err != nil {
+			t.Errorf("starting a package on the primary: %v", err)
+		}
+		e.RunAgentJobs(time.Now(), true)
+	})
+}
