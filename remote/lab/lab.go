@@ -46,6 +46,8 @@ type Options struct {
 	// DisableNTLM refuses NTLM on WinRM (401) and TDS (Msg 18452), as a hardened
 	// domain that has turned NTLM off does.
 	DisableNTLM bool
+	// Faults are injected from the start (`ssisha lab --fault`).
+	Faults []Fault
 	// Ops is the operation table; nil is estate.NewOperations(). Tests add operations
 	// of their own to a table they make with it.
 	Ops *estate.Operations
@@ -107,6 +109,8 @@ type Lab struct {
 	faults faultBook
 	stats  statsBook
 	shells shellFaults
+	// inflight are the operations running on each node.
+	inflight inflightBook
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -176,6 +180,9 @@ func Start(opts Options) (*Lab, error) {
 		l.krb = &krbaccept.Acceptor{Realm: strings.ToUpper(k.Realm), KeytabFile: k.Keytab}
 	}
 	l.faults.counts = map[FaultKind]int{}
+	if err := l.SetFaults(opts.Faults); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 	l.stats.reset()
 	if opts.Dir != "" {
 		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {

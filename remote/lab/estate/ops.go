@@ -47,6 +47,9 @@ type OpContext struct {
 	// parameters (so no secret); empty for T-SQL and for the lab's own calls. What
 	// PowerShell itself would do with the script's constructs is modelled from it.
 	Script string
+	// Running are the operations running on Node when this one started, itself
+	// excluded (the runtime tracks them: they outlive their client's connection).
+	Running []RunningOp
 	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
 	// the node's busy time and releases the estate lock while it waits.
 	sleep func(d time.Duration)
@@ -115,7 +118,7 @@ type Operations struct {
 // operation is a function in an ops_*.go file, added to that file's list.
 func NewOperations() *Operations {
 	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
-	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, clrOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps} {
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, clrOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps, inflightOps} {
 		add(t)
 	}
 	t.tickers = []ticker{automaticSeeding, agentJobs, masterHeartbeat, workerRegistration}
