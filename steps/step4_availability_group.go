@@ -252,7 +252,7 @@ func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFac
 	// its own undo data would say.
 	return actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
 		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
-			SQLCommand(t.Host, tsqlAlwaysOnSupport(nil)), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state))},
+			SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state)), SQLCommand(t.Host, tsqlAlwaysOnSupport(nil))},
 		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered))
 }
 
