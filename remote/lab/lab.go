@@ -139,21 +139,9 @@ type Endpoints struct {
 	AdminUser    string // DOMAIN\dba
 }
 
-// Secret environment variable names the lab supplies values for, as package envvar
-// names them.
-const (
-	EnvWinRMPassword         = envvar.WinRMPassword
-	EnvSQLPassword           = envvar.SQLPassword
-	EnvMasterAccountPassword = envvar.MasterAccountPassword
-	EnvWorkerAccountPassword = envvar.WorkerAccountPassword
-	EnvLoggingPassword       = envvar.LoggingPassword
-	EnvMasterKeyPassword     = envvar.MasterKeyPassword
-	EnvPFXPassword           = envvar.PFXPassword
-)
-
 // generatedSecrets are chosen by the lab once and kept in its state; the others are
 // the estate's own account passwords.
-var generatedSecrets = []string{EnvLoggingPassword, EnvMasterKeyPassword, EnvPFXPassword}
+var generatedSecrets = []string{envvar.LoggingPassword, envvar.MasterKeyPassword, envvar.PFXPassword}
 
 // Start loads or seeds the estate, loads or creates the CA and serves every node's
 // WinRM, every instance's TDS and the listener on 127.0.0.1.
@@ -324,10 +312,10 @@ func (l *Lab) Secrets() map[string]string {
 		return ""
 	}
 	out := map[string]string{
-		EnvWinRMPassword:         pw(estate.AdminAccount),
-		EnvSQLPassword:           pw(estate.AdminAccount),
-		EnvMasterAccountPassword: pw(estate.MasterServiceAccount),
-		EnvWorkerAccountPassword: pw(estate.WorkerServiceAccount),
+		envvar.WinRMPassword:         pw(estate.AdminAccount),
+		envvar.SQLPassword:           pw(estate.AdminAccount),
+		envvar.MasterAccountPassword: pw(estate.MasterServiceAccount),
+		envvar.WorkerAccountPassword: pw(estate.WorkerServiceAccount),
 	}
 	for _, k := range generatedSecrets {
 		out[k] = l.secrets[k]
