@@ -199,7 +199,7 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{}, err
 		}
 		acts = append(acts, actCreateCatalog.New("Create the SSISDB catalog and enable Scale Out",
-			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())},
+			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.AssemblyVersion(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())},
 			&catalogUndo{Created: true, ClrWasEnabled: sf.CLREnabled}))
 	} else if cat.ScaleOut != "TRUE" {
 		acts = append(acts, actEnableScaleout.New("Enable Scale Out in SSISDB (catalog.enable_scaleout)",

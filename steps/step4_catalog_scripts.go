@@ -11,9 +11,9 @@ import "github.com/ssisha/ssisha/remote/script"
 // default instance, .\NAME for a named one), through the Integration Services
 // management API, which restores it from the template backup that ships with the
 // binaries; there is no T-SQL way to do it.
-func psCatalogCreate(masterKeyPassword script.Secret, folder, dataSource string) script.PowerShell {
+func psCatalogCreate(masterKeyPassword script.Secret, assemblyVersion, dataSource string) script.PowerShell {
 	return script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
-		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0", "dataSource": dataSource},
+		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": assemblyVersion, "dataSource": dataSource},
 		Body: `$csb = New-Object System.Data.SqlClient.SqlConnectionStringBuilder
 $csb['Data Source'] = $p.dataSource
 $csb['Initial Catalog'] = 'master'
