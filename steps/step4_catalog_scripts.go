@@ -139,10 +139,10 @@ END;`}
 }
 
 // tsqlAlwaysOnSupport creates on a secondary what SSMS's "Enable Always On support"
-// creates there: the server objects of the catalog that do not live in SSISDB.
-// tsqlAlwaysOnSupport creates the cleanup-job login with the SID the primary's has
-// (cleanupSID), so SSISDB's ##MS_SSISServerCleanupJobUser## maps to it after a
-// failover; a login with another SID is dropped and created again.
+// creates there: the server objects of the catalog that do not live in SSISDB. The
+// cleanup-job login gets the SID the primary's has (cleanupSID), so SSISDB's
+// ##MS_SSISServerCleanupJobUser## maps to it after a failover; a login with another
+// SID is dropped and created again.
 func tsqlAlwaysOnSupport(cleanupSID []byte) script.TSQL {
 	return script.TSQL{Op: "ssisdb.alwayson.support", Idempotent: true,
 		Params: []script.Param{{Name: "CleanupSID", Value: cleanupSID}},
