@@ -270,7 +270,7 @@ END;`}
 // psCatalogCreate creates SSISDB on the node's own instance, dataSource (. for the
 // default instance, .\NAME for a named one), as the SSIS catalog API does.
 func psCatalogCreate(masterKeyPassword script.Secret, folder, dataSource string) script.PowerShell {
-	return script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
+	return withInflightMarker(script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
 		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": folder[:2] + ".0.0.0", "dataSource": dataSource},
 		Body: `$csb = New-Object System.Data.SqlClient.SqlConnectionStringBuilder
 $csb['Data Source'] = $p.dataSource
@@ -296,7 +296,7 @@ Add-Type -AssemblyName ("Microsoft.SqlServer.Management.IntegrationServices, Ver
 $is = New-Object Microsoft.SqlServer.Management.IntegrationServices.IntegrationServices $cn
 $cat = New-Object Microsoft.SqlServer.Management.IntegrationServices.Catalog ($is, 'SSISDB', $p.masterKeyPassword)
 $cat.Create()
-[pscustomobject]@{ created = $true; clrWasEnabled = $clr } | ConvertTo-Json -Compress -Depth 5`}
+[pscustomobject]@{ created = $true; clrWasEnabled = $clr } | ConvertTo-Json -Compress -Depth 5`})
 }
 
 // tsqlCatalogDrop removes the catalog and the server objects that came with it; it

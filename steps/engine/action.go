@@ -18,6 +18,9 @@ import (
 // undo needs. The intent is on disk before the remote call starts.
 func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t steps.Target, a steps.Action) (ActionResult, error) {
 	ar := ActionResult{ID: a.ID, Summary: a.Summary}
+	// A long script leaves a marker naming this intent on the node while it runs, so
+	// that a run resuming after this one dies can find it there (inflight.go).
+	a = steps.WithInflightMarker(a, steps.InflightMarker{RunID: run.id, Step: s.ID(), Action: a.ID})
 	base := Record{RunID: run.id, Step: s.ID(), Target: t.Host, Role: t.Role, Action: a.ID, Summary: a.Summary, Irreversible: a.Irreversible}
 	intent := base
 	// The hint is on disk with the intent, so that a run that dies before the result

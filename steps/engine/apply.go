@@ -81,7 +81,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 		}
 	}
 	// A killed run's long actions may still be running on their nodes (inflight.go).
-	_ = e.awaitInFlight(ctx, run.id)
+	run.waited, _ = e.awaitInFlight(ctx, run.id)
 	fresh := e.planFor(ctx, run.id, p, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))
@@ -92,7 +92,7 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	if err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
-	if err := e.resume(run.id, pending(recs), fresh); err != nil {
+	if err := e.resume(run.id, pending(recs), fresh, run.waited); err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
 	if err := e.adoptFailed(run.id, recs, fresh); err != nil {
@@ -226,6 +226,9 @@ type runState struct {
 	env  *steps.Env
 	stop atomic.Bool // a target failed: start nothing new
 	halt atomic.Bool // the user stopped the run: not even a running target's next action
+	// waited says which interrupted actions the run found still running on their
+	// nodes and waited for, by intent; set before any target starts.
+	waited map[string]string
 	// settled is set once the running step's actions have all ended.
 	settled atomic.Pointer[settledReads]
 	// why names the first failure, for the targets that never started.
