@@ -57,8 +57,15 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[str
 			res.Note = "interrupted, then found done on re-detection (" + state + "); what it changed was not recorded"
 		}
 		if w := waited[rec.origin()]; w != "" {
-			res.Note = strings.TrimSuffix(w+"; "+res.Note, "; ")
-			next = w + "; " + next
+			// The action ran to its end on the node: the re-detection is its outcome.
+			outcome := "it finished: done"
+			if res.Resolution == ResolvedAgain {
+				outcome = "it ended without making its change: failed"
+			} else if res.Resolution == ResolvedUnknown {
+				outcome = "its outcome is not known"
+			}
+			res.Note = strings.TrimSuffix(w+"; "+outcome+"; "+res.Note, "; ")
+			next = w + "; " + outcome + "; " + next
 		}
 		e.emit(Event{Kind: Notice, RunID: runID, Step: rec.Step, Target: rec.Target, Action: rec.Action, State: state,
 			Message: fmt.Sprintf("resuming: step %d on %s was interrupted during %s; re-detected: %s; %s", rec.Step, rec.Target, what, state, next)})
