@@ -12,10 +12,11 @@ import (
 // A rollback undoes what the journal says succeeded. An action that failed, or was
 // interrupted and never resolved, has nothing for rollback to undo, yet the node may
 // hold its change: a setup that failed after installing, a resumed setup that met the
-// first one's install. Rollback must not report such a target undone. So, once a
-// target's recorded actions are undone, it re-detects the target and checks that each
-// such action is to do again; one that is not is still on the node, and rollback says
-// so and fails.
+// first one's install. Rollback must not report such a target undone. So, before it
+// undoes anything of a target, it re-detects the target and checks that each such
+// action is to do; one that is not is still on the node, and rollback says so and
+// fails, leaving that target as it is (apply adopts such a change, see adoptFailed,
+// so that a rollback after it undoes it).
 
 // leftovers returns, per lower-case host, the actions of step whose last outcome in
 // the journal is not a success nor an undo: failed, interrupted without a resolution,
@@ -95,5 +96,5 @@ func leftError(s steps.Step, t steps.Target, left []Record) *TargetError {
 	slices.Sort(what)
 	return &TargetError{Step: s.ID(), Title: s.Title(), Target: t.Host, Action: "rollback",
 		Err: fmt.Errorf("not undone: %s; the journal has no record of a success to undo, yet re-detection finds the change still on %s", strings.Join(what, "; "), t.Host),
-		Fix: fmt.Sprintf("check %s by hand and reverse it there, or run `ssisha apply --steps %d` to finish it and then `ssisha rollback --steps %d`", t.Host, s.ID(), s.ID())}
+		Fix: fmt.Sprintf("run `ssisha apply --steps %d`, which records a change it finds done so that rollback can undo it, then `ssisha rollback` again; or reverse it on %s by hand", s.ID(), t.Host)}
 }

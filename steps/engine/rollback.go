@@ -122,15 +122,26 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 	return results
 }
 
-// undoTarget reverses one target's applied actions, newest first, then checks that
-// none of suspect (actions that failed or were interrupted, see leftover.go) left its
-// change on the node. A target is reported undone only when all of it was: an action
+// undoTarget first checks that none of suspect (actions that failed or were
+// interrupted, see leftover.go) left its change on the node, then reverses the
+// target's applied actions, newest first. A target is reported undone only when all of it was: an action
 // skipped for a reason other than its being irreversible by design, or a change still
 // found, fails it.
 func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t steps.Target, recs, suspect []Record) TargetResult {
 	start := time.Now()
 	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: t.Host}
 	e.emit(Event{Kind: TargetStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host})
+	// Checked before anything of the target is undone: undoing the rest around a
+	// change that stays (a certificate removed under a master still installed) would
+	// leave the node worse than either state.
+	if left, unsure := e.stillThere(ctx, run, s, t, suspect); len(left) > 0 {
+		te := leftError(s, t, left)
+		tr.Status, tr.Err, tr.Fix, tr.err = StatusFailed, e.redact(te.Error()), e.redact(te.Fix), te
+		run.fail(fmt.Sprintf("step %d on %s holds changes rollback has no record of", s.ID(), t.Host))
+		recs = nil
+	} else if unsure != "" {
+		tr.Note = "could not check that the failed actions left nothing behind: " + unsure
+	}
 	undone, skipped := 0, 0
 	var byHand []string
 	for _, rec := range recs {
@@ -157,15 +168,6 @@ func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t 
 		}
 		if err != nil {
 			break
-		}
-	}
-	if tr.Status == "" {
-		if left, unsure := e.stillThere(ctx, run, s, t, suspect); len(left) > 0 {
-			te := leftError(s, t, left)
-			tr.Status, tr.Err, tr.Fix, tr.err = StatusFailed, e.redact(te.Error()), e.redact(te.Fix), te
-			run.fail(fmt.Sprintf("step %d on %s could not be undone entirely", s.ID(), t.Host))
-		} else if unsure != "" {
-			tr.Note = strings.TrimPrefix(tr.Note+"; could not check that the failed actions left nothing behind: "+unsure, "; ")
 		}
 	}
 	if tr.Status == "" && len(byHand) > 0 {

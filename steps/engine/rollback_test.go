@@ -36,10 +36,11 @@ func TestRollbackSkipsActionsTheStepNoLongerDeclares(t *testing.T) {
 
 // An action that failed after it made its change has no success in the journal for
 // rollback to undo; the rollback must not report its target undone while the change
-// is still on the node.
+// is still on the node. It leaves the target as it is, and once an apply has adopted
+// the change, the next rollback undoes everything.
 func TestRollbackDoesNotReportUndoneWhatAFailedActionLeft(t *testing.T) {
 	w := newWorld(t, 1)
-	s := newFakeStep(1, steps.Primary, w.tr, "a", "b")
+	s := hintStep{newFakeStep(1, steps.Primary, w.tr, "a", "b"), map[string]bool{"b": true}}
 	s.failAfterChange = map[string]bool{"b": true}
 	if _, err := w.engine(0, s).Apply(testCtx(t), nil, nil); err == nil {
 		t.Fatal("Apply: no error, want b to fail")
@@ -54,11 +55,23 @@ func TestRollbackDoesNotReportUndoneWhatAFailedActionLeft(t *testing.T) {
 	if rep.Status != StatusFailed {
 		t.Errorf("run: %s, want failed", rep.Status)
 	}
-	if !s.isApplied("node1.contoso.com", "b") || s.isApplied("node1.contoso.com", "a") {
-		t.Errorf("want a undone and b left as it was")
+	if !s.isApplied("node1.contoso.com", "b") || !s.isApplied("node1.contoso.com", "a") {
+		t.Errorf("want the target left as it was, a and b applied")
 	}
 
-	// Once b failed before making its change, nothing is left and the rollback is clean.
+	// The next apply finds b done and adopts it; then rollback undoes both.
+	s.failAfterChange = nil
+	if _, err := w.engine(0, s).Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if _, err := w.engine(0, s).Rollback(testCtx(t), nil); err != nil {
+		t.Fatalf("Rollback after the adoption: %v", err)
+	}
+	if s.isApplied("node1.contoso.com", "b") || s.isApplied("node1.contoso.com", "a") {
+		t.Errorf("want a and b undone")
+	}
+
+	// A failure that changed nothing leaves nothing behind: the rollback is clean.
 	w2 := newWorld(t, 1)
 	s2 := newFakeStep(1, steps.Primary, w2.tr, "a", "b")
 	s2.failOn = map[string]bool{"node1.contoso.com": true}
