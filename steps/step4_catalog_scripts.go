@@ -12,7 +12,7 @@ import "github.com/ssisha/ssisha/remote/script"
 // management API, which restores it from the template backup that ships with the
 // binaries; there is no T-SQL way to do it.
 func psCatalogCreate(masterKeyPassword script.Secret, assemblyVersion, dataSource string) script.PowerShell {
-	return script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
+	return withInflightMarker(script.PowerShell{Op: "ssisdb.catalog.create", Timeout: limitCatalog,
 		Params: map[string]any{"masterKeyPassword": masterKeyPassword, "assemblyVersion": assemblyVersion, "dataSource": dataSource},
 		Body: `$csb = New-Object System.Data.SqlClient.SqlConnectionStringBuilder
 $csb['Data Source'] = $p.dataSource
@@ -38,7 +38,7 @@ Add-Type -AssemblyName ("Microsoft.SqlServer.Management.IntegrationServices, Ver
 $is = New-Object Microsoft.SqlServer.Management.IntegrationServices.IntegrationServices $cn
 $cat = New-Object Microsoft.SqlServer.Management.IntegrationServices.Catalog ($is, 'SSISDB', $p.masterKeyPassword)
 $cat.Create()
-[pscustomobject]@{ created = $true; clrWasEnabled = $clr } | ConvertTo-Json -Compress -Depth 5`}
+[pscustomobject]@{ created = $true; clrWasEnabled = $clr } | ConvertTo-Json -Compress -Depth 5`})
 }
 
 // tsqlCatalogDrop removes the catalog and the server objects that came with it; it
