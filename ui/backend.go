@@ -35,6 +35,10 @@ type Backend interface {
 	// Interrupted returns the journal records of actions interrupted mid-run, for the
 	// resume offer.
 	Interrupted(a *answers.Answers) []engine.Record
+	// Undoable returns the steps whose changes the journal holds and a rollback would
+	// reverse, whatever their detection says now (a failed run may leave a step
+	// pending with some of its actions done).
+	Undoable(a *answers.Answers) []int
 	// WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.
 	WriteBundle(p *engine.Plan, dir string) error
 }

@@ -14,13 +14,17 @@ import (
 // stepsScreen lists the nine steps with what is detected on each target, to run one
 // again or undo from one of them on.
 type stepsScreen struct {
-	plan      *engine.Plan
+	plan *engine.Plan
+	// undoable are the steps the journal holds changes of, from the same detection.
+	undoable  []int
 	cursor    int
 	detecting bool
 	seen      map[int]string // step -> last detected state while detecting
 }
 
-func (s *stepsScreen) set(p *engine.Plan) { s.plan, s.detecting = p, false }
+func (s *stepsScreen) set(p *engine.Plan, undoable []int) {
+	s.plan, s.undoable, s.detecting = p, undoable, false
+}
 
 // openSteps shows the steps and detects their state again; until it is known the
 // screen says so rather than show what an earlier plan found.
@@ -69,11 +73,13 @@ func (s *stepsScreen) bindings(m *model) []binding {
 }
 
 // later are the steps from id on whose changes an undo would reverse: those done or
-// drifted on some target, never those that are only pending or blocked.
+// drifted on some target, and those the journal holds changes of (a failed run may
+// leave a step pending with its certificate created); never those only pending or
+// blocked.
 func (s *stepsScreen) later(id int) []int {
 	var ids []int
 	for _, ps := range s.plan.Steps {
-		if ps.ID >= id && applied(ps) {
+		if ps.ID >= id && s.ran(ps) {
 			ids = append(ids, ps.ID)
 		}
 	}
@@ -89,6 +95,12 @@ func applied(ps engine.PlanStep) bool {
 		}
 	}
 	return false
+}
+
+// ran reports whether the step has changed something: detected done or drifted on
+// some target, or holding journaled changes.
+func (s *stepsScreen) ran(ps engine.PlanStep) bool {
+	return applied(ps) || slices.Contains(s.undoable, ps.ID)
 }
 
 // waits reports whether the step at index i is blocked only because an earlier step
@@ -124,7 +136,7 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		title, yes := fmt.Sprintf("Run step %d?", ps.ID), "run"
-		if applied(ps) {
+		if s.ran(ps) {
 			title, yes = fmt.Sprintf("Run step %d again?", ps.ID), "run again"
 		}
 		m.dlg = confirm(title, []string{ps.Title + ", on " + ps.Scope + ". Targets already done are detected as done and left alone."}, yes,

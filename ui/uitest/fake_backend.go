@@ -38,7 +38,10 @@ type FakeBackend struct {
 
 	mu      sync.Mutex
 	applied map[int]bool
-	calls   []string
+	// journaled are the steps with succeeded actions not undone since, as the
+	// journal holds them.
+	journaled map[int]bool
+	calls     []string
 }
 
 // fakeActions say, per step ID, what the fake's one action on each target does. The
@@ -214,7 +217,7 @@ func (f *FakeBackend) Apply(ctx context.Context, a *answers.Answers, s *answers.
 			if len(t.Detection.Actions) == 0 {
 				tr.Status, tr.Note = engine.StatusSkipped, "already done"
 			}
-			for _, act := range t.Detection.Actions {
+			for i, act := range t.Detection.Actions {
 				emit(engine.Event{Time: f.now(), Kind: engine.ActionStarted, Step: ps.ID, Target: host, Action: act.ID, Summary: act.Summary, Script: act.Commands[0].Display()})
 				if f.Delay > 0 {
 					select {
@@ -223,11 +226,14 @@ func (f *FakeBackend) Apply(ctx context.Context, a *answers.Answers, s *answers.
 					}
 				}
 				emit(engine.Event{Time: f.now(), Kind: engine.ActionOutput, Step: ps.ID, Target: host, Action: act.ID, Message: "running " + act.Commands[0].Op()})
-				if f.fail(ps.ID, host) {
+				// A failure hits the target's last action, after the earlier ones
+				// changed the node, as a failed install leaves its certificate.
+				if i == len(t.Detection.Actions)-1 && f.fail(ps.ID, host) {
 					tr.Status, tr.Err, tr.Fix = engine.StatusFailed, "the service did not start within 60s (Event ID 7000)", "check the master service account's password and the 'Log on as a service' right, then retry"
 					emit(engine.Event{Time: f.now(), Kind: engine.ActionFinished, Step: ps.ID, Target: host, Action: act.ID, Status: engine.StatusFailed, Error: tr.Err})
 					break
 				}
+				f.journal(ps.ID, true)
 				emit(engine.Event{Time: f.now(), Kind: engine.ActionOutput, Step: ps.ID, Target: host, Action: act.ID, Message: "done: " + act.Summary})
 				emit(engine.Event{Time: f.now(), Kind: engine.ActionFinished, Step: ps.ID, Target: host, Action: act.ID, Status: engine.StatusSucceeded})
 			}
@@ -285,6 +291,7 @@ func (f *FakeBackend) Rollback(ctx context.Context, a *answers.Answers, s *answe
 		f.mu.Lock()
 		delete(f.applied, i)
 		f.mu.Unlock()
+		f.journal(i, false)
 	}
 	return rep, ctx.Err()
 }
@@ -300,6 +307,33 @@ func (f *FakeBackend) Verify(ctx context.Context, a *answers.Answers, s *answers
 		}
 	}
 	return r, ctx.Err()
+}
+
+// journal notes that step has succeeded actions (or has none left, undone).
+func (f *FakeBackend) journal(step int, done bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.journaled == nil {
+		f.journaled = map[int]bool{}
+	}
+	if done {
+		f.journaled[step] = true
+	} else {
+		delete(f.journaled, step)
+	}
+}
+
+// Undoable lists the steps with succeeded actions not undone since.
+func (f *FakeBackend) Undoable(a *answers.Answers) []int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var ids []int
+	for _, st := range steps.All() {
+		if f.journaled[st.ID()] {
+			ids = append(ids, st.ID())
+		}
+	}
+	return ids
 }
 
 // Interrupted returns the configured records.
