@@ -72,35 +72,30 @@ func (s *stepsScreen) bindings(m *model) []binding {
 	}
 }
 
-// later are the steps from id on whose changes an undo would reverse: those done or
-// drifted on some target, and those the journal holds changes of (a failed run may
-// leave a step pending with its certificate created); never those only pending or
-// blocked.
+// later are the steps from id on whose changes an undo would reverse: those the
+// journal holds changes of, as rollback undoes from the journal only. A step done
+// before ssisha ran, or drifted, has none; a step a failed run left pending may
+// have some (the certificate made before the install failed).
 func (s *stepsScreen) later(id int) []int {
 	var ids []int
 	for _, ps := range s.plan.Steps {
-		if ps.ID >= id && s.ran(ps) {
+		if ps.ID >= id && slices.Contains(s.undoable, ps.ID) {
 			ids = append(ids, ps.ID)
 		}
 	}
 	return ids
 }
 
-// applied reports whether some target of the step is done or drifted, so there is
-// something of it to undo or to run again.
-func applied(ps engine.PlanStep) bool {
+// ran reports whether the step has run before: done on some target, or holding
+// journaled changes. A drifted step has not (what it would set differs from what is
+// there), so it is run, not run "again".
+func (s *stepsScreen) ran(ps engine.PlanStep) bool {
 	for _, t := range ps.Targets {
-		if t.Err == "" && (t.Detection.State == steps.StateDone || t.Detection.State == steps.StateDrift) {
+		if t.Err == "" && t.Detection.State == steps.StateDone {
 			return true
 		}
 	}
-	return false
-}
-
-// ran reports whether the step has changed something: detected done or drifted on
-// some target, or holding journaled changes.
-func (s *stepsScreen) ran(ps engine.PlanStep) bool {
-	return applied(ps) || slices.Contains(s.undoable, ps.ID)
+	return slices.Contains(s.undoable, ps.ID)
 }
 
 // waits reports whether the step at index i is blocked only because an earlier step
@@ -145,7 +140,7 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		ps := s.plan.Steps[s.cursor]
 		ids := s.later(ps.ID)
 		if len(ids) == 0 {
-			m.flash = fmt.Sprintf("Nothing to undo: step %d and the steps after it are not applied.", ps.ID)
+			m.flash = fmt.Sprintf("Nothing to undo: the journal holds no change of step %d or the steps after it.", ps.ID)
 			return nil
 		}
 		intro := "From the journal, in reverse order, per node:"
