@@ -14,7 +14,7 @@ import (
 
 // Backend is everything the wizard asks of the rest of the program: the application
 // layer's session (app.Session) is one; tests, screenshots and the benchmarks use
-// uitest.FakeBackend.
+// the lab-backed fake of package ui/uitest/fake.
 type Backend interface {
 	// CheckField checks a network fact behind one answer (the name resolves or is free,
 	// the port answers, the certificate carries the master's DNS name). The UI calls it

@@ -27,6 +27,10 @@ func RunScreen(opts ui.Options, width, height int) ui.Model {
 	fb.Hold = len(steps.All())
 	opts.Backend = fb
 	withLabSecrets(&opts)
+	// The run is held until this returns; the screen stays as it was then.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	opts.Context = ctx
 	w := &wizard{m: ui.NewModel(opts), held: fb.Held}
 	w.drive(w.m.Init())
 	w.drive(func() tea.Msg { return tea.WindowSizeMsg{Width: width, Height: height} })

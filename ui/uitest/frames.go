@@ -1,8 +1,8 @@
 // Package uitest drives the wizard without a terminal, by its keys, against the fake
 // estate of package fake: every screen in a representative state for the golden
 // frames and the screenshots, the mistakes the pictures type into the questions, and
-// the screens and runs the benchmarks time. It is test support: nothing of the product
-// imports it.
+// the screens and runs the benchmarks time. It is test support: the wizard never
+// imports it; `ssisha lab bench` does, for its screen figures.
 package uitest
 
 import (
@@ -43,6 +43,10 @@ func Frames(opts ui.Options, width, height int) (map[string]string, error) {
 	fixed := func() time.Time { return Clock }
 	opts.Clock = fixed
 	d := &driver{opts: opts, width: width, height: height}
+	// Ending the wizards' work at the end lets a run held on purpose go.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d.opts.Context = ctx
 	out := map[string]string{}
 	fresh := func(fb *fake.Backend) (*wizard, error) {
 		fb.Now = fixed
