@@ -2,6 +2,7 @@ package uitest
 
 import (
 	"context"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
@@ -16,7 +17,7 @@ import (
 
 // RunScreen returns a wizard on the run screen of an apply in progress at width x
 // height with opts (its backend a *FakeBackend, or a new one; the lab's secrets unless
-// opts has some): every step but the last done, and the last one started on every
+// opts has some; timers off): every step but the last done, and the last one started on every
 // worker with a line of output each. It is the screen a person watches longest, which
 // makes its View the one worth timing.
 func RunScreen(opts ui.Options, width, height int) ui.Model {
@@ -27,6 +28,11 @@ func RunScreen(opts ui.Options, width, height int) ui.Model {
 	fb.Hold = len(steps.All())
 	opts.Backend = fb
 	withLabSecrets(&opts)
+	// A clock of the caller's stops the spinner's timer, which would keep a run
+	// that holds its breath busy forever.
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
 	// The run is held until this returns; the screen stays as it was then.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -64,7 +64,9 @@ func newLabEstate(masters, workers int) (*labEstate, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &steps.Env{Answers: ans, Secrets: sec, Remote: rem, Redactor: sec.Redactor(), Now: rem.now, WaitScale: labsetup.WaitScale(0)}
+	// The steps' waits (a worker's registration) are polls of the estate, whose clock
+	// moves with every call: they need no time of their own.
+	env := &steps.Env{Answers: ans, Secrets: sec, Remote: rem, Redactor: sec.Redactor(), Now: rem.now, WaitScale: 1e-9}
 	v, err := steps.DetectVersion(context.Background(), env)
 	if err != nil {
 		return nil, fmt.Errorf("the fake's lab estate: %w", err)
@@ -96,7 +98,7 @@ func LabAnswers(masters, workers int) (*answers.Answers, *answers.Secrets, error
 	return labsetup.Answers(ep, false), sec, nil
 }
 
-// clockedRemote runs the estate's operations one at a time, each a second of lab time
+// clockedRemote runs the estate's operations one at a time, each callGap of lab time
 // after the last, as a person's estate moves on while ssisha polls it (a worker
 // registers a minute after its service starts).
 type clockedRemote struct {
@@ -107,16 +109,23 @@ type clockedRemote struct {
 func (c *clockedRemote) PowerShell(ctx context.Context, host string, s script.PowerShell) (json.RawMessage, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.d.Advance(time.Second)
+	c.tick()
 	return c.d.PowerShell(ctx, host, s)
 }
 
 func (c *clockedRemote) SQL(ctx context.Context, host string, b script.TSQL) (*script.ResultSet, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.d.Advance(time.Second)
+	c.tick()
 	return c.d.SQL(ctx, host, b)
 }
+
+// callGap is the lab time between two calls: a few polls see a worker register.
+const callGap = 5 * time.Second
+
+// tick moves the lab clock on before a call; the call brings the estate up to it.
+// Every use of the Direct holds c.mu, so its clock is set without its own lock.
+func (c *clockedRemote) tick() { c.d.Now = c.d.Now.Add(callGap) }
 
 func (c *clockedRemote) Close() error { return nil }
 
