@@ -44,33 +44,41 @@ func Run(m tea.Model, cmd tea.Cmd, waiting func() bool) {
 	}
 }
 
-// wave runs the commands at once and collects their messages in their order.
+// wave runs the commands at once and collects their messages in their order. A
+// command is given up only once it has run for Wait without an answer while no work
+// is in flight: counted from when it starts, not from when it is launched, so that a
+// busy machine that is slow to schedule it does not lose a quick one.
 func wave(cmds []tea.Cmd, waiting func() bool) []tea.Msg {
 	chans := make([]chan tea.Msg, len(cmds))
+	starts := make([]chan time.Time, len(cmds))
 	for i, c := range cmds {
 		if c == nil {
 			continue
 		}
-		ch := make(chan tea.Msg, 1)
-		chans[i] = ch
-		go func() { ch <- c() }()
+		ch, started := make(chan tea.Msg, 1), make(chan time.Time, 1)
+		chans[i], starts[i] = ch, started
+		go func() {
+			started <- time.Now()
+			ch <- c()
+		}()
 	}
 	msgs := make([]tea.Msg, len(cmds))
-	start := time.Now()
+	launched := time.Now()
 	for i, ch := range chans {
 		if ch == nil {
 			continue
 		}
+		var start time.Time
 		for msgs[i] == nil {
 			select {
 			case msgs[i] = <-ch:
+			case start = <-starts[i]:
 			case <-time.After(5 * time.Millisecond):
 			}
-			if msgs[i] != nil {
+			if msgs[i] != nil || time.Since(launched) > 30*time.Second {
 				break
 			}
-			waited := time.Since(start)
-			if waited > 30*time.Second || waited > Wait && !waiting() {
+			if !start.IsZero() && time.Since(start) > Wait && !waiting() {
 				break
 			}
 		}
