@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/steps"
 )
 
 // tiny is the smallest estate the measurements run against: no delays, no latency.
@@ -150,5 +151,23 @@ func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
 	registration := time.Duration(float64(estate.WorkerRegistrationDelay) * speed)
 	if step9.Step != 9 || step9.Busy < install+registration {
 		t.Errorf("step %d busy %v on %s, want at least the install %v and the registration %v", step9.Step, step9.Busy, step9.Busiest, install, registration)
+	}
+}
+
+// The masters' setups overlap in the graph bound: the secondary needs only the
+// primary's certificate, and the primary's setup only that the secondary has copied it.
+func TestGraphBoundOverlapsTheTwoSetups(t *testing.T) {
+	s := time.Second
+	acts := []actionBusy{
+		{step: 2, host: "node1", action: "create-certificate", busy: s},
+		{step: 2, host: "node1", action: "install-master", busy: 10 * s},
+		{step: 2, host: "node1", action: "enable-alwayson", busy: s},
+		{step: 3, host: "node2", action: "import-certificate", busy: s},
+		{step: 3, host: "node2", action: "install-master", busy: 10 * s},
+		{step: 3, host: "node2", action: "enable-alwayson", busy: s},
+	}
+	// The certificate (1 s), its copy (1 s), then both setups at once and Always On.
+	if got, want := graphBound(steps.All(), acts), 13*s; got != want {
+		t.Errorf("graph bound %v, want %v", got, want)
 	}
 }

@@ -66,10 +66,11 @@ func (a *actionAccounting) actions() []actionBusy {
 	return append([]actionBusy(nil), a.out...)
 }
 
-// graphBound is the critical path of all through the needs of ss (in the documented
-// order, which every need follows): each step ends when its last target does.
+// graphBound is the critical path of all through the needs of ss: each step ends when
+// its last target does, and an early fact is made when every target of its step has
+// run the actions that make it. An action may wait for an early fact of a later step,
+// so the times are computed again until none moves (the needs have no cycle).
 func graphBound(ss []steps.Step, all []actionBusy) time.Duration {
-	ended := map[steps.Fact]time.Duration{} // a fact -> when the step that makes it ended
 	// Each target's actions in the order they ran.
 	type target struct {
 		step int
@@ -84,35 +85,59 @@ func graphBound(ss []steps.Step, all []actionBusy) time.Duration {
 		}
 		acts[k] = append(acts[k], a)
 	}
+	made := map[steps.Fact]time.Duration{} // a fact -> when it is made
+	after := func(fs []steps.Fact) time.Duration {
+		var t time.Duration
+		for _, f := range fs {
+			t = max(t, made[f])
+		}
+		return t
+	}
 	var last time.Duration
-	var prev []steps.Fact
-	for _, s := range ss {
-		needs := steps.Needs{Detect: prev}
-		if n, ok := s.(steps.Needer); ok {
-			needs = n.Needs()
-		}
-		after := func(fs []steps.Fact) time.Duration {
-			var t time.Duration
-			for _, f := range fs {
-				t = max(t, ended[f])
+	for range len(ss) + 2 {
+		moved := false
+		set := func(f steps.Fact, t time.Duration) {
+			if f != "" && made[f] != t {
+				made[f], moved = t, true
 			}
-			return t
 		}
-		end := after(needs.Detect)
-		for _, k := range order {
-			if k.step != s.ID() {
-				continue
+		last = 0
+		var prev []steps.Fact
+		for _, s := range ss {
+			needs := steps.Needs{Detect: prev}
+			if n, ok := s.(steps.Needer); ok {
+				needs = n.Needs()
 			}
-			t := after(needs.Detect)
-			for _, a := range acts[k] {
-				t = max(t, after(needs.Actions[a.action])) + a.busy
+			end := after(needs.Detect)
+			early := map[steps.Fact]time.Duration{}
+			for _, k := range order {
+				if k.step != s.ID() {
+					continue
+				}
+				t := after(needs.Detect)
+				passed := map[steps.Fact]time.Duration{}
+				for _, a := range acts[k] {
+					t = max(t, after(needs.Actions[a.action])) + a.busy
+					if f := needs.EarlyFact(a.action); f != "" {
+						passed[f] = t
+					}
+				}
+				for f := range needs.Early {
+					early[f] = max(early[f], passed[f])
+				}
+				end = max(end, t)
 			}
-			end = max(end, t)
+			for f := range needs.Early {
+				set(f, max(early[f], after(needs.Detect)))
+			}
+			last = max(last, end)
+			set(needs.Makes, end)
+			if needs.Makes != "" {
+				prev = append(prev, needs.Makes)
+			}
 		}
-		last = max(last, end)
-		if needs.Makes != "" {
-			ended[needs.Makes] = end
-			prev = append(prev, needs.Makes)
+		if !moved {
+			break
 		}
 	}
 	return last

@@ -142,6 +142,73 @@ func TestGraphActionWaitsForItsOwnNeeds(t *testing.T) {
 	}
 }
 
+// The masters' pattern: the primary's certificate is an early fact of step 2, the
+// secondary reads only it, and the primary's setup waits for the secondary to have
+// copied the certificate (an early fact of the later step 3), so that the two setups
+// run at once.
+func TestGraphEarlyFactsLetTwoStepsOverlap(t *testing.T) {
+	w := newWorld(t, 2)
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "cert", "setup", "after"), "two")
+	s2.needs.Early = map[steps.Fact][]string{"cert made": {"cert"}}
+	s2.needs.Actions = map[string][]steps.Fact{"setup": {"cert copied"}}
+	s3 := needy(newFakeStep(3, steps.EachSecondary, w.tr, "import", "setup"), "three", "cert made")
+	s3.needs.Early = map[steps.Fact][]string{"cert copied": {"import"}}
+	// Both setups are inside together: neither passes its gate before the other enters.
+	both := newGate(2)
+	s2.actGate = map[string]*gate{"setup": both}
+	s3.actGate = map[string]*gate{"setup": both}
+	rep, err := w.engine(0, s2, s3).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("apply: %v, %+v", err, rep)
+	}
+	lines := w.tr.all()
+	after := func(later, earlier string) {
+		t.Helper()
+		if l, e := position(lines, later), position(lines, earlier); l < 0 || e < 0 || l < e {
+			t.Errorf("%q ran before %q:\n%s", later, earlier, strings.Join(lines, "\n"))
+		}
+	}
+	after("start s3 node2.contoso.com import", "end s2 node1.contoso.com cert")
+	after("start s2 node1.contoso.com setup", "end s3 node2.contoso.com import")
+	if _, most := both.stats(); most < 2 {
+		t.Errorf("the two setups ran one after the other (%d at most at once)", most)
+	}
+}
+
+// A step that reads only an early fact of another starts before that step ends, and
+// one that reads the whole of it after.
+func TestGraphEarlyFactIsNotTheWholeStep(t *testing.T) {
+	w := newWorld(t, 1)
+	hold := newGate(0)
+	hold.release = make(chan struct{})
+	s1 := needy(newFakeStep(1, steps.Primary, w.tr, "first", "rest"), "one")
+	s1.needs.Early = map[steps.Fact][]string{"first made": {"first"}}
+	s1.actGate = map[string]*gate{"rest": hold}
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b"), "two", "first made")
+	ran := newGate(0)
+	s2.actGate = map[string]*gate{"b": ran}
+	s3 := needy(newFakeStep(3, steps.Primary, w.tr, "c"), "three", "one")
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.engine(0, s1, s2, s3).Apply(testCtx(t), nil, nil)
+		done <- err
+	}()
+	// Step 1's rest is held: step 2 runs meanwhile, step 3 does not.
+	hold.waitEntered(1)
+	ran.waitEntered(1)
+	if position(w.tr.all(), "start s3") >= 0 {
+		t.Errorf("step 3 started before step 1 ended:\n%s", strings.Join(w.tr.all(), "\n"))
+	}
+	close(hold.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := w.tr.all()
+	if position(lines, "start s3") < position(lines, "end s1 node1.contoso.com rest") {
+		t.Errorf("step 3 started before step 1 ended:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
 func TestStrictOrderKeepsTheBarriers(t *testing.T) {
 	w := newWorld(t, 2)
 	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
