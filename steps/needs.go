@@ -158,12 +158,13 @@ func (masterAddressStep) Needs() Needs {
 }
 
 // Needs says what step 9 makes and reads: the worker's own setup needs only the
-// master certificate; trusting the worker needs every master node's master, and
-// starting it, registration and enabling need the master where workers find it.
+// master certificate, which exists before the primary's master; trusting the worker
+// needs every master node's master, and starting it, registration and enabling need
+// the master where workers find it.
 func (workersStep) Needs() Needs {
-	return Needs{Makes: FactWorkers, Detect: []Fact{FactPrimaryMaster},
+	return Needs{Makes: FactWorkers, Detect: []Fact{FactMasterCertificate},
 		Actions: map[string][]Fact{
-			actTrustWorker.ID:   {FactSecondaryMasters},
+			actTrustWorker.ID:   {FactPrimaryMaster, FactSecondaryMasters},
 			actRestartWorker.ID: {FactAvailabilityGroup, FactMasterRole, FactMasterAddress},
 			actEnableWorker.ID:  {FactAvailabilityGroup, FactMasterRole, FactMasterAddress},
 		}}

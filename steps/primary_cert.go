@@ -63,3 +63,44 @@ func readPrimaryCertificate(ctx context.Context, env *Env) (primaryMasterFacts, 
 	pm.thumbprint = strings.ToUpper(c.Thumbprint)
 	return pm, "", nil
 }
+
+// readMasterCertForWorkers is the master certificate workers trust and are installed
+// with: the one MasterSettings.config on host names once the master is installed,
+// and before that the one step 2 placed for it (readPrimaryCertificate), with the
+// answers' port. Found is false while neither exists.
+func readMasterCertForWorkers(ctx context.Context, env *Env, host string) (masterCert, error) {
+	mc, err := readMasterCert(ctx, env, host)
+	if err != nil || mc.Found {
+		return mc, err
+	}
+	pm, missing, err := readPrimaryCertificate(ctx, env)
+	if err != nil || missing != "" {
+		return mc, err
+	}
+	var (
+		certs []masterCertState
+		cer   struct {
+			Found bool   `json:"found"`
+			Cer   string `json:"cer"`
+		}
+	)
+	errs := concurrently(
+		func() (err error) { certs, err = readMasterCerts(ctx, env, host, pm.thumbprint, ""); return err },
+		func() error {
+			if err := env.PS(ctx, host, psCertExport(pm.thumbprint), &cer); err != nil {
+				return fmt.Errorf("reading the master certificate on %s: %w", host, err)
+			}
+			return nil
+		},
+	)
+	for _, err := range errs {
+		if err != nil {
+			return mc, err
+		}
+	}
+	c, ok := masterCertOnNode(certs)
+	if !ok || !cer.Found {
+		return mc, nil
+	}
+	return masterCert{Found: true, Thumbprint: pm.thumbprint, Port: pm.port, Subject: c.Subject, DNSNames: c.DNSNames, Cer: cer.Cer}, nil
+}
