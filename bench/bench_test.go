@@ -171,3 +171,45 @@ func TestGraphBoundOverlapsTheTwoSetups(t *testing.T) {
 		t.Errorf("graph bound %v, want %v", got, want)
 	}
 }
+
+// One installer runs on a node at a time: the cluster feature and the master's setup
+// of node1 follow each other in the bound, though neither needs the other.
+func TestGraphBoundRunsOneInstallerPerNode(t *testing.T) {
+	s := time.Second
+	acts := []actionBusy{
+		{step: 1, host: "node1", action: "install-failover-clustering", busy: 3 * s},
+		{step: 2, host: "node1", action: "create-certificate", busy: s},
+		{step: 2, host: "node1", action: "install-master", busy: 10 * s},
+	}
+	if cp, _ := criticalPath(steps.All(), acts, -1, 0); cp != 11*s {
+		t.Errorf("critical path %v, want 11s (the certificate, then setup; the feature beside them)", cp)
+	}
+	if got, want := graphBound(steps.All(), acts), 13*s; got != want {
+		t.Errorf("graph bound %v, want %v (the feature and setup one after the other)", got, want)
+	}
+}
+
+// Against the lab, the primary's setup starts only once the secondary has copied the
+// certificate from it (engine's graph tests show the two setups then overlap).
+func TestApplyCopiesTheCertificateBeforeThePrimarysSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab and runs a full apply")
+	}
+	var tl strings.Builder
+	if _, err := MeasureApplyTraced(context.Background(), tiny, 0, false, &tl); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(tl.String(), "\n")
+	at := func(event string) int {
+		for i, l := range lines {
+			if strings.HasSuffix(strings.TrimSpace(l), event) {
+				return i
+			}
+		}
+		t.Fatalf("no %q in the timeline:\n%s", event, tl.String())
+		return -1
+	}
+	if copied, setup := at("action-finished step 3 import-certificate"), at("action-started step 2 install-master"); setup < copied {
+		t.Errorf("the primary's setup started before the secondary copied the certificate:\n%s", tl.String())
+	}
+}

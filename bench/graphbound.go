@@ -66,25 +66,68 @@ func (a *actionAccounting) actions() []actionBusy {
 	return append([]actionBusy(nil), a.out...)
 }
 
-// graphBound is the critical path of all through the needs of ss: each step ends when
-// its last target does, and an early fact is made when every target of its step has
-// run the actions that make it. An action may wait for an early fact of a later step,
-// so the times are computed again until none moves (the needs have no cycle).
+// graphBound is the longer of the critical path of all through the needs of ss
+// (criticalPath) and, for each node, what its installers alone take: one installer
+// runs on a node at a time, so the last of them to end starts no sooner than the
+// earliest could, after the others, and is followed by the shortest of their tails
+// (the classic one-machine bound). No schedule that keeps the needs and the installer
+// rule is shorter.
 func graphBound(ss []steps.Step, all []actionBusy) time.Duration {
-	// Each target's actions in the order they ran.
+	bound, start := criticalPath(ss, all, -1, 0)
+	byID := map[int]steps.Step{}
+	for _, s := range ss {
+		byID[s.ID()] = s
+	}
+	installers := map[string][]int{} // host -> indices in all
+	for i, a := range all {
+		if s, ok := byID[a.step]; ok {
+			if t, ok := steps.FindAction(s, a.action); ok && t.Info().Installer {
+				installers[a.host] = append(installers[a.host], i)
+			}
+		}
+	}
+	// An action started later than anything else could end shows its tail: how long
+	// the run lasts after it ends.
+	late := bound + time.Hour
+	for _, idx := range installers {
+		first, sum, tail := time.Duration(-1), time.Duration(0), time.Duration(-1)
+		for _, i := range idx {
+			if first < 0 || start[i] < first {
+				first = start[i]
+			}
+			sum += all[i].busy
+			end, _ := criticalPath(ss, all, i, late)
+			if t := end - late - all[i].busy; tail < 0 || t < tail {
+				tail = t
+			}
+		}
+		bound = max(bound, first+sum+max(tail, 0))
+	}
+	return bound
+}
+
+// criticalPath is the critical path of all through the needs of ss, and the earliest
+// start of each action: each step ends when its last target does, and an early fact
+// is made when every target of its step has run the actions that make it. An action
+// may wait for an early fact of a later step, so the times are computed again until
+// none moves (the needs have no cycle). Action hold, when not -1, starts no sooner
+// than at.
+func criticalPath(ss []steps.Step, all []actionBusy, hold int, at time.Duration) (time.Duration, []time.Duration) {
+	// Each target's actions (indices in all) in the order they ran.
 	type target struct {
 		step int
 		host string
 	}
 	var order []target
-	acts := map[target][]actionBusy{}
-	for _, a := range all {
+	acts := map[target][]int{}
+	for i, a := range all {
 		k := target{a.step, a.host}
 		if _, seen := acts[k]; !seen {
 			order = append(order, k)
 		}
-		acts[k] = append(acts[k], a)
+		acts[k] = append(acts[k], i)
 	}
+	start := make([]time.Duration, len(all))
 	made := map[steps.Fact]time.Duration{} // a fact -> when it is made
 	after := func(fs []steps.Fact) time.Duration {
 		var t time.Duration
@@ -116,8 +159,14 @@ func graphBound(ss []steps.Step, all []actionBusy) time.Duration {
 				}
 				t := after(needs.Detect)
 				passed := map[steps.Fact]time.Duration{}
-				for _, a := range acts[k] {
-					t = max(t, after(needs.Actions[a.action])) + a.busy
+				for _, i := range acts[k] {
+					a := all[i]
+					t = max(t, after(needs.Actions[a.action]))
+					if i == hold {
+						t = max(t, at)
+					}
+					start[i] = t
+					t += a.busy
 					if f := needs.EarlyFact(a.action); f != "" {
 						passed[f] = t
 					}
@@ -140,5 +189,5 @@ func graphBound(ss []steps.Step, all []actionBusy) time.Duration {
 			break
 		}
 	}
-	return last
+	return last, start
 }

@@ -329,3 +329,72 @@ func TestGraphSettlesAPredictedTargetsOpenActionOnceDetected(t *testing.T) {
 		t.Errorf("the intent of b is settled %s, want done (step 2 detected after step 1 ran)", res.Resolution)
 	}
 }
+
+// The procedure's own needs resolve: every fact a step reads is made by another step
+// (at its end, or early by actions it has), the actions named exist, and the steps
+// that read only early facts of steps 2 and 3 do not wait for their ends.
+func TestProcedureNeedsResolve(t *testing.T) {
+	all := steps.All()
+	declared := make([]*steps.Needs, len(all))
+	makers := map[steps.Fact]bool{}
+	for si, s := range all {
+		n, ok := s.(steps.Needer)
+		if !ok {
+			t.Fatalf("step %d declares no needs", s.ID())
+		}
+		d := n.Needs()
+		declared[si] = &d
+		makers[d.Makes] = true
+		for f, ids := range d.Early {
+			makers[f] = true
+			for _, id := range ids {
+				if _, ok := steps.FindAction(s, id); !ok {
+					t.Errorf("step %d makes %q by action %s, which it does not have", s.ID(), f, id)
+				}
+			}
+		}
+	}
+	for si, s := range all {
+		d := declared[si]
+		for id := range d.Actions {
+			if _, ok := steps.FindAction(s, id); !ok {
+				t.Errorf("step %d declares the needs of action %s, which it does not have", s.ID(), id)
+			}
+		}
+		for _, f := range d.Verified() {
+			if !makers[f] {
+				t.Errorf("step %d reads %q, which no step makes", s.ID(), f)
+			}
+		}
+	}
+	idx := func(id int) int { return slices.IndexFunc(all, func(s steps.Step) bool { return s.ID() == id }) }
+	early := func(ns []need) bool {
+		for _, n := range ns {
+			if n.fact == "" {
+				return false
+			}
+		}
+		return len(ns) > 0
+	}
+	// The secondary and the workers are detected once the certificate exists, not
+	// after the primary's setup; the primary's setup waits for the secondary's copy.
+	for _, id := range []int{3, 9} {
+		if n := needsOf(idx(id), declared); !early(n.detect) {
+			t.Errorf("step %d's detection waits for %v, want only the early certificate", id, n.detect)
+		}
+	}
+	if n := needsOf(idx(2), declared); !slices.Contains(n.actions["install-master"], need{si: idx(3), fact: steps.FactSecondaryCertCopied}) {
+		t.Errorf("the primary's setup waits for %v, want the secondaries' copy of the certificate", n.actions["install-master"])
+	}
+	// Verification and a blocked detection read only earlier steps.
+	for si := range all {
+		n := needsOf(si, declared)
+		for _, ns := range [][]need{n.detect, n.all, n.verify} {
+			for _, x := range ns {
+				if x.si >= si {
+					t.Errorf("step %d waits for step %d before detecting or verifying", all[si].ID(), all[x.si].ID())
+				}
+			}
+		}
+	}
+}
