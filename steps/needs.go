@@ -29,8 +29,9 @@ const (
 	FactMasterAddress     Fact = "the master address in SSISDB"                            // step 8
 	FactWorkers           Fact = "every worker installed, trusted, registered and enabled" // step 9
 
-	FactMasterCertificate   Fact = "the master certificate on the primary, with its key in LocalMachine\\Root" // step 2, early
-	FactSecondaryCertCopied Fact = "the master certificate copied from the primary to every secondary"         // step 3, early
+	FactMasterCertificate      Fact = "the master certificate on the primary, with its key in LocalMachine\\Root" // step 2, early
+	FactPrimaryMasterInstalled Fact = "the Scale Out Master installed on the primary with its certificate"        // step 2, early
+	FactSecondaryCertCopied    Fact = "the master certificate copied from the primary to every secondary"         // step 3, early
 )
 
 // Needs is what one step makes and reads.
@@ -41,9 +42,8 @@ type Needs struct {
 	// detected, and nothing of it runs, before these are made.
 	Detect []Fact
 	// Early is what the step makes before it ends, by fact: the IDs of the actions
-	// that make it. Such actions come first among a target's actions, so the fact is
-	// made once every target of the step has gone past them (run them, found them
-	// done, or ended).
+	// that make it. The fact is made once every target of the step has gone past the
+	// last of those actions it has to run (or has none of them to run, or has ended).
 	Early map[Fact][]string
 	// Actions is what single actions need beyond Detect, by action ID: such an action
 	// waits for them, while the actions before it run. An early fact may come from a
@@ -116,7 +116,10 @@ func (clusterStep) Needs() Needs { return Needs{Makes: FactCluster} }
 // the primary's one WinRM shell for the whole install and the export needs it too.
 func (primaryMasterStep) Needs() Needs {
 	return Needs{Makes: FactPrimaryMaster,
-		Early: map[Fact][]string{FactMasterCertificate: {actCreateCert.ID, actCopyCertRoot.ID}},
+		Early: map[Fact][]string{
+			FactMasterCertificate:      {actCreateCert.ID, actCopyCertRoot.ID},
+			FactPrimaryMasterInstalled: {actInstallMaster.ID, actRebindCert.ID},
+		},
 		Actions: map[string][]Fact{
 			actInstallMaster.ID: {FactSecondaryCertCopied},
 			actEnableHadr.ID:    {FactCluster},
@@ -124,12 +127,13 @@ func (primaryMasterStep) Needs() Needs {
 }
 
 // Needs says what step 3 makes and reads: its detection reads the primary's
-// certificate, not its installed master, so the two setups run at once.
+// certificate, not its installed master, so the two setups run at once; its
+// verification compares the two installed masters' certificate, port and account.
 func (secondaryMasterStep) Needs() Needs {
 	return Needs{Makes: FactSecondaryMasters, Detect: []Fact{FactMasterCertificate},
 		Early:   map[Fact][]string{FactSecondaryCertCopied: {actImportCert.ID}},
 		Actions: map[string][]Fact{actEnableHadr.ID: {FactCluster}},
-		Verify:  []Fact{FactPrimaryMaster}}
+		Verify:  []Fact{FactPrimaryMasterInstalled}}
 }
 
 // Needs says what step 4 makes and reads.

@@ -293,8 +293,8 @@ func (jg *jobGate) enter(ctx context.Context, a steps.Action) (func(), bool) {
 	g := jg.g
 	i := min(jg.next, len(jg.acts))
 	jg.next++
-	// The actions that make an early fact come first: one that is not among the
-	// rest has been run, or was not needed.
+	// An early fact none of whose makers is among the actions left (this one
+	// included) has been made by this target, or did not need to be.
 	g.pass(jg.j, jg.acts[i:])
 	if need := jg.j.needs.actions[a.ID]; !g.made(need) {
 		g.give(jg.j)

@@ -383,6 +383,11 @@ func TestProcedureNeedsResolve(t *testing.T) {
 			t.Errorf("step %d's detection waits for %v, want only the early certificate", id, n.detect)
 		}
 	}
+	// The secondary verifies once the primary's master is installed, beside the
+	// primary's own verification.
+	if n := needsOf(idx(3), declared); slices.Contains(n.verify, need{si: idx(2)}) {
+		t.Errorf("the secondary's verification waits for the whole of step 2: %v", n.verify)
+	}
 	if n := needsOf(idx(2), declared); !slices.Contains(n.actions["install-master"], need{si: idx(3), fact: steps.FactSecondaryCertCopied}) {
 		t.Errorf("the primary's setup waits for %v, want the secondaries' copy of the certificate", n.actions["install-master"])
 	}
