@@ -22,10 +22,11 @@ type ApplyResult struct {
 	// step: no tool that keeps the steps' order can be faster. Measured with a
 	// barrier between steps (Strict), it is what each step's share of Wall is held to.
 	LowerBound time.Duration
-	// GraphBound is the critical path of the steps' needs over the actions' busy
-	// times (graphbound.go): no tool that keeps the needs can be faster. It is only
-	// exact for a Strict apply, where an action's node runs nothing else meanwhile.
-	GraphBound time.Duration
+	// GraphBound is the bound of the steps' needs and of one installer per node over
+	// the actions' busy times (graphbound.go): no tool that keeps them can be faster.
+	// It is only exact for a Strict apply, where an action's node runs nothing else
+	// meanwhile. CriticalPath is the needs' critical path alone.
+	GraphBound, CriticalPath time.Duration
 	// Strict says the apply kept the documented order (`--order strict`).
 	Strict bool
 	// Steps is the same per step, in order.
@@ -114,6 +115,7 @@ func measureApply(ctx context.Context, e Estate, parallel int, strict bool, trac
 		return ApplyResult{}, errors.New("apply against the lab did not succeed")
 	}
 	res := ApplyResult{Wall: wall, Steps: acc.steps(), Strict: strict, GraphBound: graphBound(steps.All(), actions.actions())}
+	res.CriticalPath, _ = criticalPath(steps.All(), actions.actions(), -1, 0)
 	for _, s := range res.Steps {
 		res.LowerBound += s.Busy
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/steps"
 )
 
 // tiny is the smallest estate the measurements run against: no delays, no latency.
@@ -150,5 +151,65 @@ func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
 	registration := time.Duration(float64(estate.WorkerRegistrationDelay) * speed)
 	if step9.Step != 9 || step9.Busy < install+registration {
 		t.Errorf("step %d busy %v on %s, want at least the install %v and the registration %v", step9.Step, step9.Busy, step9.Busiest, install, registration)
+	}
+}
+
+// The masters' setups overlap in the graph bound: the secondary needs only the
+// primary's certificate, and the primary's setup only that the secondary has copied it.
+func TestGraphBoundOverlapsTheTwoSetups(t *testing.T) {
+	s := time.Second
+	acts := []actionBusy{
+		{step: 2, host: "node1", action: "create-certificate", busy: s},
+		{step: 2, host: "node1", action: "install-master", busy: 10 * s},
+		{step: 2, host: "node1", action: "enable-alwayson", busy: s},
+		{step: 3, host: "node2", action: "import-certificate", busy: s},
+		{step: 3, host: "node2", action: "install-master", busy: 10 * s},
+		{step: 3, host: "node2", action: "enable-alwayson", busy: s},
+	}
+	// The certificate (1 s), its copy (1 s), then both setups at once and Always On.
+	if got, want := graphBound(steps.All(), acts), 13*s; got != want {
+		t.Errorf("graph bound %v, want %v", got, want)
+	}
+}
+
+// One installer runs on a node at a time: the cluster feature and the master's setup
+// of node1 follow each other in the bound, though neither needs the other.
+func TestGraphBoundRunsOneInstallerPerNode(t *testing.T) {
+	s := time.Second
+	acts := []actionBusy{
+		{step: 1, host: "node1", action: "install-failover-clustering", busy: 3 * s},
+		{step: 2, host: "node1", action: "create-certificate", busy: s},
+		{step: 2, host: "node1", action: "install-master", busy: 10 * s},
+	}
+	if cp, _ := criticalPath(steps.All(), acts, -1, 0); cp != 11*s {
+		t.Errorf("critical path %v, want 11s (the certificate, then setup; the feature beside them)", cp)
+	}
+	if got, want := graphBound(steps.All(), acts), 13*s; got != want {
+		t.Errorf("graph bound %v, want %v (the feature and setup one after the other)", got, want)
+	}
+}
+
+// Against the lab, the primary's setup starts only once the secondary has copied the
+// certificate from it (engine's graph tests show the two setups then overlap).
+func TestApplyCopiesTheCertificateBeforeThePrimarysSetup(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab and runs a full apply")
+	}
+	var tl strings.Builder
+	if _, err := MeasureApplyTraced(context.Background(), tiny, 0, false, &tl); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(tl.String(), "\n")
+	at := func(event string) int {
+		for i, l := range lines {
+			if strings.HasSuffix(strings.TrimSpace(l), event) {
+				return i
+			}
+		}
+		t.Fatalf("no %q in the timeline:\n%s", event, tl.String())
+		return -1
+	}
+	if copied, setup := at("action-finished step 3 import-certificate"), at("action-started step 2 install-master"); setup < copied {
+		t.Errorf("the primary's setup started before the secondary copied the certificate:\n%s", tl.String())
 	}
 }

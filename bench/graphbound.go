@@ -66,54 +66,128 @@ func (a *actionAccounting) actions() []actionBusy {
 	return append([]actionBusy(nil), a.out...)
 }
 
-// graphBound is the critical path of all through the needs of ss (in the documented
-// order, which every need follows): each step ends when its last target does.
+// graphBound is the longer of the critical path of all through the needs of ss
+// (criticalPath) and, for each node, what its installers alone take: one installer
+// runs on a node at a time, so the last of them to end starts no sooner than the
+// earliest could, after the others, and is followed by the shortest of their tails
+// (the classic one-machine bound). No schedule that keeps the needs and the installer
+// rule is shorter.
 func graphBound(ss []steps.Step, all []actionBusy) time.Duration {
-	ended := map[steps.Fact]time.Duration{} // a fact -> when the step that makes it ended
-	// Each target's actions in the order they ran.
+	bound, start := criticalPath(ss, all, -1, 0)
+	byID := map[int]steps.Step{}
+	for _, s := range ss {
+		byID[s.ID()] = s
+	}
+	installers := map[string][]int{} // host -> indices in all
+	for i, a := range all {
+		if s, ok := byID[a.step]; ok {
+			if t, ok := steps.FindAction(s, a.action); ok && t.Info().Installer {
+				installers[a.host] = append(installers[a.host], i)
+			}
+		}
+	}
+	// An action started later than anything else could end shows its tail: how long
+	// the run lasts after it ends.
+	late := bound + time.Hour
+	for _, idx := range installers {
+		first, sum, tail := time.Duration(-1), time.Duration(0), time.Duration(-1)
+		for _, i := range idx {
+			if first < 0 || start[i] < first {
+				first = start[i]
+			}
+			sum += all[i].busy
+			end, _ := criticalPath(ss, all, i, late)
+			if t := end - late - all[i].busy; tail < 0 || t < tail {
+				tail = t
+			}
+		}
+		bound = max(bound, first+sum+max(tail, 0))
+	}
+	return bound
+}
+
+// criticalPath is the critical path of all through the needs of ss, and the earliest
+// start of each action: each step ends when its last target does, and an early fact
+// is made when every target of its step has run the actions that make it. An action
+// may wait for an early fact of a later step, so the times are computed again until
+// none moves (the needs have no cycle). Action hold, when not -1, starts no sooner
+// than at.
+func criticalPath(ss []steps.Step, all []actionBusy, hold int, at time.Duration) (time.Duration, []time.Duration) {
+	// Each target's actions (indices in all) in the order they ran.
 	type target struct {
 		step int
 		host string
 	}
 	var order []target
-	acts := map[target][]actionBusy{}
-	for _, a := range all {
+	acts := map[target][]int{}
+	for i, a := range all {
 		k := target{a.step, a.host}
 		if _, seen := acts[k]; !seen {
 			order = append(order, k)
 		}
-		acts[k] = append(acts[k], a)
+		acts[k] = append(acts[k], i)
+	}
+	start := make([]time.Duration, len(all))
+	made := map[steps.Fact]time.Duration{} // a fact -> when it is made
+	after := func(fs []steps.Fact) time.Duration {
+		var t time.Duration
+		for _, f := range fs {
+			t = max(t, made[f])
+		}
+		return t
 	}
 	var last time.Duration
-	var prev []steps.Fact
-	for _, s := range ss {
-		needs := steps.Needs{Detect: prev}
-		if n, ok := s.(steps.Needer); ok {
-			needs = n.Needs()
-		}
-		after := func(fs []steps.Fact) time.Duration {
-			var t time.Duration
-			for _, f := range fs {
-				t = max(t, ended[f])
+	for range len(ss) + 2 {
+		moved := false
+		set := func(f steps.Fact, t time.Duration) {
+			if f != "" && made[f] != t {
+				made[f], moved = t, true
 			}
-			return t
 		}
-		end := after(needs.Detect)
-		for _, k := range order {
-			if k.step != s.ID() {
-				continue
+		last = 0
+		var prev []steps.Fact
+		for _, s := range ss {
+			needs := steps.Needs{Detect: prev}
+			if n, ok := s.(steps.Needer); ok {
+				needs = n.Needs()
 			}
-			t := after(needs.Detect)
-			for _, a := range acts[k] {
-				t = max(t, after(needs.Actions[a.action])) + a.busy
+			end := after(needs.Detect)
+			early := map[steps.Fact]time.Duration{}
+			for _, k := range order {
+				if k.step != s.ID() {
+					continue
+				}
+				t := after(needs.Detect)
+				passed := map[steps.Fact]time.Duration{}
+				for _, i := range acts[k] {
+					a := all[i]
+					t = max(t, after(needs.Actions[a.action]))
+					if i == hold {
+						t = max(t, at)
+					}
+					start[i] = t
+					t += a.busy
+					if f := needs.EarlyFact(a.action); f != "" {
+						passed[f] = t
+					}
+				}
+				for f := range needs.Early {
+					early[f] = max(early[f], passed[f])
+				}
+				end = max(end, t)
 			}
-			end = max(end, t)
+			for f := range needs.Early {
+				set(f, max(early[f], after(needs.Detect)))
+			}
+			last = max(last, end)
+			set(needs.Makes, end)
+			if needs.Makes != "" {
+				prev = append(prev, needs.Makes)
+			}
 		}
-		last = max(last, end)
-		if needs.Makes != "" {
-			ended[needs.Makes] = end
-			prev = append(prev, needs.Makes)
+		if !moved {
+			break
 		}
 	}
-	return last
+	return last, start
 }

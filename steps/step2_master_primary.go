@@ -105,13 +105,7 @@ func (s primaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Dete
 		if err != nil {
 			return Detection{}, err
 		}
-		var best masterCertState
-		for _, c := range certs {
-			if strings.EqualFold(c.Store, `LocalMachine\Root`) && c.HasPrivateKey && !c.expired(env.Clock()) && c.names(fqdn, short) && c.NotAfter > best.NotAfter {
-				best = c
-			}
-		}
-		if best.Thumbprint != "" {
+		if best, ok := usableMasterCert(env, certs); ok {
 			tg.thumbprint = strings.ToUpper(best.Thumbprint)
 			p.det.Facts["certificate"] = tg.thumbprint
 		} else {

@@ -41,12 +41,13 @@ func readPrimaryMaster(ctx context.Context, env *Env) (primaryMasterFacts, strin
 	return primaryMasterFacts{host: host, thumbprint: strings.ToUpper(m.Settings.SSLCertThumbprint), account: m.Service.StartName, port: m.Settings.PortNumber}, "", nil
 }
 
-// readPrimaryAndSecondary reads the primary's master and the secondary host's at
-// once. The primary's read error, or what it lacks, wins over the secondary's read
-// error: without the primary's master there is nothing to compare with.
-func readPrimaryAndSecondary(ctx context.Context, env *Env, host string) (pm primaryMasterFacts, missing string, m masterNodeState, err error) {
+// readPrimaryAndSecondary reads the primary with readPrimary (its master, or only the
+// certificate) and the secondary host's master at once. The primary's read error, or
+// what it lacks, wins over the secondary's read error: without the primary's master
+// there is nothing to compare with.
+func readPrimaryAndSecondary(ctx context.Context, env *Env, host string, readPrimary func(context.Context, *Env) (primaryMasterFacts, string, error)) (pm primaryMasterFacts, missing string, m masterNodeState, err error) {
 	errs := concurrently(
-		func() (err error) { pm, missing, err = readPrimaryMaster(ctx, env); return err },
+		func() (err error) { pm, missing, err = readPrimary(ctx, env); return err },
 		func() (err error) { m, err = readMasterNode(ctx, env, host); return err },
 	)
 	switch {
@@ -60,7 +61,7 @@ func readPrimaryAndSecondary(ctx context.Context, env *Env, host string) (pm pri
 
 func (s secondaryMasterStep) Detect(ctx context.Context, env *Env, t Target) (Detection, error) {
 	p := &masterPlan{det: Detection{Facts: map[string]any{}}}
-	pm, missing, m, err := readPrimaryAndSecondary(ctx, env, t.Host)
+	pm, missing, m, err := readPrimaryAndSecondary(ctx, env, t.Host, readPrimaryCertificate)
 	if err != nil {
 		return Detection{}, err
 	}
@@ -122,7 +123,7 @@ func (secondaryMasterStep) Actions() []ActionType {
 }
 
 func (s secondaryMasterStep) Verify(ctx context.Context, env *Env, t Target) ([]Check, error) {
-	pm, missing, m, err := readPrimaryAndSecondary(ctx, env, t.Host)
+	pm, missing, m, err := readPrimaryAndSecondary(ctx, env, t.Host, readPrimaryMaster)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -45,6 +46,37 @@ func TestSecondaryMasterStepLifecycle(t *testing.T) {
 	}
 }
 
+// The secondary needs only the primary's certificate (steps.Needs): with step 2's
+// certificate made and its setup not run yet, the secondary installs with the answers'
+// account and port, and verifies against the primary once that is installed too.
+func TestSecondaryMasterStepNeedsOnlyThePrimaryCertificate(t *testing.T) {
+	l := newWinLab(t)
+	p, s := NewPrimaryMasterStep(), NewSecondaryMasterStep()
+	primary := l.targets(p)[0]
+	det := l.detect(t, p, primary)
+	if len(det.Actions) == 0 || det.Actions[0].ID != actCreateCert.ID {
+		t.Fatalf("step 2 on a fresh primary: %s %s", det.State, winActionIDs(det.Actions))
+	}
+	if _, err := applyAction(p, context.Background(), l.env, primary, det.Actions[0]); err != nil {
+		t.Fatal(err)
+	}
+	sec := l.detect(t, s, l.targets(s)[0])
+	if sec.State != StatePending || winActionIDs(sec.Actions) != "import-certificate,install-master,open-firewall,open-replica-ports,enable-alwayson" {
+		t.Fatalf("step 3 with only the primary's certificate: %s %s (%s)", sec.State, winActionIDs(sec.Actions), sec.Reason)
+	}
+	if sec.Facts["primaryAccount"] != l.env.Answers.MasterService.Account {
+		t.Errorf("step 3 takes account %v, want the answers' %s", sec.Facts["primaryAccount"], l.env.Answers.MasterService.Account)
+	}
+	l.applyTargets(t, s, l.targets(s))
+	l.applyTargets(t, p, l.targets(p))
+	primaryThumb := l.node("node1.contoso.com").SSLBindings["0.0.0.0:8391"]
+	if got := l.node("node2.contoso.com").SSLBindings["0.0.0.0:8391"]; got == "" || got != primaryThumb {
+		t.Errorf("node2 bound %q, the primary %q: want the same certificate", got, primaryThumb)
+	}
+	l.expectDone(t, s)
+	l.expectVerified(t, s)
+}
+
 func TestSecondaryMasterStepStopsASecondMaster(t *testing.T) {
 	l := newWinLab(t)
 	p, s := NewPrimaryMasterStep(), NewSecondaryMasterStep()
@@ -72,7 +104,7 @@ func TestSecondaryMasterStepBlocked(t *testing.T) {
 		setup  func(l *winLab)
 		reason string
 	}{
-		{"primary not installed", func(l *winLab) {}, "not installed on the primary"},
+		{"no certificate on the primary", func(l *winLab) {}, "master certificate is not on the primary"},
 		{"key not exportable", func(l *winLab) {
 			p := NewPrimaryMasterStep()
 			l.applyTargets(t, p, l.targets(p))

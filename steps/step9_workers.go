@@ -119,7 +119,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 	)
 	errs := concurrently(
 		func() (err error) {
-			mc, err = sharedRead(env, "master-cert "+primary, func() (masterCert, error) { return readMasterCert(ctx, env, primary) })
+			mc, err = sharedRead(env, "master-cert "+primary, func() (masterCert, error) { return readMasterCertForWorkers(ctx, env, primary) })
 			return err
 		},
 		func() (err error) {

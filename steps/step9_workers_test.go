@@ -166,3 +166,31 @@ func TestWorkersStepFindsAWorkerInstalledOnAnotherDrive(t *testing.T) {
 	}
 	l.undo(t, s, applied)
 }
+
+// A worker's setup needs only the master certificate (steps.Needs): before the
+// primary's master is installed, the worker is planned with the certificate step 2
+// placed for it.
+func TestWorkersStepNeedsOnlyTheMasterCertificate(t *testing.T) {
+	l := newWorkerLab(t)
+	n := l.env.Answers.Primary().Host
+	node := l.d.Estate.Node(n)
+	delete(node.Installed, "IS_Master")
+	delete(node.Services, strings.ToLower(l.env.Version.MasterService()))
+	for k := range node.Files {
+		if strings.EqualFold(k, l.env.Version.MasterSettingsPath()) {
+			delete(node.Files, k)
+		}
+	}
+	for _, store := range []string{`LocalMachine\Root`, `LocalMachine\My`} {
+		// As step 2 makes it.
+		c := node.Certs[store][haMasterThumb]
+		c.NotAfter, c.FriendlyName = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC), masterCertFriendlyName
+	}
+	d := l.detectAll(t, NewWorkersStep())["worker1.contoso.com"]
+	if d.State != StatePending || !strings.HasPrefix(actionIDs(d.Actions), "trust-master,install,configure") {
+		t.Fatalf("worker1 before the primary's master: %s %s (%s)", d.State, actionIDs(d.Actions), d.Reason)
+	}
+	if shown := haDisplay(d.Actions[1:2]); !strings.Contains(shown, haMasterThumb) {
+		t.Errorf("the worker's setup does not name the master certificate %s:\n%s", haMasterThumb, shown)
+	}
+}

@@ -142,6 +142,8 @@ type fakeStep struct {
 	acts  []string
 	tr    *trace
 	gate  *gate
+	// actGate, when set, holds only the actions it names, each at its own gate.
+	actGate map[string]*gate
 
 	// irreversible marks actions the plan says cannot be undone; undoRefuses marks
 	// actions whose Undo reports ErrIrreversible.
@@ -252,9 +254,12 @@ func (f *fakeStep) Actions() []steps.ActionType {
 func (f *fakeStep) apply(ctx context.Context, env *steps.Env, t steps.Target, a steps.Action) (*fakeUndo, error) {
 	f.tr.add("start s%d %s %s", f.id, t.Host, a.ID)
 	defer f.tr.add("end s%d %s %s", f.id, t.Host, a.ID)
-	if f.gate != nil {
-		err := f.gate.enter(ctx)
-		defer f.gate.leave()
+	for _, g := range []*gate{f.gate, f.actGate[a.ID]} {
+		if g == nil {
+			continue
+		}
+		err := g.enter(ctx)
+		defer g.leave()
 		if err != nil {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
@@ -12,7 +13,8 @@ import (
 // A run without barriers: every target of every selected step is a job that starts as
 // soon as what its step reads (steps.Needs) has been made by the steps before it, and
 // each of its actions waits for what that action reads. A fact is made when every
-// target of the step that makes it has ended. Steps stay what a person sees: a step
+// target of the step that makes it has ended, or, for an early fact, has gone past the
+// actions that make it. Steps stay what a person sees: a step
 // starts with its first target and finishes with its last, so two steps can run at
 // once, and the journal, verification and rollback are per step and target as
 // before. At most Parallel targets run at once (waiting for a fact frees the place),
@@ -24,15 +26,27 @@ type graphJob struct {
 	s     steps.Step
 	pt    PlanTarget
 	needs stepNeeds
+	early map[steps.Fact][]string // the step's early facts and the actions that make them
 	res   TargetResult
 	held  bool // whether the job holds a place among the Parallel bound
+
+	// passed is the early facts this job has gone past; guarded by graphRun.mu.
+	passed map[steps.Fact]bool
 }
 
-// stepNeeds is what a step's jobs wait for, as indices of earlier selected steps.
+// need is one fact a job waits for: the whole of selected step si, or only its
+// targets' going past the actions that make the early fact.
+type need struct {
+	si   int
+	fact steps.Fact // "" for the whole step
+}
+
+// stepNeeds is what a step's jobs wait for.
 type stepNeeds struct {
-	detect  []int            // before detecting
-	all     []int            // before verifying, and before detecting again when blocked
-	actions map[string][]int // before each action, by action ID
+	detect  []need            // before detecting
+	all     []need            // before detecting again when blocked
+	verify  []need            // before verifying
+	actions map[string][]need // before each action, by action ID
 }
 
 // graphRun is the state of one run's jobs.
@@ -49,11 +63,12 @@ type graphRun struct {
 	rep     *Report
 
 	mu        sync.Mutex
-	changed   chan struct{} // closed, and replaced, whenever a job ends
-	remaining []int         // per step, its jobs not yet ended
-	started   []bool        // per step, whether StepStarted went out
-	actions   int           // actions run so far, by every job
-	deviated  error         // why a target that follows the plan stopped the run
+	changed   chan struct{}        // closed, and replaced, whenever a job ends
+	remaining []int                // per step, its jobs not yet ended
+	early     []map[steps.Fact]int // per step, its jobs not yet past each early fact
+	started   []bool               // per step, whether StepStarted went out
+	actions   int                  // actions run so far, by every job
+	deviated  error                // why a target that follows the plan stopped the run
 
 	installMu  sync.Mutex
 	installers map[string]*sync.Mutex // lower-case host -> its installer
@@ -65,19 +80,28 @@ type graphRun struct {
 // the run, and applyGraph returns why.
 func (e *Engine) applyGraph(ctx context.Context, run *runState, sel []steps.Step, fresh, planned *Plan, follow bool, rep *Report) ([]TargetResult, error) {
 	g := &graphRun{e: e, run: run, sel: sel, changed: make(chan struct{}), remaining: make([]int, len(sel)),
-		started: make([]bool, len(sel)), installers: map[string]*sync.Mutex{}, planned: planned, follow: follow, rep: rep}
-	makes := make([]steps.Fact, len(sel))
-	known := make([]bool, len(sel))
+		early: make([]map[steps.Fact]int, len(sel)), started: make([]bool, len(sel)), installers: map[string]*sync.Mutex{},
+		planned: planned, follow: follow, rep: rep}
+	declared := make([]*steps.Needs, len(sel))
 	for si, s := range sel {
 		if n, ok := s.(steps.Needer); ok {
-			makes[si], known[si] = n.Needs().Makes, true
+			d := n.Needs()
+			declared[si] = &d
 		}
 	}
 	for si, s := range sel {
-		needs := needsOf(s, si, makes, known)
+		needs := needsOf(si, declared)
+		g.early[si] = map[steps.Fact]int{}
+		var early map[steps.Fact][]string
+		if declared[si] != nil {
+			early = declared[si].Early
+		}
 		for _, pt := range fresh.Steps[si].Targets {
-			g.jobs = append(g.jobs, &graphJob{si: si, s: s, pt: pt, needs: needs})
+			g.jobs = append(g.jobs, &graphJob{si: si, s: s, pt: pt, needs: needs, early: early, passed: map[steps.Fact]bool{}})
 			g.remaining[si]++
+			for f := range early {
+				g.early[si][f]++
+			}
 		}
 	}
 	if bound := e.parallel; bound > 0 && bound < len(g.jobs) {
@@ -102,42 +126,50 @@ func (e *Engine) applyGraph(ctx context.Context, run *runState, sel []steps.Step
 	return out, g.deviated
 }
 
-// needsOf turns step s's declared needs into the earlier selected steps that make
-// them. A step that declares none needs every step before it, as in the documented
-// order; a fact no selected step makes is taken as made (a re-run of some steps runs
-// only after checkOrder found the steps before them done).
-func needsOf(s steps.Step, si int, makes []steps.Fact, known []bool) stepNeeds {
-	makers := func(fs []steps.Fact) []int {
-		var out []int
-		for sj := range si {
+// needsOf turns the declared needs of selected step si into the selected steps that
+// make them. A step that declares none needs every step before it, as in the
+// documented order; a fact no selected step makes is taken as made (a re-run of some
+// steps runs only after checkOrder found the steps before them done). Detection and
+// verification read only what earlier steps make; an action may also wait for an
+// early fact of a later step, which that step makes before anything of it waits for
+// this one.
+func needsOf(si int, declared []*steps.Needs) stepNeeds {
+	makers := func(fs []steps.Fact, later bool) []need {
+		var out []need
+		for sj, d := range declared {
+			if sj == si || d == nil || (sj > si && !later) {
+				continue
+			}
 			for _, f := range fs {
-				if known[sj] && makes[sj] == f {
-					out = append(out, sj)
-					break
+				if _, early := d.Early[f]; early {
+					out = append(out, need{si: sj, fact: f})
+				} else if d.Makes == f && sj < si {
+					out = append(out, need{si: sj})
 				}
 			}
 		}
 		return out
 	}
-	n, ok := s.(steps.Needer)
-	if !ok {
-		all := make([]int, si)
+	d := declared[si]
+	if d == nil {
+		all := make([]need, si)
 		for sj := range si {
-			all[sj] = sj
+			all[sj] = need{si: sj}
 		}
-		return stepNeeds{detect: all, all: all}
+		return stepNeeds{detect: all, all: all, verify: all}
 	}
-	d := n.Needs()
-	out := stepNeeds{detect: makers(d.Detect), all: makers(d.All()), actions: map[string][]int{}}
+	out := stepNeeds{detect: makers(d.Detect, false), all: makers(d.All(), false), verify: makers(d.Verified(), false),
+		actions: map[string][]need{}}
 	for id, fs := range d.Actions {
-		out.actions[id] = makers(fs)
+		out.actions[id] = makers(fs, true)
 	}
 	// A step that needs no fact of some earlier step still runs after the steps
 	// that do not declare theirs: nothing says what those make.
 	for sj := range si {
-		if !known[sj] {
-			out.detect = append(out.detect, sj)
-			out.all = append(out.all, sj)
+		if declared[sj] == nil {
+			out.detect = append(out.detect, need{si: sj})
+			out.all = append(out.all, need{si: sj})
+			out.verify = append(out.verify, need{si: sj})
 		}
 	}
 	return out
@@ -189,7 +221,8 @@ func (g *graphRun) runJob(ctx context.Context, j *graphJob) {
 		e.emit(Event{Kind: TargetFinished, RunID: run.id, Step: j.s.ID(), Title: j.s.Title(), Target: host, Status: StatusCancelled, Message: j.res.Note})
 		return
 	}
-	j.res, _ = e.applyTarget(ctx, run, j.s, pt, func(bool) {}, g.gate(j))
+	// Once its actions are over, the target has gone past every early fact.
+	j.res, _ = e.applyTarget(ctx, run, j.s, pt, func(bool) { g.pass(j, nil) }, g.gate(j, pt.Detection.Actions))
 }
 
 // resumeTarget settles the actions an earlier run left open on j's target, against
@@ -235,16 +268,20 @@ func (g *graphRun) detect(ctx context.Context, j *graphJob) PlanTarget {
 	return pt
 }
 
-// gate is what the job's actions and verification wait for.
-func (g *graphRun) gate(j *graphJob) *jobGate {
-	return &jobGate{g: g, j: j}
+// gate is what the job's actions (acts, in the order they run) and verification wait
+// for.
+func (g *graphRun) gate(j *graphJob, acts []steps.Action) *jobGate {
+	return &jobGate{g: g, j: j, acts: acts}
 }
 
 // jobGate holds an action back until what it reads is made, and, for an installer,
-// until the node's installer is free.
+// until the node's installer is free. It tells the run which early facts the job
+// has gone past.
 type jobGate struct {
-	g *graphRun
-	j *graphJob
+	g    *graphRun
+	j    *graphJob
+	acts []steps.Action
+	next int // the index in acts of the next action to enter
 }
 
 // enter waits before action a; it returns false when the run stopped meanwhile, and
@@ -254,16 +291,23 @@ func (jg *jobGate) enter(ctx context.Context, a steps.Action) (func(), bool) {
 		return func() {}, true
 	}
 	g := jg.g
+	i := min(jg.next, len(jg.acts))
+	jg.next++
+	// An early fact none of whose makers is among the actions left (this one
+	// included) has been made by this target, or did not need to be.
+	g.pass(jg.j, jg.acts[i:])
 	if need := jg.j.needs.actions[a.ID]; !g.made(need) {
 		g.give(jg.j)
 		if ok := g.await(ctx, need) && g.take(ctx, jg.j); !ok {
 			return nil, false
 		}
 	}
+	rest := jg.acts[min(i+1, len(jg.acts)):]
 	done := func() {
 		g.mu.Lock()
 		g.actions++
 		g.mu.Unlock()
+		g.pass(jg.j, rest)
 	}
 	typ, ok := steps.FindAction(jg.j.s, a.ID)
 	if !ok || !typ.Info().Installer {
@@ -280,11 +324,32 @@ func (jg *jobGate) verify(ctx context.Context) bool {
 		return true
 	}
 	g := jg.g
-	if g.made(jg.j.needs.all) {
+	if g.made(jg.j.needs.verify) {
 		return true
 	}
 	g.give(jg.j)
-	return g.await(ctx, jg.j.needs.all) && g.take(ctx, jg.j)
+	return g.await(ctx, jg.j.needs.verify) && g.take(ctx, jg.j)
+}
+
+// pass records that job j has gone past every early fact of its step that none of
+// rest (the actions it has yet to run; nil once it has ended them) makes, and wakes
+// the jobs waiting.
+func (g *graphRun) pass(j *graphJob, rest []steps.Action) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	woke := false
+	for f, ids := range j.early {
+		if j.passed[f] || slices.ContainsFunc(rest, func(a steps.Action) bool { return slices.Contains(ids, a.ID) }) {
+			continue
+		}
+		j.passed[f] = true
+		g.early[j.si][f]--
+		woke = true
+	}
+	if woke {
+		close(g.changed)
+		g.changed = make(chan struct{})
+	}
 }
 
 func (g *graphRun) installer(host string) *sync.Mutex {
@@ -303,33 +368,32 @@ func (g *graphRun) actionsRun() int {
 	return g.actions
 }
 
-// made reports whether every step in need has ended.
-func (g *graphRun) made(need []int) bool {
+// made reports whether every fact in needs is made.
+func (g *graphRun) made(needs []need) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for _, sj := range need {
-		if g.remaining[sj] > 0 {
+	return g.madeLocked(needs)
+}
+
+// madeLocked is made with g.mu held.
+func (g *graphRun) madeLocked(needs []need) bool {
+	for _, n := range needs {
+		if g.remaining[n.si] > 0 && (n.fact == "" || g.early[n.si][n.fact] > 0) {
 			return false
 		}
 	}
 	return true
 }
 
-// await waits until every step in need has ended; false when the run stopped (a
+// await waits until every fact in needs is made; false when the run stopped (a
 // failure, the user, or ctx) first.
-func (g *graphRun) await(ctx context.Context, need []int) bool {
+func (g *graphRun) await(ctx context.Context, needs []need) bool {
 	for {
 		if g.run.stop.Load() || ctx.Err() != nil {
 			return false
 		}
 		g.mu.Lock()
-		ch, ok := g.changed, true
-		for _, sj := range need {
-			if g.remaining[sj] > 0 {
-				ok = false
-				break
-			}
-		}
+		ch, ok := g.changed, g.madeLocked(needs)
 		g.mu.Unlock()
 		if ok {
 			return true
@@ -382,6 +446,7 @@ func (g *graphRun) stepStarted(j *graphJob) {
 // when it was the step's last job.
 func (g *graphRun) end(j *graphJob, started bool) {
 	e, run := g.e, g.run
+	g.pass(j, nil)
 	g.mu.Lock()
 	g.remaining[j.si]--
 	last := g.remaining[j.si] == 0

@@ -142,6 +142,73 @@ func TestGraphActionWaitsForItsOwnNeeds(t *testing.T) {
 	}
 }
 
+// The masters' pattern: the primary's certificate is an early fact of step 2, the
+// secondary reads only it, and the primary's setup waits for the secondary to have
+// copied the certificate (an early fact of the later step 3), so that the two setups
+// run at once.
+func TestGraphEarlyFactsLetTwoStepsOverlap(t *testing.T) {
+	w := newWorld(t, 2)
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "cert", "setup", "after"), "two")
+	s2.needs.Early = map[steps.Fact][]string{"cert made": {"cert"}}
+	s2.needs.Actions = map[string][]steps.Fact{"setup": {"cert copied"}}
+	s3 := needy(newFakeStep(3, steps.EachSecondary, w.tr, "import", "setup"), "three", "cert made")
+	s3.needs.Early = map[steps.Fact][]string{"cert copied": {"import"}}
+	// Both setups are inside together: neither passes its gate before the other enters.
+	both := newGate(2)
+	s2.actGate = map[string]*gate{"setup": both}
+	s3.actGate = map[string]*gate{"setup": both}
+	rep, err := w.engine(0, s2, s3).Apply(testCtx(t), nil, nil)
+	if err != nil || rep.Status != StatusSucceeded {
+		t.Fatalf("apply: %v, %+v", err, rep)
+	}
+	lines := w.tr.all()
+	after := func(later, earlier string) {
+		t.Helper()
+		if l, e := position(lines, later), position(lines, earlier); l < 0 || e < 0 || l < e {
+			t.Errorf("%q ran before %q:\n%s", later, earlier, strings.Join(lines, "\n"))
+		}
+	}
+	after("start s3 node2.contoso.com import", "end s2 node1.contoso.com cert")
+	after("start s2 node1.contoso.com setup", "end s3 node2.contoso.com import")
+	if _, most := both.stats(); most < 2 {
+		t.Errorf("the two setups ran one after the other (%d at most at once)", most)
+	}
+}
+
+// A step that reads only an early fact of another starts before that step ends, and
+// one that reads the whole of it after.
+func TestGraphEarlyFactIsNotTheWholeStep(t *testing.T) {
+	w := newWorld(t, 1)
+	hold := newGate(0)
+	hold.release = make(chan struct{})
+	s1 := needy(newFakeStep(1, steps.Primary, w.tr, "first", "rest"), "one")
+	s1.needs.Early = map[steps.Fact][]string{"first made": {"first"}}
+	s1.actGate = map[string]*gate{"rest": hold}
+	s2 := needy(newFakeStep(2, steps.Primary, w.tr, "b"), "two", "first made")
+	ran := newGate(0)
+	s2.actGate = map[string]*gate{"b": ran}
+	s3 := needy(newFakeStep(3, steps.Primary, w.tr, "c"), "three", "one")
+	done := make(chan error, 1)
+	go func() {
+		_, err := w.engine(0, s1, s2, s3).Apply(testCtx(t), nil, nil)
+		done <- err
+	}()
+	// Step 1's rest is held: step 2 runs meanwhile, step 3 does not.
+	hold.waitEntered(1)
+	ran.waitEntered(1)
+	if position(w.tr.all(), "start s3") >= 0 {
+		t.Errorf("step 3 started before step 1 ended:\n%s", strings.Join(w.tr.all(), "\n"))
+	}
+	close(hold.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	lines := w.tr.all()
+	if position(lines, "start s3") < position(lines, "end s1 node1.contoso.com rest") {
+		t.Errorf("step 3 started before step 1 ended:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
 func TestStrictOrderKeepsTheBarriers(t *testing.T) {
 	w := newWorld(t, 2)
 	s1 := needy(newFakeStep(1, steps.EachMaster, w.tr, "a"), "one")
@@ -260,5 +327,79 @@ func TestGraphSettlesAPredictedTargetsOpenActionOnceDetected(t *testing.T) {
 	}
 	if res := resumedResult(t, w, intent); res.Resolution != ResolvedDone {
 		t.Errorf("the intent of b is settled %s, want done (step 2 detected after step 1 ran)", res.Resolution)
+	}
+}
+
+// The procedure's own needs resolve: every fact a step reads is made by another step
+// (at its end, or early by actions it has), the actions named exist, and the steps
+// that read only early facts of steps 2 and 3 do not wait for their ends.
+func TestProcedureNeedsResolve(t *testing.T) {
+	all := steps.All()
+	declared := make([]*steps.Needs, len(all))
+	makers := map[steps.Fact]bool{}
+	for si, s := range all {
+		n, ok := s.(steps.Needer)
+		if !ok {
+			t.Fatalf("step %d declares no needs", s.ID())
+		}
+		d := n.Needs()
+		declared[si] = &d
+		makers[d.Makes] = true
+		for f, ids := range d.Early {
+			makers[f] = true
+			for _, id := range ids {
+				if _, ok := steps.FindAction(s, id); !ok {
+					t.Errorf("step %d makes %q by action %s, which it does not have", s.ID(), f, id)
+				}
+			}
+		}
+	}
+	for si, s := range all {
+		d := declared[si]
+		for id := range d.Actions {
+			if _, ok := steps.FindAction(s, id); !ok {
+				t.Errorf("step %d declares the needs of action %s, which it does not have", s.ID(), id)
+			}
+		}
+		for _, f := range d.Verified() {
+			if !makers[f] {
+				t.Errorf("step %d reads %q, which no step makes", s.ID(), f)
+			}
+		}
+	}
+	idx := func(id int) int { return slices.IndexFunc(all, func(s steps.Step) bool { return s.ID() == id }) }
+	early := func(ns []need) bool {
+		for _, n := range ns {
+			if n.fact == "" {
+				return false
+			}
+		}
+		return len(ns) > 0
+	}
+	// The secondary and the workers are detected once the certificate exists, not
+	// after the primary's setup; the primary's setup waits for the secondary's copy.
+	for _, id := range []int{3, 9} {
+		if n := needsOf(idx(id), declared); !early(n.detect) {
+			t.Errorf("step %d's detection waits for %v, want only the early certificate", id, n.detect)
+		}
+	}
+	// The secondary verifies once the primary's master is installed, beside the
+	// primary's own verification.
+	if n := needsOf(idx(3), declared); slices.Contains(n.verify, need{si: idx(2)}) {
+		t.Errorf("the secondary's verification waits for the whole of step 2: %v", n.verify)
+	}
+	if n := needsOf(idx(2), declared); !slices.Contains(n.actions["install-master"], need{si: idx(3), fact: steps.FactSecondaryCertCopied}) {
+		t.Errorf("the primary's setup waits for %v, want the secondaries' copy of the certificate", n.actions["install-master"])
+	}
+	// Verification and a blocked detection read only earlier steps.
+	for si := range all {
+		n := needsOf(si, declared)
+		for _, ns := range [][]need{n.detect, n.all, n.verify} {
+			for _, x := range ns {
+				if x.si >= si {
+					t.Errorf("step %d waits for step %d before detecting or verifying", all[si].ID(), all[x.si].ID())
+				}
+			}
+		}
 	}
 }
