@@ -106,6 +106,15 @@ func testLabEndToEnd(t *testing.T, format string) {
 	if p := r.lab.Health(); len(p) > 0 {
 		t.Fatalf("the lab finds the set-up estate unhealthy: %v", p)
 	}
+	// The master certificate's key crossed to node2 on the wire only: no PFX file, and
+	// no uploaded script holding one, on any node's disk.
+	r.lab.Estate(func(e *estate.Estate) {
+		for host, n := range e.Nodes {
+			if len(n.PrivateKeyWrites) > 0 {
+				t.Errorf("a private key was written to %s's disk: %v", host, n.PrivateKeyWrites)
+			}
+		}
+	})
 
 	// What a real estate needs to survive a failover: the lab checks it after each move.
 	if err := r.lab.FailoverAG("node2.contoso.com"); err != nil {

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -41,26 +45,53 @@ func labPSFailure(format string, args ...any) psOutcome {
 // against the estate, or each operation of a batch in turn. Anything that is not
 // one of ssisha's scripts fails loudly.
 func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText, commandLine string) psOutcome {
+	return l.runCommand(ctx, host, user, wsman.Command{ShellID: shellID, Script: scriptText, CommandLine: commandLine})
+}
+
+// runCommand is runPowerShell for a command as the WinRM server received it, with
+// the file it was uploaded to and its stdin.
+func (l *Lab) runCommand(ctx context.Context, host, user string, cmd wsman.Command) psOutcome {
+	scriptText := cmd.Script
 	if scriptText == "" {
-		cl := commandLine
+		cl := cmd.CommandLine
 		if len(cl) > 80 {
 			cl = cl[:80] + "…"
 		}
 		return labPSFailure("ssisha lab: %q is not a PowerShell script; the lab runs only ssisha's scripts (powershell.exe -EncodedCommand)", cl)
 	}
 	if strings.HasPrefix(strings.TrimPrefix(scriptText, "\ufeff"), batchMarker) {
-		return l.runBatch(ctx, host, user, shellID, scriptText)
+		return l.runBatch(ctx, host, user, cmd.ShellID, scriptText)
 	}
-	o, _ := l.runScript(ctx, host, user, shellID, scriptText)
+	o, _ := l.runScript(ctx, host, user, cmd.ShellID, scriptText, scriptInput{file: cmd.File, stdin: cmd.Stdin})
 	return o
+}
+
+// scriptInput is what a script received besides its text: the file it was uploaded
+// to, if any, and its stdin.
+type scriptInput struct {
+	file  string
+	stdin io.Reader
 }
 
 // runScript runs one of ssisha's scripts on host. faulted reports an injected WinRM
 // fault: the operation did not run, and the command fails on the wire.
-func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText string) (o psOutcome, faulted bool) {
+func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText string, in scriptInput) (o psOutcome, faulted bool) {
 	op, params, err := script.ParsePowerShell(scriptText)
 	if err != nil {
 		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
+	}
+	inFile := slices.Sorted(maps.Keys(params))
+	if script.ReadsInput(scriptText) {
+		// As PowerShell's [Console]::In.ReadToEnd(): wait for the client's End.
+		var stdin []byte
+		if in.stdin != nil {
+			if stdin, err = io.ReadAll(in.stdin); err != nil {
+				return labPSFailure("ssisha lab: reading stdin: %v", err), false
+			}
+		}
+		if err := script.MergeInput(params, stdin); err != nil {
+			return labPSFailure("ConvertFrom-Json : Invalid JSON primitive on stdin (%v)", err), false
+		}
 	}
 	l.stats.command(host, op)
 	fn, ok := l.ops.PowerShell(op)
@@ -88,6 +119,9 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	c := estate.NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
 	c.Wall = time.Now()
 	c.Script = scriptCode(scriptText)
+	if in.file != "" {
+		c.ScriptFile, c.ScriptFileParams = in.file, inFile
+	}
 	res, err := labCallPS(fn, c, estate.Params(params))
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr

@@ -23,6 +23,11 @@ type PowerShell struct {
 	// Params are embedded as one JSON object in a single-quoted literal and read by
 	// the body as $p. Secret values are allowed anywhere in it.
 	Params map[string]any
+	// Input are parameters sent on the command's stdin instead of in the script text:
+	// payloads too large for a command line (a PFX), which would otherwise make the
+	// client upload the script, and with it the payload, to a file on the node. The
+	// body reads them as $p too. Secret values are allowed.
+	Input map[string]any
 	// Body is the PowerShell that does the work, using $p. It writes exactly one JSON
 	// object to stdout (ConvertTo-Json -Compress -Depth 5).
 	Body string
@@ -61,6 +66,7 @@ func (s PowerShell) render(reveal bool) string {
 	b.WriteString(ParamsLinePrefix)
 	b.WriteString(QuotePS(string(encodeParams(s.Params, reveal))))
 	b.WriteString("\n")
+	b.WriteString(s.inputLines())
 	b.WriteString(strings.TrimRight(s.Body, "\n"))
 	b.WriteString("\n")
 	return b.String()

@@ -209,3 +209,32 @@ func FuzzParamsRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestInputStaysOutOfTheText(t *testing.T) {
+	s := PowerShell{Op: "cert.import", Params: map[string]any{"thumbprint": "AB12"},
+		Input: map[string]any{"pfx": NewSecret("master-pfx", canary), "password": NewSecret("pfx-password", "pässwörd😀")}, Body: "'{}'"}
+	for _, text := range []string{s.Render(), s.Display()} {
+		if strings.Contains(text, canary) || strings.Contains(text, "<secret:") || !ReadsInput(text) || !strings.Contains(text, "# on stdin: password, pfx\n") {
+			t.Fatalf("script text:\n%s", text)
+		}
+	}
+	in := s.InputBytes()
+	for _, b := range in {
+		if b >= 0x80 {
+			t.Fatalf("input is not ASCII: %q", in)
+		}
+	}
+	op, params, err := ParsePowerShell(s.Render())
+	if err != nil || op != "cert.import" {
+		t.Fatal(op, err)
+	}
+	if err := MergeInput(params, in); err != nil {
+		t.Fatal(err)
+	}
+	if params["thumbprint"] != "AB12" || params["pfx"] != canary || params["password"] != "pässwörd😀" {
+		t.Fatalf("params = %v", params)
+	}
+	if (PowerShell{Op: "x"}).InputBytes() != nil || ReadsInput(PowerShell{Op: "x"}.Render()) {
+		t.Fatal("a script without Input reads stdin")
+	}
+}

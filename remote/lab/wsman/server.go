@@ -36,6 +36,9 @@ type Command struct {
 	// -EncodedCommand, the script a gzip bootstrap carries, or the uploaded -File
 	// script), else "".
 	Script string
+	// File is the uploaded script file the command runs with -File, else "". Its
+	// content was on the node's disk, under the user's %TEMP%.
+	File string
 	// Stdin is what the client sends with Send; it ends when the client sends End.
 	Stdin io.Reader
 }

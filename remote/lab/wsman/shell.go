@@ -228,6 +228,7 @@ func (s *Server) run(ctx context.Context, sh *shell, c *command, line string) Re
 			return Result{Stderr: []byte("The argument '" + p.path + "' to the -File parameter does not exist. Provide the path to an existing '.ps1' file as an argument to the -File parameter.\r\n"), ExitCode: -196608}
 		}
 		cmd.Script = string(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")))
+		cmd.File = p.path
 	case kindDelete:
 		s.mu.Lock()
 		delete(s.files, key(p.path))
