@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -326,6 +327,14 @@ func (l *Lab) Secrets() map[string]string {
 		out[k] = l.secrets[k]
 	}
 	return out
+}
+
+// ExportedPFX returns the PFXs (base64) the nodes have exported so far: secrets
+// ssisha carries between nodes that no output, journal or log may show.
+func (l *Lab) ExportedPFX() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.estate.ExportedPFX)
 }
 
 // Estate runs fn with the estate locked; fn must not keep the pointer.

@@ -35,6 +35,9 @@ type Estate struct {
 	// SettingsFormat is how Scale Out setup writes its settings files here:
 	// SettingsJSON or SettingsXML; empty is the lab's default.
 	SettingsFormat string `json:"settingsFormat,omitempty"`
+	// ExportedPFX are the PFXs (base64) the nodes exported: secrets whose values the
+	// lab knows, so its tests can look for them where no secret may be. Not persisted.
+	ExportedPFX []string `json:"-"`
 	// ADFromSessionFails, when set, is the error an Active Directory search raises
 	// from a WinRM session: without delegation (NTLM, no CredSSP) the session's
 	// credentials cannot make the second hop to a domain controller. Name lookups

@@ -232,7 +232,9 @@ func certExport(c *OpContext, p Params) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"thumbprint": thumb, "pfx": base64.StdEncoding.EncodeToString(data)}, nil
+	pfx := base64.StdEncoding.EncodeToString(data)
+	c.Estate.ExportedPFX = append(c.Estate.ExportedPFX, pfx)
+	return map[string]any{"thumbprint": thumb, "pfx": pfx}, nil
 }
 
 func certImport(c *OpContext, p Params) (any, error) {
