@@ -23,11 +23,18 @@ type FieldCheck struct {
 // reached from this machine.
 func (s *Session) CheckField(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, field, value string) FieldCheck {
 	c, err := s.conn(ctx, ans, sec)
+	if err != nil && len(ans.Masters) > 1 {
+		// The checks run from the primary: a typo in another node's name (the very
+		// thing being checked, while the wizard asks) must not stop them.
+		from := *ans
+		from.Masters = ans.Masters[:1]
+		c, err = s.conn(ctx, &from, sec)
+	}
 	if err != nil {
 		return FieldCheck{OK: false, Message: "cannot check yet: " + err.Error()}
 	}
 	if field == "masters" || field == "workers" {
-		return checkHosts(ctx, c, field, value)
+		return checkHosts(ctx, c, ans, field, value)
 	}
 	ok, warn, msg := steps.CheckField(ctx, c.env, field, value)
 	return FieldCheck{OK: ok, Warning: warn, Message: c.red.Redact(msg)}
@@ -35,7 +42,7 @@ func (s *Session) CheckField(ctx context.Context, ans *answers.Answers, sec *ans
 
 // checkHosts checks every host of a list field (the wizard asks for the masters and
 // the workers as one comma-separated list).
-func checkHosts(ctx context.Context, c *conn, field, value string) FieldCheck {
+func checkHosts(ctx context.Context, c *conn, ans *answers.Answers, field, value string) FieldCheck {
 	res := FieldCheck{OK: true}
 	var msgs []string
 	n := 0
@@ -49,7 +56,7 @@ func checkHosts(ctx context.Context, c *conn, field, value string) FieldCheck {
 		// And from this machine: the node's WinRM port and certificate, as ssisha will
 		// reach it.
 		if ok {
-			if r, found := reachFromHere(ctx, c.ans, h); found && r.Mark == ReachFail {
+			if r, found := reachFromHere(ctx, ans, h); found && r.Mark == ReachFail {
 				ok, msg = false, r.Detail
 			}
 		}

@@ -27,7 +27,10 @@ func (s *Session) PreflightChecks(ctx context.Context, ans *answers.Answers, sec
 // Plan detects what is done and what would change, per step and target (the steps
 // of Options.Steps, or all).
 func (s *Session) Plan(ctx context.Context, ans *answers.Answers, sec *answers.Secrets, emit func(engine.Event)) (*engine.Plan, error) {
-	return withEngine(ctx, s, ans, sec, false, emit, func(e *engine.Engine) (*engine.Plan, error) {
+	// After an interrupted run the plan reads the journal, to wait first for the long
+	// actions it left running on the nodes.
+	resuming := len(s.Interrupted(ans)) > 0
+	return withEngine(ctx, s, ans, sec, resuming, emit, func(e *engine.Engine) (*engine.Plan, error) {
 		return e.Plan(ctx, s.opts.Steps)
 	})
 }

@@ -96,4 +96,12 @@ func TestSessionFollowsTheAnswers(t *testing.T) {
 	if fc := s.CheckField(context.Background(), ans, sec, "masters[0].host", "nosuchnode.contoso.com"); fc.OK {
 		t.Errorf("a host DNS does not know checks out: %+v", fc)
 	}
+	// As the wizard asks: the answers already hold the typo being checked.
+	typo := *ans
+	typo.Masters = append([]answers.Master(nil), ans.Masters...)
+	typo.Masters[1].Host += "x"
+	fc := s.CheckField(context.Background(), &typo, sec, "masters", strings.Join(typo.MasterHosts(), ", "))
+	if want := typo.Masters[1].Host + " does not resolve"; fc.OK || !strings.Contains(fc.Message, want) || strings.Contains(fc.Message, "127.") {
+		t.Errorf("a typo in the second master: %+v, want %q and no loopback address", fc, want)
+	}
 }

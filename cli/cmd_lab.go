@@ -35,6 +35,8 @@ type labFlags struct {
 	// the answers use Kerberos; noNTLM turns NTLM off, as a hardened domain does.
 	krbRealm, krbKeytab string
 	noNTLM              bool
+	faults              []string
+	parsed              []lab.Fault
 }
 
 func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
@@ -51,6 +53,7 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().StringVar(&f.krbRealm, "kerberos-realm", "", "accept Kerberos tickets of this realm (your KDC's), and point the answers at Kerberos; needs --kerberos-keytab")
 	cmd.Flags().StringVar(&f.krbKeytab, "kerberos-keytab", "", "keytab with the keys of the lab's service principals (lab serve prints them)")
 	cmd.Flags().BoolVar(&f.noNTLM, "no-ntlm", false, "refuse NTLM on WinRM and SQL Server, as a domain that has turned it off; needs --kerberos-realm")
+	registerFaultFlag(cmd, &f.faults)
 }
 
 func (f *labFlags) check() error {
@@ -91,7 +94,9 @@ func (f *labFlags) check() error {
 	if f.settings != "" && f.settings != estate.SettingsJSON && f.settings != estate.SettingsXML {
 		return invalid("--settings-format %q: choose json or xml", f.settings)
 	}
-	return nil
+	parsed, err := parseFaultFlags(f.faults)
+	f.parsed = parsed
+	return err
 }
 
 func (f *labFlags) options() lab.Options {
@@ -103,6 +108,7 @@ func (f *labFlags) options() lab.Options {
 		Encrypt:     f.encrypt,
 		Kerberos:    f.kerberos(),
 		DisableNTLM: f.noNTLM,
+		Faults:      f.parsed,
 	}
 }
 
@@ -140,6 +146,7 @@ interrupted run. The folder is one per lab shape under $XDG_STATE_HOME/ssisha/la
 	cmd.Flags().BoolVar(&fresh, "fresh", false, "start over: delete the lab's state folder (its estate, journal and saved answers) first")
 	cmd.AddCommand(a.labServeCmd())
 	cmd.AddCommand(a.labBenchCmd())
+	cmd.AddCommand(a.labFaultCmd())
 	return cmd
 }
 
@@ -183,6 +190,7 @@ across restarts. Then, in another terminal:
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
+			a.serveFaultControl(ctx, l, f.dir)
 			<-ctx.Done()
 			fmt.Fprintln(a.out, "lab: stopping; state kept in", f.dir)
 			return nil

@@ -76,14 +76,7 @@ run after.`,
 				}
 			}
 			if f.output == "json" {
-				doc, err := s.PlanDoc(p)
-				if err != nil {
-					return failed(err)
-				}
-				if err := writePlanJSON(a.out, doc); err != nil {
-					return err
-				}
-				return undetected(p)
+				return a.planJSON(s, p)
 			}
 			printPlan(a.out, p, verbose)
 			if out != "" {
@@ -308,14 +301,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return failed(s.Redact(err))
 			}
 			if f.output == "json" {
-				doc, err := s.PlanDoc(p)
-				if err != nil {
-					return failed(err)
-				}
-				if err := writePlanJSON(a.out, doc); err != nil {
-					return err
-				}
-				return undetected(p)
+				return a.planJSON(s, p)
 			}
 			printStatus(a.out, p)
 			return undetected(p)
@@ -449,4 +435,17 @@ func printCheck(w io.Writer, prefix string, c engine.VerifyCheck) {
 	if c.Fix != "" && c.Status != "Success" {
 		fmt.Fprintf(w, "         fix: %s\n", c.Fix)
 	}
+}
+
+// planJSON writes the plan (or the status, a plan of the real estate only) as the one
+// documented object, and exits 1 when a target could not be detected.
+func (a *app) planJSON(s *openSession, p *engine.Plan) error {
+	doc, err := s.PlanDoc(p)
+	if err != nil {
+		return failed(err)
+	}
+	if err := writePlanJSON(a.out, doc); err != nil {
+		return err
+	}
+	return undetected(p)
 }

@@ -212,7 +212,13 @@ func startLabFrom(t *testing.T, src string) *labRun {
 // startLabIn starts a Speed 0 lab in dir (seeding it when dir holds no state).
 func startLabIn(t *testing.T, dir string) *labRun {
 	t.Helper()
-	f := labFlags{dir: dir, masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls"}
+	return startLabAt(t, dir, 0)
+}
+
+// startLabAt starts a lab at speed in dir (seeding it when dir holds no state).
+func startLabAt(t *testing.T, dir string, speed float64) *labRun {
+	t.Helper()
+	f := labFlags{dir: dir, masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls", speed: speed}
 	l, err := lab.Start(f.options())
 	if err != nil {
 		t.Fatal(err)
@@ -410,6 +416,7 @@ func TestFaultMatrix(t *testing.T) {
 		}
 	}
 	cases = append(cases, pinnedCells...)
+	cases = append(cases, extraMatrixCells(full)...)
 	t.Run("cells", func(t *testing.T) {
 		for _, c := range cases {
 			name := fmt.Sprintf("step%d/%s", c.step, c.kind)
@@ -455,6 +462,8 @@ func runMatrixCase(t *testing.T, fx *matrixFixture, c matrixCase) {
 	var onTarget func(host string) lab.Fault
 	faultHost := ""
 	switch c.kind {
+	case lab.SlowOp:
+		faultHost = setSlowOpPastLimit(t, r, fx, c.step)
 	case lab.WinRMFault:
 		op := ""
 		for _, o := range ops {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"github.com/ssisha/ssisha/envvar"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func TestLabEndToEndWithKerberos(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	secrets := l.Secrets()
-	if err := kdc.AddUser("dba", secrets[lab.EnvWinRMPassword]); err != nil {
+	if err := kdc.AddUser("dba", secrets[envvar.WinRMPassword]); err != nil {
 		t.Fatal(err)
 	}
 	for _, spn := range l.ServicePrincipals() {
@@ -41,7 +42,7 @@ func TestLabEndToEndWithKerberos(t *testing.T) {
 		}
 	}
 	ccache := filepath.Join(dir, "krb5cc")
-	if err := kdc.Kinit("dba", secrets[lab.EnvWinRMPassword], ccache); err != nil {
+	if err := kdc.Kinit("dba", secrets[envvar.WinRMPassword], ccache); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("KRB5_CONFIG", kdc.Config)
@@ -59,7 +60,7 @@ func TestLabEndToEndWithKerberos(t *testing.T) {
 	// the admin's password, which creating the cluster needs (it runs as a
 	// scheduled task with the user's credentials); ssisha's WinRM client then asks
 	// the KDC for its own ticket with it.
-	delete(secrets, lab.EnvSQLPassword)
+	delete(secrets, envvar.SQLPassword)
 	secrets[answers.EnvWaitScale] = strconv.FormatFloat(labsetup.WaitScale(f.speed), 'g', -1, 64)
 	secPath := filepath.Join(dir, "secrets.env")
 	if err := answers.WriteSecretsFile(secPath, secrets); err != nil {

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/ssisha/ssisha/steps/answers"
@@ -78,8 +79,11 @@ type nameProbe struct {
 }
 
 func checkNameFree(ctx context.Context, env *Env, via, field, value string) (bool, bool, string) {
-	if err := answers.ValidateNetBIOSName(hostShortName(value)); err != nil {
-		return false, false, err.Error()
+	// The field's own rule, so the example a problem gives is a name of its kind.
+	if f, ok := answers.FieldByPath(field); ok && f.Validate != nil {
+		if err := f.Validate(value); err != nil {
+			return false, false, err.Error()
+		}
 	}
 	var res nameProbe
 	if err := env.PS(ctx, via, psNameCheck([]string{value}), &res); err != nil {
@@ -96,7 +100,7 @@ func checkNameFree(ctx context.Context, env *Env, via, field, value string) (boo
 		return false, false, fmt.Sprintf("%s is already used by %s of cluster %s; each of the cluster, the listener and the master needs its own name", value, n.Owner, res.Cluster)
 	}
 	if n.InDNS {
-		return false, false, fmt.Sprintf("%s is already in DNS (%s); choose another name or remove the stale record", value, strings.Join(n.Addresses, ", "))
+		return false, false, fmt.Sprintf("%s is already in DNS%s; choose another name or remove the stale record", value, addressesShown(" at ", n.Addresses, ""))
 	}
 	if n.ADChecked != nil && !*n.ADChecked {
 		return true, true, fmt.Sprintf("%s is free in DNS; not checked in Active Directory, because %s could not search it (%s)", value, via, n.NotChecked)
@@ -248,11 +252,11 @@ func checkHostLive(ctx context.Context, env *Env, via, value string) (bool, bool
 	}
 	switch {
 	case !res.Resolved:
-		return false, false, fmt.Sprintf("%s does not resolve in DNS from %s", value, via)
+		return false, false, fmt.Sprintf("%s does not resolve from %s; check the name for a typo, or its DNS record", value, via)
 	case !res.TCP:
-		return false, false, fmt.Sprintf("%s resolves to %s but WinRM does not answer on port %d; run Enable-PSRemoting there and open the port", value, strings.Join(res.Addresses, ", "), port)
+		return false, false, fmt.Sprintf("%s resolves%s but WinRM does not answer on port %d; run Enable-PSRemoting there and open the port", value, addressesShown(" to ", res.Addresses, ""), port)
 	}
-	return true, false, fmt.Sprintf("%s (%s) answers WinRM on port %d", value, strings.Join(res.Addresses, ", "), port)
+	return true, false, fmt.Sprintf("%s%s answers WinRM on port %d", value, addressesShown(" (", res.Addresses, ")"), port)
 }
 
 // checkWitnessServer checks that the witness share's server resolves and answers SMB
@@ -269,11 +273,11 @@ func checkWitnessServer(ctx context.Context, env *Env, via, value string) (bool,
 	}
 	switch {
 	case !res.Resolved:
-		return false, false, fmt.Sprintf("the witness server %s does not resolve in DNS from %s", server, via)
+		return false, false, fmt.Sprintf("the witness server %s does not resolve from %s; check the name for a typo, or its DNS record", server, via)
 	case !res.TCP:
-		return false, false, fmt.Sprintf("the witness server %s (%s) does not answer SMB on port %d from %s; check the server and its firewall", server, strings.Join(res.Addresses, ", "), smbPort, via)
+		return false, false, fmt.Sprintf("the witness server %s%s does not answer SMB on port %d from %s; check the server and its firewall", server, addressesShown(" (", res.Addresses, ")"), smbPort, via)
 	}
-	return true, false, fmt.Sprintf("%s (%s) answers SMB; step 1 checks the share as the cluster", server, strings.Join(res.Addresses, ", "))
+	return true, false, fmt.Sprintf("%s%s answers SMB; step 1 checks the share as the cluster", server, addressesShown(" (", res.Addresses, ")"))
 }
 
 // hostProbe is what win.host.check reports: whether a name resolves, to what, and
@@ -303,4 +307,22 @@ func checkOwnHost(ctx context.Context, env *Env, host string) (bool, bool, strin
 		return false, false, fmt.Sprintf("%s does not answer WinRM: %v", host, err)
 	}
 	return true, false, fmt.Sprintf("%s answers WinRM (%s)", host, f.ComputerName)
+}
+
+// addressesShown is the addresses a name resolves to, between before and after, for a
+// message; loopback addresses are left out (a name that resolves to this very machine
+// says nothing a DBA can use, and the lab's names all do), and with none left it is
+// empty.
+func addressesShown(before string, addrs []string, after string) string {
+	var shown []string
+	for _, a := range addrs {
+		if ip, err := netip.ParseAddr(a); err == nil && ip.IsLoopback() {
+			continue
+		}
+		shown = append(shown, a)
+	}
+	if len(shown) == 0 {
+		return ""
+	}
+	return before + strings.Join(shown, ", ") + after
 }

@@ -22,6 +22,8 @@ func TestCheckField(t *testing.T) {
 		{"cluster.staticAddress", "10.0.0.12/24", false, false, "answers on the network"},
 		{"masterService.account", `CONTOSO\svc_ssismaster`, true, false, "exists and is enabled"},
 		{"workers[0].account", `CONTOSO\nobody`, false, false, "does not exist"},
+		{"workers.account", `CONTOSO\nobody`, false, false, `CONTOSO\nobody does not exist in the domain`},
+		{"masters[1].host", "node2.contoso.comx", false, false, "node2.contoso.comx does not resolve from node1.contoso.com"},
 		{"masterService.account", `NT Service\SSISScaleOutMaster150`, false, false, "virtual account"},
 		{"masters[1].host", "node2.contoso.com", true, false, "answers WinRM"},
 		{"masters[0].host", "node1.contoso.com", true, false, "answers WinRM"},
@@ -102,3 +104,32 @@ func (p preflightScopeStep) Detect(context.Context, *Env, Target) (Detection, er
 }
 func (p preflightScopeStep) Actions() []ActionType                                 { return nil }
 func (p preflightScopeStep) Verify(context.Context, *Env, Target) ([]Check, error) { return nil, nil }
+
+// A message names the addresses a DBA can use; the loopback ones (every name of the
+// lab) are left out, and the parentheses with them.
+func TestAddressesShownLeaveOutLoopback(t *testing.T) {
+	for _, tc := range []struct {
+		addrs []string
+		want  string
+	}{
+		{[]string{"10.0.0.11"}, " (10.0.0.11)"},
+		{[]string{"127.0.0.2", "10.0.0.11"}, " (10.0.0.11)"},
+		{[]string{"127.0.0.2"}, ""},
+		{[]string{"::1"}, ""},
+		{nil, ""},
+	} {
+		if got := addressesShown(" (", tc.addrs, ")"); got != tc.want {
+			t.Errorf("addressesShown(%v) = %q, want %q", tc.addrs, got, tc.want)
+		}
+	}
+}
+
+// A name that must be new is refused with an example of a new name of its kind,
+// never the cluster's.
+func TestCheckFieldNameExamples(t *testing.T) {
+	l := newWinLab(t)
+	_, _, msg := CheckField(context.Background(), l.env, "masterService.dnsName", "ssismaster-primary.contoso.com")
+	if !strings.Contains(msg, "ssismaster.contoso.com") || strings.Contains(msg, "SSISCL") {
+		t.Errorf("the master DNS name's problem: %q", msg)
+	}
+}

@@ -192,8 +192,15 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; creating the catalog needs it",
 				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file) and keep the password: adding replicas and restoring need it"}, nil
 		}
+		// The hint goes into the journal with the intent: a run killed while the
+		// catalog is created still lets rollback drop it and put CLR back.
+		sf, err := readServerFacts(ctx, env, t.Host)
+		if err != nil {
+			return Detection{}, err
+		}
 		acts = append(acts, actCreateCatalog.New("Create the SSISDB catalog and enable Scale Out",
-			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
+			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())},
+			&catalogUndo{Created: true, ClrWasEnabled: sf.CLREnabled}))
 	} else if cat.ScaleOut != "TRUE" {
 		acts = append(acts, actEnableScaleout.New("Enable Scale Out in SSISDB (catalog.enable_scaleout)",
 			[]Command{SQLCommand(t.Host, tsqlScaleoutEnable())}, nil))
@@ -245,7 +252,7 @@ func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFac
 	// its own undo data would say.
 	return actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
 		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
-			SQLCommand(t.Host, tsqlAlwaysOnSupport(nil)), SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state))},
+			SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state)), SQLCommand(t.Host, tsqlAlwaysOnSupport(nil))},
 		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered))
 }
 

@@ -249,16 +249,19 @@ func applyAlwaysOnSupport(ctx context.Context, env *Env, t Target, a Action, hin
 	if len(sid) == 0 {
 		return u, agActionError(t, a, fmt.Errorf("%s has no login %s, so its SID cannot be copied", primary, cleanupJobLogin), "create the catalog on "+primary+" first")
 	}
+	// The replica is registered before its failover monitor job exists: the job's
+	// first run (internal.refresh_replica_status) fails with 27228 on a replica that
+	// internal.alwayson_support_state does not hold.
+	rs, err = env.SQL(ctx, a.Commands[1].Host, *a.Commands[1].SQL)
+	if err != nil {
+		return u, agActionError(t, a, err, "check that SSISDB is online on the primary")
+	}
+	u.Server, u.ReplicaAdded = hint.Server, Int(Row(rs)["added"]) == 1
 	rs, err = env.SQL(ctx, t.Host, tsqlAlwaysOnSupport(sid))
 	if err != nil {
 		return u, agActionError(t, a, err, "run it as sysadmin on "+t.Host)
 	}
 	u.Objects = Str(Row(rs)["created"])
-	rs, err = env.SQL(ctx, a.Commands[2].Host, *a.Commands[2].SQL)
-	if err != nil {
-		return u, agActionError(t, a, err, "check that SSISDB is online on the primary")
-	}
-	u.Server, u.ReplicaAdded = hint.Server, Int(Row(rs)["added"]) == 1
 	return u, nil
 }
 

@@ -151,9 +151,8 @@ func TestSecondaryMasterStepUndoesFromHints(t *testing.T) {
 func TestAvailabilityGroupStepUndoesFromHints(t *testing.T) {
 	l := newHALab(t, false)
 	s := NewAvailabilityGroupStep()
-	// The endpoint's logins and CLR's earlier setting are only known once the action
-	// ran.
-	wantApplied(t, applyUndoFromHints(t, haHintLab(l, s), s, "endpoint", "create-catalog"),
+	// The endpoint's logins are only known once the action ran.
+	wantApplied(t, applyUndoFromHints(t, haHintLab(l, s), s, "endpoint"),
 		"endpoint,master-login,create-catalog,master-user,create-ag,listener,alwayson-support,endpoint,master-login,join,dmk-credential,alwayson-support")
 }
 

@@ -86,8 +86,20 @@ func TestEndToEnd(t *testing.T) {
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyDown})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitFor("Questions 1/7", nil)
-	// Enter accepts each question's default up to the review.
-	waitFor("enter changes one", func() { tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) })
+	// Enter accepts each question's default up to the review. Each Enter waits until
+	// the screen has taken the previous one, so that no Enter queued behind a slow
+	// frame (under -race) lands on the review and opens a question again.
+	last := ""
+	waitFor("enter changes one", func() {
+		if now := emu.String(); now != last {
+			time.Sleep(150 * time.Millisecond)
+			if emu.String() != now {
+				return
+			}
+			last = now
+			tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+		}
+	})
 	tm.Send(tea.KeyPressMsg{Code: 'n', Text: "n"})
 	// Enter continues past the preflight grid (it has only a warning) to the plan.
 	waitFor("fingerprint", func() { tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) })

@@ -30,7 +30,7 @@ func (m *model) launch(op opKind, work func(ctx context.Context, emit func(engin
 
 func (m *model) startPreflight() tea.Cmd {
 	m.goTo(scrPreflight)
-	m.preflight.reset()
+	m.preflight.reset(append(m.a.MasterHosts(), m.a.WorkerHosts()...))
 	b, a, s := m.backend, m.a, m.s
 	return m.launch(opPreflight, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		return preflightDoneMsg{err: b.Preflight(ctx, a, s, emit)}

@@ -46,7 +46,7 @@ func Frames(opts Options, width, height int, estate func(FrameEstate) Backend) (
 
 	// Questions: each group with its checks done and a mistake typed in one field.
 	m = fresh(newFake())
-	drive(m, m.start.items()[0].run(m.model))
+	drive(m, m.start.items()[1].run(m.model))
 	for g, name := range questionGroups {
 		if g > 0 {
 			drive(m, m.questions.form.NextGroup())
@@ -141,12 +141,12 @@ func Frames(opts Options, width, height int, estate func(FrameEstate) Backend) (
 // group has its own there: its passwords are empty in Frames, which its checks already
 // flag, and set in the lab.
 var frameMistakes = []frameMistake{
-	{2, ".", false},                     // Domain (NetBIOS): a trailing dot
-	{0, "svc_ssismaster", true},         // Master service account: no domain
-	{2, "0", false},                     // Master port: 83910 is not a port
-	{2, ".contoso.com", false},          // Listener DNS name: a full name where a NetBIOS name goes
-	{0, ", worker3.contoso.com", false}, // Worker hosts: a host DNS does not know
-	{2, "svc_ssisha", true},             // WinRM user: no domain
+	{2, ".", false},                   // Domain (NetBIOS): a trailing dot
+	{0, "svc_ssismaster", true},       // Master service account: no domain
+	{2, "0", false},                   // Master port: 83910 is not a port
+	{2, "-primary-listener", false},   // Listener DNS name: more than NetBIOS's 15 characters
+	{0, ", node1.contoso.com", false}, // Worker hosts: a master node typed as a worker
+	{2, `CONTOSO\`, true},             // WinRM user: a domain without a user
 }
 
 // frameMistake is one entry of frameMistakes.

@@ -37,10 +37,10 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-// TestFramesGolden renders every screen at 80x24 and 120x40 and compares the stripped
+// TestFramesGolden renders every screen at 80x24, 120x40 and 200x60 and compares the stripped
 // frames with the golden files; every line fits the width.
 func TestFramesGolden(t *testing.T) {
-	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 60}} {
 		frames, err := Frames(Options{Lab: true, ASCII: true}, size[0], size[1], fakeEstate)
 		if err != nil {
 			t.Fatal(err)
@@ -72,4 +72,43 @@ type FakeBackend = uitest.FakeBackend
 // fakeEstate is the fake backend for one of Frames' screens.
 func fakeEstate(e FrameEstate) Backend {
 	return &uitest.FakeBackend{Now: e.Now, Records: e.Interrupted, FailStep: e.FailStep, FailHost: e.FailHost, FailTimes: min(e.FailStep, 1)}
+}
+
+// The golden frames are drawn with --ascii: every byte of every screen's frame is
+// ASCII, and no message in them is cut.
+func TestASCIIFramesAreASCII(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*.golden"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden frames: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, line := range strings.Split(string(data), "\n") {
+			for _, r := range line {
+				if r >= 0x80 {
+					t.Errorf("%s line %d: %q is not ASCII: %s", f, i+1, r, line)
+					break
+				}
+			}
+		}
+	}
+}
+
+// asciiOnly keeps every column: each character becomes as many ASCII ones as it
+// is wide.
+func TestASCIIOnlyKeepsColumns(t *testing.T) {
+	for _, s := range []string{"┃ › ✓ node1 · ok…", "⠋ checking", "名前 ok", "plain"} {
+		got := asciiOnly(s)
+		if ansi.StringWidth(got) != ansi.StringWidth(s) {
+			t.Errorf("asciiOnly(%q) = %q: width %d, want %d", s, got, ansi.StringWidth(got), ansi.StringWidth(s))
+		}
+		for _, r := range got {
+			if r >= 0x80 {
+				t.Errorf("asciiOnly(%q) = %q keeps %q", s, got, r)
+			}
+		}
+	}
 }

@@ -6,7 +6,8 @@ import (
 
 // keyBar renders the focused screen's keys on one line, or all of them with their
 // descriptions when long help is on. The primary key is highlighted; disabled keys
-// are struck through (pressing them says why).
+// are left out of the line and listed with why in the long help (pressing them says
+// why too).
 func (m *model) keyBar(w int) string {
 	st := m.c.Styles
 	bs := m.bindings()
@@ -22,15 +23,8 @@ func (m *model) keyBar(w int) string {
 	}
 	if !m.longHelp {
 		var parts []string
-		used := 0
-		for _, b := range bs {
-			it := item(b)
-			n := width(it) + 3
-			if used+n > w && len(parts) > 0 {
-				break
-			}
-			parts = append(parts, it)
-			used += n
+		for _, b := range shortBar(bs, w) {
+			parts = append(parts, item(b))
 		}
 		return clip(strings.Join(parts, st.paint(&st.Muted, " · ")), w)
 	}
@@ -53,4 +47,36 @@ func (m *model) keyBar(w int) string {
 		lines = append(lines, clip(strings.Join(row, ""), w))
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shortBar is the keys of the one-line bar that fit in w cells, in the screen's
+// order: the enabled ones, the primary key, going back and quitting first, then the
+// others as long as they fit.
+func shortBar(bs []binding, w int) []binding {
+	important := func(b binding) bool {
+		k := b.Help().Key
+		return b.primary || k == "esc" || k == "q" || k == "ctrl+c" || k == "?"
+	}
+	keep := make([]bool, len(bs))
+	used := 0
+	for _, pass := range []bool{true, false} {
+		for i, b := range bs {
+			if b.disabled != "" || keep[i] || important(b) != pass {
+				continue
+			}
+			n := width(b.Help().Key+" "+b.Help().Desc) + 3
+			if used+n > w+3 && used > 0 {
+				continue
+			}
+			keep[i] = true
+			used += n
+		}
+	}
+	var out []binding
+	for i, b := range bs {
+		if keep[i] {
+			out = append(out, b)
+		}
+	}
+	return out
 }

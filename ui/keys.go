@@ -13,6 +13,12 @@ type KeyMap struct {
 	Pause, Retry, Skip, Rollback       key.Binding
 	NextTab, PrevTab, Log, Undo, Steps key.Binding
 	Yes, No                            key.Binding
+	// Accept goes on with a failed network check of the questions' page.
+	Accept key.Binding
+	// Top and Bottom go to the start and the end of a pane's text.
+	Top, Bottom key.Binding
+	// QuitAnywhere quits where q is typed into a field.
+	QuitAnywhere key.Binding
 }
 
 func newKeyMap() *KeyMap {
@@ -49,6 +55,11 @@ func newKeyMap() *KeyMap {
 		Steps:     b([]string{"t"}, "t", "steps"),
 		Yes:       b([]string{"y", "enter"}, "y", "yes"),
 		No:        b([]string{"n", "esc"}, "n/esc", "no"),
+		Accept:    b([]string{"ctrl+y"}, "ctrl+y", "accept the failed check"),
+		Top:       b([]string{"home"}, "home", "script start"),
+		Bottom:    b([]string{"end"}, "end", "script end"),
+		// ctrl+c is handled before any screen; the binding is its place in the bar.
+		QuitAnywhere: b([]string{"ctrl+c"}, "ctrl+c", "quit"),
 	}
 }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"time"
@@ -203,7 +204,8 @@ func (m *model) key(msg tea.KeyPressMsg) tea.Cmd {
 	switch {
 	case key.Matches(msg, k.Quit):
 		return m.askQuit(false)
-	case key.Matches(msg, k.Help):
+	case key.Matches(msg, k.Help), key.Matches(msg, k.FieldHelp):
+		// F1 is help wherever the user is; on the questions it is the field's.
 		m.longHelp = !m.longHelp
 		return nil
 	}
@@ -264,10 +266,11 @@ func (m *model) spinner() string {
 func (m *model) bindings() []binding {
 	bs := m.current().bindings(m)
 	k := m.c.Keys
-	if m.screen != scrQuestions {
-		bs = append(bs, on(k.Help))
+	if m.screen == scrQuestions {
+		// ? and q are typed into the fields there.
+		return append(bs, on(k.QuitAnywhere), on(k.Redraw))
 	}
-	return append(bs, on(k.Quit), on(k.Redraw))
+	return append(bs, on(k.Help), on(k.Quit), on(k.Redraw))
 }
 
 // View lays out header, the focused screen, the status line and the key bar.
@@ -285,21 +288,47 @@ func (m *model) render() string {
 	}
 	bar := m.keyBar(w)
 	barLines := strings.Count(bar, "\n") + 1
-	bodyH := h - 2 - barLines
+	status := m.statusLines(w, max(1, (h-2-barLines)/3))
+	bodyH := h - 1 - len(status) - barLines
 	body := m.current().render(m, w, bodyH)
 	if m.dlg != nil {
 		body = overlay(body, m.dlg.Render(m.c, w), w, bodyH)
 	}
-	status := ""
-	if t := m.stopText(); t != "" && m.busy != "" {
-		status = m.c.Styles.Warn.Render(m.spinner() + " " + t)
-	} else if m.flash != "" {
-		status = m.c.Styles.Flash.Render(m.c.Redact(m.flash))
-	} else if m.busy != "" {
-		status = m.c.Styles.Run.Render(m.spinner() + " " + busyText(m.busy))
+	out := strings.Join([]string{m.header(w), fit(body, w, bodyH), strings.Join(status, "\n"), bar}, "\n")
+	if m.c.ASCII {
+		// Whatever drew it (a screen, the form library, a message), --ascii prints
+		// only ASCII.
+		return asciiOnly(out)
 	}
-	out := []string{m.header(w), fit(body, w, bodyH), clip(status, w), bar}
-	return strings.Join(out, "\n")
+	return out
+}
+
+// statusLines is the status under the screen: what runs, or the last message, in full
+// and wrapped at words (a file's problems one per line, as validate --offline lists
+// them), in at most limit lines; a message longer than that says how much is left out.
+func (m *model) statusLines(w, limit int) []string {
+	st := m.c.Styles
+	style, text := &st.Flash, ""
+	switch t := m.stopText(); {
+	case t != "" && m.busy != "":
+		style, text = &st.Warn, m.spinner()+" "+t
+	case m.flash != "":
+		text = m.c.Redact(m.flash)
+	case m.busy != "":
+		style, text = &st.Run, m.spinner()+" "+strings.Replace(busyText(m.busy), "…", m.c.Glyphs.Ellipsis, 1)
+	}
+	var lines []string
+	for _, para := range strings.Split(text, "\n") {
+		lines = append(lines, wrap(para, w)...)
+	}
+	if len(lines) > limit {
+		more := fmt.Sprintf("(%d more lines: make the window taller to read them)", len(lines)-limit+1)
+		lines = append(lines[:limit-1], clip(more, w))
+	}
+	for i, l := range lines {
+		lines[i] = style.Render(l)
+	}
+	return lines
 }
 
 func busyText(op opKind) string {

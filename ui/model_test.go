@@ -81,7 +81,7 @@ func TestQuestionsValidateAsTyped(t *testing.T) {
 	}
 	typeText(m, "!")
 	got := screen(m)
-	if !strings.Contains(got, "x Master nodes: host 2") {
+	if !strings.Contains(got, "x host 2 (node2.contoso.com!)") {
 		t.Errorf("no live validation for the typo:\n%s", got)
 	}
 	press(m, "enter")
@@ -89,8 +89,8 @@ func TestQuestionsValidateAsTyped(t *testing.T) {
 		t.Errorf("enter moved past an invalid field")
 	}
 	press(m, "backspace")
-	if got := screen(m); !strings.Contains(got, "v Master nodes: WinRM answers on no") {
-		t.Errorf("network check not shown beside the field:\n%s", got)
+	if got := screen(m); !strings.Contains(got, "v WinRM answers on node1 10.0.0.11") {
+		t.Errorf("network check not shown under the field:\n%s", got)
 	}
 }
 

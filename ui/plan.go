@@ -8,6 +8,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/engine"
 )
@@ -73,7 +74,7 @@ func (p *planScreen) bindings(m *model) []binding {
 		apply = off(k.Apply, "everything is done already; nothing to apply")
 	}
 	export := onIf(k.Export, p.plan != nil, "the plan is still being computed")
-	return []binding{apply, on(k.Up), on(k.Down), on(k.ScrollDn), export, on(k.Back)}
+	return []binding{apply, on(k.Up), on(k.Down), on(k.ScrollDn), on(k.ScrollUp), on(k.Top), on(k.Bottom), export, on(k.Back)}
 }
 
 func (p *planScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
@@ -87,6 +88,11 @@ func (p *planScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		p.scroll += 5
 	case key.Matches(msg, k.ScrollUp):
 		p.scroll = max(0, p.scroll-5)
+	case key.Matches(msg, k.Top):
+		p.scroll = 0
+	case key.Matches(msg, k.Bottom):
+		// render brings it back to the last page of the script.
+		p.scroll = 1 << 30
 	case key.Matches(msg, k.Back):
 		m.goTo(scrPreflight)
 	case key.Matches(msg, k.Export):
@@ -164,8 +170,36 @@ func (p *planScreen) rowText(m *model, r planRow) string {
 }
 
 // script is what the selected row would run, exactly as it will be sent, with secrets
-// as placeholders.
-func (p *planScreen) script(m *model) (title string, lines []string) {
+// as placeholders, in lines of at most w cells: prose wraps at words, and a script
+// line that is longer goes on in the next lines, marked, so nothing is cut.
+func (p *planScreen) script(m *model, w int) (title string, lines []string) {
+	title, lines = p.scriptLines(m)
+	var out []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, codeMark) {
+			out = append(out, wrap(l, w)...)
+			continue
+		}
+		l = strings.TrimPrefix(l, codeMark)
+		if width(l) <= w || w < 8 {
+			out = append(out, m.c.Styles.Code.Render(l))
+			continue
+		}
+		for i, part := range strings.Split(ansi.Hardwrap(l, w-2, true), "\n") {
+			if i > 0 {
+				part = m.c.Styles.Muted.Render(m.c.Glyphs.Cursor+" ") + part
+			}
+			out = append(out, m.c.Styles.Code.Render(part))
+		}
+	}
+	return title, out
+}
+
+// codeMark starts a line of script in scriptLines, which script renders as code.
+const codeMark = "\x00code\x00"
+
+// scriptLines are the selected row's texts and script lines, not yet fitted to a width.
+func (p *planScreen) scriptLines(m *model) (title string, lines []string) {
 	if p.cursor >= len(p.rows) {
 		return "", nil
 	}
@@ -192,7 +226,7 @@ func (p *planScreen) script(m *model) (title string, lines []string) {
 	for _, c := range a.Commands {
 		lines = append(lines, "", m.c.Styles.Muted.Render("# on "+c.Host))
 		for _, l := range strings.Split(m.c.Redact(c.Display()), "\n") {
-			lines = append(lines, m.c.Styles.Code.Render(l))
+			lines = append(lines, codeMark+l)
 		}
 	}
 	return host + " " + m.c.Glyphs.Dot + " " + a.ID, lines
@@ -213,7 +247,7 @@ func (p *planScreen) render(m *model, w, h int) string {
 		scriptW, scriptH = w-listW-1, h-1
 	}
 	list := p.list(m, listW, listH)
-	title, lines := p.script(m)
+	title, lines := p.script(m, scriptW-2)
 	p.scroll = min(p.scroll, max(0, len(lines)-(scriptH-2)))
 	view := lines[p.scroll:]
 	pane := m.c.box(true, title, strings.Join(view, "\n"), scriptW, scriptH)

@@ -25,10 +25,23 @@ type preflightScreen struct {
 	err     error
 	// skipped are the failed checks the user skipped by typing their names.
 	skipped map[string]bool
+	// hosts are the nodes in the answers' order, which the columns keep whatever
+	// order the results arrive in; last is the check each node reported last, after
+	// which a check not seen before takes its row, so rows keep the checks' order.
+	hosts []string
+	last  map[string]string
 }
 
-func (p *preflightScreen) reset() {
-	*p = preflightScreen{cells: map[[2]string]engine.CheckResult{}, running: true}
+// reset starts a run of the checks on hosts (the masters, then the workers).
+func (p *preflightScreen) reset(hosts []string) {
+	*p = preflightScreen{cells: map[[2]string]engine.CheckResult{}, running: true, hosts: hosts, last: map[string]string{}}
+}
+
+// place inserts name into list at index at (clamped), and returns the list and the
+// index it took.
+func place(list []string, at int, name string) ([]string, int) {
+	at = min(max(at, 0), len(list))
+	return slices.Insert(list, at, name), at
 }
 
 func (p *preflightScreen) event(e engine.Event) {
@@ -38,11 +51,35 @@ func (p *preflightScreen) event(e engine.Event) {
 	if p.cells == nil {
 		p.cells = map[[2]string]engine.CheckResult{}
 	}
-	if !slices.Contains(p.checks, e.Check.Name) {
-		p.checks = append(p.checks, e.Check.Name)
+	if p.last == nil {
+		p.last = map[string]string{}
 	}
+	if !slices.Contains(p.checks, e.Check.Name) {
+		// After the check this node reported before it, else first.
+		at := slices.Index(p.checks, p.last[e.Target]) + 1
+		var i int
+		p.checks, i = place(p.checks, at, e.Check.Name)
+		if p.moved && i <= p.row && len(p.checks) > 1 {
+			p.row++
+		}
+	}
+	p.last[e.Target] = e.Check.Name
 	if !slices.Contains(p.nodes, e.Target) {
-		p.nodes = append(p.nodes, e.Target)
+		at := len(p.nodes)
+		if rank := slices.Index(p.hosts, e.Target); rank >= 0 {
+			at = 0
+			for at < len(p.nodes) {
+				if r := slices.Index(p.hosts, p.nodes[at]); r < 0 || r > rank {
+					break
+				}
+				at++
+			}
+		}
+		var i int
+		p.nodes, i = place(p.nodes, at, e.Target)
+		if p.moved && i <= p.col && len(p.nodes) > 1 {
+			p.col++
+		}
 	}
 	p.cells[[2]string{e.Check.Name, e.Target}] = *e.Check
 	p.followFailure()
@@ -223,8 +260,13 @@ func (p *preflightScreen) render(m *model, w, h int) string {
 		out = append(out, "", st.Muted.Render("Waiting for the first results…"))
 		return fit(strings.Join(out, "\n"), w, h)
 	}
-	nameW := min(28, max(12, w/3))
 	colW := 12
+	// The check names are whole when two node columns still fit beside them.
+	nameW := 12
+	for _, c := range p.checks {
+		nameW = max(nameW, width(c)+1)
+	}
+	nameW = max(12, min(nameW, w-2*colW))
 	visible := max(1, (w-nameW)/colW)
 	first := 0
 	if p.col >= visible {
@@ -235,6 +277,20 @@ func (p *preflightScreen) render(m *model, w, h int) string {
 		hdr += pad(shortHost(p.nodes[i]), colW)
 	}
 	out = append(out, st.Muted.Render(hdr))
+	// Columns that do not fit are named, never dropped without a word.
+	if shown := min(visible, len(p.nodes)-first); shown < len(p.nodes) {
+		var hidden []string
+		for i, n := range p.nodes {
+			if i < first || i >= first+shown {
+				hidden = append(hidden, shortHost(n))
+			}
+		}
+		k := m.c.Keys
+		note := itoa(shown) + " of " + itoa(len(p.nodes)) + " nodes shown; " + k.Left.Help().Key + " " + k.Right.Help().Key + " shows " + strings.Join(hidden, ", ")
+		for _, l := range wrap(note, w) {
+			out = append(out, st.Warn.Render(l))
+		}
+	}
 	gridH := max(1, h-8)
 	top := 0
 	if p.row >= gridH {

@@ -12,18 +12,29 @@ import (
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
-// questionsScreen asks for the answers in groups with a huh form. Syntax is checked as
-// the user types (the answers validators, shown beside the form and enforced by huh on
-// next); network facts are checked in the background, cached per field and value, and
-// shown beside the field without ever blocking input.
+// questionsScreen asks for the answers in groups with a huh form. Every rule of
+// validate --offline runs as the user types and shows under the field it is about (a
+// rule across two fields under both), and a problem keeps the cursor in the field;
+// network facts are checked in the background, cached per field and value, shown
+// under the field, and a failed one holds the page until it is fixed or accepted.
 type questionsScreen struct {
 	qs       []*question
 	byKey    map[string]*question
 	form     *huh.Form
 	checks   map[string]FieldCheck // field + "\x00" + value
 	inFlight map[string]bool
+	// describe sets the text under a question's title: its description, then what
+	// its checks found.
+	describe map[string]func(string)
+	// accepted are the failed network checks the user chose to go on with, by field
+	// and value, with their message; the review lists them.
+	accepted map[string]string
 	showHelp bool
 	errs     answers.FieldErrors
+	// lastSig and lastProblems remember the last problems computed, by the values
+	// they were computed from.
+	lastSig      string
+	lastProblems fieldProblems
 	// editing is the one question opened from the review, and before its answer then.
 	editing *question
 	before  string
@@ -35,7 +46,7 @@ const debounce = 400 * time.Millisecond
 func checkKey(field, value string) string { return field + "\x00" + value }
 
 func newQuestionsScreen(m *model) *questionsScreen {
-	q := &questionsScreen{checks: map[string]FieldCheck{}, inFlight: map[string]bool{}}
+	q := &questionsScreen{checks: map[string]FieldCheck{}, inFlight: map[string]bool{}, accepted: map[string]string{}}
 	q.build(m)
 	return q
 }
@@ -44,11 +55,12 @@ func newQuestionsScreen(m *model) *questionsScreen {
 func (q *questionsScreen) build(m *model) {
 	q.qs = newQuestions(m.a, m.s)
 	q.byKey = map[string]*question{}
+	q.describe = map[string]func(string){}
 	q.editing = nil
 	groups := make([][]huh.Field, len(questionGroups))
 	for _, qu := range q.qs {
 		q.byKey[qu.key] = qu
-		groups[qu.group] = append(groups[qu.group], q.field(qu))
+		groups[qu.group] = append(groups[qu.group], q.field(m, qu))
 	}
 	var hg []*huh.Group
 	for i, fs := range groups {
@@ -61,7 +73,8 @@ func (q *questionsScreen) build(m *model) {
 }
 
 // field is the form field that asks one question.
-func (q *questionsScreen) field(qu *question) huh.Field {
+func (q *questionsScreen) field(m *model, qu *question) huh.Field {
+	rule := func(v string) error { return q.blocking(m, qu, v) }
 	if qu.options != nil {
 		var opts []huh.Option[string]
 		for _, o := range qu.options {
@@ -71,9 +84,12 @@ func (q *questionsScreen) field(qu *question) huh.Field {
 			}
 			opts = append(opts, huh.NewOption(label, o))
 		}
-		return huh.NewSelect[string]().Key(qu.key).Title(qu.title).Description(qu.desc).Options(opts...).Value(qu.value).Inline(true)
+		sel := huh.NewSelect[string]().Key(qu.key).Title(qu.title).Description(qu.desc).Options(opts...).Value(qu.value).Inline(true).Validate(rule)
+		q.describe[qu.key] = func(d string) { sel.Description(d) }
+		return sel
 	}
-	in := huh.NewInput().Key(qu.key).Title(qu.title).Description(qu.desc).Value(qu.value).Validate(q.redacted(qu))
+	in := huh.NewInput().Key(qu.key).Title(qu.title).Description(qu.desc).Value(qu.value).Validate(rule)
+	q.describe[qu.key] = func(d string) { in.Description(d) }
 	if qu.secret != nil {
 		in = in.EchoMode(huh.EchoModePassword)
 	}
@@ -85,16 +101,19 @@ func (q *questionsScreen) setForm(m *model, groups ...*huh.Group) {
 	if !m.c.Styles.color {
 		theme = huh.ThemeFunc(huh.ThemeBase)
 	}
-	q.form = huh.NewForm(groups...).WithShowHelp(false).WithShowErrors(true).WithTheme(theme)
+	// The problems show under their own fields (refresh), so the form's footer, which
+	// would repeat them under the page's last field, stays off.
+	q.form = huh.NewForm(groups...).WithShowHelp(false).WithShowErrors(false).WithTheme(theme)
 	q.resize(m)
 	q.form.Init()
+	q.refresh(m)
 }
 
 // edit opens one question from the review; finishing it (or Esc, which keeps the
 // answer as it was) returns to the review.
 func (q *questionsScreen) edit(m *model, qu *question) tea.Cmd {
 	q.editing, q.before = qu, *qu.value
-	q.setForm(m, huh.NewGroup(q.field(qu)).Title(questionGroups[qu.group]))
+	q.setForm(m, huh.NewGroup(q.field(m, qu)).Title(questionGroups[qu.group]))
 	m.goTo(scrQuestions)
 	return tea.Batch(q.form.Init(), q.scheduleCheck(m, qu))
 }
@@ -110,10 +129,7 @@ func (q *questionsScreen) restart(m *model) tea.Cmd {
 // invalid one is opened instead, with its problem.
 func (q *questionsScreen) proceed(m *model) tea.Cmd {
 	for _, qu := range q.qs {
-		if qu.validate == nil {
-			continue
-		}
-		if err := q.redacted(qu)(*qu.value); err != nil {
+		if err := q.blocking(m, qu, *qu.value); err != nil {
 			cmd := q.edit(m, qu)
 			m.flash = qu.title + ": " + m.c.Redact(err.Error())
 			return cmd
@@ -151,9 +167,12 @@ func (q *questionsScreen) redacted(qu *question) func(string) error {
 func (q *questionsScreen) layout(m *model) (formW, formH, panelW int, side bool) {
 	w, h := m.c.Width, m.c.Height-3
 	if w >= 100 {
-		return w - 42, h - 1, 40, true
+		// The panel takes its share of the width, so the help in it wraps less as
+		// the terminal grows.
+		pw := max(40, w*2/5)
+		return w - pw - 2, h - 1, pw, true
 	}
-	return w, h - 6, w, false
+	return w, h - 2, w, false
 }
 
 func (q *questionsScreen) resize(m *model) {
@@ -174,6 +193,7 @@ func (q *questionsScreen) bindings(m *model) []binding {
 	return []binding{
 		primary(key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next"))),
 		on(key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous"))),
+		onIf(k.Accept, q.unaccepted(m) != nil, "no failed network check on this page"),
 		on(k.FieldHelp), on(k.Save), on(k.Back),
 	}
 }
@@ -186,6 +206,13 @@ func (q *questionsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Save):
 		return q.askSave(m)
+	case key.Matches(msg, k.Accept):
+		q.accept(m)
+		return nil
+	case q.leavesPage(msg) && q.unaccepted(m) != nil:
+		qu := q.unaccepted(m)
+		m.flash = qu.title + ": " + m.c.Redact(q.checks[checkKey(qu.key, strings.TrimSpace(*qu.value))].Message) + ". Correct it, or press " + k.Accept.Help().Key + " to go on with it."
+		return nil
 	case key.Matches(msg, k.Back) && q.editing != nil:
 		*q.editing.value = q.before
 		m.review.focus(m, q.editing)
@@ -210,6 +237,8 @@ func (q *questionsScreen) forward(m *model, msg tea.Msg) tea.Cmd {
 	}
 	if q.form.State == huh.StateCompleted {
 		cmds = append(cmds, q.finish(m))
+	} else {
+		q.refresh(m)
 	}
 	return tea.Batch(cmds...)
 }
@@ -267,14 +296,30 @@ func (q *questionsScreen) checkMsg(m *model, msg tea.Msg) tea.Cmd {
 		ck := checkKey(msg.field, msg.value)
 		delete(q.inFlight, ck)
 		q.checks[ck] = msg.result
+		q.refresh(m)
 	}
 	return nil
 }
 
 // snapshot is a copy of the answers with what is typed so far, for a check.
-func (q *questionsScreen) snapshot(m *model) *answers.Answers {
+func (q *questionsScreen) snapshot(m *model) *answers.Answers { return q.snapshotWith(m, "", "") }
+
+// snapshotWith is snapshot with the question of key answered v (none when key is
+// empty): the answers a field's value would make.
+func (q *questionsScreen) snapshotWith(m *model, key, v string) *answers.Answers {
 	cp := *m.a
-	_ = applyQuestions(q.qs, &cp, nil)
+	cp.Masters = append([]answers.Master(nil), m.a.Masters...)
+	cp.Workers = append([]answers.Worker(nil), m.a.Workers...)
+	values := map[string]string{}
+	for _, qu := range q.qs {
+		if qu.secret == nil {
+			values[qu.key] = *qu.value
+		}
+	}
+	if key != "" {
+		values[key] = v
+	}
+	answers.ApplyFields(&cp, values)
 	return &cp
 }
 

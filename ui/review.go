@@ -129,9 +129,11 @@ func (r *reviewScreen) render(m *model, w, h int) string {
 			lines = append(lines, st.Accent.Render(questionGroups[row.group]))
 			continue
 		}
-		mark := "  "
-		if row.q.validate != nil && row.q.validate(*row.q.value) != nil {
+		mark, acc := "  ", ""
+		if err := m.questions.blocking(m, row.q, *row.q.value); err != nil {
 			mark = st.Fail.Render(g.Fail) + " "
+		} else if acc = m.questions.acceptedFor(row.q); acc != "" {
+			mark = st.Warn.Render(g.Warn) + " "
 		}
 		line := mark + pad(clip(row.q.title, titleW-1), titleW) + r.shown(m, row.q)
 		if i == cur {
@@ -139,6 +141,12 @@ func (r *reviewScreen) render(m *model, w, h int) string {
 			line = st.Selected.Render(pad(ansiStrip(line), w))
 		}
 		lines = append(lines, clip(line, w))
+		// A failed check the user went on with is listed in full under its answer.
+		if acc != "" {
+			for _, l := range wrap("(accepted: "+acc+")", w-titleW) {
+				lines = append(lines, strings.Repeat(" ", titleW)+st.Warn.Render(l))
+			}
+		}
 	}
 	room := max(1, h-len(head))
 	top := 0

@@ -238,7 +238,7 @@ func (r *runScreen) bottom(m *model, w int) []string {
 			out = append(out, wrap("Why: "+n.err, w)...)
 		}
 		if n.fix != "" {
-			out = append(out, wrap("Fix: "+n.fix, w)...)
+			out = append(out, commandLines("Fix: "+n.fix, m.answersFile(), w)...)
 		}
 		out = append(out, st.Muted.Render("r retry the step · s skip it · u roll back what this run changed"))
 		return out
@@ -251,11 +251,21 @@ func (r *runScreen) bottom(m *model, w int) []string {
 		n, toggle = 8, "shrinks"
 	}
 	out := []string{st.Muted.Render("Command log (c " + toggle + ")")}
-	start := max(0, len(r.log)-n)
-	for _, e := range r.log[start:] {
-		first := strings.SplitN(e.script, "\n", 2)[0]
-		out = append(out, clip(st.Muted.Render(shortHost(e.host)+" "+g.Sep+" step "+e.step+" "+g.Sep+" ")+e.summary+st.Muted.Render("  "+first), w))
+	// Grown, the log shows its last lines in full, wrapped; else one line each.
+	var entries []string
+	for i := len(r.log) - 1; i >= 0 && len(entries) < n; i-- {
+		e := r.log[i]
+		line := shortHost(e.host) + " " + g.Sep + " step " + e.step + " " + g.Sep + " " + e.summary
+		if first := firstStatement(e.script); first != "" {
+			line += "  " + g.Sep + " " + first
+		}
+		lines := []string{clip(line, w)}
+		if r.showLog {
+			lines = wrap(line, w)
+		}
+		entries = append(lines, entries...)
 	}
+	out = append(out, entries[max(0, len(entries)-n):]...)
 	for len(out) < n+1 {
 		out = append(out, "")
 	}
@@ -286,10 +296,14 @@ const minPaneW = 24
 
 // visible is how many panes fit side by side in w columns of the run screen, and
 // whether that is all of them. Side by side starts at 120 columns (or 100 when every
-// pane fits); below, one pane with tabs.
+// pane fits); below, one pane with tabs. Over a slow link (LowBandwidth) it is one
+// pane with tabs at any width: every other pane's clock would repaint each second.
 func (r *runScreen) visible(m *model, w int) (n int, all bool) {
 	if len(r.nodes) <= 1 {
 		return len(r.nodes), true
+	}
+	if m.c.LowBandwidth {
+		return 1, false
 	}
 	fits := w / minPaneW
 	switch {
@@ -393,4 +407,52 @@ func elapsed(d interface{ Seconds() float64 }) string {
 		return fmt.Sprintf("%ds", s)
 	}
 	return fmt.Sprintf("%dm%02ds", s/60, s%60)
+}
+
+// firstStatement is the first line of a script that does something: the comments
+// that name its operation, the settings every script starts with, and blank lines
+// are left out.
+func firstStatement(script string) string {
+	for _, l := range strings.Split(script, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "#") || strings.HasPrefix(l, "--") || scriptPrelude(l) {
+			continue
+		}
+		return l
+	}
+	return ""
+}
+
+// commandLines is text wrapped at words to w, with every command it quotes
+// (`ssisha ...`) on a line of its own, whole, so it can be copied as it is; a
+// command of ssisha names the answer file with -f when it does not already.
+func commandLines(text, answersFile string, w int) []string {
+	var out []string
+	parts := strings.Split(text, "`")
+	for i, part := range parts {
+		switch {
+		case i%2 == 0:
+			if p := strings.TrimSpace(part); p != "" {
+				out = append(out, wrap(p, w)...)
+			}
+		default:
+			cmd := strings.TrimSpace(part)
+			if strings.HasPrefix(cmd, "ssisha ") && answersFile != "" && !strings.Contains(" "+cmd+" ", " -f ") && !strings.Contains(cmd, "--file") {
+				cmd += " -f " + answersFile
+			}
+			out = append(out, "  "+cmd)
+		}
+	}
+	return out
+}
+
+// scriptPrelude says a PowerShell line is one of the settings every script starts
+// with.
+func scriptPrelude(l string) bool {
+	for _, p := range []string{"$ErrorActionPreference", "$ProgressPreference", "Set-StrictMode"} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
 }

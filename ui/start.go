@@ -81,6 +81,9 @@ func (m *model) answersLoaded(msg answersLoadedMsg) tea.Cmd {
 	m.start.loaded = msg.path
 	m.questions.build(m)
 	m.flash = "Answers loaded from " + msg.path + "."
+	if errs := answers.Validate(m.a); len(errs) > 0 {
+		m.flash = fmt.Sprintf("Answers loaded from %s, with %d problem(s) validate --offline also finds; the questions show each at its field:\n%s", msg.path, len(errs), errs.Error())
+	}
 	return m.findInterrupted()
 }
 

@@ -152,6 +152,11 @@ func (s *stepsScreen) render(m *model, w, h int) string {
 		out = append(out, "", m.spinner()+" Detecting the state of every step on every node…")
 		return fit(strings.Join(out, "\n"), w, h)
 	}
+	// The title column takes the longest title when the width allows it.
+	titleW := min(44, w/2)
+	for _, ps := range s.plan.Steps {
+		titleW = max(titleW, min(width(fmt.Sprintf("%d %s", ps.ID, ps.Title))+1, w/2))
+	}
 	for i, ps := range s.plan.Steps {
 		state := planStepState(ps)
 		var mark string
@@ -173,7 +178,7 @@ func (s *stepsScreen) render(m *model, w, h int) string {
 		for _, t := range ps.Targets {
 			nodes = append(nodes, shortHost(t.Target.Host)+" "+string(t.Detection.State))
 		}
-		line := mark + " " + pad(fmt.Sprintf("%d %s", ps.ID, ps.Title), min(44, w/2)) + " " + pad(label, 8) + st.Muted.Render(strings.Join(nodes, ", "))
+		line := mark + " " + pad(fmt.Sprintf("%d %s", ps.ID, ps.Title), titleW) + " " + pad(label, 8) + st.Muted.Render(strings.Join(nodes, ", "))
 		if i == s.cursor {
 			line = st.Selected.Render(pad(ansiStrip(line), w))
 		}

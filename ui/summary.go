@@ -28,7 +28,7 @@ func (s *summaryScreen) bindings(m *model) []binding {
 	k := m.c.Keys
 	export := onIf(k.Export, s.report != nil, "no run has finished yet")
 	export.primary = export.disabled == ""
-	return []binding{export, on(k.Down), on(k.Steps)}
+	return []binding{export, on(k.Down), on(k.Steps), on(k.Back)}
 }
 
 func (s *summaryScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
@@ -40,6 +40,9 @@ func (s *summaryScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		s.scroll = max(0, s.scroll-1)
 	case key.Matches(msg, k.Steps):
 		return m.openSteps()
+	case key.Matches(msg, k.Back):
+		// One screen back: the run it sums up, with its panes and log.
+		m.goTo(scrRun)
 	case key.Matches(msg, k.Export):
 		rep, ver := s.report, s.verify
 		m.dlg = promptFor("Export the report as Markdown", "File", "ssisha-report.md", func(m *model, path string) tea.Cmd {
@@ -69,7 +72,11 @@ func (s *summaryScreen) render(m *model, w, h int) string {
 		title = "Summary of the rollback"
 	}
 	out = append(out, st.Header.Render(title)+"  "+s.report.Recap())
+	// The step column takes the longest title when the width allows it.
 	stepW := min(34, w/3)
+	for _, t := range s.report.Results {
+		stepW = max(stepW, min(width(fmt.Sprintf("%d %s", t.Step, t.Title))+1, w/2))
+	}
 	hostW := 10
 	for _, t := range s.report.Results {
 		reason := t.Note

@@ -146,14 +146,17 @@ func (wz *wizard) waitFor(texts ...string) string {
 }
 
 // waitFocus waits until the question titled title has the cursor (the line under a
-// narrow form names the focused question).
+// narrow form offers more about the focused question; the wide panel marks it).
 func (wz *wizard) waitFocus(title string) {
 	wz.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		got := wz.emu.String()
 		for _, l := range strings.Split(got, "\n") {
-			if f := strings.Fields(l); len(f) > 2 && f[0] == ">" && strings.HasPrefix(strings.Join(f[2:], " "), title) {
+			if strings.HasSuffix(strings.TrimSpace(l), "more about "+title) {
+				return
+			}
+			if f := strings.Fields(strings.Trim(l, "|")); len(f) > 2 && f[0] == ">" && strings.HasPrefix(strings.Join(f[2:], " "), title) {
 				return
 			}
 		}

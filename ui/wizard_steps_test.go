@@ -58,7 +58,7 @@ func TestWizardStepsTextIsHonest(t *testing.T) {
 	wz.keys("j", "r", "y")
 	wz.waitFor("targets succeeded")
 	wz.keys("t")
-	wz.waitFor("worker1 blocked", "2 Install Scale Out Master on the primary n… done")
+	wz.waitFor("worker1 blocked", "2 Install Scale Out Master on the primary node     done")
 	// The cursor stays on step 2, the one just run.
 	wz.waitFor("u undoes step 2, in this order")
 	wz.keys("k")

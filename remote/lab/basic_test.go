@@ -2,6 +2,7 @@ package lab
 
 import (
 	"context"
+	"github.com/ssisha/ssisha/envvar"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestWinRMBasicTakesOnlyTheNodesLocalAdmin(t *testing.T) {
 	if err := run(on, other, otherPW); err == nil {
 		t.Error("node1 accepted node2's local admin over Basic")
 	}
-	if err := run(on, on.Endpoints().AdminUser, on.Secrets()[EnvWinRMPassword]); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := run(on, on.Endpoints().AdminUser, on.Secrets()[envvar.WinRMPassword]); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("Basic as a domain account: %v, want a 401", err)
 	}
 	off := newTestLab(t, healthyEstate(t), Options{})

@@ -107,6 +107,8 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: injected WinRM fault while running '%s'", op), true
 	}
 	l.applyOpFaults(ctx, host, d)
+	others, end := l.inflight.begin(host, op)
+	defer end()
 
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -117,12 +119,17 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	now := l.now()
 	l.ops.Tick(l.estate, now)
 	c := estate.NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
-	c.Wall = time.Now()
+	c.Wall, c.Running = time.Now(), others
 	c.Script = scriptCode(scriptText)
 	if in.file != "" {
 		c.ScriptFile, c.ScriptFileParams = in.file, inFile
 	}
-	res, err := labCallPS(fn, c, estate.Params(params))
+	var res any
+	if estate.IsSetup(op) && setupRunning(others) {
+		err = estate.ErrSetupRunning(node)
+	} else {
+		res, err = labCallPS(fn, c, estate.Params(params))
+	}
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
 	}

@@ -3,6 +3,7 @@ package lab
 import (
 	"context"
 	"errors"
+	"github.com/ssisha/ssisha/envvar"
 	"net"
 	"strconv"
 	"strings"
@@ -20,7 +21,7 @@ import (
 func labConfig(t *testing.T, l *Lab) remote.Config {
 	t.Helper()
 	ep := l.Endpoints()
-	pw := script.NewSecret("admin-password", l.Secrets()[EnvWinRMPassword])
+	pw := script.NewSecret("admin-password", l.Secrets()[envvar.WinRMPassword])
 	split := func(addr string) (string, int) {
 		h, p, err := net.SplitHostPort(addr)
 		if err != nil {

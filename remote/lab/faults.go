@@ -47,11 +47,7 @@ func parseFaultKind(s string) (FaultKind, error) {
 			return k, nil
 		}
 	}
-	names := make([]string, len(faultKinds))
-	for i, k := range faultKinds {
-		names[i] = string(k)
-	}
-	return "", fmt.Errorf("fault %q is not one the lab knows; use one of %s", s, strings.Join(names, ", "))
+	return "", fmt.Errorf("fault %q is not one the lab knows; use one of %s", s, strings.Join(FaultKindNames(), ", "))
 }
 
 // Fault is one injected fault.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/ssisha/ssisha/envvar"
 	"net/http"
 	"os"
 	"strings"
@@ -30,7 +31,7 @@ func kerberosLab(t *testing.T) (*Lab, *labkdc.KDC) {
 	t.Helper()
 	kdc := labkdc.StartForTest(t, "CONTOSO.COM", "contoso.com")
 	l := newTestLab(t, healthyEstate(t), Options{DisableNTLM: true, Kerberos: &Kerberos{Realm: kdc.Realm, Keytab: kdc.Keytab}})
-	if err := kdc.AddUser("dba", l.Secrets()[EnvWinRMPassword]); err != nil {
+	if err := kdc.AddUser("dba", l.Secrets()[envvar.WinRMPassword]); err != nil {
 		t.Fatal(err)
 	}
 	for _, spn := range l.ServicePrincipals() {
@@ -134,7 +135,7 @@ func TestKerberosTicketForAnotherNodeRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := client.NewWithPassword("dba", kdc.Realm, l.Secrets()[EnvWinRMPassword], cfg, client.DisablePAFXFAST(true))
+	cl := client.NewWithPassword("dba", kdc.Realm, l.Secrets()[envvar.WinRMPassword], cfg, client.DisablePAFXFAST(true))
 	defer cl.Destroy()
 	pem, err := os.ReadFile(l.Endpoints().CAFile)
 	if err != nil {

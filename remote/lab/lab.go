@@ -47,6 +47,8 @@ type Options struct {
 	// DisableNTLM refuses NTLM on WinRM (401) and TDS (Msg 18452), as a hardened
 	// domain that has turned NTLM off does.
 	DisableNTLM bool
+	// Faults are injected from the start (`ssisha lab --fault`).
+	Faults []Fault
 	// Ops is the operation table; nil is estate.NewOperations(). Tests add operations
 	// of their own to a table they make with it.
 	Ops *estate.Operations
@@ -108,6 +110,8 @@ type Lab struct {
 	faults faultBook
 	stats  statsBook
 	shells shellFaults
+	// inflight are the operations running on each node.
+	inflight inflightBook
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -136,21 +140,9 @@ type Endpoints struct {
 	AdminUser    string // DOMAIN\dba
 }
 
-// Secret environment variable names the lab supplies values for, as package envvar
-// names them.
-const (
-	EnvWinRMPassword         = envvar.WinRMPassword
-	EnvSQLPassword           = envvar.SQLPassword
-	EnvMasterAccountPassword = envvar.MasterAccountPassword
-	EnvWorkerAccountPassword = envvar.WorkerAccountPassword
-	EnvLoggingPassword       = envvar.LoggingPassword
-	EnvMasterKeyPassword     = envvar.MasterKeyPassword
-	EnvPFXPassword           = envvar.PFXPassword
-)
-
 // generatedSecrets are chosen by the lab once and kept in its state; the others are
 // the estate's own account passwords.
-var generatedSecrets = []string{EnvLoggingPassword, EnvMasterKeyPassword, EnvPFXPassword}
+var generatedSecrets = []string{envvar.LoggingPassword, envvar.MasterKeyPassword, envvar.PFXPassword}
 
 // Start loads or seeds the estate, loads or creates the CA and serves every node's
 // WinRM, every instance's TDS and the listener on 127.0.0.1.
@@ -177,6 +169,9 @@ func Start(opts Options) (*Lab, error) {
 		l.krb = &krbaccept.Acceptor{Realm: strings.ToUpper(k.Realm), KeytabFile: k.Keytab}
 	}
 	l.faults.counts = map[FaultKind]int{}
+	if err := l.SetFaults(opts.Faults); err != nil {
+		return nil, fmt.Errorf("lab: %w", err)
+	}
 	l.stats.reset()
 	if opts.Dir != "" {
 		if err := os.MkdirAll(opts.Dir, 0o700); err != nil {
@@ -318,10 +313,10 @@ func (l *Lab) Secrets() map[string]string {
 		return ""
 	}
 	out := map[string]string{
-		EnvWinRMPassword:         pw(estate.AdminAccount),
-		EnvSQLPassword:           pw(estate.AdminAccount),
-		EnvMasterAccountPassword: pw(estate.MasterServiceAccount),
-		EnvWorkerAccountPassword: pw(estate.WorkerServiceAccount),
+		envvar.WinRMPassword:         pw(estate.AdminAccount),
+		envvar.SQLPassword:           pw(estate.AdminAccount),
+		envvar.MasterAccountPassword: pw(estate.MasterServiceAccount),
+		envvar.WorkerAccountPassword: pw(estate.WorkerServiceAccount),
 	}
 	for _, k := range generatedSecrets {
 		out[k] = l.secrets[k]

@@ -3,6 +3,7 @@ package lab
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ssisha/ssisha/envvar"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,7 +115,7 @@ func TestInMemoryLabRemovesItsCAFileOnClose(t *testing.T) {
 func TestSecretsAreStrongAndMatchTheEstate(t *testing.T) {
 	l := newTestLab(t, nil, Options{})
 	s := l.Secrets()
-	for _, k := range []string{EnvWinRMPassword, EnvSQLPassword, EnvMasterAccountPassword, EnvWorkerAccountPassword, EnvLoggingPassword, EnvMasterKeyPassword, EnvPFXPassword} {
+	for _, k := range []string{envvar.WinRMPassword, envvar.SQLPassword, envvar.MasterAccountPassword, envvar.WorkerAccountPassword, envvar.LoggingPassword, envvar.MasterKeyPassword, envvar.PFXPassword} {
 		v := s[k]
 		if len(v) < 16 {
 			t.Errorf("%s has %d characters", k, len(v))
@@ -139,14 +140,14 @@ func TestSecretsAreStrongAndMatchTheEstate(t *testing.T) {
 		}
 	}
 	l.Estate(func(e *estate.Estate) {
-		if e.Accounts[`contoso\svc_ssismaster`].Password != s[EnvMasterAccountPassword] {
+		if e.Accounts[`contoso\svc_ssismaster`].Password != s[envvar.MasterAccountPassword] {
 			t.Error("master account password is not the estate's")
 		}
-		if e.Accounts[`contoso\dba`].Password != s[EnvWinRMPassword] {
+		if e.Accounts[`contoso\dba`].Password != s[envvar.WinRMPassword] {
 			t.Error("WinRM password is not the admin's")
 		}
 	})
-	if s[EnvLoggingPassword] == s[EnvMasterKeyPassword] || s[EnvMasterKeyPassword] == s[EnvPFXPassword] {
+	if s[envvar.LoggingPassword] == s[envvar.MasterKeyPassword] || s[envvar.MasterKeyPassword] == s[envvar.PFXPassword] {
 		t.Error("generated secrets repeat")
 	}
 }

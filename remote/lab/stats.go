@@ -30,6 +30,8 @@ type NodeStats struct {
 	TDSRoundTrips int
 	// Commands counts the operations run on the node.
 	Commands int
+	// Ops counts them per operation name.
+	Ops map[string]int
 }
 
 // Stats returns a copy of the counters.
@@ -94,7 +96,12 @@ func (b *statsBook) tdsRoundTrip(host string) {
 func (b *statsBook) command(host, op string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.node(host).Commands++
+	n := b.node(host)
+	n.Commands++
+	if n.Ops == nil {
+		n.Ops = map[string]int{}
+	}
+	n.Ops[op]++
 	b.ops[op]++
 }
 
@@ -103,7 +110,12 @@ func (b *statsBook) snapshot() Stats {
 	defer b.mu.Unlock()
 	s := Stats{Nodes: make(map[string]NodeStats, len(b.nodes)), Ops: make(map[string]int, len(b.ops))}
 	for k, v := range b.nodes {
-		s.Nodes[k] = *v
+		n := *v
+		n.Ops = make(map[string]int, len(v.Ops))
+		for op, c := range v.Ops {
+			n.Ops[op] = c
+		}
+		s.Nodes[k] = n
 	}
 	for k, v := range b.ops {
 		s.Ops[k] = v

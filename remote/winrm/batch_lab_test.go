@@ -3,6 +3,7 @@ package winrm
 import (
 	"context"
 	"errors"
+	"github.com/ssisha/ssisha/envvar"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestBatchThroughTheLab(t *testing.T) {
 	ep := l.Endpoints()
 	cfg := remote.Config{
 		WinRM: remote.WinRMOptions{Auth: AuthNTLM, HTTPS: true, CAFile: ep.CAFile, User: ep.AdminUser,
-			Password: script.NewSecret("admin-password", l.Secrets()[lab.EnvWinRMPassword]), Timeout: 30 * time.Second},
+			Password: script.NewSecret("admin-password", l.Secrets()[envvar.WinRMPassword]), Timeout: 30 * time.Second},
 		Warn: func(string) {},
 	}
 	for _, n := range ep.Nodes {

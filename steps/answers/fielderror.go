@@ -13,6 +13,10 @@ type FieldError struct {
 	Line    int    // line in the answer file; 0 when unknown
 	Problem string // what is wrong
 	Fix     string // what to type instead
+	// Other is the second field of a rule across two fields (a name both fields
+	// use, a port that clashes); empty for a rule of one field. The wizard shows the
+	// problem at both.
+	Other string
 }
 
 // Error reads like `masterService.account (line 14): "NT Service\X" is a virtual
@@ -61,6 +65,13 @@ type report struct {
 
 func (r *report) add(path, problemText, fix string) {
 	r.errs = append(r.errs, FieldError{Path: path, Line: r.a.lineFor(path), Problem: problemText, Fix: fix})
+}
+
+// addPair records a problem of a rule across two fields: path is blamed, other is
+// the field it clashes with.
+func (r *report) addPair(path, other, problemText, fix string) {
+	r.add(path, problemText, fix)
+	r.errs[len(r.errs)-1].Other = other
 }
 
 // check records err from a field validator against path.

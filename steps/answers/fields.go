@@ -50,8 +50,9 @@ const (
 	CheckAccount                  // the domain account exists and is enabled
 	CheckThumbprint               // the certificate is on the primary, with its key and the access point's name
 	CheckWitness                  // the witness share's server resolves
-	// The wizard asks about these, but steps.CheckField has no live check for them yet
-	// and answers NoNetworkCheck.
+	// No field carries these yet: steps.CheckField has no live check for them, and a
+	// field that promised one would show a check that never runs. Preflight checks the
+	// ports and the availability group on every node.
 	CheckPortFree // no node listens on the port
 	CheckAGFree   // no availability group of that name exists, or it is ours
 )
@@ -190,12 +191,31 @@ func optional(f func(string) error) func(string) error {
 	}
 }
 
-func required(what string) func(string) error {
+// newNameRule is the rule of a cluster network name given as a DNS name: a host
+// name whose first label is also a NetBIOS name. The name must be new, so a problem's
+// example is example, a new name of its kind, never a node's.
+func newNameRule(example string) func(string) error {
+	return func(v string) error {
+		err := ValidateHostName(v)
+		if err == nil {
+			short, _, _ := strings.Cut(v, ".")
+			err = ValidateNetBIOSName(short)
+		}
+		var p *problem
+		if errors.As(err, &p) && strings.HasPrefix(p.fix, "type ") {
+			return &problem{what: p.what, fix: "type a new name, such as " + example}
+		}
+		return err
+	}
+}
+
+// staticAddress is the rule of a cluster resource's address, which must be given.
+func staticAddress(of, example string) func(string) error {
 	return func(v string) error {
 		if strings.TrimSpace(v) == "" {
-			return fmt.Errorf("%s is empty; type a name", what)
+			return bad("no address given for "+of, "type an unused address of the nodes' subnet, such as "+example)
 		}
-		return nil
+		return ValidateIPv4Prefix(v)
 	}
 }
 
@@ -258,7 +278,7 @@ var fields = []Field{
 		get: func(a *Answers) string { return number(a.SQLVersion) },
 		set: func(a *Answers, v string) { a.SQLVersion = atoi(v) }},
 	{Path: "domain", Group: GroupNodes, Label: "Domain (NetBIOS)", Desc: "The NetBIOS name of the domain the nodes and accounts are in.",
-		Help: "For example CONTOSO. Service accounts are written DOMAIN\\user.", Validate: ValidateNetBIOSName,
+		Help: "For example CONTOSO. Service accounts are written DOMAIN\\user.", Validate: ValidateDomainName,
 		get: func(a *Answers) string { return a.Domain },
 		set: func(a *Answers, v string) { a.Domain = v }},
 	{Path: "cluster.name", Group: GroupNodes, Label: "Failover cluster name", Desc: "The WSFC the master nodes belong to (at most 15 characters).",
@@ -277,8 +297,61 @@ var fields = []Field{
 		Validate: masterAccount, Check: CheckAccount,
 		get: func(a *Answers) string { return a.MasterService.Account },
 		set: func(a *Answers, v string) { a.MasterService.Account = v }},
-	{Path: "workers.account", Group: GroupAccounts, Label: "Worker service account", Desc: "Account the Scale Out Worker service runs as.",
-		Help: "A domain account, or empty to keep the account the worker service has now.", Validate: optional(workerAccount),
+
+	{Path: "masterService.dnsName", Group: GroupMasterService, Label: "Master DNS name", Desc: "Client access point of the master role; workers connect to it.",
+		Help:     "A new DNS name for the cluster role, for example ssismaster.contoso.com. The master certificate must carry it; workers use https://<name>:<port>.",
+		Validate: newNameRule("ssismaster.contoso.com"), Check: CheckNameFree,
+		get: func(a *Answers) string { return a.MasterService.DNSName },
+		set: func(a *Answers, v string) { a.MasterService.DNSName = v }},
+	{Path: "masterService.staticAddress", Group: GroupMasterService, Label: "Master IP address", Desc: "Static IPv4 address with prefix for the role, e.g. 10.0.0.60/24.",
+		Help:     "An unused address in the nodes' subnet; the cluster brings it online with the role.",
+		Validate: staticAddress("the master's client access point", "10.0.0.60/24"), Check: CheckAddressFree,
+		get: func(a *Answers) string { return a.MasterService.StaticAddress },
+		set: func(a *Answers, v string) { a.MasterService.StaticAddress = v }},
+	{Path: "masterService.port", Group: GroupMasterService, Label: "Master port", Desc: "HTTPS port of the master service (default 8391).",
+		Help: "The port the master listens on, on every node; the firewall must allow it.", Validate: ValidatePortText,
+		get: func(a *Answers) string { return number(a.MasterService.Port) },
+		set: func(a *Answers, v string) { a.MasterService.Port = atoi(v) }},
+	{Path: "masterService.certificate.thumbprint", Group: GroupMasterService, Label: "Certificate thumbprint", Desc: "Empty: generate one for the DNS name; or an existing certificate.",
+		Help:     "40 hex characters of a certificate in LocalMachine\\My on the primary whose names include the master DNS name.",
+		Validate: optional(ValidateThumbprint), Check: CheckThumbprint,
+		get: func(a *Answers) string { return a.MasterService.Certificate.Thumbprint },
+		set: func(a *Answers, v string) {
+			a.MasterService.Certificate.Thumbprint = v
+			a.MasterService.Certificate.Generate = v == ""
+		}},
+
+	{Path: "availabilityGroup.name", Group: GroupAvailabilityGroup, Label: "Availability group", Desc: "The AG that holds SSISDB.", Help: "Created on the primary with every master node as a replica.",
+		Validate: ValidateAGName,
+		get:      func(a *Answers) string { return a.AvailabilityGroup.Name },
+		set:      func(a *Answers, v string) { a.AvailabilityGroup.Name = v }},
+	{Path: "availabilityGroup.endpointPort", Group: GroupAvailabilityGroup, Label: "Endpoint port", Desc: "Database mirroring endpoint port (default 5022).", Help: "Each replica listens on it for the AG's data movement.",
+		Validate: ValidatePortText,
+		get:      func(a *Answers) string { return number(a.AvailabilityGroup.EndpointPort) },
+		set:      func(a *Answers, v string) { a.AvailabilityGroup.EndpointPort = atoi(v) }},
+	{Path: "availabilityGroup.listener.dnsName", Group: GroupAvailabilityGroup, Label: "Listener DNS name", Desc: "Name the master and workers use to reach SSISDB.", Help: "A new name, short (SSISLSN) or fully qualified; at most 15 characters before the first dot, since it becomes a computer object in AD.",
+		Validate: newNameRule("ssislsn.contoso.com"), Check: CheckNameFree,
+		get: func(a *Answers) string { return a.AvailabilityGroup.Listener.DNSName },
+		set: func(a *Answers, v string) { a.AvailabilityGroup.Listener.DNSName = v }},
+	{Path: "availabilityGroup.listener.port", Group: GroupAvailabilityGroup, Label: "Listener port", Desc: "TCP port of the listener (default 1433).", Help: "The master's connection string names listener,port.",
+		Validate: ValidatePortText,
+		get:      func(a *Answers) string { return number(a.AvailabilityGroup.Listener.Port) },
+		set:      func(a *Answers, v string) { a.AvailabilityGroup.Listener.Port = atoi(v) }},
+	{Path: "availabilityGroup.listener.staticAddress", Group: GroupAvailabilityGroup, Label: "Listener IP address", Desc: "Static IPv4 address with prefix, e.g. 10.0.0.50/24.", Help: "An unused address in the nodes' subnet.",
+		Validate: staticAddress("the listener", "10.0.0.50/24"), Check: CheckAddressFree,
+		get: func(a *Answers) string { return a.AvailabilityGroup.Listener.StaticAddress },
+		set: func(a *Answers, v string) { a.AvailabilityGroup.Listener.StaticAddress = v }},
+
+	{Path: "workers", Group: GroupWorkers, Label: "Worker hosts", Desc: "Machines that run Scale Out Worker; empty for none.", Help: "Host names separated by commas. Each gets the master certificate and points at the master DNS name.",
+		Validate: optional(ValidateHostList), Check: CheckHost, List: true,
+		get: func(a *Answers) string { return strings.Join(a.WorkerHosts(), ", ") },
+		set: func(a *Answers, v string) {
+			a.Workers = rehost(a.Workers, SplitList(v), func(w *Worker, h string) { w.Host = h })
+		}},
+
+	{Path: "workers.account", Group: GroupWorkers, Label: "Worker service account", Desc: "Domain account the Scale Out Worker service runs as on every worker.",
+		Help:     "One domain account (DOMAIN\\user) for every worker; needed when there are workers, and ssisha takes one password for it.",
+		Validate: optional(workerAccount), Check: CheckAccount,
 		get: func(a *Answers) string {
 			if len(a.Workers) == 0 {
 				return ""
@@ -293,56 +366,6 @@ var fields = []Field{
 				a.Workers[i].Account = v
 			}
 		}, late: true},
-
-	{Path: "masterService.dnsName", Group: GroupMasterService, Label: "Master DNS name", Desc: "Client access point of the master role; workers connect to it.",
-		Help:     "A new DNS name for the cluster role, for example ssismaster.contoso.com. The master certificate must carry it; workers use https://<name>:<port>.",
-		Validate: ValidateHostName, Check: CheckNameFree,
-		get: func(a *Answers) string { return a.MasterService.DNSName },
-		set: func(a *Answers, v string) { a.MasterService.DNSName = v }},
-	{Path: "masterService.staticAddress", Group: GroupMasterService, Label: "Master IP address", Desc: "Static IPv4 address with prefix for the role, e.g. 10.0.0.60/24.",
-		Help: "An unused address in the nodes' subnet; the cluster brings it online with the role.", Validate: ValidateIPv4Prefix, Check: CheckAddressFree,
-		get: func(a *Answers) string { return a.MasterService.StaticAddress },
-		set: func(a *Answers, v string) { a.MasterService.StaticAddress = v }},
-	{Path: "masterService.port", Group: GroupMasterService, Label: "Master port", Desc: "HTTPS port of the master service (default 8391).",
-		Help: "The port the master listens on, on every node; the firewall must allow it.", Validate: ValidatePortText, Check: CheckPortFree,
-		get: func(a *Answers) string { return number(a.MasterService.Port) },
-		set: func(a *Answers, v string) { a.MasterService.Port = atoi(v) }},
-	{Path: "masterService.certificate.thumbprint", Group: GroupMasterService, Label: "Certificate thumbprint", Desc: "Empty: generate one for the DNS name; or an existing certificate.",
-		Help:     "40 hex characters of a certificate in LocalMachine\\My on the primary whose names include the master DNS name.",
-		Validate: optional(ValidateThumbprint), Check: CheckThumbprint,
-		get: func(a *Answers) string { return a.MasterService.Certificate.Thumbprint },
-		set: func(a *Answers, v string) {
-			a.MasterService.Certificate.Thumbprint = v
-			a.MasterService.Certificate.Generate = v == ""
-		}},
-
-	{Path: "availabilityGroup.name", Group: GroupAvailabilityGroup, Label: "Availability group", Desc: "The AG that holds SSISDB.", Help: "Created on the primary with every master node as a replica.",
-		Validate: required("the availability group name"), Check: CheckAGFree,
-		get: func(a *Answers) string { return a.AvailabilityGroup.Name },
-		set: func(a *Answers, v string) { a.AvailabilityGroup.Name = v }},
-	{Path: "availabilityGroup.endpointPort", Group: GroupAvailabilityGroup, Label: "Endpoint port", Desc: "Database mirroring endpoint port (default 5022).", Help: "Each replica listens on it for the AG's data movement.",
-		Validate: ValidatePortText, Check: CheckPortFree,
-		get: func(a *Answers) string { return number(a.AvailabilityGroup.EndpointPort) },
-		set: func(a *Answers, v string) { a.AvailabilityGroup.EndpointPort = atoi(v) }},
-	{Path: "availabilityGroup.listener.dnsName", Group: GroupAvailabilityGroup, Label: "Listener DNS name", Desc: "Name the master and workers use to reach SSISDB.", Help: "At most 15 characters; it becomes a computer object in AD.",
-		Validate: ValidateNetBIOSName, Check: CheckNameFree,
-		get: func(a *Answers) string { return a.AvailabilityGroup.Listener.DNSName },
-		set: func(a *Answers, v string) { a.AvailabilityGroup.Listener.DNSName = v }},
-	{Path: "availabilityGroup.listener.port", Group: GroupAvailabilityGroup, Label: "Listener port", Desc: "TCP port of the listener (default 1433).", Help: "The master's connection string names listener,port.",
-		Validate: ValidatePortText,
-		get:      func(a *Answers) string { return number(a.AvailabilityGroup.Listener.Port) },
-		set:      func(a *Answers, v string) { a.AvailabilityGroup.Listener.Port = atoi(v) }},
-	{Path: "availabilityGroup.listener.staticAddress", Group: GroupAvailabilityGroup, Label: "Listener IP address", Desc: "Static IPv4 address with prefix, e.g. 10.0.0.50/24.", Help: "An unused address in the nodes' subnet.",
-		Validate: ValidateIPv4Prefix, Check: CheckAddressFree,
-		get: func(a *Answers) string { return a.AvailabilityGroup.Listener.StaticAddress },
-		set: func(a *Answers, v string) { a.AvailabilityGroup.Listener.StaticAddress = v }},
-
-	{Path: "workers", Group: GroupWorkers, Label: "Worker hosts", Desc: "Machines that run Scale Out Worker; empty for none.", Help: "Host names separated by commas. Each gets the master certificate and points at the master DNS name.",
-		Validate: optional(ValidateHostList), Check: CheckHost, List: true,
-		get: func(a *Answers) string { return strings.Join(a.WorkerHosts(), ", ") },
-		set: func(a *Answers, v string) {
-			a.Workers = rehost(a.Workers, SplitList(v), func(w *Worker, h string) { w.Host = h })
-		}},
 
 	{Path: "connection.winrm.auth", Group: GroupConnection, Label: "WinRM authentication", Desc: "How ssisha logs in to the nodes.",
 		Help:    "ntlm works from any client; kerberos needs a ticket; basic only over HTTPS; certificate needs certFile and keyFile in the answer file.",
@@ -359,7 +382,7 @@ var fields = []Field{
 		},
 		set: func(a *Answers, v string) { a.Connection.WinRM.HTTPS = v == "true" }},
 	{Path: "connection.winrm.user", Group: GroupConnection, Label: "WinRM user", Desc: "DOMAIN\\user ssisha connects as; empty for the current user.", Help: "An administrator on every node.",
-		Validate: optional(workerAccount),
+		Validate: optional(ValidateLoginUser),
 		get:      func(a *Answers) string { return a.Connection.WinRM.User },
 		set:      func(a *Answers, v string) { a.Connection.WinRM.User = v }},
 	{Path: "connection.sql.auth", Group: GroupConnection, Label: "SQL authentication", Desc: "windows (integrated) or sql (a login and password).", Help: "The login must be sysadmin on every replica.",
@@ -371,7 +394,7 @@ var fields = []Field{
 	{Path: "masters[].sqlInstance", Group: FileOnly, Label: "SQL Server instance", Validate: ValidateInstanceName},
 	{Path: "workers[].host", Group: FileOnly, Label: "Worker host", Validate: ValidateHostName, Check: CheckHost},
 	{Path: "workers[].account", Group: FileOnly, Label: "Worker service account", Validate: workerAccount, Check: CheckAccount},
-	{Path: "cluster.staticAddress", Group: FileOnly, Label: "Cluster IP address", Validate: ValidateIPv4Prefix, Check: CheckAddressFree},
+	{Path: "cluster.staticAddress", Group: FileOnly, Label: "Cluster IP address", Validate: optional(ValidateIPv4Prefix), Check: CheckAddressFree},
 	{Path: "connection.sql.encrypt", Group: FileOnly, Label: "TDS encryption", Choices: remote.EncryptModes(),
 		Validate: choice(remote.EncryptModes(), "an encryption mode")},
 }

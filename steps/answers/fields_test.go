@@ -123,3 +123,84 @@ func TestFieldByPathMatchesIndexes(t *testing.T) {
 		t.Error("a malformed index matched")
 	}
 }
+
+// A value the wizard's rule refuses at its field is refused by validate --offline
+// at the same path with the same words, and the examples of names that must be new
+// are never a node's or a cluster's name.
+func TestFieldRuleIsValidatesRule(t *testing.T) {
+	cases := []struct{ path, value string }{
+		{"domain", "contoso.com"},
+		{"domain", ""},
+		{"masterService.dnsName", "ssismaster-primary.contoso.com"},
+		{"masterService.dnsName", ""},
+		{"masterService.staticAddress", ""},
+		{"availabilityGroup.name", ""},
+		{"availabilityGroup.name", "AG[1]"},
+		{"availabilityGroup.listener.dnsName", "ssis_lsn"},
+		{"availabilityGroup.listener.staticAddress", ""},
+		{"connection.winrm.user", `CONTOSO\`},
+		{"cluster.name", "SSISCLUSTERPRODUCTION"},
+	}
+	for _, c := range cases {
+		f, ok := FieldByPath(c.path)
+		if !ok || !f.Asked() {
+			t.Fatalf("%s is not a field the wizard asks", c.path)
+		}
+		ruleErr := f.Validate(c.value)
+		if ruleErr == nil {
+			t.Errorf("%s %q: the wizard's rule accepts it", c.path, c.value)
+			continue
+		}
+		a := Example()
+		ApplyFields(a, map[string]string{c.path: c.value})
+		var got *FieldError
+		for _, e := range Validate(a) {
+			if e.Path == c.path {
+				got = &e
+				break
+			}
+		}
+		if got == nil {
+			t.Errorf("%s %q: the wizard refuses it (%v) but validate accepts it", c.path, c.value, ruleErr)
+			continue
+		}
+		if want := got.Problem + "; " + got.Fix; ruleErr.Error() != want {
+			t.Errorf("%s %q:\n wizard:   %v\n validate: %s", c.path, c.value, ruleErr, want)
+		}
+		for _, wrong := range []string{"node1.contoso.com", "SSISCL"} {
+			if c.path != "cluster.name" && strings.Contains(ruleErr.Error(), wrong) {
+				t.Errorf("%s %q: the example %s is not a new name of this kind: %v", c.path, c.value, wrong, ruleErr)
+			}
+		}
+	}
+	for _, ok := range []struct{ path, value string }{
+		{"availabilityGroup.listener.dnsName", "ssislsn.contoso.com"},
+		{"connection.winrm.user", "dba@contoso.com"},
+		{"connection.winrm.user", "Administrator"},
+	} {
+		f, _ := FieldByPath(ok.path)
+		a := Example()
+		ApplyFields(a, map[string]string{ok.path: ok.value})
+		if err := f.Validate(ok.value); err != nil {
+			t.Errorf("%s %q: the wizard refuses it: %v", ok.path, ok.value, err)
+		}
+		for _, e := range Validate(a) {
+			if e.Path == ok.path {
+				t.Errorf("%s %q: validate refuses it: %v", ok.path, ok.value, e)
+			}
+		}
+	}
+}
+
+// The worker account's network check runs under the key the wizard asks it by.
+func TestWorkerAccountIsCheckedLive(t *testing.T) {
+	f, ok := FieldByPath("workers.account")
+	if !ok || f.Check != CheckAccount || f.Group != GroupWorkers {
+		t.Errorf("workers.account: check %v in group %v, want the account check with the worker hosts", f.Check, f.Group)
+	}
+	for _, f := range Fields() {
+		if f.Check == CheckPortFree || f.Check == CheckAGFree {
+			t.Errorf("%s promises a network check that nothing runs", f.Path)
+		}
+	}
+}

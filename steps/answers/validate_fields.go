@@ -439,3 +439,41 @@ func validateAddress(v string) error {
 	}
 	return ValidateHostName(v)
 }
+
+// ValidateAGName checks an availability group name as SQL Server takes it.
+func ValidateAGName(v string) error {
+	const fix = "type a name such as AG_SSIS"
+	switch {
+	case strings.TrimSpace(v) == "":
+		return bad("no availability group name given", fix)
+	case len(v) > 128 || strings.ContainsAny(v, `[]\`):
+		return bad("%q is not a name SQL Server takes for an availability group", "type at most 128 characters without brackets or backslashes, such as AG_SSIS", v)
+	}
+	return nil
+}
+
+// ValidateLoginUser checks the user ssisha logs in to the nodes as: DOMAIN\user for
+// NTLM, user@REALM for Kerberos, or a local user name for basic authentication.
+func ValidateLoginUser(v string) error {
+	const fix = `type DOMAIN\user, user@domain, or a local user name, such as CONTOSO\dba`
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return bad("no user given", fix)
+	}
+	name := v
+	if domain, user, ok := strings.Cut(v, `\`); ok {
+		if err := ValidateDomainName(domain); err != nil && domain != "." {
+			return bad("the domain part of %q is not a NetBIOS domain name", fix, v)
+		}
+		name = user
+	} else if user, realm, ok := strings.Cut(v, "@"); ok {
+		if ValidateHostName(realm) != nil {
+			return bad("the part after @ in %q is not a DNS domain", fix, v)
+		}
+		name = user
+	}
+	if name == "" || strings.ContainsAny(name, `\"/[]:;|=,+*?<>@`) || strings.ContainsFunc(name, unicode.IsControl) {
+		return bad("%q is not a user name Windows takes", fix, v)
+	}
+	return nil
+}

@@ -40,7 +40,7 @@ func (a *Answers) clone() *Answers {
 
 func validateTop(r *report, a *Answers) {
 	r.check("sqlVersion", rule("sqlVersion")(number(a.SQLVersion)))
-	r.check("domain", ValidateDomainName(a.Domain))
+	r.check("domain", rule("domain")(a.Domain))
 	r.check("cluster.name", rule("cluster.name")(a.Cluster.Name))
 	if w := a.Cluster.Witness; w != "" {
 		err := rule("cluster.witness")(w)
@@ -49,7 +49,7 @@ func validateTop(r *report, a *Answers) {
 			server := witnessServer(w)
 			for _, m := range a.Masters {
 				if server == strings.ToLower(m.Host) || server == strings.ToLower(shortName(m.Host)) {
-					r.add("cluster.witness", fmt.Sprintf("the witness share is on %s, a node of the cluster; it would fail with the node it is meant to outvote", m.Host),
+					r.addPair("cluster.witness", "masters", fmt.Sprintf("the witness share is on %s, a node of the cluster; it would fail with the node it is meant to outvote", m.Host),
 						"put the share on a server outside the cluster, such as a file server")
 				}
 			}
@@ -96,12 +96,8 @@ func validateMasterService(r *report, a *Answers) {
 	ms := a.MasterService
 	r.check("masterService.account", rule("masterService.account")(ms.Account))
 	checkAccountDomain(r, a, "masterService.account", ms.Account)
-	checkVirtualName(r, "masterService.dnsName", ms.DNSName)
-	if ms.StaticAddress == "" {
-		r.add("masterService.staticAddress", "no address given for the master's client access point", "type an unused address of the nodes' subnet, such as 10.0.0.60/24")
-	} else {
-		r.check("masterService.staticAddress", rule("masterService.staticAddress")(ms.StaticAddress))
-	}
+	r.check("masterService.dnsName", rule("masterService.dnsName")(ms.DNSName))
+	r.check("masterService.staticAddress", rule("masterService.staticAddress")(ms.StaticAddress))
 	r.check("masterService.port", rule("masterService.port")(strconv.Itoa(ms.Port)))
 	cert := ms.Certificate
 	switch {
@@ -117,46 +113,24 @@ func validateMasterService(r *report, a *Answers) {
 	}
 }
 
-// checkVirtualName checks a cluster network name given as a DNS name: a host name
-// whose first label is also a NetBIOS name.
-func checkVirtualName(r *report, path, v string) {
-	if err := ValidateHostName(v); err != nil {
-		r.check(path, err)
-		return
-	}
-	short, _, _ := strings.Cut(v, ".")
-	if err := ValidateNetBIOSName(short); err != nil {
-		r.check(path, err)
-	}
-}
-
 func checkAccountDomain(r *report, a *Answers, path, account string) {
 	domain, _, ok := strings.Cut(account, `\`)
 	if !ok || ValidateDomainName(a.Domain) != nil || ValidateDomainAccount(account, false) != nil {
 		return
 	}
 	if !strings.EqualFold(domain, a.Domain) {
-		r.add(path, fmt.Sprintf("the account is in domain %s, but domain is %s", domain, a.Domain), "use an account of the nodes' domain, or correct domain")
+		r.addPair(path, "domain", fmt.Sprintf("the account is in domain %s, but domain is %s", domain, a.Domain), "use an account of the nodes' domain, or correct domain")
 	}
 }
 
 func validateAG(r *report, a *Answers) {
 	ag := a.AvailabilityGroup
-	switch {
-	case strings.TrimSpace(ag.Name) == "":
-		r.add("availabilityGroup.name", "no availability group name given", "type a name such as AG_SSIS")
-	case len(ag.Name) > 128 || strings.ContainsAny(ag.Name, "[]\\"):
-		r.add("availabilityGroup.name", fmt.Sprintf("%s is not a name SQL Server takes for an availability group", quote(ag.Name)), "type at most 128 characters without brackets or backslashes, such as AG_SSIS")
-	}
+	r.check("availabilityGroup.name", rule("availabilityGroup.name")(ag.Name))
 	r.check("availabilityGroup.endpointPort", rule("availabilityGroup.endpointPort")(strconv.Itoa(ag.EndpointPort)))
 	l := ag.Listener
-	checkVirtualName(r, "availabilityGroup.listener.dnsName", l.DNSName)
+	r.check("availabilityGroup.listener.dnsName", rule("availabilityGroup.listener.dnsName")(l.DNSName))
 	r.check("availabilityGroup.listener.port", rule("availabilityGroup.listener.port")(strconv.Itoa(l.Port)))
-	if l.StaticAddress == "" {
-		r.add("availabilityGroup.listener.staticAddress", "no address given for the listener", "type an unused address of the nodes' subnet, such as 10.0.0.50/24")
-	} else {
-		r.check("availabilityGroup.listener.staticAddress", rule("availabilityGroup.listener.staticAddress")(l.StaticAddress))
-	}
+	r.check("availabilityGroup.listener.staticAddress", rule("availabilityGroup.listener.staticAddress")(l.StaticAddress))
 	checkOverride(r, "availabilityGroup.listener.connect", l.Connect)
 }
 
@@ -168,7 +142,7 @@ func validateWorkers(r *report, a *Answers) {
 		checkAccountDomain(r, a, p+".account", w.Account)
 		checkOverride(r, p+".winrm", w.WinRM)
 		if i > 0 && ValidateDomainAccount(w.Account, false) == nil && ValidateDomainAccount(a.Workers[0].Account, false) == nil && !strings.EqualFold(w.Account, a.Workers[0].Account) {
-			r.add(p+".account", fmt.Sprintf("%s differs from workers[0].account %s, but ssisha takes one worker account password (%s)", w.Account, a.Workers[0].Account, EnvWorkerAccountPassword), "use one account for every worker")
+			r.addPair(p+".account", "workers[0].account", fmt.Sprintf("%s differs from workers[0].account %s, but ssisha takes one worker account password (%s)", w.Account, a.Workers[0].Account, EnvWorkerAccountPassword), "use one account for every worker")
 		}
 	}
 }
@@ -185,6 +159,7 @@ func validateConnection(r *report, a *Answers) {
 	case w.Auth == remote.WinRMAuthCertificate && (w.CertFile == "" || w.KeyFile == ""):
 		r.add("connection.winrm.auth", "certificate authentication needs the client certificate and its key", "give both connection.winrm.certFile and connection.winrm.keyFile (PEM files)")
 	}
+	r.check("connection.winrm.user", rule("connection.winrm.user")(w.User))
 	s := a.Connection.SQL
 	r.check("connection.sql.auth", rule("connection.sql.auth")(s.Auth))
 	r.check("connection.sql.encrypt", rule("connection.sql.encrypt")(s.Encrypt))
@@ -226,10 +201,10 @@ func validateNames(r *report, a *Answers) {
 		if first, dup := seen[s]; dup {
 			what := "the same computer as " + first
 			if strings.HasPrefix(first, "masters") && strings.HasPrefix(n.path, "workers") {
-				r.add(n.path, fmt.Sprintf("%s is also a master (%s); a master node cannot be a worker here", n.name, first), "remove it from workers, or name another machine")
+				r.addPair(n.path, first, fmt.Sprintf("%s is already a master node (%s); a master node cannot be a worker here", n.name, first), "remove it from workers, or name another machine")
 				continue
 			}
-			r.add(n.path, fmt.Sprintf("%s is %s", n.name, what), "list each machine once")
+			r.addPair(n.path, first, fmt.Sprintf("%s is %s", n.name, what), "list each machine once")
 			continue
 		}
 		seen[s] = n.path
@@ -246,11 +221,11 @@ func validateNames(r *report, a *Answers) {
 		}
 		for _, earlier := range virtual[:i] {
 			if shortName(earlier.name) == s {
-				r.add(v.path, fmt.Sprintf("%s is also %s; the cluster, the listener and the master's access point each need their own name", v.name, earlier.path), "type a different name")
+				r.addPair(v.path, earlier.path, fmt.Sprintf("%s is also %s; the cluster, the listener and the master's access point each need their own name", v.name, earlier.path), "type a different name")
 			}
 		}
 		if node, clash := seen[s]; clash {
-			r.add(v.path, fmt.Sprintf("%s is the name of the node in %s", v.name, node), "type a name no computer uses")
+			r.addPair(v.path, node, fmt.Sprintf("%s is the name of the node in %s", v.name, node), "type a name no computer uses")
 		}
 	}
 }
@@ -301,7 +276,7 @@ func validatePorts(r *report, a *Answers) {
 					continue
 				}
 				reported[key] = true
-				r.add(path, fmt.Sprintf("port %d is also the port of %s on %s", x.port, other.what, m.Host), "choose another port")
+				r.addPair(path, other.path, fmt.Sprintf("port %d is also the port of %s on %s", x.port, other.what, m.Host), "choose another port")
 			}
 		}
 	}
@@ -334,11 +309,11 @@ func validateAddresses(r *report, a *Answers) {
 		for _, y := range list[:i] {
 			switch {
 			case x.p.Addr() == y.p.Addr():
-				r.add(x.path, fmt.Sprintf("%s is also %s", x.p.Addr(), y.path), "give each cluster resource its own unused address")
+				r.addPair(x.path, y.path, fmt.Sprintf("%s is also %s", x.p.Addr(), y.path), "give each cluster resource its own unused address")
 			case x.p.Bits() != y.p.Bits():
-				r.add(x.path, fmt.Sprintf("/%d differs from /%d of %s; addresses of one subnet share one prefix length, and ssisha sets up a single-subnet cluster", x.p.Bits(), y.p.Bits(), y.path), "use the nodes' subnet prefix length for every address")
+				r.addPair(x.path, y.path, fmt.Sprintf("/%d differs from /%d of %s; addresses of one subnet share one prefix length, and ssisha sets up a single-subnet cluster", x.p.Bits(), y.p.Bits(), y.path), "use the nodes' subnet prefix length for every address")
 			case x.p.Masked() != y.p.Masked():
-				r.add(x.path, fmt.Sprintf("%s is not in %s, the subnet of %s; ssisha sets up a single-subnet cluster", x.p.Addr(), y.p.Masked(), y.path), "type an address of the nodes' subnet")
+				r.addPair(x.path, y.path, fmt.Sprintf("%s is not in %s, the subnet of %s; ssisha sets up a single-subnet cluster", x.p.Addr(), y.p.Masked(), y.path), "type an address of the nodes' subnet")
 			}
 		}
 	}

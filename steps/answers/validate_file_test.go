@@ -56,7 +56,7 @@ func TestValidateWholeFileRules(t *testing.T) {
 	}{
 		{"one master", func(a *Answers) { a.Masters = a.Masters[:1] }, "masters", "at least two"},
 		{"same host short and FQDN", func(a *Answers) { a.Masters[1].Host = "NODE1" }, "masters[1].host", "same computer as masters[0].host"},
-		{"worker is a master", func(a *Answers) { a.Workers[0].Host = "node2" }, "workers[0].host", "also a master"},
+		{"worker is a master", func(a *Answers) { a.Workers[0].Host = "node2" }, "workers[0].host", "already a master node"},
 		{"listener named like the cluster", func(a *Answers) { a.AvailabilityGroup.Listener.DNSName = "ssiscl.contoso.com" }, "availabilityGroup.listener.dnsName", "also cluster.name"},
 		{"access point named like a node", func(a *Answers) { a.MasterService.DNSName = "node2" }, "masterService.dnsName", "name of the node in masters[1].host"},
 		{"account in another domain", func(a *Answers) { a.MasterService.Account = `FABRIKAM\svc` }, "masterService.account", "domain is CONTOSO"},

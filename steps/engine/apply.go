@@ -81,6 +81,8 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 			return e.finish(run, "apply", nil, err)
 		}
 	}
+	// A killed run's long actions may still be running on their nodes (inflight.go).
+	_ = e.awaitInFlight(ctx, run.id)
 	fresh := e.planFor(ctx, run.id, p, sel)
 	if err := ctx.Err(); err != nil {
 		return e.finish(run, "apply", nil, fmt.Errorf("apply was cancelled before it changed anything: %w", err))

@@ -48,7 +48,12 @@ type PlanTarget struct {
 // planned actions leave (plan_forward.go). A detection that fails is kept in the plan
 // with its error; Plan itself fails only for bad input or cancellation.
 func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
-	return e.plan(ctx, only, e.planForward)
+	return e.plan(ctx, only, func(ctx context.Context, runID string, sel []steps.Step) *Plan {
+		// The plan an apply follows is made once a killed run's long actions have
+		// ended (inflight.go); status shows the nodes as they are.
+		_ = e.awaitInFlight(ctx, runID)
+		return e.planForward(ctx, runID, sel)
+	})
 }
 
 // Status detects every step on every target as the estate is now, named for `ssisha

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/ssisha/ssisha/envvar"
 	"net"
 	"os"
 	"os/exec"
@@ -69,7 +70,7 @@ func startLab(t *testing.T, opts lab.Options) *fixture {
 	}
 	t.Cleanup(func() { _ = l.Close() })
 	f := &fixture{lab: l, ep: l.Endpoints(), sqlPassword: "Cl1ent-Pa55!"}
-	f.winPassword = l.Secrets()[lab.EnvWinRMPassword]
+	f.winPassword = l.Secrets()[envvar.WinRMPassword]
 	f.domain, f.admin, _ = strings.Cut(f.ep.AdminUser, `\`)
 	primary := ""
 	for _, n := range f.ep.Nodes {

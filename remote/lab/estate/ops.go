@@ -53,6 +53,9 @@ type OpContext struct {
 	// ScriptFileParams names the parameters written into ScriptFile (those the client
 	// sent on the command's stdin are not).
 	ScriptFileParams []string
+	// Running are the operations running on Node when this one started, itself
+	// excluded (the runtime tracks them: they outlive their client's connection).
+	Running []RunningOp
 	// sleep is provided by the runtime: it scales d by the speed factor, charges it to
 	// the node's busy time and releases the estate lock while it waits.
 	sleep func(d time.Duration)
@@ -121,7 +124,7 @@ type Operations struct {
 // operation is a function in an ops_*.go file, added to that file's list.
 func NewOperations() *Operations {
 	t := &Operations{ps: map[string]PSOp{}, sql: map[string]SQLOp{}}
-	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, clrOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps} {
+	for _, add := range []func(*Operations){winOps, clusterOps, certOps, settingsOps, masterOps, workerOps, sqlOps, clrOps, agOps, ssisdbOps, failoverOps, lockOps, factsOps, inflightOps} {
 		add(t)
 	}
 	t.tickers = []ticker{automaticSeeding, agentJobs, masterHeartbeat, workerRegistration}

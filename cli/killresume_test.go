@@ -1,0 +1,212 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/remote/lab/estate"
+)
+
+// killPointsFull runs every kill point; CI runs killPointsCI of them.
+var killPointsFull = flag.Bool("kill-points-full", false, "kill ssisha at every kill point of a full apply (slow; also SSISHA_SOAK=1)")
+
+// killSpeed is the lab speed of the kill test: slow enough that the long actions are
+// still running when ssisha is killed, fast enough for a test.
+const killSpeed = 0.05
+
+// killPoint is a moment of a full apply at which ssisha is killed (SIGKILL): when the
+// lab starts the nth run of op, or, with mid, once op has run for a while.
+type killPoint struct {
+	name string
+	op   string
+	nth  int
+	mid  bool
+}
+
+// killPoints spread over a full apply, in its order. The mid ones are the long
+// actions, which go on running on the node after ssisha dies.
+var killPoints = []killPoint{
+	{"step1-feature", "win.feature.install", 1, true},
+	{"step1-cluster-task", "cluster.create", 1, true},
+	{"step2-primary-setup", "master.install", 1, true},
+	{"step2-firewall", "win.firewall.add", 1, false},
+	{"step3-secondary-setup", "master.install", 2, true},
+	{"step3-cert-import", "cert.import", 1, false},
+	{"step4-ag-create", "ag.create", 1, true},
+	{"step4-catalog", "ssisdb.catalog.create", 1, true},
+	{"step5-settings-restart", "settings.master.restart", 1, true},
+	{"step6-logging-login", "sql.login.logging.ensure", 1, false},
+	{"step7-cluster-role", "cluster.role.create", 1, true},
+	{"step8-master-address", "ssisdb.master.address.set", 1, false},
+	{"step9-worker-setup", "worker.install", 1, true},
+	{"step9-second-worker-setup", "worker.install", 2, true},
+	{"step9-worker-restart", "worker.service.restart", 1, true},
+}
+
+// killPointsCI are the kill points CI runs: both setups, the cluster task, the
+// catalog and a worker install.
+var killPointsCI = map[string]bool{"step1-cluster-task": true, "step3-secondary-setup": true, "step4-catalog": true, "step9-worker-setup": true}
+
+// killReference is what a clean full apply runs on each node: per node, how often
+// each operation that changes something ran.
+type killReference struct {
+	changes map[string]map[string]int
+}
+
+// referenceApply applies everything once on a fresh lab (speed 0) and counts the
+// operations per node that change something: those an apply with nothing left to do
+// does not run (detection, the gate's reads, the estate lock), less the checks.
+func referenceApply(t *testing.T) *killReference {
+	t.Helper()
+	r := startLabIn(t, t.TempDir())
+	r.lab.ResetStats()
+	r.must("apply", "--yes")
+	applied := r.lab.Stats()
+	r.lab.ResetStats()
+	r.must("apply", "--yes")
+	detect := r.lab.Stats().Ops
+	ref := &killReference{changes: map[string]map[string]int{}}
+	for host, n := range applied.Nodes {
+		for op, c := range n.Ops {
+			// What an apply with nothing to do runs changes nothing (or only its own
+			// lock); nor do the checks an action makes first (win.address.check before
+			// New-Cluster), which a resumed run may repeat.
+			// Exporting the master certificate changes nothing on the primary either
+			// (the PFX stays in memory and travels on stdin): an import interrupted
+			// before it ran exports it again.
+			if detect[op] > 0 || strings.HasSuffix(op, ".check") || op == "cert.export" {
+				continue
+			}
+			if ref.changes[host] == nil {
+				ref.changes[host] = map[string]int{}
+			}
+			ref.changes[host][op] = c
+		}
+	}
+	return ref
+}
+
+// TestKillDuringLongActions kills ssisha at points spread over a full apply (in the
+// middle of both SQL Server setups, the cluster task, the catalog's creation and the
+// worker installs among them) against a lab at speed 0.05, and checks that after
+// each one apply completes, that no change ran twice on any node, that verify passes
+// and that rollback returns the lab to where it started.
+func TestKillDuringLongActions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs full applies and rollbacks with ssisha as a process")
+	}
+	ref := referenceApply(t)
+	full := *killPointsFull || os.Getenv("SSISHA_SOAK") != ""
+	var mu sync.Mutex
+	resumed, tried := 0, 0
+	t.Run("points", func(t *testing.T) {
+		for _, kp := range killPoints {
+			if !full && !killPointsCI[kp.name] {
+				continue
+			}
+			t.Run(kp.name, func(t *testing.T) {
+				t.Parallel()
+				runKillPoint(t, ref, kp)
+				mu.Lock()
+				tried++
+				if !t.Failed() {
+					resumed++
+				}
+				mu.Unlock()
+			})
+		}
+	})
+	t.Logf("kill points resumed fully: %d of %d", resumed, tried)
+}
+
+func runKillPoint(t *testing.T, ref *killReference, kp killPoint) {
+	r := startLabAt(t, t.TempDir(), killSpeed)
+	seed := r.estateJSON()
+	r.lab.ResetStats()
+	env := []string{"SSISHA_STATE_DIR=" + filepath.Join(r.dir, "state")}
+	first := startProc(t, env, nil, "apply", "--yes", "-f", r.answers, "--secrets", r.secrets, "--journal", r.journalPath())
+	killed := false
+	for !killed {
+		select {
+		case <-first.done:
+			t.Fatalf("apply ended before the kill point (%s #%d):\n%s", kp.op, kp.nth, first.output())
+		case <-time.After(2 * time.Millisecond):
+		}
+		if r.lab.Stats().Ops[kp.op] < kp.nth {
+			continue
+		}
+		if kp.mid {
+			// In the middle: once it has run for a tenth of a second of its (scaled)
+			// duration, while it still runs.
+			time.Sleep(100 * time.Millisecond)
+		}
+		_ = first.cmd.Process.Signal(syscall.SIGKILL)
+		killed = true
+	}
+	if code := first.wait(time.Minute); code != -1 {
+		t.Fatalf("the apply was to be killed at %s #%d but exited %d:\n%s", kp.op, kp.nth, code, first.output())
+	}
+	stillRunning := r.lab.Running()
+	open := checkJournal(t, readJournal(t, r.journalPath()), false)
+	t.Logf("killed at %s #%d: %d open intents, running on the nodes: %v", kp.op, kp.nth, len(open), stillRunning)
+
+	code, out := r.cmd("apply", "--yes")
+	if code != 0 {
+		t.Fatalf("apply after the kill exited %d:\n%s", code, out)
+	}
+	if longRunning(stillRunning) && !strings.Contains(out, "resuming: waiting for ") {
+		t.Errorf("a long operation was still running when apply resumed, but apply did not say it waits for it:\n%s", out)
+	}
+	checkJournal(t, readJournal(t, r.journalPath()), true)
+	assertNothingRanTwice(t, ref, r.lab.Stats().Nodes)
+	r.assertAllDone("after the resumed apply")
+	if code, out := r.cmd("verify"); code != 0 {
+		t.Errorf("verify after the resumed apply exited %d:\n%s", code, out)
+	}
+	if code, out := r.cmd("rollback", "--yes"); code != 0 {
+		t.Fatalf("rollback after the resumed apply exited %d:\n%s", code, out)
+	}
+	r.assertEstate("after rollback", seed)
+	checkJournal(t, readJournal(t, r.journalPath()), true)
+}
+
+// longRunning reports whether one of the running operations is a long action a
+// resume has to wait for.
+func longRunning(running map[string][]estate.RunningOp) bool {
+	for _, ops := range running {
+		for _, r := range ops {
+			switch r.Op {
+			case "master.install", "worker.install", "cluster.create", "ssisdb.catalog.create":
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// assertNothingRanTwice compares the changes each node saw across the killed apply and
+// the resumed one with those of a clean apply.
+func assertNothingRanTwice(t *testing.T, ref *killReference, nodes map[string]lab.NodeStats) {
+	t.Helper()
+	var twice []string
+	for host, want := range ref.changes {
+		for op, n := range want {
+			if got := nodes[host].Ops[op]; got > n {
+				twice = append(twice, fmt.Sprintf("%s on %s: %d times (a clean apply: %d)", op, host, got, n))
+			}
+		}
+	}
+	sort.Strings(twice)
+	if len(twice) > 0 {
+		t.Errorf("changes ran more often than in a clean apply:\n  %s", strings.Join(twice, "\n  "))
+	}
+}
