@@ -112,3 +112,45 @@ func TestInputSecretNeverInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestInputIsNotQueuedBehindReceive: the node holds a Receive until the command
+// ends or the client's OperationTimeout passes, as Windows does, and a script that
+// reads its stdin ends only after the client's End. The Send must therefore not wait
+// for that Receive: the command finishes on its first Receive, within the call's
+// timeout, whether the script ran from the command line or was uploaded.
+func TestInputIsNotQueuedBehindReceive(t *testing.T) {
+	filler := make([]byte, 12000)
+	_, _ = rand.Read(filler)
+	for _, tc := range []struct {
+		name string
+		body string
+	}{
+		{"command line", "'{}'"},
+		{"uploaded", "# filler that does not compress: " + base64.StdEncoding.EncodeToString(filler) + "\n'{}'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startPeerPolling(t, true, func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
+				if script.ReadsInput(cmd.Script) {
+					if _, err := io.ReadAll(cmd.Stdin); err != nil {
+						return wsman.Result{Stderr: wsman.CLIXMLError(err.Error()), ExitCode: 1}
+					}
+				}
+				return jsonHandler(ctx, user, cmd)
+			}, 0)
+			c := newClient(t, p.config(t, nil))
+			s := script.PowerShell{Op: "cert.import", Params: map[string]any{"thumbprint": "AB12"},
+				Input: map[string]any{"password": script.NewSecret("pfx-password", "Pfx-Pa55")}, Body: tc.body}
+			receivesBefore := p.count("Receive")
+			if _, err := c.PowerShell(context.Background(), testHost, s); err != nil {
+				t.Fatalf("the script with stdin input did not finish: %v", err)
+			}
+			if p.count("Send") == 0 {
+				t.Fatal("the client sent no input")
+			}
+			// Each command of the upload path is answered by one Receive; none timed out.
+			if got, cmds := p.count("Receive")-receivesBefore, p.count("Command"); got != cmds {
+				t.Errorf("%d Receives for %d commands: the input waited for a Receive to time out", got, cmds)
+			}
+		})
+	}
+}

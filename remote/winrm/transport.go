@@ -23,10 +23,10 @@ import (
 type transport struct {
 	host string
 	url  string
-	// do sends one authenticated HTTP request; release sends the Signals, on a
-	// connection of its own.
-	do, release func(*http.Request) (*http.Response, error)
-	requests    *atomic.Int64
+	// do sends one authenticated HTTP request; side sends the Signals and the
+	// stdin Sends, on a connection of its own (see Post).
+	do, side func(*http.Request) (*http.Response, error)
+	requests *atomic.Int64
 
 	mu  sync.Mutex
 	ctx context.Context // the running call; Signal and Delete get their own
@@ -67,8 +67,13 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	do := t.do
-	if action == "Signal" {
-		do = t.release
+	if action == "Signal" || action == "Send" {
+		// The library starts a command's first Receive as soon as the node accepts
+		// the command, and a Receive is held by the node until the command ends or
+		// the operation timeout passes. A script that reads its stdin ends only
+		// after the Send that closes it: queued behind that Receive on the one
+		// connection, the Send would wait out the timeout on every such command.
+		do = t.side
 	}
 	resp, err := do(req)
 	if err != nil {
