@@ -376,24 +376,23 @@ $r = [pscustomobject]@{ thumbprint = $p.thumbprint; removed = @($removed) }
 `, true)
 }
 
-// psMasterCertExport and psMasterCertImport take the PFX and its password on stdin
-// (script Input), never in the script text: on a command line they would reach the
-// node's process list and audit log, and the import script with the PFX is too long
-// for a command line, so the client would upload it, PFX included, to a file.
+// psMasterCertExport and psMasterCertImport get the PFX and its password on stdin,
+// as every secret parameter travels (see script.PowerShell), never in the script
+// text: on a command line they would reach the node's process list and audit log,
+// and the import script with the PFX is too long for a command line, so the client
+// would upload it, PFX included, to a file.
 func psMasterCertExport(thumbprint string, password script.Secret) script.PowerShell {
-	s := psWinChange("cert.export", map[string]any{"thumbprint": thumbprint}, `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
+	return psWinChange("cert.export", map[string]any{"thumbprint": thumbprint, "password": password}, `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not $cert) { $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue }
 if (-not $cert) { throw "certificate $($p.thumbprint) is not on $env:COMPUTERNAME" }
 # Exported in memory: the private key never reaches a file on this node.
 $b64 = [Convert]::ToBase64String($cert.Export([System.Security.Cryptography.X509Certificates.X509ContentType]::Pfx, $p.password))
 $r = [pscustomobject]@{ thumbprint = $p.thumbprint; pfx = $b64 }
 `, true)
-	s.Input = map[string]any{"password": password}
-	return s
 }
 
 func psMasterCertImport(thumbprint string, pfx, password script.Secret) script.PowerShell {
-	s := psWinChange("cert.import", map[string]any{"thumbprint": thumbprint}, `$existing = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
+	return psWinChange("cert.import", map[string]any{"thumbprint": thumbprint, "pfx": pfx, "password": password}, `$existing = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not ($existing -and $existing.HasPrivateKey)) {
     # Imported from the bytes in memory. MachineKeySet puts the key in the machine key
     # set, where http.sys can use it (without it the key would land in the WinRM
@@ -409,8 +408,6 @@ if (-not ($existing -and $existing.HasPrivateKey)) {
 $c = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)"
 $r = [pscustomobject]@{ thumbprint = $c.Thumbprint; hasPrivateKey = $c.HasPrivateKey }
 `, true)
-	s.Input = map[string]any{"pfx": pfx, "password": password}
-	return s
 }
 
 func psMasterSettingsRead(service, defaultPath string) script.PowerShell {

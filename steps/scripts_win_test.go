@@ -55,6 +55,9 @@ func TestWindowsTemplatesGolden(t *testing.T) {
 			t.Errorf("%s prints more than one result", name)
 		}
 		op, params, err := script.ParsePowerShell(s.Render())
+		if in := s.InputBytes(); err == nil && in != nil {
+			err = script.MergeInput(params, in)
+		}
 		if err != nil || op != s.Op || len(params) != len(s.Params) {
 			t.Errorf("%s does not parse back: %v", name, err)
 		}

@@ -81,6 +81,7 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
 	}
 	inFile := slices.Sorted(maps.Keys(params))
+	l.noteExposedSecrets(host, op, scriptText, in.file)
 	if script.ReadsInput(scriptText) {
 		// As PowerShell's [Console]::In.ReadToEnd(): wait for the client's End.
 		var stdin []byte
@@ -147,9 +148,10 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	return psOutcome{Stdout: append(out, '\r', '\n')}, false
 }
 
-// scriptCode is a rendered script less its parameters line, the only line that
-// carries secrets: what an operation may look at to model what PowerShell does with
-// the script's code.
+// scriptCode is a rendered script less its parameters line: what an operation may
+// look at to model what PowerShell does with the script's code, whatever values the
+// parameters had. (Secrets travel on stdin; one left in the text is recorded by
+// noteExposedSecrets.)
 func scriptCode(text string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(text, "\n") {
@@ -337,4 +339,38 @@ func (s *shellFaults) awaitDelivery(ctx context.Context, shellID string, closing
 		delete(s.pending, shellID)
 	}
 	s.mu.Unlock()
+}
+
+// noteExposedSecrets records on host each secret of the lab that the script's text
+// holds, and where that text was readable: on powershell.exe's command line (an
+// -EncodedCommand is only base64; a gzip bootstrap only compressed), or in the
+// uploaded script file. A secret on the command's stdin is in neither.
+func (l *Lab) noteExposedSecrets(host, op, scriptText, file string) {
+	where := "powershell.exe command line"
+	if file != "" {
+		where = "uploaded script " + file
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	node := l.estate.Node(host)
+	if node == nil {
+		return
+	}
+	secrets := l.secretsLocked()
+	for i, pfx := range l.estate.ExportedPFX {
+		secrets[fmt.Sprintf("exported PFX %d", i+1)] = pfx
+	}
+	for _, name := range slices.Sorted(maps.Keys(secrets)) {
+		if v := secrets[name]; v != "" && slices.ContainsFunc(textForms(v), func(f string) bool { return strings.Contains(scriptText, f) }) {
+			node.SecretsExposed = append(node.SecretsExposed, fmt.Sprintf("%s (%s): %s", where, op, name))
+		}
+	}
+}
+
+// textForms are the ways v can be written in a script's text: as is, inside a JSON
+// string, and inside a JSON string in a single-quoted PowerShell literal.
+func textForms(v string) []string {
+	b, _ := json.Marshal(v)
+	inner := strings.Trim(string(b), `"`)
+	return []string{v, inner, strings.ReplaceAll(inner, "'", "''")}
 }

@@ -3,9 +3,11 @@ package lab
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
@@ -58,6 +60,55 @@ func TestUploadedPFXIsOnDisk(t *testing.T) {
 				}
 				if w := e.Nodes[fxNode1].PrivateKeyWrites; len(w) != 0 {
 					t.Errorf("export wrote the key to %v", w)
+				}
+			})
+		})
+	}
+}
+
+// TestSecretOnCommandLineIsRecorded: a script whose text carries the operator's
+// password puts it on powershell.exe's command line, where local administrators
+// and process-creation auditing see it, and the lab records that (by the secret's
+// name); the same script with the password as a Secret parameter sends it on stdin
+// and leaves nothing to record.
+func TestSecretOnCommandLineIsRecorded(t *testing.T) {
+	e := healthyEstate(t)
+	l := newTestLab(t, e, Options{})
+	pw := l.Secrets()[envvar.WinRMPassword]
+	if pw == "" {
+		t.Fatal("the lab has no operator password")
+	}
+	in := script.PowerShell{Op: "win.facts", Params: map[string]any{"runAsUser": `CONTOSO\dba`, "runAsPassword": script.NewSecret("operator-password", pw)}, Body: "'{}'"}
+	if strings.Contains(in.Render(), pw) {
+		t.Fatal("the rendered script carries the password in its text")
+	}
+	// What the script was before secrets left the text: the password in the
+	// parameters line.
+	inText := in.Render()
+	inText = strings.Replace(inText, `"runAsUser"`, `"runAsPassword":"`+pw+`","runAsUser"`, 1)
+	for _, tc := range []struct {
+		name    string
+		cmd     wsman.Command
+		exposed bool
+	}{
+		{"in the text", wsman.Command{ShellID: "S1", Script: inText, Stdin: strings.NewReader(string(in.InputBytes()))}, true},
+		{"on stdin", wsman.Command{ShellID: "S1", Script: in.Render(), Stdin: strings.NewReader(string(in.InputBytes()))}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l.Estate(func(e *estate.Estate) { e.Nodes[fxNode1].SecretsExposed = nil })
+			l.runCommand(context.Background(), fxNode1, `CONTOSO\dba`, tc.cmd)
+			l.Estate(func(e *estate.Estate) {
+				got := e.Nodes[fxNode1].SecretsExposed
+				if (len(got) > 0) != tc.exposed {
+					t.Fatalf("exposures %v, want some: %v", got, tc.exposed)
+				}
+				for _, g := range got {
+					if strings.Contains(g, pw) || !strings.HasPrefix(g, "powershell.exe command line (win.facts): ") {
+						t.Errorf("exposure %q: want where and the secret's name, never its value", g)
+					}
+				}
+				if tc.exposed && !slices.ContainsFunc(got, func(g string) bool { return strings.HasSuffix(g, ": "+envvar.WinRMPassword) }) {
+					t.Errorf("exposures %v do not name %s", got, envvar.WinRMPassword)
 				}
 			})
 		})

@@ -306,6 +306,10 @@ func (l *Lab) listenerNameLocked() string {
 func (l *Lab) Secrets() map[string]string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.secretsLocked()
+}
+
+func (l *Lab) secretsLocked() map[string]string {
 	pw := func(user string) string {
 		if a := l.estate.Accounts[strings.ToLower(l.estate.Domain+`\`+user)]; a != nil {
 			return a.Password

@@ -19,16 +19,71 @@ const InputLine = `foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd()))
 // stdin (names only: the values, secrets among them, are never in the text).
 const inputComment = "# on stdin: "
 
+// splitParams divides s's parameters by where they travel: in the script text, or
+// on stdin. Input goes on stdin, and so does every parameter whose value holds a
+// Secret: in the text it would be on powershell.exe's command line while the script
+// runs, which local administrators read from Win32_Process.CommandLine and
+// process-creation auditing logs, or in the file the client uploads a long script to.
+func (s PowerShell) splitParams() (text, stdin map[string]any) {
+	text = make(map[string]any, len(s.Params))
+	for k, v := range s.Params {
+		if holdsSecret(v) {
+			if stdin == nil {
+				stdin = map[string]any{}
+			}
+			stdin[k] = v
+			continue
+		}
+		text[k] = v
+	}
+	for k, v := range s.Input {
+		if stdin == nil {
+			stdin = map[string]any{}
+		}
+		stdin[k] = v
+	}
+	return text, stdin
+}
+
+// holdsSecret reports whether v is a Secret or contains one.
+func holdsSecret(v any) bool {
+	switch x := v.(type) {
+	case Secret:
+		return true
+	case map[string]any:
+		for _, e := range x {
+			if holdsSecret(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if holdsSecret(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ReadsStdin reports whether s sends parameters on its command's stdin.
+func (s PowerShell) ReadsStdin() bool {
+	_, stdin := s.splitParams()
+	return len(stdin) > 0
+}
+
 // InputBytes returns what the client sends on the command's stdin: the Input
-// parameters as one line of JSON, secrets revealed, or nil when the script has none.
-// Every character beyond ASCII is escaped (\uXXXX), so the node's console code page
-// cannot change a password on the way in. Never log it.
+// parameters and those holding a Secret, as one line of JSON, secrets revealed, or
+// nil when the script has none. Every character beyond ASCII is escaped (\uXXXX),
+// so the node's console code page cannot change a password on the way in. Never
+// log it.
 func (s PowerShell) InputBytes() []byte {
-	if len(s.Input) == 0 {
+	_, stdin := s.splitParams()
+	if len(stdin) == 0 {
 		return nil
 	}
 	var b strings.Builder
-	for _, r := range string(encodeParams(s.Input, true)) {
+	for _, r := range string(encodeParams(stdin, true)) {
 		if r < utf8.RuneSelf {
 			b.WriteRune(r)
 			continue
@@ -40,13 +95,13 @@ func (s PowerShell) InputBytes() []byte {
 	return []byte(b.String())
 }
 
-// inputLines returns the lines render writes for s's Input: the names, then the
-// line that reads the values.
-func (s PowerShell) inputLines() string {
-	if len(s.Input) == 0 {
+// inputLines returns the lines render writes for the parameters on stdin: their
+// names, then the line that reads the values.
+func inputLines(stdin map[string]any) string {
+	if len(stdin) == 0 {
 		return ""
 	}
-	names := slices.Sorted(maps.Keys(s.Input))
+	names := slices.Sorted(maps.Keys(stdin))
 	return inputComment + strings.Join(names, ", ") + "\n" + InputLine + "\n"
 }
 

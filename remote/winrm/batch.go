@@ -75,7 +75,7 @@ var leavesScope = regexp.MustCompile(`(?im)(?:^|[;{}])[ \t]*(?:exit|break|contin
 // batchable reports whether s, rendered as text, may share a command with others.
 // A script with Input reads its command's stdin, which it cannot share.
 func batchable(s script.PowerShell, text string) bool {
-	return s.ReadOnly && len(s.Input) == 0 && !leavesScope.MatchString(text)
+	return s.ReadOnly && !s.ReadsStdin() && !leavesScope.MatchString(text)
 }
 
 // runRead runs one attempt of the read-only script s: alone when the node is idle

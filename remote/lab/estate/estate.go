@@ -101,6 +101,13 @@ type Node struct {
 	// even for a moment: a deleted file's bytes stay on the disk until overwritten, and
 	// a session that dies before its cleanup leaves the file itself.
 	PrivateKeyWrites []string `json:"privateKeyWrites,omitempty"`
+	// SecretsExposed are the places on this node where a secret of the estate was
+	// readable beyond the process that needed it, each with the secret's name (never
+	// its value): a process's command line, which local administrators read from
+	// Win32_Process.CommandLine and process-creation auditing logs, or a script file
+	// the client uploaded. ssisha's own scripts must leave none. A record for tests,
+	// not state: not persisted.
+	SecretsExposed []string `json:"-"`
 	// SQL is the node's SQL Server instance (masters only).
 	SQL *Instance `json:"sql,omitempty"`
 }

@@ -158,6 +158,7 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	if version == "" && n.SQL != nil {
 		version = n.SQL.Version
 	}
+	c.noteSetupCommandLine("master.install", p.String("account"))
 	c.Sleep(240 * time.Second)
 	if n.Installed["IS_Master"] != "" {
 		return nil, setupFailure(c, folder, -2068643838, "The following features are already installed: IS_Master. Select features that are not installed.")

@@ -71,6 +71,7 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	if _, ok := n.File(p.String("setupPath")); !ok {
 		return nil, errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", p.String("setupPath"))
 	}
+	c.noteSetupCommandLine("worker.install", p.String("account"))
 	acct := c.Estate.Accounts[strings.ToLower(p.String("account"))]
 	if acct == nil || !acct.Enabled || acct.Password != c.setupReceives(p.String("password")) {
 		return nil, errorf("SQL Server setup failed (exit code -2068578302): the credentials provided for the SSIS Scale Out Worker service are invalid. To continue, provide a valid account and password.")

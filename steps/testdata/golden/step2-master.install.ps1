@@ -1,7 +1,9 @@
 # ssisha-op: master.install
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","password":"<secret:master-account-password>","port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
+$p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
+# on stdin: password
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 function Get-SsishaRebootReasons {
     $reasons = @()
     if (Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') { $reasons += 'Component Based Servicing' }
