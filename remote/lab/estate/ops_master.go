@@ -151,7 +151,12 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		return nil, errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, sqlServerNameOf(n))
 	}
 	if n.PendingReboot {
-		return nil, errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
+		if c.Script == "" || strings.Contains(c.Script, "Get-SsishaRebootReasons") {
+			// The script looks first and says why.
+			return nil, errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
+		}
+		// Setup's own RebootRequiredCheck rule fails the run, in its own words.
+		return nil, setupFailure(c, folder, -2067919934, "A computer restart is required. You must restart this computer before installing SQL Server.")
 	}
 	features := strings.Split(strings.ToUpper(p.String("features")), ",")
 	version := n.Installed["SQLEngine"]
