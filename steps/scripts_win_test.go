@@ -15,6 +15,7 @@ func TestWindowsTemplatesGolden(t *testing.T) {
 	nodes := []string{"node1.contoso.com", "node2.contoso.com"}
 	templates := map[string]script.PowerShell{
 		"step1-win.node.facts":          psNodeFacts(`C:\SQLMedia\setup.exe`),
+		"step1-win.policy.storedcreds":  psPasswordStoragePolicy(),
 		"step1-win.feature.get":         psFeatureGet("Failover-Clustering"),
 		"step1-win.feature.install":     psFeatureInstall("Failover-Clustering"),
 		"step1-win.feature.uninstall":   psFeatureUninstall("Failover-Clustering"),
