@@ -200,9 +200,13 @@ type masterSetup struct {
 }
 
 // psSetupSummary reads the outcome setup wrote, since its exit code alone says little.
+// Setup's log is under the version's folder of the shared features, which may be on
+// another drive: setup records that folder in the registry (VerSpecificRootDir).
 const psSetupSummary = `function Get-SsishaSetupSummary {
     param([string]$Folder)
-    $summary = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder\Setup Bootstrap\Log\Summary.txt"
+    $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$Folder" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+    if (-not $root) { $root = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder" }
+    $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
     $msg = ''
     if (Test-Path -LiteralPath $summary) {
         $lines = Get-Content -LiteralPath $summary -TotalCount 60

@@ -17,7 +17,9 @@ function Get-SsishaRebootReasons {
 }
 function Get-SsishaSetupSummary {
     param([string]$Folder)
-    $summary = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder\Setup Bootstrap\Log\Summary.txt"
+    $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$Folder" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+    if (-not $root) { $root = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder" }
+    $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
     $msg = ''
     if (Test-Path -LiteralPath $summary) {
         $lines = Get-Content -LiteralPath $summary -TotalCount 60
