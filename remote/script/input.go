@@ -96,12 +96,18 @@ func (s PowerShell) InputBytes() []byte {
 }
 
 // inputLines returns the lines render writes for the parameters on stdin: their
-// names, then the line that reads the values.
+// names, each Secret with its placeholder so a plan says which secret goes where,
+// then the line that reads the values.
 func inputLines(stdin map[string]any) string {
 	if len(stdin) == 0 {
 		return ""
 	}
 	names := slices.Sorted(maps.Keys(stdin))
+	for i, n := range names {
+		if sec, ok := stdin[n].(Secret); ok {
+			names[i] = n + "=" + sec.String()
+		}
+	}
 	return inputComment + strings.Join(names, ", ") + "\n" + InputLine + "\n"
 }
 

@@ -29,7 +29,7 @@ func TestPowerShellRoundTrip(t *testing.T) {
 	if _, ok := params["pw"]; ok || strings.Contains(text, "Canary-P@ss-0") || strings.Contains(text, "Inner-Secret-1") {
 		t.Errorf("a secret is in the script text:\n%s", text)
 	}
-	if !ReadsInput(text) || !strings.Contains(text, "# on stdin: list, pw\n") {
+	if !ReadsInput(text) || !strings.Contains(text, "# on stdin: list, pw=<secret:pw>\n") {
 		t.Errorf("the script does not read list and pw from stdin:\n%s", text)
 	}
 	if err := MergeInput(params, s.InputBytes()); err != nil {
@@ -224,7 +224,7 @@ func TestInputStaysOutOfTheText(t *testing.T) {
 	s := PowerShell{Op: "cert.import", Params: map[string]any{"thumbprint": "AB12"},
 		Input: map[string]any{"pfx": NewSecret("master-pfx", canary), "password": NewSecret("pfx-password", "pässwörd😀")}, Body: "'{}'"}
 	for _, text := range []string{s.Render(), s.Display()} {
-		if strings.Contains(text, canary) || strings.Contains(text, "<secret:") || !ReadsInput(text) || !strings.Contains(text, "# on stdin: password, pfx\n") {
+		if strings.Contains(text, canary) || !ReadsInput(text) || !strings.Contains(text, "# on stdin: password=<secret:pfx-password>, pfx=<secret:master-pfx>\n") {
 			t.Fatalf("script text:\n%s", text)
 		}
 	}

@@ -26,8 +26,8 @@ type result struct {
 // when its command line fits, else gzip-compressed inside a small bootstrap. Only a
 // script too large even compressed is uploaded in chunks and run with -File, which
 // costs four or more commands. input, when not nil, goes to the script's stdin
-// (WS-Management Send) and so never into a command line or a file: that is how a
-// large secret payload such as a PFX travels.
+// (WS-Management Send) and so never into a command line or a file: that is how
+// every secret parameter travels, a PFX among them.
 func (c *Client) execute(ctx context.Context, n *node, text string, input []byte) (result, error) {
 	line := mz.Powershell(text)
 	if len(line) <= maxCommandLine {

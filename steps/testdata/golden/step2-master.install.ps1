@@ -2,7 +2,7 @@
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
-# on stdin: password
+# on stdin: password=<secret:master-account-password>
 foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 function Get-SsishaRebootReasons {
     $reasons = @()

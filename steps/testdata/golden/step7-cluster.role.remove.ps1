@@ -2,7 +2,7 @@
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"createdAfter":"","name":"ssismaster","removeComputerObject":true,"runAsUser":"CONTOSO\\dba"}'
-# on stdin: runAsPassword
+# on stdin: runAsPassword=<secret:operator-password>
 foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
