@@ -62,15 +62,16 @@ func (l *Lab) runCommand(ctx context.Context, host, user string, cmd wsman.Comma
 	if strings.HasPrefix(strings.TrimPrefix(scriptText, "\ufeff"), batchMarker) {
 		return l.runBatch(ctx, host, user, cmd.ShellID, scriptText)
 	}
-	o, _ := l.runScript(ctx, host, user, cmd.ShellID, scriptText, scriptInput{file: cmd.File, stdin: cmd.Stdin})
+	o, _ := l.runScript(ctx, host, user, cmd.ShellID, scriptText, scriptInput{file: cmd.File, stdin: cmd.Stdin, console: cmd.ConsoleStdin})
 	return o
 }
 
 // scriptInput is what a script received besides its text: the file it was uploaded
-// to, if any, and its stdin.
+// to, if any, and its stdin, a console's or a pipe.
 type scriptInput struct {
-	file  string
-	stdin io.Reader
+	file    string
+	stdin   io.Reader
+	console bool
 }
 
 // runScript runs one of ssisha's scripts on host. faulted reports an injected WinRM
@@ -83,7 +84,13 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	inFile := slices.Sorted(maps.Keys(params))
 	l.noteExposedSecrets(host, op, scriptText, in.file)
 	if script.ReadsInput(scriptText) {
-		// As PowerShell's [Console]::In.ReadToEnd(): wait for the client's End.
+		if in.console {
+			// In console mode the input goes to the console's input buffer, where the
+			// client's End is no end of file: ReadToEnd would wait until the command is
+			// stopped. The lab says so at once.
+			return labPSFailure("ssisha lab: the script reads its stdin to the end, but the command asked for console-mode stdin (WINRS_CONSOLEMODE_STDIN=TRUE), where the client's End is no end of file; on Windows it would wait until stopped. Send WINRS_CONSOLEMODE_STDIN=FALSE with a command whose stdin you feed."), false
+		}
+		// As PowerShell's [Console]::In.ReadToEnd() on a pipe: wait for the client's End.
 		var stdin []byte
 		if in.stdin != nil {
 			if stdin, err = io.ReadAll(in.stdin); err != nil {

@@ -114,3 +114,31 @@ func TestSecretOnCommandLineIsRecorded(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleStdinIsNoPipe: a script that reads its stdin to the end gets its input
+// only on a pipe; a command that asked for console-mode stdin fails and says why,
+// where on Windows it would wait until stopped. A script that reads no stdin runs
+// either way.
+func TestConsoleStdinIsNoPipe(t *testing.T) {
+	l := newTestLab(t, healthyEstate(t), Options{})
+	reads := script.PowerShell{Op: "win.node.facts", Params: map[string]any{"setupMedia": script.NewSecret("x", "y")}, Body: "'{}'"}
+	plain := script.PowerShell{Op: "win.node.facts", Params: map[string]any{"setupMedia": "y"}, Body: "'{}'"}
+	for _, tc := range []struct {
+		name    string
+		s       script.PowerShell
+		console bool
+		fails   bool
+	}{
+		{"reads stdin, console", reads, true, true},
+		{"reads stdin, pipe", reads, false, false},
+		{"no stdin, console", plain, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := wsman.Command{ShellID: "S1", Script: tc.s.Render(), Stdin: strings.NewReader(string(tc.s.InputBytes())), ConsoleStdin: tc.console}
+			o := l.runCommand(context.Background(), fxNode1, `CONTOSO\dba`, cmd)
+			if failed := o.Exit != 0; failed != tc.fails || (tc.fails && !strings.Contains(o.ErrorMsg, "WINRS_CONSOLEMODE_STDIN")) {
+				t.Fatalf("exit %d %q, want failure: %v", o.Exit, o.ErrorMsg, tc.fails)
+			}
+		})
+	}
+}

@@ -54,7 +54,11 @@ func (c *Client) commandWithInput(ctx context.Context, n *node, line string, inp
 		}
 		n.shell, n.inShell = sh, 0
 	}
+	if input != nil {
+		n.tr.pipeStdin.Store(true)
+	}
 	res, err := runCommand(ctx, n.shell, line, input, &n.releasing)
+	n.tr.pipeStdin.Store(false)
 	n.inShell++
 	if err != nil || n.inShell >= c.set.maxPerSh {
 		n.recycle()

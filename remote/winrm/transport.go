@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,10 @@ type transport struct {
 	// stdin Sends, on a connection of its own (see Post).
 	do, side func(*http.Request) (*http.Response, error)
 	requests *atomic.Int64
+
+	// pipeStdin, set while a command whose stdin the client feeds is being started,
+	// makes that Command ask for a pipe as its stdin (see Post).
+	pipeStdin atomic.Bool
 
 	mu  sync.Mutex
 	ctx context.Context // the running call; Signal and Delete get their own
@@ -60,6 +65,13 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), t.cleanupTimeout)
 		defer cancel()
+	}
+	if action == "Command" && t.pipeStdin.Load() {
+		// The library always asks for console-mode stdin, where what Send delivers
+		// goes to a console's input buffer and End is no end of file: a script that
+		// reads its stdin to the end would wait until stopped. A fed stdin must be a
+		// pipe, as other WinRM clients ask for when they send input.
+		text = consoleStdinOption.ReplaceAllString(text, "${1}FALSE${2}")
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(text))
 	if err != nil {
@@ -97,6 +109,9 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 	}
 	return string(body), nil
 }
+
+// consoleStdinOption is the WINRS_CONSOLEMODE_STDIN option of a Command message.
+var consoleStdinOption = regexp.MustCompile(`(Name="WINRS_CONSOLEMODE_STDIN"[^>]*>)\s*TRUE\s*(<)`)
 
 // soapAction names the action of an outgoing message.
 func soapAction(text string) string {

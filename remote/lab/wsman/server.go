@@ -41,6 +41,9 @@ type Command struct {
 	File string
 	// Stdin is what the client sends with Send; it ends when the client sends End.
 	Stdin io.Reader
+	// ConsoleStdin is WINRS_CONSOLEMODE_STDIN: the process's stdin is a console, not
+	// a pipe. Clients that feed a command's stdin turn it off.
+	ConsoleStdin bool
 }
 
 // Result is what a command printed and its exit code.

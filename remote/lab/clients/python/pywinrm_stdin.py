@@ -1,7 +1,8 @@
 """Runs one PowerShell script on a lab node with pywinrm over HTTPS (NTLM, the lab
 CA verified) and feeds its stdin with WS-Management Send, in two messages, the
 second with End="true"; only then does it ask for the output, as a client that
-writes all of a command's input first does.
+writes all of a command's input first does. The command asks for a pipe as its
+stdin (WINRS_CONSOLEMODE_STDIN=FALSE), or its End would not end the input.
 
 usage: pywinrm_stdin.py URL USER PASSWORD_VAR CA_FILE SCRIPT INPUT_VAR
 The password comes from the environment variable PASSWORD_VAR and the input from
@@ -35,7 +36,8 @@ def main():
     data = os.environ.get(input_var, "").encode("utf-8")
     encoded = base64.b64encode(script.encode("utf_16_le")).decode("ascii")
     shell_id = p.open_shell()
-    command_id = p.run_command(shell_id, "powershell -encodedcommand " + encoded)
+    # A fed stdin must be a pipe: in console mode End is no end of file.
+    command_id = p.run_command(shell_id, "powershell -encodedcommand " + encoded, console_mode_stdin=False)
     half = len(data) // 2
     send(p, shell_id, command_id, data[:half], False)
     send(p, shell_id, command_id, data[half:], True)
