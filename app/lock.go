@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -142,11 +143,11 @@ func (s *Session) LockHolder(ctx context.Context, ans *answers.Answers, sec *ans
 // process holds it, it reads that holder back for the error.
 func lockLocal(path, cluster string, me steps.LockHolder) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the folder of the lock file %s: %w; choose another place with SSISHA_STATE_DIR", path, err)
+		return nil, fmt.Errorf("cannot create the folder of the lock file %s: %w; choose another place with %s", path, err, envvar.StateDir)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the lock file %s: %w; check the permissions of its folder or set SSISHA_STATE_DIR", path, err)
+		return nil, fmt.Errorf("cannot open the lock file %s: %w; check the permissions of its folder or set %s", path, err, envvar.StateDir)
 	}
 	held, err := tryLockFile(f)
 	if err != nil {

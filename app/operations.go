@@ -122,16 +122,39 @@ func (s *Session) CheckJournal(ctx context.Context, ans *answers.Answers, sec *a
 // Interrupted returns the journal records of actions interrupted mid-run in the
 // answers' cluster, for the resume offer.
 func (s *Session) Interrupted(ans *answers.Answers) []engine.Record {
+	return readJournal(s, ans, (*engine.Journal).Interrupted)
+}
+
+// readJournal opens the journal of the answers' cluster, reads it with read and
+// closes it; a journal that cannot be opened reads as empty.
+func readJournal[T any](s *Session, ans *answers.Answers, read func(*engine.Journal) T) T {
+	var zero T
 	path, err := s.JournalFile(ans.Cluster.Name)
 	if err != nil {
-		return nil
+		return zero
 	}
 	j, err := engine.OpenJournal(path)
 	if err != nil {
-		return nil
+		return zero
 	}
 	defer j.Close()
-	return j.Interrupted()
+	return read(j)
+}
+
+// Undoable returns the steps, in order, whose changes the journal of the answers'
+// cluster holds and a rollback would reverse: succeeded actions not undone since.
+// A step can have some even while it detects as pending, as after a failed run that
+// created the master's certificate and stopped before the install.
+func (s *Session) Undoable(ans *answers.Answers) []int {
+	return readJournal(s, ans, func(j *engine.Journal) []int {
+		var ids []int
+		for _, st := range steps.All() {
+			if len(j.Applied(st.ID(), "")) > 0 {
+				ids = append(ids, st.ID())
+			}
+		}
+		return ids
+	})
 }
 
 // WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/client"
 	"github.com/ssisha/ssisha/remote/script"
@@ -276,7 +277,7 @@ func (s *Session) JournalFile(cluster string) (string, error) {
 	if s.opts.JournalPath != "" {
 		return s.opts.JournalPath, nil
 	}
-	if d := s.getenv("SSISHA_STATE_DIR"); d != "" {
+	if d := s.getenv(envvar.StateDir); d != "" {
 		name, err := engine.JournalFileName(cluster)
 		if err != nil {
 			return "", err

@@ -15,6 +15,7 @@ import (
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
 	"github.com/ssisha/ssisha/remote/script"
+	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/steps/engine"
@@ -52,7 +53,7 @@ func startEstate(ctx context.Context, e Estate) (*labEstate, error) {
 		return nil, err
 	}
 	l, err := lab.Start(lab.Options{
-		Seed:    estate.SeedOptions{Masters: e.Masters, Workers: e.Workers, SQLVersion: 2019},
+		Seed:    estate.SeedOptions{Masters: e.Masters, Workers: e.Workers, SQLVersion: sqlversion.Default},
 		Speed:   e.Speed,
 		Latency: e.Latency,
 	})

@@ -33,7 +33,7 @@ func screenAnswers(nodes int) *answers.Answers {
 // ViewCost is the mean time of one View() of the run screen with nodes panes at
 // width x height, over n calls.
 func ViewCost(nodes, width, height, n int) time.Duration {
-	m := ui.BenchRunScreen(ui.Options{Backend: &uitest.FakeBackend{}, Answers: screenAnswers(nodes)}, width, height)
+	m := uitest.RunScreen(ui.Options{Backend: &uitest.FakeBackend{}, Answers: screenAnswers(nodes)}, width, height)
 	_ = m.View() // the first call sizes caches; a person's terminal sees the steady cost
 	start := time.Now()
 	for range n {
@@ -57,7 +57,7 @@ func OutputRate(ctx context.Context, nodes, width, height int, lowBandwidth bool
 	defer cancel()
 	in, inW := io.Pipe()
 	defer inW.Close()
-	err := ui.BenchApply(ctx, ui.Options{
+	err := uitest.Apply(ctx, ui.Options{
 		Backend:      &uitest.FakeBackend{Delay: step},
 		Answers:      screenAnswers(nodes),
 		LowBandwidth: lowBandwidth,

@@ -43,7 +43,7 @@ func (f *labFlags) register(cmd *cobra.Command, defaultSpeed float64) {
 	cmd.Flags().StringVar(&f.dir, "dir", "", "keep the lab's state, certificates and client files here (state persists across restarts)")
 	cmd.Flags().IntVar(&f.masters, "masters", 2, "master nodes (2 or more)")
 	cmd.Flags().IntVar(&f.workers, "workers", 2, "worker nodes")
-	cmd.Flags().IntVar(&f.sqlVersion, "sql-version", 2019, "SQL Server version on the masters: 2017, 2019 or 2022")
+	cmd.Flags().IntVar(&f.sqlVersion, "sql-version", sqlversion.Default, "SQL Server version on the masters: "+sqlversion.NameList())
 	cmd.Flags().Float64Var(&f.speed, "speed", defaultSpeed, "how much of a real estate's operation times to spend (1 = real time, 0 = none)")
 	cmd.Flags().DurationVar(&f.latency, "latency", 0, "network latency added to every protocol round trip, e.g. 25ms")
 	cmd.Flags().StringVar(&f.encrypt, "encrypt", "tls", "TDS encryption the instances offer: tls (TLS in TDS) or strict (TDS 8.0)")
@@ -63,10 +63,8 @@ func (f *labFlags) check() error {
 	if f.workers < 0 || f.workers > 200 {
 		return invalid("--workers %d: choose 0 to 200", f.workers)
 	}
-	switch f.sqlVersion {
-	case 2017, 2019, 2022:
-	default:
-		return invalid("--sql-version %d: choose 2017, 2019 or 2022", f.sqlVersion)
+	if _, ok := sqlversion.ByYear(f.sqlVersion); !ok {
+		return invalid("--sql-version %d: choose %s", f.sqlVersion, sqlversion.NameList())
 	}
 	if f.speed < 0 {
 		return invalid("--speed %v: choose 0 (no delays) or more (1 = real time)", f.speed)
@@ -82,8 +80,8 @@ func (f *labFlags) check() error {
 	if f.encrypt != "tls" && f.encrypt != "strict" {
 		return invalid("--encrypt %q: choose tls or strict", f.encrypt)
 	}
-	if r, ok := sqlversion.ByYear(f.sqlVersion); ok && f.encrypt == "strict" && !r.StrictTDS {
-		return invalid("--encrypt strict: SQL Server %s has no TDS 8.0 and closes TLS-first connections; use --sql-version 2022, or --encrypt tls", r.Name)
+	if r, _ := sqlversion.ByYear(f.sqlVersion); f.encrypt == "strict" && !r.StrictTDS {
+		return invalid("--encrypt strict: SQL Server %s has no TDS 8.0 and closes TLS-first connections; %s", r.Name, strictRemedy())
 	}
 	if (f.krbRealm == "") != (f.krbKeytab == "") {
 		return invalid("--kerberos-realm and --kerberos-keytab go together: the realm whose tickets the lab accepts, and the keytab of its service principals")
@@ -97,6 +95,14 @@ func (f *labFlags) check() error {
 	parsed, err := parseFaultFlags(f.faults)
 	f.parsed = parsed
 	return err
+}
+
+// strictRemedy says what to choose instead of strict on a release without TDS 8.0.
+func strictRemedy() string {
+	if r, ok := sqlversion.FirstStrictTDS(); ok {
+		return "use --sql-version " + r.Name + ", or --encrypt tls"
+	}
+	return "use --encrypt tls"
 }
 
 func (f *labFlags) options() lab.Options {

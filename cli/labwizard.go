@@ -6,6 +6,7 @@ import (
 
 	ssisha "github.com/ssisha/ssisha/app"
 	"github.com/ssisha/ssisha/remote/lab"
+	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/ui"
 )
@@ -44,7 +45,7 @@ type LabWizard struct {
 // it as `ssisha lab` does, but without reading the environment: the journal and the
 // lab's state stay in that directory. Close releases it all.
 func NewLabWizard(opts LabWizardOptions) (*LabWizard, error) {
-	f := labFlags{masters: opts.Masters, workers: opts.Workers, sqlVersion: 2019, speed: opts.Speed, encrypt: "tls"}
+	f := labFlags{masters: opts.Masters, workers: opts.Workers, sqlVersion: sqlversion.Default, speed: opts.Speed, encrypt: "tls"}
 	if err := f.check(); err != nil {
 		return nil, err
 	}

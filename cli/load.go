@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -26,12 +27,13 @@ func (a *app) loadAnswers(file string) (*answers.Answers, error) {
 	return ans, nil
 }
 
-// applyUserOverrides applies SSISHA_WINRM_USER and SSISHA_SQL_USER.
+// applyUserOverrides applies the user names of the environment (envvar.WinRMUser and
+// envvar.SQLUser).
 func (a *app) applyUserOverrides(ans *answers.Answers) {
-	if u := a.getenv("SSISHA_WINRM_USER"); u != "" {
+	if u := a.getenv(envvar.WinRMUser); u != "" {
 		ans.Connection.WinRM.User = u
 	}
-	if u := a.getenv("SSISHA_SQL_USER"); u != "" {
+	if u := a.getenv(envvar.SQLUser); u != "" {
 		ans.Connection.SQL.User = u
 	}
 }

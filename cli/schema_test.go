@@ -14,6 +14,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/ssisha/ssisha/sqlversion"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -216,7 +217,7 @@ func TestSchemaHoldsEveryRuleOfOneValue(t *testing.T) {
 	base := labAnswerFile(t)
 	long := strings.Repeat("a", 64)
 	refusedByBoth := []ruleCase{
-		one("sqlVersion", 2016), one("sqlVersion", 2025), one("sqlVersion", 1999),
+		one("sqlVersion", 2016), one("sqlVersion", sqlversion.Latest().Year+1), one("sqlVersion", 1999),
 		one("domain", "CONTOSO.COM"), one("domain", "12345"), one("domain", "CONTOSOCONTOSOCO"), one("domain", "CON TOSO"), one("domain", nil),
 		one("cluster.name", "SSISCL.contoso.com"), one("cluster.name", "SSISCLUSTERNAME16"), one("cluster.name", "-SSISCL"), one("cluster.name", "1234"), one("cluster.name", nil),
 		one("cluster.witness", `fs01\witness`), one("cluster.witness", `\\fs01.contoso.com`), one("cluster.witness", `\\fs01.contoso.com\wit|ness`),

@@ -1,5 +1,7 @@
 package remote
 
+import "strings"
+
 // WinRM authentication modes: the values of connection.winrm.auth in the answer file
 // and of WinRMOptions.Auth.
 const (
@@ -40,4 +42,12 @@ const (
 // EncryptModes lists the TDS encryption modes, the strongest first.
 func EncryptModes() []string {
 	return []string{EncryptStrict, EncryptTrue, EncryptFalse, EncryptDisable}
+}
+
+// ChoiceList writes modes as a person would list them in an error's fix: "a, b or c".
+func ChoiceList(modes []string) string {
+	if len(modes) < 2 {
+		return strings.Join(modes, "")
+	}
+	return strings.Join(modes[:len(modes)-1], ", ") + " or " + modes[len(modes)-1]
 }

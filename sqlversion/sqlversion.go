@@ -93,6 +93,17 @@ func First() Release { return releases[0] }
 // Latest is the newest supported release.
 func Latest() Release { return releases[len(releases)-1] }
 
+// FirstStrictTDS is the oldest release that speaks TDS 8.0 (encrypt=strict), and
+// whether any does.
+func FirstStrictTDS() (Release, bool) {
+	for _, r := range releases {
+		if r.StrictTDS {
+			return r, true
+		}
+	}
+	return Release{}, false
+}
+
 func orList(s []string) string {
 	if len(s) < 2 {
 		return strings.Join(s, "")

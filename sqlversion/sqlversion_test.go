@@ -2,6 +2,7 @@ package sqlversion
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -29,7 +30,16 @@ func TestReleasesFollowSetupNaming(t *testing.T) {
 	}
 }
 
+// The lookups answer for every row, so a new row needs no change here.
 func TestLookups(t *testing.T) {
+	for _, r := range All() {
+		if got, ok := ByYear(r.Year); !ok || got != r {
+			t.Errorf("ByYear(%d) = %+v, %v", r.Year, got, ok)
+		}
+		if got, ok := ByMajor(r.Major); !ok || got != r {
+			t.Errorf("ByMajor(%d) = %+v, %v", r.Major, got, ok)
+		}
+	}
 	r, ok := ByYear(2019)
 	if !ok || r.Major != 15 || r.MasterService != "SSISScaleOutMaster150" || r.StrictTDS {
 		t.Errorf("ByYear(2019) = %+v, %v", r, ok)
@@ -37,21 +47,37 @@ func TestLookups(t *testing.T) {
 	if r, ok := ByMajor(16); !ok || r.Year != 2022 || !r.StrictTDS {
 		t.Errorf("ByMajor(16) = %+v, %v", r, ok)
 	}
-	for _, y := range []int{0, 2016, 2025} {
+	for _, y := range []int{0, 2016, First().Year - 1, Latest().Year + 1} {
 		if _, ok := ByYear(y); ok {
 			t.Errorf("ByYear(%d) is supported", y)
 		}
 	}
-	if _, ok := ByMajor(13); ok {
-		t.Error("ByMajor(13) is supported")
-	}
-	if got := NameList(); got != "2017, 2019 or 2022" {
-		t.Errorf("NameList() = %q", got)
-	}
-	if got := MajorList(); got != "14, 15 or 16" {
-		t.Errorf("MajorList() = %q", got)
+	for _, m := range []int{13, First().Major - 1, Latest().Major + 1} {
+		if _, ok := ByMajor(m); ok {
+			t.Errorf("ByMajor(%d) is supported", m)
+		}
 	}
 	if _, ok := ByYear(Default); !ok {
 		t.Errorf("Default %d is not supported", Default)
+	}
+	if r, ok := FirstStrictTDS(); !ok || r.Year != 2022 {
+		t.Errorf("FirstStrictTDS() = %+v, %v; SQL Server 2022 is the first with TDS 8.0", r, ok)
+	}
+}
+
+func TestLists(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want string
+	}{{nil, ""}, {[]string{"2019"}, "2019"}, {[]string{"2017", "2019"}, "2017 or 2019"}, {[]string{"14", "15", "16"}, "14, 15 or 16"}} {
+		if got := orList(c.in); got != c.want {
+			t.Errorf("orList(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if n, r := NameList(), All(); !strings.HasPrefix(n, r[0].Name) || !strings.HasSuffix(n, r[len(r)-1].Name) {
+		t.Errorf("NameList() = %q does not run from the first release to the last", n)
+	}
+	if m := MajorList(); !strings.HasSuffix(m, strconv.Itoa(Latest().Major)) {
+		t.Errorf("MajorList() = %q does not end with the latest major version", m)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/steps/answers"
 )
 
@@ -69,7 +70,7 @@ func checkSetupCanRun(env *Env, host string, m masterNodeState) (reason, fix str
 		return fmt.Sprintf("SQL Server setup is not at %s on %s (setup from a network share fails over WinRM: second hop)", a.SetupMedia, host),
 			"copy the installation media to a local disk on " + host + " and set answersSetupMedia to it"
 	case env.Secrets == nil || env.Secrets.MasterAccountPassword.IsZero():
-		return "the master service account's password is not given", "set SSISHA_MASTER_ACCOUNT_PASSWORD (or enter it when asked)"
+		return "the master service account's password is not given", "set " + envvar.MasterAccountPassword + " (or enter it when asked)"
 	case strings.Contains(env.Secrets.MasterAccountPassword.Reveal(), `"`):
 		return "the master service account's password contains a double quote, which setup's command line cannot carry", "give the account a password without double quotes"
 	}

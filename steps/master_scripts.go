@@ -217,7 +217,7 @@ const psSetupSummary = `function Get-SsishaSetupSummary {
 `
 
 func psMasterInstall(m masterSetup) script.PowerShell {
-	return psWinChangeWithin(limitSetup, "master.install", map[string]any{
+	return withInflightMarker(psWinChangeWithin(limitSetup, "master.install", map[string]any{
 		"setupPath": m.SetupPath, "folder": m.Folder, "account": m.Account, "password": m.Password,
 		"port": m.Port, "thumbprint": m.Thumbprint, "certDnsName": m.CertDNSName,
 		"startupType": m.StartupType, "features": m.Features,
@@ -251,7 +251,7 @@ if ($code -ne 0 -and $code -ne 3010) {
     throw "SQL Server setup failed on $env:COMPUTERNAME with exit code $code. $($summary.message) See $($summary.path)"
 }
 $r = [pscustomobject]@{ exitCode = $code; rebootRequired = ($code -eq 3010); thumbprint = $thumb; summary = $summary.message }
-`, false)
+`, false))
 }
 
 func psMasterUninstall(setupPath, folder, features string, port int) script.PowerShell {

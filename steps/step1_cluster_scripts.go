@@ -91,13 +91,13 @@ func psClusterCreate(name string, nodes []string, staticAddress, user string, pa
         $result = [pscustomobject]@{ name = $d.name; created = $true; report = [string]$report.FullName }
     }
 ` + psTaskEpilogue
-	return psWinChangeWithin(limitClusterCreate, "cluster.create", map[string]any{
+	return withInflightMarker(psWinChangeWithin(limitClusterCreate, "cluster.create", map[string]any{
 		"name": name, "nodes": nodes, "staticAddress": staticAddress,
 		"runAsUser": user, "runAsPassword": password,
 	}, psRunAsTask+"$inner = @'\n"+inner+"'@\n"+`$data = [pscustomobject]@{ name = $p.name; nodes = @($p.nodes); staticAddress = $p.staticAddress }
 $res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec `+taskSeconds(limitClusterCreate)+`
 $r = [pscustomobject]@{ name = $res.name; created = [bool]$res.created; report = $res.report }
-`, true)
+`, true))
 }
 
 // psClusterQuorumSet gives the cluster a file share witness, or node majority when

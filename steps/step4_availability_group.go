@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/steps/answers"
 )
@@ -190,7 +191,7 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 	if f.SSISDBState == "" {
 		if env.Secrets == nil || env.Secrets.MasterKeyPassword.IsZero() {
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; creating the catalog needs it",
-				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file) and keep the password: adding replicas and restoring need it"}, nil
+				Fix: "set " + envvar.MasterKeyPassword + " (or the secrets file) and keep the password: adding replicas and restoring need it"}, nil
 		}
 		// The hint goes into the journal with the intent: a run killed while the
 		// catalog is created still lets rollback drop it and put CLR back.
@@ -199,7 +200,7 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 			return Detection{}, err
 		}
 		acts = append(acts, actCreateCatalog.New("Create the SSISDB catalog and enable Scale Out",
-			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.Folder(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())},
+			[]Command{PSCommand(t.Host, psCatalogCreate(env.Secrets.MasterKeyPassword, env.Version.AssemblyVersion(), localDataSource(sqlInstanceOf(a, t.Host)))), SQLCommand(t.Host, tsqlScaleoutEnable())},
 			&catalogUndo{Created: true, ClrWasEnabled: sf.CLREnabled}))
 	} else if cat.ScaleOut != "TRUE" {
 		acts = append(acts, actEnableScaleout.New("Enable Scale Out in SSISDB (catalog.enable_scaleout)",
@@ -288,7 +289,7 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	if !f.DMKCredential {
 		if env.Secrets == nil || env.Secrets.MasterKeyPassword.IsZero() {
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the SSISDB master key password is not given; " + t.Host + " needs it to open SSISDB after a failover",
-				Fix: "set SSISHA_MASTER_KEY_PASSWORD (or the secrets file)"}, nil
+				Fix: "set " + envvar.MasterKeyPassword + " (or the secrets file)"}, nil
 		}
 		// SSISDB's family GUID is only known here once it is seeded; Undo reads it when
 		// the hint has none.

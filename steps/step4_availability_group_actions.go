@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/ssisha/ssisha/envvar"
 )
 
 // Step 4's actions, each with its apply, its undo and the undo data the journal keeps.
@@ -223,7 +225,7 @@ func applyDMKCredential(ctx context.Context, env *Env, t Target, a Action, _ cre
 		return nil, agActionError(t, a, err, "check that "+t.Host+" joined "+env.Answers.AvailabilityGroup.Name+" and that automatic seeding runs (sys.dm_hadr_automatic_seeding)")
 	}
 	if err := env.Run(ctx, a.Commands[0]); err != nil {
-		return nil, agActionError(t, a, err, "check that SSISHA_MASTER_KEY_PASSWORD is the password SSISDB's master key was created with")
+		return nil, agActionError(t, a, err, "check that "+envvar.MasterKeyPassword+" is the password SSISDB's master key was created with")
 	}
 	return &credentialUndo{FamilyGUID: f.FamilyGUID}, nil
 }

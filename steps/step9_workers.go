@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote"
 )
 
@@ -171,7 +172,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		acct := s.worker(env, t.Host)
 		if acct == "" || env.Secrets == nil || env.Secrets.WorkerAccountPassword.IsZero() {
 			return Detection{State: StateBlocked, Facts: facts, Reason: "the worker service account or its password is not given for " + t.Host,
-				Fix: "set workers[].account in the answer file and SSISHA_WORKER_ACCOUNT_PASSWORD"}, nil
+				Fix: "set workers[].account in the answer file and " + envvar.WorkerAccountPassword}, nil
 		}
 		if len(wf.RebootReasons) > 0 {
 			return Detection{State: StateBlocked, Facts: facts,
@@ -182,7 +183,7 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		// WorkerSettings.config before uninstalling.
 		acts = append(acts, actInstallWorker.New("Install the Scale Out Worker",
 			[]Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
-				env.Version.WorkerService(), env.Version.Folder(), fmt.Sprintf("%d.0", env.Version.Major), binn))},
+				env.Version.WorkerService(), env.Version.Folder(), env.Version.Number(), binn))},
 			&workerInstallUndo{Installed: true, RemoveIS: !wf.ISInstalled}))
 	}
 	settingsPath := wf.Path

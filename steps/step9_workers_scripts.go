@@ -73,7 +73,7 @@ if ($p.masterThumbprint) {
 // psWorkerInstall runs SQL Server setup for the worker feature. The account password
 // reaches setup.exe through a variable, never through a logged command line.
 func psWorkerInstall(setupPath, account string, password script.Secret, masterEndpoint, masterThumbprint, service, folder, version, binn string) script.PowerShell {
-	return script.PowerShell{Op: "worker.install", Timeout: limitSetup,
+	return withInflightMarker(script.PowerShell{Op: "worker.install", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
 			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
 		Body: psFindSettings + `
@@ -102,7 +102,7 @@ $s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' (Join-Path 
   installed = $true; exitCode = $proc.ExitCode
   thumbprint = Get-Setting $s 'WorkerHttpsCertThumbprint'
   agentId = Get-Setting $s 'AgentId'
-} | ConvertTo-Json -Compress -Depth 5`}
+} | ConvertTo-Json -Compress -Depth 5`})
 }
 
 func psWorkerUninstall(setupPath, service, folder, binn string, removeIS bool) script.PowerShell {

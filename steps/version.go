@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/ssisha/ssisha/sqlversion"
 )
@@ -9,8 +10,8 @@ import (
 // Version is a SQL Server version as the Scale Out names and paths need it. Its names
 // come from the release table in package sqlversion.
 type Version struct {
-	Year  int // 2017, 2019, 2022
-	Major int // 14, 15, 16
+	Year  int // the release year, sqlversion.Release.Year
+	Major int // the product major version, sqlversion.Release.Major
 }
 
 func versionOf(r sqlversion.Release) Version { return Version{Year: r.Year, Major: r.Major} }
@@ -47,6 +48,13 @@ func (v Version) MasterService() string { return v.Release().MasterService }
 
 // WorkerService is the Scale Out Worker service name.
 func (v Version) WorkerService() string { return v.Release().WorkerService }
+
+// Number is the version as setup records it for a feature, for example "15.0".
+func (v Version) Number() string { return strconv.Itoa(v.Major) + ".0" }
+
+// AssemblyVersion is the .NET assembly version of the release's Integration Services
+// libraries, for example "15.0.0.0".
+func (v Version) AssemblyVersion() string { return v.Number() + ".0.0" }
 
 // BinnPath is the DTS\Binn folder that holds the settings files.
 func (v Version) BinnPath() string {

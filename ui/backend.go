@@ -14,7 +14,7 @@ import (
 
 // Backend is everything the wizard asks of the rest of the program: the application
 // layer's session (app.Session) is one; tests, screenshots and the benchmarks use
-// uitest.FakeBackend.
+// the lab-backed fake of package ui/uitest/fake.
 type Backend interface {
 	// CheckField checks a network fact behind one answer (the name resolves or is free,
 	// the port answers, the certificate carries the master's DNS name). The UI calls it
@@ -35,6 +35,10 @@ type Backend interface {
 	// Interrupted returns the journal records of actions interrupted mid-run, for the
 	// resume offer.
 	Interrupted(a *answers.Answers) []engine.Record
+	// Undoable returns the steps whose changes the journal holds and a rollback would
+	// reverse, whatever their detection says now (a failed run may leave a step
+	// pending with some of its actions done).
+	Undoable(a *answers.Answers) []int
 	// WriteBundle writes the reviewable scripts of the plan, with a manifest, into dir.
 	WriteBundle(p *engine.Plan, dir string) error
 }

@@ -37,8 +37,8 @@ func newCommon(opts Options) *Common {
 		Redactor:     script.NewRedactor(),
 		Keys:         newKeyMap(),
 	}
-	if opts.now != nil {
-		c.Now = opts.now
+	if opts.Clock != nil {
+		c.Now = opts.Clock
 		c.Static = true
 	}
 	c.Glyphs = unicodeGlyphs

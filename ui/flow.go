@@ -41,7 +41,10 @@ func (m *model) startPlan() tea.Cmd {
 	b, a, s := m.backend, m.a, m.s
 	return m.launch(opPlan, func(ctx context.Context, emit func(engine.Event)) tea.Msg {
 		p, err := b.Plan(ctx, a, s, emit)
-		return planReadyMsg{plan: p, err: err}
+		if err != nil {
+			return planReadyMsg{err: err}
+		}
+		return planReadyMsg{plan: p, undoable: b.Undoable(a)}
 	})
 }
 
@@ -116,7 +119,7 @@ func (m *model) finished(msg tea.Msg) tea.Cmd {
 		}
 		m.noteIrreversible(msg.plan)
 		m.plan.set(msg.plan)
-		m.steps.set(msg.plan)
+		m.steps.set(msg.plan, msg.undoable)
 		if f := m.afterPlan; f != nil {
 			m.afterPlan = nil
 			return f(m)

@@ -83,3 +83,19 @@ func TestJoinColumnsIsJoinHorizontal(t *testing.T) {
 		}
 	}
 }
+
+// asciiOnly keeps every column: each character becomes as many ASCII ones as it
+// is wide.
+func TestASCIIOnlyKeepsColumns(t *testing.T) {
+	for _, s := range []string{"┃ › ✓ node1 · ok…", "⠋ checking", "名前 ok", "plain"} {
+		got := asciiOnly(s)
+		if ansi.StringWidth(got) != ansi.StringWidth(s) {
+			t.Errorf("asciiOnly(%q) = %q: width %d, want %d", s, got, ansi.StringWidth(got), ansi.StringWidth(s))
+		}
+		for _, r := range got {
+			if r >= 0x80 {
+				t.Errorf("asciiOnly(%q) = %q keeps %q", s, got, r)
+			}
+		}
+	}
+}

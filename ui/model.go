@@ -78,7 +78,7 @@ type model struct {
 func NewModel(opts Options) Model {
 	c := newCommon(opts)
 	a, s := opts.startingAnswers()
-	ctx := opts.ctx
+	ctx := opts.Context
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -234,6 +234,13 @@ func (m *model) askQuit(ctrlC bool) tea.Cmd {
 func fileExists(path string) bool {
 	st, err := os.Stat(path)
 	return err == nil && !st.IsDir()
+}
+
+// Working reports whether the wizard waits for its backend: an operation or a network
+// check in flight. A program that drives the wizard without a terminal waits for the
+// messages of that work, and for no timer.
+func (m Model) Working() bool {
+	return m.busy != "" || len(m.questions.inFlight) > 0
 }
 
 // goTo switches screens.

@@ -17,7 +17,7 @@ import (
 func newTestModel(t *testing.T, fb *FakeBackend, w, h int) Model {
 	t.Helper()
 	fb.Now = func() time.Time { return frameClock }
-	m := NewModel(Options{Backend: fb, Lab: true, ASCII: true, Color: "never", now: fb.Now})
+	m := NewModel(Options{Backend: fb, Lab: true, ASCII: true, Color: "never", Clock: fb.Now})
 	drive(m, m.Init())
 	drive(m, func() tea.Msg { return tea.WindowSizeMsg{Width: w, Height: h} })
 	return m
@@ -89,7 +89,7 @@ func TestQuestionsValidateAsTyped(t *testing.T) {
 		t.Errorf("enter moved past an invalid field")
 	}
 	press(m, "backspace")
-	if got := screen(m); !strings.Contains(got, "v WinRM answers on node1 10.0.0.11") {
+	if got := screen(m); !strings.Contains(got, "v 2 host(s) resolve and answer WinRM") {
 		t.Errorf("network check not shown under the field:\n%s", got)
 	}
 }

@@ -93,7 +93,9 @@ type (
 	preflightDoneMsg struct{ err error }
 	planReadyMsg     struct {
 		plan *engine.Plan
-		err  error
+		// undoable are the steps the journal holds changes of (Backend.Undoable).
+		undoable []int
+		err      error
 	}
 	runDoneMsg struct {
 		mode   opKind

@@ -27,9 +27,12 @@ type Options struct {
 	StartScreen  string // "start" (default) or "steps"
 	Input        io.Reader
 	Output       io.Writer
-
-	now func() time.Time
-	ctx context.Context
+	// Clock, when set, is the wizard's clock, and its timers (the spinner, the pause
+	// before a network check) are off, so that the same keys draw the same screens:
+	// for tests and pictures driven without a terminal.
+	Clock func() time.Time
+	// Context bounds the wizard's work with its backend; Run sets it to its own.
+	Context context.Context
 }
 
 // Run runs the full-screen wizard until the user quits.
@@ -40,9 +43,9 @@ func Run(ctx context.Context, opts Options) error {
 	if os.Getenv("NO_COLOR") != "" && opts.Color != "always" {
 		opts.Color = "never"
 	}
-	opts.ctx = ctx
+	opts.Context = ctx
 	m := NewModel(opts)
-	po := programOptions(ctx, opts)
+	po := ProgramOptions(ctx, opts)
 	_, err := tea.NewProgram(m, po...).Run()
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return ctx.Err()
@@ -50,9 +53,10 @@ func Run(ctx context.Context, opts Options) error {
 	return err
 }
 
-// programOptions are the program settings the options ask for: streams, no colour,
-// and a lower frame rate for low bandwidth.
-func programOptions(ctx context.Context, opts Options) []tea.ProgramOption {
+// ProgramOptions are the program settings Run uses for opts: ctx, the streams, no
+// colour, and a lower frame rate for low bandwidth. A caller that runs the wizard's
+// model in a program of its own (the benchmarks) starts from them.
+func ProgramOptions(ctx context.Context, opts Options) []tea.ProgramOption {
 	po := []tea.ProgramOption{tea.WithContext(ctx)}
 	if opts.Input != nil {
 		po = append(po, tea.WithInput(opts.Input))

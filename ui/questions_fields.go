@@ -56,6 +56,36 @@ func newQuestions(a *answers.Answers, s *answers.Secrets) []*question {
 	return qs
 }
 
+// Question is one answer the wizard asks for, as a program typing into it needs to
+// know it.
+type Question struct {
+	// Group is the page it is on, from 0, in the order the wizard shows the pages.
+	Group int
+	// Key is its place in the answer file, or the environment variable of a secret.
+	Key string
+	// Value is what the field holds when the page opens.
+	Value string
+}
+
+// Questions are the questions the wizard asks, page by page and field by field, when
+// it starts from these answers and secrets (nil: as NewModel starts).
+func Questions(a *answers.Answers, s *answers.Secrets) []Question {
+	a, s = Options{Answers: a, Secrets: s}.startingAnswers()
+	qs := newQuestions(a, s)
+	var out []Question
+	for g := range questionGroups {
+		for _, q := range qs {
+			if q.group == g {
+				out = append(out, Question{Group: g, Key: q.key, Value: *q.value})
+			}
+		}
+	}
+	return out
+}
+
+// secretsGroup is the page of the secrets.
+const secretsGroup = int(answers.GroupSecrets)
+
 // secretSpecsToAsk are the secrets the answers need, whether set already or not.
 func secretSpecsToAsk(a *answers.Answers, s *answers.Secrets) []answers.SecretSpec {
 	missing := map[string]bool{}

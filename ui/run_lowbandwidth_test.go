@@ -13,7 +13,7 @@ func TestRunScreenOnePaneOverASlowLink(t *testing.T) {
 	for _, low := range []bool{false, true} {
 		fb := &FakeBackend{}
 		fb.Now = func() time.Time { return frameClock }
-		m := NewModel(Options{Backend: fb, Lab: true, ASCII: true, Color: "never", LowBandwidth: low, now: fb.Now})
+		m := NewModel(Options{Backend: fb, Lab: true, ASCII: true, Color: "never", LowBandwidth: low, Clock: fb.Now})
 		drive(m, m.Init())
 		drive(m, func() tea.Msg { return tea.WindowSizeMsg{Width: 200, Height: 60} })
 		m.goTo(scrPlan)

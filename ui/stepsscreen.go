@@ -14,13 +14,17 @@ import (
 // stepsScreen lists the nine steps with what is detected on each target, to run one
 // again or undo from one of them on.
 type stepsScreen struct {
-	plan      *engine.Plan
+	plan *engine.Plan
+	// undoable are the steps the journal holds changes of, from the same detection.
+	undoable  []int
 	cursor    int
 	detecting bool
 	seen      map[int]string // step -> last detected state while detecting
 }
 
-func (s *stepsScreen) set(p *engine.Plan) { s.plan, s.detecting = p, false }
+func (s *stepsScreen) set(p *engine.Plan, undoable []int) {
+	s.plan, s.undoable, s.detecting = p, undoable, false
+}
 
 // openSteps shows the steps and detects their state again; until it is known the
 // screen says so rather than show what an earlier plan found.
@@ -68,27 +72,30 @@ func (s *stepsScreen) bindings(m *model) []binding {
 	}
 }
 
-// later are the steps from id on whose changes an undo would reverse: those done or
-// drifted on some target, never those that are only pending or blocked.
+// later are the steps from id on whose changes an undo would reverse: those the
+// journal holds changes of, as rollback undoes from the journal only. A step done
+// before ssisha ran, or drifted, has none; a step a failed run left pending may
+// have some (the certificate made before the install failed).
 func (s *stepsScreen) later(id int) []int {
 	var ids []int
 	for _, ps := range s.plan.Steps {
-		if ps.ID >= id && applied(ps) {
+		if ps.ID >= id && slices.Contains(s.undoable, ps.ID) {
 			ids = append(ids, ps.ID)
 		}
 	}
 	return ids
 }
 
-// applied reports whether some target of the step is done or drifted, so there is
-// something of it to undo or to run again.
-func applied(ps engine.PlanStep) bool {
+// ran reports whether the step has run before: done on some target, or holding
+// journaled changes. A drifted step has not (what it would set differs from what is
+// there), so it is run, not run "again".
+func (s *stepsScreen) ran(ps engine.PlanStep) bool {
 	for _, t := range ps.Targets {
-		if t.Err == "" && (t.Detection.State == steps.StateDone || t.Detection.State == steps.StateDrift) {
+		if t.Err == "" && t.Detection.State == steps.StateDone {
 			return true
 		}
 	}
-	return false
+	return slices.Contains(s.undoable, ps.ID)
 }
 
 // waits reports whether the step at index i is blocked only because an earlier step
@@ -124,7 +131,7 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 			return nil
 		}
 		title, yes := fmt.Sprintf("Run step %d?", ps.ID), "run"
-		if applied(ps) {
+		if s.ran(ps) {
 			title, yes = fmt.Sprintf("Run step %d again?", ps.ID), "run again"
 		}
 		m.dlg = confirm(title, []string{ps.Title + ", on " + ps.Scope + ". Targets already done are detected as done and left alone."}, yes,
@@ -133,7 +140,7 @@ func (s *stepsScreen) key(m *model, msg tea.KeyPressMsg) tea.Cmd {
 		ps := s.plan.Steps[s.cursor]
 		ids := s.later(ps.ID)
 		if len(ids) == 0 {
-			m.flash = fmt.Sprintf("Nothing to undo: step %d and the steps after it are not applied.", ps.ID)
+			m.flash = fmt.Sprintf("Nothing to undo: the journal holds no change of step %d or the steps after it.", ps.ID)
 			return nil
 		}
 		intro := "From the journal, in reverse order, per node:"

@@ -67,7 +67,7 @@ func TestWizardRunPanesFollowTheWork(t *testing.T) {
 		t.Errorf("no panes side by side at 120 columns:\n%s", got)
 	}
 	h.hold <- struct{}{}
-	wz.waitFor("+- worker2", "Register the worker")
+	wz.waitFor("+- worker2", "running * step 9")
 	wz.keys("tab") // from worker2 round to node1
 	wz.waitFor("+- node1")
 	h.hold <- struct{}{}

@@ -115,7 +115,7 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: injected WinRM fault while running '%s'", op), true
 	}
 	l.applyOpFaults(ctx, host, d)
-	others, end := l.inflight.begin(host, op)
+	self, others, end := l.inflight.begin(host, op)
 	defer end()
 
 	l.mu.Lock()
@@ -133,11 +133,14 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		c.ScriptFile, c.ScriptFileParams = in.file, inFile
 	}
 	var res any
+	// A long script leaves its marker on the node while it runs, as on Windows.
+	marker := estate.WriteInflightMarker(node, c.Script, op, estate.Params(params), self)
 	if estate.IsSetup(op) && setupRunning(others) {
 		err = estate.ErrSetupRunning(node)
 	} else {
 		res, err = labCallPS(fn, c, estate.Params(params))
 	}
+	estate.RemoveInflightMarker(l.estate.Node(host), marker)
 	if perr := l.persistLocked(false); perr != nil {
 		l.saveErr = perr
 	}

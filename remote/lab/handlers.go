@@ -234,7 +234,7 @@ func (l *Lab) tdsOptions(host string, viaListener bool, version string, cfg *tls
 }
 
 // hasTDS8 says whether the release of a product version (e.g. 16.0.4135.4) speaks
-// TDS 8.0; SQL Server 2022 is the first that does.
+// TDS 8.0 (sqlversion.Release.StrictTDS).
 func hasTDS8(version string) bool {
 	r, ok := sqlversion.ByMajor(majorOf(version))
 	return ok && r.StrictTDS
@@ -262,7 +262,8 @@ func (l *Lab) checkStrict() error {
 		if r, ok := sqlversion.ByMajor(majorOf(in.Version)); ok {
 			name = "SQL Server " + r.Name
 		}
-		return fmt.Errorf("lab: encryption mode strict is TDS 8.0, which %s on %s does not speak (SQL Server 2022 is the first); seed SQL Server 2022 or use \"tls\"", name, h)
+		first, _ := sqlversion.FirstStrictTDS()
+		return fmt.Errorf("lab: encryption mode strict is TDS 8.0, which %s on %s does not speak (SQL Server %s is the first); seed SQL Server %s or use \"tls\"", name, h, first.Name, first.Name)
 	}
 	return nil
 }

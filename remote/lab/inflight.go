@@ -19,9 +19,10 @@ type inflightBook struct {
 	running map[string]map[int]estate.RunningOp
 }
 
-// begin records op as running on host from now, and returns the operations already
-// running there and the function that records its end.
-func (b *inflightBook) begin(host, op string) (others []estate.RunningOp, end func()) {
+// begin records op as running on host from now, and returns it (its PID is its
+// process id on the node), the operations already running there and the function
+// that records its end.
+func (b *inflightBook) begin(host, op string) (self estate.RunningOp, others []estate.RunningOp, end func()) {
 	key := strings.ToLower(host)
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -36,8 +37,9 @@ func (b *inflightBook) begin(host, op string) (others []estate.RunningOp, end fu
 	}
 	b.seq++
 	id := b.seq
-	b.running[key][id] = estate.RunningOp{Op: op, Since: time.Now()}
-	return others, func() {
+	self = estate.RunningOp{Op: op, Since: time.Now(), PID: id}
+	b.running[key][id] = self
+	return self, others, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		delete(b.running[key], id)

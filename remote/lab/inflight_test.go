@@ -78,3 +78,64 @@ if ($t.TrimStart().StartsWith('<')) { [xml]$s = $t } else { $s = $t | ConvertFro
 		t.Errorf("win.inflight.list after setup ended = %s", o.Stdout)
 	}
 }
+
+// TestLongScriptLeavesAMarkerWhileItRuns runs a worker setup whose script writes a
+// marker, as a client that goes away, and checks that the marker is on the node while
+// setup runs (alive), that a marker whose process is gone shows as stale and is the
+// only one win.inflight.clear removes, and that the marker goes when setup ends.
+func TestLongScriptLeavesAMarkerWhileItRuns(t *testing.T) {
+	l := newTestLab(t, nil, Options{Speed: 0.002, Seed: estate.SeedOptions{Masters: 2, Workers: 1}})
+	user := `CONTOSO\` + estate.AdminAccount
+	var workerPassword string
+	l.Estate(func(e *estate.Estate) {
+		workerPassword = e.Accounts[strings.ToLower(e.Domain+`\`+estate.WorkerServiceAccount)].Password
+	})
+	marker := map[string]any{"file": "R1-step9-install.json", "runId": "R1", "step": 9, "action": "install", "what": "Install the worker"}
+	install := script.PowerShell{Op: "worker.install", Body: "# ssisha-inflight: marker\n$t = Get-Content -LiteralPath $f -Raw\nif ($t.TrimStart().StartsWith('<')) { [xml]$s = $t } else { $s = $t | ConvertFrom-Json }",
+		Params: map[string]any{"setupPath": estate.SetupMediaPath, "account": `CONTOSO\` + estate.WorkerServiceAccount, "password": workerPassword,
+			"masterEndpoint": "https://ssislsn.contoso.com:8391", "version": "15.0.2000.5", "inflight": marker}}.Render()
+	first := make(chan psOutcome, 1)
+	go func() {
+		first <- l.runPowerShell(context.Background(), fxWorker1, user, "S1", install, "powershell.exe")
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(l.Running()[fxWorker1]) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("worker setup never showed as running")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	l.Estate(func(e *estate.Estate) {
+		e.Nodes[fxWorker1].Files[estate.InflightDir+"R0-step9-install.json"] = `{"runId":"R0","step":9,"action":"install","what":"Install the worker","op":"worker.install","started":"2020-01-01T00:00:00Z","pid":4242,"processStarted":"2020-01-01T00:00:00Z"}`
+	})
+	type listed struct {
+		Markers []struct {
+			File, RunID, Action, What, Op, Started string
+			Step                                   int
+			Alive                                  bool
+		}
+	}
+	list := func() listed {
+		o := l.runPowerShell(context.Background(), fxWorker1, user, "S2", psScript("win.inflight.list", nil), "powershell.exe")
+		var out listed
+		if err := json.Unmarshal(o.Stdout, &out); err != nil || o.Exit != 0 {
+			t.Fatalf("win.inflight.list: exit %d %s %q: %v", o.Exit, o.ErrorMsg, o.Stdout, err)
+		}
+		return out
+	}
+	got := list().Markers
+	if len(got) != 2 || got[0].File != "R0-step9-install.json" || got[0].Alive ||
+		got[1].File != "R1-step9-install.json" || !got[1].Alive || got[1].RunID != "R1" || got[1].Step != 9 || got[1].Op != "worker.install" || got[1].Started == "" {
+		t.Errorf("markers while setup runs = %+v, want the stale R0 and the live R1", got)
+	}
+	o := l.runPowerShell(context.Background(), fxWorker1, user, "S3", psScript("win.inflight.clear", map[string]any{"files": []string{"R0-step9-install.json", "R1-step9-install.json"}}), "powershell.exe")
+	if !strings.Contains(string(o.Stdout), `"cleared":["R0-step9-install.json"]`) {
+		t.Errorf("win.inflight.clear = %s %s, want only the stale marker cleared", o.Stdout, o.ErrorMsg)
+	}
+	if o := <-first; o.Exit != 0 {
+		t.Fatalf("setup failed: %s", o.ErrorMsg)
+	}
+	if got := list().Markers; len(got) != 0 {
+		t.Errorf("markers after setup ended = %+v, want none", got)
+	}
+}

@@ -19,7 +19,7 @@ import (
 func checkOptions(o remote.SQLOptions) error {
 	enc := encryptMode(o)
 	if !slices.Contains(remote.EncryptModes(), enc) {
-		return fmt.Errorf("connection.sql.encrypt is %q: use strict, true, false or disable", o.Encrypt)
+		return fmt.Errorf("connection.sql.encrypt is %q: use %s", o.Encrypt, remote.ChoiceList(remote.EncryptModes()))
 	}
 	switch strings.ToLower(o.Auth) {
 	case "", remote.SQLAuthWindows:
@@ -35,7 +35,7 @@ func checkOptions(o remote.SQLOptions) error {
 			return fmt.Errorf("connection.sql.auth is kerberos but %s cannot be read (%w); set KRB5_CONFIG to the krb5.conf that names the domain's KDCs", krb5Config(), err)
 		}
 	default:
-		return fmt.Errorf("connection.sql.auth is %q: use windows, sql or kerberos", o.Auth)
+		return fmt.Errorf("connection.sql.auth is %q: use %s", o.Auth, remote.ChoiceList(remote.SQLAuthModes()))
 	}
 	if o.CAFile != "" {
 		if _, err := os.Stat(o.CAFile); err != nil {

@@ -110,7 +110,7 @@ func checkOptions(o remote.WinRMOptions, warn func(string)) (*settings, error) {
 		}
 		s.kerberos = k
 	default:
-		return nil, fmt.Errorf("connection.winrm.auth: %q is not an auth method; use ntlm, kerberos, basic or certificate", o.Auth)
+		return nil, fmt.Errorf("connection.winrm.auth: %q is not an auth method; use %s", o.Auth, remote.ChoiceList(remote.WinRMAuthModes()))
 	}
 	return s, nil
 }

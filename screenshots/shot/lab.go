@@ -18,7 +18,7 @@ import (
 
 	"github.com/ssisha/ssisha/cli"
 	"github.com/ssisha/ssisha/remote/lab"
-	"github.com/ssisha/ssisha/ui"
+	"github.com/ssisha/ssisha/ui/uitest"
 )
 
 // LabSpeed is the lab speed of the pictures: slow enough that a run is caught with
@@ -69,13 +69,13 @@ func labScreens(ctx context.Context, width, height int, speed float64, onLab fun
 	secrets := w.Lab.Secrets()
 	// Computed before the program starts: the wizard writes what is typed into its
 	// answers, from its own goroutine.
-	var mistakes []ui.Mistake
+	var mistakes []uitest.Mistake
 	var questions []string
 	for _, n := range Names {
 		if !strings.HasPrefix(n, "questions-") {
 			continue
 		}
-		mk, ok := ui.QuestionMistake(len(questions), w.Answers, w.Secrets)
+		mk, ok := uitest.QuestionMistake(len(questions), w.Answers, w.Secrets)
 		if !ok {
 			return nil, fmt.Errorf("%s: the question group has no mistake to show", n)
 		}
@@ -132,7 +132,7 @@ type labDriver struct {
 }
 
 // tour walks the wizard from the start screen to the steps screen, capturing on the way.
-func (d *labDriver) tour(l *lab.Lab, questions []string, mistakes []ui.Mistake) error {
+func (d *labDriver) tour(l *lab.Lab, questions []string, mistakes []uitest.Mistake) error {
 	if err := d.waitFor("the start screen", has("Answer the questions")); err != nil {
 		return err
 	}

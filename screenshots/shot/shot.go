@@ -1,7 +1,7 @@
 // Package shot turns the wizard's screens into what a terminal shows, for the
 // screenshots in the README. LabScreens drives the real wizard through a tour of a lab
 // in this process with teatest, replaying its output into a terminal emulator;
-// Screens renders each screen with ui.Frames against the fake backend into an
+// Screens renders each screen with uitest.Frames against the fake backend into an
 // emulator of the same size, which is quicker. freeze (when installed) turns either
 // into PNGs. The generator in screenshots/gen and the tests that keep the pictures
 // from rotting both go through here.
@@ -25,7 +25,7 @@ import (
 	"github.com/ssisha/ssisha/ui/uitest"
 )
 
-// Names are the screens the README shows, in the order it shows them. ui.Frames must
+// Names are the screens the README shows, in the order it shows them. uitest.Frames must
 // render every one; a missing name means a screen lost its picture.
 var Names = []string{
 	"start",
@@ -63,7 +63,7 @@ func Options() ui.Options {
 // TrueColor terminal emulator. The result holds the names of Names first, in that
 // order, then any other screen Frames renders, by name.
 func Screens(opts ui.Options, width, height int) ([]Screen, error) {
-	frames, err := ui.Frames(opts, width, height, fakeEstate)
+	frames, err := uitest.Frames(opts, width, height)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func Screens(opts ui.Options, width, height int) ([]Screen, error) {
 	for _, n := range names {
 		f, ok := frames[n]
 		if !ok {
-			return nil, fmt.Errorf("ui.Frames rendered no %q screen", n)
+			return nil, fmt.Errorf("uitest.Frames rendered no %q screen", n)
 		}
 		a, t, err := Emulate(f, width, height, colorprofile.TrueColor)
 		if err != nil {
@@ -180,9 +180,4 @@ func PNG(ctx context.Context, freeze, in, out string) error {
 		return fmt.Errorf("freeze %s: %w: %s", filepath.Base(in), err, strings.TrimSpace(stderr.String()))
 	}
 	return shrink(big, out, 2)
-}
-
-// fakeEstate is the fake backend Screens draws each screen against.
-func fakeEstate(e ui.FrameEstate) ui.Backend {
-	return &uitest.FakeBackend{Now: e.Now, Records: e.Interrupted, FailStep: e.FailStep, FailHost: e.FailHost, FailTimes: min(e.FailStep, 1)}
 }

@@ -8,7 +8,7 @@ import "github.com/ssisha/ssisha/remote/script"
 // Answers is the whole answer file. Field paths in errors use the YAML keys, for
 // example masterService.account or masters[1].host.
 type Answers struct {
-	SQLVersion        int               `yaml:"sqlVersion,omitempty"` // 2017 | 2019 | 2022; 0: detect
+	SQLVersion        int               `yaml:"sqlVersion,omitempty"` // a year of sqlversion.All(); 0: detect
 	Domain            string            `yaml:"domain"`               // NetBIOS domain name
 	Cluster           Cluster           `yaml:"cluster"`
 	Masters           []Master          `yaml:"masters"` // the first is the initial primary

@@ -257,12 +257,20 @@ func ValidatePort(n int) error {
 	return nil
 }
 
-// olderReleases are SQL Server releases without Scale Out; newerReleases are ones
-// that shipped after the newest release in the sqlversion table.
-var (
-	olderReleases = map[int]bool{2012: true, 2014: true, 2016: true}
-	newerReleases = map[int]bool{2025: true}
-)
+// olderRelease reports a SQL Server release from before Scale Out existed (facts that
+// adding a release never changes); newerRelease a year a little after the newest
+// release in the sqlversion table, one ssisha does not know yet.
+func olderRelease(n int) bool {
+	switch n {
+	case 2000, 2005, 2008, 2012, 2014, 2016:
+		return n < sqlversion.First().Year
+	}
+	return false
+}
+
+func newerRelease(n int) bool {
+	return n > sqlversion.Latest().Year && n <= sqlversion.Latest().Year+10
+}
 
 // ValidateSQLVersion checks the SQL Server release year; 0 means detect it.
 func ValidateSQLVersion(n int) error {
@@ -271,9 +279,9 @@ func ValidateSQLVersion(n int) error {
 	}
 	names := sqlversion.NameList()
 	switch {
-	case olderReleases[n]:
+	case olderRelease(n):
 		return bad("SQL Server %d has no Scale Out; it first shipped in %s", "type "+names+", or leave it out to detect it", n, sqlversion.First().Name)
-	case newerReleases[n]:
+	case newerRelease(n):
 		return bad("SQL Server %d Scale Out is not yet supported by ssisha", "type "+names, n)
 	}
 	return bad("%d is not a SQL Server version ssisha knows", "type "+names+", or leave it out to detect it from the nodes", n)

@@ -148,9 +148,12 @@ type fakeStep struct {
 	irreversible map[string]string
 	undoRefuses  map[string]bool
 	failOn       map[string]bool // host -> Apply fails
-	blocked      map[string]bool // host -> Detect says blocked
-	verifyFails  map[string]bool // host -> a Failed check
-	secret       script.Secret
+	// failAfterChange marks actions that fail after making their change (a dropped
+	// connection, a setup that errs once installed).
+	failAfterChange map[string]bool
+	blocked         map[string]bool // host -> Detect says blocked
+	verifyFails     map[string]bool // host -> a Failed check
+	secret          script.Secret
 	// onUndo, when set, replaces the fake's undo of every action.
 	onUndo func(t steps.Target) error
 
@@ -274,6 +277,9 @@ func (f *fakeStep) apply(ctx context.Context, env *steps.Env, t steps.Target, a 
 		return nil, fmt.Errorf("login failed for password %s", f.secret.Reveal())
 	}
 	f.setApplied(t.Host, a.ID, true)
+	if f.failAfterChange[a.ID] {
+		return nil, fmt.Errorf("the connection to %s dropped", t.Host)
+	}
 	// A careless step leaking a secret into undo data: the journal must still be clean.
 	return &fakeUndo{Old: "before-" + a.ID, Leak: f.secret.Reveal()}, nil
 }

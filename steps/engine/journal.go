@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ssisha/ssisha/envvar"
 	"github.com/ssisha/ssisha/remote/script"
 	"github.com/ssisha/ssisha/steps"
 )
@@ -122,11 +123,11 @@ type Journal struct {
 // OpenJournal opens (creating, mode 0600) the journal at path.
 func OpenJournal(path string) (*Journal, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, fmt.Errorf("cannot create the folder for the journal %s: %w; choose another place with SSISHA_STATE_DIR", path, err)
+		return nil, fmt.Errorf("cannot create the folder for the journal %s: %w; choose another place with %s", path, err, envvar.StateDir)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("cannot open the journal %s: %w; check its permissions or set SSISHA_STATE_DIR", path, err)
+		return nil, fmt.Errorf("cannot open the journal %s: %w; check its permissions or set %s", path, err, envvar.StateDir)
 	}
 	// A journal made by hand or by an older copy may be readable by others; it must not be.
 	_ = f.Chmod(0o600)
@@ -165,7 +166,7 @@ func DefaultJournalPath(cluster string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if d := os.Getenv("SSISHA_STATE_DIR"); d != "" {
+	if d := os.Getenv(envvar.StateDir); d != "" {
 		return filepath.Join(d, file), nil
 	}
 	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
@@ -174,13 +175,13 @@ func DefaultJournalPath(cluster string) (string, error) {
 	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
 		d, err := os.UserConfigDir()
 		if err != nil {
-			return "", fmt.Errorf("cannot find the folder for the journal: %w; set SSISHA_STATE_DIR", err)
+			return "", fmt.Errorf("cannot find the folder for the journal: %w; set %s", err, envvar.StateDir)
 		}
 		return filepath.Join(d, "ssisha", file), nil
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", fmt.Errorf("cannot find the folder for the journal: %w; set SSISHA_STATE_DIR", err)
+		return "", fmt.Errorf("cannot find the folder for the journal: %w; set %s", err, envvar.StateDir)
 	}
 	return filepath.Join(home, ".local", "state", "ssisha", file), nil
 }

@@ -51,7 +51,7 @@ func (e *Engine) Plan(ctx context.Context, only []int) (*Plan, error) {
 	return e.plan(ctx, only, func(ctx context.Context, runID string, sel []steps.Step) *Plan {
 		// The plan an apply follows is made once a killed run's long actions have
 		// ended (inflight.go); status shows the nodes as they are.
-		_ = e.awaitInFlight(ctx, runID)
+		_, _ = e.awaitInFlight(ctx, runID)
 		return e.planForward(ctx, runID, sel)
 	})
 }

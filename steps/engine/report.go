@@ -40,6 +40,9 @@ type ActionResult struct {
 	Status   Status        `json:"status"`
 	Err      string        `json:"error,omitempty"`
 	Duration time.Duration `json:"durationNs"`
+	// irreversible marks an undo skipped because the step says the change cannot be
+	// reversed (it was there before ssisha), which leaves nothing of ssisha's behind.
+	irreversible bool
 }
 
 // Recap is the one-line count of the run, as the summary screen and logs show it:

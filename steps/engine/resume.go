@@ -17,8 +17,9 @@ import (
 // undo data was lost with the run. The intent's undo hint stands in for it: the result
 // is recorded as succeeded with the hint, so rollback undoes the change like any
 // other. Without a hint the result stays interrupted, and rollback reports it for the
-// DBA to check by hand.
-func (e *Engine) resume(runID string, open []Record, fresh *Plan) error {
+// DBA to check by hand. waited says, by intent, which of them this run found still
+// running on their node and waited for (awaitInFlight): the result says so.
+func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[string]string) error {
 	for _, rec := range open {
 		if rec.Kind != KindIntent {
 			continue
@@ -54,6 +55,17 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan) error {
 		default:
 			res.Resolution, res.Summary = ResolvedDone, rec.Summary
 			res.Note = "interrupted, then found done on re-detection (" + state + "); what it changed was not recorded"
+		}
+		if w := waited[rec.origin()]; w != "" {
+			// The action ran to its end on the node: the re-detection is its outcome.
+			outcome := "it finished: done"
+			if res.Resolution == ResolvedAgain {
+				outcome = "it ended without making its change: failed"
+			} else if res.Resolution == ResolvedUnknown {
+				outcome = "its outcome is not known"
+			}
+			res.Note = strings.TrimSuffix(w+"; "+outcome+"; "+res.Note, "; ")
+			next = w + "; " + outcome + "; " + next
 		}
 		e.emit(Event{Kind: Notice, RunID: runID, Step: rec.Step, Target: rec.Target, Action: rec.Action, State: state,
 			Message: fmt.Sprintf("resuming: step %d on %s was interrupted during %s; re-detected: %s; %s", rec.Step, rec.Target, what, state, next)})

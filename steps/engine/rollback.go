@@ -67,6 +67,15 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 		}
 		byHost[k] = append([]Record{r}, byHost[k]...)
 	}
+	// A target whose only records are failures may still hold their changes.
+	suspects := leftovers(recs, s.ID())
+	for _, r := range recs {
+		k := strings.ToLower(r.Target)
+		if _, ok := byHost[k]; !ok && r.Step == s.ID() && len(suspects[k]) > 0 {
+			targets = append(targets, steps.Target{Host: r.Target, Role: r.Role})
+			byHost[k] = nil
+		}
+	}
 	// Undo in the reverse of the order apply started the targets (the answers' order),
 	// so that with a parallel bound a target that waited for others during apply (step
 	// 1's cluster waits for every node's feature) is undone before them; nodes no longer
@@ -98,7 +107,8 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 		bound = 1
 	}
 	e.fanOutBounded(ctx, len(targets), bound, run.stop.Load, func(i int) {
-		results[i] = e.undoTarget(ctx, run, s, targets[i], byHost[strings.ToLower(targets[i].Host)])
+		k := strings.ToLower(targets[i].Host)
+		results[i] = e.undoTarget(ctx, run, s, targets[i], byHost[k], suspects[k])
 	}, func(i int) {
 		results[i] = TargetResult{Step: s.ID(), Title: s.Title(), Target: targets[i].Host, Status: StatusCancelled, Note: "not undone: " + run.reason()}
 	})
@@ -112,12 +122,28 @@ func (e *Engine) undoStep(ctx context.Context, run *runState, recs []Record, s s
 	return results
 }
 
-// undoTarget reverses one target's applied actions, newest first.
-func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t steps.Target, recs []Record) TargetResult {
+// undoTarget first checks that none of suspect (actions that failed or were
+// interrupted, see leftover.go) left its change on the node, then reverses the
+// target's applied actions, newest first. A target is reported undone only when all of it was: an action
+// skipped for a reason other than its being irreversible by design, or a change still
+// found, fails it.
+func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t steps.Target, recs, suspect []Record) TargetResult {
 	start := time.Now()
 	tr := TargetResult{Step: s.ID(), Title: s.Title(), Target: t.Host}
 	e.emit(Event{Kind: TargetStarted, RunID: run.id, Step: s.ID(), Title: s.Title(), Target: t.Host})
+	// Checked before anything of the target is undone: undoing the rest around a
+	// change that stays (a certificate removed under a master still installed) would
+	// leave the node worse than either state.
+	if left, unsure := e.stillThere(ctx, run, s, t, suspect); len(left) > 0 {
+		te := leftError(s, t, left)
+		tr.Status, tr.Err, tr.Fix, tr.err = StatusFailed, e.redact(te.Error()), e.redact(te.Fix), te
+		run.fail(fmt.Sprintf("step %d on %s holds changes rollback has no record of", s.ID(), t.Host))
+		recs = nil
+	} else if unsure != "" {
+		tr.Note = "could not check that the failed actions left nothing behind: " + unsure
+	}
 	undone, skipped := 0, 0
+	var byHand []string
 	for _, rec := range recs {
 		if ctx.Err() != nil {
 			tr.Status, tr.Note = StatusCancelled, "cancelled before undoing "+rec.Summary
@@ -134,12 +160,22 @@ func (e *Engine) undoTarget(ctx context.Context, run *runState, s steps.Step, t 
 		case ar.Status == StatusSkipped:
 			skipped++
 			tr.Note = strings.TrimPrefix(tr.Note+"; "+ar.Err, "; ")
+			if rec.Irreversible == "" && !ar.irreversible {
+				byHand = append(byHand, ar.Err)
+			}
 		default:
 			undone++
 		}
 		if err != nil {
 			break
 		}
+	}
+	if tr.Status == "" && len(byHand) > 0 {
+		// Not a stop for the steps below: these were never going to be undone by any
+		// run, and the DBA reverses them by hand.
+		te := &TargetError{Step: s.ID(), Title: s.Title(), Target: t.Host, Action: "rollback",
+			Err: fmt.Errorf("not undone: %s", strings.Join(byHand, "; ")), Fix: fmt.Sprintf("reverse it on %s by hand", t.Host)}
+		tr.Status, tr.Err, tr.Fix, tr.err = StatusFailed, e.redact(te.Error()), e.redact(te.Fix), te
 	}
 	if tr.Status == "" {
 		tr.Status = StatusUndone
@@ -196,6 +232,7 @@ func (e *Engine) undoAction(ctx context.Context, run *runState, s steps.Step, t 
 	case errors.Is(err, steps.ErrIrreversible):
 		result.Status, ar.Status = StatusSkipped, StatusSkipped
 		result.Error, ar.Err = err.Error(), fmt.Sprintf("%s cannot be undone: %v", rec.Summary, err)
+		ar.irreversible = true
 		err = nil
 	default:
 		result.Status, ar.Status = StatusFailed, StatusFailed

@@ -31,7 +31,7 @@ var maintenanceSteps = []JobStep{
 // AssemblyPath is where setup puts the Integration Services server assembly of a
 // SQL Server major version (14, 15, 16).
 func AssemblyPath(major int) string {
-	return fmt.Sprintf(`C:\Program Files\Microsoft SQL Server\%d0\DTS\Binn\Microsoft.SqlServer.IntegrationServices.Server.dll`, major)
+	return binnDir(versionFolder(major)) + `\Microsoft.SqlServer.IntegrationServices.Server.dll`
 }
 
 // assemblyPath is the IS server assembly of the version installed on n ("" without IS).

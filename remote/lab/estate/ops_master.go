@@ -2,8 +2,11 @@ package estate
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ssisha/ssisha/sqlversion"
 )
 
 // Scale Out Master operations on a node: what SQL Server setup installs and removes,
@@ -28,7 +31,17 @@ func masterFolder(n *Node) string {
 	} else if x := n.Installed["SQLEngine"]; x != "" {
 		v = x
 	}
-	return fmt.Sprintf("%d0", majorOf(v))
+	return versionFolder(majorOf(v))
+}
+
+// versionFolder is the folder of a major version under Microsoft SQL Server: the
+// release table's, or, for a version outside it, the major version followed by a
+// zero, as setup names it.
+func versionFolder(major int) string {
+	if r, ok := sqlversion.ByMajor(major); ok {
+		return r.Folder
+	}
+	return strconv.Itoa(major) + "0"
 }
 
 // MasterMarkerKey is the registry value setup writes when the master is installed;

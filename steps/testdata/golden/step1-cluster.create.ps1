@@ -1,9 +1,32 @@
 # ssisha-op: cluster.create
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"name":"SSISCL","nodes":["node1.contoso.com","node2.contoso.com"],"runAsUser":"CONTOSO\\dba","staticAddress":"10.0.0.40"}'
+$p = ConvertFrom-Json '{"inflight":null,"name":"SSISCL","nodes":["node1.contoso.com","node2.contoso.com"],"runAsUser":"CONTOSO\\dba","staticAddress":"10.0.0.40"}'
 # on stdin: runAsPassword=<secret:operator-password>
 foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
+# ssisha-inflight: marker
+$inflightFile = $null
+if ($p.inflight) {
+    $inflightDir = Join-Path $env:ProgramData 'ssisha\inflight'
+    if (-not (Test-Path -LiteralPath $inflightDir)) {
+        New-Item -ItemType Directory -Path $inflightDir -Force | Out-Null
+        # Administrators and SYSTEM only, not what ProgramData passes on.
+        $acl = New-Object System.Security.AccessControl.DirectorySecurity
+        $acl.SetAccessRuleProtection($true, $false)
+        foreach ($sid in 'S-1-5-32-544', 'S-1-5-18') {
+            $id = New-Object System.Security.Principal.SecurityIdentifier $sid
+            $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule ($id, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
+        }
+        Set-Acl -LiteralPath $inflightDir -AclObject $acl
+    }
+    $inflightFile = Join-Path $inflightDir (Split-Path -Leaf $p.inflight.file)
+    [pscustomobject]@{
+        runId = $p.inflight.runId; step = $p.inflight.step; action = $p.inflight.action; what = $p.inflight.what; op = 'cluster.create'
+        started = (Get-Date).ToUniversalTime().ToString('o'); pid = $PID
+        processStarted = (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o')
+    } | ConvertTo-Json -Compress | Set-Content -LiteralPath $inflightFile -Encoding UTF8
+}
+try {
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
     # With this policy on, Register-ScheduledTask fails with "A specified logon session
@@ -77,4 +100,7 @@ try {
 $data = [pscustomobject]@{ name = $p.name; nodes = @($p.nodes); staticAddress = $p.staticAddress }
 $res = Invoke-SsishaAsTask -Inner $inner -Data $data -User $p.runAsUser -Password $p.runAsPassword -TimeoutSec 1800
 $r = [pscustomobject]@{ name = $res.name; created = [bool]$res.created; report = $res.report }
+} finally {
+    if ($inflightFile) { Remove-Item -LiteralPath $inflightFile -Force -ErrorAction SilentlyContinue }
+}
 $r | ConvertTo-Json -Compress -Depth 5

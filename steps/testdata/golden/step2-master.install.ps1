@@ -1,9 +1,32 @@
 # ssisha-op: master.install
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
+$p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","inflight":null,"port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
 # on stdin: password=<secret:master-account-password>
 foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
+# ssisha-inflight: marker
+$inflightFile = $null
+if ($p.inflight) {
+    $inflightDir = Join-Path $env:ProgramData 'ssisha\inflight'
+    if (-not (Test-Path -LiteralPath $inflightDir)) {
+        New-Item -ItemType Directory -Path $inflightDir -Force | Out-Null
+        # Administrators and SYSTEM only, not what ProgramData passes on.
+        $acl = New-Object System.Security.AccessControl.DirectorySecurity
+        $acl.SetAccessRuleProtection($true, $false)
+        foreach ($sid in 'S-1-5-32-544', 'S-1-5-18') {
+            $id = New-Object System.Security.Principal.SecurityIdentifier $sid
+            $acl.AddAccessRule((New-Object System.Security.AccessControl.FileSystemAccessRule ($id, 'FullControl', 'ContainerInherit, ObjectInherit', 'None', 'Allow')))
+        }
+        Set-Acl -LiteralPath $inflightDir -AclObject $acl
+    }
+    $inflightFile = Join-Path $inflightDir (Split-Path -Leaf $p.inflight.file)
+    [pscustomobject]@{
+        runId = $p.inflight.runId; step = $p.inflight.step; action = $p.inflight.action; what = $p.inflight.what; op = 'master.install'
+        started = (Get-Date).ToUniversalTime().ToString('o'); pid = $PID
+        processStarted = (Get-Process -Id $PID).StartTime.ToUniversalTime().ToString('o')
+    } | ConvertTo-Json -Compress | Set-Content -LiteralPath $inflightFile -Encoding UTF8
+}
+try {
 function Get-SsishaRebootReasons {
     $reasons = @()
     if (Test-Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending') { $reasons += 'Component Based Servicing' }
@@ -57,4 +80,7 @@ if ($code -ne 0 -and $code -ne 3010) {
     throw "SQL Server setup failed on $env:COMPUTERNAME with exit code $code. $($summary.message) See $($summary.path)"
 }
 $r = [pscustomobject]@{ exitCode = $code; rebootRequired = ($code -eq 3010); thumbprint = $thumb; summary = $summary.message }
+} finally {
+    if ($inflightFile) { Remove-Item -LiteralPath $inflightFile -Force -ErrorAction SilentlyContinue }
+}
 $r | ConvertTo-Json -Compress -Depth 5
