@@ -232,14 +232,13 @@ func undoCertInRoot(ctx context.Context, env *Env, t Target, u certUndo) error {
 // a secret, import on the secondary. The commands are the plan's, with the secret
 // values filled in; their displayed text is the same.
 //
-// Where the key is on disk: both scripts export and import in memory, so no PFX file
-// is ever written on either node. The import script, though, carries the PFX and its
-// password and is longer than a WinRM command line, so the client uploads it: for the
-// seconds of the run it is a .ps1 file in the WinRM user's %TEMP% (the profile's
-// temporary folder, which only that user, SYSTEM and Administrators can read), deleted
-// after the run, also when the run is cancelled. A connection that dies between the
-// run and the delete leaves that file behind, password-protected, until someone
-// removes it (%TEMP%\ssisha-*.ps1 of the WinRM user).
+// Where the key is: both scripts export and import in memory, so no PFX file is
+// ever written on either node. The PFX and its password travel on the commands'
+// stdin (WS-Management Send), not in the script text, so neither is on a command
+// line, and neither is in a script file: the import script without them fits a
+// command line and is never uploaded, and if it were, only its text would be. The
+// exported PFX comes back on the export command's stdout. A session that dies
+// mid-transfer leaves nothing behind on either disk.
 func applyImportCert(ctx context.Context, env *Env, t Target, a Action, hint certUndo) (*certUndo, error) {
 	from, thumb := hint.From, hint.Thumbprint
 	if from == "" || thumb == "" {

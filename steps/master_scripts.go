@@ -200,9 +200,13 @@ type masterSetup struct {
 }
 
 // psSetupSummary reads the outcome setup wrote, since its exit code alone says little.
+// Setup's log is under the version's folder of the shared features, which may be on
+// another drive: setup records that folder in the registry (VerSpecificRootDir).
 const psSetupSummary = `function Get-SsishaSetupSummary {
     param([string]$Folder)
-    $summary = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder\Setup Bootstrap\Log\Summary.txt"
+    $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$Folder" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+    if (-not $root) { $root = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder" }
+    $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
     $msg = ''
     if (Test-Path -LiteralPath $summary) {
         $lines = Get-Content -LiteralPath $summary -TotalCount 60
@@ -376,6 +380,11 @@ $r = [pscustomobject]@{ thumbprint = $p.thumbprint; removed = @($removed) }
 `, true)
 }
 
+// psMasterCertExport and psMasterCertImport get the PFX and its password on stdin,
+// as every secret parameter travels (see script.PowerShell), never in the script
+// text: on a command line they would reach the node's process list and audit log,
+// and the import script with the PFX is too long for a command line, so the client
+// would upload it, PFX included, to a file.
 func psMasterCertExport(thumbprint string, password script.Secret) script.PowerShell {
 	return psWinChange("cert.export", map[string]any{"thumbprint": thumbprint, "password": password}, `$cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not $cert) { $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue }

@@ -23,6 +23,7 @@ func windowsPreflightChecks() []PreflightCheck {
 		{Name: "Joined to the domain", Scope: EachWorker, Run: checkDomainJoined},
 		{Name: "No restart pending", Scope: EachMaster, Run: checkNoPendingReboot},
 		{Name: "No restart pending", Scope: EachWorker, Run: checkNoPendingReboot},
+		{Name: checkNamePasswordStorage, Scope: EachMaster, Run: checkPasswordStorage},
 		{Name: "Setup media on a local disk", Scope: EachMaster, Run: checkSetupMedia},
 		{Name: "Clock in step with this machine", Scope: EachMaster, Run: checkClock},
 		{Name: "Service accounts in Active Directory", Scope: ClusterOnce, Run: checkServiceAccounts},

@@ -15,6 +15,7 @@ func TestWindowsTemplatesGolden(t *testing.T) {
 	nodes := []string{"node1.contoso.com", "node2.contoso.com"}
 	templates := map[string]script.PowerShell{
 		"step1-win.node.facts":          psNodeFacts(`C:\SQLMedia\setup.exe`),
+		"step1-win.policy.storedcreds":  psPasswordStoragePolicy(),
 		"step1-win.feature.get":         psFeatureGet("Failover-Clustering"),
 		"step1-win.feature.install":     psFeatureInstall("Failover-Clustering"),
 		"step1-win.feature.uninstall":   psFeatureUninstall("Failover-Clustering"),
@@ -55,6 +56,9 @@ func TestWindowsTemplatesGolden(t *testing.T) {
 			t.Errorf("%s prints more than one result", name)
 		}
 		op, params, err := script.ParsePowerShell(s.Render())
+		if in := s.InputBytes(); err == nil && in != nil {
+			err = script.MergeInput(params, in)
+		}
 		if err != nil || op != s.Op || len(params) != len(s.Params) {
 			t.Errorf("%s does not parse back: %v", name, err)
 		}

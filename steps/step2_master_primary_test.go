@@ -93,27 +93,33 @@ func TestPrimaryMasterStepBlocked(t *testing.T) {
 	}
 }
 
-func TestPrimaryMasterStepSetupRefusesWrongPassword(t *testing.T) {
-	l := newWinLab(t)
+// installWithWrongPassword applies the primary's actions with a wrong master
+// account password and returns the install's error.
+func installWithWrongPassword(t *testing.T, l *winLab) error {
+	t.Helper()
 	l.env.Secrets.MasterAccountPassword = script.NewSecret("master-account-password", "Wrong-"+winCanaryMaster)
 	l.env.Redactor.Add(l.env.Secrets.MasterAccountPassword)
 	s := NewPrimaryMasterStep()
 	tg := l.targets(s)[0]
 	for _, a := range l.detect(t, s, tg).Actions {
 		_, err := applyAction(s, context.Background(), l.env, tg, a)
-		if a.ID != actInstallMaster.ID {
-			continue
+		if a.ID == actInstallMaster.ID {
+			return err
 		}
-		if err == nil || !strings.Contains(err.Error(), "credentials") || !strings.Contains(err.Error(), "exit code") {
-			t.Fatalf("setup with a wrong password: %v", err)
-		}
-		winNoSecret(t, "setup error", err.Error())
-		if strings.Contains(err.Error(), "Wrong-") {
-			t.Fatalf("error carries the password: %v", err)
-		}
-		return
 	}
 	t.Fatal("no install action")
+	return nil
+}
+
+func TestPrimaryMasterStepSetupRefusesWrongPassword(t *testing.T) {
+	err := installWithWrongPassword(t, newWinLab(t))
+	if err == nil || !strings.Contains(err.Error(), "credentials") || !strings.Contains(err.Error(), "exit code") {
+		t.Fatalf("setup with a wrong password: %v", err)
+	}
+	winNoSecret(t, "setup error", err.Error())
+	if strings.Contains(err.Error(), "Wrong-") {
+		t.Fatalf("error carries the password: %v", err)
+	}
 }
 
 func TestPrimaryMasterStepRebindsDriftedBinding(t *testing.T) {
@@ -190,4 +196,33 @@ func TestPrimaryMasterStepBlocksOnASettingsFileOfNeitherFormat(t *testing.T) {
 	if d.State != StateBlocked || !strings.Contains(d.Reason, "its first line is '[Master]'") || !strings.Contains(d.Fix, "backup") {
 		t.Errorf("got %s %q %q, want blocked naming the first line", d.State, d.Reason, d.Fix)
 	}
+}
+
+// TestMasterSetupFailureReadsTheSummaryWhereSetupWroteIt: with the shared features
+// on another drive, setup writes its summary there (VerSpecificRootDir); a failed
+// install reports setup's own message and the summary's real path, not a file under
+// %ProgramFiles% that does not exist.
+func TestMasterSetupFailureReadsTheSummaryWhereSetupWroteIt(t *testing.T) {
+	l := newWinLab(t)
+	const shared = `D:\Program Files\Microsoft SQL Server`
+	l.node("node1.contoso.com").SharedDir = shared
+	err := installWithWrongPassword(t, l)
+	if err == nil || !strings.Contains(err.Error(), "credentials you provided") || !strings.Contains(err.Error(), shared+`\150\Setup Bootstrap\Log\Summary.txt`) {
+		t.Fatalf("setup failure: %v", err)
+	}
+}
+
+// TestPrimaryMasterStepWithSharedFeaturesElsewhere: setup puts the master where the
+// node's shared features go; the step finds the service and its settings file there.
+func TestPrimaryMasterStepWithSharedFeaturesElsewhere(t *testing.T) {
+	l := newWinLab(t)
+	n := l.node("node1.contoso.com")
+	n.SharedDir = `D:\Program Files\Microsoft SQL Server`
+	s := NewPrimaryMasterStep()
+	l.applyTargets(t, s, l.targets(s))
+	if _, ok := n.File(n.SharedDir + `\150\DTS\Binn\MasterSettings.config`); !ok {
+		t.Fatal("the lab did not install the master under the shared-features folder")
+	}
+	l.expectDone(t, s)
+	l.expectVerified(t, s)
 }

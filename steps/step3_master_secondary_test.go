@@ -121,6 +121,11 @@ func TestSecondaryMasterStepBlocked(t *testing.T) {
 			n.Services["ssisscaleoutmaster150"] = &estate.Service{Name: "SSISScaleOutMaster150", Account: `CONTOSO\svc_ssismaster`, StartMode: "Manual", State: "Stopped"}
 			n.Registry[estate.MasterMarkerKey("150")] = "15.0"
 		}, "not CONTOSO\\svc_other"},
+		{"pending reboot", func(l *winLab) {
+			p := NewPrimaryMasterStep()
+			l.applyTargets(t, p, l.targets(p))
+			l.node("node2.contoso.com").PendingReboot = true
+		}, "restart pending"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,6 +136,52 @@ func TestSecondaryMasterStepBlocked(t *testing.T) {
 			if det.State != StateBlocked || !strings.Contains(det.Reason, tc.reason) || det.Fix == "" {
 				t.Fatalf("got %s %q (fix %q), want blocked with %q", det.State, det.Reason, det.Fix, tc.reason)
 			}
+		})
+	}
+}
+
+// TestMasterSetupRefusesAPendingRestart: a restart that becomes pending between
+// detection and the install (an update installed meanwhile) stops the install on
+// each master, as SQL Server setup's RebootRequiredCheck rule does; the script looks
+// first and says so, and nothing is installed.
+func TestMasterSetupRefusesAPendingRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		host string
+		step func() Step
+	}{
+		{"primary", "node1.contoso.com", func() Step { return NewPrimaryMasterStep() }},
+		{"secondary", "node2.contoso.com", func() Step { return NewSecondaryMasterStep() }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newWinLab(t)
+			if tc.host != "node1.contoso.com" {
+				p := NewPrimaryMasterStep()
+				l.applyTargets(t, p, l.targets(p))
+			}
+			s := tc.step()
+			var tg Target
+			for _, x := range l.targets(s) {
+				if x.Host == tc.host {
+					tg = x
+				}
+			}
+			det := l.detect(t, s, tg)
+			l.node(tc.host).PendingReboot = true
+			for _, a := range det.Actions {
+				_, err := applyAction(s, context.Background(), l.env, tg, a)
+				if a.ID != actInstallMaster.ID {
+					continue
+				}
+				if err == nil || !strings.Contains(err.Error(), "must restart before SQL Server setup can run") {
+					t.Fatalf("setup with a restart pending: %v", err)
+				}
+				if l.node(tc.host).Installed["IS_Master"] != "" {
+					t.Fatal("the master was installed with a restart pending")
+				}
+				return
+			}
+			t.Fatal("no install action")
 		})
 	}
 }

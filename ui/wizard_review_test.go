@@ -53,7 +53,7 @@ func TestWizardReuseAnswersOneKey(t *testing.T) {
 	wz.keys("enter")
 	wz.waitFor("enter changes one", "SSISCL")
 	wz.keys("n")
-	wz.waitFor("22 success")
+	wz.waitFor("24 success")
 	if m := wz.final(); m.screen != scrPreflight {
 		t.Errorf("screen = %v, want preflight", m.screen)
 	}

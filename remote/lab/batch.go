@@ -32,7 +32,7 @@ func (l *Lab) runBatch(ctx context.Context, host, user, shellID, scriptText stri
 		if err := ctx.Err(); err != nil {
 			return labPSFailure("ssisha lab: the batch was stopped before its script %d: %v", i+1, err)
 		}
-		o, faulted := l.runScript(ctx, host, user, shellID, s)
+		o, faulted := l.runScript(ctx, host, user, shellID, s, scriptInput{})
 		if faulted {
 			return o
 		}

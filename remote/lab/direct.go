@@ -43,6 +43,11 @@ func (d *Direct) PowerShell(ctx context.Context, host string, s script.PowerShel
 	if err != nil {
 		return nil, err
 	}
+	if in := s.InputBytes(); in != nil {
+		if err := script.MergeInput(params, in); err != nil {
+			return nil, err
+		}
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.Calls = append(d.Calls, host+" "+op)

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -41,26 +45,61 @@ func labPSFailure(format string, args ...any) psOutcome {
 // against the estate, or each operation of a batch in turn. Anything that is not
 // one of ssisha's scripts fails loudly.
 func (l *Lab) runPowerShell(ctx context.Context, host, user, shellID, scriptText, commandLine string) psOutcome {
+	return l.runCommand(ctx, host, user, wsman.Command{ShellID: shellID, Script: scriptText, CommandLine: commandLine})
+}
+
+// runCommand is runPowerShell for a command as the WinRM server received it, with
+// the file it was uploaded to and its stdin.
+func (l *Lab) runCommand(ctx context.Context, host, user string, cmd wsman.Command) psOutcome {
+	scriptText := cmd.Script
 	if scriptText == "" {
-		cl := commandLine
+		cl := cmd.CommandLine
 		if len(cl) > 80 {
 			cl = cl[:80] + "…"
 		}
 		return labPSFailure("ssisha lab: %q is not a PowerShell script; the lab runs only ssisha's scripts (powershell.exe -EncodedCommand)", cl)
 	}
 	if strings.HasPrefix(strings.TrimPrefix(scriptText, "\ufeff"), batchMarker) {
-		return l.runBatch(ctx, host, user, shellID, scriptText)
+		return l.runBatch(ctx, host, user, cmd.ShellID, scriptText)
 	}
-	o, _ := l.runScript(ctx, host, user, shellID, scriptText)
+	o, _ := l.runScript(ctx, host, user, cmd.ShellID, scriptText, scriptInput{file: cmd.File, stdin: cmd.Stdin, console: cmd.ConsoleStdin})
 	return o
+}
+
+// scriptInput is what a script received besides its text: the file it was uploaded
+// to, if any, and its stdin, a console's or a pipe.
+type scriptInput struct {
+	file    string
+	stdin   io.Reader
+	console bool
 }
 
 // runScript runs one of ssisha's scripts on host. faulted reports an injected WinRM
 // fault: the operation did not run, and the command fails on the wire.
-func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText string) (o psOutcome, faulted bool) {
+func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText string, in scriptInput) (o psOutcome, faulted bool) {
 	op, params, err := script.ParsePowerShell(scriptText)
 	if err != nil {
 		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
+	}
+	inFile := slices.Sorted(maps.Keys(params))
+	l.noteExposedSecrets(host, op, scriptText, in.file)
+	if script.ReadsInput(scriptText) {
+		if in.console {
+			// In console mode the input goes to the console's input buffer, where the
+			// client's End is no end of file: ReadToEnd would wait until the command is
+			// stopped. The lab says so at once.
+			return labPSFailure("ssisha lab: the script reads its stdin to the end, but the command asked for console-mode stdin (WINRS_CONSOLEMODE_STDIN=TRUE), where the client's End is no end of file; on Windows it would wait until stopped. Send WINRS_CONSOLEMODE_STDIN=FALSE with a command whose stdin you feed."), false
+		}
+		// As PowerShell's [Console]::In.ReadToEnd() on a pipe: wait for the client's End.
+		var stdin []byte
+		if in.stdin != nil {
+			if stdin, err = io.ReadAll(in.stdin); err != nil {
+				return labPSFailure("ssisha lab: reading stdin: %v", err), false
+			}
+		}
+		if err := script.MergeInput(params, stdin); err != nil {
+			return labPSFailure("ConvertFrom-Json : Invalid JSON primitive on stdin (%v)", err), false
+		}
 	}
 	l.stats.command(host, op)
 	fn, ok := l.ops.PowerShell(op)
@@ -90,6 +129,9 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	c := estate.NewOpContext(l.estate, node, user, false, now, l.sleeper(host, ctx))
 	c.Wall, c.Running = time.Now(), others
 	c.Script = scriptCode(scriptText)
+	if in.file != "" {
+		c.ScriptFile, c.ScriptFileParams = in.file, inFile
+	}
 	var res any
 	// A long script leaves its marker on the node while it runs, as on Windows.
 	marker := estate.WriteInflightMarker(node, c.Script, op, estate.Params(params), self)
@@ -116,9 +158,10 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 	return psOutcome{Stdout: append(out, '\r', '\n')}, false
 }
 
-// scriptCode is a rendered script less its parameters line, the only line that
-// carries secrets: what an operation may look at to model what PowerShell does with
-// the script's code.
+// scriptCode is a rendered script less its parameters line: what an operation may
+// look at to model what PowerShell does with the script's code, whatever values the
+// parameters had. (Secrets travel on stdin; one left in the text is recorded by
+// noteExposedSecrets.)
 func scriptCode(text string) string {
 	var b strings.Builder
 	for _, l := range strings.Split(text, "\n") {
@@ -306,4 +349,38 @@ func (s *shellFaults) awaitDelivery(ctx context.Context, shellID string, closing
 		delete(s.pending, shellID)
 	}
 	s.mu.Unlock()
+}
+
+// noteExposedSecrets records on host each secret of the lab that the script's text
+// holds, and where that text was readable: on powershell.exe's command line (an
+// -EncodedCommand is only base64; a gzip bootstrap only compressed), or in the
+// uploaded script file. A secret on the command's stdin is in neither.
+func (l *Lab) noteExposedSecrets(host, op, scriptText, file string) {
+	where := "powershell.exe command line"
+	if file != "" {
+		where = "uploaded script " + file
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	node := l.estate.Node(host)
+	if node == nil {
+		return
+	}
+	secrets := l.secretsLocked()
+	for i, pfx := range l.estate.ExportedPFX {
+		secrets[fmt.Sprintf("exported PFX %d", i+1)] = pfx
+	}
+	for _, name := range slices.Sorted(maps.Keys(secrets)) {
+		if v := secrets[name]; v != "" && slices.ContainsFunc(textForms(v), func(f string) bool { return strings.Contains(scriptText, f) }) {
+			node.SecretsExposed = append(node.SecretsExposed, fmt.Sprintf("%s (%s): %s", where, op, name))
+		}
+	}
+}
+
+// textForms are the ways v can be written in a script's text: as is, inside a JSON
+// string, and inside a JSON string in a single-quoted PowerShell literal.
+func textForms(v string) []string {
+	b, _ := json.Marshal(v)
+	inner := strings.Trim(string(b), `"`)
+	return []string{v, inner, strings.ReplaceAll(inner, "'", "''")}
 }

@@ -175,7 +175,7 @@ func (l *Lab) winrmPassword(host string) func(string) (string, bool) {
 
 func (l *Lab) winrmHandler(host string) wsman.Handler {
 	return func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
-		o := l.runPowerShell(ctx, host, user, cmd.ShellID, cmd.Script, cmd.CommandLine)
+		o := l.runCommand(ctx, host, user, cmd)
 		r := wsman.Result{Stdout: o.Stdout, ExitCode: o.Exit}
 		if o.ErrorMsg != "" {
 			r.Stderr = wsman.CLIXMLError(o.errorView())

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -305,6 +306,10 @@ func (l *Lab) listenerNameLocked() string {
 func (l *Lab) Secrets() map[string]string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return l.secretsLocked()
+}
+
+func (l *Lab) secretsLocked() map[string]string {
 	pw := func(user string) string {
 		if a := l.estate.Accounts[strings.ToLower(l.estate.Domain+`\`+user)]; a != nil {
 			return a.Password
@@ -321,6 +326,14 @@ func (l *Lab) Secrets() map[string]string {
 		out[k] = l.secrets[k]
 	}
 	return out
+}
+
+// ExportedPFX returns the PFXs (base64) the nodes have exported so far: secrets
+// ssisha carries between nodes that no output, journal or log may show.
+func (l *Lab) ExportedPFX() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.estate.ExportedPFX)
 }
 
 // Estate runs fn with the estate locked; fn must not keep the pointer.

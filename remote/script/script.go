@@ -21,8 +21,14 @@ type PowerShell struct {
 	// Op names the operation; the script's first line is "# ssisha-op: <Op>".
 	Op string
 	// Params are embedded as one JSON object in a single-quoted literal and read by
-	// the body as $p. Secret values are allowed anywhere in it.
+	// the body as $p. Secret values are allowed anywhere in it, but a parameter
+	// holding one never goes in the text: it travels on stdin, as Input does.
 	Params map[string]any
+	// Input are parameters sent on the command's stdin instead of in the script text:
+	// payloads too large for a command line (a PFX), which would otherwise make the
+	// client upload the script, and with it the payload, to a file on the node. The
+	// body reads them as $p too. Secret values are allowed.
+	Input map[string]any
 	// Body is the PowerShell that does the work, using $p. It writes exactly one JSON
 	// object to stdout (ConvertTo-Json -Compress -Depth 5).
 	Body string
@@ -42,8 +48,8 @@ const OpPrefixPS = "# ssisha-op: "
 // OpPrefixSQL starts the first line of every T-SQL batch.
 const OpPrefixSQL = "/* ssisha-op: "
 
-// ParamsLinePrefix starts the line of a script that carries its parameters (and so its
-// secrets); the body reads them as $p.
+// ParamsLinePrefix starts the line of a script that carries its parameters, all
+// but those on stdin (secrets among them); the body reads them as $p.
 const ParamsLinePrefix = "$p = ConvertFrom-Json "
 
 // Render returns the text sent to the node, secrets revealed. Never log it.
@@ -54,13 +60,15 @@ func (s PowerShell) Render() string { return s.render(true) }
 func (s PowerShell) Display() string { return s.render(false) }
 
 func (s PowerShell) render(reveal bool) string {
+	text, stdin := s.splitParams()
 	var b strings.Builder
 	b.WriteString(OpPrefixPS)
 	b.WriteString(s.Op)
 	b.WriteString("\n$ErrorActionPreference = 'Stop'\n$ProgressPreference = 'SilentlyContinue'\n")
 	b.WriteString(ParamsLinePrefix)
-	b.WriteString(QuotePS(string(encodeParams(s.Params, reveal))))
+	b.WriteString(QuotePS(string(encodeParams(text, reveal))))
 	b.WriteString("\n")
+	b.WriteString(inputLines(stdin))
 	b.WriteString(strings.TrimRight(s.Body, "\n"))
 	b.WriteString("\n")
 	return b.String()

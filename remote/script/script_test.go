@@ -25,6 +25,16 @@ func TestPowerShellRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The parameters holding a secret travel on stdin, never in the text.
+	if _, ok := params["pw"]; ok || strings.Contains(text, "Canary-P@ss-0") || strings.Contains(text, "Inner-Secret-1") {
+		t.Errorf("a secret is in the script text:\n%s", text)
+	}
+	if !ReadsInput(text) || !strings.Contains(text, "# on stdin: list, pw=<secret:pw>\n") {
+		t.Errorf("the script does not read list and pw from stdin:\n%s", text)
+	}
+	if err := MergeInput(params, s.InputBytes()); err != nil {
+		t.Fatal(err)
+	}
 	if op != "test.op" || params["name"] != "O'Brien ‘quoted’" || params["pw"] != canary || fmt.Sprint(params["port"]) != "8391" {
 		t.Errorf("parsed %s %v", op, params)
 	}
@@ -35,8 +45,8 @@ func TestPowerShellRoundTrip(t *testing.T) {
 	if strings.Contains(shown, "Canary-P@ss-0") || strings.Contains(shown, "Inner-Secret-1") {
 		t.Errorf("Display shows a secret:\n%s", shown)
 	}
-	if !strings.Contains(shown, "<secret:pw>") || !strings.Contains(shown, "<secret:inner>") {
-		t.Errorf("Display has no placeholders:\n%s", shown)
+	if shown != text {
+		t.Errorf("Display differs from the text sent, though no secret is in it:\n%s", shown)
 	}
 }
 
@@ -208,4 +218,33 @@ func FuzzParamsRoundTrip(f *testing.F) {
 			t.Fatalf("value %q came back as %v", v, params[k])
 		}
 	})
+}
+
+func TestInputStaysOutOfTheText(t *testing.T) {
+	s := PowerShell{Op: "cert.import", Params: map[string]any{"thumbprint": "AB12"},
+		Input: map[string]any{"pfx": NewSecret("master-pfx", canary), "password": NewSecret("pfx-password", "pässwörd😀")}, Body: "'{}'"}
+	for _, text := range []string{s.Render(), s.Display()} {
+		if strings.Contains(text, canary) || !ReadsInput(text) || !strings.Contains(text, "# on stdin: password=<secret:pfx-password>, pfx=<secret:master-pfx>\n") {
+			t.Fatalf("script text:\n%s", text)
+		}
+	}
+	in := s.InputBytes()
+	for _, b := range in {
+		if b >= 0x80 {
+			t.Fatalf("input is not ASCII: %q", in)
+		}
+	}
+	op, params, err := ParsePowerShell(s.Render())
+	if err != nil || op != "cert.import" {
+		t.Fatal(op, err)
+	}
+	if err := MergeInput(params, in); err != nil {
+		t.Fatal(err)
+	}
+	if params["thumbprint"] != "AB12" || params["pfx"] != canary || params["password"] != "pässwörd😀" {
+		t.Fatalf("params = %v", params)
+	}
+	if (PowerShell{Op: "x"}).InputBytes() != nil || ReadsInput(PowerShell{Op: "x"}.Render()) {
+		t.Fatal("a script without Input reads stdin")
+	}
 }

@@ -138,12 +138,13 @@ func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) *tra
 		requests:       requests,
 		cleanupTimeout: min(s.timeout, 30*time.Second),
 	}
-	// Commands and the Signals that release them travel on two connections of their
-	// own: a release runs in the background while the next command starts, and NTLM
-	// authenticates a connection, not a request, so its handshake must never be
-	// spread over two connections.
+	// Commands travel on one connection, and the Signals that release them and the
+	// Sends that feed their stdin on another: a release runs in the background while
+	// the next command starts, a Send must not queue behind the command's pending
+	// Receive, and NTLM authenticates a connection, not a request, so its handshake
+	// must never be spread over two connections.
 	t.do = s.doer(ep, requests)
-	t.release = s.doer(ep, requests)
+	t.side = s.doer(ep, requests)
 	return t
 }
 

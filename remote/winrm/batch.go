@@ -73,8 +73,10 @@ func (p *pending) waiters() int { return 1 + len(p.twins) }
 var leavesScope = regexp.MustCompile(`(?im)(?:^|[;{}])[ \t]*(?:exit|break|continue)\b`)
 
 // batchable reports whether s, rendered as text, may share a command with others.
+// A script with parameters on stdin (Input, secrets) reads its command's stdin,
+// which it cannot share.
 func batchable(s script.PowerShell, text string) bool {
-	return s.ReadOnly && !leavesScope.MatchString(text)
+	return s.ReadOnly && !s.ReadsStdin() && !leavesScope.MatchString(text)
 }
 
 // runRead runs one attempt of the read-only script s: alone when the node is idle

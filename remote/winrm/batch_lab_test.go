@@ -13,11 +13,12 @@ import (
 	"github.com/ssisha/ssisha/remote/script"
 )
 
-// TestBatchThroughTheLab runs read-only scripts that queue behind a busy shell
-// against the lab, over the real protocols: the lab runs the batch's operations one
-// by one, and each caller gets what it would have got alone.
-func TestBatchThroughTheLab(t *testing.T) {
-	l, err := lab.Start(lab.Options{Dir: t.TempDir()})
+// startLabFor starts a lab with opts and returns a client configuration for it:
+// NTLM over HTTPS as the lab's administrator.
+func startLabFor(t *testing.T, opts lab.Options) (*lab.Lab, remote.Config) {
+	t.Helper()
+	opts.Dir = t.TempDir()
+	l, err := lab.Start(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +33,15 @@ func TestBatchThroughTheLab(t *testing.T) {
 		addr, port := splitPort(t, n.WinRM)
 		cfg.Nodes = append(cfg.Nodes, remote.Endpoint{Host: n.Host, WinRMAddress: addr, WinRMPort: port})
 	}
-	host := ep.Nodes[0].Host
+	return l, cfg
+}
+
+// TestBatchThroughTheLab runs read-only scripts that queue behind a busy shell
+// against the lab, over the real protocols: the lab runs the batch's operations one
+// by one, and each caller gets what it would have got alone.
+func TestBatchThroughTheLab(t *testing.T) {
+	l, cfg := startLabFor(t, lab.Options{})
+	host := l.Endpoints().Nodes[0].Host
 	c := newClient(t, cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -169,7 +169,7 @@ func (c *Client) runAlone(ctx context.Context, n *node, s script.PowerShell, tex
 	defer n.tr.setContext(context.Background())
 	n.commands.Add(1)
 
-	res, err := c.execute(ctx, n, text)
+	res, err := c.execute(ctx, n, text, s.InputBytes())
 	if err != nil {
 		if ctx.Err() != nil {
 			err = ctx.Err()

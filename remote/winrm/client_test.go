@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -337,7 +338,8 @@ func TestSecretNeverInErrors(t *testing.T) {
 	const canary = "Canary-7f3a-PASS"
 	var got string
 	p := startPeer(t, true, func(_ context.Context, _ string, cmd wsman.Command) wsman.Result {
-		got = cmd.Script
+		in, _ := io.ReadAll(cmd.Stdin)
+		got = cmd.Script + "\n" + string(in)
 		// A node that echoes its input back in every stream.
 		return wsman.Result{Stdout: []byte("out " + canary), Stderr: wsman.CLIXMLError("failed with " + canary), ExitCode: 2}
 	})

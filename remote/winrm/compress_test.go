@@ -44,7 +44,7 @@ func compressibleScript() script.PowerShell {
 		fmt.Fprintf(&b, "$setting%d = Get-ItemProperty -LiteralPath 'HKLM:\\SOFTWARE\\Contoso\\Node%d' -Name \"Value%d\" -ErrorAction SilentlyContinue\n", i, i%7, i*31%101)
 	}
 	b.WriteString("[pscustomobject]@{ok=$true} | ConvertTo-Json -Compress")
-	return script.PowerShell{Op: "settings.read", Params: map[string]any{"pwd": script.NewSecret("p", "s3cr3t")}, Body: b.String()}
+	return script.PowerShell{Op: "settings.read", Params: map[string]any{"root": `HKLM:\SOFTWARE\Contoso`}, Body: b.String()}
 }
 
 // decodeLine returns the PowerShell text of a "powershell.exe -EncodedCommand" line.

@@ -25,21 +25,28 @@ type result struct {
 // execute runs a rendered script in n's shell as one command when it can: as is
 // when its command line fits, else gzip-compressed inside a small bootstrap. Only a
 // script too large even compressed is uploaded in chunks and run with -File, which
-// costs four or more commands.
-func (c *Client) execute(ctx context.Context, n *node, text string) (result, error) {
+// costs four or more commands. input, when not nil, goes to the script's stdin
+// (WS-Management Send) and so never into a command line or a file: that is how
+// every secret parameter travels, a PFX among them.
+func (c *Client) execute(ctx context.Context, n *node, text string, input []byte) (result, error) {
 	line := mz.Powershell(text)
 	if len(line) <= maxCommandLine {
-		return c.command(ctx, n, line)
+		return c.commandWithInput(ctx, n, line, input)
 	}
 	if line, ok := compressedCommand(text); ok {
-		return c.command(ctx, n, line)
+		return c.commandWithInput(ctx, n, line, input)
 	}
-	return c.uploadAndRun(ctx, n, text)
+	return c.uploadAndRun(ctx, n, text, input)
 }
 
 // command runs one command line in n's shell, creating the shell when needed and
 // dropping it after an error or after MaxCommandsPerShell commands.
 func (c *Client) command(ctx context.Context, n *node, line string) (result, error) {
+	return c.commandWithInput(ctx, n, line, nil)
+}
+
+// commandWithInput is command with input sent on the command's stdin, then End.
+func (c *Client) commandWithInput(ctx context.Context, n *node, line string, input []byte) (result, error) {
 	if n.shell == nil {
 		sh, err := n.mc.CreateShell()
 		if err != nil {
@@ -47,7 +54,11 @@ func (c *Client) command(ctx context.Context, n *node, line string) (result, err
 		}
 		n.shell, n.inShell = sh, 0
 	}
-	res, err := runCommand(ctx, n.shell, line, &n.releasing)
+	if input != nil {
+		n.tr.pipeStdin.Store(true)
+	}
+	res, err := runCommand(ctx, n.shell, line, input, &n.releasing)
+	n.tr.pipeStdin.Store(false)
 	n.inShell++
 	if err != nil || n.inShell >= c.set.maxPerSh {
 		n.recycle()
@@ -71,11 +82,20 @@ func (n *node) recycle() {
 // client signal asynchronously): its output is complete, so the caller need not wait
 // a round trip for the release. releasing counts those signals still on their way; a
 // cancelled command is signalled before runCommand returns, since that is what stops
-// it.
-func runCommand(ctx context.Context, sh *mz.Shell, line string, releasing *sync.WaitGroup) (result, error) {
+// it. input, when not nil, is sent on stdin and closed with End before the output is
+// read.
+func runCommand(ctx context.Context, sh *mz.Shell, line string, input []byte, releasing *sync.WaitGroup) (result, error) {
 	cmd, err := sh.ExecuteWithContext(ctx, line)
 	if err != nil {
 		return result{}, err
+	}
+	if input != nil {
+		// Write then Close (which sends End): the library's WriteClose marks the
+		// stream ended before writing and so refuses its own data.
+		if err := sendInput(cmd, input); err != nil {
+			_ = cmd.Close()
+			return result{}, fmt.Errorf("sending the script's input: %w", err)
+		}
 	}
 	var stdout, stderr bytes.Buffer
 	var outErr, errErr error
@@ -103,9 +123,20 @@ func runCommand(ctx context.Context, sh *mz.Shell, line string, releasing *sync.
 	return result{stdout: stdout.String(), stderr: stderr.String(), code: cmd.ExitCode()}, nil
 }
 
+// sendInput sends input on cmd's stdin, in envelopes the library sizes, then End.
+func sendInput(cmd *mz.Command, input []byte) error {
+	if _, err := cmd.Stdin.Write(input); err != nil {
+		return err
+	}
+	return cmd.Stdin.Close()
+}
+
 // uploadAndRun sends text to a temporary file in chunks that each fit a command
-// line, turns it into a script file, runs it with -File and removes it.
-func (c *Client) uploadAndRun(ctx context.Context, n *node, text string) (result, error) {
+// line, turns it into a script file, runs it with -File (input on its stdin) and
+// removes it. The file is on the node's disk while it runs, and stays there if the
+// session dies before the delete: a payload that must never reach a disk travels as
+// input, not in text.
+func (c *Client) uploadAndRun(ctx context.Context, n *node, text string, input []byte) (result, error) {
 	var idb [8]byte
 	_, _ = rand.Read(idb[:])
 	id := hex.EncodeToString(idb[:])
@@ -130,7 +161,7 @@ func (c *Client) uploadAndRun(ctx context.Context, n *node, text string) (result
 	if res.code != 0 {
 		return result{}, fmt.Errorf("unpacking the uploaded script into %s failed with exit code %d: %s", ps1File, res.code, DecodeCLIXML(res.stderr))
 	}
-	res, err = c.command(ctx, n, `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "`+ps1File+`"`)
+	res, err = c.commandWithInput(ctx, n, `powershell.exe -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "`+ps1File+`"`, input)
 	// The script may hold secrets; it must not stay on the node, even when the run
 	// was cancelled. A failure here is not the script's failure.
 	cctx := ctx

@@ -52,8 +52,16 @@ func (p *peer) setFault(f func(wsman.RequestInfo) *wsman.Fault) {
 	p.mu.Unlock()
 }
 
-// startPeer serves handler on loopback, over HTTPS with a lab CA when tlsOn.
+// startPeer serves handler on loopback, over HTTPS with a lab CA when tlsOn; a
+// Receive waits at most 100ms for output, so tests see timeouts quickly.
 func startPeer(t *testing.T, tlsOn bool, handler wsman.Handler) *peer {
+	t.Helper()
+	return startPeerPolling(t, tlsOn, handler, 100*time.Millisecond)
+}
+
+// startPeerPolling is startPeer with Receive waiting poll for output; 0 honours
+// the client's OperationTimeout, as Windows does.
+func startPeerPolling(t *testing.T, tlsOn bool, handler wsman.Handler, poll time.Duration) *peer {
 	t.Helper()
 	p := &peer{counts: map[string]int{}}
 	opts := wsman.Options{
@@ -63,7 +71,7 @@ func startPeer(t *testing.T, tlsOn bool, handler wsman.Handler) *peer {
 			return testPass, u == testUser || u == testLocalUser
 		},
 		Handler:     handler,
-		PollTimeout: 100 * time.Millisecond,
+		PollTimeout: poll,
 		OnRequest: func(ri wsman.RequestInfo) {
 			p.mu.Lock()
 			if ri.User != "" { // handshake legs are counted in total only

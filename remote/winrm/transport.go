@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -23,10 +24,14 @@ import (
 type transport struct {
 	host string
 	url  string
-	// do sends one authenticated HTTP request; release sends the Signals, on a
-	// connection of its own.
-	do, release func(*http.Request) (*http.Response, error)
-	requests    *atomic.Int64
+	// do sends one authenticated HTTP request; side sends the Signals and the
+	// stdin Sends, on a connection of its own (see Post).
+	do, side func(*http.Request) (*http.Response, error)
+	requests *atomic.Int64
+
+	// pipeStdin, set while a command whose stdin the client feeds is being started,
+	// makes that Command ask for a pipe as its stdin (see Post).
+	pipeStdin atomic.Bool
 
 	mu  sync.Mutex
 	ctx context.Context // the running call; Signal and Delete get their own
@@ -61,14 +66,26 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), t.cleanupTimeout)
 		defer cancel()
 	}
+	if action == "Command" && t.pipeStdin.Load() {
+		// The library always asks for console-mode stdin, where what Send delivers
+		// goes to a console's input buffer and End is no end of file: a script that
+		// reads its stdin to the end would wait until stopped. A fed stdin must be a
+		// pipe, as other WinRM clients ask for when they send input.
+		text = consoleStdinOption.ReplaceAllString(text, "${1}FALSE${2}")
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(text))
 	if err != nil {
 		return "", &ProtocolError{Host: t.host, Err: err}
 	}
 	req.Header.Set("Content-Type", "application/soap+xml;charset=UTF-8")
 	do := t.do
-	if action == "Signal" {
-		do = t.release
+	if action == "Signal" || action == "Send" {
+		// The library starts a command's first Receive as soon as the node accepts
+		// the command, and a Receive is held by the node until the command ends or
+		// the operation timeout passes. A script that reads its stdin ends only
+		// after the Send that closes it: queued behind that Receive on the one
+		// connection, the Send would wait out the timeout on every such command.
+		do = t.side
 	}
 	resp, err := do(req)
 	if err != nil {
@@ -92,6 +109,9 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 	}
 	return string(body), nil
 }
+
+// consoleStdinOption is the WINRS_CONSOLEMODE_STDIN option of a Command message.
+var consoleStdinOption = regexp.MustCompile(`(Name="WINRS_CONSOLEMODE_STDIN"[^>]*>)\s*TRUE\s*(<)`)
 
 // soapAction names the action of an outgoing message.
 func soapAction(text string) string {

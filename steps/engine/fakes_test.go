@@ -31,7 +31,7 @@ func (r *recordingRemote) PowerShell(_ context.Context, host string, s script.Po
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, host+" "+s.Op)
-	r.sent = append(r.sent, s.Render())
+	r.sent = append(r.sent, s.Render(), string(s.InputBytes()))
 	return json.RawMessage(`{}`), nil
 }
 

@@ -6,13 +6,35 @@ import (
 
 	"github.com/ssisha/ssisha/remote/lab"
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/remote/script"
 )
 
 // whoamiOp answers with the account the node authenticated.
 const whoamiOp = "clients.whoami"
 
+// stdinOp answers with the parameter named secret, which its script reads from stdin.
+const stdinOp = "clients.stdin"
+
 func init() {
 	testOps.AddPS(whoamiOp, func(c *estate.OpContext, _ estate.Params) (any, error) { return "whoami:" + c.User, nil })
+	testOps.AddPS(stdinOp, func(_ *estate.OpContext, p estate.Params) (any, error) { return "secret:" + p.String("secret"), nil })
+}
+
+// TestPyWinRMStdin feeds a script's stdin with pywinrm's own protocol calls (two
+// Sends, the last with End) before it asks for the output: the lab runs the script
+// once its input has ended and the script reads the parameters from it, as ssisha's
+// scripts with Input do.
+func TestPyWinRMStdin(t *testing.T) {
+	py := needPython(t, "winrm, xmltodict")
+	f := startLab(t, lab.Options{})
+	const envInput = "LAB_CLIENT_STDIN"
+	s := script.PowerShell{Op: stdinOp, Input: map[string]any{"secret": script.NewSecret("stdin-secret", "Stdin-Pa55-é")}, Body: "$r = 1"}
+	url := "https://" + f.ep.Nodes[0].WinRM + "/wsman"
+	env := append(f.env(), envInput+"="+string(s.InputBytes()))
+	out, err := run(t, env, "", py, testdata(t, "python/pywinrm_stdin.py"), url, f.ep.AdminUser, envWindowsPassword, f.ep.CAFile, s.Render(), envInput)
+	if err != nil || lineOf(out, "exit ") != "exit 0" || !strings.Contains(out, "secret:Stdin-Pa55-é") {
+		t.Fatalf("pywinrm with stdin: %v\n%s", err, out)
+	}
 }
 
 // TestPyWinRM runs PowerShell on a node with pywinrm over HTTPS, the lab CA

@@ -35,6 +35,9 @@ type Estate struct {
 	// SettingsFormat is how Scale Out setup writes its settings files here:
 	// SettingsJSON or SettingsXML; empty is the lab's default.
 	SettingsFormat string `json:"settingsFormat,omitempty"`
+	// ExportedPFX are the PFXs (base64) the nodes exported: secrets whose values the
+	// lab knows, so its tests can look for them where no secret may be. Not persisted.
+	ExportedPFX []string `json:"-"`
 	// ADFromSessionFails, when set, is the error an Active Directory search raises
 	// from a WinRM session: without delegation (NTLM, no CredSSP) the session's
 	// credentials cannot make the second hop to a domain controller. Name lookups
@@ -98,6 +101,13 @@ type Node struct {
 	// even for a moment: a deleted file's bytes stay on the disk until overwritten, and
 	// a session that dies before its cleanup leaves the file itself.
 	PrivateKeyWrites []string `json:"privateKeyWrites,omitempty"`
+	// SecretsExposed are the places on this node where a secret of the estate was
+	// readable beyond the process that needed it, each with the secret's name (never
+	// its value): a process's command line, which local administrators read from
+	// Win32_Process.CommandLine and process-creation auditing logs, or a script file
+	// the client uploaded. ssisha's own scripts must leave none. A record for tests,
+	// not state: not persisted.
+	SecretsExposed []string `json:"-"`
 	// SQL is the node's SQL Server instance (masters only).
 	SQL *Instance `json:"sql,omitempty"`
 }

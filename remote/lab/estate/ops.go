@@ -47,6 +47,12 @@ type OpContext struct {
 	// parameters (so no secret); empty for T-SQL and for the lab's own calls. What
 	// PowerShell itself would do with the script's constructs is modelled from it.
 	Script string
+	// ScriptFile is the file in the node's %TEMP% that held the script when the client
+	// uploaded it and ran it with -File; empty when it ran from the command line.
+	ScriptFile string
+	// ScriptFileParams names the parameters written into ScriptFile (those the client
+	// sent on the command's stdin are not).
+	ScriptFileParams []string
 	// Running are the operations running on Node when this one started, itself
 	// excluded (the runtime tracks them: they outlive their client's connection).
 	Running []RunningOp

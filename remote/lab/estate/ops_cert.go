@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 )
@@ -162,6 +164,23 @@ type labPFX struct {
 	NotAfter     time.Time `json:"notAfter"`
 	FriendlyName string    `json:"friendlyName"`
 	PasswordHash string    `json:"passwordHash"`
+	// Key stands for the encrypted bags: as many bytes as a real PKCS#12 of a
+	// 2048-bit RSA key and its certificate takes, and as incompressible, so a script carrying the PFX is
+	// as long on the wire as it is against Windows.
+	Key []byte `json:"key"`
+}
+
+// labPFXKeySize is about the size of Export-PfxCertificate's output for a 2048-bit
+// RSA certificate with its key.
+const labPFXKeySize = 2500
+
+// labPFXKey returns the stand-in key bytes of thumb's PFX: pseudo-random, so they do
+// not compress, and derived from the thumbprint, so the lab stays deterministic.
+func labPFXKey(thumb string) []byte {
+	seed := sha256.Sum256([]byte(labPFXFormat + "|key|" + thumb))
+	key := make([]byte, labPFXKeySize)
+	_, _ = rand.NewChaCha8(seed).Read(key)
+	return key
 }
 
 const labPFXFormat = "ssisha-lab-pfx-1"
@@ -169,6 +188,17 @@ const labPFXFormat = "ssisha-lab-pfx-1"
 func pfxPasswordHash(thumb, password string) string {
 	sum := sha256.Sum256([]byte(labPFXFormat + "|" + thumb + "|" + password))
 	return hex.EncodeToString(sum[:])
+}
+
+// noteUploadedSecret records the script file a client uploaded to the node's %TEMP%
+// when the parameter named param travelled inside it: the file holds the key (or
+// what unlocks it) on disk while the script runs, and after, if the session dies
+// before the client deletes it. A parameter sent on the command's stdin never
+// reaches a file.
+func (c *OpContext) noteUploadedSecret(param, what string) {
+	if c.ScriptFile != "" && slices.Contains(c.ScriptFileParams, param) {
+		c.Node.PrivateKeyWrites = append(c.Node.PrivateKeyWrites, fmt.Sprintf("%s (%s)", c.ScriptFile, what))
+	}
 }
 
 // notePFXFile records the temporary PFX file a script writes when it goes through
@@ -197,11 +227,14 @@ func certExport(c *OpContext, p Params) (any, error) {
 	data, err := json.Marshal(labPFX{
 		Format: labPFXFormat, Thumbprint: ct.Thumbprint, Subject: ct.Subject, DNSNames: ct.DNSNames,
 		NotAfter: ct.NotAfter, FriendlyName: ct.FriendlyName, PasswordHash: pfxPasswordHash(ct.Thumbprint, p.String("password")),
+		Key: labPFXKey(ct.Thumbprint),
 	})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"thumbprint": thumb, "pfx": base64.StdEncoding.EncodeToString(data)}, nil
+	pfx := base64.StdEncoding.EncodeToString(data)
+	c.Estate.ExportedPFX = append(c.Estate.ExportedPFX, pfx)
+	return map[string]any{"thumbprint": thumb, "pfx": pfx}, nil
 }
 
 func certImport(c *OpContext, p Params) (any, error) {
@@ -226,6 +259,7 @@ func certImport(c *OpContext, p Params) (any, error) {
 	}
 	c.Sleep(2 * time.Second)
 	c.notePFXFile("import")
+	c.noteUploadedSecret("pfx", "uploaded import script holding the PFX")
 	root[thumb] = &Cert{
 		Thumbprint: pfx.Thumbprint, Subject: pfx.Subject, DNSNames: append([]string{}, pfx.DNSNames...),
 		HasPrivateKey: true, Exportable: true, NotAfter: pfx.NotAfter, FriendlyName: pfx.FriendlyName,

@@ -55,13 +55,26 @@ func dtsPathKey(folder string) string {
 	return `HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\` + folder + `\SSIS\Setup\DTSPath!`
 }
 
-// binnDir is the DTS\Binn folder of a version folder.
+// binnDir is the DTS\Binn folder of a version folder on a node with the default
+// shared-features folder.
 func binnDir(folder string) string {
 	return `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\Binn`
 }
 
-// setupSummaryPath is where SQL Server setup writes its summary.
-func setupSummaryPath(folder string) string {
+// setupSummaryPath is where SQL Server setup writes its summary on n: under the
+// version's folder in the shared-features folder, which setup records in the
+// registry as VerSpecificRootDir.
+func setupSummaryPath(n *Node, folder string) string {
+	return sharedDir(n) + `\` + folder + `\Setup Bootstrap\Log\Summary.txt`
+}
+
+// setupSummaryLookedAt is the summary the running script reads after setup: the one
+// under VerSpecificRootDir when the script asks the registry, else the one under
+// %ProgramFiles%, which is another file when the shared features are elsewhere.
+func (c *OpContext) setupSummaryLookedAt(folder string) string {
+	if c.Script == "" || strings.Contains(c.Script, "VerSpecificRootDir") {
+		return setupSummaryPath(c.Node, folder)
+	}
 	return `C:\Program Files\Microsoft SQL Server\` + folder + `\Setup Bootstrap\Log\Summary.txt`
 }
 
@@ -148,12 +161,17 @@ func (c *OpContext) readsEnglishNetsh() bool {
 
 // setupFailure is how SQL Server setup fails: an exit code and Summary.txt.
 func setupFailure(c *OpContext, folder string, code int, message string) error {
-	c.Node.SetFile(setupSummaryPath(folder), fmt.Sprintf("Overall summary:\r\n  Final result:                  Failed: see details below\r\n  Exit code (Decimal):           %d\r\n  Exit message:                  %s\r\n", code, message))
-	return errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", sqlServerNameOf(c.Node), code, message, setupSummaryPath(folder))
+	c.Node.SetFile(setupSummaryPath(c.Node, folder), fmt.Sprintf("Overall summary:\r\n  Final result:                  Failed: see details below\r\n  Exit code (Decimal):           %d\r\n  Exit message:                  %s\r\n", code, message))
+	summary := c.setupSummaryLookedAt(folder)
+	if _, ok := c.Node.File(summary); !ok {
+		// The script finds no summary there and says only the exit code.
+		return errorf("SQL Server setup failed on %s with exit code %d.  See %s", sqlServerNameOf(c.Node), code, summary)
+	}
+	return errorf("SQL Server setup failed on %s with exit code %d. Final result: Failed: see details below Exit message: %s See %s", sqlServerNameOf(c.Node), code, message, summary)
 }
 
 func setupPassed(c *OpContext, folder string) {
-	c.Node.SetFile(setupSummaryPath(folder), "Overall summary:\r\n  Final result:                  Passed\r\n  Exit code (Decimal):           0\r\n  Exit message:                  Passed\r\n")
+	c.Node.SetFile(setupSummaryPath(c.Node, folder), "Overall summary:\r\n  Final result:                  Passed\r\n  Exit code (Decimal):           0\r\n  Exit message:                  Passed\r\n")
 }
 
 func masterInstall(c *OpContext, p Params) (any, error) {
@@ -164,13 +182,19 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		return nil, errorf("SQL Server setup is not at %s on %s; copy the installation media to a local disk", setupPath, sqlServerNameOf(n))
 	}
 	if n.PendingReboot {
-		return nil, errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
+		if c.Script == "" || strings.Contains(c.Script, "Get-SsishaRebootReasons") {
+			// The script looks first and says why.
+			return nil, errorf("%s must restart before SQL Server setup can run (Component Based Servicing)", sqlServerNameOf(n))
+		}
+		// Setup's own RebootRequiredCheck rule fails the run, in its own words.
+		return nil, setupFailure(c, folder, -2067919934, "A computer restart is required. You must restart this computer before installing SQL Server.")
 	}
 	features := strings.Split(strings.ToUpper(p.String("features")), ",")
 	version := n.Installed["SQLEngine"]
 	if version == "" && n.SQL != nil {
 		version = n.SQL.Version
 	}
+	c.noteSetupCommandLine("master.install", p.String("account"))
 	c.Sleep(240 * time.Second)
 	if n.Installed["IS_Master"] != "" {
 		return nil, setupFailure(c, folder, -2068643838, "The following features are already installed: IS_Master. Select features that are not installed.")
@@ -194,11 +218,12 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 		return nil, setupFailure(c, folder, -2061893606, "The certificate with thumbprint "+thumb+" was not found in the LocalMachine\\Root store, or it has no private key.")
 	}
 	major := majorOf(version)
+	// Setup puts the master where the node's shared features go.
 	if winHasHost(features, "IS") && n.Installed["IS"] == "" {
 		n.Installed["IS"] = version
-		n.Registry[dtsPathKey(folder)] = `C:\Program Files\Microsoft SQL Server\` + folder + `\DTS\`
+		n.Registry[dtsPathKey(folder)] = sharedDir(n) + `\` + folder + `\DTS\`
 		name := "MsDtsServer" + folder
-		n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: fmt.Sprintf("SQL Server Integration Services %d.0", major), Account: `NT Service\` + name, StartMode: "Auto", State: "Running", PathName: `"` + binnDir(folder) + `\MsDtsSrvr.exe"`}
+		n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: fmt.Sprintf("SQL Server Integration Services %d.0", major), Account: `NT Service\` + name, StartMode: "Auto", State: "Running", PathName: `"` + dtsBinn(n, folder) + `\MsDtsSrvr.exe"`}
 	}
 	n.Installed["IS_Master"] = version
 	n.Registry[MasterMarkerKey(folder)] = version
@@ -210,10 +235,10 @@ func masterInstall(c *OpContext, p Params) (any, error) {
 	n.Services[strings.ToLower(svcName)] = &Service{
 		Name: svcName, DisplayName: fmt.Sprintf("SQL Server Integration Services Scale Out Master %d.0", major),
 		Account: account, Password: p.String("password"), StartMode: mode, State: state,
-		PathName: `"` + binnDir(folder) + `\MasterService.exe"`,
+		PathName: `"` + dtsBinn(n, folder) + `\MasterService.exe"`,
 	}
 	port := p.Int("port")
-	n.SetFile(binnDir(folder)+`\MasterSettings.config`, MasterSettingsFile(c.Estate.settingsFormat(), port, thumb, masterLocalServerName(n)))
+	n.SetFile(dtsBinn(n, folder)+`\MasterSettings.config`, MasterSettingsFile(c.Estate.settingsFormat(), port, thumb, masterLocalServerName(n)))
 	n.SSLBindings[fmt.Sprintf("0.0.0.0:%d", port)] = thumb
 	setupPassed(c, folder)
 	return map[string]any{"exitCode": 0, "rebootRequired": false, "thumbprint": thumb, "summary": "Final result: Passed Exit message: Passed"}, nil
@@ -234,7 +259,7 @@ func masterUninstall(c *OpContext, p Params) (any, error) {
 		delete(n.Installed, "IS_Master")
 		delete(n.Registry, MasterMarkerKey(folder))
 		delete(n.Services, strings.ToLower("SSISScaleOutMaster"+folder))
-		n.removeFile(binnDir(folder) + `\MasterSettings.config`)
+		n.removeFile(dtsBinn(n, folder) + `\MasterSettings.config`)
 	}
 	if winHasHost(features, "IS") && n.Installed["IS"] != "" {
 		delete(n.Installed, "IS")

@@ -14,6 +14,7 @@ const failoverClustering = "Failover-Clustering"
 // winOps adds the operations of this file to t.
 func winOps(t *Operations) {
 	t.AddPS("win.node.facts", winNodeFacts)
+	t.AddPS("win.policy.storedcreds", winPasswordStoragePolicy)
 	t.AddPS("win.feature.get", winFeatureGet)
 	t.AddPS("win.feature.install", winFeatureInstall)
 	t.AddPS("win.feature.uninstall", winFeatureUninstall)
@@ -343,4 +344,17 @@ func isFileServer(e *Estate, host string) bool {
 		}
 	}
 	return false
+}
+
+// winPasswordStoragePolicy reads the policy value the one-shot task depends on; -1
+// when the value is absent, as on a default installation.
+func winPasswordStoragePolicy(c *OpContext, _ Params) (any, error) {
+	v := -1
+	switch c.Node.Registry[DisableDomainCredsKey] {
+	case "1":
+		v = 1
+	case "0":
+		v = 0
+	}
+	return map[string]any{"disableDomainCreds": v}, nil
 }

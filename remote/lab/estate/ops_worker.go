@@ -71,6 +71,7 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	if _, ok := n.File(p.String("setupPath")); !ok {
 		return nil, errorf("The term '%s' is not recognized as the name of a cmdlet, function, script file, or operable program.", p.String("setupPath"))
 	}
+	c.noteSetupCommandLine("worker.install", p.String("account"))
 	acct := c.Estate.Accounts[strings.ToLower(p.String("account"))]
 	if acct == nil || !acct.Enabled || acct.Password != c.setupReceives(p.String("password")) {
 		return nil, errorf("SQL Server setup failed (exit code -2068578302): the credentials provided for the SSIS Scale Out Worker service are invalid. To continue, provide a valid account and password.")
@@ -84,7 +85,7 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	n.Installed["IS_Worker"] = version
 	// Setup puts the worker where the node's shared features go, whatever the
 	// script expects.
-	binn := workerBinn(n, p.String("folder"))
+	binn := dtsBinn(n, p.String("folder"))
 	thumb := labThumbprint(c, "worker")
 	short := ShortName(strings.ToLower(n.Host))
 	cert := &Cert{Thumbprint: thumb, Subject: "CN=" + short, DNSNames: []string{short, strings.ToLower(n.Host)}, HasPrivateKey: true, NotAfter: c.Now.AddDate(10, 0, 0)}
@@ -112,7 +113,7 @@ func workerUninstall(c *OpContext, p Params) (any, error) {
 	if n.Installed["IS_Worker"] == "" {
 		return map[string]any{"removed": false}, nil
 	}
-	binn := workerBinn(n, p.String("folder"))
+	binn := dtsBinn(n, p.String("folder"))
 	if content, ok := n.File(binn + `\WorkerSettings.config`); ok {
 		if t, err := SettingGet(content, "WorkerHttpsCertThumbprint"); err == nil {
 			delete(n.Certs[`LocalMachine\My`], strings.ToUpper(t))
@@ -210,7 +211,7 @@ func sharedDir(n *Node) string {
 	return `C:\Program Files\Microsoft SQL Server`
 }
 
-// workerBinn is the DTS\Binn folder worker setup installs into on n.
-func workerBinn(n *Node, folder string) string {
+// dtsBinn is the DTS\Binn folder setup installs a master or a worker into on n.
+func dtsBinn(n *Node, folder string) string {
 	return sharedDir(n) + `\` + folder + `\DTS\Binn`
 }

@@ -24,3 +24,18 @@ func (c *OpContext) setupReceives(value string) string {
 	n := len(value) - len(trimmed)
 	return trimmed + strings.Repeat(`\`, n/2) + `" /NEXTSWITCH...`
 }
+
+// setupPasswordSwitch is how the scripts hand setup.exe a service account's
+// password: a /...SVCPASSWORD="..." switch on its command line.
+const setupPasswordSwitch = `SVCPASSWORD="`
+
+// noteSetupCommandLine records that setup.exe ran with account's password on its
+// command line, as the running script passes it: for the minutes setup runs, local
+// administrators read it from Win32_Process.CommandLine, and process-creation
+// auditing with command lines logs it. Setup documents no other way for these
+// switches but a configuration file (see docs/real-estate-unknowns.md).
+func (c *OpContext) noteSetupCommandLine(op, account string) {
+	if strings.Contains(c.Script, setupPasswordSwitch) {
+		c.Node.SecretsExposed = append(c.Node.SecretsExposed, "setup.exe command line ("+op+"): password of "+account)
+	}
+}

@@ -36,8 +36,14 @@ type Command struct {
 	// -EncodedCommand, the script a gzip bootstrap carries, or the uploaded -File
 	// script), else "".
 	Script string
+	// File is the uploaded script file the command runs with -File, else "". Its
+	// content was on the node's disk, under the user's %TEMP%.
+	File string
 	// Stdin is what the client sends with Send; it ends when the client sends End.
 	Stdin io.Reader
+	// ConsoleStdin is WINRS_CONSOLEMODE_STDIN: the process's stdin is a console, not
+	// a pipe. Clients that feed a command's stdin turn it off.
+	ConsoleStdin bool
 }
 
 // Result is what a command printed and its exit code.

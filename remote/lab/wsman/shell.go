@@ -87,7 +87,7 @@ func (s *Server) dispatch(ctx context.Context, user, action string, req *request
 		if utf8.RuneCountInString(line) > s.opts.MaxCommandLine {
 			return fault(faultTooLong)
 		}
-		id := s.startCommand(sh, line)
+		id := s.startCommand(sh, line, req.consoleStdin())
 		return ok(`<rsp:CommandResponse><rsp:CommandId>` + id + `</rsp:CommandId></rsp:CommandResponse>`)
 	case "Send":
 		if req.Body.Send == nil {
@@ -178,7 +178,7 @@ func (s *Server) createShell(user string) (string, *soapFault) {
 }
 
 // startCommand runs line in the background; Receive collects the result.
-func (s *Server) startCommand(sh *shell, line string) string {
+func (s *Server) startCommand(sh *shell, line string, consoleStdin bool) string {
 	ctx, cancel := context.WithCancel(s.ctx)
 	c := &command{id: strings.ToUpper(newID()), cancel: cancel, stdin: newStdinPipe(), done: make(chan struct{})}
 	sh.mu.Lock()
@@ -186,7 +186,7 @@ func (s *Server) startCommand(sh *shell, line string) string {
 	sh.mu.Unlock()
 	go func() {
 		defer close(c.done)
-		c.result = s.run(ctx, sh, c, line)
+		c.result = s.run(ctx, sh, c, line, consoleStdin)
 	}()
 	return c.id
 }
@@ -194,9 +194,9 @@ func (s *Server) startCommand(sh *shell, line string) string {
 // run performs the command shapes the server emulates itself (chunked upload,
 // restore, delete, a malformed gzip bootstrap) and passes everything else to the
 // Handler.
-func (s *Server) run(ctx context.Context, sh *shell, c *command, line string) Result {
+func (s *Server) run(ctx context.Context, sh *shell, c *command, line string, consoleStdin bool) Result {
 	p := parseCommandLine(line)
-	cmd := Command{ShellID: sh.id, CommandID: c.id, CommandLine: line, Stdin: c.stdin}
+	cmd := Command{ShellID: sh.id, CommandID: c.id, CommandLine: line, Stdin: c.stdin, ConsoleStdin: consoleStdin}
 	key := func(path string) string { return sh.user + "|" + strings.ToLower(path) }
 	switch p.kind {
 	case kindAppend:
@@ -228,6 +228,7 @@ func (s *Server) run(ctx context.Context, sh *shell, c *command, line string) Re
 			return Result{Stderr: []byte("The argument '" + p.path + "' to the -File parameter does not exist. Provide the path to an existing '.ps1' file as an argument to the -File parameter.\r\n"), ExitCode: -196608}
 		}
 		cmd.Script = string(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")))
+		cmd.File = p.path
 	case kindDelete:
 		s.mu.Lock()
 		delete(s.files, key(p.path))

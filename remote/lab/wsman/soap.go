@@ -66,6 +66,9 @@ type request struct {
 		SelectorSet      struct {
 			Selectors []selector `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Selector"`
 		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd SelectorSet"`
+		OptionSet struct {
+			Options []selector `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd Option"`
+		} `xml:"http://schemas.dmtf.org/wbem/wsman/1/wsman.xsd OptionSet"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Header"`
 	Body struct {
 		Identify    *struct{} `xml:"http://schemas.dmtf.org/wbem/wsman/identity/1/wsmanidentity.xsd Identify"`
@@ -112,6 +115,19 @@ func (r *request) shellID() string {
 		}
 	}
 	return ""
+}
+
+// consoleStdin reports whether a Command asks for console-mode stdin
+// (WINRS_CONSOLEMODE_STDIN). A request that does not say is taken as asking for
+// it: the strict reading, under which only a client that turns it off may feed a
+// script's stdin.
+func (r *request) consoleStdin() bool {
+	for _, o := range r.Header.OptionSet.Options {
+		if o.Name == "WINRS_CONSOLEMODE_STDIN" {
+			return !strings.EqualFold(strings.TrimSpace(o.Value), "FALSE")
+		}
+	}
+	return true
 }
 
 func esc(s string) string { return html.EscapeString(s) }

@@ -1,7 +1,9 @@
 # ssisha-op: cluster.create
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"inflight":null,"name":"SSISCL","nodes":["node1.contoso.com","node2.contoso.com"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","staticAddress":"10.0.0.40"}'
+$p = ConvertFrom-Json '{"inflight":null,"name":"SSISCL","nodes":["node1.contoso.com","node2.contoso.com"],"runAsUser":"CONTOSO\\dba","staticAddress":"10.0.0.40"}'
+# on stdin: runAsPassword=<secret:operator-password>
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 # ssisha-inflight: marker
 $inflightFile = $null
 if ($p.inflight) {

@@ -1,7 +1,9 @@
 # ssisha-op: master.install
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","inflight":null,"password":"<secret:master-account-password>","port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
+$p = ConvertFrom-Json '{"account":"CONTOSO\\svc_ssismaster","certDnsName":"ssismaster.contoso.com","features":"IS,IS_Master","folder":"150","inflight":null,"port":8391,"setupPath":"C:\\SQLMedia\\setup.exe","startupType":"Automatic","thumbprint":""}'
+# on stdin: password=<secret:master-account-password>
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 # ssisha-inflight: marker
 $inflightFile = $null
 if ($p.inflight) {
@@ -38,7 +40,9 @@ function Get-SsishaRebootReasons {
 }
 function Get-SsishaSetupSummary {
     param([string]$Folder)
-    $summary = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder\Setup Bootstrap\Log\Summary.txt"
+    $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$Folder" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+    if (-not $root) { $root = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder" }
+    $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
     $msg = ''
     if (Test-Path -LiteralPath $summary) {
         $lines = Get-Content -LiteralPath $summary -TotalCount 60

@@ -4,7 +4,9 @@ $ProgressPreference = 'SilentlyContinue'
 $p = ConvertFrom-Json '{"features":"IS,IS_Master","folder":"150","port":8391,"setupPath":"C:\\SQLMedia\\setup.exe"}'
 function Get-SsishaSetupSummary {
     param([string]$Folder)
-    $summary = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder\Setup Bootstrap\Log\Summary.txt"
+    $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$Folder" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
+    if (-not $root) { $root = Join-Path $env:ProgramFiles "Microsoft SQL Server\$Folder" }
+    $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
     $msg = ''
     if (Test-Path -LiteralPath $summary) {
         $lines = Get-Content -LiteralPath $summary -TotalCount 60

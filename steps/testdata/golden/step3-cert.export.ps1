@@ -1,7 +1,9 @@
 # ssisha-op: cert.export
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"password":"<secret:pfx-password>","thumbprint":"AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"}'
+$p = ConvertFrom-Json '{"thumbprint":"AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"}'
+# on stdin: password=<secret:pfx-password>
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 $cert = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not $cert) { $cert = Get-Item -LiteralPath "Cert:\LocalMachine\My\$($p.thumbprint)" -ErrorAction SilentlyContinue }
 if (-not $cert) { throw "certificate $($p.thumbprint) is not on $env:COMPUTERNAME" }

@@ -1,7 +1,9 @@
 # ssisha-op: cert.import
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"password":"<secret:pfx-password>","pfx":"<secret:master-pfx>","thumbprint":"AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"}'
+$p = ConvertFrom-Json '{"thumbprint":"AB12AB12AB12AB12AB12AB12AB12AB12AB12AB12"}'
+# on stdin: password=<secret:pfx-password>, pfx=<secret:master-pfx>
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 $existing = Get-Item -LiteralPath "Cert:\LocalMachine\Root\$($p.thumbprint)" -ErrorAction SilentlyContinue
 if (-not ($existing -and $existing.HasPrivateKey)) {
     # Imported from the bytes in memory. MachineKeySet puts the key in the machine key

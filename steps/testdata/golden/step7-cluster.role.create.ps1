@@ -1,7 +1,9 @@
 # ssisha-op: cluster.role.create
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"name":"ssismaster","possibleOwners":["NODE1","NODE2"],"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba","serviceName":"SSISScaleOutMaster150","staticAddress":"10.0.0.60"}'
+$p = ConvertFrom-Json '{"name":"ssismaster","possibleOwners":["NODE1","NODE2"],"runAsUser":"CONTOSO\\dba","serviceName":"SSISScaleOutMaster150","staticAddress":"10.0.0.60"}'
+# on stdin: runAsPassword=<secret:operator-password>
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
     # With this policy on, Register-ScheduledTask fails with "A specified logon session

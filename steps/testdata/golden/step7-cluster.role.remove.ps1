@@ -1,7 +1,9 @@
 # ssisha-op: cluster.role.remove
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
-$p = ConvertFrom-Json '{"createdAfter":"","name":"ssismaster","removeComputerObject":true,"runAsPassword":"<secret:operator-password>","runAsUser":"CONTOSO\\dba"}'
+$p = ConvertFrom-Json '{"createdAfter":"","name":"ssismaster","removeComputerObject":true,"runAsUser":"CONTOSO\\dba"}'
+# on stdin: runAsPassword=<secret:operator-password>
+foreach ($i in (ConvertFrom-Json ([Console]::In.ReadToEnd())).PSObject.Properties) { $p | Add-Member -NotePropertyName $i.Name -NotePropertyValue $i.Value -Force }
 function Invoke-SsishaAsTask {
     param([string]$Inner, [object]$Data, [string]$User, [string]$Password, [int]$TimeoutSec)
     # With this policy on, Register-ScheduledTask fails with "A specified logon session
