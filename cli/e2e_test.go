@@ -147,6 +147,7 @@ func testLabEndToEnd(t *testing.T, format string) {
 // computer object pre-staged in AD, a DBA's firewall rule for the instance's port.
 // Apply and rollback must leave all of it, and leave nothing else behind.
 func TestLabRollbackRemovesOnlyWhatItCreated(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	r.lab.Estate(func(e *estate.Estate) {
 		e.Nodes["worker1.contoso.com"].Installed["IS"] = estate.ProductVersion(2019)
@@ -254,12 +255,18 @@ func ignoredPath(p string) bool {
 }
 
 // TestMain lets the test binary act as ssisha itself, so the cross-process tests run
-// the real command line without building a separate binary. The lab tests spend most
-// of their time waiting on loopback round trips, not computing, so unless -parallel
-// is given more of them run at once than there are cores.
+// the real command line without building a separate binary: every child it starts
+// (os.Executable, as lab bench does) is ssisha, with no test needing to set the
+// variable, so those tests can run in parallel. The lab tests spend most of their time
+// waiting on loopback round trips, not computing, so unless -parallel is given more of
+// them run at once than there are cores.
 func TestMain(m *testing.M) {
 	if os.Getenv("SSISHA_TEST_AS_MAIN") == "1" {
 		os.Exit(Main(BuildInfo{Version: "test"}, os.Args[1:]))
+	}
+	if err := os.Setenv("SSISHA_TEST_AS_MAIN", "1"); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
 	}
 	flag.Parse()
 	given := false
