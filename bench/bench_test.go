@@ -18,6 +18,7 @@ func TestRunTiny(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts labs and runs a full apply")
 	}
+	t.Parallel()
 	c := Default()
 	c.Apply = tiny
 	c.PlanWorkers = []int{1, 2}
@@ -59,6 +60,7 @@ func TestStepAccountingCountsBusyTime(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a lab and runs a full apply")
 	}
+	t.Parallel()
 	// A very fast lab still charges its (scaled) operation time; the steps' busy
 	// times must add up to the bound, and the biggest steps install software.
 	r, err := MeasureApplyStrict(context.Background(), Estate{Masters: 2, Workers: 1, Speed: 0.001}, 0)
@@ -131,6 +133,7 @@ func TestApplyTimelineAndRegistrationCharge(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a lab and runs a full apply")
 	}
+	t.Parallel()
 	const speed = 0.001
 	var tl strings.Builder
 	r, err := MeasureApplyTraced(context.Background(), Estate{Masters: 2, Workers: 1, Speed: speed, Latency: time.Millisecond}, 0, true, &tl)

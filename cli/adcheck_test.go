@@ -10,6 +10,7 @@ import (
 // When the WinRM session cannot query Active Directory (no delegation: the second
 // hop), the AD checks say they were not checked and why; none passes.
 func TestADChecksThatCannotRunAreNotPasses(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	r.lab.Estate(func(e *estate.Estate) {
 		e.ADFromSessionFails = `Exception calling "FindOne" with "0" argument(s): "An operations error occurred."`

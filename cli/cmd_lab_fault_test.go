@@ -37,6 +37,7 @@ func labFaultApp(args ...string) (int, string) {
 }
 
 func TestLabFaultChangesTheFaultsOfAServingLab(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if code, out := labFaultApp("--dir", dir); code != ExitInvalid || !strings.Contains(out, "no lab is serving") {
 		t.Errorf("lab fault without a lab: exit %d:\n%s", code, out)

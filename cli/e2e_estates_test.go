@@ -14,6 +14,7 @@ import (
 // proposes. After each failover the lab's health rules (those of a real estate) must
 // find nothing.
 func TestLabEstatesEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		f    labFlags
@@ -25,6 +26,7 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 		{"2019 named instance, virtual account", labFlags{sqlVersion: 2019, engine: "virtual", instance: "SSIS"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			tc.f.masters, tc.f.workers, tc.f.encrypt = 2, 1, "tls"
 			r := startLabWith(t, tc.f)
 			before := r.estateJSON()

@@ -12,6 +12,7 @@ import (
 // facts shows, per node, what the steps read, changes nothing, and holds no secret,
 // in text and in JSON, before and after apply.
 func TestFactsShowsEachNodeWithoutSecrets(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	before := r.estateJSON()
 	out := r.must("facts")
@@ -50,6 +51,7 @@ func TestFactsShowsEachNodeWithoutSecrets(t *testing.T) {
 
 // A secret a node echoes back (planted here in a settings file) is still kept out.
 func TestFactsRedactsASecretANodeEchoes(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	r.must("apply", "--yes", "--steps", "1-5")
 	canary := r.lab.Secrets()["SSISHA_LOGGING_PASSWORD"]

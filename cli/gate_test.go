@@ -15,6 +15,7 @@ import (
 // Server would refuse, given in the environment, stops it with exit 2 and the estate
 // as it was.
 func TestApplyRefusesBadSecretsBeforeAnyChange(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	before := r.estateJSON()
 	r.env["SSISHA_MASTER_KEY_PASSWORD"] = "Ab1!x"
@@ -34,6 +35,7 @@ func TestApplyRefusesBadSecretsBeforeAnyChange(t *testing.T) {
 // may go on only when the check is named with --skip-check, and the journal records
 // that the run skipped it.
 func TestApplyRunsPreflightAndSkipsOnlyNamedChecks(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	r.lab.Estate(func(e *estate.Estate) {
 		for host, n := range e.Nodes {
@@ -89,6 +91,7 @@ func goodAnswers() string {
 // apply refuses to send the logging and master key passwords over a SQL connection
 // that is not encrypted, before any change, unless --allow-cleartext-secrets.
 func TestApplyRefusesCleartextSecrets(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	ans, err := answers.Load(r.answers)
 	if err != nil {
@@ -110,6 +113,7 @@ func TestApplyRefusesCleartextSecrets(t *testing.T) {
 
 // verify --report writes a file for its user only, as the journal is.
 func TestVerifyReportIsPrivate(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	report := r.dir + "/report.md"
 	if err := os.WriteFile(report, []byte("old"), 0o644); err != nil {

@@ -38,6 +38,7 @@ func decodeOne(t *testing.T, what, stdout string, v any) {
 }
 
 func TestValidateJSON(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 
 	code, stdout, stderr := r.split("validate", "--output", "json")
@@ -106,6 +107,7 @@ func TestValidateJSON(t *testing.T) {
 }
 
 func TestVerifyJSON(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	// Nothing is set up yet, so checks fail: the object still comes, and exit is 1.
 	code, stdout, _ := r.split("verify", "--output", "json")

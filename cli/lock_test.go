@@ -34,6 +34,7 @@ func (r *labRun) marker() (string, bool) {
 // rollback at once, naming its holder; status shows it; --break-lock removes it, and
 // a finished run leaves no marker behind.
 func TestEstateLockFromAnotherMachine(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	r.putMarker(steps.LockHolder{Host: "jump02", User: `CONTOSO\otherdba`, PID: 777, Since: time.Now().Add(-time.Minute), Cluster: "SSISCL", Command: "apply", Token: "t-other"})
 	before := r.estateJSON()
@@ -58,6 +59,7 @@ func TestEstateLockFromAnotherMachine(t *testing.T) {
 // A marker left by a process of this machine that has ended (killed) is taken over
 // without --break-lock: this run holds the machine's lock for the cluster.
 func TestEstateLockLeftByADeadProcessHereIsTakenOver(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	host, _ := os.Hostname()
 	r.putMarker(steps.LockHolder{Host: host, User: "dba", PID: 1 << 30, Since: time.Now(), Cluster: "SSISCL", Command: "apply", Token: "t-dead"})
@@ -67,6 +69,7 @@ func TestEstateLockLeftByADeadProcessHereIsTakenOver(t *testing.T) {
 // While one run holds the cluster's lock on this machine, a second exits at once
 // naming it, before it changes or asks anything.
 func TestSecondRunOnThisMachineExitsAtOnce(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 0)
 	ans, err := answers.Load(r.answers)
 	if err != nil {

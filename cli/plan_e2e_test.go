@@ -38,6 +38,7 @@ func (r *labRun) applyJSON(args ...string) planAgainstActual {
 }
 
 func TestPlanFreshLabE2E(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 2)
 
 	text := r.must("plan")
@@ -132,6 +133,7 @@ func TestPlanFreshLabE2E(t *testing.T) {
 }
 
 func TestPlanHalfDoneEstateE2E(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 2)
 	full := r.planDoc()
 	pa := r.applyJSON("--steps", "1-4")
@@ -167,6 +169,7 @@ func TestPlanHalfDoneEstateE2E(t *testing.T) {
 // logging needs) blocks the step it concerns, with its reason and fix; the steps after
 // it wait for it instead of being predicted.
 func TestPlanBlockedIsNotWaitingE2E(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 2)
 	r.lab.Estate(func(e *estate.Estate) { e.Nodes["node2.contoso.com"].SQL.MixedMode = false })
 	doc := r.planDoc()

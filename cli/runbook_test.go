@@ -13,6 +13,7 @@ import (
 )
 
 func TestRunbookOfAFreshLab(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 2)
 	path := filepath.Join(r.dir, "change.md")
 	r.must("plan", "--runbook", path)

@@ -70,6 +70,7 @@ func TestSchemaFileIsTheGeneratedSchema(t *testing.T) {
 }
 
 func TestSchemaValidatesTheLabsAnswers(t *testing.T) {
+	t.Parallel()
 	s := answerSchema(t)
 	r := startLab(t, 2, 2)
 	data, err := os.ReadFile(r.answers)
@@ -213,6 +214,7 @@ const goodThumbprint = "a9 4a 8f 0c 21 77 1e 6d 5b 2c 3d 4e 5f 60 71 82 93 a4 b5
 // a schema cannot state, validate refuses while the schema lets it through (when the
 // schema learns one, move it to the refused list).
 func TestSchemaHoldsEveryRuleOfOneValue(t *testing.T) {
+	t.Parallel()
 	s := answerSchema(t)
 	base := labAnswerFile(t)
 	long := strings.Repeat("a", 64)

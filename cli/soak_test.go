@@ -71,7 +71,7 @@ func TestSoak(t *testing.T) {
 	fdsBefore, fdsOK := openFDs()
 
 	func() {
-		r := startLabIn(t, t.TempDir())
+		r := startLabWith(t, labFlags{masters: 2, workers: 2, sqlVersion: 2019, encrypt: "tls"})
 		defer func() { _ = r.lab.Close() }()
 		seedEstate := r.estateJSON()
 		// The kinds take turns from a random start, so that three cycles see three.

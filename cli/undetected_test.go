@@ -11,6 +11,7 @@ import (
 // plan and status exit 1 when a target could not be detected, naming the reason for
 // each: a report of an estate half seen is not a success.
 func TestPlanAndStatusFailWhenATargetIsNotDetected(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	// With the version given, the commands do not stop at detecting it.
 	ans, err := answers.Load(r.answers)

@@ -67,6 +67,7 @@ func (t *terminal) everything() string {
 // the questions with the lab's answers, preflight, plan, apply, the summary; then one
 // step re-run from the steps screen, and everything undone.
 func TestWizardAgainstTheLab(t *testing.T) {
+	t.Parallel()
 	r := startLab(t, 2, 1)
 	before := r.estateJSON()
 	a := newApp(BuildInfo{}, strings.NewReader(""), io.Discard, io.Discard, func(k string) string { return r.env[k] })

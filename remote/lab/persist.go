@@ -73,7 +73,13 @@ func (l *Lab) loadState() error {
 // persistLocked saves the state when it changed since the last save (or always, with
 // force). The estate lock must be held.
 func (l *Lab) persistLocked(force bool) error {
-	data, err := json.MarshalIndent(savedState{Format: stateFormat, Estate: l.estate, Secrets: l.secrets}, "", "  ")
+	if l.opts.Dir == "" {
+		// A lab that keeps nothing has no saved state to compare with: encoding the
+		// whole estate after every operation would only spend time.
+		l.refreshRouteLocked()
+		return nil
+	}
+	data, err := json.Marshal(savedState{Format: stateFormat, Estate: l.estate, Secrets: l.secrets})
 	if err != nil {
 		return fmt.Errorf("lab: the estate cannot be encoded: %w", err)
 	}
@@ -82,15 +88,13 @@ func (l *Lab) persistLocked(force bool) error {
 	if !force && sum == l.savedHash {
 		return nil
 	}
-	if l.opts.Dir != "" {
-		// The clock is saved with the state but not hashed: it alone is no change.
-		withClock, err := json.MarshalIndent(savedState{Format: stateFormat, Estate: l.estate, Secrets: l.secrets, Clock: l.now()}, "", "  ")
-		if err != nil {
-			return fmt.Errorf("lab: the estate cannot be encoded: %w", err)
-		}
-		if err := labWriteAtomic(l.statePath(), withClock, 0o600); err != nil {
-			return fmt.Errorf("lab: cannot save the state in %s: %w", l.opts.Dir, err)
-		}
+	// The clock is saved with the state but not hashed: it alone is no change.
+	withClock, err := json.MarshalIndent(savedState{Format: stateFormat, Estate: l.estate, Secrets: l.secrets, Clock: l.now()}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("lab: the estate cannot be encoded: %w", err)
+	}
+	if err := labWriteAtomic(l.statePath(), withClock, 0o600); err != nil {
+		return fmt.Errorf("lab: cannot save the state in %s: %w", l.opts.Dir, err)
 	}
 	l.savedHash = sum
 	return nil

@@ -21,6 +21,7 @@ func TestLabScreens(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the tour applies every step to a lab")
 	}
+	t.Parallel()
 	const w, h = 120, 40
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

@@ -21,9 +21,11 @@ const canary = "Canary-Shot-7q!x"
 // there, draws something, fits the terminal and shows no secret. It keeps the
 // generator from rotting without needing freeze.
 func TestScreens(t *testing.T) {
+	t.Parallel()
 	for _, size := range [][2]int{{80, 24}, {120, 40}} {
 		w, h := size[0], size[1]
 		t.Run(fmt.Sprintf("%dx%d", w, h), func(t *testing.T) {
+			t.Parallel()
 			opts := Options()
 			// The secrets the plan's scripts carry; the rest stay empty so the secrets
 			// questions still have fields to show.
