@@ -17,7 +17,7 @@ var (
 	actConfigureWorker = &ActionDef[configureUndo]{ActionInfo: ActionInfo{ID: "configure", Kind: KindChange,
 		Summary: "Point the worker at the master"}, Run: applyConfigureWorker, Reverse: undoConfigureWorker}
 	actTrustWorker = &ActionDef[trustWorkerUndo]{ActionInfo: ActionInfo{ID: "trust-worker", Kind: KindCreate,
-		Summary: "Import the worker certificate on the master nodes"}, Run: applyTrustWorker, Reverse: undoTrustWorker}
+		Summary: "Import the worker certificate on the master nodes"}, Run: applyTrustWorker, Reverse: undoTrustWorker, Absorb: absorbTrustWorker}
 	actRestartWorker = &ActionDef[restartUndo]{ActionInfo: ActionInfo{ID: "restart", Kind: KindRestart,
 		Summary: "Restart the worker service"}, Run: applyRestartWorker, Reverse: undoRestartWorker}
 	actEnableWorker = &ActionDef[enableUndo]{ActionInfo: ActionInfo{ID: "enable", Kind: KindChange,
@@ -66,6 +66,17 @@ type restartUndo struct {
 // enableUndo is the agent the action enabled ("" when setup had not made it yet).
 type enableUndo struct {
 	AgentID string `json:"agentId"`
+}
+
+// absorbTrustWorker keeps the master nodes an interrupted import may have reached
+// before it died: the re-run's Detect lists only those still missing the
+// certificate. Removing a certificate a node does not hold changes nothing.
+func absorbTrustWorker(interrupted, result trustWorkerUndo) trustWorkerUndo {
+	result.AddedOn = unionNames(result.AddedOn, interrupted.AddedOn)
+	if result.Thumbprint == "" {
+		result.Thumbprint = interrupted.Thumbprint
+	}
+	return result
 }
 
 func workerActionError(t Target, a Action, err error, fix string) error {

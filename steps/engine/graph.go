@@ -200,7 +200,9 @@ func (g *graphRun) resumeTarget(j *graphJob, pt PlanTarget) error {
 		return err
 	}
 	p := &Plan{Steps: []PlanStep{{ID: j.s.ID(), Title: j.s.Title(), Targets: []PlanTarget{pt}}}}
-	return g.e.resume(g.run.id, pending(recs), p, g.run.waited)
+	resumed, err := g.e.resume(g.run.id, pending(recs), p, g.run.waited)
+	g.run.carried.load(append(recs, resumed...))
+	return err
 }
 
 // followsPlan compares the target as detected now with the plan, records the
