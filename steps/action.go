@@ -135,6 +135,21 @@ func unionNames(a, b []string) []string {
 	return out
 }
 
+// unionList is unionNames over comma-separated lists (setup's features, SQL object
+// names), as the undo structs that keep them so hold them.
+func unionList(a, b string) string {
+	split := func(s string) []string {
+		var out []string
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	return strings.Join(unionNames(split(a), split(b)), ",")
+}
+
 // encodeUndo is u's JSON; nil for no data, so that an empty record is not taken for one.
 func encodeUndo[U any](u *U) Undo {
 	if u == nil {
