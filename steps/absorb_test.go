@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"encoding/json"
 	"reflect"
 	"testing"
@@ -75,5 +76,65 @@ func TestAbsorbedKeepsWhatAnInterruptedRunMayHaveMade(t *testing.T) {
 				t.Errorf("Absorbed = %s, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// A trust of the worker certificate killed after node2's import and before node1's
+// runs again on node1 only; the record joined with the interrupted hint undoes both.
+func TestTrustWorkerRerunUndoesTheInterruptedImportToo(t *testing.T) {
+	l := newWorkerLab(t)
+	s := NewWorkersStep()
+	ctx := context.Background()
+	worker := Target{Host: "worker1.contoso.com", Role: "worker"}
+	trust := func() Action {
+		t.Helper()
+		d, err := s.Detect(ctx, l.env, worker)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range d.Actions {
+			if a.ID == "trust-worker" {
+				return a
+			}
+			if _, err := applyAction(s, ctx, l.env, worker, a); err != nil {
+				t.Fatalf("apply %s: %v", a.ID, err)
+			}
+		}
+		t.Fatalf("step 9 lists no trust-worker: %s", actionIDs(d.Actions))
+		return Action{}
+	}
+	first := trust()
+	before := l.snapshot(t)
+	u, err := applyAction(s, ctx, l.env, worker, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var made trustWorkerUndo
+	if err := json.Unmarshal(u, &made); err != nil || len(made.AddedOn) != 2 {
+		t.Fatalf("the trust recorded %s (%v), want both masters", u, err)
+	}
+	// As the kill leaves it: node2 holds the certificate, node1 does not yet.
+	if err := l.env.PS(ctx, made.AddedOn[0], psCertRemove("Root", made.Thumbprint), nil); err != nil {
+		t.Fatal(err)
+	}
+	again := trust()
+	var hint trustWorkerUndo
+	if err := json.Unmarshal(again.UndoHint, &hint); err != nil || len(hint.AddedOn) != 1 || hint.AddedOn[0] != made.AddedOn[0] {
+		t.Fatalf("the re-run's hint is %s (%v), want %s only", again.UndoHint, err, made.AddedOn[0])
+	}
+	rerun, err := applyAction(s, ctx, l.env, worker, again)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined := actTrustWorker.Absorbed(first.UndoHint, rerun)
+	if err := undoAction(s, ctx, l.env, worker, "trust-worker", joined); err != nil {
+		t.Fatalf("undo from %s: %v", joined, err)
+	}
+	// Undone twice, as a rollback run again after a failure would: nothing changes.
+	if err := undoAction(s, ctx, l.env, worker, "trust-worker", joined); err != nil {
+		t.Fatalf("second undo from %s: %v", joined, err)
+	}
+	if after := l.snapshot(t); after != before {
+		t.Errorf("undo of the joined record did not restore the masters: %s", diffLines(before, after))
 	}
 }
