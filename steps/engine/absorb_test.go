@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -21,6 +22,8 @@ type importStep struct {
 	held  map[string]bool
 	// absorb gives the action its Absorb hook.
 	absorb bool
+	// unreadable, when set and true, fails Detect (what the step reads is not made yet).
+	unreadable func() bool
 }
 
 // importUndo is the fake's undo data: the nodes the item was added on.
@@ -90,6 +93,9 @@ func (s *importStep) action() *steps.ActionDef[importUndo] {
 }
 
 func (s *importStep) Detect(_ context.Context, _ *steps.Env, _ steps.Target) (steps.Detection, error) {
+	if s.unreadable != nil && s.unreadable() {
+		return steps.Detection{}, errors.New("the catalog is not there yet")
+	}
 	miss := s.missing()
 	if len(miss) == 0 {
 		return steps.Detection{State: steps.StateDone}, nil
@@ -173,7 +179,7 @@ func TestRerunWithoutAbsorbRecordsItsOwn(t *testing.T) {
 func TestCarryoverLastsUntilTheActionRunsAgain(t *testing.T) {
 	intent := Record{RunID: "r0", Kind: KindIntent, Step: 9, Target: "Node1", Action: "import", Undo: []byte(`{"addedOn":["A","B"]}`)}
 	again := Record{RunID: "r1", Ref: "r0", Kind: KindResult, Step: 9, Target: "node1", Action: "import", Status: StatusInterrupted,
-		Resolution: ResolvedAgain, Undo: intent.Undo}
+		Resolution: ResolvedAgain}
 	rerun := Record{RunID: "r2", Kind: KindIntent, Step: 9, Target: "node1", Action: "import", Undo: intent.Undo}
 	for _, tc := range []struct {
 		name string
@@ -184,6 +190,8 @@ func TestCarryoverLastsUntilTheActionRunsAgain(t *testing.T) {
 		{"resumed as running again", []Record{intent, again}, `{"addedOn":["A","B"]}`},
 		{"the run that resumed it died before running it", []Record{intent, again, {RunID: "r1", Kind: KindRunEnd}}, `{"addedOn":["A","B"]}`},
 		{"ran again since", []Record{intent, again, rerun}, ""},
+		{"its target could not be detected", []Record{intent, {RunID: "r1", Ref: "r0", Kind: KindResult, Step: 9, Target: "node1", Action: "import",
+			Status: StatusInterrupted, Resolution: ResolvedUnknown}}, `{"addedOn":["A","B"]}`},
 		{"found done", []Record{intent, {RunID: "r1", Ref: "r0", Kind: KindResult, Step: 9, Target: "node1", Action: "import",
 			Status: StatusSucceeded, Resolution: ResolvedDone, Undo: intent.Undo}}, ""},
 	} {
@@ -194,5 +202,38 @@ func TestCarryoverLastsUntilTheActionRunsAgain(t *testing.T) {
 				t.Errorf("carried %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// A target the run's first look can only predict (what it reads is made by an earlier
+// step) is resumed, in a run without barriers, once it is detected: the interrupted
+// import is answered, runs again, and its record keeps the interrupted hint.
+func TestRerunOfAPredictedTargetKeepsTheHint(t *testing.T) {
+	w := newWorld(t, 1)
+	host := w.answers.Masters[0].Host
+	first := newFakeStep(1, steps.Primary, w.tr, "a")
+	s := &importStep{nodes: []string{"A", "B"}, held: map[string]bool{"B": true}, absorb: true,
+		unreadable: func() bool { return !first.isApplied(host, "a") }}
+	killed := Record{RunID: "20250301T110000Z-dead", Kind: KindIntent, Step: 9, Target: host, Action: "import",
+		Undo: []byte(`{"addedOn":["A","B"]}`)}
+	if err := w.journal.write(killed); err != nil {
+		t.Fatal(err)
+	}
+	e := w.engine(0, first, s)
+	if _, err := e.Apply(testCtx(t), nil, nil); err != nil {
+		t.Fatalf("Apply after the kill: %v", err)
+	}
+	if got := resumedResult(t, w, killed); got.Resolution != ResolvedAgain {
+		t.Fatalf("the interrupted import resolved %q, want %q", got.Resolution, ResolvedAgain)
+	}
+	applied := w.journal.Applied(9, host)
+	if len(applied) != 1 || string(applied[0].Undo) != `{"addedOn":["A","B"]}` {
+		t.Fatalf("Applied %+v, want the re-run's record joined with the interrupted hint", applied)
+	}
+	if _, err := e.Rollback(testCtx(t), nil); err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	if left := s.holders(); len(left) != 0 {
+		t.Errorf("after rollback the item stays on %v", left)
 	}
 }

@@ -22,9 +22,10 @@ import (
 // running on their node and waited for (awaitInFlight): the result says so.
 //
 // An action that runs again may have made part of its change before it died (one of
-// two certificate imports), which the re-run's Detect no longer lists: the result of
-// the interrupted intent keeps its hint, and the re-run records it joined with its
-// own (see carryover). It returns the results it wrote.
+// two certificate imports), which the re-run's Detect no longer lists: the hint of an
+// interrupted intent not found done (to run again, or unknown while its target cannot
+// be detected yet) goes to the next run of the action, which records it joined with
+// its own (see carryover). It returns the results it wrote.
 func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[string]string) ([]Record, error) {
 	var written []Record
 	for _, rec := range open {
@@ -50,10 +51,11 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[str
 		switch {
 		case listsAction(pt.Detection, rec.Action):
 			next = "it will run again"
-			res.Resolution, res.Undo = ResolvedAgain, rec.Undo
+			res.Resolution = ResolvedAgain
 		case pt.Err != "" || pt.Detection.State == steps.StateBlocked:
 			// Detect lists no actions when it fails or is blocked, which says nothing
-			// about whether the node finished this one.
+			// about whether the node finished this one; when a later detection lists
+			// it, it runs again.
 			res.Resolution = ResolvedUnknown
 		case len(rec.Undo) > 0:
 			res.Resolution, res.Status, res.Summary, res.Undo = ResolvedDone, StatusSucceeded, rec.Summary, rec.Undo
@@ -84,9 +86,22 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[str
 	return written, nil
 }
 
+// resumeDetected settles the actions an earlier run left open on the targets of det,
+// a step detected as the estate is now, which the run's first look only predicted:
+// resume looked at those before any of them could be detected.
+func (e *Engine) resumeDetected(run *runState, det PlanStep) error {
+	recs, err := e.journal.Records()
+	if err != nil {
+		return err
+	}
+	resumed, err := e.resume(run.id, pending(recs), &Plan{Steps: []PlanStep{det}}, run.waited)
+	run.carried.load(append(recs, resumed...))
+	return err
+}
+
 // carryover is, by action on a target (actionKey), the hint of an interrupted intent
-// that resume answered as running again, while no intent of that action has been
-// written since: what the interrupted run may have made, which the next run of the
+// that resume did not find done (it runs again, or its outcome is not known), while
+// no intent of that action has been written since: what the interrupted run may have made, which the next run of the
 // action records joined with its own (steps.ActionType's Absorbed). An intent written
 // since carries it already, joined. A run without barriers resumes targets while
 // others run, so it is guarded.
@@ -98,12 +113,14 @@ type carryover struct {
 // load replaces what c holds with what the journal's records carry.
 func (c *carryover) load(recs []Record) {
 	m := map[string]steps.Undo{}
+	hints := map[string]steps.Undo{} // the intents' hints, by origin
 	for _, r := range recs {
 		switch {
 		case r.Kind == KindIntent:
 			delete(m, actionKey(r.Step, r.Target, r.Action))
-		case r.Kind == KindResult && r.Resolution == ResolvedAgain && len(r.Undo) > 0:
-			m[actionKey(r.Step, r.Target, r.Action)] = r.Undo
+			hints[r.origin()] = r.Undo
+		case r.Kind == KindResult && r.Status == StatusInterrupted && r.Resolution != ResolvedDone && len(hints[r.origin()]) > 0:
+			m[actionKey(r.Step, r.Target, r.Action)] = hints[r.origin()]
 		}
 	}
 	c.mu.Lock()
