@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // ErrIrreversible is what an undo wraps when an action cannot be reversed; the engine
@@ -27,6 +29,12 @@ type ActionType interface {
 	// Undo reverses the action from what the journal recorded for it. It returns
 	// ErrIrreversible (wrapped, with the reason) when it cannot.
 	Undo(ctx context.Context, env *Env, t Target, data Undo) error
+	// Absorbed is what the journal records for an action that runs again after an
+	// interrupted run of it that resume found not done: result (the re-run's hint or
+	// undo data) joined with interrupted (the interrupted intent's hint), so that
+	// rollback also undoes what the interrupted run made before it died. Without the
+	// action's hook, or when either is unreadable, it is result.
+	Absorbed(interrupted, result Undo) Undo
 	reencode(data Undo) (Undo, error)
 }
 
@@ -58,6 +66,13 @@ type ActionDef[U any] struct {
 	// Reverse undoes the action from what Run (or, when the run died, Detect's hint)
 	// recorded; u is the zero value when nothing was.
 	Reverse func(ctx context.Context, env *Env, t Target, u U) error
+	// Absorb, when not nil, joins what an interrupted run of the action may have made
+	// (its intent's hint) with what the run that repeats it records: an action whose
+	// hint lists several things (a certificate imported on each master node, a rule
+	// per port) can die after making some, and the re-run's Detect no longer lists
+	// those. Reverse must then treat the joined data as it treats a hint: removing
+	// what is absent changes nothing. Without it the re-run's record stands alone.
+	Absorb func(interrupted, result U) U
 }
 
 // Info returns the declaration.
@@ -92,6 +107,47 @@ func (d *ActionDef[U]) Undo(ctx context.Context, env *Env, t Target, data Undo) 
 		ae.Action = "undo " + d.ID
 	}
 	return err
+}
+
+// Absorbed decodes both records and joins them with the action's Absorb hook (see
+// ActionType).
+func (d *ActionDef[U]) Absorbed(interrupted, result Undo) Undo {
+	if d.Absorb == nil || len(bytes.TrimSpace(interrupted)) == 0 {
+		return result
+	}
+	var in, out U
+	if decodeUndo(interrupted, &in) != nil || decodeUndo(result, &out) != nil {
+		return result
+	}
+	joined := d.Absorb(in, out)
+	return encodeUndo(&joined)
+}
+
+// unionNames is a followed by the names of b it lacks, compared without case (host
+// names, rule names): what an Absorb hook joins lists of created things with.
+func unionNames(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, n := range b {
+		if !slices.ContainsFunc(out, func(m string) bool { return strings.EqualFold(m, n) }) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// unionList is unionNames over comma-separated lists (setup's features, SQL object
+// names), as the undo structs that keep them so hold them.
+func unionList(a, b string) string {
+	split := func(s string) []string {
+		var out []string
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	return strings.Join(unionNames(split(a), split(b)), ",")
 }
 
 // encodeUndo is u's JSON; nil for no data, so that an empty record is not taken for one.

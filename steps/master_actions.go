@@ -43,24 +43,71 @@ func transferPassword() string {
 // The actions of the master on a node, which steps 2 and 3 share.
 var (
 	actCreateCert = &ActionDef[certUndo]{ActionInfo: ActionInfo{ID: "create-certificate", Kind: KindCreate,
-		Summary: "Create the master certificate"}, Run: applyCreateCert, Reverse: undoCreateCert}
+		Summary: "Create the master certificate"}, Run: applyCreateCert, Reverse: undoCreateCert, Absorb: absorbCreateCert}
 	actCopyCertRoot = &ActionDef[certUndo]{ActionInfo: ActionInfo{ID: "copy-certificate-to-root", Kind: KindCreate,
 		Summary: "Copy the master certificate into LocalMachine\\Root"}, Run: applyCopyCertRoot, Reverse: undoCertInRoot}
 	actImportCert = &ActionDef[certUndo]{ActionInfo: ActionInfo{ID: "import-certificate", Kind: KindCreate,
 		Summary: "Copy the primary's master certificate to the node"}, Run: applyImportCert, Reverse: undoCertInRoot}
 	actInstallMaster = &ActionDef[installUndo]{ActionInfo: ActionInfo{ID: "install-master", Kind: KindCreate, Installer: true,
-		Summary: "Install Integration Services and the Scale Out Master"}, Run: applyInstallMaster, Reverse: undoInstallMaster}
+		Summary: "Install Integration Services and the Scale Out Master"}, Run: applyInstallMaster, Reverse: undoInstallMaster, Absorb: absorbInstallMaster}
 	actRebindCert = &ActionDef[rebindUndo]{ActionInfo: ActionInfo{ID: "rebind-certificate", Kind: KindChange,
-		Summary: "Point the master at its certificate"}, Run: applyRebindCert, Reverse: undoRebindCert}
+		Summary: "Point the master at its certificate"}, Run: applyRebindCert, Reverse: undoRebindCert, Absorb: absorbRebindCert}
 	actOpenFirewall = &ActionDef[firewallUndo]{ActionInfo: ActionInfo{ID: "open-firewall", Kind: KindCreate,
 		Summary: "Open the firewall for the master port"}, Run: applyOpenFirewall, Reverse: undoOpenFirewall}
 	actOpenReplicaPorts = &ActionDef[replicaFirewallUndo]{ActionInfo: ActionInfo{ID: "open-replica-ports", Kind: KindCreate,
-		Summary: "Open the firewall for the replica's endpoint, instance and listener ports"}, Run: applyOpenReplicaPorts, Reverse: undoOpenReplicaPorts}
+		Summary: "Open the firewall for the replica's endpoint, instance and listener ports"}, Run: applyOpenReplicaPorts, Reverse: undoOpenReplicaPorts, Absorb: absorbReplicaPorts}
 	actEnableHadr = &ActionDef[hadrUndo]{ActionInfo: ActionInfo{ID: "enable-alwayson", Kind: KindRestart,
 		Summary: "Enable Always On availability groups"}, Run: applyEnableHadr, Reverse: undoEnableHadr}
 	actStopUntilRole = &ActionDef[serviceUndo]{ActionInfo: ActionInfo{ID: "stop-master-until-clustered", Kind: KindChange,
-		Summary: "Keep the master service stopped until the cluster role owns it"}, Run: applyStopUntilRole, Reverse: undoStopUntilRole}
+		Summary: "Keep the master service stopped until the cluster role owns it"}, Run: applyStopUntilRole, Reverse: undoStopUntilRole, Absorb: absorbStopUntilRole}
 )
+
+// What a run of an action that repeats an interrupted one records (ActionDef.Absorb):
+// the interrupted intent's hint was read before anything changed, so the values it
+// holds from before are the estate's own, and what it meant to create may have been
+// made in part.
+
+// absorbCreateCert: a run killed after New-SelfSignedCertificate and before the copy
+// into Root leaves a certificate the re-run's Detect counts as there before, and the
+// re-run creates another. The interrupted hint finds both: ssisha's certificates for
+// the access point that were not there before the first run (undoCreatedCertFromHint,
+// which removes only what it finds).
+func absorbCreateCert(interrupted, result certUndo) certUndo {
+	if !interrupted.Created || interrupted.DNSName == "" {
+		return result
+	}
+	return certUndo{Created: true, DNSName: interrupted.DNSName, FriendlyName: interrupted.FriendlyName, ExistedBefore: interrupted.ExistedBefore}
+}
+
+// absorbInstallMaster: setup killed after installing Integration Services leaves the
+// re-run removing only IS_Master; the features the first run meant to add stay listed.
+func absorbInstallMaster(interrupted, result installUndo) installUndo {
+	result.Features = unionList(result.Features, interrupted.Features)
+	return result
+}
+
+// absorbRebindCert: a bind killed after the settings file changed shows the re-run the
+// new thumbprint as the previous one.
+func absorbRebindCert(interrupted, result rebindUndo) rebindUndo {
+	result.PreviousThumbprint = interrupted.PreviousThumbprint
+	return result
+}
+
+// absorbReplicaPorts keeps the rules the interrupted run may have created before it
+// died; removing a rule that is not there changes nothing.
+func absorbReplicaPorts(interrupted, result replicaFirewallUndo) replicaFirewallUndo {
+	result.Created = unionNames(result.Created, interrupted.Created)
+	return result
+}
+
+// absorbStopUntilRole: a run killed after setting Manual and before stopping the
+// service shows the re-run Manual as the start mode before.
+func absorbStopUntilRole(interrupted, result serviceUndo) serviceUndo {
+	if interrupted.StartMode == "" {
+		return result
+	}
+	return interrupted
+}
 
 // certUndo is a master certificate an action placed: its thumbprint once known, and,
 // for one ssisha creates, how to find it when only the hint was recorded.

@@ -17,7 +17,7 @@ var (
 	actMasterLogin = agAction(ActionInfo{ID: "master-login", Kind: KindCreate,
 		Summary: "Create the master account's login"}, applyMasterLogin, undoMasterLogin)
 	actCreateCatalog = agAction(ActionInfo{ID: "create-catalog", Kind: KindCreate,
-		Summary: "Create the SSISDB catalog and enable Scale Out"}, applyCreateCatalog, undoCreateCatalog)
+		Summary: "Create the SSISDB catalog and enable Scale Out"}, applyCreateCatalog, undoCreateCatalog, absorbCreateCatalog)
 	actEnableScaleout = agAction(ActionInfo{ID: "enable-scaleout", Kind: KindChange,
 		Summary:      "Enable Scale Out in SSISDB",
 		Irreversible: "disabling Scale Out needs SSISDB in single-user mode, which an availability database refuses; undo leaves it enabled"},
@@ -33,13 +33,36 @@ var (
 	actDMKCredential = agAction(ActionInfo{ID: "dmk-credential", Kind: KindCreate,
 		Summary: "Add the SSISDB master key credential"}, applyDMKCredential, undoDMKCredential)
 	actAlwaysOnSupport = agAction(ActionInfo{ID: "alwayson-support", Kind: KindCreate,
-		Summary: "Enable Always On support for SSIS"}, applyAlwaysOnSupport, undoAlwaysOnSupport)
+		Summary: "Enable Always On support for SSIS"}, applyAlwaysOnSupport, undoAlwaysOnSupport, absorbAlwaysOnSupport)
 )
 
 // Actions lists step 4's actions.
 func (availabilityGroupStep) Actions() []ActionType {
 	return []ActionType{actEndpoint, actMasterLogin, actCreateCatalog, actEnableScaleout, actMasterUser,
 		actCreateAG, actListener, actJoin, actDMKCredential, actAlwaysOnSupport}
+}
+
+// absorbCreateCatalog: a catalog creation killed after it turned CLR on shows the
+// re-run CLR as enabled before; the interrupted hint holds how it really was.
+func absorbCreateCatalog(interrupted, result catalogUndo) catalogUndo {
+	result.ClrWasEnabled = interrupted.ClrWasEnabled
+	result.Created = result.Created || interrupted.Created
+	return result
+}
+
+// absorbAlwaysOnSupport keeps what the interrupted run may have created (objects, the
+// assembly key and login, the replica's row) and CLR's state before it; each undo
+// batch drops only what exists.
+func absorbAlwaysOnSupport(interrupted, result supportUndo) supportUndo {
+	result.Objects = unionList(result.Objects, interrupted.Objects)
+	result.AssemblyLogin = result.AssemblyLogin || interrupted.AssemblyLogin
+	result.AssemblyKey = result.AssemblyKey || interrupted.AssemblyKey
+	result.ClrWasOff = result.ClrWasOff || interrupted.ClrWasOff
+	result.ReplicaAdded = result.ReplicaAdded || interrupted.ReplicaAdded
+	if result.Server == "" {
+		result.Server = interrupted.Server
+	}
+	return result
 }
 
 // endpointUndo is what the endpoint action created or granted.
@@ -271,10 +294,11 @@ func applyAlwaysOnSupport(ctx context.Context, env *Env, t Target, a Action, hin
 // replica that created it: every undo of this step assumes so (the listener and the
 // replicas are removed there, the catalog dropped there). After a failover the undo
 // fails the group back first; a planned failover needs the replica synchronized, and
-// MoveAvailabilityGroup says so when it is not.
+// MoveAvailabilityGroup says so when it is not. absorb, at most one, is the action's
+// Absorb hook.
 func agAction[U any](info ActionInfo, run func(ctx context.Context, env *Env, t Target, a Action, hint U) (*U, error),
-	undo func(ctx context.Context, env *Env, t Target, u U) error) *ActionDef[U] {
-	return &ActionDef[U]{ActionInfo: info, Run: run, Reverse: func(ctx context.Context, env *Env, t Target, u U) error {
+	undo func(ctx context.Context, env *Env, t Target, u U) error, absorb ...func(interrupted, result U) U) *ActionDef[U] {
+	d := &ActionDef[U]{ActionInfo: info, Run: run, Reverse: func(ctx context.Context, env *Env, t Target, u U) error {
 		primary := env.Answers.Primary().Host
 		if err := failBackBeforeUndo(ctx, env, primary); err != nil {
 			return &ActionError{Step: 4, Host: t.Host, Action: "undo " + info.ID, Err: err,
@@ -282,6 +306,10 @@ func agAction[U any](info ActionInfo, run func(ctx context.Context, env *Env, t 
 		}
 		return undo(ctx, env, t, u)
 	}}
+	if len(absorb) > 0 {
+		d.Absorb = absorb[0]
+	}
+	return d
 }
 
 // runUndo runs the commands of an undo of step 4 in order.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 )
@@ -18,12 +19,24 @@ import (
 // The actions of step 7.
 var (
 	actServicesManual = &ActionDef[servicesUndo]{ActionInfo: ActionInfo{ID: "set-master-services-manual", Kind: KindChange,
-		Summary: "Set the master service to Manual on every master node"}, Run: applyServicesManual, Reverse: undoServicesManual}
+		Summary: "Set the master service to Manual on every master node"}, Run: applyServicesManual, Reverse: undoServicesManual, Absorb: absorbServicesManual}
 	actCreateRole = &ActionDef[roleUndo]{ActionInfo: ActionInfo{ID: "create-master-role", Kind: KindCreate,
 		Summary: "Create the master's Generic Service role"}, Run: applyRole, Reverse: undoCreateRole}
 	actStartRole = &ActionDef[roleUndo]{ActionInfo: ActionInfo{ID: "start-master-role", Kind: KindCreate,
 		Summary: "Bring the master's role online"}, Run: applyRole, Reverse: undoStartRole}
 )
+
+// absorbServicesManual: a run killed after some master nodes were set to Manual leaves
+// the re-run listing only the others; the interrupted hint holds every node's
+// service as it was, and restoring a node already so changes nothing.
+func absorbServicesManual(interrupted, result servicesUndo) servicesUndo {
+	services := maps.Clone(result.Services)
+	if services == nil {
+		services = map[string]serviceUndo{}
+	}
+	maps.Copy(services, interrupted.Services)
+	return servicesUndo{Services: services}
+}
 
 // servicesUndo is, per master node, how its master service was before the action.
 type servicesUndo struct {

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"maps"
 
 	"github.com/ssisha/ssisha/remote"
 )
@@ -13,11 +14,11 @@ var (
 	actTrustMaster = &ActionDef[trustMasterUndo]{ActionInfo: ActionInfo{ID: "trust-master", Kind: KindCreate,
 		Summary: "Import the master certificate on the worker"}, Run: applyTrustMaster, Reverse: undoTrustMaster}
 	actInstallWorker = &ActionDef[workerInstallUndo]{ActionInfo: ActionInfo{ID: "install", Kind: KindCreate, Installer: true,
-		Summary: "Install the Scale Out Worker"}, Run: applyInstallWorker, Reverse: undoInstallWorker}
+		Summary: "Install the Scale Out Worker"}, Run: applyInstallWorker, Reverse: undoInstallWorker, Absorb: absorbInstallWorker}
 	actConfigureWorker = &ActionDef[configureUndo]{ActionInfo: ActionInfo{ID: "configure", Kind: KindChange,
-		Summary: "Point the worker at the master"}, Run: applyConfigureWorker, Reverse: undoConfigureWorker}
+		Summary: "Point the worker at the master"}, Run: applyConfigureWorker, Reverse: undoConfigureWorker, Absorb: absorbConfigureWorker}
 	actTrustWorker = &ActionDef[trustWorkerUndo]{ActionInfo: ActionInfo{ID: "trust-worker", Kind: KindCreate,
-		Summary: "Import the worker certificate on the master nodes"}, Run: applyTrustWorker, Reverse: undoTrustWorker}
+		Summary: "Import the worker certificate on the master nodes"}, Run: applyTrustWorker, Reverse: undoTrustWorker, Absorb: absorbTrustWorker}
 	actRestartWorker = &ActionDef[restartUndo]{ActionInfo: ActionInfo{ID: "restart", Kind: KindRestart,
 		Summary: "Restart the worker service"}, Run: applyRestartWorker, Reverse: undoRestartWorker}
 	actEnableWorker = &ActionDef[enableUndo]{ActionInfo: ActionInfo{ID: "enable", Kind: KindChange,
@@ -66,6 +67,43 @@ type restartUndo struct {
 // enableUndo is the agent the action enabled ("" when setup had not made it yet).
 type enableUndo struct {
 	AgentID string `json:"agentId"`
+}
+
+// absorbInstallWorker: setup killed after installing Integration Services shows the
+// re-run IS as there before; the interrupted hint knows it came with this install.
+func absorbInstallWorker(interrupted, result workerInstallUndo) workerInstallUndo {
+	result.Installed = result.Installed || interrupted.Installed
+	result.RemoveIS = result.RemoveIS || interrupted.RemoveIS
+	return result
+}
+
+// absorbConfigureWorker keeps the settings as they were before the interrupted run,
+// which may have written some of them.
+func absorbConfigureWorker(interrupted, result configureUndo) configureUndo {
+	if !interrupted.Changed {
+		return result
+	}
+	prev := maps.Clone(result.Previous)
+	if prev == nil {
+		prev = map[string]any{}
+	}
+	maps.Copy(prev, interrupted.Previous)
+	result.Changed, result.Previous = true, prev
+	if result.Path == "" {
+		result.Path = interrupted.Path
+	}
+	return result
+}
+
+// absorbTrustWorker keeps the master nodes an interrupted import may have reached
+// before it died: the re-run's Detect lists only those still missing the
+// certificate. Removing a certificate a node does not hold changes nothing.
+func absorbTrustWorker(interrupted, result trustWorkerUndo) trustWorkerUndo {
+	result.AddedOn = unionNames(result.AddedOn, interrupted.AddedOn)
+	if result.Thumbprint == "" {
+		result.Thumbprint = interrupted.Thumbprint
+	}
+	return result
 }
 
 func workerActionError(t Target, a Action, err error, fix string) error {

@@ -26,6 +26,15 @@ func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t
 	// The hint is on disk with the intent, so that a run that dies before the result
 	// still leaves rollback what it needs (see resume).
 	intent.Kind, intent.Undo = KindIntent, a.UndoHint
+	// An interrupted run of this action may have made part of its change: the intent
+	// and the result keep that too, so that rollback, or a resume after this run dies
+	// as well, knows of it.
+	carried := run.carried.hint(s.ID(), t.Host, a.ID)
+	absorb := func(u steps.Undo) steps.Undo { return u }
+	if typ, ok := steps.FindAction(s, a.ID); ok && len(carried) > 0 {
+		absorb = func(u steps.Undo) steps.Undo { return typ.Absorbed(carried, u) }
+	}
+	intent.Undo = absorb(intent.Undo)
 	var scripts []string
 	for _, c := range a.Commands {
 		scripts = append(scripts, c.Display())
@@ -41,7 +50,7 @@ func (e *Engine) applyAction(ctx context.Context, run *runState, s steps.Step, t
 		return ar, err
 	}
 	result := base
-	result.Kind, result.Undo = KindResult, undo
+	result.Kind, result.Undo = KindResult, absorb(undo)
 	if err != nil {
 		result.Status, result.Error = StatusFailed, err.Error()
 		ar.Status, ar.Err = StatusFailed, err.Error()

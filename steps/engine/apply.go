@@ -92,9 +92,11 @@ func (e *Engine) ApplyWith(ctx context.Context, p *Plan, only []int, o ApplyOpti
 	if err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
-	if err := e.resume(run.id, pending(recs), fresh, run.waited); err != nil {
+	resumed, err := e.resume(run.id, pending(recs), fresh, run.waited)
+	if err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
+	run.carried.load(append(recs, resumed...))
 	if err := e.adoptFailed(run.id, recs, fresh); err != nil {
 		return e.finish(run, "apply", nil, err)
 	}
@@ -229,6 +231,8 @@ type runState struct {
 	// waited says which interrupted actions the run found still running on their
 	// nodes and waited for, by intent; set before any target starts.
 	waited map[string]string
+	// carried is what interrupted runs of an action that runs again may have made.
+	carried carryover
 	// settled is set once the running step's actions have all ended.
 	settled atomic.Pointer[settledReads]
 	// why names the first failure, for the targets that never started.

@@ -228,12 +228,7 @@ func (g *graphRun) runJob(ctx context.Context, j *graphJob) {
 // resumeTarget settles the actions an earlier run left open on j's target, against
 // its detection pt, as resume does for the targets the run's first look detected.
 func (g *graphRun) resumeTarget(j *graphJob, pt PlanTarget) error {
-	recs, err := g.e.journal.Records()
-	if err != nil {
-		return err
-	}
-	p := &Plan{Steps: []PlanStep{{ID: j.s.ID(), Title: j.s.Title(), Targets: []PlanTarget{pt}}}}
-	return g.e.resume(g.run.id, pending(recs), p, g.run.waited)
+	return g.e.resumeDetected(g.run, PlanStep{ID: j.s.ID(), Title: j.s.Title(), Targets: []PlanTarget{pt}})
 }
 
 // followsPlan compares the target as detected now with the plan, records the

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/ssisha/ssisha/steps"
 )
@@ -19,7 +20,14 @@ import (
 // other. Without a hint the result stays interrupted, and rollback reports it for the
 // DBA to check by hand. waited says, by intent, which of them this run found still
 // running on their node and waited for (awaitInFlight): the result says so.
-func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[string]string) error {
+//
+// An action that runs again may have made part of its change before it died (one of
+// two certificate imports), which the re-run's Detect no longer lists: the hint of an
+// interrupted intent not found done (to run again, or unknown while its target cannot
+// be detected yet) goes to the next run of the action, which records it joined with
+// its own (see carryover). It returns the results it wrote.
+func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[string]string) ([]Record, error) {
+	var written []Record
 	for _, rec := range open {
 		if rec.Kind != KindIntent {
 			continue
@@ -46,7 +54,8 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[str
 			res.Resolution = ResolvedAgain
 		case pt.Err != "" || pt.Detection.State == steps.StateBlocked:
 			// Detect lists no actions when it fails or is blocked, which says nothing
-			// about whether the node finished this one.
+			// about whether the node finished this one; when a later detection lists
+			// it, it runs again.
 			res.Resolution = ResolvedUnknown
 		case len(rec.Undo) > 0:
 			res.Resolution, res.Status, res.Summary, res.Undo = ResolvedDone, StatusSucceeded, rec.Summary, rec.Undo
@@ -70,10 +79,65 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[str
 		e.emit(Event{Kind: Notice, RunID: runID, Step: rec.Step, Target: rec.Target, Action: rec.Action, State: state,
 			Message: fmt.Sprintf("resuming: step %d on %s was interrupted during %s; re-detected: %s; %s", rec.Step, rec.Target, what, state, next)})
 		if err := e.journal.write(res); err != nil {
-			return err
+			return written, err
+		}
+		written = append(written, res)
+	}
+	return written, nil
+}
+
+// resumeDetected settles the actions an earlier run left open on the targets of det,
+// a step detected as the estate is now, which the run's first look only predicted:
+// resume looked at those before any of them could be detected.
+func (e *Engine) resumeDetected(run *runState, det PlanStep) error {
+	recs, err := e.journal.Records()
+	if err != nil {
+		return err
+	}
+	resumed, err := e.resume(run.id, pending(recs), &Plan{Steps: []PlanStep{det}}, run.waited)
+	run.carried.load(append(recs, resumed...))
+	return err
+}
+
+// carryover is, by action on a target (actionKey), the hint of an interrupted intent
+// that resume did not find done (it runs again, or its outcome is not known), while
+// no intent of that action has been written since: what the interrupted run may have made, which the next run of the
+// action records joined with its own (steps.ActionType's Absorbed). An intent written
+// since carries it already, joined. A run without barriers resumes targets while
+// others run, so it is guarded.
+type carryover struct {
+	mu sync.Mutex
+	m  map[string]steps.Undo
+}
+
+// load replaces what c holds with what the journal's records carry.
+func (c *carryover) load(recs []Record) {
+	m := map[string]steps.Undo{}
+	hints := map[string]steps.Undo{} // the intents' hints, by origin
+	for _, r := range recs {
+		switch {
+		case r.Kind == KindIntent:
+			delete(m, actionKey(r.Step, r.Target, r.Action))
+			hints[r.origin()] = r.Undo
+		case r.Kind == KindResult && r.Status == StatusInterrupted && r.Resolution != ResolvedDone && len(hints[r.origin()]) > 0:
+			m[actionKey(r.Step, r.Target, r.Action)] = hints[r.origin()]
 		}
 	}
-	return nil
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = m
+}
+
+// hint is what interrupted runs of the action may have made; nil for none.
+func (c *carryover) hint(step int, target, action string) steps.Undo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[actionKey(step, target, action)]
+}
+
+// actionKey names one action of a step on one target, across runs.
+func actionKey(step int, target, action string) string {
+	return fmt.Sprintf("%d\x00%s\x00%s", step, strings.ToLower(target), action)
 }
 
 // adoptFailed looks at the actions that failed in earlier runs and have not run since.
@@ -85,9 +149,7 @@ func (e *Engine) resume(runID string, open []Record, fresh *Plan, waited map[str
 // rollback undoes it like any other. Failed actions without either are left as they
 // are.
 func (e *Engine) adoptFailed(runID string, recs []Record, fresh *Plan) error {
-	key := func(r Record) string {
-		return fmt.Sprintf("%d\x00%s\x00%s", r.Step, strings.ToLower(r.Target), r.Action)
-	}
+	key := func(r Record) string { return actionKey(r.Step, r.Target, r.Action) }
 	intents := map[string]Record{}
 	lastIntent := map[string]int{}
 	for i, r := range recs {
