@@ -67,7 +67,7 @@ type graphRun struct {
 	remaining []int                // per step, its jobs not yet ended
 	early     []map[steps.Fact]int // per step, its jobs not yet past each early fact
 	started   []bool               // per step, whether StepStarted went out
-	actions   int                  // actions run so far, by every job
+	actions   map[int]int          // per step ID, the actions of its jobs that have ended
 	deviated  error                // why a target that follows the plan stopped the run
 
 	installMu  sync.Mutex
@@ -79,7 +79,7 @@ type graphRun struct {
 // changes anything (the deviations go to rep); with follow, one that deviates stops
 // the run, and applyGraph returns why.
 func (e *Engine) applyGraph(ctx context.Context, run *runState, sel []steps.Step, fresh, planned *Plan, follow bool, rep *Report) ([]TargetResult, error) {
-	g := &graphRun{e: e, run: run, sel: sel, changed: make(chan struct{}), remaining: make([]int, len(sel)),
+	g := &graphRun{e: e, run: run, sel: sel, changed: make(chan struct{}), actions: map[int]int{}, remaining: make([]int, len(sel)),
 		early: make([]map[steps.Fact]int, len(sel)), started: make([]bool, len(sel)), installers: map[string]*sync.Mutex{},
 		planned: planned, follow: follow, rep: rep}
 	declared := make([]*steps.Needs, len(sel))
@@ -190,9 +190,11 @@ func (g *graphRun) runJob(ctx context.Context, j *graphJob) {
 	started = true
 	g.stepStarted(j)
 	pt := j.pt
-	if pt.Predicted || pt.WaitsFor != "" || g.actionsRun() > 0 {
+	if pt.Predicted || pt.WaitsFor != "" || g.otherStepsActed(j.s.ID()) {
 		// The plan predicted this target on the estate earlier steps leave, or
-		// they have changed it since: what it has to do is only known now.
+		// other steps have changed the estate since: what it has to do is only
+		// known now. A step's own actions on its other targets do not count, as
+		// with barriers, where a step's targets are all read before it acts.
 		pt = g.detect(ctx, j)
 	}
 	if (pt.Err != "" || pt.Detection.State == steps.StateBlocked) && !g.made(j.needs.all) {
@@ -300,7 +302,7 @@ func (jg *jobGate) enter(ctx context.Context, a steps.Action) (func(), bool) {
 	rest := jg.acts[min(i+1, len(jg.acts)):]
 	done := func() {
 		g.mu.Lock()
-		g.actions++
+		g.actions[jg.j.s.ID()]++
 		g.mu.Unlock()
 		g.pass(jg.j, rest)
 	}
@@ -357,10 +359,17 @@ func (g *graphRun) installer(host string) *sync.Mutex {
 	return g.installers[k]
 }
 
-func (g *graphRun) actionsRun() int {
+// otherStepsActed reports whether an action of a step other than step has ended in
+// this run.
+func (g *graphRun) otherStepsActed(step int) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return g.actions
+	for id, n := range g.actions {
+		if id != step && n > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // made reports whether every fact in needs is made.
