@@ -26,7 +26,7 @@ type NodeFacts struct {
 	NotRead map[string]string `json:"notRead,omitempty"`
 }
 
-// fileHead is one file's first lines, as win.file.head reports them.
+// fileHead is one file's first lines, as settings.head reports them.
 type fileHead struct {
 	Path  string   `json:"path"`
 	Found bool     `json:"found"`

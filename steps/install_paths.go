@@ -29,12 +29,9 @@ const psDTSBinn = `function Get-SsishaDtsBinn {
 }
 `
 
-// Where a DTS\Binn folder was learnt from, as psDTSBinn says.
-const (
-	binnFromDTSPath = "DTSPath"
-	binnFromRoot    = "VerSpecificRootDir"
-	binnFromDefault = "default"
-)
+// binnFromDefault is psDTSBinn's source when the registry names no folder (the others
+// are DTSPath and VerSpecificRootDir).
+const binnFromDefault = "default"
 
 // dtsBinn is a version's DTS\Binn folder on a node and a file in it.
 type dtsBinn struct {
