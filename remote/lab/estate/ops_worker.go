@@ -79,16 +79,14 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	c.Sleep(180 * time.Second)
 	n = c.Node
 	version := p.String("version")
+	// Setup puts the worker where the node's shared features go, whatever the
+	// script expects, and records where Integration Services went when it installs it.
+	binn := dtsBinn(n, p.String("folder"))
 	if n.Installed["IS"] == "" {
 		n.Installed["IS"] = version
-	}
-	n.Installed["IS_Worker"] = version
-	// Setup puts the worker where the node's shared features go, whatever the
-	// script expects.
-	binn := dtsBinn(n, p.String("folder"))
-	if n.Registry[dtsPathKey(p.String("folder"))] == "" {
 		n.Registry[dtsPathKey(p.String("folder"))] = strings.TrimSuffix(binn, `Binn`)
 	}
+	n.Installed["IS_Worker"] = version
 	thumb := labThumbprint(c, "worker")
 	short := ShortName(strings.ToLower(n.Host))
 	cert := &Cert{Thumbprint: thumb, Subject: "CN=" + short, DNSNames: []string{short, strings.ToLower(n.Host)}, HasPrivateKey: true, NotAfter: c.Now.AddDate(10, 0, 0)}
