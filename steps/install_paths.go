@@ -61,8 +61,19 @@ func readServerAssembly(ctx context.Context, env *Env, host string) (string, err
 		return "", fmt.Errorf("reading where Integration Services is installed on %s: %w", host, err)
 	}
 	if b.Source == binnFromDefault && !b.Exists {
-		return "", fmt.Errorf("%s has no Integration Services %s: the registry has neither ...\\%s\\SSIS\\Setup\\DTSPath nor VerSpecificRootDir, and %s does not exist; install Integration Services there (steps 2 and 3), then run this step again",
-			host, env.Version.Number(), env.Version.Folder(), b.File)
+		return "", &missingISError{
+			Reason: fmt.Sprintf("%s has no Integration Services %s: its registry has neither ...\\%s\\SSIS\\Setup\\DTSPath nor VerSpecificRootDir, and %s does not exist",
+				host, env.Version.Number(), env.Version.Folder(), b.File),
+			Fix: "install Integration Services on " + host + " (steps 2 and 3 do, with the master), then run this step again"}
 	}
 	return b.File, nil
 }
+
+// missingISError says that a node has no Integration Services of the version where
+// a step needs its files; a step reports it as blocked, with the fix.
+type missingISError struct {
+	Reason string
+	Fix    string
+}
+
+func (e *missingISError) Error() string { return e.Reason + "; " + e.Fix }

@@ -55,9 +55,9 @@ func TestServerAssemblyWithoutIntegrationServicesSaysSo(t *testing.T) {
 	for k := range n.Installed {
 		delete(n.Installed, k)
 	}
-	_, err := readServerAssembly(context.Background(), l.env, "node2.contoso.com")
-	if err == nil || !strings.Contains(err.Error(), "DTSPath") || !strings.Contains(err.Error(), "install Integration Services") {
-		t.Fatalf("got %v, want an error naming DTSPath and the fix", err)
+	d := l.detectAll(t, NewAvailabilityGroupStep())["node2.contoso.com"]
+	if d.State != StateBlocked || !strings.Contains(d.Reason, "DTSPath") || !strings.Contains(d.Fix, "install Integration Services on node2.contoso.com") {
+		t.Fatalf("step 4 on node2: %s %q %q, want blocked naming DTSPath and the fix", d.State, d.Reason, d.Fix)
 	}
 }
 

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -241,7 +242,7 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 	if !f.Support || !hasReplica(cat.Replicas, f.ServerName) {
 		act, err := alwaysOnSupportAction(ctx, env, t, f, hasReplica(cat.Replicas, f.ServerName), replicaStatePrimary)
 		if err != nil {
-			return Detection{}, err
+			return blockedWithoutIS(err, facts)
 		}
 		acts = append(acts, act)
 	}
@@ -265,6 +266,16 @@ func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFac
 		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(assembly)),
 			SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state)), SQLCommand(t.Host, tsqlAlwaysOnSupport(nil))},
 		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered)), nil
+}
+
+// blockedWithoutIS is the detection of a replica without Integration Services, where
+// the key for SSISDB's CLR code cannot be made; any other error stays one.
+func blockedWithoutIS(err error, facts map[string]any) (Detection, error) {
+	var missing *missingISError
+	if errors.As(err, &missing) {
+		return Detection{State: StateBlocked, Facts: facts, Reason: missing.Reason, Fix: missing.Fix}, nil
+	}
+	return Detection{}, err
 }
 
 // replicaSpecs is the replica list of CREATE AVAILABILITY GROUP as JSON: each master's
@@ -321,7 +332,7 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	if !f.Support || !registered {
 		act, err := alwaysOnSupportAction(ctx, env, t, f, registered, replicaStateSecondary)
 		if err != nil {
-			return Detection{}, err
+			return blockedWithoutIS(err, facts)
 		}
 		acts = append(acts, act)
 		if f.Joined && reason == "" {
