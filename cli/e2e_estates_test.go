@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ssisha/ssisha/remote/lab/estate"
+	"github.com/ssisha/ssisha/steps"
 )
 
 // TestLabEstatesEndToEnd runs the whole life of an installation (apply, a failover
@@ -18,23 +20,37 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		f    labFlags
+		// sharedDir is where setup puts the shared features on every node (INSTALLSHAREDDIR);
+		// empty is the default under C:\Program Files.
+		sharedDir string
 	}{
-		{"2017 domain account", labFlags{sqlVersion: 2017, engine: "domain"}},
-		{"2019 virtual account", labFlags{sqlVersion: 2019, engine: "virtual"}},
-		{"2022 virtual account", labFlags{sqlVersion: 2022, engine: "virtual"}},
-		{"2022 domain account", labFlags{sqlVersion: 2022, engine: "domain"}},
-		{"2019 named instance, virtual account", labFlags{sqlVersion: 2019, engine: "virtual", instance: "SSIS"}},
+		{name: "2017 domain account", f: labFlags{sqlVersion: 2017, engine: "domain"}},
+		{name: "2019 virtual account", f: labFlags{sqlVersion: 2019, engine: "virtual"}},
+		{name: "2022 virtual account", f: labFlags{sqlVersion: 2022, engine: "virtual"}},
+		{name: "2022 domain account", f: labFlags{sqlVersion: 2022, engine: "domain"}},
+		{name: "2019 named instance, virtual account", f: labFlags{sqlVersion: 2019, engine: "virtual", instance: "SSIS"}},
+		{name: "2019 shared features on D:", f: labFlags{sqlVersion: 2019, engine: "domain"}, sharedDir: `D:\Program Files\Microsoft SQL Server`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			tc.f.masters, tc.f.workers, tc.f.encrypt = 2, 1, "tls"
 			r := startLabWith(t, tc.f)
+			if tc.sharedDir != "" {
+				r.lab.Estate(func(e *estate.Estate) {
+					for _, n := range e.Nodes {
+						n.SharedDir = tc.sharedDir
+					}
+				})
+			}
 			before := r.estateJSON()
 			if code, out := r.cmd("apply", "--yes"); code != 0 {
 				t.Fatalf("apply exited %d:\n%s", code, lastLines(out, 30))
 			}
 			if p := r.lab.Health(); len(p) > 0 {
 				t.Fatalf("the lab finds the set-up estate unhealthy: %v", p)
+			}
+			if tc.sharedDir != "" {
+				r.expectSettingsUnder(t, tc.sharedDir)
 			}
 			r.runPackages(t)
 			for _, to := range []string{"node2.contoso.com", "node1.contoso.com"} {
@@ -60,6 +76,22 @@ func TestLabEstatesEndToEnd(t *testing.T) {
 				t.Logf("rollback output:\n%s", out)
 			}
 		})
+	}
+}
+
+// expectSettingsUnder checks that ssisha facts finds every node's settings file under
+// the shared-features folder dir.
+func (r *labRun) expectSettingsUnder(t *testing.T, dir string) {
+	t.Helper()
+	var nodes []steps.NodeFacts
+	if err := json.Unmarshal([]byte(r.must("facts", "--output", "json")), &nodes); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range nodes {
+		head, _ := n.Facts["settingsFile"].(map[string]any)
+		if path, _ := head["path"].(string); head["found"] != true || !strings.HasPrefix(path, dir) {
+			t.Errorf("facts on %s: settings file %v (%v), want one found under %s", n.Host, head, n.NotRead, dir)
+		}
 	}
 }
 

@@ -85,8 +85,10 @@ func referenceApply(t *testing.T) *killReference {
 			// before it ran exports it again. The same holds for a worker's
 			// certificate, which the trust of step 9 exports before its imports.
 			// Nor does reading its public part, which the workers' detection does while
-			// the primary's master is not installed.
-			if detect[op] > 0 || strings.HasSuffix(op, ".check") || op == "cert.export" || op == "worker.cert.export" {
+			// the primary's master is not installed. Nor does finding a replica's
+			// Integration Services folder, which step 4's detection reads only while
+			// Always On support is missing there.
+			if detect[op] > 0 || strings.HasSuffix(op, ".check") || op == "cert.export" || op == "worker.cert.export" || op == "is.binn.get" {
 				continue
 			}
 			if ref.changes[host] == nil {

@@ -26,7 +26,7 @@ type NodeFacts struct {
 	NotRead map[string]string `json:"notRead,omitempty"`
 }
 
-// fileHead is one file's first lines, as win.file.head reports them.
+// fileHead is one file's first lines, as settings.head reports them.
 type fileHead struct {
 	Path  string   `json:"path"`
 	Found bool     `json:"found"`
@@ -46,7 +46,9 @@ func ReadFacts(ctx context.Context, env *Env) []NodeFacts {
 		})
 		nf.read(env, "sqlServer", func() (any, error) { return readServerFacts(ctx, env, host) })
 		nf.read(env, "master", func() (any, error) { return readMasterNode(ctx, env, host) })
-		nf.read(env, "settingsFile", func() (any, error) { return readFileHead(ctx, env, host, env.Version.MasterSettingsPath()) })
+		nf.read(env, "settingsFile", func() (any, error) {
+			return readSettingsHead(ctx, env, host, env.Version.MasterService(), "MasterSettings.config")
+		})
 		nf.read(env, "certificates", func() (any, error) { return readMasterCerts(ctx, env, host, "", dnsName) })
 		nf.read(env, "availabilityGroup", func() (any, error) { return readReplicaFacts(ctx, env, host) })
 		nf.read(env, "cluster", func() (any, error) { return readWSFC(ctx, env, host) })
@@ -60,7 +62,9 @@ func ReadFacts(ctx context.Context, env *Env) []NodeFacts {
 			return f, failErr(fail)
 		})
 		nf.read(env, "worker", func() (any, error) { return readWorkerFacts(ctx, env, host, "") })
-		nf.read(env, "settingsFile", func() (any, error) { return readFileHead(ctx, env, host, env.Version.WorkerSettingsPath()) })
+		nf.read(env, "settingsFile", func() (any, error) {
+			return readSettingsHead(ctx, env, host, env.Version.WorkerService(), "WorkerSettings.config")
+		})
 		out = append(out, nf.done())
 	}
 	return out
@@ -98,26 +102,23 @@ func failErr(fail *Check) error {
 	return fmt.Errorf("%s", fail.Detail)
 }
 
-func readFileHead(ctx context.Context, env *Env, host, path string) (fileHead, error) {
-	var res struct {
-		Files []fileHead `json:"files"`
-	}
-	if err := env.PS(ctx, host, psFileHead([]string{path}, settingsHeadLines), &res); err != nil {
+// readSettingsHead reads the first lines of a settings file where the node keeps it:
+// next to the service's executable, else in the DTS\Binn folder its registry names
+// (the shared features may be on another drive than C:).
+func readSettingsHead(ctx context.Context, env *Env, host, service, file string) (fileHead, error) {
+	var f fileHead
+	if err := env.PS(ctx, host, psSettingsHead(service, file, env.Version.Folder(), settingsHeadLines), &f); err != nil {
 		return fileHead{}, err
 	}
-	if len(res.Files) != 1 {
-		return fileHead{}, fmt.Errorf("%s: win.file.head returned %d files for one", host, len(res.Files))
-	}
-	return res.Files[0], nil
+	return f, nil
 }
 
-func psFileHead(paths []string, lines int) script.PowerShell {
-	return psWinRead("win.file.head", map[string]any{"paths": paths, "lines": lines}, `$out = foreach ($path in @($p.paths)) {
-    $found = Test-Path -LiteralPath $path -PathType Leaf
-    $lines = @()
-    if ($found) { $lines = @(Get-Content -LiteralPath $path -TotalCount $p.lines) }
-    [pscustomobject]@{ path = $path; found = $found; lines = $lines }
-}
-$r = [pscustomobject]@{ files = @($out) }
+func psSettingsHead(service, file, folder string, lines int) script.PowerShell {
+	return psWinRead("settings.head", map[string]any{"service": service, "file": file, "folder": folder, "lines": lines},
+		psFindSettings+"\n"+psDTSBinn+`$path = Find-Settings $p.service $p.file (Join-Path (Get-SsishaDtsBinn -Folder $p.folder).path $p.file)
+$found = Test-Path -LiteralPath $path -PathType Leaf
+$lines = @()
+if ($found) { $lines = @(Get-Content -LiteralPath $path -TotalCount $p.lines) }
+$r = [pscustomobject]@{ path = $path; found = $found; lines = $lines }
 `)
 }

@@ -25,9 +25,9 @@ func TestReadAndUndoTemplatesGolden(t *testing.T) {
 		"step5-reads.txt": {PSCommand("node1", psMasterSettingsRead("SSISScaleOutMaster150", `C:\x\MasterSettings.config`)), PSCommand("node1", psMasterCertRead("SSISScaleOutMaster150", `C:\x\MasterSettings.config`))},
 		"step6-reads.txt": {SQLCommand("node1", tsqlLoggingFacts(LoggingLoginName, pw))},
 		"step9-reads-and-undo.txt": {
-			PSCommand("worker1", psWorkerFacts("SSISScaleOutWorker150", `C:\x\WorkerSettings.config`, "AB", "150")),
+			PSCommand("worker1", psWorkerFacts("SSISScaleOutWorker150", "AB", "150")),
 			PSCommand("node1", psCertCheck("Root", "AB")), PSCommand("node1", psCertRemove("Root", "AB")),
-			PSCommand("worker1", psWorkerUninstall(`C:\SQLMedia\setup.exe`, "SSISScaleOutWorker150", "150", `C:\x`, true)),
+			PSCommand("worker1", psWorkerUninstall(`C:\SQLMedia\setup.exe`, "SSISScaleOutWorker150", "150", true)),
 			SQLCommand("@listener", tsqlWorkerDisable("AB")), SQLCommand("@listener", tsqlWorkerDelete("AB")),
 		},
 	}

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"strings"
@@ -239,7 +240,11 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 	// and is registered as the replica that is primary: once it is a secondary after a
 	// failover, its job must act when the group comes back.
 	if !f.Support || !hasReplica(cat.Replicas, f.ServerName) {
-		acts = append(acts, alwaysOnSupportAction(ctx, env, t, f, hasReplica(cat.Replicas, f.ServerName), replicaStatePrimary))
+		act, err := alwaysOnSupportAction(ctx, env, t, f, hasReplica(cat.Replicas, f.ServerName), replicaStatePrimary)
+		if err != nil {
+			return blockedWithoutIS(err, facts)
+		}
+		acts = append(acts, act)
 	}
 	return Detection{Actions: acts}, nil
 }
@@ -247,14 +252,30 @@ func (availabilityGroupStep) detectPrimary(ctx context.Context, env *Env, t Targ
 // alwaysOnSupportAction enables Always On support for SSIS on t: what SSISDB's CLR
 // code needs, the cleanup login with the primary's SID, the startup procedure, the
 // two SSIS jobs, and the replica's row in internal.alwayson_support_state.
-func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFacts, registered bool, state int) Action {
+func alwaysOnSupportAction(ctx context.Context, env *Env, t Target, f replicaFacts, registered bool, state int) (Action, error) {
 	server := f.ServerName
+	// The engine opens the assembly on its own node, where Integration Services may be
+	// on another drive than C:.
+	assembly, err := readServerAssembly(ctx, env, t.Host)
+	if err != nil {
+		return Action{}, err
+	}
 	// The objects missing now are the ones the action creates; those present stay, as
 	// its own undo data would say.
 	return actAlwaysOnSupport.New("Enable Always On support for SSIS on "+server,
-		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(env.Version.BinnPath()+`\`+isServerAssembly)),
+		[]Command{SQLCommand(t.Host, tsqlCLRAssemblyEnsure(assembly)),
 			SQLCommand(ssisdbHost(f, env), tsqlAlwaysOnReplicaAdd(server, state)), SQLCommand(t.Host, tsqlAlwaysOnSupport(nil))},
-		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered))
+		supportHint(ctx, env, t.Host, f.SupportMissing, server, !registered)), nil
+}
+
+// blockedWithoutIS is the detection of a replica without Integration Services, where
+// the key for SSISDB's CLR code cannot be made; any other error stays one.
+func blockedWithoutIS(err error, facts map[string]any) (Detection, error) {
+	var missing *missingISError
+	if errors.As(err, &missing) {
+		return Detection{State: StateBlocked, Facts: facts, Reason: missing.Reason, Fix: missing.Fix}, nil
+	}
+	return Detection{}, err
 }
 
 // replicaSpecs is the replica list of CREATE AVAILABILITY GROUP as JSON: each master's
@@ -309,7 +330,11 @@ func (availabilityGroupStep) detectSecondary(ctx context.Context, env *Env, t Ta
 	}
 	facts["alwaysOnReplica"] = registered
 	if !f.Support || !registered {
-		acts = append(acts, alwaysOnSupportAction(ctx, env, t, f, registered, replicaStateSecondary))
+		act, err := alwaysOnSupportAction(ctx, env, t, f, registered, replicaStateSecondary)
+		if err != nil {
+			return blockedWithoutIS(err, facts)
+		}
+		acts = append(acts, act)
 		if f.Joined && reason == "" {
 			reason = "SSISDB is joined on " + t.Host + " but Always On support for SSIS is not enabled there; automatic failover of SSISDB is not supported until it is"
 			fix = "apply step 4 to enable it"

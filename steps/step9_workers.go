@@ -68,7 +68,7 @@ func readWorkerFacts(ctx context.Context, env *Env, host, masterThumb string) (w
 		masterThumb = ""
 	}
 	var wf workerFacts
-	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), env.Version.WorkerSettingsPath(), masterThumb, env.Version.Folder()), &wf); err != nil {
+	if err := env.PS(ctx, host, psWorkerFacts(env.Version.WorkerService(), masterThumb, env.Version.Folder()), &wf); err != nil {
 		return wf, fmt.Errorf("reading the worker on %s: %w", host, err)
 	}
 	return wf, nil
@@ -167,7 +167,6 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		acts = append(acts, actTrustMaster.New("Import the master certificate into LocalMachine\\Root",
 			[]Command{PSCommand(t.Host, psCertImport("Root", mc.Cer))}, &trustMasterUndo{Thumbprint: mc.Thumbprint, Added: true}))
 	}
-	binn := env.Version.BinnPath()
 	if !wf.Installed {
 		acct := s.worker(env, t.Host)
 		if acct == "" || env.Secrets == nil || env.Secrets.WorkerAccountPassword.IsZero() {
@@ -183,13 +182,13 @@ func (s workersStep) Detect(ctx context.Context, env *Env, t Target) (Detection,
 		// WorkerSettings.config before uninstalling.
 		acts = append(acts, actInstallWorker.New("Install the Scale Out Worker",
 			[]Command{PSCommand(t.Host, psWorkerInstall(a.SetupMedia, acct, env.Secrets.WorkerAccountPassword, want, mc.Thumbprint,
-				env.Version.WorkerService(), env.Version.Folder(), env.Version.Number(), binn))},
+				env.Version.WorkerService(), env.Version.Folder(), env.Version.Number()))},
 			&workerInstallUndo{Installed: true, RemoveIS: !wf.ISInstalled}))
 	}
-	settingsPath := wf.Path
-	if settingsPath == "" {
-		settingsPath = env.Version.WorkerSettingsPath()
-	}
+	// Where the node says the file is or will be (next to the service, else under the
+	// folder its registry names); the configure script looks next to the service again
+	// once setup has run.
+	settingsPath := cmp.Or(wf.Path, env.Version.WorkerSettingsPath())
 	if !wf.Installed || wf.MasterEndpoint != want || !strings.EqualFold(wf.MasterThumbprint, mc.Thumbprint) {
 		// On a worker this run installs, the install action's undo removes the
 		// settings, so there is nothing of its own for this one to restore.

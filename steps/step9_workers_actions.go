@@ -218,7 +218,7 @@ func undoInstallWorker(ctx context.Context, env *Env, t Target, u workerInstallU
 		}
 		id = wf.AgentID
 	}
-	cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), env.Version.BinnPath(), u.RemoveIS))}
+	cmds := []Command{PSCommand(t.Host, psWorkerUninstall(env.Answers.SetupMedia, env.Version.WorkerService(), env.Version.Folder(), u.RemoveIS))}
 	if id != "" {
 		cmds = append(cmds, SQLCommand(remote.Listener, tsqlWorkerDelete(id)))
 	}

@@ -36,10 +36,12 @@ IF EXISTS (SELECT 1 FROM SSISDB.catalog.worker_agents WHERE WorkerAgentId = @id)
     EXEC SSISDB.catalog.delete_worker_agent @WorkerAgentId = @id;`}
 }
 
-func psWorkerFacts(service, defaultPath, masterThumbprint, folder string) script.PowerShell {
+// psWorkerFacts reads the worker on a node. Its settings file is the one next to the
+// service's executable, else the one in the DTS\Binn folder the registry names.
+func psWorkerFacts(service, masterThumbprint, folder string) script.PowerShell {
 	return script.PowerShell{Op: "worker.facts", ReadOnly: true,
-		Params: map[string]any{"service": service, "defaultPath": defaultPath, "masterThumbprint": masterThumbprint, "folder": folder},
-		Body: psFindSettings + "\n" + psPendingReboot + `
+		Params: map[string]any{"service": service, "masterThumbprint": masterThumbprint, "folder": folder},
+		Body: psFindSettings + "\n" + psPendingReboot + psDTSBinn + `
 $out = [ordered]@{ installed = $false; settingsFound = $false }
 # Integration Services of this version, with or without the worker: undo removes it only
 # where the worker's install brought it.
@@ -52,7 +54,7 @@ if ($svc) {
   $out.serviceAccount = [string]$svc.StartName
   $out.serviceStartMode = [string]$svc.StartMode
 }
-$path = Find-Settings $p.service 'WorkerSettings.config' $p.defaultPath
+$path = Find-Settings $p.service 'WorkerSettings.config' (Join-Path (Get-SsishaDtsBinn -Folder $p.folder).path 'WorkerSettings.config')
 $out.path = $path
 if (Test-Path -LiteralPath $path) {
   $s = Read-Settings $path
@@ -72,11 +74,11 @@ if ($p.masterThumbprint) {
 
 // psWorkerInstall runs SQL Server setup for the worker feature. The account password
 // reaches setup.exe through a variable, never through a logged command line.
-func psWorkerInstall(setupPath, account string, password script.Secret, masterEndpoint, masterThumbprint, service, folder, version, binn string) script.PowerShell {
+func psWorkerInstall(setupPath, account string, password script.Secret, masterEndpoint, masterThumbprint, service, folder, version string) script.PowerShell {
 	return withInflightMarker(script.PowerShell{Op: "worker.install", Timeout: limitSetup,
 		Params: map[string]any{"setupPath": setupPath, "account": account, "password": password, "masterEndpoint": masterEndpoint,
-			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version, "binn": binn},
-		Body: psFindSettings + `
+			"masterThumbprint": masterThumbprint, "service": service, "folder": folder, "version": version},
+		Body: psFindSettings + "\n" + psDTSBinn + psSetupSummary + `
 if (Get-Service -Name $p.service -ErrorAction SilentlyContinue) {
   [pscustomobject]@{ installed = $false; exitCode = 0 } | ConvertTo-Json -Compress -Depth 5
   return
@@ -90,14 +92,11 @@ $setupArgs = @('/Q', '/ACTION=Install', '/IACCEPTSQLSERVERLICENSETERMS', '/SUPPR
   '/ISWORKERSVCSTARTUPTYPE=Automatic', ('/ISWORKERSVCMASTER="' + $p.masterEndpoint + '"'))
 $proc = Start-Process -FilePath $p.setupPath -ArgumentList $setupArgs -Wait -PassThru -NoNewWindow
 if ($proc.ExitCode -ne 0 -and $proc.ExitCode -ne 3010) {
-  # Setup's own folder, wherever the shared features went.
-  $root = (Get-ItemProperty -Path "HKLM:\SOFTWARE\Microsoft\Microsoft SQL Server\$($p.folder)" -Name VerSpecificRootDir -ErrorAction SilentlyContinue).VerSpecificRootDir
-  if (-not $root) { $root = "$env:ProgramFiles\Microsoft SQL Server\$($p.folder)\" }
-  $summary = Join-Path $root 'Setup Bootstrap\Log\Summary.txt'
-  $detail = if (Test-Path -LiteralPath $summary) { (Get-Content -LiteralPath $summary -TotalCount 40) -join "` + "`n" + `" } else { '' }
-  throw "SQL Server setup failed (exit code $($proc.ExitCode)). $detail"
+  $summary = Get-SsishaSetupSummary -Folder $p.folder
+  throw "SQL Server setup failed on $env:COMPUTERNAME with exit code $($proc.ExitCode). $($summary.message) See $($summary.path)"
 }
-$s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' (Join-Path $p.binn 'WorkerSettings.config'))
+# Next to the service, else where the registry now says setup put Integration Services.
+$s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' (Join-Path (Get-SsishaDtsBinn -Folder $p.folder).path 'WorkerSettings.config'))
 [pscustomobject]@{
   installed = $true; exitCode = $proc.ExitCode
   thumbprint = Get-Setting $s 'WorkerHttpsCertThumbprint'
@@ -105,9 +104,9 @@ $s = Read-Settings (Find-Settings $p.service 'WorkerSettings.config' (Join-Path 
 } | ConvertTo-Json -Compress -Depth 5`})
 }
 
-func psWorkerUninstall(setupPath, service, folder, binn string, removeIS bool) script.PowerShell {
+func psWorkerUninstall(setupPath, service, folder string, removeIS bool) script.PowerShell {
 	return script.PowerShell{Op: "worker.uninstall", Timeout: limitSetup,
-		Params: map[string]any{"setupPath": setupPath, "service": service, "folder": folder, "binn": binn, "removeIS": removeIS},
+		Params: map[string]any{"setupPath": setupPath, "service": service, "folder": folder, "removeIS": removeIS},
 		Body: `if (-not (Get-Service -Name $p.service -ErrorAction SilentlyContinue)) {
   [pscustomobject]@{ removed = $false } | ConvertTo-Json -Compress -Depth 5
   return

@@ -27,7 +27,7 @@ func longScripts() []struct {
 	pw := script.NewSecret("pw", "x")
 	ps := []script.PowerShell{
 		psMasterInstall(masterSetup{}), psMasterUninstall("", "", "", 8391),
-		psWorkerInstall("", "", pw, "", "", "", "", "", ""), psWorkerUninstall("", "", "", "", true),
+		psWorkerInstall("", "", pw, "", "", "", "", ""), psWorkerUninstall("", "", "", true),
 		psFeatureInstall("x"), psFeatureUninstall("x"),
 		psClusterCreate("c", nil, "", "u", pw), psClusterDestroy("c", "u", pw), psClusterQuorumSet("c", "w", "u", pw),
 		psRoleCreate("r", "s", "", nil, "u", pw), psRoleRemove("r", true, "", "u", pw), psFailoverRoleMove("r", "s", "n", 60),

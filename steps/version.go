@@ -56,14 +56,19 @@ func (v Version) Number() string { return strconv.Itoa(v.Major) + ".0" }
 // libraries, for example "15.0.0.0".
 func (v Version) AssemblyVersion() string { return v.Number() + ".0.0" }
 
-// BinnPath is the DTS\Binn folder that holds the settings files.
+// BinnPath is the DTS\Binn folder setup uses when its shared features stay in the
+// default folder on C:. It is a last resort: setup may put them on another drive, so
+// the scripts find the real folder on the node (the service's executable, the
+// registry's DTSPath or VerSpecificRootDir: see install_paths.go).
 func (v Version) BinnPath() string {
 	return `C:\Program Files\Microsoft SQL Server\` + v.Folder() + `\DTS\Binn`
 }
 
-// MasterSettingsPath is the default path of MasterSettings.config; steps prefer the
-// folder of the service executable when the node reports it.
+// MasterSettingsPath is MasterSettings.config in BinnPath, a last resort: the scripts
+// take the one next to the service's executable.
 func (v Version) MasterSettingsPath() string { return v.BinnPath() + `\MasterSettings.config` }
 
-// WorkerSettingsPath is the default path of WorkerSettings.config.
+// WorkerSettingsPath is WorkerSettings.config in BinnPath, a last resort: the scripts
+// take the one next to the service's executable, else the one in the folder the
+// registry names.
 func (v Version) WorkerSettingsPath() string { return v.BinnPath() + `\WorkerSettings.config` }

@@ -28,16 +28,20 @@ var maintenanceSteps = []JobStep{
 	{Name: "SSIS Server Max Version Per Project Maintenance", Command: "EXEC [SSISDB].[internal].[cleanup_server_project_version]"},
 }
 
+// serverAssembly is the file name of the Integration Services server assembly.
+const serverAssembly = `Microsoft.SqlServer.IntegrationServices.Server.dll`
+
 // AssemblyPath is where setup puts the Integration Services server assembly of a
-// SQL Server major version (14, 15, 16).
+// SQL Server major version (14, 15, 16) with the default shared-features folder.
 func AssemblyPath(major int) string {
-	return binnDir(versionFolder(major)) + `\Microsoft.SqlServer.IntegrationServices.Server.dll`
+	return binnDir(versionFolder(major)) + `\` + serverAssembly
 }
 
-// assemblyPath is the IS server assembly of the version installed on n ("" without IS).
+// assemblyPath is the IS server assembly of the version installed on n ("" without
+// IS): under n's shared-features folder, which may be on another drive.
 func assemblyPath(n *Node) string {
 	if v := n.Installed["IS"]; v != "" {
-		return AssemblyPath(majorOf(v))
+		return dtsBinn(n, versionFolder(majorOf(v))) + `\` + serverAssembly
 	}
 	return ""
 }

@@ -21,6 +21,31 @@ func masterOps(t *Operations) {
 	t.AddPS("master.cert.bind", masterCertBind)
 	t.AddPS("master.alwayson.enable", masterAlwaysOn(true))
 	t.AddPS("master.alwayson.disable", masterAlwaysOn(false))
+	t.AddPS("is.binn.get", isBinnGet)
+	t.AddPS("settings.head", settingsHead)
+}
+
+// settingsHead reads the first lines of a settings file where a script that asks the
+// service and the registry finds it.
+func settingsHead(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	file := p.String("file")
+	path, _, _ := settingsFile(n, p.String("service"), file, settingsDefault(n, p, p.String("folder"), file))
+	res, err := winFileHead(c, Params{"paths": []any{path}, "lines": p.Int("lines")})
+	if err != nil {
+		return nil, err
+	}
+	return res.(map[string]any)["files"].([]map[string]any)[0], nil
+}
+
+// isBinnGet finds a version's DTS\Binn folder through the registry, and whether a
+// file is in it.
+func isBinnGet(c *OpContext, p Params) (any, error) {
+	n := c.Node
+	binn, source := registryBinn(n, p.String("folder"))
+	file := binn + `\` + p.String("file")
+	_, exists := n.File(file)
+	return map[string]any{"path": binn, "source": source, "file": file, "exists": exists || strings.EqualFold(file, assemblyPath(n))}, nil
 }
 
 // masterFolder is the version folder (150) of the node's SQL Server.

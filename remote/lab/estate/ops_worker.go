@@ -37,7 +37,7 @@ func workerFacts(c *OpContext, p Params) (any, error) {
 		out["serviceAccount"] = svc.Account
 		out["serviceStartMode"] = svc.StartMode
 	}
-	file, content, ok := settingsFile(n, p.String("service"), "WorkerSettings.config", p.String("defaultPath"))
+	file, content, ok := settingsFile(n, p.String("service"), "WorkerSettings.config", settingsDefault(n, p, p.String("folder"), "WorkerSettings.config"))
 	out["path"] = file
 	if ok {
 		out["settingsFound"] = true
@@ -79,13 +79,14 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	c.Sleep(180 * time.Second)
 	n = c.Node
 	version := p.String("version")
+	// Setup puts the worker where the node's shared features go, whatever the
+	// script expects, and records where Integration Services went when it installs it.
+	binn := dtsBinn(n, p.String("folder"))
 	if n.Installed["IS"] == "" {
 		n.Installed["IS"] = version
+		n.Registry[dtsPathKey(p.String("folder"))] = strings.TrimSuffix(binn, `Binn`)
 	}
 	n.Installed["IS_Worker"] = version
-	// Setup puts the worker where the node's shared features go, whatever the
-	// script expects.
-	binn := dtsBinn(n, p.String("folder"))
 	thumb := labThumbprint(c, "worker")
 	short := ShortName(strings.ToLower(n.Host))
 	cert := &Cert{Thumbprint: thumb, Subject: "CN=" + short, DNSNames: []string{short, strings.ToLower(n.Host)}, HasPrivateKey: true, NotAfter: c.Now.AddDate(10, 0, 0)}
@@ -98,9 +99,15 @@ func workerInstall(c *OpContext, p Params) (any, error) {
 	n.Services[strings.ToLower(name)] = &Service{Name: name, DisplayName: "SQL Server Integration Services Scale Out Worker " + version,
 		Account: acct.Name, Password: p.String("password"), StartMode: "Auto", State: "Running", PathName: `"` + binn + `\ScaleOutWorkerService.exe"`, StartedAt: c.Now.Add(180 * time.Second)}
 	n.Registry[`HKLM\SOFTWARE\Microsoft\Microsoft SQL Server\`+p.String("folder")+`\DTS\Setup\SQL_IS_Worker!Version`] = version
-	// Setup succeeded; the script then reads the new settings file where it looks.
-	if _, _, found := settingsFile(n, name, "WorkerSettings.config", p.String("binn")+`\WorkerSettings.config`); !found {
-		return nil, errorf("Cannot find path '%s' because it does not exist.", p.String("binn")+`\WorkerSettings.config`)
+	// Setup succeeded; the script then reads the new settings file where it looks:
+	// next to the service, else where it was told (an older script) or the registry
+	// says.
+	fallback := settingsDefault(n, p, p.String("folder"), "WorkerSettings.config")
+	if b := p.String("binn"); b != "" {
+		fallback = b + `\WorkerSettings.config`
+	}
+	if _, _, found := settingsFile(n, name, "WorkerSettings.config", fallback); !found {
+		return nil, errorf("Cannot find path '%s' because it does not exist.", fallback)
 	}
 	if err := c.convertSettings(binn+`\WorkerSettings.config`, settings); err != nil {
 		return nil, err
@@ -124,6 +131,7 @@ func workerUninstall(c *OpContext, p Params) (any, error) {
 	delete(n.Installed, "IS_Worker")
 	if p.Bool("removeIS") {
 		delete(n.Installed, "IS")
+		delete(n.Registry, dtsPathKey(p.String("folder")))
 	}
 	delete(n.Services, strings.ToLower(p.String("service")))
 	for k := range n.Files {
@@ -214,4 +222,40 @@ func sharedDir(n *Node) string {
 // dtsBinn is the DTS\Binn folder setup installs a master or a worker into on n.
 func dtsBinn(n *Node, folder string) string {
 	return sharedDir(n) + `\` + folder + `\DTS\Binn`
+}
+
+// verSpecificRootDir is the registry's VerSpecificRootDir of a version folder on n:
+// the folder under the shared-features folder, which setup records once it has
+// installed anything of that version, and "" before.
+func verSpecificRootDir(n *Node, folder string) string {
+	for _, v := range n.Installed {
+		if v != "" && versionFolder(majorOf(v)) == folder {
+			return sharedDir(n) + `\` + folder + `\`
+		}
+	}
+	return ""
+}
+
+// registryBinn is the DTS\Binn folder a script that asks the registry finds on n, as
+// steps' Get-SsishaDtsBinn does: DTSPath, else VerSpecificRootDir, else the default
+// under C:\Program Files, with where it came from.
+func registryBinn(n *Node, folder string) (path, source string) {
+	if dts := n.Registry[dtsPathKey(folder)]; dts != "" {
+		return strings.TrimSuffix(dts, `\`) + `\Binn`, "DTSPath"
+	}
+	if root := verSpecificRootDir(n, folder); root != "" {
+		return strings.TrimSuffix(root, `\`) + `\DTS\Binn`, "VerSpecificRootDir"
+	}
+	return binnDir(folder), "default"
+}
+
+// settingsDefault is the settings file a script falls back to when the service does
+// not lead to one: the path it was given (a guess made off the node), else the one
+// under the folder the registry names.
+func settingsDefault(n *Node, p Params, folder, file string) string {
+	if d := p.String("defaultPath"); d != "" {
+		return d
+	}
+	binn, _ := registryBinn(n, folder)
+	return binn + `\` + file
 }
