@@ -61,7 +61,11 @@ func checkHosts(ctx context.Context, c *conn, ans *answers.Answers, field, value
 			}
 		}
 		if !ok || warn {
-			msgs = append(msgs, h+": "+msg)
+			if !strings.HasPrefix(msg, h+" ") {
+				// Say which host of the list, unless the message starts with it.
+				msg = h + ": " + msg
+			}
+			msgs = append(msgs, msg)
 		}
 		res.OK = res.OK && ok
 		res.Warning = res.Warning || warn

@@ -104,4 +104,7 @@ func TestSessionFollowsTheAnswers(t *testing.T) {
 	if want := typo.Masters[1].Host + " does not resolve"; fc.OK || !strings.Contains(fc.Message, want) || strings.Contains(fc.Message, "127.") {
 		t.Errorf("a typo in the second master: %+v, want %q and no loopback address", fc, want)
 	}
+	if n := strings.Count(fc.Message, typo.Masters[1].Host); n != 1 {
+		t.Errorf("the message names %s %d times, want once: %q", typo.Masters[1].Host, n, fc.Message)
+	}
 }
