@@ -16,8 +16,8 @@ import (
 	"github.com/ssisha/ssisha/remote/script"
 )
 
-// Batching. While a node's shell is busy, the read-only scripts that arrive for it
-// wait in the node's queue. The next of them to get the shell takes every queued
+// Batching. While every shell of a node is busy, the read-only scripts that arrive
+// for it wait in the node's queue. The next of them to get a shell takes every queued
 // script that fits into one command line along with its own, runs them all as one
 // batch command, and hands each caller the result it would have had alone. A
 // read-only script that finds the node idle and nobody waiting runs alone, exactly
@@ -232,11 +232,17 @@ func (c *Client) runBatch(n *node, members []*pending, line string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(members[0].ctx), timeout)
 	defer cancel()
 	defer onAllGaveUp(members, cancel)()
-	n.tr.setContext(ctx)
-	defer n.tr.setContext(context.Background())
+	l, err := c.takeLane(n)
+	if err != nil {
+		c.settle(n, members, result{}, err)
+		return
+	}
+	defer n.putLane(l)
+	l.tr.setContext(ctx)
+	defer l.tr.setContext(context.Background())
 	n.commands.Add(1)
 
-	res, err := c.command(ctx, n, line)
+	res, err := c.command(ctx, l, line, nil)
 	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}

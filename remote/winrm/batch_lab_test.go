@@ -36,9 +36,62 @@ func startLabFor(t *testing.T, opts lab.Options) (*lab.Lab, remote.Config) {
 	return l, cfg
 }
 
-// TestBatchThroughTheLab runs read-only scripts that queue behind a busy shell
-// against the lab, over the real protocols: the lab runs the batch's operations one
-// by one, and each caller gets what it would have got alone.
+// holdShells starts k commands on host that each keep a shell of the node busy
+// (a slow operation) until stop, and waits until all of them run. stop lets them go
+// and waits until each has ended as cancelled.
+func holdShells(ctx context.Context, t *testing.T, l *lab.Lab, c *Client, host string, k int) (holds []<-chan outcome, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	if err := l.SetFault(lab.Fault{Kind: lab.SlowOp, Host: host, Op: "win.node.facts", Duration: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	for range k {
+		holds = append(holds, startOn(ctx, c, host, script.PowerShell{Op: "win.node.facts", Body: "x"}))
+	}
+	for deadline := time.Now().Add(10 * time.Second); l.Stats().Ops["win.node.facts"] < k; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the %d slow operations started", l.Stats().Ops["win.node.facts"], k)
+		}
+	}
+	return holds, func() {
+		t.Helper()
+		cancel()
+		for _, h := range holds {
+			if o := <-h; !errors.Is(o.err, context.Canceled) {
+				t.Fatalf("hold: %v", o.err)
+			}
+		}
+	}
+}
+
+// TestCommandsOnOneNodeOverlap: commands on one node run at once, each in a shell
+// of its own, up to the client's shells; the lab runs them side by side as Windows
+// does.
+func TestCommandsOnOneNodeOverlap(t *testing.T) {
+	l, cfg := startLabFor(t, lab.Options{})
+	host := l.Endpoints().Nodes[0].Host
+	c := newClient(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// holdShells returns once the lab has started every command, and none ends
+	// before stopHold: they all run at once.
+	holds, stopHold := holdShells(ctx, t, l, c, host, c.shells)
+	for i, h := range holds {
+		select {
+		case o := <-h:
+			t.Fatalf("command %d ended before it was let go: %v", i, o.err)
+		default:
+		}
+	}
+	if c.shells < 2 {
+		t.Fatalf("the client runs %d command per node at once", c.shells)
+	}
+	stopHold()
+}
+
+// TestBatchThroughTheLab runs read-only scripts that queue while every shell of the
+// node is busy against the lab, over the real protocols: the lab runs the batch's
+// operations one by one, and each caller gets what it would have got alone.
 func TestBatchThroughTheLab(t *testing.T) {
 	l, cfg := startLabFor(t, lab.Options{})
 	host := l.Endpoints().Nodes[0].Host
@@ -46,17 +99,8 @@ func TestBatchThroughTheLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	// A slow operation keeps the node's shell busy until its caller gives up.
-	if err := l.SetFault(lab.Fault{Kind: lab.SlowOp, Host: host, Op: "win.node.facts", Duration: 10 * time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	holdCtx, stopHold := context.WithCancel(ctx)
-	hold := startOn(holdCtx, c, host, script.PowerShell{Op: "win.node.facts", Body: "x"})
-	for deadline := time.Now().Add(10 * time.Second); l.Stats().Ops["win.node.facts"] == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow operation did not start")
-		}
-	}
+	// Slow operations keep the node's shells busy until their callers give up.
+	_, stopHold := holdShells(ctx, t, l, c, host, c.shells)
 	features := []string{"Failover-Clustering", "NET-Framework-Core", "RSAT-Clustering-PowerShell"}
 	var reads []<-chan outcome
 	for _, name := range features {
@@ -66,9 +110,6 @@ func TestBatchThroughTheLab(t *testing.T) {
 	failed := startOn(ctx, c, host, unknown)
 	waitQueuedOn(t, c, host, len(features)+1)
 	stopHold()
-	if o := <-hold; !errors.Is(o.err, context.Canceled) {
-		t.Fatalf("hold: %v", o.err)
-	}
 	for i, ch := range reads {
 		o := <-ch
 		if o.err != nil || !strings.Contains(string(o.out), `"name":"`+features[i]+`"`) {
@@ -80,11 +121,11 @@ func TestBatchThroughTheLab(t *testing.T) {
 	if !errors.As(batched, &ce) || ce.Op != unknown.Op || !strings.Contains(ce.Stderr, "unknown operation 'win.nothing.get'") {
 		t.Fatalf("unknown operation in the batch: %v", batched)
 	}
-	if n := c.Commands(host); n != 2 {
-		t.Errorf("Commands = %d, want 2: the slow one and the batch", n)
+	if n := c.Commands(host); n != c.shells+1 {
+		t.Errorf("Commands = %d, want %d: the slow ones and the batch", n, c.shells+1)
 	}
 	st := l.Stats()
-	if st.Ops["win.feature.get"] != len(features) || st.Ops["win.nothing.get"] != 1 || st.Nodes[strings.ToLower(host)].Commands != len(features)+2 {
+	if st.Ops["win.feature.get"] != len(features) || st.Ops["win.nothing.get"] != 1 || st.Nodes[strings.ToLower(host)].Commands != len(features)+1+c.shells {
 		t.Errorf("lab stats %+v, want every operation of the batch counted", st)
 	}
 	// Alone, on an idle node, the unknown operation fails the same way.

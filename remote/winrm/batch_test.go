@@ -15,6 +15,7 @@ import (
 
 	mz "github.com/masterzen/winrm"
 
+	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -212,7 +213,7 @@ func wantOp(t *testing.T, o outcome, op string) {
 func TestConcurrentReadsShareOneCommand(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	var ops []string
 	var reads []<-chan outcome
@@ -242,7 +243,7 @@ func TestConcurrentReadsShareOneCommand(t *testing.T) {
 func TestFailingMemberFailsOnlyItsCaller(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	good := start(context.Background(), c, read("read.good"))
 	bad := start(context.Background(), c, failingRead("fail.read", "Cluster service is not running.\nStart it with Start-Service ClusSvc."))
@@ -291,7 +292,7 @@ func TestBatchResultStderr(t *testing.T) {
 func TestWritesAreNeverBatched(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	var writes []<-chan outcome
 	for i := range 4 {
@@ -341,7 +342,7 @@ func TestBatchable(t *testing.T) {
 func TestLoneReadIsNotWrapped(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	short := read("read.short")
 	long := compressibleScript()
 	long.ReadOnly = true
@@ -366,7 +367,7 @@ func TestLoneReadIsNotWrapped(t *testing.T) {
 func TestCallerCancelledWhileQueued(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	first := start(context.Background(), c, read("read.first"))
 	waitQueued(t, c, 1)
@@ -395,7 +396,7 @@ func TestCallerCancelledWhileQueued(t *testing.T) {
 func TestBatchOutlivesImpatientCallers(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 
 	// One member gives up while the batch runs: the others still get their results.
 	hold := holdShell(t, c, f)
@@ -422,7 +423,7 @@ func TestBatchOutlivesImpatientCallers(t *testing.T) {
 	// When every member gives up, the command is stopped.
 	f2 := newFakeNode()
 	p2 := startPeer(t, false, f2.handle)
-	c2 := newClient(t, p2.config(t, nil))
+	c2 := oneShellClient(t, p2.config(t, nil))
 	hold = holdShell(t, c2, f2)
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	ctx2, cancel2 := context.WithCancel(context.Background())
@@ -469,7 +470,7 @@ func blobRead(t *testing.T, op string, size int) script.PowerShell {
 func TestBatchIsSplitToFit(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	const n = 8
 	var reads []<-chan outcome
@@ -507,7 +508,7 @@ func TestBatchIsSplitToFit(t *testing.T) {
 func TestBatchIsCapped(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	const n = maxBatch + 4
 	var reads []<-chan outcome
@@ -564,7 +565,7 @@ func TestBatchFailureReachesEveryMember(t *testing.T) {
 			p := startPeer(t, false, f.handle)
 			cfg := p.config(t, nil)
 			cfg.Redactor = script.NewRedactor(script.NewSecret("canary", canary))
-			c := newClient(t, cfg)
+			c := oneShellClient(t, cfg)
 			hold := holdShell(t, c, f)
 			a := start(context.Background(), c, read("read.a"))
 			b := start(context.Background(), c, read("read.b"))
@@ -585,7 +586,7 @@ func TestBatchFailureReachesEveryMember(t *testing.T) {
 func TestBatchRetriesAfterATransientFault(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	a := start(context.Background(), c, read("read.a"))
 	b := start(context.Background(), c, read("read.b"))
@@ -616,7 +617,7 @@ func TestSecretNeverInBatchErrors(t *testing.T) {
 	red.Add(script.NewSecret("key", canary))
 	cfg := p.config(t, nil)
 	cfg.Redactor = red
-	c := newClient(t, cfg)
+	c := oneShellClient(t, cfg)
 	hold := holdShell(t, c, f)
 	bad := start(context.Background(), c, failingRead("fail.read", "wrong key "+canary+" it's \"quoted\""))
 	good := start(context.Background(), c, read("read.good"))
@@ -661,7 +662,7 @@ func TestBatchScriptCarriesEachScriptWhole(t *testing.T) {
 func TestTwinReadsRunOnce(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 
 	// The same read asked three times while the shell is busy runs once, alone (it
 	// is the only script), and each caller gets the result.
@@ -704,7 +705,7 @@ func TestTwinReadsRunOnce(t *testing.T) {
 func TestTwinOutlivesTheCallerItRidesWith(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := newClient(t, p.config(t, nil))
+	c := oneShellClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	first := start(ctx, c, read("gate"))
@@ -726,4 +727,13 @@ func TestTwinOutlivesTheCallerItRidesWith(t *testing.T) {
 	if _, _, cancelled := f.seen(); cancelled != 0 {
 		t.Errorf("%d commands were stopped; the twin still waited", cancelled)
 	}
+}
+
+// oneShellClient is a client that runs one command at a time per node, so that a
+// test holds the node busy with one command and the reads that follow queue.
+func oneShellClient(t *testing.T, cfg remote.Config) *Client {
+	t.Helper()
+	c := newClient(t, cfg)
+	c.shells = 1
+	return c
 }

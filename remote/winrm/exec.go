@@ -19,59 +19,55 @@ type result struct {
 	code           int
 }
 
-// execute runs a rendered script in n's shell as one command: as is when its
+// execute runs a rendered script in l's shell as one command: as is when its
 // command line fits, else gzip-compressed inside a small bootstrap on the command
 // line, else (a script too large even compressed) through a bootstrap that reads
 // it, compressed, from the first line of its stdin. input, when not nil, goes to
 // the script's stdin (WS-Management Send), after the script when the script came
 // that way, and so never into a command line or a file: that is how every secret
 // parameter travels, a PFX among them.
-func (c *Client) execute(ctx context.Context, n *node, text string, input []byte) (result, error) {
+func (c *Client) execute(ctx context.Context, l *lane, text string, input []byte) (result, error) {
 	line := mz.Powershell(text)
 	if len(line) <= maxCommandLine {
-		return c.commandWithInput(ctx, n, line, input)
+		return c.command(ctx, l, line, input)
 	}
 	if line, ok := compressedCommand(text); ok {
-		return c.commandWithInput(ctx, n, line, input)
+		return c.command(ctx, l, line, input)
 	}
 	line, stdin := stdinCommand(text, input)
-	return c.commandWithInput(ctx, n, line, stdin)
+	return c.command(ctx, l, line, stdin)
 }
 
-// command runs one command line in n's shell, creating the shell when needed and
-// dropping it after an error or after MaxCommandsPerShell commands.
-func (c *Client) command(ctx context.Context, n *node, line string) (result, error) {
-	return c.commandWithInput(ctx, n, line, nil)
-}
-
-// commandWithInput is command with input sent on the command's stdin, then End.
-func (c *Client) commandWithInput(ctx context.Context, n *node, line string, input []byte) (result, error) {
-	if n.shell == nil {
-		sh, err := n.mc.CreateShell()
+// command runs one command line in l's shell, with input, when not nil, sent on
+// its stdin, then End. It creates the shell when needed and drops it after an
+// error or after MaxCommandsPerShell commands.
+func (c *Client) command(ctx context.Context, l *lane, line string, input []byte) (result, error) {
+	if l.shell == nil {
+		sh, err := l.mc.CreateShell()
 		if err != nil {
 			return result{}, fmt.Errorf("opening a shell: %w", err)
 		}
-		n.shell, n.inShell = sh, 0
+		l.shell, l.inShell = sh, 0
 	}
 	if input != nil {
-		n.tr.pipeStdin.Store(true)
+		l.tr.pipeStdin.Store(true)
 	}
-	res, err := runCommand(ctx, n.shell, line, input, &n.releasing)
-	n.tr.pipeStdin.Store(false)
-	n.inShell++
-	if err != nil || n.inShell >= c.set.maxPerSh {
-		n.recycle()
+	res, err := runCommand(ctx, l.shell, line, input, &l.releasing)
+	l.tr.pipeStdin.Store(false)
+	l.inShell++
+	if err != nil || l.inShell >= c.set.maxPerSh {
+		l.recycle()
 	}
 	return res, err
 }
 
 // recycle deletes the shell (best effort) so the next command starts a fresh one,
 // once the commands it still releases are released.
-func (n *node) recycle() {
-	n.releasing.Wait()
-	if n.shell != nil {
-		_ = n.shell.Close()
-		n.shell = nil
+func (l *lane) recycle() {
+	l.releasing.Wait()
+	if l.shell != nil {
+		_ = l.shell.Close()
+		l.shell = nil
 	}
 }
 
