@@ -15,7 +15,6 @@ import (
 
 	mz "github.com/masterzen/winrm"
 
-	"github.com/ssisha/ssisha/remote"
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -165,11 +164,11 @@ func startOn(ctx context.Context, c *Client, host string, s script.PowerShell) <
 	return ch
 }
 
-// holdShell starts a command that keeps the test host's shell busy until f.release
-// is closed, and waits until it runs.
+// holdShell starts a read that keeps the test host's shell of reads busy until
+// f.release is closed, and waits until it runs.
 func holdShell(t *testing.T, c *Client, f *fakeNode) <-chan outcome {
 	t.Helper()
-	ch := start(context.Background(), c, ps("hold"))
+	ch := start(context.Background(), c, read("hold"))
 	if op := <-f.started; op != "hold" {
 		t.Fatalf("started %q, want hold", op)
 	}
@@ -213,7 +212,7 @@ func wantOp(t *testing.T, o outcome, op string) {
 func TestConcurrentReadsShareOneCommand(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	var ops []string
 	var reads []<-chan outcome
@@ -243,7 +242,7 @@ func TestConcurrentReadsShareOneCommand(t *testing.T) {
 func TestFailingMemberFailsOnlyItsCaller(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	good := start(context.Background(), c, read("read.good"))
 	bad := start(context.Background(), c, failingRead("fail.read", "Cluster service is not running.\nStart it with Start-Service ClusSvc."))
@@ -292,7 +291,7 @@ func TestBatchResultStderr(t *testing.T) {
 func TestWritesAreNeverBatched(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	var writes []<-chan outcome
 	for i := range 4 {
@@ -342,7 +341,7 @@ func TestBatchable(t *testing.T) {
 func TestLoneReadIsNotWrapped(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	short := read("read.short")
 	long := compressibleScript()
 	long.ReadOnly = true
@@ -367,7 +366,7 @@ func TestLoneReadIsNotWrapped(t *testing.T) {
 func TestCallerCancelledWhileQueued(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	first := start(context.Background(), c, read("read.first"))
 	waitQueued(t, c, 1)
@@ -396,7 +395,7 @@ func TestCallerCancelledWhileQueued(t *testing.T) {
 func TestBatchOutlivesImpatientCallers(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 
 	// One member gives up while the batch runs: the others still get their results.
 	hold := holdShell(t, c, f)
@@ -423,7 +422,7 @@ func TestBatchOutlivesImpatientCallers(t *testing.T) {
 	// When every member gives up, the command is stopped.
 	f2 := newFakeNode()
 	p2 := startPeer(t, false, f2.handle)
-	c2 := oneShellClient(t, p2.config(t, nil))
+	c2 := newClient(t, p2.config(t, nil))
 	hold = holdShell(t, c2, f2)
 	ctx1, cancel1 := context.WithCancel(context.Background())
 	ctx2, cancel2 := context.WithCancel(context.Background())
@@ -470,7 +469,7 @@ func blobRead(t *testing.T, op string, size int) script.PowerShell {
 func TestBatchIsSplitToFit(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	const n = 8
 	var reads []<-chan outcome
@@ -508,7 +507,7 @@ func TestBatchIsSplitToFit(t *testing.T) {
 func TestBatchIsCapped(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	const n = maxBatch + 4
 	var reads []<-chan outcome
@@ -565,7 +564,7 @@ func TestBatchFailureReachesEveryMember(t *testing.T) {
 			p := startPeer(t, false, f.handle)
 			cfg := p.config(t, nil)
 			cfg.Redactor = script.NewRedactor(script.NewSecret("canary", canary))
-			c := oneShellClient(t, cfg)
+			c := newClient(t, cfg)
 			hold := holdShell(t, c, f)
 			a := start(context.Background(), c, read("read.a"))
 			b := start(context.Background(), c, read("read.b"))
@@ -586,7 +585,7 @@ func TestBatchFailureReachesEveryMember(t *testing.T) {
 func TestBatchRetriesAfterATransientFault(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	a := start(context.Background(), c, read("read.a"))
 	b := start(context.Background(), c, read("read.b"))
@@ -617,7 +616,7 @@ func TestSecretNeverInBatchErrors(t *testing.T) {
 	red.Add(script.NewSecret("key", canary))
 	cfg := p.config(t, nil)
 	cfg.Redactor = red
-	c := oneShellClient(t, cfg)
+	c := newClient(t, cfg)
 	hold := holdShell(t, c, f)
 	bad := start(context.Background(), c, failingRead("fail.read", "wrong key "+canary+" it's \"quoted\""))
 	good := start(context.Background(), c, read("read.good"))
@@ -662,7 +661,7 @@ func TestBatchScriptCarriesEachScriptWhole(t *testing.T) {
 func TestTwinReadsRunOnce(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 
 	// The same read asked three times while the shell is busy runs once, alone (it
 	// is the only script), and each caller gets the result.
@@ -705,7 +704,7 @@ func TestTwinReadsRunOnce(t *testing.T) {
 func TestTwinOutlivesTheCallerItRidesWith(t *testing.T) {
 	f := newFakeNode()
 	p := startPeer(t, false, f.handle)
-	c := oneShellClient(t, p.config(t, nil))
+	c := newClient(t, p.config(t, nil))
 	hold := holdShell(t, c, f)
 	ctx, cancel := context.WithCancel(context.Background())
 	first := start(ctx, c, read("gate"))
@@ -727,13 +726,4 @@ func TestTwinOutlivesTheCallerItRidesWith(t *testing.T) {
 	if _, _, cancelled := f.seen(); cancelled != 0 {
 		t.Errorf("%d commands were stopped; the twin still waited", cancelled)
 	}
-}
-
-// oneShellClient is a client that runs one command at a time per node, so that a
-// test holds the node busy with one command and the reads that follow queue.
-func oneShellClient(t *testing.T, cfg remote.Config) *Client {
-	t.Helper()
-	c := newClient(t, cfg)
-	c.shells = 1
-	return c
 }

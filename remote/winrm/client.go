@@ -29,13 +29,14 @@ const maxAttempts = 4
 // shell of its own: a node busy with a long command (SQL Server setup holds its
 // command for the whole install) still runs the node's other work. Windows allows
 // a user 30 shells (MaxShellsPerUser) and 1500 operations (MaxConcurrentOperations
-// PerUser); a few leave room for other clients of the same account.
-const shellsPerNode = 3
+// PerUser); a few leave room for other clients of the same account. Read-only
+// scripts have one more shell, of their own (see batch.go).
+const shellsPerNode = 2
 
 // Client runs PowerShell on many nodes. It is safe for concurrent use; a node runs
-// up to shellsPerNode commands at once, each in a shell of its own. Read-only
-// scripts that wait for a node whose shells are all busy are run together, as one
-// batch command (see batch.go).
+// up to shellsPerNode commands at once, each in a shell of its own, and one command
+// of read-only scripts in one more. Read-only scripts that wait for that shell are
+// run together, as one batch command (see batch.go).
 type Client struct {
 	cfg      remote.Config
 	set      *settings
@@ -55,8 +56,9 @@ type node struct {
 	// slot holds a token for each command running on the node, up to the
 	// client's shells. It is a channel so that a caller can wait for a free shell and
 	// for its own context, or for a batch that serves it, at once. Whoever holds a
-	// token takes a lane (takeLane), which is then certain to be free.
-	slot chan struct{}
+	// token takes a lane (takeLane), which is then certain to be free. reader is
+	// the one token of the read-only scripts' command.
+	slot, reader chan struct{}
 	// qmu guards queue: the read-only scripts waiting for a shell, oldest first,
 	// which the next command on the node runs as one batch.
 	qmu   sync.Mutex
@@ -128,7 +130,7 @@ func (c *Client) node(host string) (*node, error) {
 	if n := c.nodes[key]; n != nil {
 		return n, nil
 	}
-	n := &node{host: host, ep: c.endpoint(host), slot: make(chan struct{}, c.shells)}
+	n := &node{host: host, ep: c.endpoint(host), slot: make(chan struct{}, c.shells), reader: make(chan struct{}, 1)}
 	n.side = c.set.doer(n.ep, &n.requests)
 	l, err := c.newLane(n)
 	if err != nil {
@@ -153,7 +155,7 @@ func (c *Client) newLane(n *node) (*lane, error) {
 }
 
 // takeLane returns a free lane of n, the most recently used, or a new one. The
-// caller holds a slot token, so fewer lanes than tokens are in use.
+// caller holds a token, so fewer lanes than tokens are in use.
 func (c *Client) takeLane(n *node) (*lane, error) {
 	n.lmu.Lock()
 	defer n.lmu.Unlock()
@@ -273,6 +275,9 @@ func (n *node) acquire(ctx context.Context) error {
 // release hands the slot token to the next command.
 func (n *node) release() { <-n.slot }
 
+// releaseReader hands the read-only scripts' token to the next of them.
+func (n *node) releaseReader() { <-n.reader }
+
 // Close deletes every node's shells.
 func (c *Client) Close() error {
 	c.mu.Lock()
@@ -283,6 +288,7 @@ func (c *Client) Close() error {
 	var errs []error
 	for _, n := range nodes {
 		// Every token: no command runs on the node any more.
+		n.reader <- struct{}{}
 		for range cap(n.slot) {
 			n.slot <- struct{}{}
 		}
@@ -302,6 +308,7 @@ func (c *Client) Close() error {
 		for range cap(n.slot) {
 			n.release()
 		}
+		n.releaseReader()
 	}
 	return c.redactor.RedactError(errors.Join(errs...))
 }

@@ -205,11 +205,9 @@ func TestIncompressibleScriptRunsFromStdin(t *testing.T) {
 	if got := p.count("Command") - commands; got != 1 {
 		t.Fatalf("the script took %d commands, want 1", got)
 	}
-	// Command, the Sends of the script (the library sizes each to the envelope)
-	// and the one that ends stdin, Receive, Signal.
-	sends := (len(s.Render())/2 + 150_000) / 150_000
-	if got := p.requests() - before; got > 4+sends {
-		t.Fatalf("the script on stdin cost %d HTTP requests, want at most %d", got, 4+sends)
+	// Command, one Send (the script, and End with it), Receive, Signal.
+	if got := p.requests() - before; got != 4 {
+		t.Fatalf("the script on stdin cost %d HTTP requests, want 4", got)
 	}
 	if len(last.CommandLine) > maxCommandLine {
 		t.Fatalf("command line is %d characters, over cmd.exe's %d", len(last.CommandLine), maxCommandLine)

@@ -158,3 +158,33 @@ func TestInputIsNotQueuedBehindReceive(t *testing.T) {
 		})
 	}
 }
+
+// TestInputOverSeveralSendsArrivesWhole: an input larger than one envelope goes in
+// several Sends, the last of them carrying End, and arrives whole and in order.
+func TestInputOverSeveralSendsArrivesWhole(t *testing.T) {
+	raw := make([]byte, 300_000)
+	_, _ = rand.Read(raw)
+	big := base64.StdEncoding.EncodeToString(raw)
+	var mu sync.Mutex
+	var got []byte
+	p := startPeer(t, true, func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
+		in, _ := io.ReadAll(cmd.Stdin)
+		mu.Lock()
+		got = in
+		mu.Unlock()
+		return jsonHandler(ctx, user, cmd)
+	})
+	c := newClient(t, p.config(t, nil))
+	s := script.PowerShell{Op: "cert.import", Input: map[string]any{"pfx": script.NewSecret("master-pfx", big)}, Body: "'{}'"}
+	if _, err := c.PowerShell(context.Background(), testHost, s); err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]any{}
+	if err := script.MergeInput(params, got); err != nil || params["pfx"] != big {
+		t.Fatalf("the input arrived as %d bytes (%v)", len(got), err)
+	}
+	// 400 KB of JSON in envelopes of about 150 KB: three Sends, End on the last.
+	if n := p.count("Send"); n != 3 {
+		t.Errorf("%d Sends, want 3", n)
+	}
+}
