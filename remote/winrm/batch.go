@@ -209,7 +209,7 @@ func (c *Client) takeBatch(n *node, p *pending) ([]*pending, string) {
 }
 
 // batchCommand returns the command line that runs members as one batch, and whether
-// it fits cmd.exe's limit, as is or compressed. A batch is never uploaded in chunks.
+// it fits cmd.exe's limit, as is or compressed. A batch never reads itself from stdin.
 func batchCommand(members []*pending) (string, bool) {
 	texts := make([]string, len(members))
 	for i, m := range members {
