@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	mz "github.com/masterzen/winrm"
-
 	"github.com/ssisha/ssisha/remote/script"
 )
 
@@ -216,7 +214,7 @@ func batchCommand(members []*pending) (string, bool) {
 		texts[i] = m.text
 	}
 	text := batchScript(texts)
-	if line := mz.Powershell(text); len(line) <= maxCommandLine {
+	if line := encodedCommand(text); len(line) <= maxCommandLine {
 		return line, true
 	}
 	return compressedCommand(text)

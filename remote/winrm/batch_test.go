@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	mz "github.com/masterzen/winrm"
-
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -354,7 +352,7 @@ func TestLoneReadIsNotWrapped(t *testing.T) {
 	if len(cmds) != 2 || len(batches) != 0 {
 		t.Fatalf("%d commands, %d batches", len(cmds), len(batches))
 	}
-	if want := mz.Powershell(short.Render()); cmds[0].CommandLine != want {
+	if want := encodedCommand(short.Render()); cmds[0].CommandLine != want {
 		t.Errorf("short read ran as %.80q…, want its own command line", cmds[0].CommandLine)
 	}
 	want, ok := compressedCommand(long.Render())

@@ -96,9 +96,10 @@ func stdinCommand(text string, input []byte) (string, []byte) {
 }
 
 // encodedCommand is the powershell.exe command line that runs text. Unlike the
-// library's Powershell, it puts nothing before text, so the bootstrap's first line
-// is the -EncodedCommand's first line; the bootstrap sets $ProgressPreference
-// through the script it runs.
+// library's Powershell, it puts nothing before text, so the script's first line (its
+// ssisha-op line, also a bootstrap's first) is the -EncodedCommand's first line,
+// where win.inflight.list looks for it; every rendered script sets
+// $ProgressPreference itself.
 func encodedCommand(text string) string {
 	return "powershell.exe -EncodedCommand " + base64.StdEncoding.EncodeToString(utf16LE(text))
 }

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	mz "github.com/masterzen/winrm"
-
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -82,13 +80,14 @@ func TestBootstrapsDefineNoVariable(t *testing.T) {
 	}
 }
 
-func TestBootstrapsStartWithTheOpLine(t *testing.T) {
+func TestCommandLinesStartWithTheOpLine(t *testing.T) {
 	// Process listings (win.inflight.list) name a running script by the first line
-	// of its -EncodedCommand.
+	// of its -EncodedCommand, whichever way the script travels.
 	text := compressibleScript().Render()
 	gz, _ := compressedCommand(text)
 	in, _ := stdinCommand(text, nil)
-	for _, line := range []string{gz, in} {
+	plain := encodedCommand(script.PowerShell{Op: "settings.read", Body: "'{}'"}.Render())
+	for _, line := range []string{plain, gz, in} {
 		if ps := decodeLine(t, line); !strings.HasPrefix(ps, "# ssisha-op: settings.read\n") {
 			t.Fatalf("bootstrap starts %.60q", ps)
 		}
@@ -97,7 +96,7 @@ func TestBootstrapsStartWithTheOpLine(t *testing.T) {
 
 func TestCompressedCommandCarriesTheScript(t *testing.T) {
 	text := compressibleScript().Render()
-	if len(mz.Powershell(text)) <= maxCommandLine {
+	if len(encodedCommand(text)) <= maxCommandLine {
 		t.Fatalf("test script (%d bytes) fits uncompressed", len(text))
 	}
 	line, ok := compressedCommand(text)
@@ -130,7 +129,7 @@ func TestCompressibleLongScriptIsOneCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := compressibleScript()
-	if len(s.Render()) < 8000 || len(mz.Powershell(s.Render())) <= maxCommandLine {
+	if len(s.Render()) < 8000 || len(encodedCommand(s.Render())) <= maxCommandLine {
 		t.Fatalf("test script is %d bytes; it must be long and not fit uncompressed", len(s.Render()))
 	}
 	waitReleased(t, p)

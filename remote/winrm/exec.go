@@ -27,7 +27,7 @@ type result struct {
 // that way, and so never into a command line or a file: that is how every secret
 // parameter travels, a PFX among them.
 func (c *Client) execute(ctx context.Context, l *lane, text string, input []byte) (result, error) {
-	line := mz.Powershell(text)
+	line := encodedCommand(text)
 	if len(line) <= maxCommandLine {
 		return c.command(ctx, l, line, input)
 	}
