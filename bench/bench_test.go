@@ -216,3 +216,25 @@ func TestApplyCopiesTheCertificateBeforeThePrimarysSetup(t *testing.T) {
 		t.Errorf("the primary's setup started before the secondary copied the certificate:\n%s", tl.String())
 	}
 }
+
+// TestRequestsPerCommand holds the apply to issue 20's figure: at most 3.2 HTTP
+// requests per PowerShell command, the handshakes and shell creations of every
+// node's shells included. Every script runs as one command (a long one reads itself
+// from stdin), so this fails when a script needs several again.
+func TestRequestsPerCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a lab and runs a full apply")
+	}
+	r, err := MeasureApply(context.Background(), Estate{Masters: 2, Workers: 4, Speed: 0.001}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.PowerShell == 0 {
+		t.Fatal("the apply ran no PowerShell command")
+	}
+	got := per(r.WinRMRequests, r.PowerShell)
+	t.Logf("%.2f HTTP requests per PowerShell command (%d / %d)", got, r.WinRMRequests, r.PowerShell)
+	if got > 3.2 {
+		t.Errorf("%.2f HTTP requests per PowerShell command (%d / %d), want at most 3.2", got, r.WinRMRequests, r.PowerShell)
+	}
+}

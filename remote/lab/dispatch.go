@@ -62,7 +62,7 @@ func (l *Lab) runCommand(ctx context.Context, host, user string, cmd wsman.Comma
 	if strings.HasPrefix(strings.TrimPrefix(scriptText, "\ufeff"), batchMarker) {
 		return l.runBatch(ctx, host, user, cmd.ShellID, scriptText)
 	}
-	o, _ := l.runScript(ctx, host, user, cmd.ShellID, scriptText, scriptInput{file: cmd.File, stdin: cmd.Stdin, console: cmd.ConsoleStdin})
+	o, _ := l.runScript(ctx, host, user, cmd.ShellID, scriptText, scriptInput{file: cmd.File, stdin: cmd.Stdin, console: cmd.ConsoleStdin, onStdin: cmd.ScriptOnStdin})
 	return o
 }
 
@@ -72,6 +72,7 @@ type scriptInput struct {
 	file    string
 	stdin   io.Reader
 	console bool
+	onStdin bool // the script's text came on stdin, before the input
 }
 
 // runScript runs one of ssisha's scripts on host. faulted reports an injected WinRM
@@ -82,7 +83,7 @@ func (l *Lab) runScript(ctx context.Context, host, user, shellID, scriptText str
 		return labPSFailure("ssisha lab: the script cannot be read: %v", err), false
 	}
 	inFile := slices.Sorted(maps.Keys(params))
-	l.noteExposedSecrets(host, op, scriptText, in.file)
+	l.noteExposedSecrets(host, op, scriptText, in)
 	if script.ReadsInput(scriptText) {
 		if in.console {
 			// In console mode the input goes to the console's input buffer, where the
@@ -353,12 +354,17 @@ func (s *shellFaults) awaitDelivery(ctx context.Context, shellID string, closing
 
 // noteExposedSecrets records on host each secret of the lab that the script's text
 // holds, and where that text was readable: on powershell.exe's command line (an
-// -EncodedCommand is only base64; a gzip bootstrap only compressed), or in the
-// uploaded script file. A secret on the command's stdin is in neither.
-func (l *Lab) noteExposedSecrets(host, op, scriptText, file string) {
+// -EncodedCommand is only base64; a gzip bootstrap only compressed), in the
+// uploaded script file, or, for a script read from stdin, in the script block that
+// PowerShell's script block logging records. A secret in the command's input is in
+// none of them.
+func (l *Lab) noteExposedSecrets(host, op, scriptText string, in scriptInput) {
 	where := "powershell.exe command line"
-	if file != "" {
-		where = "uploaded script " + file
+	switch {
+	case in.file != "":
+		where = "uploaded script " + in.file
+	case in.onStdin:
+		where = "script text read from stdin (script block logging)"
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

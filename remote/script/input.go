@@ -23,7 +23,8 @@ const inputComment = "# on stdin: "
 // on stdin. Input goes on stdin, and so does every parameter whose value holds a
 // Secret: in the text it would be on powershell.exe's command line while the script
 // runs, which local administrators read from Win32_Process.CommandLine and
-// process-creation auditing logs, or in the file the client uploads a long script to.
+// process-creation auditing logs, or, for a long script, in the script block that
+// script block logging records.
 func (s PowerShell) splitParams() (text, stdin map[string]any) {
 	text = make(map[string]any, len(s.Params))
 	for k, v := range s.Params {

@@ -26,8 +26,9 @@ type PowerShell struct {
 	Params map[string]any
 	// Input are parameters sent on the command's stdin instead of in the script text:
 	// payloads too large for a command line (a PFX), which would otherwise make the
-	// client upload the script, and with it the payload, to a file on the node. The
-	// body reads them as $p too. Secret values are allowed.
+	// script itself too long for one and put the payload in the script block that
+	// PowerShell's logging records. The body reads them as $p too. Secret values are
+	// allowed.
 	Input map[string]any
 	// Body is the PowerShell that does the work, using $p. It writes exactly one JSON
 	// object to stdout (ConvertTo-Json -Compress -Depth 5).

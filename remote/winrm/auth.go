@@ -115,8 +115,9 @@ func checkOptions(o remote.WinRMOptions, warn func(string)) (*settings, error) {
 	return s, nil
 }
 
-// newTransport builds the transport of one node.
-func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) *transport {
+// newTransport builds the transport of one shell of ep: a connection of its own for
+// commands and their output, and side for Signals and Sends (a new one when nil).
+func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64, side func(*http.Request) (*http.Response, error)) *transport {
 	addr := ep.WinRMAddress
 	if addr == "" {
 		addr = ep.Host
@@ -144,7 +145,10 @@ func (s *settings) newTransport(ep remote.Endpoint, requests *atomic.Int64) *tra
 	// Receive, and NTLM authenticates a connection, not a request, so its handshake
 	// must never be spread over two connections.
 	t.do = s.doer(ep, requests)
-	t.side = s.doer(ep, requests)
+	t.side = side
+	if side == nil {
+		t.side = s.doer(ep, requests)
+	}
 	return t
 }
 

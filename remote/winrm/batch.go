@@ -11,13 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	mz "github.com/masterzen/winrm"
-
 	"github.com/ssisha/ssisha/remote/script"
 )
 
-// Batching. While a node's shell is busy, the read-only scripts that arrive for it
-// wait in the node's queue. The next of them to get the shell takes every queued
+// Batching. Read-only scripts run in a shell of their own on each node, one
+// command at a time, beside the node's other commands: a read never waits for an
+// install. While that shell is busy, the read-only scripts that arrive for the node
+// wait in its queue. The next of them to get the shell takes every queued
 // script that fits into one command line along with its own, runs them all as one
 // batch command, and hands each caller the result it would have had alone. A
 // read-only script that finds the node idle and nobody waiting runs alone, exactly
@@ -85,7 +85,7 @@ func batchable(s script.PowerShell, text string) bool {
 func (c *Client) runRead(ctx context.Context, n *node, s script.PowerShell, text string) (json.RawMessage, error) {
 	p := &pending{ctx: ctx, op: s.Op, text: text, timeout: s.Timeout, done: make(chan struct{})}
 	select {
-	case n.slot <- struct{}{}:
+	case n.reader <- struct{}{}:
 		if readLinger > 0 {
 			t := time.NewTimer(readLinger)
 			select {
@@ -97,11 +97,11 @@ func (c *Client) runRead(ctx context.Context, n *node, s script.PowerShell, text
 	default:
 		n.enqueue(p)
 		select {
-		case n.slot <- struct{}{}:
+		case n.reader <- struct{}{}:
 			if !n.dequeue(p) {
 				// The batch that held the shell until now ran p, and set its result
 				// before letting go of the shell.
-				n.release()
+				n.releaseReader()
 				<-p.done
 				return p.out, p.err
 			}
@@ -113,13 +113,13 @@ func (c *Client) runRead(ctx context.Context, n *node, s script.PowerShell, text
 		}
 	}
 	if ctx.Err() != nil {
-		n.release()
+		n.releaseReader()
 		return n.gaveUp(p)
 	}
 	members, line := c.takeBatch(n, p)
 	switch {
 	case len(members) == 1 && len(p.twins) == 0:
-		defer n.release()
+		defer n.releaseReader()
 		return c.runAlone(ctx, n, s, text)
 	case len(members) == 1:
 		// Only twins joined: the script runs as itself, for all of them.
@@ -207,14 +207,14 @@ func (c *Client) takeBatch(n *node, p *pending) ([]*pending, string) {
 }
 
 // batchCommand returns the command line that runs members as one batch, and whether
-// it fits cmd.exe's limit, as is or compressed. A batch is never uploaded in chunks.
+// it fits cmd.exe's limit, as is or compressed. A batch never reads itself from stdin.
 func batchCommand(members []*pending) (string, bool) {
 	texts := make([]string, len(members))
 	for i, m := range members {
 		texts[i] = m.text
 	}
 	text := batchScript(texts)
-	if line := mz.Powershell(text); len(line) <= maxCommandLine {
+	if line := encodedCommand(text); len(line) <= maxCommandLine {
 		return line, true
 	}
 	return compressedCommand(text)
@@ -224,7 +224,7 @@ func batchCommand(members []*pending) (string, bool) {
 // shell, and lets go of it at the end. The command has the client's per-command
 // timeout and is cancelled early only once every member's caller has given up.
 func (c *Client) runBatch(n *node, members []*pending, line string) {
-	defer n.release()
+	defer n.releaseReader()
 	timeout := c.set.timeout
 	for _, m := range members {
 		timeout = max(timeout, m.timeout)
@@ -232,11 +232,17 @@ func (c *Client) runBatch(n *node, members []*pending, line string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(members[0].ctx), timeout)
 	defer cancel()
 	defer onAllGaveUp(members, cancel)()
-	n.tr.setContext(ctx)
-	defer n.tr.setContext(context.Background())
+	l, err := c.takeLane(n)
+	if err != nil {
+		c.settle(n, members, result{}, err)
+		return
+	}
+	defer n.putLane(l)
+	l.tr.setContext(ctx)
+	defer l.tr.setContext(context.Background())
 	n.commands.Add(1)
 
-	res, err := c.command(ctx, n, line)
+	res, err := c.command(ctx, l, line, nil)
 	if err != nil && ctx.Err() != nil {
 		err = ctx.Err()
 	}
@@ -247,7 +253,7 @@ func (c *Client) runBatch(n *node, members []*pending, line string) {
 // holds the shell and lets go of it at the end; the command is cancelled early only
 // once p's caller and every twin's have given up.
 func (c *Client) runShared(n *node, p *pending, s script.PowerShell) {
-	defer n.release()
+	defer n.releaseReader()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(p.ctx))
 	defer cancel()
 	defer onAllGaveUp([]*pending{p}, cancel)()

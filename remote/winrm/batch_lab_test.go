@@ -36,9 +36,67 @@ func startLabFor(t *testing.T, opts lab.Options) (*lab.Lab, remote.Config) {
 	return l, cfg
 }
 
-// TestBatchThroughTheLab runs read-only scripts that queue behind a busy shell
-// against the lab, over the real protocols: the lab runs the batch's operations one
-// by one, and each caller gets what it would have got alone.
+// holdShells starts k commands on host (read-only ones when readOnly) that each
+// keep a shell of the node busy (a slow operation) until stop, and waits until all
+// of them run. stop lets them go and waits until each has ended as cancelled.
+func holdShells(ctx context.Context, t *testing.T, l *lab.Lab, c *Client, host string, k int, readOnly bool) (holds []<-chan outcome, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(ctx)
+	if err := l.SetFault(lab.Fault{Kind: lab.SlowOp, Host: host, Op: "win.node.facts", Duration: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	for range k {
+		holds = append(holds, startOn(ctx, c, host, script.PowerShell{Op: "win.node.facts", Body: "x", ReadOnly: readOnly}))
+	}
+	for deadline := time.Now().Add(10 * time.Second); l.Stats().Ops["win.node.facts"] < k; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the %d slow operations started", l.Stats().Ops["win.node.facts"], k)
+		}
+	}
+	return holds, func() {
+		t.Helper()
+		cancel()
+		for _, h := range holds {
+			if o := <-h; !errors.Is(o.err, context.Canceled) {
+				t.Fatalf("hold: %v", o.err)
+			}
+		}
+	}
+}
+
+// TestCommandsOnOneNodeOverlap: commands on one node run at once, each in a shell
+// of its own, up to the client's shells, and a read beside them; the lab runs them
+// side by side as Windows does.
+func TestCommandsOnOneNodeOverlap(t *testing.T) {
+	l, cfg := startLabFor(t, lab.Options{})
+	host := l.Endpoints().Nodes[0].Host
+	c := newClient(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	// holdShells returns once the lab has started every command, and none ends
+	// before stopHold: they all run at once.
+	holds, stopHold := holdShells(ctx, t, l, c, host, c.shells, false)
+	for i, h := range holds {
+		select {
+		case o := <-h:
+			t.Fatalf("command %d ended before it was let go: %v", i, o.err)
+		default:
+		}
+	}
+	if c.shells < 2 {
+		t.Fatalf("the client runs %d command per node at once", c.shells)
+	}
+	// A read has a shell of its own: it does not wait for them.
+	read := script.PowerShell{Op: "win.feature.get", Params: map[string]any{"name": "Failover-Clustering"}, Body: "x", ReadOnly: true}
+	if _, err := c.PowerShell(ctx, host, read); err != nil {
+		t.Fatalf("a read while every other shell is busy: %v", err)
+	}
+	stopHold()
+}
+
+// TestBatchThroughTheLab runs read-only scripts that queue while the node's shell of
+// reads is busy against the lab, over the real protocols: the lab runs the batch's
+// operations one by one, and each caller gets what it would have got alone.
 func TestBatchThroughTheLab(t *testing.T) {
 	l, cfg := startLabFor(t, lab.Options{})
 	host := l.Endpoints().Nodes[0].Host
@@ -46,17 +104,9 @@ func TestBatchThroughTheLab(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	// A slow operation keeps the node's shell busy until its caller gives up.
-	if err := l.SetFault(lab.Fault{Kind: lab.SlowOp, Host: host, Op: "win.node.facts", Duration: 10 * time.Minute}); err != nil {
-		t.Fatal(err)
-	}
-	holdCtx, stopHold := context.WithCancel(ctx)
-	hold := startOn(holdCtx, c, host, script.PowerShell{Op: "win.node.facts", Body: "x"})
-	for deadline := time.Now().Add(10 * time.Second); l.Stats().Ops["win.node.facts"] == 0; time.Sleep(time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the slow operation did not start")
-		}
-	}
+	// A slow read keeps the shell of the node's reads busy until its caller gives
+	// up; the node's other shells are free, and reads still queue for theirs.
+	_, stopHold := holdShells(ctx, t, l, c, host, 1, true)
 	features := []string{"Failover-Clustering", "NET-Framework-Core", "RSAT-Clustering-PowerShell"}
 	var reads []<-chan outcome
 	for _, name := range features {
@@ -66,9 +116,6 @@ func TestBatchThroughTheLab(t *testing.T) {
 	failed := startOn(ctx, c, host, unknown)
 	waitQueuedOn(t, c, host, len(features)+1)
 	stopHold()
-	if o := <-hold; !errors.Is(o.err, context.Canceled) {
-		t.Fatalf("hold: %v", o.err)
-	}
 	for i, ch := range reads {
 		o := <-ch
 		if o.err != nil || !strings.Contains(string(o.out), `"name":"`+features[i]+`"`) {

@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	mz "github.com/masterzen/winrm"
-
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -164,11 +162,11 @@ func startOn(ctx context.Context, c *Client, host string, s script.PowerShell) <
 	return ch
 }
 
-// holdShell starts a command that keeps the test host's shell busy until f.release
-// is closed, and waits until it runs.
+// holdShell starts a read that keeps the test host's shell of reads busy until
+// f.release is closed, and waits until it runs.
 func holdShell(t *testing.T, c *Client, f *fakeNode) <-chan outcome {
 	t.Helper()
-	ch := start(context.Background(), c, ps("hold"))
+	ch := start(context.Background(), c, read("hold"))
 	if op := <-f.started; op != "hold" {
 		t.Fatalf("started %q, want hold", op)
 	}
@@ -354,7 +352,7 @@ func TestLoneReadIsNotWrapped(t *testing.T) {
 	if len(cmds) != 2 || len(batches) != 0 {
 		t.Fatalf("%d commands, %d batches", len(cmds), len(batches))
 	}
-	if want := mz.Powershell(short.Render()); cmds[0].CommandLine != want {
+	if want := encodedCommand(short.Render()); cmds[0].CommandLine != want {
 		t.Errorf("short read ran as %.80q…, want its own command line", cmds[0].CommandLine)
 	}
 	want, ok := compressedCommand(long.Render())

@@ -11,8 +11,6 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	mz "github.com/masterzen/winrm"
-
 	"github.com/ssisha/ssisha/remote/lab/wsman"
 	"github.com/ssisha/ssisha/remote/script"
 )
@@ -65,23 +63,40 @@ func decodeLine(t *testing.T, line string) string {
 	return string(utf16.Decode(u))
 }
 
-func TestGzipMarkerMatchesTheLab(t *testing.T) {
-	if gzipMarker != wsman.GzipMarker {
-		t.Fatalf("client marker %q, lab marker %q", gzipMarker, wsman.GzipMarker)
+func TestBootstrapMarkersMatchTheLab(t *testing.T) {
+	if gzipMarker != wsman.GzipMarker || stdinMarker != wsman.StdinMarker {
+		t.Fatalf("client markers %q, %q; lab markers %q, %q", gzipMarker, stdinMarker, wsman.GzipMarker, wsman.StdinMarker)
 	}
 }
 
-func TestGzipBootstrapDefinesNoVariable(t *testing.T) {
+func TestBootstrapsDefineNoVariable(t *testing.T) {
 	// The bootstrap is dot-sourced into the script's own scope; a variable of its
 	// own could clash with the script's.
-	if b := gzipBootstrap("QUJD"); strings.Contains(b, "$") {
-		t.Fatalf("bootstrap uses a variable:\n%s", b)
+	text := compressibleScript().Render()
+	for _, b := range []string{gzipBootstrap(text, "QUJD"), stdinBootstrap(text)} {
+		if strings.Contains(b, "$") {
+			t.Fatalf("bootstrap uses a variable:\n%s", b)
+		}
+	}
+}
+
+func TestCommandLinesStartWithTheOpLine(t *testing.T) {
+	// Process listings (win.inflight.list) name a running script by the first line
+	// of its -EncodedCommand, whichever way the script travels.
+	text := compressibleScript().Render()
+	gz, _ := compressedCommand(text)
+	in, _ := stdinCommand(text, nil)
+	plain := encodedCommand(script.PowerShell{Op: "settings.read", Body: "'{}'"}.Render())
+	for _, line := range []string{plain, gz, in} {
+		if ps := decodeLine(t, line); !strings.HasPrefix(ps, "# ssisha-op: settings.read\n") {
+			t.Fatalf("bootstrap starts %.60q", ps)
+		}
 	}
 }
 
 func TestCompressedCommandCarriesTheScript(t *testing.T) {
 	text := compressibleScript().Render()
-	if len(mz.Powershell(text)) <= maxCommandLine {
+	if len(encodedCommand(text)) <= maxCommandLine {
 		t.Fatalf("test script (%d bytes) fits uncompressed", len(text))
 	}
 	line, ok := compressedCommand(text)
@@ -89,12 +104,12 @@ func TestCompressedCommandCarriesTheScript(t *testing.T) {
 		t.Fatalf("a %d-byte script does not fit compressed (%d characters)", len(text), len(line))
 	}
 	ps := decodeLine(t, line)
-	body, ok := strings.CutPrefix(ps, "$ProgressPreference = 'SilentlyContinue';"+gzipMarker+"\n")
+	body, ok := strings.CutPrefix(ps, "# ssisha-op: settings.read\n"+gzipMarker+"\n")
 	if !ok {
-		t.Fatalf("bootstrap does not start with its marker:\n%.200s", ps)
+		t.Fatalf("bootstrap does not start with the op line and its marker:\n%.200s", ps)
 	}
 	m := regexp.MustCompile(`FromBase64String\('([A-Za-z0-9+/=]+)'\)`).FindStringSubmatch(body)
-	if m == nil || gzipBootstrap(m[1]) != strings.TrimPrefix(ps, "$ProgressPreference = 'SilentlyContinue';") {
+	if m == nil || gzipBootstrap(text, m[1]) != ps {
 		t.Fatalf("bootstrap is not the fixed text around one payload:\n%.300s", body)
 	}
 
@@ -114,7 +129,7 @@ func TestCompressibleLongScriptIsOneCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := compressibleScript()
-	if len(s.Render()) < 8000 || len(mz.Powershell(s.Render())) <= maxCommandLine {
+	if len(s.Render()) < 8000 || len(encodedCommand(s.Render())) <= maxCommandLine {
 		t.Fatalf("test script is %d bytes; it must be long and not fit uncompressed", len(s.Render()))
 	}
 	waitReleased(t, p)
@@ -162,27 +177,38 @@ func randomScript(t *testing.T, n int) script.PowerShell {
 	return script.PowerShell{Op: "random", Body: b.String()}
 }
 
-func TestIncompressibleScriptIsUploaded(t *testing.T) {
+func TestIncompressibleScriptRunsFromStdin(t *testing.T) {
 	var rec recorder
 	p := startPeer(t, true, rec.handle)
 	c := newClient(t, p.config(t, nil))
+	ctx := context.Background()
+	if _, err := c.PowerShell(ctx, testHost, ps("probe")); err != nil {
+		t.Fatal(err)
+	}
 	s := randomScript(t, 50_000)
-	out, err := c.PowerShell(context.Background(), testHost, s)
+	waitReleased(t, p)
+	before, commands := p.requests(), p.count("Command")
+	out, err := c.PowerShell(ctx, testHost, s)
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitReleased(t, p)
 	if string(out) != `{"op":"random"}` {
 		t.Fatalf("output = %s", out)
 	}
 	seen := rec.seen()
-	if len(seen) != 1 || seen[0].Script != s.Render() {
-		t.Fatalf("handler saw %d scripts; the script did not arrive intact", len(seen))
+	last := seen[len(seen)-1]
+	if len(seen) != 2 || last.Script != s.Render() || !last.ScriptOnStdin || last.File != "" {
+		t.Fatalf("handler saw %d commands; the script did not arrive intact on stdin (file %q)", len(seen), last.File)
 	}
-	if !strings.Contains(seen[0].CommandLine, " -File ") {
-		t.Fatalf("script ran as %.80q, not from an uploaded file", seen[0].CommandLine)
+	if got := p.count("Command") - commands; got != 1 {
+		t.Fatalf("the script took %d commands, want 1", got)
 	}
-	// Echo chunks (at least seven for 50 KB), restore, run, delete.
-	if got := p.count("Command"); got < 10 {
-		t.Fatalf("upload took %d commands", got)
+	// Command, one Send (the script, and End with it), Receive, Signal.
+	if got := p.requests() - before; got != 4 {
+		t.Fatalf("the script on stdin cost %d HTTP requests, want 4", got)
+	}
+	if len(last.CommandLine) > maxCommandLine {
+		t.Fatalf("command line is %d characters, over cmd.exe's %d", len(last.CommandLine), maxCommandLine)
 	}
 }

@@ -14,16 +14,17 @@ import (
 	"github.com/ssisha/ssisha/remote/script"
 )
 
-// stdinCommand is what the node saw of one command that ran a script.
-type stdinCommand struct {
-	script, file string
-	stdin        []byte
+// seenCommand is what the node saw of one command that ran a script.
+type seenCommand struct {
+	script, file, line string
+	onStdin            bool
+	stdin              []byte
 }
 
 // TestInputTravelsOnStdinOnly sends a PFX-sized secret as script Input, with a
-// script short enough for a command line and one long enough to be uploaded: the
-// node reads the secret from stdin, and neither the command line nor the uploaded
-// file ever holds it.
+// script short enough for a command line and one too long even compressed, which
+// itself travels on stdin before the input: the node reads the secret from stdin,
+// no command line holds it, and no file is written.
 func TestInputTravelsOnStdinOnly(t *testing.T) {
 	raw := make([]byte, 2500)
 	_, _ = rand.Read(raw)
@@ -32,20 +33,20 @@ func TestInputTravelsOnStdinOnly(t *testing.T) {
 	pfx := script.NewSecret("master-pfx", "Canary-PFX-"+base64.StdEncoding.EncodeToString(raw))
 	pw := script.NewSecret("pfx-password", "Canary-pässwörd-€")
 	for _, tc := range []struct {
-		name     string
-		body     string
-		uploaded bool
+		name    string
+		body    string
+		onStdin bool
 	}{
 		{"command line", "'{}'", false},
-		{"uploaded", "# filler that does not compress: " + base64.StdEncoding.EncodeToString(filler) + "\n'{}'", true},
+		{"script on stdin", "# filler that does not compress: " + base64.StdEncoding.EncodeToString(filler) + "\n'{}'", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
-			var seen []stdinCommand
+			var seen []seenCommand
 			p := startPeer(t, true, func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
 				in, _ := io.ReadAll(cmd.Stdin)
 				mu.Lock()
-				seen = append(seen, stdinCommand{script: cmd.Script, file: cmd.File, stdin: in})
+				seen = append(seen, seenCommand{script: cmd.Script, file: cmd.File, line: cmd.CommandLine, onStdin: cmd.ScriptOnStdin, stdin: in})
 				mu.Unlock()
 				return jsonHandler(ctx, user, cmd)
 			})
@@ -59,8 +60,11 @@ func TestInputTravelsOnStdinOnly(t *testing.T) {
 				t.Fatalf("the node ran %d scripts, want 1", len(seen))
 			}
 			got := seen[0]
-			if (got.file != "") != tc.uploaded {
-				t.Fatalf("uploaded to %q; the test expects uploaded=%v", got.file, tc.uploaded)
+			if got.file != "" || got.onStdin != tc.onStdin {
+				t.Fatalf("ran from file %q, script on stdin %v; the test expects it on stdin: %v", got.file, got.onStdin, tc.onStdin)
+			}
+			if len(got.line) > maxCommandLine || strings.Contains(got.line, "Canary-") {
+				t.Fatalf("the command line is %d characters or holds the secret", len(got.line))
 			}
 			if got.script != s.Render() || strings.Contains(got.script, "Canary-") {
 				t.Fatal("the script text the node ran is not the rendered script without its input")
@@ -117,7 +121,7 @@ func TestInputSecretNeverInErrors(t *testing.T) {
 // ends or the client's OperationTimeout passes, as Windows does, and a script that
 // reads its stdin ends only after the client's End. The Send must therefore not wait
 // for that Receive: the command finishes on its first Receive, within the call's
-// timeout, whether the script ran from the command line or was uploaded.
+// timeout, whether the script came on the command line or on stdin.
 func TestInputIsNotQueuedBehindReceive(t *testing.T) {
 	filler := make([]byte, 12000)
 	_, _ = rand.Read(filler)
@@ -126,7 +130,7 @@ func TestInputIsNotQueuedBehindReceive(t *testing.T) {
 		body string
 	}{
 		{"command line", "'{}'"},
-		{"uploaded", "# filler that does not compress: " + base64.StdEncoding.EncodeToString(filler) + "\n'{}'"},
+		{"script on stdin", "# filler that does not compress: " + base64.StdEncoding.EncodeToString(filler) + "\n'{}'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := startPeerPolling(t, true, func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
@@ -147,10 +151,40 @@ func TestInputIsNotQueuedBehindReceive(t *testing.T) {
 			if p.count("Send") == 0 {
 				t.Fatal("the client sent no input")
 			}
-			// Each command of the upload path is answered by one Receive; none timed out.
+			// Each command is answered by one Receive; none timed out.
 			if got, cmds := p.count("Receive")-receivesBefore, p.count("Command"); got != cmds {
 				t.Errorf("%d Receives for %d commands: the input waited for a Receive to time out", got, cmds)
 			}
 		})
+	}
+}
+
+// TestInputOverSeveralSendsArrivesWhole: an input larger than one envelope goes in
+// several Sends, the last of them carrying End, and arrives whole and in order.
+func TestInputOverSeveralSendsArrivesWhole(t *testing.T) {
+	raw := make([]byte, 300_000)
+	_, _ = rand.Read(raw)
+	big := base64.StdEncoding.EncodeToString(raw)
+	var mu sync.Mutex
+	var got []byte
+	p := startPeer(t, true, func(ctx context.Context, user string, cmd wsman.Command) wsman.Result {
+		in, _ := io.ReadAll(cmd.Stdin)
+		mu.Lock()
+		got = in
+		mu.Unlock()
+		return jsonHandler(ctx, user, cmd)
+	})
+	c := newClient(t, p.config(t, nil))
+	s := script.PowerShell{Op: "cert.import", Input: map[string]any{"pfx": script.NewSecret("master-pfx", big)}, Body: "'{}'"}
+	if _, err := c.PowerShell(context.Background(), testHost, s); err != nil {
+		t.Fatal(err)
+	}
+	params := map[string]any{}
+	if err := script.MergeInput(params, got); err != nil || params["pfx"] != big {
+		t.Fatalf("the input arrived as %d bytes (%v)", len(got), err)
+	}
+	// 400 KB of JSON in envelopes of about 150 KB: three Sends, End on the last.
+	if n := p.count("Send"); n != 3 {
+		t.Errorf("%d Sends, want 3", n)
 	}
 }

@@ -32,6 +32,10 @@ type transport struct {
 	// pipeStdin, set while a command whose stdin the client feeds is being started,
 	// makes that Command ask for a pipe as its stdin (see Post).
 	pipeStdin atomic.Bool
+	// heldSend is the last Send of stdin data, held back so that it goes out with
+	// the End that follows it as one request (see coalesceSend).
+	sendMu   sync.Mutex
+	heldSend string
 
 	mu  sync.Mutex
 	ctx context.Context // the running call; Signal and Delete get their own
@@ -73,6 +77,64 @@ func (t *transport) Post(_ *mz.Client, msg *soap.SoapMessage) (string, error) {
 		// pipe, as other WinRM clients ask for when they send input.
 		text = consoleStdinOption.ReplaceAllString(text, "${1}FALSE${2}")
 	}
+	switch action {
+	case "Command":
+		// Whatever a failed command left held is not this command's input.
+		t.sendMu.Lock()
+		t.heldSend = ""
+		t.sendMu.Unlock()
+	case "Send":
+		out, held, err := t.coalesceSend(ctx, text)
+		if err != nil || held {
+			return sendResponse, err
+		}
+		text = out
+	}
+	return t.post(ctx, action, text)
+}
+
+// sendResponse is what a held Send gets: the library reads nothing from it.
+const sendResponse = `<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body><rsp:SendResponse xmlns:rsp="http://schemas.microsoft.com/wbem/wsman/1/windows/shell"/></s:Body></s:Envelope>`
+
+// streamEnd is the End attribute of a Send's stdin Stream, and streamOpen the
+// Stream's start tag.
+var (
+	streamEnd  = regexp.MustCompile(`\sEnd="true"`)
+	streamOpen = regexp.MustCompile(`(<(?:\w+:)?Stream\b[^>]*?)(/?>)`)
+)
+
+// coalesceSend saves a request per command whose stdin the client feeds: the
+// library sends the data, then End in a Send of its own. A Send of data is held
+// (held true) until the next Send: an End goes out as the held data marked End
+// (out), more data sends the held Send first. Nothing waits for held data but its
+// End: the client writes its whole input, then closes it.
+func (t *transport) coalesceSend(ctx context.Context, text string) (out string, held bool, err error) {
+	t.sendMu.Lock()
+	defer t.sendMu.Unlock()
+	prev := t.heldSend
+	t.heldSend = ""
+	if !streamEnd.MatchString(text) {
+		if prev != "" {
+			if _, err := t.post(ctx, "Send", prev); err != nil {
+				return "", false, err
+			}
+		}
+		t.heldSend = text
+		return "", true, nil
+	}
+	if m := streamOpen.FindStringSubmatchIndex(prev); prev != "" && m != nil {
+		return prev[:m[3]] + ` End="true"` + prev[m[4]:], false, nil
+	}
+	if prev != "" {
+		if _, err := t.post(ctx, "Send", prev); err != nil {
+			return "", false, err
+		}
+	}
+	return text, false, nil
+}
+
+// post sends the SOAP message text, of the given action, and returns the reply body.
+func (t *transport) post(ctx context.Context, action, text string) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, t.url, strings.NewReader(text))
 	if err != nil {
 		return "", &ProtocolError{Host: t.host, Err: err}

@@ -33,9 +33,12 @@ type Command struct {
 	// CommandLine is the command line as received (command and arguments).
 	CommandLine string
 	// Script is the PowerShell text when the command runs PowerShell (the decoded
-	// -EncodedCommand, the script a gzip bootstrap carries, or the uploaded -File
-	// script), else "".
+	// -EncodedCommand, the script a bootstrap carries or read from stdin, or the
+	// uploaded -File script), else "".
 	Script string
+	// ScriptOnStdin says Script came on stdin (a stdin bootstrap): it was on no
+	// command line and in no file; Stdin is then what followed it.
+	ScriptOnStdin bool
 	// File is the uploaded script file the command runs with -File, else "". Its
 	// content was on the node's disk, under the user's %TEMP%.
 	File string

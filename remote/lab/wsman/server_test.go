@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -118,11 +119,32 @@ func TestParseCommandLine(t *testing.T) {
 			parsedLine{kind: kindRestore, path: `%TEMP%\ssisha-1.b64`, dest: `%TEMP%\ssisha-1.ps1`}},
 		{"ipconfig /all", parsedLine{kind: kindOther}},
 		{"powershell.exe -EncodedCommand !!!", parsedLine{kind: kindOther}},
+		{encoded("# ssisha-op: big\n" + StdinMarker + "\n. ([scriptblock]::Create((x [Convert]::" + stdinSource + ")))"), parsedLine{kind: kindStdin}},
+		{encoded(StdinMarker + "\n. ([scriptblock]::Create([Convert]::FromBase64String('QUJD')))"),
+			parsedLine{kind: kindBad, err: StdinMarker + " bootstrap does not unpack exactly the first line of its stdin"}},
 	}
 	for _, tt := range tests {
 		if got := parseCommandLine(tt.line); got != tt.want {
 			t.Errorf("parseCommandLine(%.40q) = %+v, want %+v", tt.line, got, tt.want)
 		}
+	}
+}
+
+// TestReadStdinScript: a stdin bootstrap's script is the first line of stdin, as
+// ReadLine gives it (CR LF or LF ends it), and the script's own stdin is the rest.
+func TestReadStdinScript(t *testing.T) {
+	const script = "# ssisha-op: big\n'{}'\n"
+	for _, eol := range []string{"\r\n", "\n"} {
+		got, rest, err := readStdinScript(strings.NewReader(gzipped(t, script) + eol + `{"secret":"x"}`))
+		if err != nil || got != script {
+			t.Fatalf("script %q, %v", got, err)
+		}
+		if in, _ := io.ReadAll(rest); string(in) != `{"secret":"x"}` {
+			t.Fatalf("the rest of stdin is %q", in)
+		}
+	}
+	if _, _, err := readStdinScript(strings.NewReader("not base64!\r\n")); err == nil {
+		t.Fatal("a first line that is no payload was accepted")
 	}
 }
 

@@ -192,7 +192,8 @@ func (s *Server) startCommand(sh *shell, line string, consoleStdin bool) string 
 }
 
 // run performs the command shapes the server emulates itself (chunked upload,
-// restore, delete, a malformed gzip bootstrap) and passes everything else to the
+// restore, delete, a malformed bootstrap), unpacks the script a bootstrap carries
+// in its command line or reads from stdin, and passes everything else to the
 // Handler.
 func (s *Server) run(ctx context.Context, sh *shell, c *command, line string, consoleStdin bool) Result {
 	p := parseCommandLine(line)
@@ -236,6 +237,13 @@ func (s *Server) run(ctx context.Context, sh *shell, c *command, line string, co
 		return Result{}
 	case kindPS:
 		cmd.Script = p.script
+	case kindStdin:
+		// powershell.exe starts, and the bootstrap waits for its first line of stdin.
+		script, rest, err := readStdinScript(c.stdin)
+		if err != nil {
+			return Result{Stderr: CLIXMLError(err.Error()), ExitCode: 1}
+		}
+		cmd.Script, cmd.Stdin, cmd.ScriptOnStdin = script, rest, true
 	case kindBad:
 		// What powershell.exe does when the bootstrap cannot unpack its payload: an
 		// error record on stderr and exit code 1; the script never runs.
