@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ssisha/ssisha/steps/answers"
+	"github.com/ssisha/ssisha/steps/engine"
 	"github.com/ssisha/ssisha/ui"
 	"github.com/ssisha/ssisha/ui/uitest"
 )
@@ -53,12 +54,29 @@ func OutputRate(ctx context.Context, nodes, width, height int, lowBandwidth bool
 		warm = d / 2
 	}
 	w := &timedWriter{start: time.Now()}
-	ctx, cancel := context.WithTimeout(ctx, d)
+	// The window opens when the apply starts, not when the wizard does: the
+	// questions, preflight and plan before it are not the steady run.
+	fb := &applyClock{FakeBackend: &uitest.FakeBackend{Delay: step}, started: make(chan time.Duration, 1), since: w.start}
+	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	begun := make(chan time.Duration, 1)
+	go func() {
+		select {
+		case at := <-fb.started:
+			begun <- at
+			select {
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+		case <-time.After(d + time.Minute):
+		case <-ctx.Done():
+		}
+		cancel()
+	}()
 	in, inW := io.Pipe()
 	defer inW.Close()
 	err := uitest.Apply(ctx, ui.Options{
-		Backend:      &uitest.FakeBackend{Delay: step},
+		Backend:      fb,
 		Answers:      screenAnswers(nodes),
 		LowBandwidth: lowBandwidth,
 		Input:        in,
@@ -67,7 +85,25 @@ func OutputRate(ctx context.Context, nodes, width, height int, lowBandwidth bool
 	if err != nil {
 		return 0, err
 	}
-	return float64(w.since(warm)) / (d - warm).Seconds(), nil
+	select {
+	case at := <-begun:
+		return float64(w.between(at+warm, at+d)) / (d - warm).Seconds(), nil
+	default:
+		return 0, fmt.Errorf("the wizard never reached the apply of a %d-node estate", nodes)
+	}
+}
+
+// applyClock is the fake backend, noting when the wizard starts the apply.
+type applyClock struct {
+	*uitest.FakeBackend
+	started chan time.Duration
+	since   time.Time
+	once    sync.Once
+}
+
+func (a *applyClock) Apply(ctx context.Context, an *answers.Answers, s *answers.Secrets, p *engine.Plan, only []int, emit func(engine.Event)) (*engine.Report, error) {
+	a.once.Do(func() { a.started <- time.Since(a.since) })
+	return a.FakeBackend.Apply(ctx, an, s, p, only, emit)
 }
 
 // FirstFrame is the time from starting the wizard (ui.Run, against the fake backend)
@@ -121,13 +157,13 @@ func (w *timedWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// since returns the bytes written from t after the start on.
-func (w *timedWriter) since(t time.Duration) int {
+// between returns the bytes written from `from` after the start up to `to`.
+func (w *timedWriter) between(from, to time.Duration) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := 0
 	for _, x := range w.writes {
-		if x.at >= t {
+		if x.at >= from && x.at < to {
 			n += x.n
 		}
 	}

@@ -53,27 +53,48 @@ func withLabSecrets(opts *ui.Options) {
 }
 
 // applyAtOnce is the wizard with a person who plans and applies at once: it sends the
-// keys that do it, each when the wizard waits for nothing.
+// keys that do it, each once the wizard has waited for nothing for a while, as a
+// person reads the screen before the next key. (A key sent the moment no backend call
+// is in flight can overtake the commands that open the next screen.)
 type applyAtOnce struct {
 	ui.Model
-	keys []tea.KeyPressMsg
+	keys     []tea.KeyPressMsg
+	lastBusy time.Time
 }
 
-func (b *applyAtOnce) Init() tea.Cmd { return tea.Batch(b.Model.Init(), b.next()) }
+// applyPoll is applyAtOnce's own timer; the wizard never sees it.
+type applyPoll struct{}
+
+// applyQuiet is how long the wizard must have had nothing in flight before a key.
+const applyQuiet = 300 * time.Millisecond
+
+func (b *applyAtOnce) Init() tea.Cmd {
+	b.lastBusy = time.Now()
+	return tea.Batch(b.Model.Init(), b.poll())
+}
+
+func (b *applyAtOnce) poll() tea.Cmd {
+	return tea.Tick(50*time.Millisecond, func(time.Time) tea.Msg { return applyPoll{} })
+}
 
 func (b *applyAtOnce) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
-	_, cmd := b.Model.Update(msg)
-	return b, tea.Batch(cmd, b.next())
-}
-
-// next sends the next key once the wizard has no work in flight.
-func (b *applyAtOnce) next() tea.Cmd {
-	if len(b.keys) == 0 || b.Working() {
-		return nil
+	if _, ok := msg.(applyPoll); ok {
+		if len(b.keys) == 0 {
+			return b, nil
+		}
+		if b.Working() || time.Since(b.lastBusy) < applyQuiet {
+			return b, b.poll()
+		}
+		k := b.keys[0]
+		b.keys = b.keys[1:]
+		b.lastBusy = time.Now()
+		return b, tea.Batch(func() tea.Msg { return k }, b.poll())
 	}
-	k := b.keys[0]
-	b.keys = b.keys[1:]
-	return func() tea.Msg { return k }
+	_, cmd := b.Model.Update(msg)
+	if b.Working() {
+		b.lastBusy = time.Now()
+	}
+	return b, cmd
 }
 
 // Apply runs the wizard's program at width x height, planning and applying against
