@@ -23,7 +23,9 @@ func TestRunTiny(t *testing.T) {
 	c.Apply = tiny
 	c.PlanWorkers = []int{1, 2}
 	c.ScreenNodes = 3
-	c.ScreenRun, c.ScreenStep = 600*time.Millisecond, 50*time.Millisecond
+	// The output window opens a second into the apply and must hold more than a
+	// second, since SSH mode redraws at most once a second.
+	c.ScreenRun, c.ScreenStep = 2500*time.Millisecond, 50*time.Millisecond
 	c.ViewCalls = 3
 	r, err := Run(context.Background(), c)
 	if err != nil {

@@ -27,8 +27,10 @@ func TestLabBenchJSON(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	trace := filepath.Join(t.TempDir(), "timeline.txt")
+	// --screen-run: the output window opens a second into the apply and must hold
+	// more than a second, since SSH mode redraws at most once a second.
 	code := a.run(ctx, []string{"lab", "bench", "--output", "json", "--workers", "1", "--speed", "0", "--latency", "1ms",
-		"--plan-workers", "1,2", "--screen-run", "600ms", "--trace", trace})
+		"--plan-workers", "1,2", "--screen-run", "2500ms", "--trace", trace})
 	if code != 0 {
 		t.Fatalf("lab bench exited %d:\n%s\n%s", code, out.String(), errOut.String())
 	}
