@@ -13,28 +13,10 @@ import (
 	"github.com/ssisha/ssisha/ui/uitest"
 )
 
-// screenAnswers are answers with 2 masters and workers-2 more nodes, for the screen
-// figures: the run screen draws one pane per node.
-func screenAnswers(nodes int) *answers.Answers {
-	a := answers.Example()
-	if len(a.Workers) == 0 {
-		a.Workers = []answers.Worker{{Host: "worker1.contoso.com", Account: `CONTOSO\svc_ssisworker`}}
-	}
-	tmpl := a.Workers[0]
-	a.Workers = nil
-	for i := 1; i <= nodes-len(a.Masters); i++ {
-		w := tmpl
-		w.Host = fmt.Sprintf("worker%d.contoso.com", i)
-		a.Workers = append(a.Workers, w)
-	}
-	a.ApplyDefaults()
-	return a
-}
-
 // ViewCost is the mean time of one View() of the run screen with nodes panes at
 // width x height, over n calls.
 func ViewCost(nodes, width, height, n int) time.Duration {
-	m := uitest.RunScreen(ui.Options{Backend: &uitest.FakeBackend{}, Answers: screenAnswers(nodes)}, width, height)
+	m := uitest.RunScreen(ui.Options{Backend: &uitest.FakeBackend{}, Answers: uitest.NodeAnswers(nodes)}, width, height)
 	_ = m.View() // the first call sizes caches; a person's terminal sees the steady cost
 	start := time.Now()
 	for range n {
@@ -77,7 +59,7 @@ func OutputRate(ctx context.Context, nodes, width, height int, lowBandwidth bool
 	defer inW.Close()
 	err := uitest.Apply(ctx, ui.Options{
 		Backend:      fb,
-		Answers:      screenAnswers(nodes),
+		Answers:      uitest.NodeAnswers(nodes),
 		LowBandwidth: lowBandwidth,
 		Input:        in,
 		Output:       w,

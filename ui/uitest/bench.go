@@ -2,12 +2,14 @@ package uitest
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/ssisha/ssisha/steps"
+	"github.com/ssisha/ssisha/steps/answers"
 	"github.com/ssisha/ssisha/ui"
 	"github.com/ssisha/ssisha/ui/uitest/fake"
 )
@@ -114,4 +116,22 @@ func Apply(ctx context.Context, opts ui.Options, width, height int) error {
 		return nil
 	}
 	return err
+}
+
+// NodeAnswers are the example answers grown to nodes nodes (their masters, then
+// workers), for the run screen's figures and tests: it draws one pane per node.
+func NodeAnswers(nodes int) *answers.Answers {
+	a := answers.Example()
+	if len(a.Workers) == 0 {
+		a.Workers = []answers.Worker{{Host: "worker1.contoso.com", Account: `CONTOSO\svc_ssisworker`}}
+	}
+	tmpl := a.Workers[0]
+	a.Workers = nil
+	for i := 1; i <= nodes-len(a.Masters); i++ {
+		w := tmpl
+		w.Host = fmt.Sprintf("worker%d.contoso.com", i)
+		a.Workers = append(a.Workers, w)
+	}
+	a.ApplyDefaults()
+	return a
 }
