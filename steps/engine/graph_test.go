@@ -403,3 +403,24 @@ func TestProcedureNeedsResolve(t *testing.T) {
 		}
 	}
 }
+
+// A step's own actions on its other targets do not make the run read a target again,
+// as with barriers, where a step's targets are all read before it acts: with two
+// slots for three targets, the third starts after the first has acted, and is still
+// read once.
+func TestGraphDoesNotRereadATargetForItsOwnStepsActions(t *testing.T) {
+	w := newWorld(t, 3)
+	_, err := w.engine(2, newFakeStep(1, steps.EachMaster, w.tr, "a")).Apply(testCtx(t), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := map[string]int{}
+	for _, ev := range w.events.kinds(DetectStarted) {
+		reads[ev.Target]++
+	}
+	for _, h := range []string{"node1.contoso.com", "node2.contoso.com", "node3.contoso.com"} {
+		if reads[h] != 1 {
+			t.Errorf("%s read %d times, want once: %v", h, reads[h], reads)
+		}
+	}
+}
